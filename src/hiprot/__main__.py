@@ -1,0 +1,5 @@
+"""Allow ``python -m hiprot``."""
+
+from hiprot.cli import main
+
+main()

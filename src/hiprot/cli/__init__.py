@@ -1,0 +1,32 @@
+"""The ``hiprot`` command line: one module per command."""
+
+from __future__ import annotations
+
+import click
+
+from hiprot import __version__
+from hiprot.cli.demo import demo
+from hiprot.cli.pending import analyze, dashboard, export, monitor, replay, scan, simulate
+from hiprot.cli.record import record
+from hiprot.errors import HiprotError
+
+
+class HiprotGroup(click.Group):
+    """Turns expected failures into one line on stderr and their exit status."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HiprotError as exc:
+            click.echo(f"hiprot: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=HiprotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hiprot")
+def main() -> None:
+    """Measure hip internal rotation with IMUs on a Raspberry Pi."""
+
+
+for command in (scan, record, demo, simulate, analyze, replay, export, monitor, dashboard):
+    main.add_command(command)

@@ -1,0 +1,47 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from hiprot.config import Rig, load_rig
+
+rig_option = click.option(
+    "--rig", "rig_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Rig file (TOML). Default: the simulated rig config/sim.toml.",
+)
+broker_option = click.option(
+    "--broker", default=None, metavar="HOST[:PORT]", help="MQTT broker, overriding the rig file."
+)
+no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish over MQTT.")
+
+
+def load(rig_path: Path | None) -> Rig:
+    """The rig named on the command line, or the simulated default."""
+    return load_rig(rig_path)
+
+
+def parse_broker(value: str | None) -> tuple[str | None, int | None]:
+    """``HOST[:PORT]`` → (host, port); (None, None) when not given."""
+    if value is None:
+        return None, None
+    host, _, port = value.rpartition(":") if ":" in value else (value, "", "")
+    if not host or (port and not port.isdigit()) or (port and not 0 < int(port) < 65536):
+        raise click.BadParameter(f"expected HOST or HOST:PORT, got {value!r}", param_hint="--broker")
+    return host, int(port) if port else None
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C (SIGINT) or SIGTERM, so loops end cleanly."""
+    stop = threading.Event()
+
+    def handler(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop

@@ -1,0 +1,42 @@
+"""``hiprot record``: log a rig's sensors to a session directory and publish live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hiprot import logger
+from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option, stop_on_signals
+from hiprot.mqtt import Publisher
+from hiprot.recording import SessionWriter
+from hiprot.sources import open_source
+
+ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
+
+
+@click.command()
+@rig_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("sessions"), show_default=True, help="Directory for session directories.")
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
+@click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
+@click.option("--note", default=None, help="Free text stored in session.json.")
+@broker_option
+@no_mqtt_option
+def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None:
+    """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly."""
+    rig = load(rig_path)
+    host, port = parse_broker(broker)
+    source = open_source(rig, duration_s=None if duration is None else duration + 1.0)
+    stop = stop_on_signals()
+    writer = SessionWriter(rig, out_dir, activity=activity, note=note)
+    publisher = None
+    if rig.mqtt.enabled and not no_mqtt:
+        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
+        publisher.start()
+    click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}")
+    summary = logger.run(rig, source, writer, publisher, stop, duration)
+    click.echo(f"recorded {summary.duration_s:.1f} s, "
+               f"{sum(summary.samples.values())} samples to {summary.session}")

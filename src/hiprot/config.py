@@ -1,0 +1,367 @@
+"""Rig configuration: a TOML file loaded into typed, validated objects.
+
+A rig says which IMUs are worn where, how they are wired and how the data
+leaves the Pi. Every error names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from hiprot.errors import ConfigError
+
+SEGMENTS = ("pelvis", "thigh", "shank")
+SIDES = ("left", "right")
+CHIPS = ("icm42688", "lsm6dsox", "lsm6ds3", "icm20948", "mpu6050")
+MAG_CHIPS = ("lis3mdl",)
+FILTERS = ("madgwick", "mahony", "ekf")
+SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
+MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
+PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
+
+CONFIG_DIRS = (Path(__file__).resolve().parents[2] / "config", Path("/etc/hiprot"))
+
+
+def default_rig_path() -> Path:
+    """The simulated rig: ``config/sim.toml`` of the source tree, else ``/etc/hiprot/sim.toml``."""
+    for directory in CONFIG_DIRS:
+        if (directory / "sim.toml").is_file():
+            return directory / "sim.toml"
+    raise ConfigError("no default rig found (config/sim.toml); pass --rig FILE")
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    """One IMU: where it is worn and how it is wired."""
+
+    name: str
+    segment: str
+    side: str | None
+    chip: str
+    bus: int = 1
+    address: int = 0x68
+    mux_address: int | None = None
+    mux_channel: int | None = None
+    mag_chip: str | None = None
+    mag_address: int | None = None
+
+    @property
+    def location(self) -> tuple[int, int | None, int | None, int]:
+        """(bus, mux address, mux channel, address): unique per sensor."""
+        return (self.bus, self.mux_address, self.mux_channel, self.address)
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Which orientation filter runs per sensor."""
+
+    filter: str = "madgwick"
+    use_magnetometer: bool = False
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """Broker connection; the password itself is never stored here."""
+
+    enabled: bool = True
+    host: str = "localhost"
+    port: int = 1883
+    tls: bool = False
+    ca_file: Path | None = None
+    username: str | None = None
+    password_file: Path | None = None
+    topic_prefix: str = "hiprot"
+    angles_rate_hz: float = 20.0
+    homeassistant_discovery: bool = False
+
+    def read_password(self) -> str | None:
+        """The password from ``password_file`` or ``$HIPROT_MQTT_PASSWORD``.
+
+        A password file readable by other users is refused.
+        """
+        if self.password_file is None:
+            return os.environ.get(PASSWORD_ENV)
+        try:
+            mode = self.password_file.stat().st_mode
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise ConfigError(
+                    f"{self.password_file}: password file is readable by others; "
+                    f"run: chmod 600 {self.password_file}"
+                )
+            return self.password_file.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{self.password_file}: cannot read password file: {exc.strerror}")
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Present when the rig is simulated: the scenario that drives the emulated chips."""
+
+    scenario: str = "walk"
+    seed: int = 1
+    duration_s: float = 20.0
+    ir_max_deg: float = 40.0
+    er_max_deg: float = 40.0
+
+
+@dataclass(frozen=True)
+class Rig:
+    """A whole rig: device, rate, sensors, fusion, MQTT, optional simulation."""
+
+    device_id: str
+    sample_rate_hz: float
+    sensors: tuple[SensorConfig, ...]
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    simulation: SimulationConfig | None = None
+    source: Path | None = None
+
+    def sensor(self, name: str) -> SensorConfig:
+        """The sensor called ``name``."""
+        for sensor in self.sensors:
+            if sensor.name == name:
+                return sensor
+        raise ConfigError(f"{self.source}: no sensor named {name!r}")
+
+    def find(self, segment: str, side: str | None = None) -> SensorConfig | None:
+        """The sensor on ``segment`` (of ``side`` for legs), or None."""
+        for sensor in self.sensors:
+            if sensor.segment == segment and (segment == "pelvis" or sensor.side == side):
+                return sensor
+        return None
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """Legs that carry at least a thigh sensor, in SIDES order."""
+        return tuple(s for s in SIDES if self.find("thigh", s) is not None)
+
+
+class _Table:
+    """Typed access to one TOML table, with errors that name file and key."""
+
+    def __init__(self, data: dict[str, Any], source: Path, prefix: str = ""):
+        self.data, self.source, self.prefix = data, source, prefix
+        self.used: set[str] = set()
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self.prefix}{key}: {message}")
+
+    def get(
+        self,
+        key: str,
+        kind: type | tuple[type, ...],
+        expected: str,
+        default: Any = ...,
+        check: Callable[[Any], bool] = lambda v: True,
+    ) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                typo = difflib.get_close_matches(key, [k for k in self.data if k != key], 1)
+                hint = f" (is {typo[0]!r} a misspelling?)" if typo else ""
+                raise self.fail(key, f"missing; expected {expected}{hint}")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        elif float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        else:
+            ok = isinstance(value, kinds)
+        if not ok or not check(value):
+            raise self.fail(key, f"expected {expected}, got {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: Any = ...) -> Any:
+        return self.get(key, str, "one of " + "|".join(choices), default, lambda v: v in choices)
+
+    def table(self, key: str) -> "_Table":
+        value = self.get(key, dict, "a table", {})
+        return _Table(value, self.source, f"{self.prefix}{key}.")
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            typo = difflib.get_close_matches(unknown[0], sorted(self.used), 1)
+            hint = f"; did you mean {typo[0]!r}?" if typo else ""
+            raise self.fail(unknown[0], f"unknown key{hint}")
+
+
+def _i2c_address(t: _Table, key: str, default: Any = ...) -> Any:
+    return t.get(key, int, "a 7-bit I2C address 0x08-0x77", default, lambda v: 0x08 <= v <= 0x77)
+
+
+def _sensor(t: _Table) -> SensorConfig:
+    name = t.get("name", str, "a sensor name of letters, digits, _ or -", check=_is_name)
+    segment = t.choice("segment", SEGMENTS)
+    side = t.choice("side", SIDES, None if segment == "pelvis" else ...)
+    chip = t.choice("chip", CHIPS)
+    bus = t.get("bus", int, "an I2C bus number >= 0", 1, lambda v: v >= 0)
+    address = _i2c_address(t, "address")
+    mux_channel = t.get("mux_channel", int, "a multiplexer channel 0-7", None, lambda v: 0 <= v <= 7)
+    mux_address = t.get(
+        "mux_address", int, "a TCA9548A address 0x70-0x77", None, lambda v: 0x70 <= v <= 0x77
+    )
+    if mux_channel is not None and mux_address is None:
+        mux_address = 0x70
+    if mux_address is not None and mux_channel is None:
+        raise t.fail("mux_channel", "missing; expected a multiplexer channel 0-7 with mux_address")
+    mag_chip = t.choice("mag_chip", MAG_CHIPS, None)
+    mag_address = _i2c_address(t, "mag_address", 0x1C if mag_chip else None)
+    if mag_chip and chip not in ("lsm6dsox", "lsm6ds3"):
+        raise t.fail("mag_chip", f"an external magnetometer is supported beside lsm6dsox/lsm6ds3, not {chip}")
+    t.finish()
+    return SensorConfig(
+        name, segment, side, chip, bus, address, mux_address, mux_channel, mag_chip, mag_address
+    )
+
+
+def _is_name(value: str) -> bool:
+    return bool(value) and all(c.isalnum() or c in "_-" for c in value)
+
+
+def _check_sensors(sensors: list[SensorConfig], t: _Table) -> None:
+    if not sensors:
+        raise t.fail("sensors", "expected at least one [[sensors]] table")
+    seen_names, seen_places, seen_locations = set(), set(), {}
+    for i, s in enumerate(sensors):
+        key = f"sensors[{i}]"
+        if s.name in seen_names:
+            raise t.fail(f"{key}.name", f"duplicate sensor name {s.name!r}")
+        place = (s.segment, s.side)
+        if place in seen_places:
+            where = s.segment if s.segment == "pelvis" else f"{s.side} {s.segment}"
+            raise t.fail(f"{key}.segment", f"a second sensor on the {where}")
+        locations = [s.location]
+        if s.mag_chip:
+            locations.append((s.bus, s.mux_address, s.mux_channel, s.mag_address))
+        for loc in locations:
+            if loc in seen_locations:
+                bus, _, channel, address = loc
+                on = f"bus {bus}" + (f" channel {channel}" if channel is not None else "")
+                raise t.fail(
+                    f"{key}.address",
+                    f"duplicate address 0x{address:02x} on {on} (also used by {seen_locations[loc]!r})",
+                )
+            seen_locations[loc] = s.name
+        seen_names.add(s.name)
+        seen_places.add(place)
+    for s in sensors:
+        if s.segment == "shank" and not any(
+            o.segment == "thigh" and o.side == s.side for o in sensors
+        ):
+            raise t.fail("sensors", f"the {s.side} shank sensor {s.name!r} needs a {s.side} thigh sensor")
+
+
+def _mqtt(t: _Table) -> MqttConfig:
+    base = t.source.parent
+    path = lambda v: None if v is None else (base / v)  # noqa: E731 - relative to the rig file
+    cfg = MqttConfig(
+        enabled=t.get("enabled", bool, "true or false", True),
+        host=t.get("host", str, "a host name", "localhost", bool),
+        port=t.get("port", int, "a TCP port 1-65535", 1883, lambda v: 0 < v < 65536),
+        tls=t.get("tls", bool, "true or false", False),
+        ca_file=path(t.get("ca_file", str, "a path", None)),
+        username=t.get("username", str, "a user name", None),
+        password_file=path(t.get("password_file", str, "a path", None)),
+        topic_prefix=t.get("topic_prefix", str, "a topic prefix without wildcards", "hiprot",
+                           lambda v: v and not any(c in v for c in "#+")),
+        angles_rate_hz=t.get("angles_rate_hz", float, "a rate 0.1-100 Hz", 20.0,
+                             lambda v: 0.1 <= v <= 100),
+        homeassistant_discovery=t.get("homeassistant_discovery", bool, "true or false", False),
+    )
+    if "password" in t.data:
+        raise t.fail("password", "passwords are not kept in rig files; use password_file "
+                                 f"(mode 600) or ${PASSWORD_ENV}")
+    t.finish()
+    return cfg
+
+
+def _simulation(t: _Table) -> SimulationConfig:
+    cfg = SimulationConfig(
+        scenario=t.choice("scenario", SCENARIOS, "walk"),
+        seed=t.get("seed", int, "an integer seed", 1),
+        duration_s=t.get("duration_s", float, "a duration 1-36000 s", 20.0, lambda v: 1 <= v <= 36000),
+        ir_max_deg=t.get("ir_max_deg", float, "an angle 0-90°", 40.0, lambda v: 0 <= v <= 90),
+        er_max_deg=t.get("er_max_deg", float, "an angle 0-90°", 40.0, lambda v: 0 <= v <= 90),
+    )
+    t.finish()
+    return cfg
+
+
+def parse_rig(data: dict[str, Any], source: Path) -> Rig:
+    """Validate a rig already parsed from TOML."""
+    top = _Table(data, source)
+    device_id = top.get("device_id", str, "a device id of letters, digits, _ or -", check=_is_name)
+    rate = top.get(
+        "sample_rate_hz", float, f"a rate {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz",
+        check=lambda v: MIN_RATE_HZ <= v <= MAX_RATE_HZ,
+    )
+    raw_sensors = top.get("sensors", list, "a list of [[sensors]] tables", [])
+    sensors = []
+    for i, item in enumerate(raw_sensors):
+        if not isinstance(item, dict):
+            raise top.fail(f"sensors[{i}]", f"expected a [[sensors]] table, got {item!r}")
+        sensors.append(_sensor(_Table(item, source, f"sensors[{i}].")))
+    _check_sensors(sensors, top)
+    fusion_t = top.table("fusion")
+    fusion = FusionConfig(
+        filter=fusion_t.choice("filter", FILTERS, FusionConfig.filter),
+        use_magnetometer=fusion_t.get("use_magnetometer", bool, "true or false", False),
+    )
+    fusion_t.finish()
+    mqtt = _mqtt(top.table("mqtt"))
+    simulation = _simulation(top.table("simulation")) if "simulation" in data else None
+    top.finish()
+    return Rig(device_id, rate, tuple(sensors), fusion, mqtt, simulation, source)
+
+
+def load_rig(path: str | os.PathLike | None = None) -> Rig:
+    """Load and validate a rig file; the simulated rig when ``path`` is None."""
+    source = Path(path) if path is not None else default_rig_path()
+    try:
+        with open(source, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read rig file: {exc.strerror}")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}")
+    return parse_rig(data, source)
+
+
+def _toml_value(value: Any, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and key.endswith("address"):
+        return f"0x{value:02x}"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _toml_table(values: dict[str, Any]) -> list[str]:
+    return [f"{k} = {_toml_value(v, k)}" for k, v in values.items() if v is not None]
+
+
+def rig_to_toml(rig: Rig) -> str:
+    """The rig as TOML text that :func:`load_rig` reads back to an equal rig.
+
+    Paths (password file, CA file) are written as they resolved; the password
+    itself is never part of a rig.
+    """
+    lines = _toml_table({"device_id": rig.device_id, "sample_rate_hz": rig.sample_rate_hz})
+    lines += ["", "[fusion]"] + _toml_table(vars(rig.fusion))
+    mqtt = {k: (str(v.absolute()) if isinstance(v, Path) else v) for k, v in vars(rig.mqtt).items()}
+    lines += ["", "[mqtt]"] + _toml_table(mqtt)
+    if rig.simulation is not None:
+        lines += ["", "[simulation]"] + _toml_table(vars(rig.simulation))
+    for sensor in rig.sensors:
+        lines += ["", "[[sensors]]"] + _toml_table(vars(sensor))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,120 @@
+"""The CSV import layout for raw samples, and the joint-angle CSV tables.
+
+Raw samples, one row per sample of one sensor::
+
+    time_s,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,mag_x,mag_y,mag_z
+
+seconds, sensor name as in ``rig.toml``, m/s², rad/s, µT (mag columns empty
+when the sensor has none). Joint angles: ``time_s`` then one column per angle
+named ``<side>_<angle>_deg``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from hiprot.errors import RecordingError
+from hiprot.samples import Chunk, ImuSamples
+
+IMU_COLUMNS = (
+    "time_s", "sensor",
+    "acc_x", "acc_y", "acc_z",
+    "gyr_x", "gyr_y", "gyr_z",
+    "mag_x", "mag_y", "mag_z",
+)  # fmt: skip
+
+
+def format_imu_rows(samples: Chunk) -> list[tuple[float, str]]:
+    """CSV lines (with their time, for interleaving) of every sample in ``samples``."""
+    rows = []
+    for name, s in samples.items():
+        mag = s.mag if s.mag is not None else None
+        for i in range(len(s)):
+            values = [f"{s.time_s[i]:.6f}", name, *(f"{v:.6g}" for v in s.acc[i]),
+                      *(f"{v:.6g}" for v in s.gyr[i])]
+            values += [f"{v:.6g}" for v in mag[i]] if mag is not None else ["", "", ""]
+            rows.append((s.time_s[i], ",".join(values)))
+    return rows
+
+
+def write_imu_csv(path: Path, samples: Chunk) -> None:
+    """Write samples in the import layout, rows interleaved in time order."""
+    rows = format_imu_rows(samples)
+    rows.sort(key=lambda r: r[0])
+    with open(path, "w", newline="") as f:
+        f.write(",".join(IMU_COLUMNS) + "\n")
+        f.writelines(line + "\n" for _, line in rows)
+
+
+def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
+    """Read the import layout; refuse wrong columns, non-numbers and time going backwards.
+
+    ``sensors`` (names from the rig) makes unknown sensor names an error.
+    """
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc.strerror}")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != IMU_COLUMNS:
+        raise RecordingError(f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {header}")
+    rows: dict[str, list[list[float]]] = {}
+    has_mag: dict[str, bool] = {}
+    for line_no, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != len(IMU_COLUMNS):
+            raise RecordingError(f"{path}:{line_no}: expected {len(IMU_COLUMNS)} columns, got {len(row)}")
+        name = row[1]
+        if sensors is not None and name not in sensors:
+            raise RecordingError(f"{path}:{line_no}: sensor {name!r} is not in the rig ({', '.join(sensors)})")
+        try:
+            values = [float(v) for v in row[0:1] + row[2:8]]
+            mag_cells = row[8:11]
+            mag = [float(v) for v in mag_cells] if any(c.strip() for c in mag_cells) else None
+        except ValueError:
+            raise RecordingError(f"{path}:{line_no}: expected numbers, got {','.join(row)}")
+        if not all(math.isfinite(v) for v in values + (mag or [])):
+            raise RecordingError(f"{path}:{line_no}: NaN or infinite value")
+        if has_mag.setdefault(name, mag is not None) != (mag is not None):
+            raise RecordingError(f"{path}:{line_no}: sensor {name!r} has magnetometer values on some rows only")
+        rows.setdefault(name, []).append(values + (mag or []))
+    if not rows:
+        raise RecordingError(f"{path}: no samples")
+    chunk = {}
+    for name, values in rows.items():
+        a = np.array(values)
+        if np.any(np.diff(a[:, 0]) <= 0):
+            bad = int(np.argmax(np.diff(a[:, 0]) <= 0)) + 1
+            raise RecordingError(
+                f"{path}: time of sensor {name!r} does not increase at its sample {bad} "
+                f"({a[bad - 1, 0]} then {a[bad, 0]} s)"
+            )
+        chunk[name] = ImuSamples(a[:, 0], a[:, 1:4], a[:, 4:7], a[:, 7:10] if has_mag[name] else None)
+    return chunk
+
+
+def write_angles_csv(path: Path, time_s: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+    """Write a joint-angle table: ``time_s`` then the given ``*_deg`` columns."""
+    names = list(columns)
+    table = np.column_stack([time_s] + [columns[n] for n in names])
+    np.savetxt(path, table, delimiter=",", header=",".join(["time_s"] + names), comments="", fmt="%.4f")
+
+
+def read_angles_csv(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Read a joint-angle table written by :func:`write_angles_csv`."""
+    try:
+        with open(path) as f:
+            header = f.readline().strip().split(",")
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise RecordingError(f"{path}: cannot read angle table: {exc}")
+    if header[0] != "time_s" or table.shape[1] != len(header):
+        raise RecordingError(f"{path}: expected time_s then angle columns, got {header}")
+    return table[:, 0], {name: table[:, i] for i, name in enumerate(header) if i > 0}

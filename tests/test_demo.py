@@ -1,0 +1,63 @@
+"""The walking skeleton end to end: simulated rig → fusion → hip IR → disk → MQTT."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import paho.mqtt.client as mqtt
+
+from hiprot.recording import load_session
+
+
+def _subscribe(broker, topic: str) -> tuple[mqtt.Client, list[tuple[str, bytes]], threading.Event]:
+    received: list[tuple[str, bytes]] = []
+    ready = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+    client.on_subscribe = lambda *a: ready.set()
+    client.on_message = lambda c, u, m: received.append((m.topic, m.payload))
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    assert ready.wait(10)
+    return client, received, ready
+
+
+def test_demo_publishes_to_a_real_broker_and_records(broker, tmp_path):
+    client, received, _ = _subscribe(broker, "hiprot/#")
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hiprot", "demo", "--broker", broker.address, "--out", str(tmp_path)],
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert result.returncode == 0, result.stderr
+    topics = [t for t, _ in received]
+    assert topics.count("hiprot/hiprot-sim/status") >= 2
+    assert [p for t, p in received if t.endswith("/status")][-1] == b"offline"
+    angles = [json.loads(p) for t, p in received if t.endswith("/angles")]
+    assert len(angles) > 100
+    assert all("timestamp" in a and "time_s" in a for a in angles)
+    ir = np.array([a["right_hip_ir_deg"] for a in angles if "right_hip_ir_deg" in a])
+    assert ir.max() - ir.min() > 20, "the walk's hip rotation must show in the live angles"
+    (session_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    session = load_session(session_dir)
+    assert {len(s) for s in session.samples.values()} == {4000}
+    assert "session:" in result.stdout and "right_hip_ir_deg" in result.stdout
+
+
+def test_demo_without_broker_warns_once_and_still_records(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "demo", "--broker", "127.0.0.1:9", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "127.0.0.1:9" in warnings[0]
+    (session_dir,) = tmp_path.iterdir()
+    assert json.loads((session_dir / "session.json").read_text())["complete"]
