@@ -1,0 +1,55 @@
+"""Anatomical frames and ISB joint angles (Wu et al., 2002) — one definition for all.
+
+Segment frames (pelvis, femur, tibia; both sides): X anterior, Y superior
+(along the long axis, distal → proximal), Z to the right. In the neutral
+standing posture every segment frame equals the *heading frame* of the body:
+x forward, y up, z right, which maps to the world (x, y horizontal, z up) by a
+rotation about the vertical.
+
+Joint rotation ``q_PD`` maps distal-segment vectors to the proximal segment.
+Hip (pelvis → femur) and knee (femur → tibia) use the Cardan sequence Z-X-Y:
+flexion about the proximal Z, adduction about the floating X, internal
+rotation about the distal Y. Left side mirrored: adduction and internal
+rotation change sign so both are positive on both sides. Knee flexion is
+positive when the shank swings back (a negative rotation about Z).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from hiprot import quat
+
+# Heading frame (x forward, y up, z right) expressed in the world (x, y horizontal, z up)
+# for a body facing world +x: q_E_H.
+HEADING_TO_WORLD = quat.from_rotation(Rotation.from_matrix([[1, 0, 0], [0, 0, -1], [0, 1, 0]]))
+
+SIDE_SIGN = {"right": 1.0, "left": -1.0}
+
+
+def _signs(side: str, joint: str) -> np.ndarray:
+    """Sign of (Z, X, Y) rotations for (flexion, adduction, internal rotation)."""
+    mirror = SIDE_SIGN[side]
+    flexion = -1.0 if joint == "knee" else 1.0
+    return np.array([flexion, mirror, mirror])
+
+
+def joint_rotation(flexion_deg, adduction_deg, rotation_deg, side: str, joint: str = "hip") -> np.ndarray:
+    """``q_PD`` (n, 4) from ISB angles in degrees (arrays broadcast)."""
+    angles = np.column_stack(np.broadcast_arrays(
+        np.atleast_1d(flexion_deg), np.atleast_1d(adduction_deg), np.atleast_1d(rotation_deg)
+    )).astype(float)
+    return quat.from_rotation(Rotation.from_euler("ZXY", angles * _signs(side, joint), degrees=True))
+
+
+def joint_angles(q_pd: np.ndarray, side: str, joint: str = "hip") -> np.ndarray:
+    """ISB angles (n, 3) in degrees — flexion, adduction, internal rotation — from ``q_PD``."""
+    euler = quat.to_rotation(np.atleast_2d(q_pd)).as_euler("ZXY", degrees=True)
+    return euler * _signs(side, joint)
+
+
+def heading_rotation(heading_deg) -> np.ndarray:
+    """``q_E_H`` for a body facing ``heading_deg`` (counter-clockwise from world +x, seen from above)."""
+    yaw = quat.from_rotation(Rotation.from_euler("z", np.atleast_1d(heading_deg)[:, None], degrees=True))
+    return quat.multiply(yaw, HEADING_TO_WORLD)
