@@ -23,6 +23,11 @@ def from_rotation(rotation: Rotation) -> np.ndarray:
     return q
 
 
+def from_matrix(matrix: np.ndarray) -> np.ndarray:
+    """Scalar-first quaternion(s) of rotation matrix(es) whose columns are frame B's axes in A."""
+    return from_rotation(Rotation.from_matrix(matrix))
+
+
 def multiply(q_ab: np.ndarray, q_bc: np.ndarray) -> np.ndarray:
     """``q_AC = q_AB ⊗ q_BC`` (broadcasts over leading axes)."""
     a, b = np.asarray(q_ab, float), np.asarray(q_bc, float)

@@ -1,0 +1,1 @@
+"""Turning angles into answers: strides, repetitions, range-of-motion tests."""

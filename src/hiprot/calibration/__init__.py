@@ -1,0 +1,124 @@
+"""Sensor-to-segment calibration from a standing phase and movement with knee flexion.
+
+Protocol (what the user does at the start of every session): stand still
+with feet forward for at least 3 s, then walk a few steps or do a few knee
+bends. :func:`calibrate` returns every sensor's mounting rotation ``q_SB``
+with a quality report, or refuses with a :class:`CalibrationError` that says
+what was missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hiprot.calibration.hinge import fit_hinge, principal_axis
+from hiprot.calibration.rest import first_rest_phase, rest_mask
+from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_from_vertical
+from hiprot.config import Rig
+from hiprot.errors import CalibrationError
+from hiprot.resample import Grid
+
+MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
+MIN_MOVING_S = 1.0
+MOVING_RATE = 0.6  # rad/s: a segment turning faster than this is moving
+MAX_MOVEMENT_S = 60.0
+
+
+@dataclass
+class Calibration:
+    """Mounting rotation per sensor (``q_EB = q_ES ⊗ q_SB``) and how it was found."""
+
+    q_sb: dict[str, np.ndarray]
+    standing_s: tuple[float, float]
+    quality: dict[str, dict] = field(default_factory=dict)
+    pelvis_heading_free: bool = True
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary for reports and session metadata."""
+        return {
+            "standing_s": [round(v, 3) for v in self.standing_s],
+            "mounting_q_sb": {k: [round(float(x), 6) for x in v] for k, v in self.q_sb.items()},
+            "quality": self.quality,
+        }
+
+
+def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
+    still = grid.valid.copy()
+    for track in grid.tracks.values():
+        still &= rest_mask(track.acc, track.gyr, grid.rate_hz)
+    phase = first_rest_phase(still, grid.rate_hz, MIN_STANDING_S)
+    if phase is None:
+        raise CalibrationError(
+            "no still standing phase found: stand still with feet forward for at least 3 s "
+            "at the start of the session"
+        )
+    return phase
+
+
+def _movement(gyr: np.ndarray, bias: np.ndarray, after: int, rate_hz: float) -> np.ndarray:
+    moving = np.linalg.norm(gyr - bias, axis=1) > MOVING_RATE
+    moving[:after] = False
+    index = np.flatnonzero(moving)
+    return index[: int(MAX_MOVEMENT_S * rate_hz)]
+
+
+def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int) -> tuple[dict, dict]:
+    """Mounting of one leg's thigh (and shank) sensors, with quality figures."""
+    t_gyr = grid.tracks[thigh].gyr - bias[thigh]
+    moving = _movement(grid.tracks[thigh].gyr, bias[thigh], stop, grid.rate_hz)
+    if len(moving) < MIN_MOVING_S * grid.rate_hz:
+        raise CalibrationError(
+            f"no knee movement after the standing phase for {thigh!r}: "
+            "walk a few steps or do a few knee bends after standing still"
+        )
+    quality: dict = {"moving_s": round(len(moving) / grid.rate_hz, 2)}
+    if shank is None:
+        axes = {thigh: principal_axis(t_gyr[moving])}
+    else:
+        s_gyr = grid.tracks[shank].gyr - bias[shank]
+        fit = fit_hinge(t_gyr[moving], s_gyr[moving])
+        axes = {thigh: fit.axis_1, shank: fit.axis_2}
+        quality["hinge_residual_pct"] = round(100 * fit.rms_residual / fit.rms_rate, 1)
+    quality["axis_off_horizontal_deg"] = {
+        n: round(tilt_from_vertical(y[n], a), 1) for n, a in axes.items()
+    }
+    best = None
+    for signs in ((1, 1), (1, -1), (-1, 1), (-1, -1))[: 4 if shank else 2]:
+        frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
+        flexion = sagittal_angle(grid.tracks[thigh].q_es[moving], frames[thigh])
+        if shank is not None:
+            flexion = flexion - sagittal_angle(grid.tracks[shank].q_es[moving], frames[shank])
+        score = float(np.mean(flexion))
+        if best is None or score > best[0]:
+            best = (score, frames, flexion)
+    _, frames, flexion = best
+    name = "knee_flexion" if shank else "thigh_flexion"
+    quality[f"{name}_range_deg"] = [round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)]
+    return frames, quality
+
+
+def calibrate(rig: Rig, grid: Grid) -> Calibration:
+    """Find standing, then the mounting of every sensor; refuse clearly when data cannot define it."""
+    start, stop = _standing(rig, grid)
+    y, bias = {}, {}
+    for name, track in grid.tracks.items():
+        mean = track.acc[start:stop].mean(axis=0)
+        y[name] = mean / np.linalg.norm(mean)
+        bias[name] = track.gyr[start:stop].mean(axis=0)
+    q_sb: dict[str, np.ndarray] = {}
+    quality: dict[str, dict] = {"standing": {"duration_s": round((stop - start) / grid.rate_hz, 2)}}
+    for side in rig.sides:
+        thigh = rig.find("thigh", side).name
+        shank = rig.find("shank", side)
+        frames, leg_quality = _leg(grid, thigh, shank.name if shank else None, y, bias, stop)
+        q_sb.update(frames)
+        quality[side] = leg_quality
+    pelvis = rig.find("pelvis")
+    if pelvis is not None:
+        horizontal = np.cross(y[pelvis.name], [1.0, 0.0, 0.0])
+        if np.linalg.norm(horizontal) < 0.3:
+            horizontal = np.cross(y[pelvis.name], [0.0, 1.0, 0.0])
+        q_sb[pelvis.name] = frame_from_axes(y[pelvis.name], horizontal)
+    return Calibration(q_sb, (float(grid.time_s[start]), float(grid.time_s[stop - 1])), quality)

@@ -1,0 +1,41 @@
+"""Rest detection: windows where a sensor neither turns nor accelerates.
+
+Used to find the standing calibration phase. A window is at rest when the
+gyroscope stays within ``gyr_threshold`` of its window mean (so a constant
+bias does not hide rest) with a small mean rate, and the accelerometer norm
+stays near g with little spread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+GRAVITY = 9.81
+
+
+def rest_mask(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, window_s: float = 0.5,
+              gyr_threshold: float = np.radians(4.0), acc_threshold: float = 0.4) -> np.ndarray:
+    """Boolean (n,) — True where the sensor is at rest over a centred window."""
+    size = max(3, int(round(window_s * rate_hz)))
+    gyr_mean = uniform_filter1d(gyr, size, axis=0, mode="nearest")
+    gyr_spread = np.sqrt(uniform_filter1d(np.sum((gyr - gyr_mean) ** 2, axis=1), size, mode="nearest"))
+    acc_mean = uniform_filter1d(acc, size, axis=0, mode="nearest")
+    acc_spread = np.sqrt(uniform_filter1d(np.sum((acc - acc_mean) ** 2, axis=1), size, mode="nearest"))
+    acc_norm = np.linalg.norm(acc_mean, axis=1)
+    return (
+        (gyr_spread < gyr_threshold)
+        & (np.linalg.norm(gyr_mean, axis=1) < 5 * gyr_threshold)
+        & (acc_spread < acc_threshold)
+        & (np.abs(acc_norm - GRAVITY) < 2 * acc_threshold)
+    )
+
+
+def first_rest_phase(mask: np.ndarray, rate_hz: float, min_s: float) -> tuple[int, int] | None:
+    """(start, stop) of the first run of True at least ``min_s`` long, or None."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(int)))
+    for start, stop in zip(edges[::2], edges[1::2]):
+        if stop - start >= min_s * rate_hz:
+            return int(start), int(stop)
+    return None

@@ -1,0 +1,59 @@
+"""Put several sensors on one uniform time grid.
+
+Real rigs jitter and drop samples, and each sensor has its own timestamps.
+Joint angles need all segments at the same instants: orientations are
+interpolated by slerp, rates and accelerations linearly. Where any sensor has
+a gap longer than ``max_gap_s`` the grid sample is marked invalid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Slerp
+
+from hiprot import quat
+
+
+@dataclass
+class Track:
+    """One sensor's orientation and raw signals on the common grid."""
+
+    q_es: np.ndarray
+    acc: np.ndarray
+    gyr: np.ndarray
+
+
+@dataclass
+class Grid:
+    """All sensors on ``time_s``; ``valid`` is False where any sensor had a gap."""
+
+    time_s: np.ndarray
+    rate_hz: float
+    tracks: dict[str, Track]
+    valid: np.ndarray
+
+
+def _interp(t_new: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.interp(t_new, t, values[:, k]) for k in range(values.shape[1])])
+
+
+def to_grid(streams: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+            rate_hz: float, max_gap_s: float | None = None) -> Grid:
+    """``streams``: name → (time_s, q_es, acc, gyr). The grid spans the time all sensors share."""
+    start = max(s[0][0] for s in streams.values())
+    stop = min(s[0][-1] for s in streams.values())
+    time_s = np.arange(start, stop + 0.5 / rate_hz, 1.0 / rate_hz)
+    time_s = time_s[time_s <= stop]
+    max_gap_s = max_gap_s if max_gap_s is not None else 2.5 / rate_hz
+    valid = np.ones(len(time_s), dtype=bool)
+    tracks = {}
+    for name, (t, q, acc, gyr) in streams.items():
+        slerp = Slerp(t, quat.to_rotation(q))
+        tracks[name] = Track(quat.from_rotation(slerp(time_s)), _interp(time_s, t, acc),
+                             _interp(time_s, t, gyr))
+        gaps = np.flatnonzero(np.diff(t) > max_gap_s)
+        for g in gaps:
+            valid &= ~((time_s > t[g]) & (time_s < t[g + 1]))
+    return Grid(time_s, rate_hz, tracks, valid)
