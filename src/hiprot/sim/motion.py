@@ -33,7 +33,7 @@ CH = {name: i for i, name in enumerate(CHANNELS)}
 JOINT_CHANNELS = [i for name, i in CH.items() if "_hip_" in name or "_knee_" in name]
 # Channels whose sign flips in the mirror image (a reflection across the sagittal plane).
 _MIRROR_NEGATE = [CH[n] for n in ("heading", "obliquity", "rotation", "y", "sway_roll")]
-SWAY_DEG = (0.35, 0.2)  # RMS pitch and roll of quiet standing (a few mm of pelvis sway)
+SWAY_DEG = (0.3, 0.15)  # RMS pitch and roll of quiet standing: ~5 mm of sway at the pelvis
 WOBBLE_DEG = 0.4  # RMS of the slow unsteadiness of joint angles in held postures
 
 
@@ -127,7 +127,7 @@ class Motion:
 
     def __post_init__(self) -> None:
         self.duration_s = self.phases[-1].end_s
-        self._sway = SmoothNoise(self.rng, 2, np.array(SWAY_DEG), 0.05, 0.6)
+        self._sway = SmoothNoise(self.rng, 2, np.array(SWAY_DEG), 0.05, 0.4)
         self._wobble = SmoothNoise(self.rng, len(JOINT_CHANNELS), WOBBLE_DEG, 0.1, 1.5)
         if self.mirror:
             self.events = [Event(e.time_s, mirror_side(e.side), e.event) for e in self.events]

@@ -81,10 +81,9 @@ def draw_mounting(sensor: SensorConfig, body: Body, seed: int, max_deg: float, m
     r_bs, offset = _nominal(sensor.segment, body)
     r_bs = r_bs @ turn
     offset = offset + shift
-    if canonical_side == "left":
-        r_bs, offset = REFLECT_B @ r_bs @ REFLECT_S, REFLECT_B @ offset
-    if side != canonical_side:
-        r_bs, offset = REFLECT_B @ r_bs @ REFLECT_S, REFLECT_B @ offset
+    for reflect in (canonical_side == "left", mirror):
+        if reflect:
+            r_bs, offset = REFLECT_B @ r_bs @ REFLECT_S, REFLECT_B @ offset
     return Mounting(sensor.name, place, quat.from_rotation(Rotation.from_matrix(r_bs)), offset)
 
 
