@@ -21,8 +21,8 @@ from hiprot.errors import CalibrationError
 from hiprot.resample import Grid
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
-MIN_MOVING_S = 1.0
-MOVING_RATE = 0.6  # rad/s: a segment turning faster than this is moving
+MIN_MOVING_S = 0.5
+MOVING_RATE = 0.3  # rad/s: a segment turning faster than this is moving
 MAX_MOVEMENT_S = 60.0
 
 
@@ -89,7 +89,7 @@ def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: i
         frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
         flexion = sagittal_angle(grid.tracks[thigh].q_es[moving], frames[thigh])
         if shank is not None:
-            flexion = flexion - sagittal_angle(grid.tracks[shank].q_es[moving], frames[shank])
+            flexion = np.angle(np.exp(1j * (flexion - sagittal_angle(grid.tracks[shank].q_es[moving], frames[shank]))))
         score = float(np.mean(flexion))
         if best is None or score > best[0]:
             best = (score, frames, flexion)
