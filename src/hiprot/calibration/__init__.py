@@ -78,7 +78,7 @@ def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: i
         axes = {thigh: principal_axis(t_gyr[moving])}
     else:
         s_gyr = grid.tracks[shank].gyr - bias[shank]
-        fit = fit_hinge(t_gyr[moving], s_gyr[moving])
+        fit = fit_hinge(t_gyr[moving], s_gyr[moving], y[thigh], y[shank])
         axes = {thigh: fit.axis_1, shank: fit.axis_2}
         quality["hinge_residual_pct"] = round(100 * fit.rms_residual / fit.rms_rate, 1)
     quality["axis_off_horizontal_deg"] = {

@@ -18,14 +18,13 @@ from scipy.optimize import least_squares
 MAX_SAMPLES = 4000
 
 
-def _axis(angles: np.ndarray) -> np.ndarray:
-    phi, theta = angles
-    return np.array([np.cos(phi) * np.cos(theta), np.cos(phi) * np.sin(theta), np.sin(phi)])
-
-
-def _angles(axis: np.ndarray) -> np.ndarray:
-    axis = axis / np.linalg.norm(axis)
-    return np.array([np.arcsin(np.clip(axis[2], -1, 1)), np.arctan2(axis[1], axis[0])])
+def _plane_basis(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two orthonormal vectors spanning the plane perpendicular to ``normal``."""
+    n = normal / np.linalg.norm(normal)
+    helper = np.eye(3)[np.argmin(np.abs(n))]
+    a = np.cross(n, helper)
+    a /= np.linalg.norm(a)
+    return a, np.cross(n, a)
 
 
 def principal_axis(gyr: np.ndarray) -> np.ndarray:
@@ -43,20 +42,30 @@ class HingeFit:
     rms_rate: float  # rad/s, the scale of the motion used
 
 
-def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, seed: int = 0) -> HingeFit:
-    """Least-squares hinge axes from simultaneous angular rates (n, 3) of both sensors."""
+def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.ndarray) -> HingeFit:
+    """Hinge axes from simultaneous angular rates (n, 3) of both sensors.
+
+    The knee axis is horizontal when standing, so each axis is searched in the
+    plane perpendicular to that sensor's standing "up" (``up_1``, ``up_2``):
+    one angle per sensor. That keeps the fit well posed when the movement is
+    poor in knee flexion (e.g. mostly turning the whole leg about the femur).
+    """
     if len(gyr_1) > MAX_SAMPLES:
         pick = np.linspace(0, len(gyr_1) - 1, MAX_SAMPLES).astype(int)
         gyr_1, gyr_2 = gyr_1[pick], gyr_2[pick]
+    basis_1, basis_2 = _plane_basis(up_1), _plane_basis(up_2)
+
+    def axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (np.cos(p[0]) * basis_1[0] + np.sin(p[0]) * basis_1[1],
+                np.cos(p[1]) * basis_2[0] + np.sin(p[1]) * basis_2[1])
 
     def residual(p: np.ndarray) -> np.ndarray:
-        return (np.linalg.norm(np.cross(gyr_1, _axis(p[:2])), axis=1)
-                - np.linalg.norm(np.cross(gyr_2, _axis(p[2:])), axis=1))
+        j1, j2 = axes(p)
+        return np.linalg.norm(np.cross(gyr_1, j1), axis=1) - np.linalg.norm(np.cross(gyr_2, j2), axis=1)
 
-    rng = np.random.default_rng(seed)
-    starts = [np.concatenate([_angles(principal_axis(gyr_1)), _angles(principal_axis(gyr_2))])]
-    starts += [rng.uniform([-1.5, -np.pi, -1.5, -np.pi], [1.5, np.pi, 1.5, np.pi]) for _ in range(6)]
-    best = min((least_squares(residual, p0, method="lm") for p0 in starts), key=lambda r: r.cost)
+    grid = np.linspace(0, np.pi, 12, endpoint=False)
+    start = min(((a, b) for a in grid for b in grid), key=lambda p: np.sum(residual(np.array(p)) ** 2))
+    best = least_squares(residual, np.array(start), method="lm")
     rms = float(np.sqrt(2 * best.cost / len(gyr_1)))
     scale = float(np.sqrt(np.mean(np.sum(gyr_1**2, axis=1) + np.sum(gyr_2**2, axis=1)) / 2))
-    return HingeFit(_axis(best.x[:2]), _axis(best.x[2:]), rms, scale)
+    return HingeFit(*axes(best.x), rms, scale)
