@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.ndimage import median_filter
+from scipy.optimize import minimize_scalar
 
 from hiprot import quat
 from hiprot.analysis.gait_events import GaitEvents, MidSwingDetector
@@ -98,6 +99,32 @@ def _virtual_pelvis_for_horizontal_thigh(q_eb_thigh: np.ndarray) -> np.ndarray:
     return quat.from_matrix(np.stack([x, y, z], axis=2))
 
 
+def _hold_outside(values: np.ndarray, inside: np.ndarray, initial: float) -> np.ndarray:
+    """``values`` where ``inside``; elsewhere the last inside value (``initial`` before any)."""
+    index = np.where(inside, np.arange(len(values)), -1)
+    index = np.maximum.accumulate(index)
+    return np.where(index >= 0, values[np.maximum(index, 0)], initial)
+
+
+@dataclass
+class LegMotion:
+    """What one leg's sensors say before any hip reference is chosen."""
+
+    side: str
+    thigh: np.ndarray  # q_EB of the femur
+    result: LegResult
+    stride_s: float = 1.1
+    stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def walking(self, time_s: np.ndarray) -> np.ndarray:
+        """True within a stride of any stride used for the walking direction."""
+        mask = np.zeros(len(time_s), bool)
+        for t in self.stride_time_s:
+            mask |= np.abs(time_s - t) <= self.stride_s
+        return mask
+
+
 class SessionKinematics:
     """Compute all joint angles of a calibrated session on its common grid.
 
@@ -110,77 +137,135 @@ class SessionKinematics:
     def compute(self, rig: Rig, grid: Grid, calibration: Calibration) -> SessionAngles:
         q_eb = {n: quat.multiply(track.q_es, calibration.q_sb[n]) for n, track in grid.tracks.items()
                 if n in calibration.q_sb}
+        standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
+                                  & (grid.time_s <= calibration.standing_s[1]))
+        legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
         pelvis = rig.find("pelvis")
         notes = []
         if pelvis is None:
             notes.append("no pelvis sensor: hip internal rotation is relative to the direction of "
                          "walking (pelvis assumed upright and facing it)")
-        columns: dict[str, np.ndarray] = {}
-        legs = {}
-        for side in rig.sides:
-            leg = self._leg(rig, grid, q_eb, calibration, side, pelvis.name if pelvis else None)
-            legs[side] = leg
-            columns.update(leg.columns)
-        for values in columns.values():
-            values[~grid.valid] = np.nan
-        return SessionAngles(grid.time_s, columns, legs, notes)
-
-    def _leg(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str,
-             pelvis: str | None) -> LegResult:
-        rate = grid.rate_hz
-        thigh_name = rig.find("thigh", side).name
-        shank_sensor = rig.find("shank", side)
-        thigh = q_eb[thigh_name]
-        result = LegResult()
-        stride_s, walk_dir, at = 1.1, np.empty(0), np.empty(0)
-        if shank_sensor is not None:
-            shank_name = shank_sensor.name
-            shank = quat.multiply(yaw(hinge_heading_offset(thigh, q_eb[shank_name], rate)), q_eb[shank_name])
-            knee = joint_angles(quat.multiply(quat.conjugate(thigh), shank), side, "knee")
-            result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
-            track = grid.tracks[shank_name]
-            z_s = quat.rotate(calibration.q_sb[shank_name], Z_AXIS)
-            result.sagittal_rate = track.gyr @ z_s
-            result.events = self.detector.detect(result.sagittal_rate, rate)
-            hs = result.events.heel_strike
-            if len(hs) > 2:
-                stride_s = float(np.median(np.diff(hs))) / rate
-            q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[shank_name]))
-            stances = mid_stances(np.linalg.norm(track.gyr, axis=1), hs, result.events.toe_off)
-            centres, walk_dir = walking_directions(q_es_aligned, track.acc, track.gyr, rate, stances)
-            at = np.interp(centres, np.arange(len(grid.time_s)), grid.time_s) if len(centres) else at
-        heading_t, weight_t = z_heading(thigh)
-        mean_t = _stride_mean(heading_t, weight_t, rate, stride_s)
-        straight = self._straight(mean_t, at, grid.time_s)
-        if pelvis is not None:
-            heading_p, weight_p = z_heading(q_eb[pelvis])
-            mean_p = _stride_mean(heading_p, weight_p, rate, stride_s)
-            standing = float(_wrap(heading_t[0] - heading_p[0]))
-            offsets = _wrap(walk_dir - np.interp(at, grid.time_s, np.unwrap(mean_p)))[straight]
-            offset = _offset_track(grid.time_s, at[straight], offsets, standing)
-            reference = quat.multiply(yaw(offset), q_eb[pelvis])
+            for leg in legs:
+                self._hip(leg, self._walking_reference(grid, leg, standing), with_pelvis=False)
         else:
-            offsets = _wrap(np.interp(at, grid.time_s, np.unwrap(mean_t)) - walk_dir)[straight]
-            c = _offset_track(grid.time_s, at[straight], offsets, 0.0)
-            reference = heading_rotation(np.degrees(np.unwrap(mean_t) - c))
+            q_pelvis = self._pelvis_mounting_heading(grid, q_eb[pelvis.name], legs, standing)
+            for leg in legs:
+                self._hip(leg, self._pelvis_reference(grid, leg, q_pelvis, standing), with_pelvis=True)
+        columns = {}
+        for leg in legs:
+            for name, values in leg.result.columns.items():
+                values[~grid.valid] = np.nan
+                columns[name] = values
+        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes)
+
+    def _motion(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str) -> LegMotion:
+        """Knee flexion, gait events and stride directions of one leg."""
+        rate = grid.rate_hz
+        leg = LegMotion(side, q_eb[rig.find("thigh", side).name], LegResult())
+        shank_sensor = rig.find("shank", side)
+        if shank_sensor is None:
+            return leg
+        name = shank_sensor.name
+        shank = quat.multiply(yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name])
+        knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
+        leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
+        track = grid.tracks[name]
+        leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
+        events = leg.result.events = self.detector.detect(leg.result.sagittal_rate, rate)
+        if len(events.heel_strike) > 2:
+            leg.stride_s = float(np.median(np.diff(events.heel_strike))) / rate
+        q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))
+        stances = mid_stances(np.linalg.norm(track.gyr, axis=1), events.heel_strike, events.toe_off)
+        centres, directions = walking_directions(q_es_aligned, track.acc, track.gyr, rate, stances)
+        if len(centres):
+            leg.stride_time_s = np.interp(centres, np.arange(len(grid.time_s)), grid.time_s)
+            leg.stride_direction = directions
+        return leg
+
+    def _straight(self, grid: Grid, leg: LegMotion, mean_heading: np.ndarray) -> np.ndarray:
+        """Which strides walk straight: the heading barely changes around them."""
+        at, unwrapped = leg.stride_time_s, np.unwrap(mean_heading)
+        change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(at - 1.0, grid.time_s, unwrapped)
+        return np.abs(np.degrees(change)) < STRAIGHT_DEG
+
+    def _walking_reference(self, grid: Grid, leg: LegMotion, standing: np.ndarray) -> np.ndarray:
+        """Upright pelvis facing the walking direction: the thigh's stride-mean heading less
+        its (slowly varying) offset from the strides' travel direction."""
+        heading, weight = z_heading(leg.thigh)
+        mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
+        straight = self._straight(grid, leg, mean)
+        at = leg.stride_time_s[straight]
+        offsets = _wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
+        direction = mean - _offset_track(grid.time_s, at, offsets, 0.0)
+        still = float(smooth_angle(heading[standing], weight[standing], len(standing))[len(standing) // 2])
+        direction = _hold_outside(direction, leg.walking(grid.time_s) & (len(at) > 0), still)
+        return heading_rotation(np.degrees(direction))
+
+    def _pelvis_reference(self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray,
+                          standing: np.ndarray) -> np.ndarray:
+        """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
+        at standing the two face the same way; while walking the pelvis faces, on average over
+        each stride, the direction the strides travel."""
+        heading_t, weight_t = z_heading(leg.thigh)
+        heading_p, weight_p = z_heading(q_pelvis)
+        still = float(np.angle(np.sum(weight_t[standing] * weight_p[standing]
+                                      * np.exp(1j * (heading_t[standing] - heading_p[standing])))))
+        mean_p = np.unwrap(_stride_mean(heading_p, weight_p, grid.rate_hz, leg.stride_s))
+        straight = self._straight(grid, leg, mean_p)
+        at = leg.stride_time_s[straight]
+        offsets = _wrap(leg.stride_direction[straight] - np.interp(at, grid.time_s, mean_p))
+        offset = _offset_track(grid.time_s, at, offsets, still)
+        offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
+        return quat.multiply(yaw(offset), q_pelvis)
+
+    def _pelvis_mounting_heading(self, grid: Grid, q_pelvis: np.ndarray, legs: list[LegMotion],
+                                 standing: np.ndarray) -> np.ndarray:
+        """Turn the pelvis frame about its vertical so that its Z is the hip flexion axis.
+
+        Standing gives the pelvis' vertical only. Hip flexion is by far the hip's largest
+        motion in walking, sitting, lunging and bending, so the right heading is the one
+        that leaves the least flexion leaking into adduction; of the two opposite
+        candidates the one with flexion mostly positive wins.
+        """
+        pick = slice(None, None, max(1, len(grid.time_s) // 4000))
+
+        def hips(angle: float) -> list[np.ndarray]:
+            turned = quat.multiply(q_pelvis, _about_y(angle))
+            out = []
+            for leg in legs:
+                reference = self._pelvis_reference(grid, leg, turned, standing)
+                out.append(joint_angles(quat.multiply(quat.conjugate(reference[pick]), leg.thigh[pick]),
+                                        leg.side, "hip"))
+            return out
+
+        def leak(angle: float) -> float:
+            return float(sum(np.var(h[:, 1]) for h in hips(angle)))
+
+        candidates = np.radians(np.arange(0, 180, 5.0))
+        best = min(candidates, key=leak)
+        best = minimize_scalar(leak, bounds=(best - 0.1, best + 0.1), method="bounded").x
+        flexion = np.concatenate([h[:, 0] for h in hips(best)])
+        if np.percentile(flexion, 98) < -np.percentile(flexion, 2):
+            best += np.pi
+        return quat.multiply(q_pelvis, _about_y(best))
+
+    def _hip(self, leg: LegMotion, reference: np.ndarray, with_pelvis: bool) -> None:
+        """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity."""
+        side, thigh = leg.side, leg.thigh
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
         horizontal = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
         if horizontal.any():
             test_pelvis = _virtual_pelvis_for_horizontal_thigh(thigh[horizontal])
-            hip[horizontal] = joint_angles(
-                quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip")
-        result.columns[f"{side}_hip_ir_deg"] = hip[:, 2]
-        if pelvis is not None:
-            result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
-            result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
-        return result
+            test = joint_angles(quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip")
+            hip[horizontal, 2] = test[:, 2]
+            if not with_pelvis:
+                hip[horizontal] = test
+        leg.result.columns[f"{side}_hip_ir_deg"] = hip[:, 2]
+        if with_pelvis:
+            leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
+            leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
 
-    @staticmethod
-    def _straight(mean_heading: np.ndarray, at: np.ndarray, time_s: np.ndarray) -> np.ndarray:
-        """Which strides (centred at ``at``) walk straight: the heading barely changes around them."""
-        if len(at) == 0:
-            return np.zeros(0, bool)
-        unwrapped = np.unwrap(mean_heading)
-        before = np.interp(at - 1.0, time_s, unwrapped)
-        after = np.interp(at + 1.0, time_s, unwrapped)
-        return np.abs(np.degrees(after - before)) < STRAIGHT_DEG
+
+def _about_y(angle: float) -> np.ndarray:
+    """Rotation by ``angle`` (rad) about a frame's own Y axis."""
+    return np.array([np.cos(angle / 2), 0.0, np.sin(angle / 2), 0.0])
