@@ -91,15 +91,16 @@ class RestBiasEstimator:
 
     def _follow_bias(self, rate_at_rest: np.ndarray, rest: np.ndarray) -> np.ndarray:
         """Bias per step: exponential average of the low-passed rate over rest steps, held between."""
+        held_before = self.bias_
         if len(rate_at_rest):
-            if not self._bias_known:
-                self.bias_, self._bias_known = rate_at_rest[0].copy(), True
+            start = self.bias_ if self._bias_known else rate_at_rest[0]
+            self._bias_known = True
             g = self.bias_gain
             estimates, _ = lfilter([g], [1.0, g - 1.0], rate_at_rest, axis=0,
-                                   zi=((1.0 - g) * self.bias_)[None, :])
+                                   zi=((1.0 - g) * start)[None, :])
         else:
             estimates = np.empty((0, 3))
-        held = np.vstack([self.bias_[None, :], estimates])
+        held = np.vstack([held_before[None, :], estimates])
         per_step = held[np.cumsum(rest)]
         self.bias_ = held[-1].copy()
         return per_step
