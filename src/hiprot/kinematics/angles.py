@@ -175,8 +175,9 @@ class SessionKinematics:
         if len(events.heel_strike) > 2:
             leg.stride_s = float(np.median(np.diff(events.heel_strike))) / rate
         q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))
-        stances = mid_stances(np.linalg.norm(track.gyr, axis=1), events.heel_strike, events.toe_off)
-        centres, directions = walking_directions(q_es_aligned, track.acc, track.gyr, rate, stances)
+        long_axis = quat.rotate(shank, Y_AXIS)
+        stances = mid_stances(long_axis[:, 2], events.heel_strike, events.toe_off)
+        centres, directions = walking_directions(q_es_aligned, track.acc, track.gyr, long_axis, rate, stances)
         if len(centres):
             leg.stride_time_s = np.interp(centres, np.arange(len(grid.time_s)), grid.time_s)
             leg.stride_direction = directions
