@@ -80,11 +80,14 @@ def test_broker_restart_mid_session_loses_no_metric(persistent_broker, subscribe
         publisher.publish_metric(kind, payload)
         publisher.publish("angles", {"time_s": 0.0})
     persistent_broker.stop()
-    for kind, payload in produced[100:200]:
+    for kind, payload in produced[100:150]:
+        publisher.publish_metric(kind, payload)
+    assert sub.received.wait(lambda r: not publisher.stats.connected, 15)
+    for kind, payload in produced[150:200]:
         publisher.publish_metric(kind, payload)
         publisher.publish("angles", {"time_s": 0.0})
-    assert sub.received.wait(lambda r: not publisher.stats.connected, 15)
-    assert publisher.stats.live_dropped > 0, "live angles are dropped while offline"
+    assert sub.received.wait(lambda r: publisher.stats.live_dropped >= 50, 10), \
+        "live angles are dropped while offline"
     persistent_broker.start()
     for kind, payload in produced[200:]:
         publisher.publish_metric(kind, payload)
