@@ -132,8 +132,8 @@ class Subscriber:
             self.received.messages.append((message.topic, message.payload, bool(message.retain)))
 
     def close(self) -> None:
-        self.client.loop_stop()
         self.client.disconnect()
+        self.client.loop_stop()
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+
 from hiprot import __version__
 from hiprot.config import Rig
 from hiprot.mqtt.discovery import discovery_messages
@@ -21,21 +23,33 @@ from hiprot.samples import Chunk
 
 
 class AngleDecimator:
-    """Picks samples at most ``rate_hz`` apart in sample time."""
+    """Picks about ``rate_hz`` samples per second of sample time, the freshest ones.
+
+    Each chunk owes as many messages as grid points (``1/rate_hz`` apart) it
+    passed; they are taken backwards from its last sample, so what goes out is
+    as recent as the chunk allows instead of up to a chunk old.
+    """
 
     def __init__(self, rate_hz: float):
         self.period_s = 1.0 / rate_hz
-        self._next_s = -math.inf
+        self._next_s: float | None = None
 
-    def indices(self, time_s) -> list[int]:
-        """Indices of ``time_s`` (ascending) to publish."""
-        picked = []
-        for i, t in enumerate(time_s):
-            if t >= self._next_s - 1e-6:
-                picked.append(i)
-                behind = t - self._next_s >= self.period_s
-                self._next_s = t + self.period_s if behind else self._next_s + self.period_s
-        return picked
+    def indices(self, time_s: np.ndarray) -> list[int]:
+        """Indices of ``time_s`` (ascending, one chunk) to publish."""
+        if not len(time_s):
+            return []
+        last = time_s[-1]
+        if self._next_s is None:
+            self._next_s = time_s[0]
+        due = 0
+        while self._next_s <= last + 1e-6:
+            due += 1
+            self._next_s += self.period_s
+        if due == 0:
+            return []
+        targets = last - self.period_s * np.arange(due)[::-1]
+        picked = np.searchsorted(time_s, targets - 1e-6).clip(0, len(time_s) - 1)
+        return np.unique(picked).tolist()
 
 
 class LiveFeed:
