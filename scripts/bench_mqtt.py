@@ -169,18 +169,23 @@ def main() -> None:
         finally:
             broker.terminate()
             broker.wait(10)
-    ms = lambda a, q: 1000 * np.percentile(a, q)  # noqa: E731
-    print(f"end-to-end latency over {len(lat['sample'])} angles messages ({args.seconds:g} s live session):")
-    print(f"  sample time -> received:  p50 {ms(lat['sample'], 50):.1f} ms  p99 {ms(lat['sample'], 99):.1f} ms"
+    print(f"end-to-end latency over {len(lat['sample'])} angles messages "
+          f"({args.seconds:g} s live session):")
+    print(f"  sample time -> received:  {percentiles(lat['sample'])}"
           f"  (includes up to {1000 * CHUNK_S:.0f} ms waiting for the chunk to fill)")
-    print(f"  chunk handed -> received: p50 {ms(lat['chunk'], 50):.1f} ms  p99 {ms(lat['chunk'], 99):.1f} ms"
-          "  (pipeline + publisher + broker)")
+    print(f"  chunk handed -> received: {percentiles(lat['chunk'])}  (pipeline + publisher + broker)")
     print(f"sustained rate, {args.messages} messages each:")
     print(f"  plain paho QoS 1 (baseline):       {baseline:8.0f} msg/s")
-    print(f"  publisher metrics (QoS 1, outbox): {metrics:8.0f} msg/s = {metrics / baseline:.2f} x baseline")
-    print(f"  publisher angles (QoS 0):          {angles:8.0f} msg/s = {angles / baseline:.2f} x baseline"
-          f" = {angles / 20:.0f} x a 20 Hz angle stream")
+    print(f"  publisher metrics (QoS 1, outbox): {metrics:8.0f} msg/s "
+          f"= {metrics / baseline:.2f} x baseline")
+    print(f"  publisher angles (QoS 0):          {angles:8.0f} msg/s "
+          f"= {angles / baseline:.2f} x baseline = {angles / 20:.0f} x a 20 Hz angle stream")
 
+
+def percentiles(latencies_s: np.ndarray) -> str:
+    """p50 and p99 in milliseconds."""
+    p50, p99 = 1000 * np.percentile(latencies_s, [50, 99])
+    return f"p50 {p50:.1f} ms  p99 {p99:.1f} ms"
 
 if __name__ == "__main__":
     main()

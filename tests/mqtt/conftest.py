@@ -8,13 +8,12 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import paho.mqtt.client as mqtt
 import pytest
-
 from conftest import Broker, _free_port
 
 USER, PASSWORD = "hiprot", "correct horse battery"

@@ -17,8 +17,6 @@ from hiprot.config import MqttConfig
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.connection import BrokerError
 
-from conftest import Broker
-
 from .conftest import PASSWORD, USER
 
 METRIC_TOPICS = ("/stride", "/rep", "/test")

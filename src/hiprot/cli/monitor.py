@@ -11,7 +11,11 @@ import click
 
 from hiprot.cli.common import broker_option, load, parse_broker, rig_option, stop_on_signals
 from hiprot.mqtt.connection import (
-    KEEPALIVE_S, BrokerError, new_client, refusal_message, tls_failure_message,
+    KEEPALIVE_S,
+    BrokerError,
+    new_client,
+    refusal_message,
+    tls_failure_message,
 )
 from hiprot.mqtt.view import DeviceView
 
@@ -21,7 +25,8 @@ REFRESH_S = 0.25
 @click.command()
 @rig_option
 @broker_option
-@click.option("--device", default=None, metavar="ID", help="Device id to watch (default: the rig's).")
+@click.option("--device", default=None, metavar="ID",
+              help="Device id to watch (default: the rig's).")
 @click.option("--plain", is_flag=True, help="One line per event instead of a full screen "
                                             "(the default when output is not a terminal).")
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",

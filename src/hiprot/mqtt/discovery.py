@@ -20,7 +20,8 @@ def _keep_last(key: str) -> str:
     return f"{{{{ value_json.{key} if value_json.{key} is defined else this.state }}}}"
 
 
-def discovery_messages(device_id: str, base: str, sides: tuple[str, ...]) -> list[tuple[str, bytes]]:
+def discovery_messages(device_id: str, base: str,
+                       sides: tuple[str, ...]) -> list[tuple[str, bytes]]:
     """(topic, retained payload) pairs announcing the device's entities."""
     device = {"identifiers": [f"hiprot_{device_id}"], "name": f"hiprot {device_id}",
               "manufacturer": "hiprot", "model": "hip rotation logger", "sw_version": __version__}
@@ -29,8 +30,10 @@ def discovery_messages(device_id: str, base: str, sides: tuple[str, ...]) -> lis
     sensors = [(f"{side}_hip_ir", f"{side.capitalize()} hip internal rotation", "angles",
                 f"{side}_hip_ir_deg", "°", {"icon": "mdi:rotate-right"}) for side in sides]
     sensors += [
-        ("cadence", "Cadence", "stride", "cadence_steps_per_min", "steps/min", {"icon": "mdi:walk"}),
-        ("stride_time", "Last stride time", "stride", "stride_time_s", "s", {"device_class": "duration"}),
+        ("cadence", "Cadence", "stride", "cadence_steps_per_min", "steps/min",
+         {"icon": "mdi:walk"}),
+        ("stride_time", "Last stride time", "stride", "stride_time_s", "s",
+         {"device_class": "duration"}),
         ("stride_hip_ir_max", "Last stride hip IR max", "stride", "hip_ir_max_deg", "°", {}),
         ("stride_hip_ir_rom", "Last stride hip IR range", "stride", "hip_ir_rom_deg", "°", {}),
         ("queue_depth", "MQTT queue depth", "health", "mqtt.queue_depth", None,

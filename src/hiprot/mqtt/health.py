@@ -1,4 +1,4 @@
-"""The ``health`` message: per-sensor rate and missed samples, drops, queue depth, CPU, disk, battery.
+"""The ``health`` message: per-sensor rate and missed samples, drops, CPU, disk, battery.
 
 Sensor figures come from the samples themselves (a gap longer than one and a
 half sample periods counts the samples missing in it); machine figures come
@@ -110,7 +110,8 @@ class HealthMonitor:
             out["disk_free_mb"] = round(shutil.disk_usage(self.disk_path).free / 1e6)
         except OSError:
             pass
-        for key, value in (("battery_percent", battery_percent()), ("cpu_temp_c", cpu_temperature_c())):
+        known = {"battery_percent": battery_percent(), "cpu_temp_c": cpu_temperature_c()}
+        for key, value in known.items():
             if value is not None:
                 out[key] = round(value, 1)
         return out

@@ -55,7 +55,8 @@ class AngleDecimator:
 class LiveFeed:
     """Publishes one session of a logger run through ``publisher``."""
 
-    def __init__(self, publisher: Publisher, rig: Rig, session_dir: Path, start_utc: str | None = None):
+    def __init__(self, publisher: Publisher, rig: Rig, session_dir: Path,
+                 start_utc: str | None = None):
         self.publisher, self.rig = publisher, rig
         self.decimator = AngleDecimator(rig.mqtt.angles_rate_hz)
         self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
@@ -71,7 +72,8 @@ class LiveFeed:
     def start(self) -> None:
         """Announce the device to Home Assistant (if enabled) and the session (retained)."""
         if self.rig.mqtt.homeassistant_discovery:
-            for topic, body in discovery_messages(self.rig.device_id, self.publisher.base, self.rig.sides):
+            messages = discovery_messages(self.rig.device_id, self.publisher.base, self.rig.sides)
+            for topic, body in messages:
                 self.publisher.publish_to(topic, body, qos=1, retain=True)
         self._publish_session()
 
@@ -83,8 +85,10 @@ class LiveFeed:
             self.session["calibration"] = calibration
             self._publish_session()
         for i in self.decimator.indices(angles.time_s):
-            values = {k: round(float(v[i]), 2) for k, v in angles.columns.items() if math.isfinite(v[i])}
-            self.publisher.publish("angles", {"time_s": round(float(angles.time_s[i]), 4), **values})
+            values = {k: round(float(v[i]), 2) for k, v in angles.columns.items()
+                      if math.isfinite(v[i])}
+            time_s = round(float(angles.time_s[i]), 4)
+            self.publisher.publish("angles", {"time_s": time_s, **values})
         self.health.add(chunk)
         if self.rig.mqtt.raw_topics:
             for name, s in chunk.items():
@@ -99,7 +103,8 @@ class LiveFeed:
             mqtt = {"connected": stats.connected, "queue_depth": stats.queue_depth,
                     "metrics_dropped": stats.metrics_dropped, "live_dropped": stats.live_dropped,
                     "reconnects": stats.reconnects}
-            self.publisher.publish("health", self.health.report(last, recording_dropped_chunks, mqtt))
+            report = self.health.report(last, recording_dropped_chunks, mqtt)
+            self.publisher.publish("health", report)
 
     def close(self, duration_s: float) -> None:
         """Mark the session ended (retained)."""

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 def default_outbox_path(device_id: str) -> Path:
-    """``$XDG_STATE_HOME/hiprot/mqtt-outbox-<device_id>.sqlite3`` (``~/.local/state`` by default)."""
+    """``$XDG_STATE_HOME/hiprot/mqtt-outbox-<device_id>.sqlite3`` (default ``~/.local/state``)."""
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return state / "hiprot" / f"mqtt-outbox-{device_id}.sqlite3"
 
@@ -93,7 +93,7 @@ class Outbox:
         return row[0]
 
     def add(self, messages: list[tuple[str, str]]) -> int:
-        """Append ``(topic, JSON object text)`` pairs in one transaction; return how many were dropped.
+        """Append ``(topic, JSON object text)`` pairs in one transaction; return the number dropped.
 
         Beyond ``max_messages`` pending, new messages are dropped and counted
         (the count survives restarts) rather than growing without bound.
@@ -104,12 +104,13 @@ class Outbox:
             self._db.executemany("INSERT INTO messages (topic, body) VALUES (?, ?)", kept)
             if dropped:
                 self.dropped += dropped
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'dropped'", (str(self.dropped),))
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'dropped'",
+                                 (str(self.dropped),))
         self.pending += len(kept)
         return dropped
 
     def after(self, seq: int, limit: int) -> list[tuple[int, str, bytes]]:
-        """Up to ``limit`` pending messages with a sequence number above ``seq``: (seq, topic, payload)."""
+        """Up to ``limit`` pending messages after ``seq``, oldest first: (seq, topic, payload)."""
         rows = self._db.execute(
             "SELECT seq, topic, body FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
         ).fetchall()

@@ -36,7 +36,11 @@ import paho.mqtt.client as mqtt
 
 from hiprot.config import MqttConfig
 from hiprot.mqtt.connection import (
-    KEEPALIVE_S, BrokerError, new_client, refusal_message, tls_failure_message,
+    KEEPALIVE_S,
+    BrokerError,
+    new_client,
+    refusal_message,
+    tls_failure_message,
 )
 from hiprot.mqtt.outbox import Outbox, OutboxBusy, default_outbox_path
 
@@ -75,6 +79,7 @@ class Publisher:
         self.outbox_path = Path(outbox_path) if outbox_path else default_outbox_path(device_id)
         self.outbox_size = outbox_size
         self.stats = PublisherStats()
+        self._count_lock = threading.Lock()
         self._password = config.read_password() if config.username else None
         self._metrics: queue.Queue[tuple[str, str]] = queue.Queue(maxsize=queue_size)
         self._live: queue.Queue[tuple[str, bytes, int]] = queue.Queue(maxsize=queue_size)
@@ -134,7 +139,8 @@ class Publisher:
             self.stop()
             raise BrokerError(self._refusal)
         if not self.stats.connected:
-            self._warn("unreachable", f"warning: MQTT broker {self.host}:{self.port} not reachable; "
+            self._warn("unreachable",
+                       f"warning: MQTT broker {self.host}:{self.port} not reachable; "
                        "recording continues, publishing resumes when it appears")
         return self.stats.connected
 
@@ -155,7 +161,7 @@ class Publisher:
         try:
             self._live.put_nowait((topic, body, qos, retain))
         except queue.Full:
-            self.stats.live_dropped += 1
+            self._count_drop("live_dropped", 1)
         self._wake()
 
     def publish_metric(self, kind: str, payload: dict) -> None:
@@ -173,7 +179,7 @@ class Publisher:
             self._metrics.put_nowait((self.topic(kind), body))
             self._metrics_queued += 1
         except queue.Full:
-            self.stats.metrics_dropped += 1
+            self._count_drop("metrics_dropped", 1)
         self._wake()
 
     def flush(self, timeout: float) -> bool:
@@ -198,6 +204,12 @@ class Publisher:
             self._thread = None
         self._wake_r.close()
         self._wake_w.close()
+
+    def _count_drop(self, counter: str, n: int) -> None:
+        """Drops are counted by callers and the worker alike, hence the lock."""
+        if n:
+            with self._count_lock:
+                setattr(self.stats, counter, getattr(self.stats, counter) + n)
 
     def _wake(self) -> None:
         try:
@@ -271,7 +283,8 @@ class Publisher:
         if client is None and not self._stopping.is_set():
             timeout = min(timeout, max(0.0, self._next_attempt - time.monotonic()))
         tls_buffered = sock is not None and hasattr(sock, "pending") and sock.pending() > 0
-        readable, writable, _ = select.select(readers, writers, [], 0.0 if tls_buffered else timeout)
+        wait_s = 0.0 if tls_buffered else timeout
+        readable, writable, _ = select.select(readers, writers, [], wait_s)
         if self._wake_r in readable:
             try:
                 while self._wake_r.recv(4096):
@@ -301,7 +314,7 @@ class Publisher:
             except queue.Empty:
                 break
         if batch:
-            self.stats.metrics_dropped += self._outbox.add(batch)
+            self._count_drop("metrics_dropped", self._outbox.add(batch))
             self.stats.queue_depth = self._outbox.pending
             self._metrics_taken += len(batch)
 
@@ -326,7 +339,7 @@ class Publisher:
             except queue.Empty:
                 return
             if not retain:
-                self.stats.live_dropped += 1
+                self._count_drop("live_dropped", 1)
 
     def _send_metrics(self) -> None:
         room = INFLIGHT_WINDOW - len(self._inflight)
@@ -353,7 +366,8 @@ class Publisher:
         if client is not None and self.stats.connected:
             info = client.publish(self.topic("status"), "offline", qos=1, retain=True)
             deadline = time.monotonic() + 2.0
-            while not info.is_published() and client.socket() is not None and time.monotonic() < deadline:
+            while (not info.is_published() and client.socket() is not None
+                   and time.monotonic() < deadline):
                 self._wait_and_io()
             if client.socket() is not None:
                 client.disconnect()

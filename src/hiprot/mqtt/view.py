@@ -77,7 +77,8 @@ class DeviceView:
         """The full-screen view as lines."""
         with self._lock:
             link = "connected" if self.connected else "connecting..."
-            lines = [f"hiprot monitor  {self.base}  broker {broker} {link}  device {self.status}", ""]
+            lines = [f"hiprot monitor  {self.base}  broker {broker} {link}  "
+                     f"device {self.status}", ""]
             session = self.latest.get("session")
             lines.append("session  " + (self._session_line(session) if session else "-"))
             angles = self.latest.get("angles")
@@ -97,15 +98,17 @@ class DeviceView:
 
     @staticmethod
     def _session_line(data: dict) -> str:
-        calibration = ", ".join(f"{side} {state}" for side, state in data.get("calibration", {}).items())
-        return f"{data.get('session', '?')} {data.get('state', '?')}  calibration: {calibration or '-'}"
+        sides = data.get("calibration", {}).items()
+        calibration = ", ".join(f"{side} {state}" for side, state in sides) or "-"
+        return f"{data.get('session', '?')} {data.get('state', '?')}  calibration: {calibration}"
 
     @staticmethod
     def _health_line(data: dict) -> str:
         parts = [f"{name} {s.get('rate_hz', 0):g} Hz missed {s.get('missed_samples', 0)}"
                  for name, s in data.get("sensors", {}).items()]
         mqtt = data.get("mqtt", {})
-        parts.append(f"queue {mqtt.get('queue_depth', '?')} dropped {mqtt.get('metrics_dropped', '?')}")
+        parts.append(f"queue {mqtt.get('queue_depth', '?')} "
+                     f"dropped {mqtt.get('metrics_dropped', '?')}")
         for key in ("cpu_percent", "disk_free_mb", "battery_percent", "cpu_temp_c"):
             if key in data:
                 parts.append(format_value(key, data[key]))
