@@ -45,6 +45,7 @@ from hiprot.mqtt.connection import (
 from hiprot.mqtt.outbox import Outbox, OutboxBusy, default_outbox_path
 
 METRIC_KINDS = ("stride", "rep", "test")
+RESERVED_KEYS = {"seq", "stream"}
 CONNECT_WAIT_S = 2.0
 FLUSH_WAIT_S = 5.0
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.25, 15.0
@@ -174,11 +175,16 @@ class Publisher:
         """
         if kind not in METRIC_KINDS:
             raise ValueError(f"metric kind must be one of {METRIC_KINDS}, not {kind!r}")
+        if RESERVED_KEYS & payload.keys():
+            raise ValueError(f"metric keys {sorted(RESERVED_KEYS)} are set by the publisher")
         body = json.dumps({"timestamp": round(time.time(), 3), **payload})
+        with self._count_lock:
+            self._metrics_queued += 1
         try:
             self._metrics.put_nowait((self.topic(kind), body))
-            self._metrics_queued += 1
         except queue.Full:
+            with self._count_lock:
+                self._metrics_queued -= 1
             self._count_drop("metrics_dropped", 1)
         self._wake()
 
