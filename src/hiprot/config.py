@@ -79,6 +79,8 @@ class MqttConfig:
     topic_prefix: str = "hiprot"
     angles_rate_hz: float = 20.0
     homeassistant_discovery: bool = False
+    websocket_port: int = 9001
+    raw_topics: bool = False
 
     def read_password(self) -> str | None:
         """The password from ``password_file`` or ``$HIPROT_MQTT_PASSWORD``.
@@ -299,6 +301,9 @@ def _mqtt(t: _Table) -> MqttConfig:
         angles_rate_hz=t.get("angles_rate_hz", float, "a rate 0.1-100 Hz", 20.0,
                              lambda v: 0.1 <= v <= 100),
         homeassistant_discovery=t.get("homeassistant_discovery", bool, "true or false", False),
+        websocket_port=t.get("websocket_port", int, "a TCP port 1-65535", 9001,
+                             lambda v: 0 < v < 65536),
+        raw_topics=t.get("raw_topics", bool, "true or false", False),
     )
     if "password" in t.data:
         raise t.fail("password", "passwords are not kept in rig files; use password_file "

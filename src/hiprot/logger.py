@@ -11,6 +11,7 @@ import numpy as np
 
 from hiprot.config import Rig
 from hiprot.mqtt import Publisher
+from hiprot.mqtt.live import LiveFeed
 from hiprot.pipeline import Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
@@ -33,8 +34,9 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Pub
     """Record and publish until the source ends, ``stop`` is set or ``duration_s`` passes."""
     pipeline = Pipeline(rig)
     summary = RunSummary(writer.path)
-    period = 1.0 / rig.mqtt.angles_rate_hz
-    next_angles = -np.inf
+    feed = LiveFeed(publisher, rig, writer.path, writer.meta["start_utc"]) if publisher is not None else None
+    if feed is not None:
+        feed.start()
     first_time = None
     ranges: dict[str, list[float]] = {}
     try:
@@ -54,16 +56,16 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Pub
                 if len(valid):
                     lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
                     ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
-            if publisher is not None and len(angles) and angles.time_s[-1] >= next_angles:
-                latest = {k: round(float(v[-1]), 2) for k, v in angles.columns.items() if np.isfinite(v[-1])}
-                publisher.publish("angles", {"time_s": round(float(angles.time_s[-1]), 4), **latest})
-                next_angles = angles.time_s[-1] + period
+            if feed is not None:
+                calibrated = {side: hip.calibrated for side, hip in pipeline.hips.items()}
+                feed.update(chunk, angles, calibrated, writer.meta["dropped_chunks"])
             if duration_s is not None and summary.duration_s >= duration_s:
                 break
     finally:
         writer.close(duration_s=summary.duration_s)
-        if publisher is not None:
-            summary.published = publisher.sent
+        if feed is not None:
+            feed.close(summary.duration_s)
             publisher.stop()
+            summary.published = publisher.sent
     summary.hip_ir_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     return summary

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from hiprot import __version__
+from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
-from hiprot.cli.pending import analyze, dashboard, export, monitor, replay, scan
+from hiprot.cli.monitor import monitor
+from hiprot.cli.pending import analyze, export, replay, scan
 from hiprot.cli.record import record
 from hiprot.cli.simulate import simulate
 from hiprot.errors import HiprotError

@@ -32,11 +32,11 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
     simulation = simulate(rig)
     click.echo(f"simulated {rig.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
                f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz")
-    writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
     publisher = None
     if rig.mqtt.enabled and not no_mqtt:
-        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
+        publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
         publisher.start()
+    writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
     chunks = iter(split_chunk(simulation.samples, CHUNK_S))
     summary = logger.run(rig, chunks, writer, publisher)
     click.echo(f"session: {summary.session}")

@@ -31,11 +31,11 @@ def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None
     host, port = parse_broker(broker)
     source = open_source(rig, duration_s=None if duration is None else duration + 1.0)
     stop = stop_on_signals()
-    writer = SessionWriter(rig, out_dir, activity=activity, note=note)
     publisher = None
     if rig.mqtt.enabled and not no_mqtt:
         publisher = Publisher(rig.mqtt, rig.device_id, host, port)
         publisher.start()
+    writer = SessionWriter(rig, out_dir, activity=activity, note=note)
     click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}")
     summary = logger.run(rig, source, writer, publisher, stop, duration)
     click.echo(f"recorded {summary.duration_s:.1f} s, "

@@ -1,0 +1,115 @@
+"""What a running logger publishes: session, decimated angles, health and optional raw samples.
+
+The logger hands every chunk and its angles to :class:`LiveFeed`; the feed
+decides what goes out and when (angles at ``angles_rate_hz`` of sample time,
+health once a second), so the logger loop stays about recording. Metrics
+(strides, reps, tests) go straight through :meth:`Publisher.publish_metric`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from hiprot import __version__
+from hiprot.config import Rig
+from hiprot.mqtt.discovery import discovery_messages
+from hiprot.mqtt.health import HealthMonitor
+from hiprot.mqtt.publisher import Publisher
+from hiprot.pipeline import Angles
+from hiprot.samples import Chunk
+
+
+class AngleDecimator:
+    """Picks about ``rate_hz`` samples per second of sample time, the freshest ones.
+
+    Each chunk owes as many messages as grid points (``1/rate_hz`` apart) it
+    passed; they are taken backwards from its last sample, so what goes out is
+    as recent as the chunk allows instead of up to a chunk old.
+    """
+
+    def __init__(self, rate_hz: float):
+        self.period_s = 1.0 / rate_hz
+        self._next_s: float | None = None
+
+    def indices(self, time_s: np.ndarray) -> list[int]:
+        """Indices of ``time_s`` (ascending, one chunk) to publish."""
+        if not len(time_s):
+            return []
+        last = time_s[-1]
+        if self._next_s is None:
+            self._next_s = time_s[0]
+        due = 0
+        while self._next_s <= last + 1e-6:
+            due += 1
+            self._next_s += self.period_s
+        if due == 0:
+            return []
+        targets = last - self.period_s * np.arange(due)[::-1]
+        picked = np.searchsorted(time_s, targets - 1e-6).clip(0, len(time_s) - 1)
+        return np.unique(picked).tolist()
+
+
+class LiveFeed:
+    """Publishes one session of a logger run through ``publisher``."""
+
+    def __init__(self, publisher: Publisher, rig: Rig, session_dir: Path,
+                 start_utc: str | None = None):
+        self.publisher, self.rig = publisher, rig
+        self.decimator = AngleDecimator(rig.mqtt.angles_rate_hz)
+        self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
+        self.session = {
+            "session": session_dir.name, "state": "recording", "start_utc": start_utc,
+            "software_version": __version__, "sample_rate_hz": rig.sample_rate_hz,
+            "angles_rate_hz": rig.mqtt.angles_rate_hz, "fusion_filter": rig.fusion.filter,
+            "sensors": [{"name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip}
+                        for s in rig.sensors],
+            "sides": list(rig.sides), "calibration": {side: "standing" for side in rig.sides},
+        }
+
+    def start(self) -> None:
+        """Announce the device to Home Assistant (if enabled) and the session (retained)."""
+        if self.rig.mqtt.homeassistant_discovery:
+            messages = discovery_messages(self.rig.device_id, self.publisher.base, self.rig.sides)
+            for topic, body in messages:
+                self.publisher.publish_to(topic, body, qos=1, retain=True)
+        self._publish_session()
+
+    def update(self, chunk: Chunk, angles: Angles, calibrated: dict[str, bool],
+               recording_dropped_chunks: int) -> None:
+        """Publish what this chunk brings: angles, calibration changes, health, raw samples."""
+        calibration = {side: "calibrated" if ok else "standing" for side, ok in calibrated.items()}
+        if calibration != self.session["calibration"]:
+            self.session["calibration"] = calibration
+            self._publish_session()
+        for i in self.decimator.indices(angles.time_s):
+            values = {k: round(float(v[i]), 2) for k, v in angles.columns.items()
+                      if math.isfinite(v[i])}
+            time_s = round(float(angles.time_s[i]), 4)
+            self.publisher.publish("angles", {"time_s": time_s, **values})
+        self.health.add(chunk)
+        if self.rig.mqtt.raw_topics:
+            for name, s in chunk.items():
+                raw = {"time_s": s.time_s.round(5).tolist(), "acc_m_s2": s.acc.round(4).tolist(),
+                       "gyr_rad_s": s.gyr.round(5).tolist()}
+                if s.mag is not None:
+                    raw["mag_ut"] = s.mag.round(3).tolist()
+                self.publisher.publish(f"raw/{name}", raw)
+        last = max(s.time_s[-1] for s in chunk.values() if len(s))
+        if self.health.due(last):
+            stats = self.publisher.stats
+            mqtt = {"connected": stats.connected, "queue_depth": stats.queue_depth,
+                    "metrics_dropped": stats.metrics_dropped, "live_dropped": stats.live_dropped,
+                    "reconnects": stats.reconnects}
+            report = self.health.report(last, recording_dropped_chunks, mqtt)
+            self.publisher.publish("health", report)
+
+    def close(self, duration_s: float) -> None:
+        """Mark the session ended (retained)."""
+        self.session.update(state="ended", duration_s=round(duration_s, 3))
+        self._publish_session()
+
+    def _publish_session(self) -> None:
+        self.publisher.publish("session", self.session, qos=1, retain=True)

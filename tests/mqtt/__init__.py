@@ -1,0 +1,1 @@
+"""Tests of live publishing: publisher, outbox, Home Assistant, monitor, dashboard."""

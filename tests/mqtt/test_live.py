@@ -1,0 +1,80 @@
+"""What a running logger publishes: session, decimated angles, health, raw, Home Assistant configs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from hiprot.mqtt.live import AngleDecimator
+
+
+def test_decimator_keeps_the_rate_and_sends_the_freshest_sample():
+    times = np.arange(0, 10, 1 / 200)
+    decimator = AngleDecimator(20.0)
+    picked, lasts = [], []
+    for chunk in np.array_split(times, 200):
+        chosen = decimator.indices(chunk)
+        picked += [chunk[i] for i in chosen]
+        lasts.append(bool(chosen) and chosen[-1] == len(chunk) - 1)
+    assert np.allclose(np.diff(picked), 0.05) and len(picked) == 200
+    assert all(lasts), "50 ms chunks at 20 Hz: every chunk's last sample goes out"
+    uneven = AngleDecimator(20.0)
+    picked = []
+    for chunk in np.array_split(times, 137):
+        picked += [chunk[i] for i in uneven.indices(chunk)]
+    assert abs(len(picked) - 200) <= 1 and len(set(picked)) == len(picked)
+    assert np.diff(picked).max() < 0.05 + 10 / 137
+
+
+def test_demo_publishes_session_angles_health_raw_and_discovery(broker, subscribe, tmp_path, sim_rig_text):
+    rig = tmp_path / "rig.toml"
+    rig.write_text(sim_rig_text.replace(
+        "port = 1883", "port = 1883\nangles_rate_hz = 10\nhomeassistant_discovery = true\nraw_topics = true"))
+    sub = subscribe(broker, "#")
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "demo", "--rig", str(rig), "--broker", broker.address,
+         "--out", str(tmp_path / "sessions")],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "XDG_STATE_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 20)
+
+    sessions = sub.received.json("hiprot/hiprot-sim/session")
+    assert sessions[0]["state"] == "recording" and sessions[0]["calibration"] == {"right": "standing"}
+    assert any(s["calibration"] == {"right": "calibrated"} for s in sessions)
+    assert sessions[-1]["state"] == "ended" and sessions[-1]["duration_s"] > 19
+    assert sessions[-1]["sensors"][0]["name"] == "right_thigh"
+
+    angles = sub.received.json("/angles")
+    times = np.array([a["time_s"] for a in angles])
+    assert 195 <= len(angles) <= 201, "20 s at 10 Hz"
+    assert abs(np.mean(np.diff(times)) - 0.1) < 0.002 and np.abs(np.diff(times) - 0.1).max() <= 0.05
+    assert sum("right_hip_ir_deg" in a for a in angles) >= 175, "IR after the 2 s standing phase"
+
+    health = sub.received.json("/health")
+    assert 18 <= len(health) <= 21
+    last = health[-1]
+    for name in ("right_thigh", "right_shank"):
+        assert abs(last["sensors"][name]["rate_hz"] - 200) < 1
+        assert last["sensors"][name]["missed_samples"] == 0
+    assert last["mqtt"]["connected"] and last["mqtt"]["metrics_dropped"] == 0
+    assert last["recording_dropped_chunks"] == 0 and "cpu_percent" in last and "disk_free_mb" in last
+
+    raw = sub.received.json("/raw/right_thigh")
+    assert sum(len(r["time_s"]) for r in raw) == 4000
+    assert len(raw[0]["acc_m_s2"][0]) == 3 and abs(np.linalg.norm(raw[0]["acc_m_s2"][0]) - 9.81) < 1
+
+    configs = {}
+    with sub.received.lock:
+        for topic, payload, _ in sub.received.messages:
+            if topic.startswith("homeassistant/"):
+                configs[topic] = json.loads(payload)
+    ir = configs["homeassistant/sensor/hiprot-sim/right_hip_ir/config"]
+    assert ir["state_topic"] == "hiprot/hiprot-sim/angles" and "right_hip_ir_deg" in ir["value_template"]
+    assert ir["availability_topic"] == "hiprot/hiprot-sim/status" and ir["unit_of_measurement"] == "°"
+    assert "homeassistant/sensor/hiprot-sim/cadence/config" in configs
+    assert configs["homeassistant/binary_sensor/hiprot-sim/status/config"]["payload_off"] == "offline"
+    assert len({json.dumps(c["device"]) for c in configs.values()}) == 1, "one device"
