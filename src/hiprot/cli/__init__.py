@@ -6,8 +6,9 @@ import click
 
 from hiprot import __version__
 from hiprot.cli.demo import demo
-from hiprot.cli.pending import analyze, dashboard, export, monitor, replay, scan, simulate
+from hiprot.cli.pending import analyze, dashboard, export, monitor, replay, simulate
 from hiprot.cli.record import record
+from hiprot.cli.scan import scan
 from hiprot.errors import HiprotError
 
 
