@@ -123,15 +123,18 @@ class Acquisition:
             raise SensorError("; ".join(problems) + " (run `hiprot scan --rig` to compare the bus with the rig)")
         fifo_s = min(s.imu.configuration.fifo_samples / s.imu.configuration.odr_hz for s in self.sensors)
         self.read_period_s = min(self.read_period_s, FIFO_MARGIN * fifo_s)
+        for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
+            sensor.imu.start()
         self.start_s = self.clock.now()
 
-    def _connect(self, sensor: _Sensor) -> None:
+    def _connect(self, sensor: _Sensor, start: bool = False) -> None:
         sensor.imu.identify()
         configuration = sensor.imu.configure(self.rig.sample_rate_hz)
         if sensor.mag is not None:
             sensor.mag.identify()
             sensor.mag.configure()
-        sensor.imu.start()
+        if start:
+            sensor.imu.start()
         sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
         sensor.health.odr_hz = configuration.odr_hz
         sensor.health.available = True
@@ -169,7 +172,7 @@ class Acquisition:
 
     def _reconnect(self, sensor: _Sensor, now: float) -> None:
         try:
-            self._connect(sensor)
+            self._connect(sensor, start=True)
         except SensorError as exc:
             sensor.health.last_error = str(exc)
             sensor.retry_at = now + self.retry_s
