@@ -69,5 +69,5 @@ class I2CDevice:
                     self.stats.retries += 1
                     continue
                 self.stats.failures += 1
-                tries = f" after {attempt + 1} tries" if attempt else ""
+                tries = f" ({attempt + 1} tries)" if attempt else ""
                 raise I2CError(f"{self.where}: {describe_errno(exc.errno)}{tries}", exc.errno) from None
