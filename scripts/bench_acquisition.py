@@ -25,7 +25,13 @@ from hiprot.sensors.emulated import emulated_buses
 from hiprot.sim import simulate
 
 BITRATE_HZ = 400_000
-SEGMENTS = [("pelvis", None), ("thigh", "right"), ("shank", "right"), ("thigh", "left"), ("shank", "left")]
+SEGMENTS = [
+    ("pelvis", None),
+    ("thigh", "right"),
+    ("shank", "right"),
+    ("thigh", "left"),
+    ("shank", "left"),
+]
 
 
 class Stopwatch:
@@ -45,19 +51,29 @@ class Stopwatch:
                 self._depth -= 1
                 if self._depth == 0:
                     self.total_ns += time.thread_time_ns() - start
+
         return timed
 
 
 def rig_data(sensors: int, rate_hz: float, chip: str) -> dict:
     rows = []
     for channel, (segment, side) in enumerate(SEGMENTS[:sensors]):
-        row = {"name": f"{side}_{segment}" if side else segment, "segment": segment, "chip": chip,
-               "address": 0x68, "mux_channel": channel}
+        row = {
+            "name": f"{side}_{segment}" if side else segment,
+            "segment": segment,
+            "chip": chip,
+            "address": 0x68,
+            "mux_channel": channel,
+        }
         if side:
             row["side"] = side
         rows.append(row)
-    return {"device_id": "bench", "sample_rate_hz": rate_hz, "sensors": rows,
-            "simulation": {"duration_s": 5.0}}
+    return {
+        "device_id": "bench",
+        "sample_rate_hz": rate_hz,
+        "sensors": rows,
+        "simulation": {"duration_s": 5.0},
+    }
 
 
 def measure(sensors: int, rate_hz: float, seconds: float, chip: str) -> dict:
@@ -85,9 +101,12 @@ def measure(sensors: int, rate_hz: float, seconds: float, chip: str) -> dict:
     acquisition_ns = total_ns - drivers.total_ns
     bus_s = wire_bytes * 9 / BITRATE_HZ
     return {
-        "samples": samples, "driver_us": driver_ns / samples / 1e3,
-        "acquisition_us": acquisition_ns / samples / 1e3, "bus_us": bus_s / samples * 1e6,
-        "bytes": wire_bytes / samples, "bus_load": bus_s / seconds,
+        "samples": samples,
+        "driver_us": driver_ns / samples / 1e3,
+        "acquisition_us": acquisition_ns / samples / 1e3,
+        "bus_us": bus_s / samples * 1e6,
+        "bytes": wire_bytes / samples,
+        "bus_load": bus_s / seconds,
         "odr_hz": acquisition.sensors[0].imu.configuration.odr_hz,
     }
 
@@ -98,17 +117,24 @@ def main() -> None:
     parser.add_argument("--chip", default="icm42688", help="chip of every sensor (rig chip name)")
     args = parser.parse_args()
     print(f"emulated {args.chip} rigs behind a TCA9548A, {args.seconds:g} s each; per sample:")
-    print(f"{'rig (chip ODR)':<28}{'driver CPU':>12}{'acq. CPU':>10}{'CPU total':>11}{'I2C @400k':>11}"
-          f"{'CPU/I2C':>9}{'bytes':>7}{'bus busy':>10}")
+    print(
+        f"{'rig (chip ODR)':<28}{'driver CPU':>12}{'acq. CPU':>10}{'CPU total':>11}"
+        f"{'I2C @400k':>11}{'CPU/I2C':>9}{'bytes':>7}{'bus busy':>10}"
+    )
     for sensors, rate in ((3, 400.0), (5, 200.0), (3, 200.0)):
         r = measure(sensors, rate, args.seconds, args.chip)
         cpu = r["driver_us"] + r["acquisition_us"]
         label = f"{sensors} sensors at {rate:g} Hz ({r['odr_hz']:g})"
-        print(f"{label:<28}{r['driver_us']:>9.1f} us{r['acquisition_us']:>7.1f} us"
-              f"{cpu:>8.1f} us{r['bus_us']:>8.1f} us{cpu / r['bus_us']:>9.2f}{r['bytes']:>7.1f}"
-              f"{100 * r['bus_load']:>9.0f}%")
-    print("CPU: thread time in this process without the emulated chips; I2C: bytes on the wire x 9 bits "
-          "/ 400 kHz. On a Pi add the smbus2/ioctl cost per transaction, which this run cannot see.")
+        print(
+            f"{label:<28}{r['driver_us']:>9.1f} us{r['acquisition_us']:>7.1f} us"
+            f"{cpu:>8.1f} us{r['bus_us']:>8.1f} us{cpu / r['bus_us']:>9.2f}{r['bytes']:>7.1f}"
+            f"{100 * r['bus_load']:>9.0f}%"
+        )
+    print(
+        "CPU: thread time in this process without the emulated chips; "
+        "I2C: bytes on the wire x 9 bits "
+        "/ 400 kHz. On a Pi add the smbus2/ioctl cost per transaction, which this run cannot see."
+    )
 
 
 if __name__ == "__main__":

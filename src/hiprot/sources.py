@@ -55,9 +55,13 @@ class RigSource:
         self.acquisition.close()
 
 
-def open_source(rig: Rig, duration_s: float | None = None, realtime: bool = True,
-                on_event: Callable[[str], None] | None = None) -> RigSource:
-    """Open and start the rig's sensors; a simulated rig runs on a virtual clock unless ``realtime``.
+def open_source(
+    rig: Rig,
+    duration_s: float | None = None,
+    realtime: bool = True,
+    on_event: Callable[[str], None] | None = None,
+) -> RigSource:
+    """Start the rig's sensors; a simulated rig runs on a virtual clock unless ``realtime``.
 
     ``duration_s`` ends the source after that many seconds of samples (a
     simulated rig ends with its simulation by default). Missing or wrong chips

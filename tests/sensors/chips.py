@@ -12,8 +12,14 @@ from hiprot.sensors.device import I2CDevice
 from hiprot.sensors.drivers import IMU_DRIVERS, MAG_DRIVERS
 from hiprot.sensors.emulated import EMULATED_CHIPS, EmulatedBus, Motion
 
-ADDRESS = {"icm42688": 0x68, "mpu6050": 0x68, "icm20948": 0x69, "lsm6dsox": 0x6A, "lsm6ds3": 0x6B,
-           "lis3mdl": 0x1C}
+ADDRESS = {
+    "icm42688": 0x68,
+    "mpu6050": 0x68,
+    "icm20948": 0x69,
+    "lsm6dsox": 0x6A,
+    "lsm6ds3": 0x6B,
+    "lis3mdl": 0x1C,
+}
 
 
 @dataclass
@@ -26,8 +32,13 @@ class Bench:
     driver: object
 
 
-def bench(chip: str, motion: Motion | None = None, chip_id: int | None = None,
-          mux: tuple[int, int] | None = None, with_mag: bool = False) -> Bench:
+def bench(
+    chip: str,
+    motion: Motion | None = None,
+    chip_id: int | None = None,
+    mux: tuple[int, int] | None = None,
+    with_mag: bool = False,
+) -> Bench:
     """``chip`` emulated at its usual address (behind ``mux`` = (address, channel) if given)."""
     clock = VirtualClock()
     bus = EmulatedBus(1, clock)
@@ -57,6 +68,6 @@ def turning(duration_s: float = 10.0, rate_hz: float = 1000.0) -> ImuSamples:
 
 
 def settle(b: Bench) -> None:
-    """Catch the chip up with the clock and empty its FIFO: what a test writes next is all it holds."""
+    """Catch the chip up with the clock, empty its FIFO: what a test writes next is all it holds."""
     b.chip.advance(b.clock.now())
     b.chip.fifo.clear()

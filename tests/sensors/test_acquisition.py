@@ -1,4 +1,4 @@
-"""Acquisition through the real drivers on emulated chips: rates, timestamps, losses counted, recovery."""
+"""Acquisition with the real drivers on emulated chips: rates, timestamps, losses, recovery."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chips import turning
 
 from hiprot.config import parse_rig
 from hiprot.errors import SensorError
@@ -15,23 +16,54 @@ from hiprot.sensors.clock import VirtualClock
 from hiprot.sensors.emulated import emulated_buses
 from hiprot.sensors.emulated.motion import Playback
 
-from chips import turning
-
 MIXED = {
-    "device_id": "mixed", "sample_rate_hz": 200, "fusion": {"use_magnetometer": True},
+    "device_id": "mixed",
+    "sample_rate_hz": 200,
+    "fusion": {"use_magnetometer": True},
     "sensors": [
-        {"name": "pelvis", "segment": "pelvis", "chip": "lsm6dsox", "address": 0x6A, "mux_channel": 0,
-         "mag_chip": "lis3mdl"},
-        {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x68,
-         "mux_channel": 1},
-        {"name": "shank", "segment": "shank", "side": "right", "chip": "icm20948", "address": 0x68,
-         "mux_channel": 2},
-        {"name": "left_thigh", "segment": "thigh", "side": "left", "chip": "mpu6050", "address": 0x69},
-        {"name": "left_shank", "segment": "shank", "side": "left", "chip": "lsm6ds3", "address": 0x6B},
+        {
+            "name": "pelvis",
+            "segment": "pelvis",
+            "chip": "lsm6dsox",
+            "address": 0x6A,
+            "mux_channel": 0,
+            "mag_chip": "lis3mdl",
+        },
+        {
+            "name": "thigh",
+            "segment": "thigh",
+            "side": "right",
+            "chip": "icm42688",
+            "address": 0x68,
+            "mux_channel": 1,
+        },
+        {
+            "name": "shank",
+            "segment": "shank",
+            "side": "right",
+            "chip": "icm20948",
+            "address": 0x68,
+            "mux_channel": 2,
+        },
+        {
+            "name": "left_thigh",
+            "segment": "thigh",
+            "side": "left",
+            "chip": "mpu6050",
+            "address": 0x69,
+        },
+        {
+            "name": "left_shank",
+            "segment": "shank",
+            "side": "left",
+            "chip": "lsm6ds3",
+            "address": 0x6B,
+        },
     ],
 }
 TWO = {
-    "device_id": "two", "sample_rate_hz": 200,
+    "device_id": "two",
+    "sample_rate_hz": 200,
     "sensors": [
         {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x68},
         {"name": "shank", "segment": "shank", "side": "right", "chip": "mpu6050", "address": 0x69},
@@ -59,8 +91,14 @@ def collect(acq, each=None):
             got.setdefault(name, []).append(samples)
         if each is not None:
             each(chunk)
-    return {name: (np.concatenate([s.time_s for s in parts]), np.concatenate([s.gyr for s in parts]),
-                   [s.mag for s in parts]) for name, parts in got.items()}
+    return {
+        name: (
+            np.concatenate([s.time_s for s in parts]),
+            np.concatenate([s.gyr for s in parts]),
+            [s.mag for s in parts],
+        )
+        for name, parts in got.items()
+    }
 
 
 def test_every_chip_delivers_its_rate_with_monotonic_timestamps_and_true_values():
@@ -73,9 +111,17 @@ def test_every_chip_delivers_its_rate_with_monotonic_timestamps_and_true_values(
         assert np.all(np.diff(times) > 0) and times[0] >= 0 and times[-1] < 3.0
         assert np.all(np.abs(np.diff(times) * odr - 1) < 0.5), name
         truth = np.interp(times, motion.time_s, motion.gyr[:, 2])
-        assert np.max(np.abs(gyr[:, 2] - truth)) < 0.01, name   # rad/s: half a period of timing error
-        assert health[name]["dropped"] == 0 and health[name]["gaps"] == [] and health[name]["late"] == 0
-    assert all(m is not None for m in got["pelvis"][2]) and all(m is not None for m in got["shank"][2])
+        assert np.max(np.abs(gyr[:, 2] - truth)) < 0.01, (
+            name
+        )  # rad/s: half a period of timing error
+        assert (
+            health[name]["dropped"] == 0
+            and health[name]["gaps"] == []
+            and health[name]["late"] == 0
+        )
+    assert all(m is not None for m in got["pelvis"][2]) and all(
+        m is not None for m in got["shank"][2]
+    )
     assert {h["odr_hz"] for h in health.values()} == {200.0, 208.0, 220.0}
 
 
@@ -104,7 +150,9 @@ def test_an_unplugged_sensor_leaves_a_gap_and_resumes_while_the_others_go_on():
     times = got["shank"][0]
     assert np.all(np.diff(times) > 0) and times[-1] > 5.9
     assert shank["i2c_failures"] >= 1 and "no acknowledge" in shank["last_error"]
-    assert any("shank lost" in e for e in events) and any("shank answers again" in e for e in events)
+    assert any("shank lost" in e for e in events) and any(
+        "shank answers again" in e for e in events
+    )
 
 
 def test_a_late_wake_up_loses_nothing_but_is_counted_late():
@@ -173,5 +221,7 @@ def test_a_missing_sensor_refuses_to_start_naming_it():
     clock = VirtualClock()
     buses = emulated_buses(rig, clock)
     buses[1].unplug(0x69)
-    with pytest.raises(SensorError, match=r"shank: bus 1, address 0x69: no acknowledge.*hiprot scan"):
+    with pytest.raises(
+        SensorError, match=r"shank: bus 1, address 0x69: no acknowledge.*hiprot scan"
+    ):
         Acquisition(rig, buses, clock).open()

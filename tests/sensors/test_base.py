@@ -7,17 +7,21 @@ import math
 
 import numpy as np
 import pytest
+from chips import bench, still, turning
 
 from hiprot.sensors.bus import ChipMismatch, I2CError
 from hiprot.sensors.drivers import IMU_DRIVERS
-
 from hiprot.sensors.emulated import Motion
 
-from chips import bench, still, turning
-
 IMUS = sorted(IMU_DRIVERS)
-EXPECTED_ID = {"icm42688": 0x47, "mpu6050": 0x68, "icm20948": 0xEA, "lsm6dsox": 0x6C, "lsm6ds3": 0x69,
-               "lis3mdl": 0x3D}
+EXPECTED_ID = {
+    "icm42688": 0x47,
+    "mpu6050": 0x68,
+    "icm20948": 0xEA,
+    "lsm6dsox": 0x6C,
+    "lsm6ds3": 0x69,
+    "lis3mdl": 0x3D,
+}
 
 
 @pytest.mark.parametrize("chip", IMUS + ["lis3mdl"])
@@ -34,8 +38,14 @@ def test_refuses_a_wrong_chip_naming_bus_channel_address_and_ids(chip):
         b.driver.identify()
     message = str(info.value)
     address = b.driver.device.address
-    for words in ("bus 1", "multiplexer 0x71 channel 5", f"address 0x{address:02x}",
-                  f"0x{EXPECTED_ID[chip]:02x}", "found 0x12", b.driver.part):
+    for words in (
+        "bus 1",
+        "multiplexer 0x71 channel 5",
+        f"address 0x{address:02x}",
+        f"0x{EXPECTED_ID[chip]:02x}",
+        "found 0x12",
+        b.driver.part,
+    ):
         assert words in message
 
 
@@ -57,7 +67,10 @@ def test_transient_errors_are_retried_and_counted(error):
 def test_too_many_errors_fail_with_a_clear_error():
     b = bench("icm42688", mux=(0x70, 2))
     b.bus.inject_errors(4, errno.EIO)
-    with pytest.raises(I2CError, match=r"bus 1, multiplexer 0x70 channel 2, address 0x68: I/O error \(errno 5\) \(4 tries\)"):
+    with pytest.raises(
+        I2CError,
+        match=r"bus 1, multiplexer 0x70 channel 2, address 0x68: I/O error \(errno 5\) \(4 tries\)",
+    ):
         b.driver.identify()
     assert b.driver.device.stats.failures == 1
     assert b.driver.identify() == "ICM-42688-P"
@@ -95,7 +108,9 @@ def test_fifo_delivers_every_sample_at_the_chip_rate(chip):
     count = sum(len(r) for r in readings)
     assert abs(count - (b.clock.now() - begin) * configuration.odr_hz) <= 1
     gyr = np.concatenate([r.gyr for r in readings])
-    ticks = (math.ceil(begin * configuration.odr_hz - 1e-9) + np.arange(count)) / configuration.odr_hz
+    ticks = (
+        math.ceil(begin * configuration.odr_hz - 1e-9) + np.arange(count)
+    ) / configuration.odr_hz
     truth = np.column_stack([np.interp(ticks, motion.time_s, motion.gyr[:, i]) for i in range(3)])
     assert np.max(np.abs(gyr - truth)) < 0.002  # rad/s: quantisation of ±2000 °/s is 0.0011 rad/s
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 
 import pytest
-
 from chips import bench, still
 
 
@@ -50,7 +49,7 @@ def test_a_stuck_bus_times_out_until_released():
 def test_wire_bytes_are_counted_per_transaction():
     b = bench("icm42688")
     before = b.bus.stats.wire_bytes
-    b.bus.read_register(0x68, 0x30, 160)   # address+W, register, address+R, 160 data bytes
-    b.bus.write_register(0x68, 0x4E, b"\x0F")  # address+W, register, data
+    b.bus.read_register(0x68, 0x30, 160)  # address+W, register, address+R, 160 data bytes
+    b.bus.write_register(0x68, 0x4E, b"\x0f")  # address+W, register, data
     assert b.bus.stats.wire_bytes - before == 163 + 3
     assert b.bus.stats.bus_time_s(400_000) == pytest.approx(b.bus.stats.wire_bytes * 9 / 400_000)

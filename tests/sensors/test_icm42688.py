@@ -7,8 +7,7 @@ import struct
 
 import numpy as np
 import pytest
-
-from chips import bench, still, settle
+from chips import bench, settle, still
 
 G, DEG = 9.80665, math.pi / 180
 
@@ -20,21 +19,24 @@ def configured(rate_hz=200):
     return b, configuration
 
 
-@pytest.mark.parametrize("rate_hz, odr_code, filter_code, odr_hz", [
-    (200, 0x07, 0x3, 200.0),   # filter max(400, 200)/8 = 50 Hz ≤ 0.3 × 200
-    (100, 0x08, 0x5, 100.0),   # 400/16 = 25 Hz ≤ 30
-    (400, 0x0F, 0x1, 500.0),   # 500 Hz is the slowest ODR ≥ 400; 500/4 = 125 ≤ 150
-])
+@pytest.mark.parametrize(
+    "rate_hz, odr_code, filter_code, odr_hz",
+    [
+        (200, 0x07, 0x3, 200.0),  # filter max(400, 200)/8 = 50 Hz ≤ 0.3 × 200
+        (100, 0x08, 0x5, 100.0),  # 400/16 = 25 Hz ≤ 30
+        (400, 0x0F, 0x1, 500.0),  # 500 Hz is the slowest ODR ≥ 400; 500/4 = 125 ≤ 150
+    ],
+)
 def test_configuration_registers(rate_hz, odr_code, filter_code, odr_hz):
     b, configuration = configured(rate_hz)
     regs = b.chip.regs[0]
-    assert regs[0x4F] == (0b000 << 5) | odr_code      # GYRO_CONFIG0: ±2000 °/s, ODR
-    assert regs[0x50] == (0b000 << 5) | odr_code      # ACCEL_CONFIG0: ±16 g, ODR
+    assert regs[0x4F] == (0b000 << 5) | odr_code  # GYRO_CONFIG0: ±2000 °/s, ODR
+    assert regs[0x50] == (0b000 << 5) | odr_code  # ACCEL_CONFIG0: ±16 g, ODR
     assert regs[0x52] == (filter_code << 4) | filter_code
-    assert regs[0x4E] == 0x0F                         # PWR_MGMT0: gyro and accel low-noise
-    assert regs[0x5F] == 0x07                         # FIFO_CONFIG1: accel, gyro, temperature
-    assert regs[0x16] == 0x40                         # FIFO_CONFIG: stream
-    assert regs[0x4C] == 0x30                         # INTF_CONFIG0: big-endian, count in bytes
+    assert regs[0x4E] == 0x0F  # PWR_MGMT0: gyro and accel low-noise
+    assert regs[0x5F] == 0x07  # FIFO_CONFIG1: accel, gyro, temperature
+    assert regs[0x16] == 0x40  # FIFO_CONFIG: stream
+    assert regs[0x4C] == 0x30  # INTF_CONFIG0: big-endian, count in bytes
     assert configuration.odr_hz == odr_hz
 
 
@@ -50,8 +52,9 @@ def test_scaling_from_registers():
 def test_fifo_packets_are_parsed_and_invalid_data_flagged():
     b, _ = configured()
     settle(b)
-    packets = (struct.pack(">B3h3hbH", 0x68, 2048, 0, -2048, 0, 1640, -16400, 25, 100)
-               + struct.pack(">B3h3hbH", 0x68, -32768, 0, 0, 0, 0, 0, 25, 200))
+    packets = struct.pack(">B3h3hbH", 0x68, 2048, 0, -2048, 0, 1640, -16400, 25, 100) + struct.pack(
+        ">B3h3hbH", 0x68, -32768, 0, 0, 0, 0, 0, 25, 200
+    )
     b.chip.fifo.push(packets)
     reading = b.driver.read_fifo()
     assert len(reading) == 2
@@ -61,7 +64,9 @@ def test_fifo_packets_are_parsed_and_invalid_data_flagged():
 
 
 def test_emulated_chip_quantises_and_saturates_like_the_datasheet():
-    b = bench("icm42688", still(acc=(0.0, 9.80665, 20 * 9.80665), gyr=(0.0, -3000 * DEG, 1000 * DEG)))
+    b = bench(
+        "icm42688", still(acc=(0.0, 9.80665, 20 * 9.80665), gyr=(0.0, -3000 * DEG, 1000 * DEG))
+    )
     b.driver.identify()
     b.driver.configure(200)
     b.clock.sleep(0.01)

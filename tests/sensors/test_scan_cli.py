@@ -45,8 +45,9 @@ address = 0x6B
 
 
 def hiprot(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hiprot", "scan", *args], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "hiprot", "scan", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_scan_lists_the_emulated_simulated_rig():
@@ -73,22 +74,33 @@ def test_scan_names_every_chip_behind_the_multiplexer(tmp_path):
 
 
 def test_scan_matches_a_rig_with_the_same_wiring():
-    result = hiprot("--emulated", str(CONFIG / "sim.toml"), "--rig", str(CONFIG / "two-sensors.toml"))
+    result = hiprot(
+        "--emulated", str(CONFIG / "sim.toml"), "--rig", str(CONFIG / "two-sensors.toml")
+    )
     assert result.returncode == 0, result.stderr
     assert "OK          right_thigh: ICM-42688-P at bus 1, address 0x68" in result.stdout
 
 
 def test_scan_reports_missing_wrong_and_unexpected_chips(tmp_path, sim_rig_text):
     rig = tmp_path / "expected.toml"
-    text = sim_rig_text.replace('chip = "icm42688"\nbus = 1\naddress = 0x68', 'chip = "mpu6050"\nbus = 1\naddress = 0x68')
-    text = text.replace('chip = "icm42688"\nbus = 1\naddress = 0x69', 'chip = "lsm6dsox"\nbus = 1\naddress = 0x6A')
+    text = sim_rig_text.replace(
+        'chip = "icm42688"\nbus = 1\naddress = 0x68', 'chip = "mpu6050"\nbus = 1\naddress = 0x68'
+    )
+    text = text.replace(
+        'chip = "icm42688"\nbus = 1\naddress = 0x69', 'chip = "lsm6dsox"\nbus = 1\naddress = 0x6A'
+    )
     rig.write_text(text)
     result = hiprot("--emulated", str(CONFIG / "sim.toml"), "--rig", str(rig))
     assert result.returncode == 2
     out = result.stdout
-    assert ("WRONG CHIP  right_thigh: at bus 1, address 0x68 the rig expects mpu6050, found ICM-42688-P "
-            "(id 0x47 at register 0x75); set chip = \"icm42688\"") in out
-    assert "MISSING     right_shank: nothing answers at bus 1, address 0x6a; the rig expects lsm6dsox" in out
+    assert (
+        "WRONG CHIP  right_thigh: at bus 1, address 0x68 the rig expects mpu6050, "
+        'found ICM-42688-P (id 0x47 at register 0x75); set chip = "icm42688"'
+    ) in out
+    assert (
+        "MISSING     right_shank: nothing answers at bus 1, address 0x6a; the rig expects lsm6dsox"
+        in out
+    )
     assert "NOT IN RIG  ICM-42688-P (id 0x47 at register 0x75) at bus 1, address 0x69" in out
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "1 missing, 1 wrong chip" in result.stderr and str(rig) in result.stderr
@@ -97,5 +109,7 @@ def test_scan_reports_missing_wrong_and_unexpected_chips(tmp_path, sim_rig_text)
 def test_scan_of_a_missing_bus_is_one_clear_line():
     result = hiprot("--bus", "97")
     assert result.returncode == 2
-    assert result.stderr.strip() == ("hiprot: error: cannot open I2C bus 97 (/dev/i2c-97): No such file or "
-                                     "directory; enable I2C and join the i2c group (see firmware/README.md)")
+    assert result.stderr.strip() == (
+        "hiprot: error: cannot open I2C bus 97 (/dev/i2c-97): No such file or "
+        "directory; enable I2C and join the i2c group (see firmware/README.md)"
+    )

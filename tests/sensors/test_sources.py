@@ -28,12 +28,18 @@ def test_simulated_rig_source_yields_every_sample_through_the_drivers():
         times = np.concatenate([p.time_s for p in pieces])
         gyr = np.concatenate([p.gyr for p in pieces])
         assert len(times) == 5 * 200 and np.all(np.diff(times) > 0)
-        expected = np.column_stack([np.interp(times, truth[name].time_s, truth[name].gyr[:, i]) for i in range(3)])
+        expected = np.column_stack(
+            [np.interp(times, truth[name].time_s, truth[name].gyr[:, i]) for i in range(3)]
+        )
         error = np.abs(gyr - expected)
-        assert np.median(error) < 0.01, name    # rad/s: quantisation and at most half a period of timing
+        assert np.median(error) < 0.01, (
+            name
+        )  # rad/s: quantisation and at most half a period of timing
     health = source.health()
     assert set(health) == {"right_thigh", "right_shank"}
-    assert all(h["samples"] == 1000 and h["dropped"] == 0 and h["available"] for h in health.values())
+    assert all(
+        h["samples"] == 1000 and h["dropped"] == 0 and h["available"] for h in health.values()
+    )
 
 
 def test_sensor_health_goes_into_the_session_metadata(tmp_path):

@@ -51,7 +51,7 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
     finally:
         source.close()
     click.echo(f"session: {summary.session}")
-    click.echo(f"samples: " + ", ".join(f"{n} {c}" for n, c in summary.samples.items()))
+    click.echo("samples: " + ", ".join(f"{n} {c}" for n, c in summary.samples.items()))
     for line in health_lines(health):
         click.echo(f"sensor {line}")
     for name, (lo, hi) in summary.hip_ir_range_deg.items():

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from hiprot import logger
-from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option, stop_on_signals
+from hiprot.cli.common import (
+    broker_option,
+    load,
+    no_mqtt_option,
+    parse_broker,
+    rig_option,
+    stop_on_signals,
+)
 from hiprot.mqtt import Publisher
 from hiprot.recording import SessionWriter
 from hiprot.sensors.acquisition import health_lines
@@ -34,7 +41,8 @@ def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None
     """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly."""
     rig = load(rig_path)
     host, port = parse_broker(broker)
-    source = open_source(rig, duration_s=None if duration is None else duration + 1.0, on_event=warn)
+    source_duration = None if duration is None else duration + 1.0
+    source = open_source(rig, duration_s=source_duration, on_event=warn)
     try:
         stop = stop_on_signals()
         writer = SessionWriter(rig, out_dir, activity=activity, note=note)
@@ -42,7 +50,8 @@ def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None
         if rig.mqtt.enabled and not no_mqtt:
             publisher = Publisher(rig.mqtt, rig.device_id, host, port)
             publisher.start()
-        click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}")
+        click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz "
+                   f"to {writer.path}")
         summary = logger.run(rig, source, writer, publisher, stop, duration)
         health = source.health()
     finally:

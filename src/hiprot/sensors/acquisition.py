@@ -65,12 +65,19 @@ class SensorHealth:
     def as_dict(self) -> dict:
         """JSON-ready: what recordings store and MQTT publishes."""
         return {
-            "chip": self.chip, "location": self.location, "available": self.available,
-            "odr_hz": self.odr_hz, "rate_hz": round(self.rate_hz, 3), "samples": self.samples,
-            "dropped": self.dropped, "late": self.late,
+            "chip": self.chip,
+            "location": self.location,
+            "available": self.available,
+            "odr_hz": self.odr_hz,
+            "rate_hz": round(self.rate_hz, 3),
+            "samples": self.samples,
+            "dropped": self.dropped,
+            "late": self.late,
             "gaps": [[round(a, 4), round(b, 4)] for a, b in self.gaps],
-            "i2c_errors": self.i2c_errors, "i2c_retries": self.i2c_retries,
-            "i2c_failures": self.i2c_failures, "last_error": self.last_error,
+            "i2c_errors": self.i2c_errors,
+            "i2c_retries": self.i2c_retries,
+            "i2c_failures": self.i2c_failures,
+            "last_error": self.last_error,
         }
 
 
@@ -98,21 +105,33 @@ class Acquisition:
     and resumed.
     """
 
-    def __init__(self, rig: Rig, buses: dict[int, I2CBus], clock: Clock, duration_s: float | None = None,
-                 read_period_s: float = READ_PERIOD_S, retry_s: float = RETRY_S,
-                 late_after_s: float = LATE_AFTER_S, on_event: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        rig: Rig,
+        buses: dict[int, I2CBus],
+        clock: Clock,
+        duration_s: float | None = None,
+        read_period_s: float = READ_PERIOD_S,
+        retry_s: float = RETRY_S,
+        late_after_s: float = LATE_AFTER_S,
+        on_event: Callable[[str], None] | None = None,
+    ):
         self.rig, self.buses, self.clock = rig, buses, clock
         self.duration_s, self.read_period_s = duration_s, read_period_s
         self.retry_s, self.late_after_s = retry_s, late_after_s
         self.on_event = on_event or (lambda message: None)
         use_mag = rig.fusion.use_magnetometer
-        self.sensors = [_Sensor(s, imu_driver(s, buses[s.bus], clock, use_mag),
-                                mag_driver(s, buses[s.bus], clock)) for s in rig.sensors]
+        self.sensors = [
+            _Sensor(
+                s, imu_driver(s, buses[s.bus], clock, use_mag), mag_driver(s, buses[s.bus], clock)
+            )
+            for s in rig.sensors
+        ]
         self.start_s: float | None = None
         self._closed = False
 
     def open(self) -> None:
-        """Identify, configure and start every sensor; refuse to start if any is missing or wrong."""
+        """Identify, configure and start every sensor; refuse if any is missing or wrong."""
         problems = []
         for sensor in self.sensors:
             try:
@@ -120,8 +139,12 @@ class Acquisition:
             except SensorError as exc:
                 problems.append(f"{sensor.config.name}: {exc}")
         if problems:
-            raise SensorError("; ".join(problems) + " (run `hiprot scan --rig` to compare the bus with the rig)")
-        fifo_s = min(s.imu.configuration.fifo_samples / s.imu.configuration.odr_hz for s in self.sensors)
+            raise SensorError(
+                "; ".join(problems) + " (run `hiprot scan --rig` to compare the bus with the rig)"
+            )
+        fifo_s = min(
+            s.imu.configuration.fifo_samples / s.imu.configuration.odr_hz for s in self.sensors
+        )
         self.read_period_s = min(self.read_period_s, FIFO_MARGIN * fifo_s)
         for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
             sensor.imu.start()
@@ -192,7 +215,9 @@ class Acquisition:
             keep &= times < self.duration_s
         if reading.valid is not None:
             keep &= reading.valid
-        mag = reading.mag if field_ut is None else np.repeat(field_ut[None, :], len(reading), axis=0)
+        mag = (
+            reading.mag if field_ut is None else np.repeat(field_ut[None, :], len(reading), axis=0)
+        )
         samples = ImuSamples(times, reading.acc, reading.gyr, mag)[keep]
         self._account(sensor, samples.time_s, ended)
         return samples
@@ -235,7 +260,9 @@ def health_lines(health: dict[str, dict]) -> list[str]:
     lines = []
     for name, h in health.items():
         state = "ok" if h["available"] else f"UNAVAILABLE ({h['last_error']})"
-        lines.append(f"{name}: {h['samples']} samples at {h['rate_hz']:.1f} Hz (chip {h['odr_hz']:g} Hz), "
-                     f"{h['dropped']} dropped in {len(h['gaps'])} gaps, {h['late']} late, "
-                     f"{h['i2c_errors']} I2C errors ({h['i2c_retries']} retried), {state}")
+        lines.append(
+            f"{name}: {h['samples']} samples at {h['rate_hz']:.1f} Hz (chip {h['odr_hz']:g} Hz), "
+            f"{h['dropped']} dropped in {len(h['gaps'])} gaps, {h['late']} late, "
+            f"{h['i2c_errors']} I2C errors ({h['i2c_retries']} retried), {state}"
+        )
     return lines

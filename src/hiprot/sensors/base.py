@@ -24,7 +24,9 @@ from hiprot.sensors.ids import known
 STANDARD_GRAVITY = 9.80665  # m/s² per g
 DEG_TO_RAD = math.pi / 180.0
 GAUSS_TO_UT = 100.0
-FILTER_FRACTION = 0.3  # low-pass bandwidth chosen as the widest at or below 0.3 × ODR (anti-aliasing)
+FILTER_FRACTION = (
+    0.3  # low-pass bandwidth chosen as the widest at or below 0.3 × ODR (anti-aliasing)
+)
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,13 @@ class Reading:
         return len(self.acc)
 
     @classmethod
-    def empty(cls, overflow: bool = False, with_mag: bool = False) -> "Reading":
-        return cls(np.empty((0, 3)), np.empty((0, 3)), np.empty((0, 3)) if with_mag else None,
-                   overflow=overflow)
+    def empty(cls, overflow: bool = False, with_mag: bool = False) -> Reading:
+        return cls(
+            np.empty((0, 3)),
+            np.empty((0, 3)),
+            np.empty((0, 3)) if with_mag else None,
+            overflow=overflow,
+        )
 
 
 def widest_at_most(options: dict[int, float], limit: float) -> int:
@@ -151,8 +157,9 @@ class ImuDriver(ChipDriver, ABC):
         self.configuration: Configuration | None = None
 
     @abstractmethod
-    def configure(self, rate_hz: float, accel_range_g: float = 16,
-                  gyro_range_dps: float = 2000) -> Configuration:
+    def configure(
+        self, rate_hz: float, accel_range_g: float = 16, gyro_range_dps: float = 2000
+    ) -> Configuration:
         """Reset the chip and set rate, ranges and filters; return what was set."""
 
     @abstractmethod

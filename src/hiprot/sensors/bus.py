@@ -54,7 +54,7 @@ def describe_errno(number: int | None) -> str:
 
 @dataclass
 class BusStats:
-    """Traffic on one bus: transactions and bytes on the wire (address and register bytes included)."""
+    """Traffic on one bus: transactions and bytes on the wire (address and register bytes too)."""
 
     transactions: int = 0
     wire_bytes: int = 0
@@ -66,7 +66,7 @@ class BusStats:
 
 
 class I2CBus(ABC):
-    """One I2C bus: register reads and writes, and single-byte send/receive (multiplexers, probes)."""
+    """One I2C bus: register reads and writes, single-byte send/receive (multiplexers, probes)."""
 
     def __init__(self, number: int):
         self.number = number
@@ -74,7 +74,7 @@ class I2CBus(ABC):
         self.muxes: dict[int, Tca9548a] = {}  # multiplexers met on this bus, by address
 
     def read_register(self, address: int, register: int, length: int) -> bytes:
-        """``length`` bytes starting at ``register`` (a write of the register, repeated start, read)."""
+        """``length`` bytes from ``register`` on (register write, repeated start, read)."""
         return self._counted(length + 3, self._read_register, address, register, length)
 
     def write_register(self, address: int, register: int, data: bytes) -> None:
@@ -115,7 +115,7 @@ class I2CBus(ABC):
 
 
 class SMBusBus(I2CBus):
-    """A Linux I2C bus (``/dev/i2c-N``) through ``smbus2``: block transfers up to 32 bytes, ``i2c_rdwr`` beyond."""
+    """A Linux I2C bus (``/dev/i2c-N``) via ``smbus2``; ``i2c_rdwr`` for reads past 32 bytes."""
 
     def __init__(self, number: int):
         super().__init__(number)
@@ -127,7 +127,8 @@ class SMBusBus(I2CBus):
         except OSError as exc:
             raise I2CError(
                 f"cannot open I2C bus {number} (/dev/i2c-{number}): {exc.strerror}; "
-                "enable I2C and join the i2c group (see firmware/README.md)", exc.errno
+                "enable I2C and join the i2c group (see firmware/README.md)",
+                exc.errno,
             ) from None
 
     def _read_register(self, address: int, register: int, length: int) -> bytes:

@@ -18,14 +18,16 @@ RETRIES = 3
 
 @dataclass
 class DeviceStats:
-    """Per-device I2C health: failed attempts, retried attempts, transactions that finally failed."""
+    """Per-device I2C health: failed attempts, retried attempts, transactions failed for good."""
 
     errors: int = 0
     retries: int = 0
     failures: int = 0
 
 
-def where(bus: int, address: int, mux_address: int | None = None, channel: int | None = None) -> str:
+def where(
+    bus: int, address: int, mux_address: int | None = None, channel: int | None = None
+) -> str:
     """Human text for a location: ``bus 1, multiplexer 0x70 channel 2, address 0x68``."""
     mux = f", multiplexer 0x{mux_address:02x} channel {channel}" if mux_address is not None else ""
     return f"bus {bus}{mux}, address 0x{address:02x}"
@@ -34,8 +36,14 @@ def where(bus: int, address: int, mux_address: int | None = None, channel: int |
 class I2CDevice:
     """Register access to one chip, routed through its multiplexer channel, with counted retries."""
 
-    def __init__(self, bus: I2CBus, address: int, mux_address: int | None = None,
-                 mux_channel: int | None = None, retries: int = RETRIES):
+    def __init__(
+        self,
+        bus: I2CBus,
+        address: int,
+        mux_address: int | None = None,
+        mux_channel: int | None = None,
+        retries: int = RETRIES,
+    ):
         self.bus, self.address = bus, address
         self.mux_address, self.mux_channel = mux_address, mux_channel
         self.retries = retries
@@ -70,4 +78,6 @@ class I2CDevice:
                     continue
                 self.stats.failures += 1
                 tries = f" ({attempt + 1} tries)" if attempt else ""
-                raise I2CError(f"{self.where}: {describe_errno(exc.errno)}{tries}", exc.errno) from None
+                raise I2CError(
+                    f"{self.where}: {describe_errno(exc.errno)}{tries}", exc.errno
+                ) from None

@@ -15,13 +15,18 @@ from hiprot.sensors.lsm6dsox import Lsm6dsox
 from hiprot.sensors.mpu6050 import Mpu6050
 
 IMU_DRIVERS: dict[str, type[ImuDriver]] = {
-    "icm42688": Icm42688, "lsm6dsox": Lsm6dsox, "lsm6ds3": Lsm6ds3, "icm20948": Icm20948,
+    "icm42688": Icm42688,
+    "lsm6dsox": Lsm6dsox,
+    "lsm6ds3": Lsm6ds3,
+    "icm20948": Icm20948,
     "mpu6050": Mpu6050,
 }
 MAG_DRIVERS: dict[str, type[Lis3mdl]] = {"lis3mdl": Lis3mdl}
 
 
-def imu_driver(sensor: SensorConfig, bus: I2CBus, clock: Clock, use_magnetometer: bool) -> ImuDriver:
+def imu_driver(
+    sensor: SensorConfig, bus: I2CBus, clock: Clock, use_magnetometer: bool
+) -> ImuDriver:
     """The driver of ``sensor``'s IMU chip at its (bus, multiplexer channel, address)."""
     device = I2CDevice(bus, sensor.address, sensor.mux_address, sensor.mux_channel)
     with_mag = use_magnetometer and sensor.chip == "icm20948"

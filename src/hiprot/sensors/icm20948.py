@@ -41,16 +41,30 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD, FILTER_FRACTION, STANDARD_GRAVITY, Configuration, ImuDriver, Reading,
-    range_code, widest_at_most,
+    DEG_TO_RAD,
+    FILTER_FRACTION,
+    STANDARD_GRAVITY,
+    Configuration,
+    ImuDriver,
+    Reading,
+    range_code,
+    widest_at_most,
 )
 from hiprot.sensors.bus import ChipMismatch, I2CError
 from hiprot.sensors.registers import Bit, Bits, Byte
 
 FIFO_BYTES = 512
 IMU_PACKET = np.dtype([("acc", ">i2", 3), ("gyr", ">i2", 3)])
-MAG_PACKET = np.dtype([("acc", ">i2", 3), ("gyr", ">i2", 3), ("st1", "u1"), ("mag", "<i2", 3),
-                       ("tmps", "u1"), ("st2", "u1")])
+MAG_PACKET = np.dtype(
+    [
+        ("acc", ">i2", 3),
+        ("gyr", ">i2", 3),
+        ("st1", "u1"),
+        ("mag", "<i2", 3),
+        ("tmps", "u1"),
+        ("st2", "u1"),
+    ]
+)
 GYRO_BASE_HZ, ACCEL_BASE_HZ = 1100.0, 1125.0
 GYRO_DLPF_HZ = {0: 196.6, 1: 151.8, 2: 119.5, 3: 51.2, 4: 23.9, 5: 11.6, 6: 5.7, 7: 361.4}
 ACCEL_DLPF_HZ = {1: 246.0, 2: 111.4, 3: 50.4, 4: 23.9, 5: 11.5, 6: 5.7, 7: 473.0}
@@ -72,22 +86,22 @@ class Icm20948(ImuDriver):
     part, chip = "ICM-20948", "icm20948"
     who_am_i_register, chip_ids, who_am_i_bank = 0x00, {0xEA: "ICM-20948"}, 0
 
-    user_fifo_en = Bit(0x03, 6, bank=0)                 # USER_CTRL
+    user_fifo_en = Bit(0x03, 6, bank=0)  # USER_CTRL
     i2c_mst_en = Bit(0x03, 5, bank=0)
-    device_reset = Bit(0x06, 7, bank=0)                 # PWR_MGMT_1
+    device_reset = Bit(0x06, 7, bank=0)  # PWR_MGMT_1
     fifo_en_1 = Byte(0x66, bank=0)
     fifo_en_2 = Byte(0x67, bank=0)
     fifo_rst = Bits(0x68, 4, 0, bank=0)
     fifo_mode = Bits(0x69, 4, 0, bank=0)
     fifo_cfg = Bit(0x76, 0, bank=0)
     gyro_smplrt_div = Byte(0x00, bank=2)
-    gyro_dlpfcfg = Bits(0x01, 5, 3, bank=2)             # GYRO_CONFIG_1
+    gyro_dlpfcfg = Bits(0x01, 5, 3, bank=2)  # GYRO_CONFIG_1
     gyro_fs_sel = Bits(0x01, 2, 1, bank=2)
     gyro_fchoice = Bit(0x01, 0, bank=2)
     odr_align_en = Bit(0x09, 0, bank=2)
     accel_smplrt_div_1 = Bits(0x10, 3, 0, bank=2)
     accel_smplrt_div_2 = Byte(0x11, bank=2)
-    accel_dlpfcfg = Bits(0x14, 5, 3, bank=2)            # ACCEL_CONFIG
+    accel_dlpfcfg = Bits(0x14, 5, 3, bank=2)  # ACCEL_CONFIG
     accel_fs_sel = Bits(0x14, 2, 1, bank=2)
     accel_fchoice = Bit(0x14, 0, bank=2)
     i2c_mst_ctrl = Byte(0x01, bank=3)
@@ -106,8 +120,9 @@ class Icm20948(ImuDriver):
     def _write_bank(self, bank: int) -> None:
         self.device.write(self.REG_BANK_SEL, bank << 4)
 
-    def configure(self, rate_hz: float, accel_range_g: float = 16,
-                  gyro_range_dps: float = 2000) -> Configuration:
+    def configure(
+        self, rate_hz: float, accel_range_g: float = 16, gyro_range_dps: float = 2000
+    ) -> Configuration:
         self.device_reset = 1
         self.clock.sleep(RESET_S)
         self.forget_bank()
@@ -135,21 +150,29 @@ class Icm20948(ImuDriver):
         self._packet = MAG_PACKET if self.with_mag else IMU_PACKET
         self._acc_scale = STANDARD_GRAVITY / ACCEL_LSB_PER_G[accel_range_g]
         self._gyr_scale = DEG_TO_RAD / GYRO_LSB_PER_DPS[gyro_range_dps]
-        self.configuration = Configuration(odr, accel_range_g, gyro_range_dps, ACCEL_DLPF_HZ[accel_cfg],
-                                           GYRO_DLPF_HZ[gyro_cfg], FIFO_BYTES // self._packet.itemsize,
-                                           mag_odr)
+        self.configuration = Configuration(
+            odr,
+            accel_range_g,
+            gyro_range_dps,
+            ACCEL_DLPF_HZ[accel_cfg],
+            GYRO_DLPF_HZ[gyro_cfg],
+            FIFO_BYTES // self._packet.itemsize,
+            mag_odr,
+        )
         return self.configuration
 
     def _start_magnetometer(self) -> float:
-        """Reset and identify the AK09916 through slave 4, then read it every sample through slave 0."""
+        """Reset and identify the AK09916 via slave 4, then read it each sample via slave 0."""
         self.i2c_mst_ctrl = 0x17  # I2C_MST_P_NSR, I2C_MST_CLK 7 (345.6 kHz)
         self.i2c_mst_en = 1
         self._aux_write(AK_CNTL3, 0x01)
         self.clock.sleep(0.001)
         found = self._aux_read(AK_WIA2)
         if found != 0x09:
-            raise ChipMismatch(f"{self.device.where}: expected the ICM-20948's AK09916 magnetometer "
-                               f"(WIA2 0x09 at register 0x01 of 0x0C), found 0x{found:02x}")
+            raise ChipMismatch(
+                f"{self.device.where}: expected the ICM-20948's AK09916 magnetometer "
+                f"(WIA2 0x09 at register 0x01 of 0x0C), found 0x{found:02x}"
+            )
         self._aux_write(AK_CNTL2, AK_CONTINUOUS_100HZ)
         self.i2c_slv0_addr = 0x80 | AK09916
         self.i2c_slv0_reg = AK_ST1
@@ -173,8 +196,10 @@ class Icm20948(ImuDriver):
         for _ in range(SLV4_POLLS):
             status = self.read_register(self.I2C_MST_STATUS, 1, bank=0)[0]
             if status & SLV4_NACK:
-                raise I2CError(f"{self.device.where}: the ICM-20948's magnetometer (AK09916) "
-                               "does not acknowledge on its auxiliary bus")
+                raise I2CError(
+                    f"{self.device.where}: the ICM-20948's magnetometer (AK09916) "
+                    "does not acknowledge on its auxiliary bus"
+                )
             if status & SLV4_DONE:
                 return
             self.clock.sleep(SLV4_WAIT_S)
@@ -196,7 +221,9 @@ class Icm20948(ImuDriver):
         packets = count // size
         if packets == 0:
             return Reading.empty(with_mag=self.with_mag)
-        data = np.frombuffer(self.read_register(self.FIFO_R_W, packets * size, bank=0), self._packet)
+        data = np.frombuffer(
+            self.read_register(self.FIFO_R_W, packets * size, bank=0), self._packet
+        )
         return self._to_si(data)
 
     def _to_si(self, data: np.ndarray) -> Reading:
@@ -206,5 +233,5 @@ class Icm20948(ImuDriver):
     def read_sample(self) -> Reading:
         length = 12 + (0x3B - 0x39 + AK_BYTES if self.with_mag else 0)
         raw = self.read_register(self.ACCEL_XOUT_H, length, bank=0)
-        imu = raw[:12] + (raw[14:14 + AK_BYTES] if self.with_mag else b"")
+        imu = raw[:12] + (raw[14 : 14 + AK_BYTES] if self.with_mag else b"")
         return self._to_si(np.frombuffer(imu, self._packet))

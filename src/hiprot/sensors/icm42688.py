@@ -37,20 +37,38 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD, FILTER_FRACTION, STANDARD_GRAVITY, Configuration, ImuDriver, Reading,
-    range_code, slowest_at_least, widest_at_most,
+    DEG_TO_RAD,
+    FILTER_FRACTION,
+    STANDARD_GRAVITY,
+    Configuration,
+    ImuDriver,
+    Reading,
+    range_code,
+    slowest_at_least,
+    widest_at_most,
 )
 from hiprot.sensors.registers import Bit, Bits
 
 FIFO_BYTES = 2048
-PACKET = np.dtype([("header", "u1"), ("acc", ">i2", 3), ("gyr", ">i2", 3), ("temp", "i1"),
-                   ("timestamp", ">u2")])
+PACKET = np.dtype(
+    [("header", "u1"), ("acc", ">i2", 3), ("gyr", ">i2", 3), ("temp", "i1"), ("timestamp", ">u2")]
+)
 HEADER_EMPTY, HEADER_ACCEL, HEADER_GYRO = 0x80, 0x40, 0x20
 FIFO_FULL = 0x02  # INT_STATUS bit 1
 INVALID = -32768
 
-ODR_CODES = {11: 12.5, 10: 25.0, 9: 50.0, 8: 100.0, 7: 200.0, 15: 500.0, 6: 1000.0, 5: 2000.0,
-             4: 4000.0, 3: 8000.0}
+ODR_CODES = {
+    11: 12.5,
+    10: 25.0,
+    9: 50.0,
+    8: 100.0,
+    7: 200.0,
+    15: 500.0,
+    6: 1000.0,
+    5: 2000.0,
+    4: 4000.0,
+    3: 8000.0,
+}
 GYRO_FS = {2000: 0, 1000: 1, 500: 2, 250: 3}
 GYRO_LSB_PER_DPS = {2000: 16.4, 1000: 32.8, 500: 65.5, 250: 131.0}
 ACCEL_FS = {16: 0, 8: 1, 4: 2, 2: 3}
@@ -65,28 +83,29 @@ class Icm42688(ImuDriver):
     part, chip = "ICM-42688-P", "icm42688"
     who_am_i_register, chip_ids = 0x75, {0x47: "ICM-42688-P"}
 
-    soft_reset = Bit(0x11, 0)                   # DEVICE_CONFIG.SOFT_RESET_CONFIG
-    fifo_mode = Bits(0x16, 7, 6)                # FIFO_CONFIG.FIFO_MODE
-    fifo_flush = Bit(0x4B, 1)                   # SIGNAL_PATH_RESET.FIFO_FLUSH
-    fifo_count_rec = Bit(0x4C, 6)               # INTF_CONFIG0
+    soft_reset = Bit(0x11, 0)  # DEVICE_CONFIG.SOFT_RESET_CONFIG
+    fifo_mode = Bits(0x16, 7, 6)  # FIFO_CONFIG.FIFO_MODE
+    fifo_flush = Bit(0x4B, 1)  # SIGNAL_PATH_RESET.FIFO_FLUSH
+    fifo_count_rec = Bit(0x4C, 6)  # INTF_CONFIG0
     fifo_count_endian = Bit(0x4C, 5)
     sensor_data_endian = Bit(0x4C, 4)
-    gyro_mode = Bits(0x4E, 3, 2)                # PWR_MGMT0
+    gyro_mode = Bits(0x4E, 3, 2)  # PWR_MGMT0
     accel_mode = Bits(0x4E, 1, 0)
-    gyro_fs_sel = Bits(0x4F, 7, 5)              # GYRO_CONFIG0
+    gyro_fs_sel = Bits(0x4F, 7, 5)  # GYRO_CONFIG0
     gyro_odr = Bits(0x4F, 3, 0)
-    accel_fs_sel = Bits(0x50, 7, 5)             # ACCEL_CONFIG0
+    accel_fs_sel = Bits(0x50, 7, 5)  # ACCEL_CONFIG0
     accel_odr = Bits(0x50, 3, 0)
-    accel_ui_filt_bw = Bits(0x52, 7, 4)         # GYRO_ACCEL_CONFIG0
+    accel_ui_filt_bw = Bits(0x52, 7, 4)  # GYRO_ACCEL_CONFIG0
     gyro_ui_filt_bw = Bits(0x52, 3, 0)
-    fifo_temp_en = Bit(0x5F, 2)                 # FIFO_CONFIG1
+    fifo_temp_en = Bit(0x5F, 2)  # FIFO_CONFIG1
     fifo_gyro_en = Bit(0x5F, 1)
     fifo_accel_en = Bit(0x5F, 0)
-    bank_sel = Bits(0x76, 2, 0)                 # REG_BANK_SEL
+    bank_sel = Bits(0x76, 2, 0)  # REG_BANK_SEL
     INT_STATUS, FIFO_COUNTH, FIFO_DATA, ACCEL_DATA_X1 = 0x2D, 0x2E, 0x30, 0x1F
 
-    def configure(self, rate_hz: float, accel_range_g: float = 16,
-                  gyro_range_dps: float = 2000) -> Configuration:
+    def configure(
+        self, rate_hz: float, accel_range_g: float = 16, gyro_range_dps: float = 2000
+    ) -> Configuration:
         self.soft_reset = 1
         self.clock.sleep(0.001)
         self.bank_sel = 0
@@ -107,9 +126,14 @@ class Icm42688(ImuDriver):
         self.clock.sleep(STARTUP_S)
         self._acc_scale = STANDARD_GRAVITY / ACCEL_LSB_PER_G[accel_range_g]
         self._gyr_scale = DEG_TO_RAD / GYRO_LSB_PER_DPS[gyro_range_dps]
-        self.configuration = Configuration(odr, accel_range_g, gyro_range_dps,
-                                           bandwidths[filter_code], bandwidths[filter_code],
-                                           FIFO_BYTES // PACKET.itemsize)
+        self.configuration = Configuration(
+            odr,
+            accel_range_g,
+            gyro_range_dps,
+            bandwidths[filter_code],
+            bandwidths[filter_code],
+            FIFO_BYTES // PACKET.itemsize,
+        )
         return self.configuration
 
     def start(self) -> None:

@@ -23,7 +23,9 @@ class ChipId:
         return f"{self.part} ({self.note})" if self.note else self.part
 
 
-UNSUPPORTED_STRETCHING = "not supported: needs I2C clock stretching, which the Pi does not do reliably"
+UNSUPPORTED_STRETCHING = (
+    "not supported: needs I2C clock stretching, which the Pi does not do reliably"
+)
 
 # (identity register, value) -> part. Sources: each part's datasheet WHO_AM_I/WIA/CHIP_ID register.
 KNOWN_IDS: dict[tuple[int, int], ChipId] = {
@@ -48,11 +50,15 @@ KNOWN_IDS: dict[tuple[int, int], ChipId] = {
 
 # Which identity registers to try at an address, in order.
 PROBE_REGISTERS: dict[int, tuple[int, ...]] = {
-    0x68: (0x75, 0x00), 0x69: (0x75, 0x00),
-    0x6A: (0x0F,), 0x6B: (0x0F,),
-    0x1C: (0x0F,), 0x1E: (0x0F,),
+    0x68: (0x75, 0x00),
+    0x69: (0x75, 0x00),
+    0x6A: (0x0F,),
+    0x6B: (0x0F,),
+    0x1C: (0x0F,),
+    0x1E: (0x0F,),
     0x0C: (0x01,),
-    0x28: (0x00,), 0x29: (0x00,),
+    0x28: (0x00,),
+    0x29: (0x00,),
 }
 
 # Addresses whose parts we name without touching them.

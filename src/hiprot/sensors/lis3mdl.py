@@ -34,13 +34,13 @@ class Lis3mdl(ChipDriver):
     part, chip = "LIS3MDL", "lis3mdl"
     who_am_i_register, chip_ids = 0x0F, {0x3D: "LIS3MDL"}
 
-    om = Bits(0x20, 6, 5)                       # CTRL_REG1
+    om = Bits(0x20, 6, 5)  # CTRL_REG1
     do = Bits(0x20, 4, 2)
-    fs = Bits(0x21, 6, 5)                       # CTRL_REG2
+    fs = Bits(0x21, 6, 5)  # CTRL_REG2
     soft_rst = Bit(0x21, 2)
     ctrl_reg3 = Byte(0x22)
-    omz = Bits(0x23, 3, 2)                      # CTRL_REG4
-    bdu = Bit(0x24, 6)                          # CTRL_REG5
+    omz = Bits(0x23, 3, 2)  # CTRL_REG4
+    bdu = Bit(0x24, 6)  # CTRL_REG5
     OUT_X_L = 0x28
 
     def configure(self) -> float:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import Configuration, Reading
-from hiprot.sensors.lsm6dsox import Lsm6dsFamily, STARTUP_S
+from hiprot.sensors.lsm6dsox import STARTUP_S, Lsm6dsFamily
 from hiprot.sensors.registers import Bits
 
 PATTERN_WORDS = 6
@@ -39,23 +39,25 @@ class Lsm6ds3(Lsm6dsFamily):
     part, chip = "LSM6DS3", "lsm6ds3"
     chip_ids = {0x69: "LSM6DS3", 0x6A: "LSM6DS3TR-C/LSM6DSL"}
 
-    dec_fifo_gyro = Bits(0x08, 5, 3)            # FIFO_CTRL3
+    dec_fifo_gyro = Bits(0x08, 5, 3)  # FIFO_CTRL3
     dec_fifo_xl = Bits(0x08, 2, 0)
-    odr_fifo = Bits(0x0A, 6, 3)                 # FIFO_CTRL5
+    odr_fifo = Bits(0x0A, 6, 3)  # FIFO_CTRL5
     fifo_mode = Bits(0x0A, 2, 0)
     FIFO_STATUS1, FIFO_DATA_OUT_L = 0x3A, 0x3E
     BYPASS, CONTINUOUS = 0b000, 0b110
 
-    def configure(self, rate_hz: float, accel_range_g: float = 16,
-                  gyro_range_dps: float = 2000) -> Configuration:
+    def configure(
+        self, rate_hz: float, accel_range_g: float = 16, gyro_range_dps: float = 2000
+    ) -> Configuration:
         self._reset()
         odr_code, odr = self._set_rate_and_ranges(rate_hz, accel_range_g, gyro_range_dps)
         self.dec_fifo_gyro, self.dec_fifo_xl = 0b001, 0b001
         self.odr_fifo = odr_code
         self.clock.sleep(STARTUP_S)
         self._id = self.chip_id if self.chip_id in FIFO_WORDS else 0x69
-        self.configuration = Configuration(odr, accel_range_g, gyro_range_dps, None, None,
-                                           FIFO_WORDS[self._id] // PATTERN_WORDS)
+        self.configuration = Configuration(
+            odr, accel_range_g, gyro_range_dps, None, None, FIFO_WORDS[self._id] // PATTERN_WORDS
+        )
         return self.configuration
 
     def start(self) -> None:

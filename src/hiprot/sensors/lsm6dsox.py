@@ -32,12 +32,28 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD, STANDARD_GRAVITY, Configuration, ImuDriver, Reading, range_code, slowest_at_least,
+    DEG_TO_RAD,
+    STANDARD_GRAVITY,
+    Configuration,
+    ImuDriver,
+    Reading,
+    range_code,
+    slowest_at_least,
 )
 from hiprot.sensors.registers import Bit, Bits, Byte
 
-ODR_CODES = {1: 12.5, 2: 26.0, 3: 52.0, 4: 104.0, 5: 208.0, 6: 416.0, 7: 833.0, 8: 1666.0,
-             9: 3333.0, 10: 6667.0}
+ODR_CODES = {
+    1: 12.5,
+    2: 26.0,
+    3: 52.0,
+    4: 104.0,
+    5: 208.0,
+    6: 416.0,
+    7: 833.0,
+    8: 1666.0,
+    9: 3333.0,
+    10: 6667.0,
+}
 ACCEL_FS = {2: 0b00, 4: 0b10, 8: 0b11, 16: 0b01}
 ACCEL_MG_PER_LSB = {2: 0.061, 4: 0.122, 8: 0.244, 16: 0.488}
 GYRO_FS = {250: 0b00, 500: 0b01, 1000: 0b10, 2000: 0b11}
@@ -53,9 +69,9 @@ class Lsm6dsFamily(ImuDriver):
     """What the LSM6DS3/LSM6DSO(X) family shares: identity register, control registers, scales."""
 
     who_am_i_register = 0x0F
-    odr_xl = Bits(0x10, 7, 4)                   # CTRL1_XL
+    odr_xl = Bits(0x10, 7, 4)  # CTRL1_XL
     fs_xl = Bits(0x10, 3, 2)
-    odr_g = Bits(0x11, 7, 4)                    # CTRL2_G
+    odr_g = Bits(0x11, 7, 4)  # CTRL2_G
     fs_g = Bits(0x11, 3, 2)
     ctrl3_c = Byte(0x12)
     bdu = Bit(0x12, 6)
@@ -70,8 +86,9 @@ class Lsm6dsFamily(ImuDriver):
             if not self.sw_reset:
                 return
 
-    def _set_rate_and_ranges(self, rate_hz: float, accel_range_g: float,
-                             gyro_range_dps: float) -> tuple[int, float]:
+    def _set_rate_and_ranges(
+        self, rate_hz: float, accel_range_g: float, gyro_range_dps: float
+    ) -> tuple[int, float]:
         self.bdu, self.if_inc = 1, 1
         odr_code = slowest_at_least(ODR_CODES, rate_hz)
         self.fs_xl = range_code(ACCEL_FS, accel_range_g, "accelerometer")
@@ -93,16 +110,17 @@ class Lsm6dsox(Lsm6dsFamily):
     part, chip = "LSM6DSOX", "lsm6dsox"
     chip_ids = {0x6C: "LSM6DSOX/LSM6DSO"}
 
-    lpf2_xl_en = Bit(0x10, 1)                   # CTRL1_XL
-    hpcf_xl = Bits(0x17, 7, 5)                  # CTRL8_XL
-    bdr_gy = Bits(0x09, 7, 4)                   # FIFO_CTRL3
+    lpf2_xl_en = Bit(0x10, 1)  # CTRL1_XL
+    hpcf_xl = Bits(0x17, 7, 5)  # CTRL8_XL
+    bdr_gy = Bits(0x09, 7, 4)  # FIFO_CTRL3
     bdr_xl = Bits(0x09, 3, 0)
-    fifo_mode = Bits(0x0A, 2, 0)                # FIFO_CTRL4
+    fifo_mode = Bits(0x0A, 2, 0)  # FIFO_CTRL4
     FIFO_STATUS1, FIFO_DATA_OUT_TAG = 0x3A, 0x78
     BYPASS, CONTINUOUS = 0b000, 0b110
 
-    def configure(self, rate_hz: float, accel_range_g: float = 16,
-                  gyro_range_dps: float = 2000) -> Configuration:
+    def configure(
+        self, rate_hz: float, accel_range_g: float = 16, gyro_range_dps: float = 2000
+    ) -> Configuration:
         self._reset()
         odr_code, odr = self._set_rate_and_ranges(rate_hz, accel_range_g, gyro_range_dps)
         self.hpcf_xl = 0
@@ -110,8 +128,9 @@ class Lsm6dsox(Lsm6dsFamily):
         self.bdr_gy, self.bdr_xl = odr_code, odr_code
         self.clock.sleep(STARTUP_S)
         self._pending = np.empty(0, WORD)
-        self.configuration = Configuration(odr, accel_range_g, gyro_range_dps, odr / 4, None,
-                                           FIFO_WORDS // 2)
+        self.configuration = Configuration(
+            odr, accel_range_g, gyro_range_dps, odr / 4, None, FIFO_WORDS // 2
+        )
         return self.configuration
 
     def start(self) -> None:
@@ -140,7 +159,9 @@ class Lsm6dsox(Lsm6dsFamily):
         slot = np.concatenate([[0], np.cumsum(slot_tag[1:] != slot_tag[:-1])])
         is_gyro, is_accel = sensor == TAG_GYRO, sensor == TAG_ACCEL
         gyro_slots, accel_slots = slot[is_gyro], slot[is_accel]
-        if len(np.unique(gyro_slots)) < len(gyro_slots) or len(np.unique(accel_slots)) < len(accel_slots):
+        if len(np.unique(gyro_slots)) < len(gyro_slots) or len(np.unique(accel_slots)) < len(
+            accel_slots
+        ):
             self.start()
             return Reading.empty(overflow=True)
         complete = np.intersect1d(gyro_slots, accel_slots)

@@ -31,8 +31,14 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD, FILTER_FRACTION, STANDARD_GRAVITY, Configuration, ImuDriver, Reading,
-    range_code, widest_at_most,
+    DEG_TO_RAD,
+    FILTER_FRACTION,
+    STANDARD_GRAVITY,
+    Configuration,
+    ImuDriver,
+    Reading,
+    range_code,
+    widest_at_most,
 )
 from hiprot.sensors.registers import Bit, Bits, Byte
 
@@ -55,20 +61,21 @@ class Mpu6050(ImuDriver):
     part, chip = "MPU-6050", "mpu6050"
     who_am_i_register, chip_ids = 0x75, {0x68: "MPU-6050"}
 
-    smplrt_div = Byte(0x19)                     # SMPLRT_DIV
-    ext_sync_set = Bits(0x1A, 5, 3)             # CONFIG
+    smplrt_div = Byte(0x19)  # SMPLRT_DIV
+    ext_sync_set = Bits(0x1A, 5, 3)  # CONFIG
     dlpf_cfg = Bits(0x1A, 2, 0)
-    fs_sel = Bits(0x1B, 4, 3)                   # GYRO_CONFIG
-    afs_sel = Bits(0x1C, 4, 3)                  # ACCEL_CONFIG
-    fifo_enable_mask = Byte(0x23)               # FIFO_EN
-    user_fifo_en = Bit(0x6A, 6)                 # USER_CTRL.FIFO_EN
-    user_fifo_reset = Bit(0x6A, 2)              # USER_CTRL.FIFO_RESET
-    device_reset = Bit(0x6B, 7)                 # PWR_MGMT_1.DEVICE_RESET
+    fs_sel = Bits(0x1B, 4, 3)  # GYRO_CONFIG
+    afs_sel = Bits(0x1C, 4, 3)  # ACCEL_CONFIG
+    fifo_enable_mask = Byte(0x23)  # FIFO_EN
+    user_fifo_en = Bit(0x6A, 6)  # USER_CTRL.FIFO_EN
+    user_fifo_reset = Bit(0x6A, 2)  # USER_CTRL.FIFO_RESET
+    device_reset = Bit(0x6B, 7)  # PWR_MGMT_1.DEVICE_RESET
     XG_YG_ZG_ACCEL = 0x78
     INT_STATUS, ACCEL_XOUT_H, FIFO_COUNTH, FIFO_R_W = 0x3A, 0x3B, 0x72, 0x74
 
-    def configure(self, rate_hz: float, accel_range_g: float = 16,
-                  gyro_range_dps: float = 2000) -> Configuration:
+    def configure(
+        self, rate_hz: float, accel_range_g: float = 16, gyro_range_dps: float = 2000
+    ) -> Configuration:
         self.device_reset = 1
         self.clock.sleep(RESET_S)
         self.device.write(0x6B, 0x01)  # PWR_MGMT_1: awake (SLEEP 0), CLKSEL 1
@@ -84,8 +91,14 @@ class Mpu6050(ImuDriver):
         self.clock.sleep(STARTUP_S)
         self._acc_scale = STANDARD_GRAVITY / ACCEL_LSB_PER_G[accel_range_g]
         self._gyr_scale = DEG_TO_RAD / GYRO_LSB_PER_DPS[gyro_range_dps]
-        self.configuration = Configuration(odr, accel_range_g, gyro_range_dps, DLPF_ACCEL_HZ[dlpf],
-                                           DLPF_GYRO_HZ[dlpf], FIFO_BYTES // SAMPLE.itemsize)
+        self.configuration = Configuration(
+            odr,
+            accel_range_g,
+            gyro_range_dps,
+            DLPF_ACCEL_HZ[dlpf],
+            DLPF_GYRO_HZ[dlpf],
+            FIFO_BYTES // SAMPLE.itemsize,
+        )
         return self.configuration
 
     def start(self) -> None:

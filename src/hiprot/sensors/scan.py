@@ -44,9 +44,17 @@ class Found:
     @property
     def name(self) -> str:
         if self.identity is None:
-            read = f" (register 0x{self.register:02x} reads 0x{self.value:02x})" if self.value is not None else ""
+            read = (
+                f" (register 0x{self.register:02x} reads 0x{self.value:02x})"
+                if self.value is not None
+                else ""
+            )
             return f"unknown device{read}"
-        ident = f" (id 0x{self.value:02x} at register 0x{self.register:02x})" if self.value is not None else ""
+        ident = (
+            f" (id 0x{self.value:02x} at register 0x{self.register:02x})"
+            if self.value is not None
+            else ""
+        )
         return f"{self.identity.label}{ident}"
 
 
@@ -79,8 +87,9 @@ def _is_mux(bus: I2CBus, address: int) -> bool:
         return False
 
 
-def identify(bus: I2CBus, address: int, mux_address: int | None = None,
-             mux_channel: int | None = None) -> Found:
+def identify(
+    bus: I2CBus, address: int, mux_address: int | None = None, mux_channel: int | None = None
+) -> Found:
     """Read the identity registers that fit ``address`` and name the chip."""
     place = (bus.number, mux_address, mux_channel, address)
     if address in NAMED_ADDRESSES:
@@ -115,7 +124,11 @@ def scan_bus(bus: I2CBus) -> BusScan:
             for channel in CHANNELS:
                 route(bus, mux_address, channel)
                 for address in PROBE_ADDRESSES:
-                    if address not in direct and address not in result.muxes and _answers(bus, address):
+                    if (
+                        address not in direct
+                        and address not in result.muxes
+                        and _answers(bus, address)
+                    ):
                         result.found.append(identify(bus, address, mux_address, channel))
     finally:
         for mux in bus.muxes.values():
@@ -139,8 +152,13 @@ def compare(rig: Rig, scans: dict[int, BusScan]) -> list[Check]:
     for s in rig.sensors:
         expected.append((s.name, s.chip, (s.bus, s.mux_address, s.mux_channel, s.address)))
         if s.mag_chip:
-            expected.append((f"{s.name} magnetometer", s.mag_chip, (s.bus, s.mux_address, s.mux_channel,
-                                                                     s.mag_address)))
+            expected.append(
+                (
+                    f"{s.name} magnetometer",
+                    s.mag_chip,
+                    (s.bus, s.mux_address, s.mux_channel, s.mag_address),
+                )
+            )
     checks, claimed = [], set()
     for name, chip, location in expected:
         if location[0] not in scans:
@@ -148,20 +166,44 @@ def compare(rig: Rig, scans: dict[int, BusScan]) -> list[Check]:
         place = where(location[0], location[3], location[1], location[2])
         device = found.get(location)
         claimed.add(location)
-        if device is None and location[1] is not None and location[1] not in scans[location[0]].muxes:
-            checks.append(Check("missing", f"{name}: the multiplexer 0x{location[1]:02x} on bus "
-                                           f"{location[0]} does not answer, so {chip} behind its "
-                                           f"channel {location[2]} cannot be reached"))
+        if (
+            device is None
+            and location[1] is not None
+            and location[1] not in scans[location[0]].muxes
+        ):
+            checks.append(
+                Check(
+                    "missing",
+                    f"{name}: the multiplexer 0x{location[1]:02x} on bus "
+                    f"{location[0]} does not answer, so {chip} behind its "
+                    f"channel {location[2]} cannot be reached",
+                )
+            )
         elif device is None:
-            hint = " (is its AD0/SDO pin at the level that selects this address?)" if location[3] in (
-                0x68, 0x69, 0x6A, 0x6B, 0x1C, 0x1E) else ""
-            checks.append(Check("missing", f"{name}: nothing answers at {place}; the rig expects "
-                                           f"{chip}. Check power, SDA/SCL and the address{hint}"))
+            hint = (
+                " (is its AD0/SDO pin at the level that selects this address?)"
+                if location[3] in (0x68, 0x69, 0x6A, 0x6B, 0x1C, 0x1E)
+                else ""
+            )
+            checks.append(
+                Check(
+                    "missing",
+                    f"{name}: nothing answers at {place}; the rig expects "
+                    f"{chip}. Check power, SDA/SCL and the address{hint}",
+                )
+            )
         elif device.identity is None or device.identity.chip != chip:
-            fix = (f"; set chip = \"{device.identity.chip}\" or fit a {chip} module"
-                   if device.identity is not None and device.identity.chip else "")
-            checks.append(Check("wrong chip", f"{name}: at {place} the rig expects {chip}, "
-                                              f"found {device.name}{fix}"))
+            fix = (
+                f'; set chip = "{device.identity.chip}" or fit a {chip} module'
+                if device.identity is not None and device.identity.chip
+                else ""
+            )
+            checks.append(
+                Check(
+                    "wrong chip",
+                    f"{name}: at {place} the rig expects {chip}, found {device.name}{fix}",
+                )
+            )
         else:
             checks.append(Check("ok", f"{name}: {device.identity.part} at {place}"))
     for device in found.values():

@@ -37,7 +37,7 @@ class SampleTimer:
         self._count = 0
 
     def stamp(self, n: int, read_start_s: float, read_end_s: float) -> np.ndarray:
-        """Times of ``n`` new samples found by a read that ran from ``read_start_s`` to ``read_end_s``."""
+        """Times of ``n`` new samples found by a read from ``read_start_s`` to ``read_end_s``."""
         period = self.period_s
         fresh = (read_start_s - period, read_end_s)
         if self._bounds is None:
@@ -72,5 +72,8 @@ class SampleTimer:
         anchor_s, anchor_count = self._anchor
         if read_s - anchor_s >= MIN_SPAN_S and self._count > anchor_count:
             estimate = (read_s - anchor_s) / (self._count - anchor_count)
-            low, high = self.nominal_period_s * (1 - MAX_DRIFT), self.nominal_period_s * (1 + MAX_DRIFT)
+            low, high = (
+                self.nominal_period_s * (1 - MAX_DRIFT),
+                self.nominal_period_s * (1 + MAX_DRIFT),
+            )
             self.period_s = min(max(estimate, low), high)

@@ -44,13 +44,15 @@ class EmulatedBus(I2CBus):
         self.stuck = False
         self._injected: list[_Injected] = []
 
-    def attach(self, chip, address: int, mux_address: int | None = None,
-               mux_channel: int | None = None) -> None:
+    def attach(
+        self, chip, address: int, mux_address: int | None = None, mux_channel: int | None = None
+    ) -> None:
         """Wire ``chip`` at ``address``, on the bus or behind a multiplexer channel."""
         if (mux_address is None) != (mux_channel is None):
             raise ValueError("give both mux_address and mux_channel, or neither")
-        if mux_address is not None and not isinstance(self.chips.get((None, None, mux_address)),
-                                                      EmulatedTca9548a):
+        if mux_address is not None and not isinstance(
+            self.chips.get((None, None, mux_address)), EmulatedTca9548a
+        ):
             self.attach(EmulatedTca9548a(), mux_address)
         self.chips[(mux_address, mux_channel, address)] = chip
 
@@ -58,11 +60,15 @@ class EmulatedBus(I2CBus):
         """The emulated chip wired at a location."""
         return self.chips[(mux_address, mux_channel, address)]
 
-    def unplug(self, address: int, mux_address: int | None = None, mux_channel: int | None = None) -> None:
+    def unplug(
+        self, address: int, mux_address: int | None = None, mux_channel: int | None = None
+    ) -> None:
         """Disconnect a chip: it stops answering (NACK)."""
         self.unplugged.add((mux_address, mux_channel, address))
 
-    def replug(self, address: int, mux_address: int | None = None, mux_channel: int | None = None) -> None:
+    def replug(
+        self, address: int, mux_address: int | None = None, mux_channel: int | None = None
+    ) -> None:
         """Reconnect a chip; having lost power it starts from its reset state."""
         location = (mux_address, mux_channel, address)
         self.unplugged.discard(location)
@@ -79,9 +85,13 @@ class EmulatedBus(I2CBus):
             if injected.remaining > 0 and injected.address in (None, address):
                 injected.remaining -= 1
                 raise _oserror(injected.error)
-        answering = [chip for location, chip in self.chips.items()
-                     if location[2] == address and location not in self.unplugged
-                     and self._connected(location)]
+        answering = [
+            chip
+            for location, chip in self.chips.items()
+            if location[2] == address
+            and location not in self.unplugged
+            and self._connected(location)
+        ]
         if not answering:
             raise _oserror(errno.EREMOTEIO)
         if len(answering) > 1:
@@ -93,8 +103,11 @@ class EmulatedBus(I2CBus):
         if mux_address is None:
             return True
         mux = self.chips.get((None, None, mux_address))
-        return (isinstance(mux, EmulatedTca9548a) and (None, None, mux_address) not in self.unplugged
-                and bool(mux.control >> channel & 1))
+        return (
+            isinstance(mux, EmulatedTca9548a)
+            and (None, None, mux_address) not in self.unplugged
+            and bool(mux.control >> channel & 1)
+        )
 
     def _read_register(self, address: int, register: int, length: int) -> bytes:
         return self._target(address).read(register, length, self.clock.now())

@@ -23,7 +23,7 @@ MAX_BACKLOG = 8192  # samples produced at most per access (a FIFO holds far fewe
 
 
 class Fifo:
-    """A byte FIFO of fixed capacity that drops the oldest bytes (or refuses the newest) when full."""
+    """A byte FIFO of fixed size that drops the oldest bytes (or refuses the newest) when full."""
 
     def __init__(self, capacity: int, keep_newest: bool = True, unit: int = 1):
         self.capacity, self.keep_newest, self.unit = capacity, keep_newest, unit
@@ -44,7 +44,7 @@ class Fifo:
             if self.keep_newest:
                 del self.data[:excess]
             else:
-                del self.data[len(self.data) - excess:]
+                del self.data[len(self.data) - excess :]
 
     def pop(self, length: int, empty_byte: int) -> bytes:
         out = bytes(self.data[:length])
@@ -57,7 +57,7 @@ class Fifo:
 
 
 class RegisterChip:
-    """An emulated I2C chip: registers, banks, auto-increment, and samples at its output data rate."""
+    """An emulated I2C chip: registers, banks, auto-increment, samples at its output data rate."""
 
     identity: ClassVar[tuple[int, int]]  # (WHO_AM_I register, value) in bank 0
     defaults: ClassVar[dict[tuple[int, int], int]] = {}  # (bank, register) → value after power-on
@@ -155,9 +155,9 @@ class RegisterChip:
 
 def put_be(regs: bytearray, register: int, values: np.ndarray) -> None:
     """Store int16 values big-endian from ``register`` on."""
-    regs[register:register + 2 * len(values)] = np.asarray(values, ">i2").tobytes()
+    regs[register : register + 2 * len(values)] = np.asarray(values, ">i2").tobytes()
 
 
 def put_le(regs: bytearray, register: int, values: np.ndarray) -> None:
     """Store int16 values little-endian from ``register`` on."""
-    regs[register:register + 2 * len(values)] = np.asarray(values, "<i2").tobytes()
+    regs[register : register + 2 * len(values)] = np.asarray(values, "<i2").tobytes()

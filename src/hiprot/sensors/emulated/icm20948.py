@@ -19,7 +19,14 @@ ACCEL_LSB_PER_G = {0: 16384.0, 1: 8192.0, 2: 4096.0, 3: 2048.0}
 # bank 0
 USER_CTRL, PWR_MGMT_1, PWR_MGMT_2, I2C_MST_STATUS, INT_STATUS_2 = 0x03, 0x06, 0x07, 0x17, 0x1B
 ACCEL_XOUT_H, EXT_SLV_SENS_DATA_00, FIFO_EN_1, FIFO_EN_2 = 0x2D, 0x3B, 0x66, 0x67
-FIFO_RST, FIFO_MODE, FIFO_COUNTH, FIFO_COUNTL, FIFO_R_W, REG_BANK_SEL = 0x68, 0x69, 0x70, 0x71, 0x72, 0x7F
+FIFO_RST, FIFO_MODE, FIFO_COUNTH, FIFO_COUNTL, FIFO_R_W, REG_BANK_SEL = (
+    0x68,
+    0x69,
+    0x70,
+    0x71,
+    0x72,
+    0x7F,
+)
 # bank 2
 GYRO_SMPLRT_DIV, GYRO_CONFIG_1, ACCEL_CONFIG = 0x00, 0x01, 0x14
 # bank 3
@@ -57,9 +64,9 @@ class EmulatedAk09916(RegisterChip):
             _, _, mag = self.motion.at(sampled)
             raw = np.clip(np.rint(mag * AK_FROM_ACCEL_AXES / AK_UT_PER_LSB), -32752, 32752)
             block[:, AK_ST1] = 0x01
-            block[:, AK_HXL:AK_HXL + 6] = raw.astype("<i2").view(np.uint8).reshape(-1, 6)
+            block[:, AK_HXL : AK_HXL + 6] = raw.astype("<i2").view(np.uint8).reshape(-1, 6)
         block[:, :0x10] = np.frombuffer(bytes(self.regs[0][:0x10]), np.uint8)
-        return block[:, register:register + length]
+        return block[:, register : register + length]
 
 
 class EmulatedIcm20948(RegisterChip):
@@ -145,18 +152,29 @@ class EmulatedIcm20948(RegisterChip):
         return self.magnetometer.registers_at(times, self.regs[3][I2C_SLV0_REG], length)
 
     def emit(self, times, acc, gyr, mag) -> None:
-        acc_raw = to_raw(acc, STANDARD_GRAVITY / ACCEL_LSB_PER_G[(self.regs[2][ACCEL_CONFIG] >> 1) & 3])
-        gyr_raw = to_raw(np.degrees(gyr), 1.0 / GYRO_LSB_PER_DPS[(self.regs[2][GYRO_CONFIG_1] >> 1) & 3])
+        acc_raw = to_raw(
+            acc, STANDARD_GRAVITY / ACCEL_LSB_PER_G[(self.regs[2][ACCEL_CONFIG] >> 1) & 3]
+        )
+        gyr_raw = to_raw(
+            np.degrees(gyr), 1.0 / GYRO_LSB_PER_DPS[(self.regs[2][GYRO_CONFIG_1] >> 1) & 3]
+        )
         external = self._slave0_bytes(times)
         put_be(self.regs[0], ACCEL_XOUT_H, np.concatenate([acc_raw[-1], gyr_raw[-1]]))
         if external.shape[1]:
-            self.regs[0][EXT_SLV_SENS_DATA_00:EXT_SLV_SENS_DATA_00 + external.shape[1]] = external[-1].tobytes()
+            self.regs[0][EXT_SLV_SENS_DATA_00 : EXT_SLV_SENS_DATA_00 + external.shape[1]] = (
+                external[-1].tobytes()
+            )
         if not self.regs[0][USER_CTRL] & 0x40:
             return
         enabled = self.regs[0][FIFO_EN_2]
-        columns = [acc_raw.astype(">i2").view(np.uint8).reshape(len(times), 6)] if enabled & 0x10 else []
-        columns += [gyr_raw[:, [axis]].astype(">i2").view(np.uint8).reshape(len(times), 2)
-                    for axis, bit in enumerate((0x02, 0x04, 0x08)) if enabled & bit]
+        columns = (
+            [acc_raw.astype(">i2").view(np.uint8).reshape(len(times), 6)] if enabled & 0x10 else []
+        )
+        columns += [
+            gyr_raw[:, [axis]].astype(">i2").view(np.uint8).reshape(len(times), 2)
+            for axis, bit in enumerate((0x02, 0x04, 0x08))
+            if enabled & bit
+        ]
         columns += [np.zeros((len(times), 2), np.uint8)] if enabled & 0x01 else []
         columns += [external] if self.regs[0][FIFO_EN_1] & 0x01 else []
         if columns:

@@ -12,12 +12,25 @@ import numpy as np
 from hiprot.sensors.emulated.chip import Fifo, RegisterChip, put_be
 from hiprot.sensors.emulated.motion import STANDARD_GRAVITY, to_raw
 
-ODR_HZ = {1: 32000.0, 2: 16000.0, 3: 8000.0, 4: 4000.0, 5: 2000.0, 6: 1000.0, 7: 200.0, 8: 100.0,
-          9: 50.0, 10: 25.0, 11: 12.5, 15: 500.0}
+ODR_HZ = {
+    1: 32000.0,
+    2: 16000.0,
+    3: 8000.0,
+    4: 4000.0,
+    5: 2000.0,
+    6: 1000.0,
+    7: 200.0,
+    8: 100.0,
+    9: 50.0,
+    10: 25.0,
+    11: 12.5,
+    15: 500.0,
+}
 GYRO_LSB_PER_DPS = {0: 16.4, 1: 32.8, 2: 65.5, 3: 131.0, 4: 262.0, 5: 524.3, 6: 1048.6, 7: 2097.2}
 ACCEL_LSB_PER_G = {0: 2048.0, 1: 4096.0, 2: 8192.0, 3: 16384.0}
-PACKET = np.dtype([("header", "u1"), ("acc", ">i2", 3), ("gyr", ">i2", 3), ("temp", "i1"),
-                   ("timestamp", ">u2")])
+PACKET = np.dtype(
+    [("header", "u1"), ("acc", ">i2", 3), ("gyr", ">i2", 3), ("temp", "i1"), ("timestamp", ">u2")]
+)
 DEVICE_CONFIG, INT_STATUS, FIFO_COUNTH, FIFO_COUNTL, FIFO_DATA = 0x11, 0x2D, 0x2E, 0x2F, 0x30
 FIFO_CONFIG, ACCEL_DATA_X1, SIGNAL_PATH_RESET, PWR_MGMT0 = 0x16, 0x1F, 0x4B, 0x4E
 GYRO_CONFIG0, ACCEL_CONFIG0, FIFO_CONFIG1, REG_BANK_SEL = 0x4F, 0x50, 0x5F, 0x76
@@ -29,8 +42,13 @@ class EmulatedIcm42688(RegisterChip):
 
     identity = (0x75, 0x47)
     banks = 5
-    defaults = {(0, 0x4C): 0x30, (0, GYRO_CONFIG0): 0x06, (0, ACCEL_CONFIG0): 0x06, (0, 0x52): 0x11,
-                (0, INT_STATUS): 0x10}
+    defaults = {
+        (0, 0x4C): 0x30,
+        (0, GYRO_CONFIG0): 0x06,
+        (0, ACCEL_CONFIG0): 0x06,
+        (0, 0x52): 0x11,
+        (0, INT_STATUS): 0x10,
+    }
 
     def make_fifo(self) -> Fifo:
         return Fifo(2048, keep_newest=False, unit=PACKET.itemsize)
@@ -77,10 +95,13 @@ class EmulatedIcm42688(RegisterChip):
         return ODR_HZ.get(self.regs[0][GYRO_CONFIG0] & 0x0F)
 
     def emit(self, times, acc, gyr, mag) -> None:
-        acc_raw = np.maximum(to_raw(acc, STANDARD_GRAVITY / ACCEL_LSB_PER_G[self.regs[0][ACCEL_CONFIG0] >> 5]),
-                             -32767)
-        gyr_raw = np.maximum(to_raw(np.degrees(gyr), 1.0 / GYRO_LSB_PER_DPS[self.regs[0][GYRO_CONFIG0] >> 5]),
-                             -32767)
+        acc_raw = np.maximum(
+            to_raw(acc, STANDARD_GRAVITY / ACCEL_LSB_PER_G[self.regs[0][ACCEL_CONFIG0] >> 5]),
+            -32767,
+        )
+        gyr_raw = np.maximum(
+            to_raw(np.degrees(gyr), 1.0 / GYRO_LSB_PER_DPS[self.regs[0][GYRO_CONFIG0] >> 5]), -32767
+        )
         put_be(self.regs[0], ACCEL_DATA_X1, np.concatenate([acc_raw[-1], gyr_raw[-1]]))
         fifo_on = self.regs[0][FIFO_CONFIG] >> 6 != 0
         if fifo_on and self.regs[0][FIFO_CONFIG1] & 0x03 == 0x03:

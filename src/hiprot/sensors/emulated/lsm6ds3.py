@@ -13,7 +13,13 @@ from hiprot.sensors.emulated.chip import Fifo
 from hiprot.sensors.emulated.lsm6dsox import EmulatedLsm6dsFamily
 
 FIFO_CTRL3, FIFO_CTRL5 = 0x08, 0x0A
-FIFO_STATUS1, FIFO_STATUS2, FIFO_STATUS3, FIFO_STATUS4, FIFO_DATA_OUT_L = 0x3A, 0x3B, 0x3C, 0x3D, 0x3E
+FIFO_STATUS1, FIFO_STATUS2, FIFO_STATUS3, FIFO_STATUS4, FIFO_DATA_OUT_L = (
+    0x3A,
+    0x3B,
+    0x3C,
+    0x3D,
+    0x3E,
+)
 FIFO_WORDS = {0x69: 4096, 0x6A: 2048}
 
 
@@ -35,7 +41,11 @@ class EmulatedLsm6ds3(EmulatedLsm6dsFamily):
             return words & 0xFF
         if register == FIFO_STATUS2:
             high = 0x0F if self.chip_id == 0x69 else 0x07
-            return (words >> 8) & high | (0x40 if self.fifo.overflowed else 0) | (0x10 if not words else 0)
+            return (
+                (words >> 8) & high
+                | (0x40 if self.fifo.overflowed else 0)
+                | (0x10 if not words else 0)
+            )
         position = (self._words_gone + self.fifo.lost_units) % 6
         if register == FIFO_STATUS3:
             return position & 0xFF
@@ -62,5 +72,7 @@ class EmulatedLsm6ds3(EmulatedLsm6dsFamily):
         if control & 0x07 not in (0b001, 0b110) or not control >> 3:
             return
         if self.regs[0][FIFO_CTRL3] != 0b001001:
-            raise NotImplementedError("the emulated LSM6DS3 FIFO batches undecimated gyro and accel only")
+            raise NotImplementedError(
+                "the emulated LSM6DS3 FIFO batches undecimated gyro and accel only"
+            )
         self.fifo.push(np.hstack([gyr_raw, acc_raw]).astype("<i2").tobytes())

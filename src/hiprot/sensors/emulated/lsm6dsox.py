@@ -1,4 +1,4 @@
-"""Emulated LSM6DSOX (DS12814): control registers, little-endian data, a tagged FIFO of 7-byte words.
+"""Emulated LSM6DSOX (DS12814): control registers, little-endian data, a tagged FIFO.
 
 Each output-data-rate tick stores a gyroscope word then an accelerometer word
 with the same 2-bit time-slot counter (TAG_CNT). In continuous mode a full
@@ -12,8 +12,18 @@ import numpy as np
 from hiprot.sensors.emulated.chip import Fifo, RegisterChip, put_le
 from hiprot.sensors.emulated.motion import STANDARD_GRAVITY, to_raw
 
-ODR_HZ = {1: 12.5, 2: 26.0, 3: 52.0, 4: 104.0, 5: 208.0, 6: 416.0, 7: 833.0, 8: 1666.0, 9: 3333.0,
-          10: 6667.0}
+ODR_HZ = {
+    1: 12.5,
+    2: 26.0,
+    3: 52.0,
+    4: 104.0,
+    5: 208.0,
+    6: 416.0,
+    7: 833.0,
+    8: 1666.0,
+    9: 3333.0,
+    10: 6667.0,
+}
 ACCEL_MG_PER_LSB = {0b00: 0.061, 0b10: 0.122, 0b11: 0.244, 0b01: 0.488}
 GYRO_MDPS_PER_LSB = {0b00: 8.75, 0b01: 17.5, 0b10: 35.0, 0b11: 70.0}
 CTRL1_XL, CTRL2_G, CTRL3_C, OUTX_L_G = 0x10, 0x11, 0x12, 0x22
@@ -48,8 +58,12 @@ class EmulatedLsm6dsFamily(RegisterChip):
         return ODR_HZ.get(gyro or accel)
 
     def raw(self, acc: np.ndarray, gyr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        acc_raw = to_raw(acc, ACCEL_MG_PER_LSB[(self.regs[0][CTRL1_XL] >> 2) & 3] * 1e-3 * STANDARD_GRAVITY)
-        gyr_raw = to_raw(np.degrees(gyr), GYRO_MDPS_PER_LSB[(self.regs[0][CTRL2_G] >> 2) & 3] * 1e-3)
+        acc_raw = to_raw(
+            acc, ACCEL_MG_PER_LSB[(self.regs[0][CTRL1_XL] >> 2) & 3] * 1e-3 * STANDARD_GRAVITY
+        )
+        gyr_raw = to_raw(
+            np.degrees(gyr), GYRO_MDPS_PER_LSB[(self.regs[0][CTRL2_G] >> 2) & 3] * 1e-3
+        )
         put_le(self.regs[0], OUTX_L_G, np.concatenate([gyr_raw[-1], acc_raw[-1]]))
         return acc_raw, gyr_raw
 

@@ -34,7 +34,7 @@ class Motion:
         self._values = np.hstack([samples.acc, samples.gyr, mag])
 
     @classmethod
-    def stationary(cls) -> "Motion":
+    def stationary(cls) -> Motion:
         """Lying still, z up: 1 g on +z, no rotation, no field."""
         return cls(ImuSamples([0.0], [[0.0, 0.0, STANDARD_GRAVITY]], [[0.0, 0.0, 0.0]]))
 

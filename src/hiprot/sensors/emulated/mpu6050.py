@@ -58,15 +58,21 @@ class EmulatedMpu6050(RegisterChip):
         return base / (1 + self.regs[0][SMPLRT_DIV])
 
     def emit(self, times, acc, gyr, mag) -> None:
-        acc_raw = to_raw(acc, STANDARD_GRAVITY / ACCEL_LSB_PER_G[(self.regs[0][ACCEL_CONFIG] >> 3) & 3])
-        gyr_raw = to_raw(np.degrees(gyr), 1.0 / GYRO_LSB_PER_DPS[(self.regs[0][GYRO_CONFIG] >> 3) & 3])
+        acc_raw = to_raw(
+            acc, STANDARD_GRAVITY / ACCEL_LSB_PER_G[(self.regs[0][ACCEL_CONFIG] >> 3) & 3]
+        )
+        gyr_raw = to_raw(
+            np.degrees(gyr), 1.0 / GYRO_LSB_PER_DPS[(self.regs[0][GYRO_CONFIG] >> 3) & 3]
+        )
         temp = np.zeros((len(times), 1), np.int16)
         put_be(self.regs[0], ACCEL_XOUT_H, np.concatenate([acc_raw[-1], temp[-1], gyr_raw[-1]]))
         if not self.regs[0][USER_CTRL] & 0x40:
             return
         enabled = self.regs[0][FIFO_EN]
-        columns = [acc_raw] if enabled & 0x08 else []   # ACCEL_FIFO_EN: registers 59-64
-        columns += [temp] if enabled & 0x80 else []    # TEMP_FIFO_EN: registers 65-66
-        columns += [gyr_raw[:, [axis]] for axis, bit in enumerate((0x40, 0x20, 0x10)) if enabled & bit]
+        columns = [acc_raw] if enabled & 0x08 else []  # ACCEL_FIFO_EN: registers 59-64
+        columns += [temp] if enabled & 0x80 else []  # TEMP_FIFO_EN: registers 65-66
+        columns += [
+            gyr_raw[:, [axis]] for axis, bit in enumerate((0x40, 0x20, 0x10)) if enabled & bit
+        ]
         if columns:
             self.fifo.push(np.hstack(columns).astype(">i2").tobytes())

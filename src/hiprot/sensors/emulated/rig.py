@@ -15,14 +15,22 @@ from hiprot.sensors.emulated.motion import Motion, Playback
 from hiprot.sensors.emulated.mpu6050 import EmulatedMpu6050
 
 EMULATED_CHIPS = {
-    "icm42688": EmulatedIcm42688, "lsm6dsox": EmulatedLsm6dsox, "lsm6ds3": EmulatedLsm6ds3,
-    "icm20948": EmulatedIcm20948, "mpu6050": EmulatedMpu6050, "lis3mdl": EmulatedLis3mdl,
+    "icm42688": EmulatedIcm42688,
+    "lsm6dsox": EmulatedLsm6dsox,
+    "lsm6ds3": EmulatedLsm6ds3,
+    "icm20948": EmulatedIcm20948,
+    "mpu6050": EmulatedMpu6050,
+    "lis3mdl": EmulatedLis3mdl,
 }
 
 
-def emulated_buses(rig: Rig, clock: Clock, motions: dict[str, ImuSamples] | None = None,
-                   playback: Playback | None = None) -> dict[int, EmulatedBus]:
-    """One emulated bus per bus number of ``rig``, its chips moving as ``motions`` say (else lying still).
+def emulated_buses(
+    rig: Rig,
+    clock: Clock,
+    motions: dict[str, ImuSamples] | None = None,
+    playback: Playback | None = None,
+) -> dict[int, EmulatedBus]:
+    """One emulated bus per bus number of ``rig``; chips move as ``motions`` say (else lie still).
 
     ``playback`` sets when the motions start on the clock (default: at clock time 0).
     """
@@ -30,10 +38,22 @@ def emulated_buses(rig: Rig, clock: Clock, motions: dict[str, ImuSamples] | None
     for sensor in rig.sensors:
         bus = buses.setdefault(sensor.bus, EmulatedBus(sensor.bus, clock))
         samples = (motions or {}).get(sensor.name)
-        motion = Motion(samples, playback) if samples is not None and len(samples) else Motion.stationary()
-        bus.attach(EMULATED_CHIPS[sensor.chip](motion), sensor.address, sensor.mux_address,
-                   sensor.mux_channel)
+        motion = (
+            Motion(samples, playback)
+            if samples is not None and len(samples)
+            else Motion.stationary()
+        )
+        bus.attach(
+            EMULATED_CHIPS[sensor.chip](motion),
+            sensor.address,
+            sensor.mux_address,
+            sensor.mux_channel,
+        )
         if sensor.mag_chip is not None:
-            bus.attach(EMULATED_CHIPS[sensor.mag_chip](motion), sensor.mag_address, sensor.mux_address,
-                       sensor.mux_channel)
+            bus.attach(
+                EMULATED_CHIPS[sensor.mag_chip](motion),
+                sensor.mag_address,
+                sensor.mux_address,
+                sensor.mux_channel,
+            )
     return buses
