@@ -22,7 +22,8 @@ Datasheet DS12814 (rev 3). Facts used:
   word is 7 bytes from FIFO_DATA_OUT_TAG 0x78: a tag byte (TAG_SENSOR bits 7:3,
   0x01 gyroscope, 0x02 accelerometer; TAG_CNT bits 2:1 numbers the time slot)
   then X/Y/Z little-endian; a burst read rolls over from 0x7E back to 0x78, so
-  many words come in one read. 3 kbytes hold 438 uncompressed words.
+  many words come in one read. The FIFO is sized here as 3 kbytes without
+  compression, 438 words (the datasheet's "up to 9 kbytes" counts compression).
 - Axes: the "Pin connections" figure of section 2 (right-handed, +Z up out of
   the package top).
 """
