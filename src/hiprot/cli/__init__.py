@@ -8,8 +8,9 @@ from hiprot import __version__
 from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
 from hiprot.cli.monitor import monitor
-from hiprot.cli.pending import analyze, export, replay, scan, simulate
+from hiprot.cli.pending import analyze, export, replay, simulate
 from hiprot.cli.record import record
+from hiprot.cli.scan import scan
 from hiprot.errors import HiprotError
 
 
