@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from hiprot.mqtt.live import LiveFeed
 from hiprot.pipeline import Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
+from hiprot.sources import Source
 
 
 @dataclass
@@ -29,9 +30,13 @@ class RunSummary:
     stopped_early: bool = False
 
 
-def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Publisher | None,
+def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter, publisher: Publisher | None,
         stop: threading.Event | None = None, duration_s: float | None = None) -> RunSummary:
-    """Record and publish until the source ends, ``stop`` is set or ``duration_s`` passes."""
+    """Record and publish until the source ends, ``stop`` is set or ``duration_s`` passes.
+
+    A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
+    new samples); its ``health()`` goes into the session metadata as ``sensor_health``.
+    """
     pipeline = Pipeline(rig)
     summary = RunSummary(writer.path)
     feed = LiveFeed(publisher, rig, writer.path, writer.meta["start_utc"]) if publisher is not None else None
@@ -44,6 +49,8 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Pub
             if stop is not None and stop.is_set():
                 summary.stopped_early = True
                 break
+            if not chunk:
+                continue
             writer.write(chunk)
             for name, s in chunk.items():
                 summary.samples[name] = summary.samples.get(name, 0) + len(s)
@@ -62,7 +69,8 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Pub
             if duration_s is not None and summary.duration_s >= duration_s:
                 break
     finally:
-        writer.close(duration_s=summary.duration_s)
+        health = {"sensor_health": source.health()} if isinstance(source, Source) else {}
+        writer.close(duration_s=summary.duration_s, **health)
         if feed is not None:
             feed.close(summary.duration_s)
             publisher.stop()

@@ -1,36 +1,90 @@
-"""Sources of raw samples: each yields chunks (sensor name → ImuSamples) in time order."""
+"""Sources of raw samples: each yields chunks (sensor name → ImuSamples) in time order.
+
+A live source is an object: iterate it for chunks, ask ``health()`` for
+per-sensor counts (see :class:`hiprot.sensors.acquisition.SensorHealth`) and
+``close()`` it when done. :func:`open_source` gives a rig's source: the real
+I2C buses (``smbus2``) for a hardware rig; for a simulated rig, the simulator's
+motion played through register-level emulated chips, so the same drivers and
+acquisition run either way.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Protocol, runtime_checkable
 
 from hiprot.config import Rig
-from hiprot.errors import NotYetAvailable
-from hiprot.samples import Chunk, split_chunk
-from hiprot.sim import simulate
+from hiprot.samples import Chunk
+from hiprot.sensors.acquisition import READ_PERIOD_S, Acquisition
+from hiprot.sensors.bus import I2CBus, SMBusBus
+from hiprot.sensors.clock import Clock, MonotonicClock, VirtualClock
+from hiprot.sensors.emulated import emulated_buses
+from hiprot.sensors.emulated.motion import Playback
+from hiprot.sim import Simulation, simulate
 
-CHUNK_S = 0.05
-
-
-def simulated_source(rig: Rig, duration_s: float | None = None, realtime: bool = True) -> Iterator[Chunk]:
-    """The simulated rig's samples in chunks, paced at real time unless ``realtime`` is False."""
-    simulation = simulate(rig, duration_s)
-    start = time.monotonic()
-    for chunk in split_chunk(simulation.samples, CHUNK_S):
-        if realtime:
-            end = max(s.time_s[-1] for s in chunk.values())
-            delay = end - (time.monotonic() - start)
-            if delay > 0:
-                time.sleep(delay)
-        yield chunk
+CHUNK_S = READ_PERIOD_S  # the span of one live chunk (shorter when a chip's FIFO is small)
 
 
-def open_source(rig: Rig, duration_s: float | None = None, realtime: bool = True) -> Iterator[Chunk]:
-    """The rig's source: simulated when the rig has a ``[simulation]`` table."""
+@runtime_checkable
+class Source(Protocol):
+    """What a live source offers besides its chunks."""
+
+    def __iter__(self) -> Iterator[Chunk]: ...
+
+    def health(self) -> dict[str, dict]: ...
+
+    def close(self) -> None: ...
+
+
+class RigSource:
+    """A rig's sensors read through their drivers by an :class:`Acquisition`.
+
+    ``simulation`` holds the simulator's ground truth when the rig is simulated.
+    """
+
+    def __init__(self, acquisition: Acquisition, simulation: Simulation | None = None):
+        self.acquisition, self.simulation = acquisition, simulation
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return iter(self.acquisition)
+
+    def health(self) -> dict[str, dict]:
+        return self.acquisition.health()
+
+    def close(self) -> None:
+        self.acquisition.close()
+
+
+def open_source(
+    rig: Rig,
+    duration_s: float | None = None,
+    realtime: bool = True,
+    on_event: Callable[[str], None] | None = None,
+) -> RigSource:
+    """Start the rig's sensors; a simulated rig runs on a virtual clock unless ``realtime``.
+
+    ``duration_s`` ends the source after that many seconds of samples (a
+    simulated rig ends with its simulation by default). Missing or wrong chips
+    raise :class:`~hiprot.errors.SensorError` naming each.
+    """
+    simulation = None
+    playback = Playback()
     if rig.simulation is not None:
-        return simulated_source(rig, duration_s, realtime)
-    raise NotYetAvailable(
-        f"{rig.source}: reading real I2C sensors arrives with the sensors issue (#4); "
-        "use a simulated rig such as config/sim.toml for now"
-    )
+        simulation = simulate(rig, duration_s)
+        duration_s = duration_s or rig.simulation.duration_s
+        clock: Clock = MonotonicClock() if realtime else VirtualClock()
+        buses: dict[int, I2CBus] = dict(emulated_buses(rig, clock, simulation.samples, playback))
+    else:
+        clock = MonotonicClock()
+        buses = {}
+        try:
+            for number in sorted({s.bus for s in rig.sensors}):
+                buses[number] = SMBusBus(number)
+        except Exception:
+            for bus in buses.values():
+                bus.close()
+            raise
+    acquisition = Acquisition(rig, buses, clock, duration_s, on_event=on_event)
+    acquisition.open()
+    playback.start_s = acquisition.start_s
+    return RigSource(acquisition, simulation)

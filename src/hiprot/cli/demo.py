@@ -11,9 +11,12 @@ from hiprot import logger
 from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option
 from hiprot.mqtt import Publisher
 from hiprot.recording import SessionWriter
-from hiprot.samples import split_chunk
-from hiprot.sim import simulate
-from hiprot.sources import CHUNK_S
+from hiprot.sensors.acquisition import health_lines
+from hiprot.sources import open_source
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 @click.command()
@@ -23,26 +26,36 @@ from hiprot.sources import CHUNK_S
 @broker_option
 @no_mqtt_option
 def demo(rig_path, out_dir, broker, no_mqtt) -> None:
-    """Simulate a walk, estimate hip rotation, record it and publish it over MQTT."""
+    """Simulate a walk, estimate hip rotation, record it and publish it over MQTT.
+
+    The simulated motion is played through register-level emulated chips and
+    read by the real drivers, faster than real time.
+    """
     rig = load(rig_path)
     if rig.simulation is None:
         raise click.BadParameter("the demo needs a simulated rig (with a [simulation] table)",
                                  param_hint="--rig")
     host, port = parse_broker(broker)
-    simulation = simulate(rig)
+    source = open_source(rig, realtime=False, on_event=warn)
     click.echo(f"simulated {rig.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
-               f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz")
-    publisher = None
-    if rig.mqtt.enabled and not no_mqtt:
-        publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
-        publisher.start()
-    writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
-    chunks = iter(split_chunk(simulation.samples, CHUNK_S))
-    summary = logger.run(rig, chunks, writer, publisher)
+               f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz, "
+               "read through emulated chips")
+    try:
+        publisher = None
+        if rig.mqtt.enabled and not no_mqtt:
+            publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
+            publisher.start()
+        writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
+        summary = logger.run(rig, source, writer, publisher)
+        health = source.health()
+    finally:
+        source.close()
     click.echo(f"session: {summary.session}")
-    click.echo(f"samples: " + ", ".join(f"{n} {c}" for n, c in summary.samples.items()))
+    click.echo("samples: " + ", ".join(f"{n} {c}" for n, c in summary.samples.items()))
+    for line in health_lines(health):
+        click.echo(f"sensor {line}")
     for name, (lo, hi) in summary.hip_ir_range_deg.items():
-        true = simulation.truth_deg.get(name)
+        true = source.simulation.truth_deg.get(name)
         truth = f" (true {np.min(true):.1f} to {np.max(true):.1f})" if true is not None else ""
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg{truth}")
     if publisher is not None:

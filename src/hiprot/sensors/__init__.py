@@ -1,0 +1,1 @@
+"""The sensor side: I2C bus and multiplexer, chip drivers, emulated chips, scan and acquisition."""

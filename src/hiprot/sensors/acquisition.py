@@ -1,0 +1,268 @@
+"""Acquisition: every sensor of a rig read at a steady pace, with honest timestamps and counts.
+
+Each cycle (every ``read_period_s``, shorter when a chip's FIFO is small) reads
+every sensor's FIFO in bursts, so a late wake-up loses nothing while the FIFO
+lasts. Samples get monotonic timestamps on the acquisition clock (seconds since
+the acquisition started) from :class:`~hiprot.sensors.timing.SampleTimer`.
+Whatever is lost shows twice: as a real gap in that sensor's timestamps and in
+its counts. A sensor that stops answering is marked unavailable and retried
+every ``retry_s``; when it answers again it is reconfigured and resumes, and
+the other sensors never wait for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hiprot.config import Rig, SensorConfig
+from hiprot.errors import SensorError
+from hiprot.samples import Chunk, ImuSamples
+from hiprot.sensors.base import ImuDriver
+from hiprot.sensors.bus import I2CBus
+from hiprot.sensors.clock import Clock, sleep_until
+from hiprot.sensors.device import where
+from hiprot.sensors.drivers import imu_driver, mag_driver
+from hiprot.sensors.lis3mdl import Lis3mdl
+from hiprot.sensors.timing import SampleTimer
+
+READ_PERIOD_S = 0.05
+FIFO_MARGIN = 0.4  # read when a FIFO is at most this full, so a late wake-up has room
+RETRY_S = 1.0
+LATE_AFTER_S = 0.25
+GAP_PERIODS = 1.5  # consecutive samples further apart than this many periods leave a gap
+
+
+@dataclass
+class SensorHealth:
+    """One sensor's data so far: what was delivered, lost, late, and how the bus behaved."""
+
+    name: str
+    chip: str
+    location: str
+    available: bool = False
+    odr_hz: float | None = None
+    samples: int = 0
+    dropped: int = 0
+    late: int = 0
+    first_s: float | None = None
+    last_s: float | None = None
+    gaps: list[tuple[float, float]] = field(default_factory=list)
+    i2c_errors: int = 0
+    i2c_retries: int = 0
+    i2c_failures: int = 0
+    last_error: str | None = None
+
+    @property
+    def rate_hz(self) -> float:
+        """Samples per second actually delivered (lost samples lower it)."""
+        if self.samples < 2 or self.first_s is None or self.last_s == self.first_s:
+            return 0.0
+        return (self.samples - 1) / (self.last_s - self.first_s)
+
+    def as_dict(self) -> dict:
+        """JSON-ready: what recordings store and MQTT publishes."""
+        return {
+            "chip": self.chip,
+            "location": self.location,
+            "available": self.available,
+            "odr_hz": self.odr_hz,
+            "rate_hz": round(self.rate_hz, 3),
+            "samples": self.samples,
+            "dropped": self.dropped,
+            "late": self.late,
+            "gaps": [[round(a, 4), round(b, 4)] for a, b in self.gaps],
+            "i2c_errors": self.i2c_errors,
+            "i2c_retries": self.i2c_retries,
+            "i2c_failures": self.i2c_failures,
+            "last_error": self.last_error,
+        }
+
+
+class _Sensor:
+    """Runtime state of one sensor: its drivers, sample timer and health."""
+
+    def __init__(self, config: SensorConfig, imu: ImuDriver, mag: Lis3mdl | None):
+        self.config, self.imu, self.mag = config, imu, mag
+        location = where(config.bus, config.address, config.mux_address, config.mux_channel)
+        self.health = SensorHealth(config.name, config.chip, location)
+        self.timer: SampleTimer | None = None
+        self.retry_at = 0.0
+
+    @property
+    def devices(self):
+        return [self.imu.device] + ([self.mag.device] if self.mag else [])
+
+
+class Acquisition:
+    """Samples all sensors of ``rig`` on ``buses`` (bus number → bus) using ``clock``.
+
+    Iterate it for chunks (sensor name → :class:`ImuSamples`, time order); with
+    ``duration_s`` it ends after that many seconds of samples. ``health()``
+    reports per-sensor counts at any time; ``on_event`` hears of sensors lost
+    and resumed.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        buses: dict[int, I2CBus],
+        clock: Clock,
+        duration_s: float | None = None,
+        read_period_s: float = READ_PERIOD_S,
+        retry_s: float = RETRY_S,
+        late_after_s: float = LATE_AFTER_S,
+        on_event: Callable[[str], None] | None = None,
+    ):
+        self.rig, self.buses, self.clock = rig, buses, clock
+        self.duration_s, self.read_period_s = duration_s, read_period_s
+        self.retry_s, self.late_after_s = retry_s, late_after_s
+        self.on_event = on_event or (lambda message: None)
+        use_mag = rig.fusion.use_magnetometer
+        self.sensors = [
+            _Sensor(
+                s, imu_driver(s, buses[s.bus], clock, use_mag), mag_driver(s, buses[s.bus], clock)
+            )
+            for s in rig.sensors
+        ]
+        self.start_s: float | None = None
+        self._closed = False
+
+    def open(self) -> None:
+        """Identify, configure and start every sensor; refuse if any is missing or wrong."""
+        problems = []
+        for sensor in self.sensors:
+            try:
+                self._connect(sensor)
+            except SensorError as exc:
+                problems.append(f"{sensor.config.name}: {exc}")
+        if problems:
+            raise SensorError(
+                "; ".join(problems) + " (run `hiprot scan --rig` to compare the bus with the rig)"
+            )
+        fifo_s = min(
+            s.imu.configuration.fifo_samples / s.imu.configuration.odr_hz for s in self.sensors
+        )
+        self.read_period_s = min(self.read_period_s, FIFO_MARGIN * fifo_s)
+        for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
+            sensor.imu.start()
+        self.start_s = self.clock.now()
+
+    def _connect(self, sensor: _Sensor, start: bool = False) -> None:
+        sensor.imu.identify()
+        configuration = sensor.imu.configure(self.rig.sample_rate_hz)
+        if sensor.mag is not None:
+            sensor.mag.identify()
+            sensor.mag.configure()
+        if start:
+            sensor.imu.start()
+        sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
+        sensor.health.odr_hz = configuration.odr_hz
+        sensor.health.available = True
+
+    def __iter__(self) -> Iterator[Chunk]:
+        if self.start_s is None:
+            self.open()
+        next_read = self.start_s + self.read_period_s
+        while not self._closed:
+            sleep_until(self.clock, next_read)
+            now = self.clock.now()
+            next_read = max(next_read + self.read_period_s, now)
+            chunk = {}
+            for sensor in self.sensors:
+                samples = self._poll(sensor, now)
+                if samples is not None and len(samples):
+                    chunk[sensor.config.name] = samples
+            yield chunk
+            if self.duration_s is not None and now - self.start_s >= self.duration_s:
+                break
+
+    def _poll(self, sensor: _Sensor, now: float) -> ImuSamples | None:
+        if not sensor.health.available:
+            if now >= sensor.retry_at:
+                self._reconnect(sensor, now)
+            return None
+        try:
+            return self._read(sensor)
+        except SensorError as exc:
+            sensor.health.available = False
+            sensor.health.last_error = str(exc)
+            sensor.retry_at = now + self.retry_s
+            self.on_event(f"{sensor.config.name} lost ({exc}); retrying every {self.retry_s:g} s")
+            return None
+
+    def _reconnect(self, sensor: _Sensor, now: float) -> None:
+        try:
+            self._connect(sensor, start=True)
+        except SensorError as exc:
+            sensor.health.last_error = str(exc)
+            sensor.retry_at = now + self.retry_s
+            return
+        self.on_event(f"{sensor.config.name} answers again; resumed")
+
+    def _read(self, sensor: _Sensor) -> ImuSamples:
+        began = self.clock.now() - self.start_s
+        reading = sensor.imu.read_fifo()
+        field_ut = sensor.mag.read() if sensor.mag is not None else None
+        ended = self.clock.now() - self.start_s
+        if reading.overflow:
+            sensor.timer.restart()
+        times = sensor.timer.stamp(len(reading), began, ended)
+        keep = times >= 0.0
+        if self.duration_s is not None:
+            keep &= times < self.duration_s
+        if reading.valid is not None:
+            keep &= reading.valid
+        mag = (
+            reading.mag if field_ut is None else np.repeat(field_ut[None, :], len(reading), axis=0)
+        )
+        samples = ImuSamples(times, reading.acc, reading.gyr, mag)[keep]
+        self._account(sensor, samples.time_s, ended)
+        return samples
+
+    def _account(self, sensor: _Sensor, times: np.ndarray, read_end_s: float) -> None:
+        health = sensor.health
+        if len(times) == 0:
+            return
+        period = sensor.timer.period_s
+        joined = times if health.last_s is None else np.concatenate([[health.last_s], times])
+        steps = np.diff(joined)
+        for i in np.flatnonzero(steps > GAP_PERIODS * period):
+            health.gaps.append((float(joined[i]), float(joined[i + 1])))
+            health.dropped += max(0, int(round(steps[i] / period)) - 1)
+        health.samples += len(times)
+        health.late += int(np.count_nonzero(read_end_s - times > self.late_after_s))
+        health.first_s = float(times[0]) if health.first_s is None else health.first_s
+        health.last_s = float(times[-1])
+
+    def health(self) -> dict[str, dict]:
+        """Per-sensor health (see :class:`SensorHealth`), JSON-ready."""
+        report = {}
+        for sensor in self.sensors:
+            stats = [device.stats for device in sensor.devices]
+            sensor.health.i2c_errors = sum(s.errors for s in stats)
+            sensor.health.i2c_retries = sum(s.retries for s in stats)
+            sensor.health.i2c_failures = sum(s.failures for s in stats)
+            report[sensor.config.name] = sensor.health.as_dict()
+        return report
+
+    def close(self) -> None:
+        """Stop iterating and release the buses."""
+        self._closed = True
+        for bus in self.buses.values():
+            bus.close()
+
+
+def health_lines(health: dict[str, dict]) -> list[str]:
+    """One line per sensor for the console: rate, losses, late samples, bus errors, state."""
+    lines = []
+    for name, h in health.items():
+        state = "ok" if h["available"] else f"UNAVAILABLE ({h['last_error']})"
+        lines.append(
+            f"{name}: {h['samples']} samples at {h['rate_hz']:.1f} Hz (chip {h['odr_hz']:g} Hz), "
+            f"{h['dropped']} dropped in {len(h['gaps'])} gaps, {h['late']} late, "
+            f"{h['i2c_errors']} I2C errors ({h['i2c_retries']} retried), {state}"
+        )
+    return lines

@@ -1,0 +1,227 @@
+"""Acquisition with the real drivers on emulated chips: rates, timestamps, losses, recovery."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import numpy as np
+import pytest
+from chips import turning
+
+from hiprot.config import parse_rig
+from hiprot.errors import SensorError
+from hiprot.sensors.acquisition import Acquisition
+from hiprot.sensors.clock import VirtualClock
+from hiprot.sensors.emulated import emulated_buses
+from hiprot.sensors.emulated.motion import Playback
+
+MIXED = {
+    "device_id": "mixed",
+    "sample_rate_hz": 200,
+    "fusion": {"use_magnetometer": True},
+    "sensors": [
+        {
+            "name": "pelvis",
+            "segment": "pelvis",
+            "chip": "lsm6dsox",
+            "address": 0x6A,
+            "mux_channel": 0,
+            "mag_chip": "lis3mdl",
+        },
+        {
+            "name": "thigh",
+            "segment": "thigh",
+            "side": "right",
+            "chip": "icm42688",
+            "address": 0x68,
+            "mux_channel": 1,
+        },
+        {
+            "name": "shank",
+            "segment": "shank",
+            "side": "right",
+            "chip": "icm20948",
+            "address": 0x68,
+            "mux_channel": 2,
+        },
+        {
+            "name": "left_thigh",
+            "segment": "thigh",
+            "side": "left",
+            "chip": "mpu6050",
+            "address": 0x69,
+        },
+        {
+            "name": "left_shank",
+            "segment": "shank",
+            "side": "left",
+            "chip": "lsm6ds3",
+            "address": 0x6B,
+        },
+    ],
+}
+TWO = {
+    "device_id": "two",
+    "sample_rate_hz": 200,
+    "sensors": [
+        {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x68},
+        {"name": "shank", "segment": "shank", "side": "right", "chip": "mpu6050", "address": 0x69},
+    ],
+}
+
+
+def acquisition(rig_data, duration_s, **options):
+    rig = parse_rig(rig_data, Path("test.toml"))
+    clock = VirtualClock()
+    motion = turning(duration_s + 2)
+    playback = Playback()
+    buses = emulated_buses(rig, clock, {s.name: motion for s in rig.sensors}, playback)
+    events: list[str] = []
+    acq = Acquisition(rig, buses, clock, duration_s, on_event=events.append, **options)
+    acq.open()
+    playback.start_s = acq.start_s
+    return acq, buses[1], clock, motion, events
+
+
+def collect(acq, each=None):
+    got: dict[str, list] = {}
+    for chunk in acq:
+        for name, samples in chunk.items():
+            got.setdefault(name, []).append(samples)
+        if each is not None:
+            each(chunk)
+    return {
+        name: (
+            np.concatenate([s.time_s for s in parts]),
+            np.concatenate([s.gyr for s in parts]),
+            [s.mag for s in parts],
+        )
+        for name, parts in got.items()
+    }
+
+
+def test_every_chip_delivers_its_rate_with_monotonic_timestamps_and_true_values():
+    acq, _, _, motion, _ = acquisition(MIXED, 3.0)
+    got = collect(acq)
+    health = acq.health()
+    for name, (times, gyr, mags) in got.items():
+        odr = health[name]["odr_hz"]
+        assert abs(len(times) - 3.0 * odr) <= 1, name
+        assert np.all(np.diff(times) > 0) and times[0] >= 0 and times[-1] < 3.0
+        assert np.all(np.abs(np.diff(times) * odr - 1) < 0.5), name
+        truth = np.interp(times, motion.time_s, motion.gyr[:, 2])
+        assert np.max(np.abs(gyr[:, 2] - truth)) < 0.01, (
+            name
+        )  # rad/s: half a period of timing error
+        assert (
+            health[name]["dropped"] == 0
+            and health[name]["gaps"] == []
+            and health[name]["late"] == 0
+        )
+    assert all(m is not None for m in got["pelvis"][2]) and all(
+        m is not None for m in got["shank"][2]
+    )
+    assert {h["odr_hz"] for h in health.values()} == {200.0, 208.0, 220.0}
+
+
+def test_an_unplugged_sensor_leaves_a_gap_and_resumes_while_the_others_go_on():
+    acq, bus, clock, _, events = acquisition(TWO, 6.0, retry_s=1.0)
+    state = {"unplugged": False, "replugged": False}
+
+    def wiring(chunk):
+        now = clock.now() - acq.start_s
+        if now >= 1.0 and not state["unplugged"]:
+            bus.unplug(0x69)
+            state["unplugged"] = True
+        if now >= 2.5 and not state["replugged"]:
+            bus.replug(0x69)
+            state["replugged"] = True
+
+    got = collect(acq, wiring)
+    health = acq.health()
+    thigh, shank = health["thigh"], health["shank"]
+    assert thigh["gaps"] == [] and thigh["samples"] == 1200 and thigh["available"]
+    assert len(shank["gaps"]) == 1 and shank["available"]
+    start, end = shank["gaps"][0]
+    assert 0.95 <= start <= 1.05 and 2.5 <= end <= 3.6
+    assert shank["dropped"] == round((end - start) * 200) - 1
+    assert shank["samples"] + shank["dropped"] == pytest.approx(1200, abs=2)
+    times = got["shank"][0]
+    assert np.all(np.diff(times) > 0) and times[-1] > 5.9
+    assert shank["i2c_failures"] >= 1 and "no acknowledge" in shank["last_error"]
+    assert any("shank lost" in e for e in events) and any(
+        "shank answers again" in e for e in events
+    )
+
+
+def test_a_late_wake_up_loses_nothing_but_is_counted_late():
+    acq, _, clock, _, _ = acquisition(TWO, 3.0)
+    stalled = {"done": False}
+
+    def stall(chunk):
+        if not stalled["done"] and clock.now() - acq.start_s > 1.0:
+            clock.sleep(0.3)
+            stalled["done"] = True
+
+    collect(acq, stall)
+    for h in acq.health().values():
+        assert h["gaps"] == [] and h["dropped"] == 0 and h["samples"] == 600
+        assert h["late"] > 0
+
+
+def test_a_stall_longer_than_the_fifo_is_a_counted_gap():
+    acq, _, clock, _, _ = acquisition(TWO, 4.0)
+    stalled = {"done": False}
+
+    def stall(chunk):
+        if not stalled["done"] and clock.now() - acq.start_s > 1.0:
+            clock.sleep(1.5)
+            stalled["done"] = True
+
+    collect(acq, stall)
+    for name, h in acq.health().items():
+        assert len(h["gaps"]) == 1, name
+        start, end = h["gaps"][0]
+        assert h["dropped"] == round((end - start) * 200) - 1
+        assert h["samples"] + h["dropped"] == pytest.approx(800, abs=2)
+
+
+def test_transient_bus_errors_are_retried_counted_and_cost_no_samples():
+    acq, bus, clock, _, _ = acquisition(TWO, 2.0)
+    injected = {"done": False}
+
+    def glitch(chunk):
+        if not injected["done"] and clock.now() - acq.start_s > 0.5:
+            bus.inject_errors(2, errno.EIO, address=0x68)
+            injected["done"] = True
+
+    collect(acq, glitch)
+    thigh = acq.health()["thigh"]
+    assert thigh["i2c_errors"] == 2 and thigh["i2c_retries"] == 2 and thigh["i2c_failures"] == 0
+    assert thigh["gaps"] == [] and thigh["samples"] == 400
+
+
+def test_a_stuck_bus_makes_every_sensor_unavailable_until_it_recovers():
+    acq, bus, clock, _, events = acquisition(TWO, 5.0, retry_s=0.5)
+
+    def stick(chunk):
+        now = clock.now() - acq.start_s
+        bus.stuck = 1.0 <= now < 2.0
+
+    collect(acq, stick)
+    for name, h in acq.health().items():
+        assert h["available"] and len(h["gaps"]) == 1, name
+        assert "bus timeout" in h["last_error"]
+    assert sum("lost" in e for e in events) == 2
+
+
+def test_a_missing_sensor_refuses_to_start_naming_it():
+    rig = parse_rig(TWO, Path("test.toml"))
+    clock = VirtualClock()
+    buses = emulated_buses(rig, clock)
+    buses[1].unplug(0x69)
+    with pytest.raises(
+        SensorError, match=r"shank: bus 1, address 0x69: no acknowledge.*hiprot scan"
+    ):
+        Acquisition(rig, buses, clock).open()
