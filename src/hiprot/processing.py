@@ -1,0 +1,70 @@
+"""Batch processing of one session: fusion → common grid → calibration → joint angles.
+
+The same stages run live in :mod:`hiprot.pipeline`; here they see the whole
+session at once, so smoothing and heading corrections look both ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hiprot.calibration import Calibration, calibrate
+from hiprot.errors import CalibrationError
+from hiprot.fusion import make_filter
+from hiprot.kinematics.angles import SessionAngles, SessionKinematics
+from hiprot.recording import Session
+from hiprot.resample import Grid, to_grid
+
+
+@dataclass
+class Orientation:
+    """One sensor's orientation ``q_ES`` at its own sample times."""
+
+    time_s: np.ndarray
+    q_es: np.ndarray
+
+
+@dataclass
+class ProcessedSession:
+    """Everything batch processing learned about a session."""
+
+    session: Session
+    orientations: dict[str, Orientation]
+    grid: Grid | None = None
+    calibration: Calibration | None = None
+    angles: SessionAngles | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def fuse(session: Session) -> dict[str, Orientation]:
+    """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the magnetometer)."""
+    rig = session.rig
+    out = {}
+    for name, samples in session.samples.items():
+        fusion = make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=samples.mag is not None)
+        out[name] = Orientation(samples.time_s, fusion.update(samples))
+    return out
+
+
+def process_session(session: Session, kinematics: SessionKinematics | None = None) -> ProcessedSession:
+    """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
+    orientations and says why in ``warnings``."""
+    rig = session.rig
+    orientations = fuse(session)
+    result = ProcessedSession(session, orientations)
+    if not rig.sides:
+        result.warnings.append("no thigh sensor: only orientations are available")
+        return result
+    streams = {name: (o.time_s, o.q_es, session.samples[name].acc, session.samples[name].gyr)
+               for name, o in orientations.items()}
+    result.grid = to_grid(streams, rig.sample_rate_hz)
+    try:
+        result.calibration = calibrate(rig, result.grid)
+    except CalibrationError as exc:
+        result.warnings.append(f"calibration failed: {exc}")
+        return result
+    result.angles = (kinematics or SessionKinematics()).compute(rig, result.grid, result.calibration)
+    result.warnings += result.angles.notes
+    return result
