@@ -35,7 +35,8 @@ def test_at_rest_with_any_mounting_gravity_is_along_the_true_up_axis(walk):
         up_s = quat.rotate(quat.conjugate(walk.q_ES(name)[still]), [0.0, 0.0, 1.0])
         # Quiet standing sways by a few millimetres: a few hundredths of m/s² beside gravity.
         np.testing.assert_allclose(clean.acc[still], GRAVITY * up_s, atol=0.1, err_msg=name)
-        assert 0 < np.abs(clean.gyr[still]).max() < 0.02, "quiet standing sways by a fraction of a degree"
+        # Quiet standing sways by a fraction of a degree: ~1 °/s, under rest thresholds of ~2 °/s.
+        assert 0 < np.abs(clean.gyr[still]).max() < 0.03, name
 
 
 def test_integrating_the_gyro_reproduces_the_true_orientation_over_10_s_of_walking(walk):
