@@ -30,7 +30,7 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
                                  param_hint="--rig")
     host, port = parse_broker(broker)
     simulation = simulate(rig)
-    click.echo(f"simulated {rig.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
+    click.echo(f"simulated {simulation.duration_s:g} s of '{rig.simulation.scenario}' "
                f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz")
     writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
     publisher = None
