@@ -104,3 +104,24 @@ def test_adding_a_sensor_leaves_the_others_unchanged():
     more = simulate(make_rig("walk", legs=("left", "right"), pelvis=True, seed=4, duration_s=8))
     for name in alone.samples:
         np.testing.assert_array_equal(alone.samples[name].gyr, more.samples[name].gyr)
+
+
+def test_soft_tissue_turns_the_thigh_sensor_on_the_bone_without_changing_the_truth():
+    rigid = simulate(make_rig("walk", legs=("right",), seed=13, duration_s=14))
+    skin = simulate(make_rig("walk", legs=("right",), seed=13, duration_s=14, soft_tissue_deg=8))
+    np.testing.assert_array_equal(rigid.truth_deg["right_hip_ir_deg"], skin.truth_deg["right_hip_ir_deg"])
+    on_bone = quat.multiply(quat.conjugate(rigid.q_ES("right_thigh")), skin.q_ES("right_thigh"))
+    assert 4 < quat.angle_deg(on_bone).max() < 9
+    dt = 1.0 / 200
+    q_integrated = integrate_gyro(skin.q_ES("right_thigh")[0], skin.clean["right_thigh"].gyr[1:], dt)
+    error = quat.angle_deg(quat.multiply(quat.conjugate(skin.q_ES("right_thigh")), q_integrated))
+    assert error.max() < 0.5
+
+
+@pytest.mark.parametrize("rate_hz", [50, 100])
+def test_gyro_integration_holds_at_lower_rates(rate_hz):
+    sim = simulate(make_rig("walk", legs=("right",), rate_hz=rate_hz, seed=11, duration_s=16))
+    start = np.searchsorted(sim.time_s, 6.0)
+    q_true = sim.q_ES("right_shank")[start:]
+    q_integrated = integrate_gyro(q_true[0], sim.clean["right_shank"].gyr[start + 1:], 1.0 / rate_hz)
+    assert quat.angle_deg(quat.multiply(quat.conjugate(q_true), q_integrated)).max() < 0.5

@@ -19,7 +19,7 @@ from hiprot.sim import chips, scenarios
 from hiprot.sim.body import SEGMENTS, forward_kinematics
 from hiprot.sim.imu import FineGrid, MagneticField, interval_means
 from hiprot.sim.motion import Event, mirror_side
-from hiprot.sim.mounting import PLACES, Mounting, draw_mountings, place_of
+from hiprot.sim.mounting import PLACES, Mounting, draw_mountings, place_of, skin_motion
 from hiprot.sim.walking import walking_speed
 
 LATENCY_MAX = 0.8  # of a sample interval: timestamps stay strictly increasing
@@ -39,6 +39,7 @@ class Simulation:
       calibration_start, calibration_end);
     - ``q_E_segment``: true segment orientations (``pelvis``, ``<side>_thigh``,
       ``<side>_shank`` → (n, 4)); ``mounting``: each sensor's true ``q_BS`` and offset;
+      ``q_E_sensor``: each sensor's true orientation (includes soft-tissue motion, if any);
     - ``clean``: the noise- and error-free signals at ``time_s``; ``position_E``: each
       sensor's mounting point in the world (m); ``errors``: the chip errors drawn;
     - ``params``: every parameter used (the ``[simulation]`` table and derived values).
@@ -51,6 +52,7 @@ class Simulation:
     events: list[Event]
     q_E_segment: dict[str, np.ndarray]
     mounting: dict[str, Mounting]
+    q_E_sensor: dict[str, np.ndarray]
     clean: Chunk
     position_E: dict[str, np.ndarray]
     errors: dict[str, chips.SensorErrors]
@@ -62,8 +64,7 @@ class Simulation:
 
     def q_ES(self, sensor: str) -> np.ndarray:
         """True orientation of ``sensor`` (sensor → earth) at ``time_s``."""
-        mount = self.mounting[sensor]
-        return quat.multiply(self.q_E_segment[mount.segment], mount.q_BS)
+        return self.q_E_sensor[sensor]
 
 
 def angle_columns(rig: Rig) -> list[str]:
@@ -86,7 +87,8 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
     motion, person = scenarios.build(cfg, rig.sides, duration_s, np.random.default_rng([cfg.seed, 1]))
     total_s = duration_s if duration_s is not None else motion.duration_s
     grid = FineGrid.for_rate(rig.sample_rate_hz, int(round(total_s * rig.sample_rate_hz)))
-    poses = forward_kinematics(person.body, motion.evaluate(grid.times))
+    postures = motion.evaluate(grid.times)
+    poses = forward_kinematics(person.body, postures)
     at_samples = grid.sample_index
     time_s = grid.times[at_samples]
     q_segment = {name: poses[name].q_EB[at_samples] for name in SEGMENTS}
@@ -94,12 +96,15 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
     truth = _truth(rig, joints)
     mountings = draw_mountings(rig, person.body, cfg.seed, cfg.mounting_max_deg, cfg.mirror)
     field = MagneticField(cfg.mag_disturbance_ut, np.random.default_rng([cfg.seed, 4]))
-    samples, clean, positions, errors = {}, {}, {}, {}
+    samples, clean, positions, errors, q_sensor = {}, {}, {}, {}, {}
     for sensor in rig.sensors:
         mount = mountings[sensor.name]
         pose = poses[mount.segment]
-        q_es = quat.multiply(pose.q_EB, mount.q_BS)
-        p_e = pose.origin_E + quat.rotate(pose.q_EB, mount.offset_B_m)
+        skin = skin_motion(mount.segment, postures, cfg.soft_tissue_deg)
+        q_eb = pose.q_EB if skin is None else quat.multiply(pose.q_EB, skin)
+        q_es = quat.multiply(q_eb, mount.q_BS)
+        p_e = pose.origin_E + quat.rotate(q_eb, mount.offset_B_m)
+        q_sensor[sensor.name] = q_es[at_samples]
         gyr, acc = interval_means(grid, q_es, p_e)
         rng = np.random.default_rng([cfg.seed, 3, PLACES.index(_canonical_place(sensor, cfg.mirror))])
         mag_chip = chips.magnetometer_of(sensor.chip, sensor.mag_chip)
@@ -124,8 +129,8 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
               "walking_speed_m_s": walking_speed(person.body, 120.0 / cfg.cadence_spm),
               "seated_posterior_tilt_deg": scenarios.SEATED_POSTERIOR_TILT_DEG,
               "chips": {s.name: s.chip for s in rig.sensors}}
-    return Simulation(samples, time_s, truth, joints, events, q_segment, mountings, clean, positions,
-                      errors, params)
+    return Simulation(samples, time_s, truth, joints, events, q_segment, mountings, q_sensor, clean,
+                      positions, errors, params)
 
 
 def _canonical_place(sensor, mirror: bool) -> str:
