@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hiprot import quat
 from hiprot.sim import simulate
 
 from sim_helpers import make_rig
@@ -131,3 +132,25 @@ def test_duration_cuts_or_extends_a_scenario():
     longer = simulate(make_rig("seated-ir", legs=("right",), trials=1, seed=1), duration_s=full.duration_s + 10)
     assert len(longer.events) == len(full.events)
     assert np.abs(longer.truth_deg["right_hip_ir_deg"][-1000:]).max() < 2
+
+
+@pytest.mark.parametrize("scenario", ["seated-ir", "prone-ir"])
+def test_the_foot_swings_outward_in_internal_rotation(scenario):
+    sim = simulate(make_rig(scenario, legs=("left", "right"), trials=1, seed=2))
+    lateral_world = {"right": np.array([0.0, -1.0, 0.0]), "left": np.array([0.0, 1.0, 0.0])}  # facing +x
+    for side in ("left", "right"):
+        for event, outward in (("ir_peak", 1.0), ("er_peak", -1.0)):
+            k = np.searchsorted(sim.time_s, events_of(sim, event, side)[0])
+            knee_to_ankle = quat.rotate(sim.q_E_segment[f"{side}_shank"][k], [0.0, -1.0, 0.0])
+            rotation = sim.truth_deg[f"{side}_hip_ir_deg"][k]
+            assert outward * rotation > 25
+            assert knee_to_ankle @ lateral_world[side] == pytest.approx(np.sin(np.radians(rotation)), abs=0.03)
+
+
+def test_walking_direction_truth_differs_from_the_hip_by_the_pelvis_rotation():
+    sim = simulate(make_rig("walk", legs=("right",), pelvis=True, seed=5), duration_s=30)
+    walking = sim.time_s > 8
+    hip = sim.joint_deg["right_hip"][walking, 2]
+    heading = sim.joint_deg["right_thigh_heading"][walking, 2]
+    difference = heading - hip
+    assert 2 < np.abs(difference).max() < 8, "the pelvis rotates ±4° in gait"

@@ -12,13 +12,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from hiprot import quat
-from hiprot.anatomy import joint_angles
+from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.config import Rig, SimulationConfig
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.sim import chips, scenarios
 from hiprot.sim.body import SEGMENTS, forward_kinematics
 from hiprot.sim.imu import FineGrid, MagneticField, interval_means
-from hiprot.sim.motion import Event, mirror_side
+from hiprot.sim.motion import CH, Event, mirror_side
 from hiprot.sim.mounting import PLACES, Mounting, draw_mountings, place_of, skin_motion
 from hiprot.sim.walking import walking_speed
 
@@ -33,7 +33,8 @@ class Simulation:
       timestamps with read jitter) — the input of the product;
     - ``time_s``: the true sample instants; ``truth_deg``: the true joint angles at
       those instants, columns as in ``angles.csv``; ``joint_deg``: all ISB angles
-      (``<side>_hip``/``<side>_knee`` → (n, 3) flexion, adduction, rotation);
+      (``<side>_hip``/``<side>_knee`` → (n, 3) flexion, adduction, rotation) and the
+      femur relative to the walking direction (``<side>_thigh_heading``, same order);
     - ``events``: true events (heel_strike, toe_off, rep_start, rep_end, set_start,
       set_end, trial_start, trial_end, ir_peak, er_peak, turn_start, turn_end,
       calibration_start, calibration_end);
@@ -92,7 +93,7 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
     at_samples = grid.sample_index
     time_s = grid.times[at_samples]
     q_segment = {name: poses[name].q_EB[at_samples] for name in SEGMENTS}
-    joints = _joint_angles(q_segment)
+    joints = _joint_angles(q_segment, heading_rotation(postures[at_samples, CH["heading"]]))
     truth = _truth(rig, joints)
     mountings = draw_mountings(rig, person.body, cfg.seed, cfg.mounting_max_deg, cfg.mirror)
     field = MagneticField(cfg.mag_disturbance_ut, np.random.default_rng([cfg.seed, 4]))
@@ -144,14 +145,18 @@ def _by_real_side(values: dict[str, float], cfg: SimulationConfig) -> dict[str, 
     return {mirror_side(s) if cfg.mirror else s: v for s, v in values.items()}
 
 
-def _joint_angles(q_segment: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """ISB hip and knee angles of both legs, computed from the segment orientations."""
+def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> dict[str, np.ndarray]:
+    """ISB hip and knee angles of both legs from the segment orientations, and the femur's
+    angles relative to the heading frame (the walking direction: what a rig without a
+    pelvis sensor can measure), named ``<side>_thigh_heading``."""
     joints = {}
     for side in ("right", "left"):
         q_pelvis_thigh = quat.multiply(quat.conjugate(q_segment["pelvis"]), q_segment[f"{side}_thigh"])
         q_thigh_shank = quat.multiply(quat.conjugate(q_segment[f"{side}_thigh"]), q_segment[f"{side}_shank"])
+        q_heading_thigh = quat.multiply(quat.conjugate(q_heading), q_segment[f"{side}_thigh"])
         joints[f"{side}_hip"] = joint_angles(q_pelvis_thigh, side, "hip")
         joints[f"{side}_knee"] = joint_angles(q_thigh_shank, side, "knee")
+        joints[f"{side}_thigh_heading"] = joint_angles(q_heading_thigh, side, "hip")
     return joints
 
 
