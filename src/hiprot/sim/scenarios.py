@@ -133,7 +133,7 @@ def _sit_down(s: Script) -> None:
     s.hold(2.0)
 
 
-def _lie_prone(s: Script, body: Body) -> None:
+def _lie_prone(s: Script) -> None:
     legs = {f"{side}_{j}": v for side in ("right", "left") for j, v in (("hip_flexion", 50), ("knee_flexion", 45))}
     s.move(2.0, plant="both", sway=0, wobble=1, tilt=35, **legs)
     legs = {f"{side}_{j}": 0.0 for side in ("right", "left") for j in ("hip_flexion", "knee_flexion")}
@@ -162,14 +162,16 @@ def _rotation_trials(s: Script, person: Person, side: str, trials: int, rng: np.
         s.hold(2.0)
 
 
-def _seated(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
+def _seated(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+            rng: np.random.Generator) -> None:
     _sit_down(s)
     for side in sides:
         _rotation_trials(s, person, side, cfg.trials, rng)
 
 
-def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
-    _lie_prone(s, person.body)
+def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+           rng: np.random.Generator) -> None:
+    _lie_prone(s)
     for side in sides:
         s.move(1.5, **{f"{side}_knee_flexion": 90.0})
         s.hold(1.0)
@@ -178,7 +180,7 @@ def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationCon
         s.hold(1.0)
 
 
-def _rep_ranges(person: Person, side: str, cfg: SimulationConfig, rng) -> np.ndarray:
+def _rep_ranges(person: Person, side: str, cfg: SimulationConfig, rng: np.random.Generator) -> np.ndarray:
     target = _default(cfg.rep_range_deg, 0.8 * person.ir_max_deg[side])
     target = min(target, person.ir_max_deg[side])
     return np.minimum(target * (1 + 0.05 * rng.standard_normal(cfg.reps)), person.ir_max_deg[side])
@@ -189,7 +191,8 @@ def _rest(s: Script, rest_s: float) -> None:
     s.hold(rest_s)
 
 
-def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
+def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+                    rng: np.random.Generator) -> None:
     """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back."""
     for _ in range(cfg.sets):
         for side in sides:
@@ -212,7 +215,8 @@ def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: Simu
             _rest(s, cfg.rest_s)
 
 
-def _lunges(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
+def _lunges(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+            rng: np.random.Generator) -> None:
     """Forward lunges; at the bottom the pelvis turns toward the front leg over the planted foot."""
     body = person.body
     step_m = 0.45 * body.height_m
