@@ -319,7 +319,7 @@ def _simulation(t: _Table) -> SimulationConfig:
 
     cfg = SimulationConfig(
         scenario=t.choice("scenario", SCENARIOS, d.scenario),
-        seed=t.get("seed", int, "an integer seed", d.seed),
+        seed=t.get("seed", int, "a whole number >= 0", d.seed, lambda v: v >= 0),
         duration_s=number("duration_s", float, "a duration 1-36000 s", None, 1, 36000),
         ir_max_deg=angle("ir_max_deg", d.ir_max_deg),
         er_max_deg=angle("er_max_deg", d.er_max_deg),

@@ -32,6 +32,7 @@ def test_defaults_and_round_trip(tmp_path):
 
 @pytest.mark.parametrize("key, value, words", [
     ("still_s", 2, "3-60 s"),
+    ("seed", -1, ">= 0"),
     ("trials", 0, "1-20"),
     ("reps", 2.5, "whole number"),
     ("mirror", "yes", "true or false"),
