@@ -103,13 +103,37 @@ class MqttConfig:
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """Present when the rig is simulated: the scenario that drives the emulated chips."""
+    """Present when the rig is simulated: the scenario that drives the emulated chips.
+
+    Every key is documented in the README's simulator section. ``None`` means "the
+    scenario's natural length" (``duration_s``), "80 % of ``ir_max_deg``"
+    (``rep_range_deg``), "same as the right hip" (``left_*``) or "the chip's datasheet
+    figure" (``gyro_bias_deg_s``, ``scale_error_pct``).
+    """
 
     scenario: str = "walk"
     seed: int = 1
-    duration_s: float = 20.0
+    duration_s: float | None = None
     ir_max_deg: float = 40.0
     er_max_deg: float = 40.0
+    left_ir_max_deg: float | None = None
+    left_er_max_deg: float | None = None
+    mirror: bool = False
+    height_m: float = 1.75
+    still_s: float = 5.0
+    cadence_spm: float = 110.0
+    turn_every_m: float = 10.0
+    trials: int = 3
+    reps: int = 8
+    sets: int = 2
+    rest_s: float = 15.0
+    rep_range_deg: float | None = None
+    mounting_max_deg: float = 30.0
+    soft_tissue_deg: float = 0.0
+    gyro_bias_deg_s: float | None = None
+    scale_error_pct: float | None = None
+    mag_disturbance_ut: float = 0.0
+    timestamp_jitter_s: float = 0.0005
 
 
 @dataclass(frozen=True)
@@ -290,12 +314,41 @@ def _mqtt(t: _Table) -> MqttConfig:
 
 
 def _simulation(t: _Table) -> SimulationConfig:
+    d = SimulationConfig
+
+    def angle(key: str, default: Any, lo: float = 0, hi: float = 90) -> Any:
+        return t.get(key, float, f"an angle {lo:g}-{hi:g}°", default, lambda v: lo <= v <= hi)
+
+    def number(key: str, kind: type, expected: str, default: Any, lo: float, hi: float) -> Any:
+        return t.get(key, kind, expected, default, lambda v: lo <= v <= hi)
+
     cfg = SimulationConfig(
-        scenario=t.choice("scenario", SCENARIOS, "walk"),
-        seed=t.get("seed", int, "an integer seed", 1),
-        duration_s=t.get("duration_s", float, "a duration 1-36000 s", 20.0, lambda v: 1 <= v <= 36000),
-        ir_max_deg=t.get("ir_max_deg", float, "an angle 0-90°", 40.0, lambda v: 0 <= v <= 90),
-        er_max_deg=t.get("er_max_deg", float, "an angle 0-90°", 40.0, lambda v: 0 <= v <= 90),
+        scenario=t.choice("scenario", SCENARIOS, d.scenario),
+        seed=t.get("seed", int, "a whole number >= 0", d.seed, lambda v: v >= 0),
+        duration_s=number("duration_s", float, "a duration 1-36000 s", None, 1, 36000),
+        ir_max_deg=angle("ir_max_deg", d.ir_max_deg),
+        er_max_deg=angle("er_max_deg", d.er_max_deg),
+        left_ir_max_deg=angle("left_ir_max_deg", None),
+        left_er_max_deg=angle("left_er_max_deg", None),
+        mirror=t.get("mirror", bool, "true or false", d.mirror),
+        height_m=number("height_m", float, "a body height 1.2-2.2 m", d.height_m, 1.2, 2.2),
+        still_s=number("still_s", float, "a standing calibration of 3-60 s", d.still_s, 3, 60),
+        cadence_spm=number("cadence_spm", float, "a cadence 70-150 steps/min", d.cadence_spm, 70, 150),
+        turn_every_m=t.get("turn_every_m", float, "0 (no turns) or a distance 3-1000 m", d.turn_every_m,
+                           lambda v: v == 0 or 3 <= v <= 1000),
+        trials=number("trials", int, "a whole number 1-20", d.trials, 1, 20),
+        reps=number("reps", int, "a whole number 1-100", d.reps, 1, 100),
+        sets=number("sets", int, "a whole number 1-20", d.sets, 1, 20),
+        rest_s=number("rest_s", float, "a rest of 2-600 s", d.rest_s, 2, 600),
+        rep_range_deg=angle("rep_range_deg", None, 5, 90),
+        mounting_max_deg=angle("mounting_max_deg", d.mounting_max_deg),
+        soft_tissue_deg=angle("soft_tissue_deg", d.soft_tissue_deg, 0, 20),
+        gyro_bias_deg_s=number("gyro_bias_deg_s", float, "a bias bound 0-50 °/s", None, 0, 50),
+        scale_error_pct=number("scale_error_pct", float, "a scale error bound 0-10 %", None, 0, 10),
+        mag_disturbance_ut=number("mag_disturbance_ut", float, "a disturbance 0-200 µT",
+                                  d.mag_disturbance_ut, 0, 200),
+        timestamp_jitter_s=number("timestamp_jitter_s", float, "a jitter 0-0.01 s",
+                                  d.timestamp_jitter_s, 0, 0.01),
     )
     t.finish()
     return cfg

@@ -43,12 +43,24 @@ def format_imu_rows(samples: Chunk) -> list[tuple[float, str]]:
 
 
 def write_imu_csv(path: Path, samples: Chunk) -> None:
-    """Write samples in the import layout, rows interleaved in time order."""
-    rows = format_imu_rows(samples)
-    rows.sort(key=lambda r: r[0])
+    """Write samples in the import layout, rows interleaved in time order.
+
+    Formatted with one ``%`` operation per sensor rather than per value (same text as
+    :func:`format_imu_rows`, a few times faster: a 10-minute 5-sensor session takes seconds).
+    """
+    times, lines = [], []
+    for name, s in samples.items():
+        if not len(s):
+            continue
+        table = np.hstack([s.time_s[:, None], s.acc, s.gyr] + ([s.mag] if s.mag is not None else []))
+        row = "%.6f," + name.replace("%", "%%") + ",%.6g" * (table.shape[1] - 1)
+        row += "" if s.mag is not None else ",,,"
+        lines += ("\n".join([row] * len(s)) % tuple(table.ravel().tolist())).split("\n")
+        times.append(s.time_s)
+    order = np.argsort(np.concatenate(times), kind="stable") if times else np.empty(0, int)
     with open(path, "w", newline="") as f:
         f.write(",".join(IMU_COLUMNS) + "\n")
-        f.writelines(line + "\n" for _, line in rows)
+        f.writelines(lines[i] + "\n" for i in order.tolist())
 
 
 def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:

@@ -18,7 +18,6 @@ def _pending(name: str, summary: str, issue: str) -> click.Command:
     return command
 
 
-simulate = _pending("simulate", "Write a simulated session with ground truth", "the simulator issue (#3)")
 analyze = _pending("analyze", "Compute joint angles, strides, reps and test results",
                    "the orientation and analysis issues (#5, #6)")
 replay = _pending("replay", "Replay a recorded session through the live pipeline",

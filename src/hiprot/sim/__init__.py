@@ -1,5 +1,10 @@
-"""Simulated motion with ground truth, and the IMU signals it produces."""
+"""Simulated motion with ground truth, and the IMU signals it produces.
 
-from hiprot.sim.simple import Simulation, simulate
+``simulate(rig)`` runs the rig's ``[simulation]`` scenario: a body model (pelvis,
+thighs, shanks) moves, sensors strapped to it measure, and the true joint angles,
+events, orientations and mountings come along for scoring.
+"""
 
-__all__ = ["Simulation", "simulate"]
+from hiprot.sim.simulator import Simulation, angle_columns, simulate
+
+__all__ = ["Simulation", "angle_columns", "simulate"]

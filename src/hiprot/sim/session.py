@@ -1,0 +1,72 @@
+"""A simulated session on disk: what the product reads, plus the ground truth to score it.
+
+Files (in the session directory):
+
+- ``rig.toml`` — the rig, with its ``[simulation]`` table (running it again reproduces the session);
+- ``imu.csv`` — the samples in the CSV import layout (:mod:`hiprot.csvio`);
+- ``session.json`` — metadata as a recorded session has it (``activity``, ``samples``...)
+  plus ``simulation``: every parameter used;
+- ``truth.csv`` — true joint angles, same columns as ``angles.csv``;
+- ``truth_events.csv`` — ``time_s,side,event``, one row per true event;
+- ``truth_mounting.json`` — per sensor: segment, true ``q_BS`` (segment ← sensor,
+  ``[w, x, y, z]``), the same as x-y-z Euler angles, the offset from the segment
+  origin in the segment frame (m), chip and the chip errors drawn.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from hiprot import __version__
+from hiprot.config import Rig, rig_to_toml
+from hiprot.csvio import write_angles_csv, write_imu_csv
+from hiprot.errors import RecordingError
+from hiprot.sim.simulator import Simulation
+
+ACTIVITIES = {"walk": "walk", "seated-ir": "seated-test", "prone-ir": "prone-test", "exercise": "exercise",
+              "lunge": "exercise"}
+FILES = ("rig.toml", "imu.csv", "session.json", "truth.csv", "truth_events.csv", "truth_mounting.json")
+
+
+def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
+    """Write the session into directory ``path`` (created; refused if it already holds a session)."""
+    path = Path(path)
+    taken = [name for name in FILES if (path / name).exists()]
+    if taken:
+        raise RecordingError(f"{path}: already holds a session ({taken[0]}); choose another --out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "rig.toml").write_text(rig_to_toml(rig))
+        write_imu_csv(path / "imu.csv", simulation.samples)
+        write_angles_csv(path / "truth.csv", simulation.time_s, simulation.truth_deg)
+        (path / "truth_events.csv").write_text(
+            "time_s,side,event\n" + "".join(f"{e.time_s:.6f},{e.side},{e.event}\n" for e in simulation.events))
+        mounting = {name: {**mount.as_dict(), "chip": simulation.params["chips"][name],
+                           "errors": simulation.errors[name].as_dict()}
+                    for name, mount in simulation.mounting.items()}
+        (path / "truth_mounting.json").write_text(json.dumps(mounting, indent=2))
+        (path / "session.json").write_text(json.dumps(_metadata(rig, simulation), indent=2))
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot write the simulated session: {exc.strerror}")
+    return path
+
+
+def _metadata(rig: Rig, simulation: Simulation) -> dict:
+    scenario = simulation.params["scenario"]
+    return {
+        "format_version": 1,
+        "device_id": rig.device_id,
+        "start_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "software_version": __version__,
+        "sample_rate_hz": rig.sample_rate_hz,
+        "sensors": [s.name for s in rig.sensors],
+        "activity": ACTIVITIES[scenario],
+        "note": f"simulated by hiprot simulate: scenario {scenario}, seed {simulation.params['seed']}",
+        "samples": {name: len(s) for name, s in simulation.samples.items()},
+        "dropped_chunks": 0,
+        "duration_s": simulation.duration_s,
+        "complete": True,
+        "simulation": simulation.params,
+    }
