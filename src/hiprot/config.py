@@ -129,6 +129,7 @@ class SimulationConfig:
     rest_s: float = 15.0
     rep_range_deg: float | None = None
     mounting_max_deg: float = 30.0
+    soft_tissue_deg: float = 0.0
     gyro_bias_deg_s: float | None = None
     scale_error_pct: float | None = None
     mag_disturbance_ut: float = 0.0
@@ -323,7 +324,7 @@ def _simulation(t: _Table) -> SimulationConfig:
 
     cfg = SimulationConfig(
         scenario=t.choice("scenario", SCENARIOS, d.scenario),
-        seed=t.get("seed", int, "an integer seed", d.seed),
+        seed=t.get("seed", int, "a whole number >= 0", d.seed, lambda v: v >= 0),
         duration_s=number("duration_s", float, "a duration 1-36000 s", None, 1, 36000),
         ir_max_deg=angle("ir_max_deg", d.ir_max_deg),
         er_max_deg=angle("er_max_deg", d.er_max_deg),
@@ -341,6 +342,7 @@ def _simulation(t: _Table) -> SimulationConfig:
         rest_s=number("rest_s", float, "a rest of 2-600 s", d.rest_s, 2, 600),
         rep_range_deg=angle("rep_range_deg", None, 5, 90),
         mounting_max_deg=angle("mounting_max_deg", d.mounting_max_deg),
+        soft_tissue_deg=angle("soft_tissue_deg", d.soft_tissue_deg, 0, 20),
         gyro_bias_deg_s=number("gyro_bias_deg_s", float, "a bias bound 0-50 °/s", None, 0, 50),
         scale_error_pct=number("scale_error_pct", float, "a scale error bound 0-10 %", None, 0, 10),
         mag_disturbance_ut=number("mag_disturbance_ut", float, "a disturbance 0-200 µT",

@@ -37,7 +37,7 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
                                  param_hint="--rig")
     host, port = parse_broker(broker)
     source = open_source(rig, realtime=False, on_event=warn)
-    click.echo(f"simulated {rig.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
+    click.echo(f"simulated {source.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
                f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz, "
                "read through emulated chips")
     try:

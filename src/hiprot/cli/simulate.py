@@ -52,7 +52,7 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Session directory to write (created).")
 @rig_option
-@click.option("--seed", type=int, default=None, help="Random seed (same seed, same session).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (same seed, same session).")
 @click.option("--duration", type=click.FloatRange(1, 36000), default=None, metavar="S",
               help="Length in seconds (default: the rig's duration_s for its own scenario, "
                    "else the scenario's natural length; walking 60 s).")

@@ -1,22 +1,21 @@
 """Measurement errors of the supported chips, from their datasheets, applied to ideal signals.
 
 Figures are the datasheets' typical values (± tolerances are used as the bounds
-of uniform draws, one per axis and sensor):
+of uniform draws, one per axis and sensor). Columns: gyro noise density (°/s/√Hz),
+zero-rate offset ZRO (±°/s), its temperature coefficient (±°/s/°C), gyro
+sensitivity tolerance, accelerometer noise density (µg/√Hz), zero-g offset (±mg),
+its temperature coefficient (±mg/°C), accelerometer sensitivity tolerance::
 
-==========  =========================================  ==========  ======  =======  =====  ==========  =====  =======  =====
-chip        datasheet (tables)                         gyro noise  ZRO     ZRO/°C   gyro   acc noise   zero-g zero-g   acc
-                                                       °/s/√Hz     ±°/s    ±°/s/°C  sens.  µg/√Hz      ±mg    ±mg/°C   sens.
-==========  =========================================  ==========  ======  =======  =====  ==========  =====  =======  =====
-icm42688    TDK DS-000347 rev 1.6, tables 1-2           0.0028      0.5     0.005    0.5 %  70          20     0.15     0.5 %
-lsm6dsox    ST DS12814 rev 3, table 2                   0.0038      1       0.01     1 %    70*         20     0.1      1 %
-lsm6ds3     ST DS10508 rev 5, table 3                   0.007       10      0.05     1 %†   90          40     0.5      1 %†
-icm20948    TDK DS-000189 rev 1.3, tables 1-2           0.015       5       0.05     1.5 %  230         50†    0.8†     0.5 %
-mpu6050     InvenSense PS-MPU-6000A-00 rev 3.4, 6.1-6.2  0.005       20      0.16‡    3 %    400         50     0.28‡    3 %
-==========  =========================================  ==========  ======  =======  =====  ==========  =====  =======  =====
+    chip      datasheet (tables)                    gyro    ZRO  ZRO/°C  sens.  acc  zero-g  /°C    sens.
+    icm42688  TDK DS-000347 rev 1.6, tables 1-2     0.0028  0.5  0.005   0.5 %   70  20      0.15   0.5 %
+    lsm6dsox  ST DS12814 rev 3, table 2             0.0038  1    0.01    1 %     70a 20      0.1    1 %
+    lsm6ds3   ST DS10508 rev 5, table 3             0.007   10   0.05    1 %b    90  40      0.5    1 %b
+    icm20948  TDK DS-000189 rev 1.3, tables 1-2     0.015   5    0.05    1.5 %  230  50b     0.8b   0.5 %
+    mpu6050   PS-MPU-6000A-00 rev 3.4, 6.1-6.2      0.005   20   0.16c   3 %    400  50      0.28c  3 %
 
-\\* at ±2 g in high-performance mode. † not stated in the datasheet; a value of the
-family assumed. ‡ derived from the datasheet's change over −40…+85 °C (±20 °/s,
-±35 mg) divided by that 125 °C span.
+a: at ±2 g in high-performance mode. b: not stated in the datasheet; a value of
+the chip family assumed. c: derived from the datasheet's change over −40…+85 °C
+(±20 °/s, ±35 mg) divided by that 125 °C span.
 
 Full-scale: every chip is modelled at its widest range, ±2000 °/s and ±16 g, and
 saturates there. Noise is white with the datasheet density over a bandwidth of
@@ -108,7 +107,10 @@ def draw_errors(spec: ChipSpec, rng: np.random.Generator, gyro_bias_deg_s: float
     bias = spec.gyro_zro_dps if gyro_bias_deg_s is None else gyro_bias_deg_s
     gyro_scale = spec.gyro_sensitivity_pct if scale_error_pct is None else scale_error_pct
     acc_scale = spec.acc_sensitivity_pct if scale_error_pct is None else scale_error_pct
-    u = lambda bound: rng.uniform(-bound, bound, 3)  # noqa: E731
+
+    def u(bound: float) -> np.ndarray:
+        return rng.uniform(-bound, bound, 3)
+
     return SensorErrors(
         gyro_bias_rad_s=np.radians(u(bias)),
         gyro_bias_tempco_rad_s_c=np.radians(u(spec.gyro_zro_tempco_dps_c)),

@@ -13,6 +13,14 @@ drawn from the seed and the sensor's place so that adding or removing another
 sensor does not change it. In a mirrored scenario the draws of the canonical
 side are reflected (segment z and sensor y flip), so mirrored sensors give
 mirrored signals.
+
+Optionally (``soft_tissue_deg``, default 0) the skin under a leg sensor moves
+relative to the bone: the sensor turns about the segment's long axis by up to
+``soft_tissue_deg`` (and by 30 % of it about the anterior axis) in proportion
+to knee flexion, half as much on the shank. Thigh soft-tissue artefacts of
+several degrees about the long axis are the largest error of skin-mounted hip
+rotation measurement (Leardini et al., Gait Posture 21:212-225, 2005); the
+figures here are a simple model of that, not a published fit.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from hiprot import quat
+from hiprot.anatomy import SIDE_SIGN
 from hiprot.config import Rig, SensorConfig
 from hiprot.sim.body import Body
-from hiprot.sim.motion import mirror_side
+from hiprot.sim.motion import CH, mirror_side
 
 PLACES = ("pelvis", "right_thigh", "right_shank", "left_thigh", "left_shank")
 REFLECT_B = np.diag([1.0, 1.0, -1.0])  # mirror across the sagittal plane, segment frame
@@ -90,3 +99,18 @@ def draw_mounting(sensor: SensorConfig, body: Body, seed: int, max_deg: float, m
 def draw_mountings(rig: Rig, body: Body, seed: int, max_deg: float, mirror: bool) -> dict[str, Mounting]:
     """Every sensor's true mounting, by sensor name."""
     return {s.name: draw_mounting(s, body, seed, max_deg, mirror) for s in rig.sensors}
+
+
+def skin_motion(segment: str, postures: np.ndarray, amplitude_deg: float) -> np.ndarray | None:
+    """``q_B_B'``: how the skin carrying a sensor on ``segment`` has turned on the bone (None: not at all)."""
+    if amplitude_deg == 0 or segment == "pelvis":
+        return None
+    side, kind = segment.split("_")
+    share = (1.0 if kind == "thigh" else 0.5) * SIDE_SIGN[side]
+    turn = np.radians(amplitude_deg * share * postures[:, CH[f"{side}_knee_flexion"]] / 90.0)
+    about_long, about_anterior = turn, 0.3 * turn
+    q_long = np.column_stack([np.cos(about_long / 2), np.zeros_like(turn), np.sin(about_long / 2),
+                              np.zeros_like(turn)])
+    q_anterior = np.column_stack([np.cos(about_anterior / 2), np.sin(about_anterior / 2), np.zeros_like(turn),
+                                  np.zeros_like(turn)])
+    return quat.multiply(q_long, q_anterior)

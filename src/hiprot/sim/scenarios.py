@@ -12,9 +12,9 @@ the calibration posture that defines zero for every joint angle — then:
   and does the same trials — here too the foot moving outward is internal rotation;
 - ``exercise``: hip-IR activations standing on one leg with the working hip and
   knee at 90°: ``sets`` sets of ``reps`` reps to ``rep_range_deg`` with rests;
-- ``lunge``: forward lunges with the trunk and pelvis turning toward the front leg,
-  the front hip rotating internally by ``rep_range_deg`` (the rear hip externally),
-  ``sets`` × ``reps`` with rests.
+- ``lunge``: forward lunges with the tested leg behind; at the bottom the trunk and
+  pelvis turn toward the rear leg by ``rep_range_deg`` over planted feet, which
+  rotates the rear hip internally by about as much; ``sets`` × ``reps`` with rests.
 
 The **true hip IR** in every scenario is the ISB hip angle (pelvis → femur,
 Cardan Z-X-Y, rotation about the femur's long axis last) relative to the standing
@@ -34,8 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hiprot import quat
+from hiprot.anatomy import joint_angles
 from hiprot.config import SimulationConfig
-from hiprot.sim.body import Body, ankle_positions
+from hiprot.sim.body import Body, ankle_positions, forward_kinematics
 from hiprot.sim.motion import CH, CHANNELS, Event, KeyframePhase, Motion, PeakWindow, mirror_side
 from hiprot.sim.walking import Gait, WalkPhase
 
@@ -103,6 +105,20 @@ class Script:
         self.postures.append(new)
         return self
 
+    def turn_pelvis(self, duration_s: float, rotation_deg: float) -> "Script":
+        """Turn the pelvis (``rotation`` channel) over femurs that keep their place in the world;
+        the hip angles follow (solved with the ISB definition), the mean ankle position stays."""
+        turned = self.posture.copy()
+        turned[CH["rotation"]] = rotation_deg
+        before = forward_kinematics(self.body, self.posture[None, :])
+        q_pelvis = forward_kinematics(self.body, turned[None, :])["pelvis"].q_EB
+        changes = {"rotation": rotation_deg}
+        for side in ("right", "left"):
+            q_hip = quat.multiply(quat.conjugate(q_pelvis), before[f"{side}_thigh"].q_EB)
+            for axis, value in zip(("flexion", "adduction", "rotation"), joint_angles(q_hip, side)[0]):
+                changes[f"{side}_hip_{axis}"] = value
+        return self.move(duration_s, plant="both", **changes)
+
     def hold(self, duration_s: float) -> "Script":
         return self.move(duration_s)
 
@@ -133,7 +149,7 @@ def _sit_down(s: Script) -> None:
     s.hold(2.0)
 
 
-def _lie_prone(s: Script, body: Body) -> None:
+def _lie_prone(s: Script) -> None:
     legs = {f"{side}_{j}": v for side in ("right", "left") for j, v in (("hip_flexion", 50), ("knee_flexion", 45))}
     s.move(2.0, plant="both", sway=0, wobble=1, tilt=35, **legs)
     legs = {f"{side}_{j}": 0.0 for side in ("right", "left") for j in ("hip_flexion", "knee_flexion")}
@@ -162,14 +178,16 @@ def _rotation_trials(s: Script, person: Person, side: str, trials: int, rng: np.
         s.hold(2.0)
 
 
-def _seated(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
+def _seated(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+            rng: np.random.Generator) -> None:
     _sit_down(s)
     for side in sides:
         _rotation_trials(s, person, side, cfg.trials, rng)
 
 
-def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
-    _lie_prone(s, person.body)
+def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+           rng: np.random.Generator) -> None:
+    _lie_prone(s)
     for side in sides:
         s.move(1.5, **{f"{side}_knee_flexion": 90.0})
         s.hold(1.0)
@@ -178,7 +196,7 @@ def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationCon
         s.hold(1.0)
 
 
-def _rep_ranges(person: Person, side: str, cfg: SimulationConfig, rng) -> np.ndarray:
+def _rep_ranges(person: Person, side: str, cfg: SimulationConfig, rng: np.random.Generator) -> np.ndarray:
     target = _default(cfg.rep_range_deg, 0.8 * person.ir_max_deg[side])
     target = min(target, person.ir_max_deg[side])
     return np.minimum(target * (1 + 0.05 * rng.standard_normal(cfg.reps)), person.ir_max_deg[side])
@@ -189,7 +207,8 @@ def _rest(s: Script, rest_s: float) -> None:
     s.hold(rest_s)
 
 
-def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
+def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+                    rng: np.random.Generator) -> None:
     """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back."""
     for _ in range(cfg.sets):
         for side in sides:
@@ -212,33 +231,38 @@ def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: Simu
             _rest(s, cfg.rest_s)
 
 
-def _lunges(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig, rng) -> None:
-    """Forward lunges; at the bottom the pelvis turns toward the front leg over the planted foot."""
+def _lunges(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
+            rng: np.random.Generator) -> None:
+    """Forward lunges with the tested leg behind; at the bottom the trunk and pelvis turn toward it.
+
+    Both feet stay planted and both femurs keep their place, so the pelvis turns over them:
+    over the nearly straight rear hip that is internal rotation of about the pelvis turn,
+    over the 85°-flexed front hip mostly abduction.
+    """
     body = person.body
     step_m = 0.45 * body.height_m
     for _ in range(cfg.sets):
-        for front in sides:
-            rear = mirror_side(front)
-            toward_front = -1.0 if front == "right" else 1.0  # pelvis rotation: right side forward is +
-            s.event(front, "set_start")
+        for rear in sides:
+            front = mirror_side(rear)
+            toward_rear = 1.0 if rear == "right" else -1.0  # pelvis rotation: right side forward is +
+            s.event(rear, "set_start")
             s.move(0.8, sway=0, wobble=1)
-            for target in _rep_ranges(person, front, cfg, rng):
+            for target in _rep_ranges(person, rear, cfg, rng):
                 start = s.posture.copy()
-                s.event(front, "rep_start")
+                s.event(rear, "rep_start")
                 bottom = {f"{front}_hip_flexion": 85.0, f"{front}_knee_flexion": 90.0,
                           f"{rear}_hip_flexion": -10.0, f"{rear}_knee_flexion": 95.0, "tilt": 5.0}
                 s.move(1.6, **bottom)
                 _place_ankle(s, front, start, step_m)
                 s.hold(0.3)
-                turn = {f"{front}_hip_rotation": target, f"{rear}_hip_rotation": -0.5 * target,
-                        "rotation": toward_front * 0.5 * target}
-                s.move(1.2, plant=front, **turn)
+                s.turn_pelvis(1.4, -toward_rear * target)
                 s.hold(0.5)
-                s.move(1.2, plant=front, **{name: 0.0 for name in turn})
-                s.move(1.6, **{name: start[CH[name]] for name in (*bottom, "x", "y", "z")})
-                s.event(front, "rep_end")
+                s.turn_pelvis(1.4, 0.0)
+                s.move(1.6, **{name: start[CH[name]] for name in (*bottom, "x", "y", "z")},
+                       **{f"{side}_hip_{axis}": 0.0 for side in ("right", "left") for axis in ("adduction", "rotation")})
+                s.event(rear, "rep_end")
                 s.hold(1.0)
-            s.event(front, "set_end")
+            s.event(rear, "set_end")
             _rest(s, cfg.rest_s)
 
 

@@ -12,14 +12,14 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from hiprot import quat
-from hiprot.anatomy import joint_angles
+from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.config import Rig, SimulationConfig
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.sim import chips, scenarios
 from hiprot.sim.body import SEGMENTS, forward_kinematics
 from hiprot.sim.imu import FineGrid, MagneticField, interval_means
-from hiprot.sim.motion import Event, mirror_side
-from hiprot.sim.mounting import PLACES, Mounting, draw_mountings, place_of
+from hiprot.sim.motion import CH, Event, mirror_side
+from hiprot.sim.mounting import PLACES, Mounting, draw_mountings, place_of, skin_motion
 from hiprot.sim.walking import walking_speed
 
 LATENCY_MAX = 0.8  # of a sample interval: timestamps stay strictly increasing
@@ -33,12 +33,14 @@ class Simulation:
       timestamps with read jitter) — the input of the product;
     - ``time_s``: the true sample instants; ``truth_deg``: the true joint angles at
       those instants, columns as in ``angles.csv``; ``joint_deg``: all ISB angles
-      (``<side>_hip``/``<side>_knee`` → (n, 3) flexion, adduction, rotation);
+      (``<side>_hip``/``<side>_knee`` → (n, 3) flexion, adduction, rotation) and the
+      femur relative to the walking direction (``<side>_thigh_heading``, same order);
     - ``events``: true events (heel_strike, toe_off, rep_start, rep_end, set_start,
       set_end, trial_start, trial_end, ir_peak, er_peak, turn_start, turn_end,
       calibration_start, calibration_end);
     - ``q_E_segment``: true segment orientations (``pelvis``, ``<side>_thigh``,
       ``<side>_shank`` → (n, 4)); ``mounting``: each sensor's true ``q_BS`` and offset;
+      ``q_E_sensor``: each sensor's true orientation (includes soft-tissue motion, if any);
     - ``clean``: the noise- and error-free signals at ``time_s``; ``position_E``: each
       sensor's mounting point in the world (m); ``errors``: the chip errors drawn;
     - ``params``: every parameter used (the ``[simulation]`` table and derived values).
@@ -51,6 +53,7 @@ class Simulation:
     events: list[Event]
     q_E_segment: dict[str, np.ndarray]
     mounting: dict[str, Mounting]
+    q_E_sensor: dict[str, np.ndarray]
     clean: Chunk
     position_E: dict[str, np.ndarray]
     errors: dict[str, chips.SensorErrors]
@@ -62,8 +65,7 @@ class Simulation:
 
     def q_ES(self, sensor: str) -> np.ndarray:
         """True orientation of ``sensor`` (sensor → earth) at ``time_s``."""
-        mount = self.mounting[sensor]
-        return quat.multiply(self.q_E_segment[mount.segment], mount.q_BS)
+        return self.q_E_sensor[sensor]
 
 
 def angle_columns(rig: Rig) -> list[str]:
@@ -85,21 +87,25 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
     duration_s = duration_s if duration_s is not None else cfg.duration_s
     motion, person = scenarios.build(cfg, rig.sides, duration_s, np.random.default_rng([cfg.seed, 1]))
     total_s = duration_s if duration_s is not None else motion.duration_s
-    grid = FineGrid.for_rate(rig.sample_rate_hz, int(round(total_s * rig.sample_rate_hz)))
-    poses = forward_kinematics(person.body, motion.evaluate(grid.times))
+    grid = FineGrid.for_rate(rig.sample_rate_hz, round(total_s * rig.sample_rate_hz))
+    postures = motion.evaluate(grid.times)
+    poses = forward_kinematics(person.body, postures)
     at_samples = grid.sample_index
     time_s = grid.times[at_samples]
     q_segment = {name: poses[name].q_EB[at_samples] for name in SEGMENTS}
-    joints = _joint_angles(q_segment)
+    joints = _joint_angles(q_segment, heading_rotation(postures[at_samples, CH["heading"]]))
     truth = _truth(rig, joints)
     mountings = draw_mountings(rig, person.body, cfg.seed, cfg.mounting_max_deg, cfg.mirror)
     field = MagneticField(cfg.mag_disturbance_ut, np.random.default_rng([cfg.seed, 4]))
-    samples, clean, positions, errors = {}, {}, {}, {}
+    samples, clean, positions, errors, q_sensor = {}, {}, {}, {}, {}
     for sensor in rig.sensors:
         mount = mountings[sensor.name]
         pose = poses[mount.segment]
-        q_es = quat.multiply(pose.q_EB, mount.q_BS)
-        p_e = pose.origin_E + quat.rotate(pose.q_EB, mount.offset_B_m)
+        skin = skin_motion(mount.segment, postures, cfg.soft_tissue_deg)
+        q_eb = pose.q_EB if skin is None else quat.multiply(pose.q_EB, skin)
+        q_es = quat.multiply(q_eb, mount.q_BS)
+        p_e = pose.origin_E + quat.rotate(q_eb, mount.offset_B_m)
+        q_sensor[sensor.name] = q_es[at_samples]
         gyr, acc = interval_means(grid, q_es, p_e)
         rng = np.random.default_rng([cfg.seed, 3, PLACES.index(_canonical_place(sensor, cfg.mirror))])
         mag_chip = chips.magnetometer_of(sensor.chip, sensor.mag_chip)
@@ -124,8 +130,8 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
               "walking_speed_m_s": walking_speed(person.body, 120.0 / cfg.cadence_spm),
               "seated_posterior_tilt_deg": scenarios.SEATED_POSTERIOR_TILT_DEG,
               "chips": {s.name: s.chip for s in rig.sensors}}
-    return Simulation(samples, time_s, truth, joints, events, q_segment, mountings, clean, positions,
-                      errors, params)
+    return Simulation(samples, time_s, truth, joints, events, q_segment, mountings, q_sensor, clean,
+                      positions, errors, params)
 
 
 def _canonical_place(sensor, mirror: bool) -> str:
@@ -139,14 +145,18 @@ def _by_real_side(values: dict[str, float], cfg: SimulationConfig) -> dict[str, 
     return {mirror_side(s) if cfg.mirror else s: v for s, v in values.items()}
 
 
-def _joint_angles(q_segment: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """ISB hip and knee angles of both legs, computed from the segment orientations."""
+def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> dict[str, np.ndarray]:
+    """ISB hip and knee angles of both legs from the segment orientations, and the femur's
+    angles relative to the heading frame (the walking direction: what a rig without a
+    pelvis sensor can measure), named ``<side>_thigh_heading``."""
     joints = {}
     for side in ("right", "left"):
         q_pelvis_thigh = quat.multiply(quat.conjugate(q_segment["pelvis"]), q_segment[f"{side}_thigh"])
         q_thigh_shank = quat.multiply(quat.conjugate(q_segment[f"{side}_thigh"]), q_segment[f"{side}_shank"])
+        q_heading_thigh = quat.multiply(quat.conjugate(q_heading), q_segment[f"{side}_thigh"])
         joints[f"{side}_hip"] = joint_angles(q_pelvis_thigh, side, "hip")
         joints[f"{side}_knee"] = joint_angles(q_thigh_shank, side, "knee")
+        joints[f"{side}_thigh_heading"] = joint_angles(q_heading_thigh, side, "hip")
     return joints
 
 

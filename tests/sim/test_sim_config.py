@@ -1,0 +1,59 @@
+"""The ``[simulation]`` table: defaults, round trip, and one clear line per bad value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hiprot.config import SimulationConfig, load_rig, parse_rig, rig_to_toml
+from hiprot.errors import ConfigError
+
+RIG = {"device_id": "d", "sample_rate_hz": 100,
+       "sensors": [{"name": "t", "segment": "thigh", "side": "right", "chip": "mpu6050", "address": 0x68}]}
+
+
+def rig_with(**simulation):
+    return parse_rig({**RIG, "simulation": simulation}, Path("rig.toml"))
+
+
+def test_defaults_and_round_trip(tmp_path):
+    rig = rig_with(scenario="lunge", reps=12, mirror=True, rep_range_deg=25, left_ir_max_deg=18)
+    sim = rig.simulation
+    assert (sim.reps, sim.sets, sim.mirror, sim.rep_range_deg, sim.left_ir_max_deg) == (12, 2, True, 25.0, 18.0)
+    assert sim.duration_s is None and sim.gyro_bias_deg_s is None and sim.still_s == 5.0
+    path = tmp_path / "rig.toml"
+    path.write_text(rig_to_toml(rig))
+    assert load_rig(path).simulation == sim
+    assert rig_with().simulation == SimulationConfig()
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("still_s", 2, "3-60 s"),
+    ("seed", -1, ">= 0"),
+    ("trials", 0, "1-20"),
+    ("reps", 2.5, "whole number"),
+    ("mirror", "yes", "true or false"),
+    ("turn_every_m", 1, "0 (no turns)"),
+    ("ir_max_deg", 120, "0-90°"),
+    ("gyro_bias_deg_s", -1, "0-50 °/s"),
+    ("mag_disturbance_ut", 500, "0-200 µT"),
+    ("scenario", "dance", "walk|seated-ir"),
+    ("cadense_spm", 100, "cadence_spm"),
+])
+def test_bad_values_name_the_key(key, value, words):
+    with pytest.raises(ConfigError) as info:
+        rig_with(**{key: value})
+    assert f"simulation.{key}" in str(info.value) and words in str(info.value)
+
+
+def test_the_cli_reports_a_bad_simulation_key_in_one_line(tmp_path):
+    path = tmp_path / "rig.toml"
+    path.write_text(rig_to_toml(rig_with()).replace("reps = 8", "reps = 0"))
+    result = subprocess.run([sys.executable, "-m", "hiprot", "simulate", "--rig", str(path), "--out",
+                             str(tmp_path / "s")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "simulation.reps" in result.stderr and str(path) in result.stderr
+    assert not (tmp_path / "s").exists()
