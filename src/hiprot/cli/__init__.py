@@ -8,7 +8,8 @@ from hiprot import __version__
 from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
 from hiprot.cli.monitor import monitor
-from hiprot.cli.pending import analyze, export, replay
+from hiprot.cli.analyze import analyze
+from hiprot.cli.pending import export, replay
 from hiprot.cli.record import record
 from hiprot.cli.scan import scan
 from hiprot.cli.simulate import simulate

@@ -57,6 +57,19 @@ class SessionAngles:
     notes: list[str]
 
 
+def angle_columns(rig: Rig) -> list[str]:
+    """The joint-angle columns reported for ``rig``, in ``angles.csv`` order."""
+    pelvis = rig.find("pelvis") is not None
+    columns = []
+    for side in rig.sides:
+        columns.append(f"{side}_hip_ir_deg")
+        if rig.find("shank", side) is not None:
+            columns.append(f"{side}_knee_flexion_deg")
+        if pelvis:
+            columns += [f"{side}_hip_flexion_deg", f"{side}_hip_adduction_deg"]
+    return columns
+
+
 def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Heading (rad) of a segment's forward direction, found as up × Z, and its reliability."""
     z = quat.rotate(q_eb, Z_AXIS)
@@ -151,11 +164,10 @@ class SessionKinematics:
             q_pelvis = self._pelvis_mounting_heading(grid, q_eb[pelvis.name], legs, standing)
             for leg in legs:
                 self._hip(leg, self._pelvis_reference(grid, leg, q_pelvis, standing), with_pelvis=True)
-        columns = {}
-        for leg in legs:
-            for name, values in leg.result.columns.items():
-                values[~grid.valid] = np.nan
-                columns[name] = values
+        computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
+        columns = {name: computed[name] for name in angle_columns(rig)}
+        for values in columns.values():
+            values[~grid.valid] = np.nan
         return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes)
 
     def _motion(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str) -> LegMotion:
