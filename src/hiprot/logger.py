@@ -1,4 +1,8 @@
-"""The logger loop: a source through the pipeline into recording and MQTT."""
+"""The logger loop: a source through the pipeline into recording and MQTT.
+
+``hiprot record`` and ``demo`` run it with a session writer; ``hiprot
+replay`` runs it without one (the samples are already on disk).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from hiprot.samples import Chunk
 class RunSummary:
     """What a run did, for the printed summary."""
 
-    session: Path
+    session: Path | None
     duration_s: float = 0.0
     samples: dict[str, int] = field(default_factory=dict)
     hip_ir_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -28,11 +32,13 @@ class RunSummary:
     stopped_early: bool = False
 
 
-def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Publisher | None,
+def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter | None, publisher: Publisher | None,
         stop: threading.Event | None = None, duration_s: float | None = None) -> RunSummary:
-    """Record and publish until the source ends, ``stop`` is set or ``duration_s`` passes."""
+    """Record (when given a writer) and publish until the source ends, ``stop`` is set,
+    ``duration_s`` passes or the writer asks to stop (disk nearly full)."""
     pipeline = Pipeline(rig)
-    summary = RunSummary(writer.path)
+    summary = RunSummary(writer.path if writer is not None else None)
+    stop_reason = "error"
     period = 1.0 / rig.mqtt.angles_rate_hz
     next_angles = -np.inf
     first_time = None
@@ -40,9 +46,13 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Pub
     try:
         for chunk in source:
             if stop is not None and stop.is_set():
-                summary.stopped_early = True
+                summary.stopped_early, stop_reason = True, "signal"
                 break
-            writer.write(chunk)
+            if writer is not None and writer.stop_requested.is_set():
+                summary.stopped_early, stop_reason = True, writer.stop_reason
+                break
+            if writer is not None:
+                writer.write(chunk)
             for name, s in chunk.items():
                 summary.samples[name] = summary.samples.get(name, 0) + len(s)
             last = max(s.time_s[-1] for s in chunk.values())
@@ -59,9 +69,13 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter, publisher: Pub
                 publisher.publish("angles", {"time_s": round(float(angles.time_s[-1]), 4), **latest})
                 next_angles = angles.time_s[-1] + period
             if duration_s is not None and summary.duration_s >= duration_s:
+                stop_reason = "duration"
                 break
+        else:
+            stop_reason = "source ended"
     finally:
-        writer.close(duration_s=summary.duration_s)
+        if writer is not None:
+            writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason)
         if publisher is not None:
             summary.published = publisher.sent
             publisher.stop()

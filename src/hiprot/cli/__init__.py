@@ -6,8 +6,10 @@ import click
 
 from hiprot import __version__
 from hiprot.cli.demo import demo
-from hiprot.cli.pending import analyze, dashboard, export, monitor, replay, scan, simulate
+from hiprot.cli.export import export
+from hiprot.cli.pending import analyze, dashboard, monitor, scan, simulate
 from hiprot.cli.record import record
+from hiprot.cli.replay import replay
 from hiprot.errors import HiprotError
 
 

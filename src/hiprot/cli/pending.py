@@ -22,8 +22,5 @@ scan = _pending("scan", "Scan the I2C bus and multiplexer channels for IMUs", "t
 simulate = _pending("simulate", "Write a simulated session with ground truth", "the simulator issue (#3)")
 analyze = _pending("analyze", "Compute joint angles, strides, reps and test results",
                    "the orientation and analysis issues (#5, #6)")
-replay = _pending("replay", "Replay a recorded session through the live pipeline",
-                  "the recording issue (#7)")
-export = _pending("export", "Export a session to CSV or OpenSim .sto", "the recording issue (#7)")
 monitor = _pending("monitor", "Show a device's live MQTT topics in the terminal", "the MQTT issue (#8)")
 dashboard = _pending("dashboard", "Serve the live web dashboard", "the MQTT issue (#8)")

@@ -9,7 +9,8 @@ import click
 from hiprot import logger
 from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option, stop_on_signals
 from hiprot.mqtt import Publisher
-from hiprot.recording import SessionWriter
+from hiprot.recording import DiskPolicy, SessionWriter
+from hiprot.recording.disk import MB
 from hiprot.sources import open_source
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
@@ -23,20 +24,30 @@ ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
               metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
 @click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
 @click.option("--note", default=None, help="Free text stored in session.json.")
+@click.option("--min-free-mb", type=click.FloatRange(min=0), default=DiskPolicy.stop_free_bytes / MB,
+              show_default=True, help="Refuse to start, or stop cleanly, below this much free disk.")
+@click.option("--warn-free-mb", type=click.FloatRange(min=0), default=DiskPolicy.warn_free_bytes / MB,
+              show_default=True, help="Warn (with the recording time left) below this much free disk.")
 @broker_option
 @no_mqtt_option
-def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None:
-    """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly."""
+def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker,
+           no_mqtt) -> None:
+    """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
+
+    Also stops cleanly, metadata closed, when the disk is nearly full.
+    """
     rig = load(rig_path)
     host, port = parse_broker(broker)
+    disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     source = open_source(rig, duration_s=None if duration is None else duration + 1.0)
     stop = stop_on_signals()
-    writer = SessionWriter(rig, out_dir, activity=activity, note=note)
+    writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
     publisher = None
     if rig.mqtt.enabled and not no_mqtt:
         publisher = Publisher(rig.mqtt, rig.device_id, host, port)
         publisher.start()
     click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}")
     summary = logger.run(rig, source, writer, publisher, stop, duration)
+    ended = "" if writer.stop_reason != "disk space low" else " (stopped early: disk space low)"
     click.echo(f"recorded {summary.duration_s:.1f} s, "
-               f"{sum(summary.samples.values())} samples to {summary.session}")
+               f"{sum(summary.samples.values())} samples to {summary.session}{ended}")
