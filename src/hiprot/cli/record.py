@@ -11,6 +11,7 @@ from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker,
 from hiprot.mqtt import Publisher
 from hiprot.recording import DiskPolicy, SessionWriter
 from hiprot.recording.disk import MB
+from hiprot.recording.writer import STOP_DISK_LOW
 from hiprot.sources import open_source
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
@@ -48,6 +49,6 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
         publisher.start()
     click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}")
     summary = logger.run(rig, source, writer, publisher, stop, duration)
-    ended = "" if writer.stop_reason != "disk space low" else " (stopped early: disk space low)"
+    ended = f" (stopped early: {STOP_DISK_LOW})" if writer.stop_reason == STOP_DISK_LOW else ""
     click.echo(f"recorded {summary.duration_s:.1f} s, "
                f"{sum(summary.samples.values())} samples to {summary.session}{ended}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,11 @@ class DiskPolicy:
 
     Below ``warn_free_bytes`` a warning says how long the recording can go on;
     below ``stop_free_bytes`` a recording does not start, or stops cleanly with
-    its metadata closed. ``check_interval_s`` paces the checks while recording.
+    its metadata closed.
     """
 
     warn_free_bytes: int = 500 * MB
     stop_free_bytes: int = 50 * MB
-    check_interval_s: float = 2.0
 
 
 def _existing(path: Path) -> Path:
@@ -37,11 +35,13 @@ def _existing(path: Path) -> Path:
 
 def _duration(seconds: float) -> str:
     minutes = int(seconds // 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes} min" if minutes else f"{seconds:.0f} s"
 
 
 class DiskGuard:
-    """Checks free space where a session is written, at start and then every few seconds.
+    """Checks free space where a session is written: at start, then at every sync (a statvfs call).
 
     ``bytes_per_s`` (the recording's data rate) turns free space into time
     left for the warning. ``warn`` receives one-line messages.
@@ -51,7 +51,6 @@ class DiskGuard:
                  warn: Callable[[str], None]):
         self.directory, self.policy, self.bytes_per_s, self.warn = Path(directory), policy, bytes_per_s, warn
         self.warned = False
-        self._next_check = 0.0
 
     def free_bytes(self) -> int:
         """Free space available to this user on the session's filesystem."""
@@ -66,14 +65,9 @@ class DiskGuard:
                 f"{self.policy.stop_free_bytes / MB:g} MB (--min-free-mb); free some space first"
             )
         self._maybe_warn(free)
-        self._next_check = time.monotonic() + self.policy.check_interval_s
 
     def must_stop(self) -> bool:
-        """True once free space is below the stop threshold (checked at most every interval)."""
-        now = time.monotonic()
-        if now < self._next_check:
-            return False
-        self._next_check = now + self.policy.check_interval_s
+        """True when free space is below the stop threshold (warns once below the warning one)."""
         free = self.free_bytes()
         if free < self.policy.stop_free_bytes:
             self.warn(f"{self.directory}: only {free / MB:.1f} MB free; stopping the recording "

@@ -148,8 +148,9 @@ def _block_at(data: bytes, pos: int, sensors: int) -> tuple[str, Block | int | N
     ("bad-payload", n)."""
     if len(data) - pos < BLOCK_HEADER_SIZE:
         return "short", None
+    view = memoryview(data)  # CRCs over slices of a view copy nothing
     magic, seq, index, flags, n, payload_crc, header_crc = _BLOCK_HEAD.unpack_from(data, pos)
-    if (magic != BLOCK_MAGIC or header_crc != zlib.crc32(data[pos:pos + BLOCK_HEADER_SIZE - 4])
+    if (magic != BLOCK_MAGIC or header_crc != zlib.crc32(view[pos:pos + BLOCK_HEADER_SIZE - 4])
             or index >= sensors or flags & ~FLAG_MAG or n > MAX_BLOCK_SAMPLES):
         return "bad-header", None
     has_mag = bool(flags & FLAG_MAG)
@@ -157,7 +158,7 @@ def _block_at(data: bytes, pos: int, sensors: int) -> tuple[str, Block | int | N
     stop = start + 8 * n * _columns(has_mag)
     if stop > len(data):
         return "short", None
-    if zlib.crc32(data[start:stop]) != payload_crc:
+    if zlib.crc32(view[start:stop]) != payload_crc:
         return "bad-payload", n
     values = np.frombuffer(data, dtype="<f8", count=n * _columns(has_mag), offset=start)
     t = values[:n]
@@ -221,7 +222,7 @@ def _tail_damage(data: bytes, pos: int, sensors: int) -> Damage:
         return Damage(pos, length, "last block damaged (CRC mismatch)", found)
     if status == "short" and (length >= BLOCK_HEADER_SIZE or BLOCK_MAGIC.startswith(data[pos:pos + 4])):
         samples = _BLOCK_HEAD.unpack_from(data, pos)[4] if length >= BLOCK_HEADER_SIZE else None
-        return Damage(pos, length, "incomplete last block (torn write: crash or power loss)", samples)
+        return Damage(pos, length, "incomplete last block (write cut short: crash, power loss or full disk)", samples)
     return Damage(pos, length, "unreadable bytes at the end (torn or damaged write)")
 
 
@@ -252,12 +253,20 @@ class RawFileWriter:
         return b"".join(out)
 
     def append(self, data: bytes) -> None:
-        """Write all of ``data`` at the end of the file (OSError on a full disk)."""
+        """Write all of ``data`` at the end of the file, or nothing of it.
+
+        On an error (a full disk) the partial write is cut off again, so the
+        file still ends with a complete block, and the OSError is raised.
+        """
         view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            self.size += written
-            view = view[written:]
+        size = self.size
+        try:
+            while view:
+                view = view[os.write(self._fd, view):]
+        except OSError:
+            os.ftruncate(self._fd, size)
+            raise
+        self.size = size + len(data)
 
     def sync(self) -> None:
         """Flush to the storage device (fsync)."""
@@ -304,7 +313,8 @@ class RawFileReader:
         self.bytes_valid = 0
         self.missing_blocks = 0
         self._last_sequence = -1
-        self._buffer = b""
+        self._buffer = b""  # bytes read but not yet parsed start at self._start
+        self._start = 0
         self._base = 0  # file offset of self._buffer[0]
         try:
             self._file = open(self.path, "rb")
@@ -318,10 +328,15 @@ class RawFileReader:
         """New valid blocks; with ``final`` the file is taken as finished (a torn tail is dropped)."""
         new = self._file.read()
         self.bytes_read += len(new)
-        self._buffer += new
+        if self._start < len(self._buffer):
+            self._buffer = self._buffer[self._start:] + new
+        else:
+            self._buffer = new
+        self._base += self._start
+        self._start = 0
         if self.header is None and not self._read_header(final):
             return []
-        result = scan_blocks(self._buffer, 0, len(self.header.sensors), final)
+        result = scan_blocks(self._buffer, self._start, len(self.header.sensors), final)
         for damage in result.damage:
             damage.offset += self._base
         self.damage += result.damage
@@ -337,8 +352,7 @@ class RawFileReader:
             self._last_sequence = block.sequence
             self.bytes_valid += _block_size(block)
             blocks.append(block)
-        self._buffer = self._buffer[result.end:]
-        self._base += result.end
+        self._start = result.end
         return blocks
 
     def _read_header(self, final: bool) -> bool:
@@ -354,7 +368,7 @@ class RawFileReader:
                 raise
             self.header = FileHeader(list(self.fallback_sensors), "", {}, start)
             self.damage.append(Damage(0, start, f"{exc}; sensors taken from rig.toml"))
-        self.bytes_valid += self.header.size if not self.damage else 0
-        self._buffer = self._buffer[self.header.size:]
-        self._base = self.header.size
+        else:
+            self.bytes_valid += self.header.size
+        self._start = self.header.size
         return True

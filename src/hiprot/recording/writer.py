@@ -30,6 +30,8 @@ from hiprot.samples import Chunk, ImuSamples
 RAW_FILE = "imu.bin"
 SYNC_INTERVAL_S = 0.5
 GAP_FACTOR = 1.5  # a step longer than 1.5 sample periods is a gap
+STOP_DISK_LOW = "disk space low"
+STOP_WRITE_ERROR = "write error"
 _TICK = object()
 
 
@@ -89,8 +91,7 @@ class SessionWriter:
             raise RecordingError(f"{self.path}: cannot start the recording: {exc}")
         self.stop_requested = threading.Event()
         self.error: OSError | None = None
-        self._period = 1.0 / rig.sample_rate_hz
-        self._last_time: dict[str, float] = {}
+        self._blocks = BlockAppender(self._raw, rig, self.meta["samples"], self.meta["gaps"])
         self._dropped_chunks = 0
         self._dropped_samples = {s.name: 0 for s in rig.sensors}
         self._cpu_s = 0.0
@@ -162,7 +163,6 @@ class SessionWriter:
 
     def _run(self) -> None:
         start_cpu = time.thread_time()
-        pending: dict[str, list[ImuSamples]] = {}
         next_sync = time.monotonic() + self.sync_interval_s
         try:
             while True:
@@ -173,16 +173,16 @@ class SessionWriter:
                 if chunk is None:
                     break
                 if chunk is not _TICK:
-                    self._accept(chunk, pending)
+                    self._blocks.add(chunk)
                 if time.monotonic() >= next_sync:
-                    self._flush(pending)
+                    self._blocks.flush()
                     next_sync = time.monotonic() + self.sync_interval_s
                     if self._disk.must_stop():
-                        self._request_stop("disk space low")
-            self._flush(pending)
+                        self._request_stop(STOP_DISK_LOW)
+            self._blocks.flush()
         except OSError as exc:
             self.error = exc
-            self._request_stop("write error")
+            self._request_stop(STOP_WRITE_ERROR)
         finally:
             try:
                 self._raw.close()
@@ -190,39 +190,55 @@ class SessionWriter:
                 self.error = self.error or exc
             self._cpu_s = time.thread_time() - start_cpu
 
-    def _accept(self, chunk: Chunk, pending: dict[str, list[ImuSamples]]) -> None:
-        """Queue ``chunk`` for the next flush and update the gap counts."""
+
+class BlockAppender:
+    """The writer thread's work, done synchronously: samples in, CRC'd blocks out, fsync'd.
+
+    :meth:`add` takes chunks and counts gaps in their timestamps; :meth:`flush`
+    appends everything added since as one block per sensor, fsyncs, and adds
+    the written samples to ``samples`` (counts and gaps are ``session.json``
+    dicts, updated in place).
+    """
+
+    def __init__(self, raw: RawFileWriter, rig: Rig, samples: dict[str, int], gaps: dict[str, dict]):
+        self.raw, self.rig, self.samples, self.gaps = raw, rig, samples, gaps
+        self._period = 1.0 / rig.sample_rate_hz
+        self._last_time: dict[str, float] = {}
+        self._pending: dict[str, list[ImuSamples]] = {}
+
+    def add(self, chunk: Chunk) -> None:
+        """Hold ``chunk`` for the next flush and update the gap counts."""
         for name, samples in chunk.items():
             if not len(samples):
                 continue
-            pending.setdefault(name, []).append(samples)
+            self._pending.setdefault(name, []).append(samples)
             times = samples.time_s
             if name in self._last_time:
                 times = np.concatenate(([self._last_time[name]], times))
             steps = np.diff(times)
             gaps = steps[steps > GAP_FACTOR * self._period]
             if len(gaps):
-                stats = self.meta["gaps"][name]
+                stats = self.gaps[name]
                 stats["count"] += len(gaps)
                 stats["missing_samples"] += int(np.sum(np.round(gaps / self._period) - 1))
                 stats["longest_s"] = max(stats["longest_s"], round(float(gaps.max()), 6))
             self._last_time[name] = float(samples.time_s[-1])
 
-    def _flush(self, pending: dict[str, list[ImuSamples]]) -> None:
-        """Append the pending samples as one block per sensor and fsync."""
-        if not pending:
+    def flush(self) -> None:
+        """Append the held samples as one block per sensor (per run of equal columns) and fsync."""
+        if not self._pending:
             return
         data, counts = [], {}
         for sensor in self.rig.sensors:
-            for run in _runs_with_same_columns(pending.get(sensor.name, [])):
+            for run in _runs_with_same_columns(self._pending.get(sensor.name, [])):
                 samples = ImuSamples.concat(run)
-                data.append(self._raw.encode(sensor.name, samples))
+                data.append(self.raw.encode(sensor.name, samples))
                 counts[sensor.name] = counts.get(sensor.name, 0) + len(samples)
-        pending.clear()
-        self._raw.append(b"".join(data))
-        self._raw.sync()
+        self._pending.clear()
+        self.raw.append(b"".join(data))
+        self.raw.sync()
         for name, n in counts.items():
-            self.meta["samples"][name] += n
+            self.samples[name] += n
 
 
 def _runs_with_same_columns(parts: list[ImuSamples]) -> list[list[ImuSamples]]:
