@@ -35,7 +35,7 @@ def test_csv_export_is_an_importable_session(rig, record, hiprot, tmp_path):
 
 
 def test_sto_export_for_opensense(rig, record, hiprot):
-    path, sent = record(rig, duration_s=6.0)
+    path, _ = record(rig, duration_s=6.0)
     result = hiprot("export", path, "--format", "sto")
     assert result.returncode == 0, result.stderr
     out = path / "export"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 import recording_process
+
 from hiprot.errors import RecordingError
 from hiprot.recording import load_session
 

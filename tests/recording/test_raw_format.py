@@ -11,8 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hiprot.recording.raw import (
-    BLOCK_HEADER_SIZE, MAGIC, HeaderError, RawFileReader, RawFileWriter, decode_file_header,
-    encode_block, encode_file_header, scan_blocks, writer_alive,
+    BLOCK_HEADER_SIZE,
+    MAGIC,
+    HeaderError,
+    RawFileReader,
+    RawFileWriter,
+    decode_file_header,
+    encode_block,
+    encode_file_header,
+    scan_blocks,
+    writer_alive,
 )
 from hiprot.recording.session import assemble
 from hiprot.samples import ImuSamples

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from hiprot import logger
-from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option, stop_on_signals
+from hiprot.cli.common import (
+    broker_option,
+    load,
+    no_mqtt_option,
+    parse_broker,
+    rig_option,
+    stop_on_signals,
+)
 from hiprot.mqtt import Publisher
 from hiprot.recording import DiskPolicy, SessionWriter
 from hiprot.recording.disk import MB

@@ -50,6 +50,7 @@ _FILE_HEAD = struct.Struct("<8sII")
 _CRC = struct.Struct("<I")
 _BLOCK_HEAD = struct.Struct("<4sIHHIII")
 BLOCK_HEADER_SIZE = _BLOCK_HEAD.size
+TORN_BLOCK = "incomplete last block (write cut short: crash, power loss or full disk)"
 
 
 def _columns(has_mag: bool) -> int:
@@ -222,7 +223,7 @@ def _tail_damage(data: bytes, pos: int, sensors: int) -> Damage:
         return Damage(pos, length, "last block damaged (CRC mismatch)", found)
     if status == "short" and (length >= BLOCK_HEADER_SIZE or BLOCK_MAGIC.startswith(data[pos:pos + 4])):
         samples = _BLOCK_HEAD.unpack_from(data, pos)[4] if length >= BLOCK_HEADER_SIZE else None
-        return Damage(pos, length, "incomplete last block (write cut short: crash, power loss or full disk)", samples)
+        return Damage(pos, length, TORN_BLOCK, samples)
     return Damage(pos, length, "unreadable bytes at the end (torn or damaged write)")
 
 
@@ -317,9 +318,15 @@ class RawFileReader:
         self._start = 0
         self._base = 0  # file offset of self._buffer[0]
         try:
-            self._file = open(self.path, "rb")
+            self._file = open(self.path, "rb")  # noqa: SIM115 - kept open to follow a growing file
         except OSError as exc:
             raise HeaderError(f"cannot open: {exc.strerror}") from exc
+
+    def __enter__(self) -> RawFileReader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def close(self) -> None:
         self._file.close()

@@ -74,12 +74,12 @@ def _follow(session: Session, pacer: Pacer, stop: threading.Event | None,
             chunk_s: float) -> Iterator[Chunk]:
     """Chunks appended to a live recording after ``session`` was loaded."""
     raw_path = Path(session.path) / RAW_FILE
+    seen = {name: s.time_s[-1] for name, s in session.samples.items()}
     try:
         reader = RawFileReader(raw_path, [s.name for s in session.rig.sensors])
     except HeaderError as exc:
         raise RecordingError(f"{raw_path}: {exc}")
-    seen = {name: s.time_s[-1] for name, s in session.samples.items()}
-    try:
+    with reader:
         while stop is None or not stop.is_set():
             alive = writer_alive(raw_path)
             try:
@@ -98,5 +98,3 @@ def _follow(session: Session, pacer: Pacer, stop: threading.Event | None,
                 return
             if not blocks:
                 _wait(stop, POLL_S)
-    finally:
-        reader.close()

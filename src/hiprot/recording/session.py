@@ -165,11 +165,8 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
     rig, rig_error = _rig_or_error(path)
     live = writer_alive(raw_path)
     try:
-        reader = RawFileReader(raw_path, [s.name for s in rig.sensors] if rig else None)
-        try:
+        with RawFileReader(raw_path, [s.name for s in rig.sensors] if rig else None) as reader:
             blocks = reader.read(final=not live)
-        finally:
-            reader.close()
     except HeaderError as exc:
         if exc.incomplete:
             raise RecordingError(f"{raw_path}: {exc}: the recording was interrupted before any "

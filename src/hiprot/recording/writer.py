@@ -67,12 +67,12 @@ class SessionWriter:
     """
 
     def __init__(self, rig: Rig, out_dir: Path, activity: str | None = None, note: str | None = None,
-                 queue_size: int = 1000, *, disk: DiskPolicy = DiskPolicy(),
+                 queue_size: int = 1000, *, disk: DiskPolicy | None = None,
                  sync_interval_s: float = SYNC_INTERVAL_S, warn: Callable[[str], None] = _warn):
         if not 0 < sync_interval_s <= 1.0:
             raise ValueError("sync_interval_s must be in (0, 1] s")
         self.rig, self.sync_interval_s = rig, sync_interval_s
-        self._disk = DiskGuard(Path(out_dir), disk, bytes_per_second(rig), warn)
+        self._disk = DiskGuard(Path(out_dir), disk or DiskPolicy(), bytes_per_second(rig), warn)
         self._disk.check_start()
         start = datetime.now(timezone.utc)
         self.path = _new_session_dir(Path(out_dir), f"{rig.device_id}-{start:%Y%m%dT%H%M%SZ}")
