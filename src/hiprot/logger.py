@@ -74,10 +74,12 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter | None, publish
         else:
             stop_reason = "source ended"
     finally:
-        if writer is not None:
-            writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason)
-        if publisher is not None:
-            summary.published = publisher.sent
-            publisher.stop()
+        try:
+            if writer is not None:
+                writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason)
+        finally:
+            if publisher is not None:
+                summary.published = publisher.sent
+                publisher.stop()
     summary.hip_ir_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     return summary
