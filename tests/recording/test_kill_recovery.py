@@ -18,8 +18,10 @@ from hiprot.errors import RecordingError
 from hiprot.recording import load_session
 
 CHILD = Path(recording_process.__file__)
-KILLS_AFTER_READY = 16  # at a random moment 0-2.5 s after the session exists
-KILLS_FROM_SPAWN = 4  # at a random moment 0-1.5 s after the process starts (often before any sample)
+# (how many, delay range in s, counted from process start rather than from "ready")
+KILL_PLANS = [(12, (0.6, 2.2), False),  # while recording, after the first syncs
+              (2, (0.0, 0.6), False),  # around the first sync
+              (2, (0.0, 1.5), True)]  # while starting, often before any sample
 MAX_LOST_S = 1.0
 
 
@@ -52,8 +54,8 @@ def _run_and_kill(kill: Kill) -> Kill:
 
 def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_second(tmp_path):
     rng = np.random.default_rng(2024)
-    kills = [Kill(tmp_path / f"k{i}", float(rng.uniform(0, 2.5)), False) for i in range(KILLS_AFTER_READY)]
-    kills += [Kill(tmp_path / f"s{i}", float(rng.uniform(0, 1.5)), True) for i in range(KILLS_FROM_SPAWN)]
+    kills = [Kill(tmp_path / f"{p}-{i}", float(rng.uniform(*span)), from_spawn)
+             for p, (count, span, from_spawn) in enumerate(KILL_PLANS) for i in range(count)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         done = list(pool.map(_run_and_kill, kills))
     _, sent = recording_process.sent_samples()
@@ -86,7 +88,7 @@ def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_sec
         if kill.last_sent is not None:
             lost.append(kill.last_sent - min(ends))
             assert lost[-1] <= MAX_LOST_S, f"{lost[-1]:.2f} s lost: {recovery.summary()}"
-    assert recovered_sessions >= KILLS_AFTER_READY // 2, "too few kills landed while recording"
+    assert recovered_sessions >= KILL_PLANS[0][0] // 2, "too few kills landed while recording"
     print(f"\n{len(done)} kills, {recovered_sessions} sessions recovered, "
           f"lost at most {max(lost):.3f} s (median {np.median(lost):.3f} s)")
 
