@@ -40,7 +40,8 @@ SENSORS = (("pelvis", "pelvis", None, 0x68), ("right_thigh", "thigh", "right", 0
 
 def bench_rig(path: Path):
     return parse_rig({"device_id": "bench", "sample_rate_hz": RATE_HZ, "sensors": [
-        {"name": n, "segment": seg, "chip": "icm42688", "bus": 1, "address": a, **({"side": side} if side else {})}
+        {"name": n, "segment": seg, "chip": "icm42688", "bus": 1, "address": a,
+         **({"side": side} if side else {})}
         for n, seg, side, a in SENSORS]}, path)
 
 
@@ -117,10 +118,10 @@ def main() -> None:
         csv_cpu = write_csv(samples, csv_path)
         bin_mb = (session_dir / RAW_FILE).stat().st_size / 1e6
         csv_mb = csv_path.stat().st_size / 1e6
-        print(f"write imu.bin (blocks + fsync every 0.5 s): {1e6 * bin_cpu / total:7.2f} us/sample CPU, "
-              f"{bin_mb:6.1f} MB")
-        print(f"write CSV import layout:                    {1e6 * csv_cpu / total:7.2f} us/sample CPU, "
-              f"{csv_mb:6.1f} MB")
+        print(f"write imu.bin (blocks + fsync every 0.5 s): {1e6 * bin_cpu / total:7.2f} us/sample "
+              f"CPU, {bin_mb:6.1f} MB")
+        print(f"write CSV import layout:                    {1e6 * csv_cpu / total:7.2f} us/sample "
+              f"CPU, {csv_mb:6.1f} MB")
         print(f"  binary writes {csv_cpu / bin_cpu:.1f}x cheaper per sample")
 
         session, bin_read_cpu, bin_read_wall = timed(load_session, session_dir)
@@ -128,10 +129,10 @@ def main() -> None:
         table, csv_read_cpu, csv_read_wall = timed(
             np.loadtxt, csv_path, float, "#", ",", None, 1, (0, 2, 3, 4, 5, 6, 7))
         assert len(table) == total
-        print(f"read load_session(imu.bin): {bin_read_wall:7.2f} s wall, {bin_read_cpu:7.2f} s CPU, "
-              f"{total / bin_read_wall / 1e6:7.2f} M samples/s ({session.recovery.summary()})")
-        print(f"read numpy.loadtxt(CSV):    {csv_read_wall:7.2f} s wall, {csv_read_cpu:7.2f} s CPU, "
-              f"{total / csv_read_wall / 1e6:7.2f} M samples/s")
+        print(f"read load_session(imu.bin): {bin_read_wall:7.2f} s wall, {bin_read_cpu:7.2f} s CPU,"
+              f" {total / bin_read_wall / 1e6:7.2f} M samples/s ({session.recovery.summary()})")
+        print(f"read numpy.loadtxt(CSV):    {csv_read_wall:7.2f} s wall, {csv_read_cpu:7.2f} s CPU,"
+              f" {total / csv_read_wall / 1e6:7.2f} M samples/s")
         print(f"  binary reads {csv_read_wall / bin_read_wall:.0f}x faster")
         hour = bin_read_wall * 60.0 / args.minutes
         verdict = "meets" if hour < READ_TARGET_S else "MISSES"

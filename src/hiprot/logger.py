@@ -32,8 +32,9 @@ class RunSummary:
     stopped_early: bool = False
 
 
-def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter | None, publisher: Publisher | None,
-        stop: threading.Event | None = None, duration_s: float | None = None) -> RunSummary:
+def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter | None,
+        publisher: Publisher | None, stop: threading.Event | None = None,
+        duration_s: float | None = None) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full)."""
     pipeline = Pipeline(rig)
@@ -76,7 +77,8 @@ def run(rig: Rig, source: Iterator[Chunk], writer: SessionWriter | None, publish
     finally:
         try:
             if writer is not None:
-                writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason)
+                writer.close(duration_s=summary.duration_s,
+                             stop_reason=writer.stop_reason or stop_reason)
         finally:
             if publisher is not None:
                 summary.published = publisher.sent

@@ -24,7 +24,7 @@ def rig():
 
 @pytest.fixture
 def record(tmp_path):
-    """``record(rig, duration_s, close_meta, **writer_options)`` → (session dir, the samples sent)."""
+    """``record(rig, duration_s, close_meta, **writer_options)`` → (session dir, samples sent)."""
 
     def make(rig, duration_s: float = 6.0, close_meta: dict | None = None, **options):
         samples = simulate(rig, duration_s).samples
@@ -41,7 +41,7 @@ def hiprot():
     """Run ``python -m hiprot ARGS`` and return the completed process (text output)."""
 
     def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "hiprot", *map(str, args)], capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run([sys.executable, "-m", "hiprot", *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout, check=False)
 
     return run

@@ -36,7 +36,8 @@ def paced(chunks):
         if delay > 0:
             time.sleep(delay)
         yield chunk
-        print(f"sent {end!r}", flush=True)  # the loop has written this chunk when it asks for the next
+        # the loop has handed this chunk to the writer when it asks for the next one
+        print(f"sent {end!r}", flush=True)
 
 
 def main() -> None:

@@ -31,10 +31,11 @@ side = "{side}"
 chip = "icm42688"
 bus = {bus}
 address = {address}
-""" for bus, side in ((1, "right"), (2, "left")) for segment, address in (("thigh", 0x68), ("shank", 0x69)))
+""" for bus, side in ((1, "right"), (2, "left"))
+    for segment, address in (("thigh", 0x68), ("shank", 0x69)))
 
 
-def _record_on_small_disk(tmp_path, size_kb: int, *options: str) -> tuple[subprocess.CompletedProcess, dict]:
+def _record_on_small_disk(tmp_path, size_kb: int, *options: str):
     """Run ``hiprot record`` onto a tmpfs of ``size_kb``; copy the session out; return it."""
     rig = tmp_path / "fast.toml"
     rig.write_text(FAST_RIG)
@@ -72,10 +73,12 @@ def test_warns_at_start_with_the_time_left(tmp_path, hiprot):
 
 
 def test_stops_cleanly_before_the_disk_is_full(tmp_path):
-    result, meta = _record_on_small_disk(tmp_path, 1200, "--warn-free-mb", "0.8", "--min-free-mb", "0.4")
+    result, meta = _record_on_small_disk(tmp_path, 1200, "--warn-free-mb", "0.8",
+                                         "--min-free-mb", "0.4")
     assert result.returncode == 0, result.stderr
     warnings = result.stderr.splitlines()
-    assert len(warnings) == 2 and "disk space low" in warnings[0] and "stopping the recording" in warnings[1]
+    assert len(warnings) == 2 and "disk space low" in warnings[0]
+    assert "stopping the recording" in warnings[1]
     assert "stopped early: disk space low" in result.stdout
     assert meta["complete"] and meta["stop_reason"] == "disk space low"
     assert 1.0 < meta["duration_s"] < 55

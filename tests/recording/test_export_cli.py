@@ -40,7 +40,8 @@ def test_sto_export_for_opensense(rig, record, hiprot):
     assert result.returncode == 0, result.stderr
     out = path / "export"
     header, labels, rows = _read_opensim(out / f"{path.name}_orientations.sto")
-    assert header == ["DataRate=200.000000", "DataType=Quaternion", "version=3", "OpenSimVersion=4.5"]
+    assert header == ["DataRate=200.000000", "DataType=Quaternion", "version=3",
+                      "OpenSimVersion=4.5"]
     assert labels == ["time", "femur_r_imu", "tibia_r_imu"]
     assert len(rows) == 1200
     time_s = np.array([float(r[0]) for r in rows])
@@ -50,7 +51,8 @@ def test_sto_export_for_opensense(rig, record, hiprot):
     for column, name in ((1, "right_thigh"), (2, "right_shank")):
         q = np.array([[float(v) for v in r[column].split(",")] for r in rows])
         np.testing.assert_allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-6)
-        fused = quat.from_rotation(quat.to_rotation(pipeline.filters[name].update(session.samples[name])))
+        q_es = pipeline.filters[name].update(session.samples[name])
+        fused = quat.from_rotation(quat.to_rotation(q_es))
         np.testing.assert_allclose(q, fused, atol=2e-6)
         # sensor -> world with z up: the still sensor's measured gravity maps onto world +z
         standing = session.samples[name].acc[:200]
@@ -62,7 +64,8 @@ def test_mot_export_holds_the_pipeline_angles(rig, record, hiprot):
     path, _ = record(rig, duration_s=6.0)
     assert hiprot("export", path, "--format", "sto").returncode == 0
     header, labels, rows = _read_opensim(path / "export" / f"{path.name}_angles.mot")
-    assert header[1:] == ["version=1", f"nRows={len(rows)}", f"nColumns={len(labels)}", "inDegrees=yes"]
+    assert header[1:] == ["version=1", f"nRows={len(rows)}", f"nColumns={len(labels)}",
+                          "inDegrees=yes"]
     batch = Pipeline(rig).process(load_session(path).samples)
     assert labels == ["time", *batch.columns]
     table = np.array([[float(v) for v in r] for r in rows])
@@ -72,8 +75,9 @@ def test_mot_export_holds_the_pipeline_angles(rig, record, hiprot):
 
 
 @pytest.mark.parametrize("segment, side, label", [
-    ("pelvis", None, "pelvis_imu"), ("thigh", "right", "femur_r_imu"), ("thigh", "left", "femur_l_imu"),
-    ("shank", "right", "tibia_r_imu"), ("shank", "left", "tibia_l_imu"),
+    ("pelvis", None, "pelvis_imu"), ("thigh", "right", "femur_r_imu"),
+    ("thigh", "left", "femur_l_imu"), ("shank", "right", "tibia_r_imu"),
+    ("shank", "left", "tibia_l_imu"),
 ])
 def test_imu_columns_are_named_after_opensim_bodies(segment, side, label):
     assert imu_label(segment, side) == label

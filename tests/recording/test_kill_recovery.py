@@ -36,8 +36,8 @@ class Kill:
 
 
 def _run_and_kill(kill: Kill) -> Kill:
-    process = subprocess.Popen([sys.executable, str(CHILD), str(kill.out_dir)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen([sys.executable, str(CHILD), str(kill.out_dir)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     timer = threading.Timer(kill.delay_s, process.send_signal, (signal.SIGKILL,))
     if kill.from_spawn:
         timer.start()
@@ -68,13 +68,14 @@ def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_sec
             continue
         try:
             session = load_session(sessions[0])
-        except RecordingError as exc:  # killed before the first sync: nothing older than 1 s was sent
+        except RecordingError as exc:  # killed before the first sync: nothing older than 1 s sent
             assert kill.last_sent is None or kill.last_sent <= MAX_LOST_S, exc
             continue
         recovered_sessions += 1
         recovery = session.recovery
         assert not recovery.closed and not recovery.live
-        assert all("incomplete last block" in d.reason for d in recovery.dropped), recovery.summary()
+        torn_tail_only = all("incomplete last block" in d.reason for d in recovery.dropped)
+        assert torn_tail_only, recovery.summary()
         assert len(recovery.dropped) <= 1
         ends = []
         for name, original in sent.items():
@@ -94,8 +95,9 @@ def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_sec
 
 
 def test_sigkill_of_hiprot_record_leaves_a_session_that_replays_and_exports(tmp_path, hiprot):
-    process = subprocess.Popen([sys.executable, "-m", "hiprot", "record", "--out", str(tmp_path / "s"),
-                                "--no-mqtt"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "hiprot", "record", "--out",
+                                str(tmp_path / "s"), "--no-mqtt"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = process.stdout.readline()
     assert line.startswith("recording"), process.stderr.read()
     time.sleep(2.0)

@@ -34,7 +34,7 @@ def _samples(rng: np.random.Generator, start: int, n: int, mag: bool) -> ImuSamp
                       rng.normal(0, 50, (n, 3)) if mag else None)
 
 
-def _file(blocks_per_sensor: int = 4, n: int = 20) -> tuple[bytes, dict[str, ImuSamples], list[int]]:
+def _file(blocks_per_sensor: int = 4, n: int = 20):
     """A raw file as bytes, the samples in it, and the offset where each block starts."""
     rng = np.random.default_rng(7)
     data = bytearray(encode_file_header(SENSORS, 'device_id = "x"\n', {"device_id": "x"}))
@@ -119,7 +119,7 @@ def test_cut_anywhere_gives_an_exact_prefix_and_reports_the_torn_tail():
 def test_every_single_flipped_byte_is_detected_and_costs_only_its_block():
     data, sent, offsets = _file()
     header_size = decode_file_header(data).size
-    bounds = offsets + [len(data)]
+    bounds = [*offsets, len(data)]
     for position in range(header_size, len(data), 7):
         damaged = bytearray(data)
         damaged[position] ^= 0x5A

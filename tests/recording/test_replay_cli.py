@@ -1,4 +1,5 @@
-"""hiprot replay: the live pipeline over a recording, published to a real broker; live sessions followed."""
+"""hiprot replay: the live pipeline over a recording, published to a real broker; live sessions
+are followed as they grow."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def test_replay_paces_chunks_at_the_requested_speed(rig, record):
             assert times[-1] - times[0] >= (ends[-1] - ends[0]) / speed - 1e-3
 
 
-@given(n=st.integers(1, 500), start=st.integers(0, 10**6), window=st.sampled_from([0.005, 0.05, 0.1, 1.0]))
+@given(n=st.integers(1, 500), start=st.integers(0, 10**6),
+       window=st.sampled_from([0.005, 0.05, 0.1, 1.0]))
 def test_chunks_for_replay_keep_every_sample_in_order(n, start, window):
     t = (start + np.arange(n)) / 200.0  # spans that are exact multiples of the window included
     s = ImuSamples(t, np.zeros((n, 3)), np.zeros((n, 3)))

@@ -21,8 +21,10 @@ def test_session_json_describes_the_session(rig, record):
     assert meta["format_version"] == 2 and meta["device_id"] == "hiprot-sim"
     assert datetime.fromisoformat(meta["start_utc"]).utcoffset().total_seconds() == 0
     assert meta["software_version"] and meta["sample_rate_hz"] == 200
-    assert [(s["name"], s["segment"], s["side"], s["chip"], s["address"]) for s in meta["rig"]["sensors"]] == [
-        ("right_thigh", "thigh", "right", "icm42688", 0x68), ("right_shank", "shank", "right", "icm42688", 0x69)]
+    placed = [(s["name"], s["segment"], s["side"], s["chip"], s["address"])
+              for s in meta["rig"]["sensors"]]
+    assert placed == [("right_thigh", "thigh", "right", "icm42688", 0x68),
+                      ("right_shank", "shank", "right", "icm42688", 0x69)]
     assert meta["calibration"] is None
     assert meta["activity"] == "seated-test" and meta["note"] == "left hip, after mobility work"
     assert meta["samples"] == {name: len(s) for name, s in sent.items()}
@@ -59,8 +61,9 @@ def test_gaps_in_the_timestamps_are_counted(rig, tmp_path):
     keep[100:110] = False  # 10 missing samples
     keep[300:303] = False  # 3 more
     writer = SessionWriter(rig, tmp_path)
-    writer.write({"right_thigh": thigh[:150][keep[:150]], "right_shank": samples["right_shank"][:150]})
-    writer.write({"right_thigh": thigh[150:][keep[150:]], "right_shank": samples["right_shank"][150:]})
+    shank = samples["right_shank"]
+    writer.write({"right_thigh": thigh[:150][keep[:150]], "right_shank": shank[:150]})
+    writer.write({"right_thigh": thigh[150:][keep[150:]], "right_shank": shank[150:]})
     meta = json.loads((writer.close() / "session.json").read_text())
     assert meta["gaps"]["right_thigh"] == {"count": 2, "missing_samples": 13, "longest_s": 0.055}
     assert meta["gaps"]["right_shank"]["count"] == 0

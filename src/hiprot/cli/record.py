@@ -32,10 +32,12 @@ ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
               metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
 @click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
 @click.option("--note", default=None, help="Free text stored in session.json.")
-@click.option("--min-free-mb", type=click.FloatRange(min=0), default=DiskPolicy.stop_free_bytes / MB,
-              show_default=True, help="Refuse to start, or stop cleanly, below this much free disk.")
-@click.option("--warn-free-mb", type=click.FloatRange(min=0), default=DiskPolicy.warn_free_bytes / MB,
-              show_default=True, help="Warn (with the recording time left) below this much free disk.")
+@click.option("--min-free-mb", type=click.FloatRange(min=0),
+              default=DiskPolicy.stop_free_bytes / MB, show_default=True,
+              help="Refuse to start, or stop cleanly, below this much free disk.")
+@click.option("--warn-free-mb", type=click.FloatRange(min=0),
+              default=DiskPolicy.warn_free_bytes / MB, show_default=True,
+              help="Warn (with the recording time left) below this much free disk.")
 @broker_option
 @no_mqtt_option
 def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker,

@@ -49,7 +49,8 @@ class DiskGuard:
 
     def __init__(self, directory: Path, policy: DiskPolicy, bytes_per_s: float,
                  warn: Callable[[str], None]):
-        self.directory, self.policy, self.bytes_per_s, self.warn = Path(directory), policy, bytes_per_s, warn
+        self.directory, self.policy = Path(directory), policy
+        self.bytes_per_s, self.warn = bytes_per_s, warn
         self.warned = False
 
     def free_bytes(self) -> int:
@@ -82,5 +83,5 @@ class DiskGuard:
         self.warned = True
         left = max(0, free - self.policy.stop_free_bytes) / max(self.bytes_per_s, 1.0)
         self.warn(f"{self.directory}: disk space low ({free / MB:.1f} MB free); the recording "
-                  f"stops by itself in about {_duration(left)} (at {self.policy.stop_free_bytes / MB:g} "
-                  "MB free, --min-free-mb)")
+                  f"stops by itself in about {_duration(left)} "
+                  f"(at {self.policy.stop_free_bytes / MB:g} MB free, --min-free-mb)")

@@ -21,7 +21,7 @@ from hiprot.recording.session import Session
 
 
 def export_csv(session: Session, out_dir: Path) -> list[Path]:
-    """``imu.csv`` in the CSV import layout and the session's ``rig.toml``: an importable session."""
+    """``imu.csv`` in the CSV import layout and the session's ``rig.toml``: a session to import."""
     out_dir = _make(out_dir)
     write_imu_csv(out_dir / "imu.csv", session.samples)
     (out_dir / "rig.toml").write_text(rig_to_toml(session.rig))
@@ -31,7 +31,8 @@ def export_csv(session: Session, out_dir: Path) -> list[Path]:
 def orientations(session: Session) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each sensor's sample times and orientation ``q_ES`` (n, 4) from the pipeline's filters."""
     pipeline = Pipeline(session.rig)
-    return {name: (s.time_s, pipeline.filters[name].update(s)) for name, s in session.samples.items()}
+    return {name: (s.time_s, pipeline.filters[name].update(s))
+            for name, s in session.samples.items()}
 
 
 def common_grid(times: list[np.ndarray], rate_hz: float) -> np.ndarray:
@@ -50,7 +51,7 @@ def resample(time_s: np.ndarray, q: np.ndarray, grid: np.ndarray) -> np.ndarray:
 
 
 def export_sto(session: Session, out_dir: Path) -> list[Path]:
-    """``<name>_orientations.sto`` (OpenSense quaternions) and ``<name>_angles.mot`` (joint angles)."""
+    """``<name>_orientations.sto`` (OpenSense quaternions), ``<name>_angles.mot`` (joint angles)."""
     out_dir = _make(out_dir)
     name = session.path.name
     rate = session.rig.sample_rate_hz
@@ -73,5 +74,6 @@ def _make(out_dir: Path) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RecordingError(f"{out_dir}: cannot create the output directory: {exc.strerror}")
+        raise RecordingError(f"{out_dir}: cannot create the output directory: "
+                             f"{exc.strerror}") from exc
     return out_dir

@@ -21,7 +21,7 @@ RESERVED_BYTES = 64 * 1024
 
 
 def rig_description(rig: Rig) -> dict:
-    """The rig as stored in ``session.json``: rate, fusion, and each sensor's chip, wiring and place."""
+    """The rig as stored in ``session.json``: rate, fusion, each sensor's chip, wiring and place."""
     sensors = []
     for s in rig.sensors:
         sensors.append({
@@ -80,9 +80,10 @@ class MetaFile:
         self._spare = self.directory / SPARE_FILE
 
     def write(self, meta: dict, final: bool = False) -> None:
-        """Replace ``session.json`` with ``meta``; reserve space for the next write unless ``final``."""
+        """Replace ``session.json`` with ``meta``; reserve space for the next write unless final."""
         data = json.dumps(meta, indent=2).encode() + b"\n"
-        fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT, 0o644)  # no O_TRUNC: reuse reserved blocks
+        # no O_TRUNC: write into the blocks reserved before, then cut to length
+        fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT, 0o644)
         try:
             view = memoryview(data)
             while view:

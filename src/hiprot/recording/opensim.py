@@ -31,7 +31,7 @@ def imu_label(segment: str, side: str | None) -> str:
 
 def write_orientations(path: Path, time_s: np.ndarray, quaternions: dict[str, np.ndarray],
                        rate_hz: float) -> None:
-    """Write an OpenSense orientation file: ``quaternions`` maps IMU label → (n, 4) ``[w, x, y, z]``."""
+    """Write an OpenSense orientation file; ``quaternions``: IMU label → (n, 4) ``[w, x, y, z]``."""
     labels = list(quaternions)
     table = np.column_stack([time_s, *(quaternions[label] for label in labels)])
     header = (f"DataRate={rate_hz:.6f}\nDataType=Quaternion\nversion=3\n"

@@ -221,7 +221,8 @@ def _tail_damage(data: bytes, pos: int, sensors: int) -> Damage:
     length = len(data) - pos
     if status == "bad-payload":
         return Damage(pos, length, "last block damaged (CRC mismatch)", found)
-    if status == "short" and (length >= BLOCK_HEADER_SIZE or BLOCK_MAGIC.startswith(data[pos:pos + 4])):
+    torn = length >= BLOCK_HEADER_SIZE or BLOCK_MAGIC.startswith(data[pos:pos + 4])
+    if status == "short" and torn:
         samples = _BLOCK_HEAD.unpack_from(data, pos)[4] if length >= BLOCK_HEADER_SIZE else None
         return Damage(pos, length, TORN_BLOCK, samples)
     return Damage(pos, length, "unreadable bytes at the end (torn or damaged write)")
@@ -332,7 +333,7 @@ class RawFileReader:
         self._file.close()
 
     def read(self, final: bool) -> list[Block]:
-        """New valid blocks; with ``final`` the file is taken as finished (a torn tail is dropped)."""
+        """New valid blocks; with ``final`` the file counts as finished (a torn tail is dropped)."""
         new = self._file.read()
         self.bytes_read += len(new)
         if self._start < len(self._buffer):

@@ -78,14 +78,14 @@ def _follow(session: Session, pacer: Pacer, stop: threading.Event | None,
     try:
         reader = RawFileReader(raw_path, [s.name for s in session.rig.sensors])
     except HeaderError as exc:
-        raise RecordingError(f"{raw_path}: {exc}")
+        raise RecordingError(f"{raw_path}: {exc}") from exc
     with reader:
         while stop is None or not stop.is_set():
             alive = writer_alive(raw_path)
             try:
                 blocks = reader.read(final=not alive)
             except HeaderError as exc:
-                raise RecordingError(f"{raw_path}: {exc}")
+                raise RecordingError(f"{raw_path}: {exc}") from exc
             new, _ = assemble(blocks, reader.header.sensors, raw_path)
             new = {name: s[s.time_s > seen.get(name, float("-inf"))] for name, s in new.items()}
             new = {name: s for name, s in new.items() if len(s)}

@@ -99,10 +99,6 @@ class Session:
     recovery: Recovery = field(default_factory=lambda: Recovery(closed=True))
     kind: str = "recorded"
 
-    @property
-    def duration_s(self) -> float:
-        return self.recovery.duration_s
-
 
 def load_session(path: str | Path) -> Session:
     """Load a session directory of any kind; recover what is intact of a damaged recording.
@@ -170,12 +166,10 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
     except HeaderError as exc:
         if exc.incomplete:
             raise RecordingError(f"{raw_path}: {exc}: the recording was interrupted before any "
-                                 "sample was written")
-        raise RecordingError(f"{raw_path}: {exc}")
+                                 "sample was written") from exc
+        raise RecordingError(f"{raw_path}: {exc}") from exc
     header = reader.header
-    if rig is None:
-        if not header.rig_toml:
-            raise RecordingError(f"{raw_path}: file header damaged and {rig_error}")
+    if rig is None:  # the reader had no fallback, so this header passed its CRC
         rig = parse_rig(tomllib.loads(header.rig_toml), raw_path)
         warnings.append(f"rig.toml unusable ({rig_error}); rig taken from {RAW_FILE}")
     if not meta:
@@ -184,7 +178,8 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
     warnings += notes
     unknown = set(samples) - {s.name for s in rig.sensors}
     if unknown:
-        raise RecordingError(f"{raw_path}: samples of sensors not in rig.toml: {', '.join(sorted(unknown))}")
+        raise RecordingError(f"{raw_path}: samples of sensors not in rig.toml: "
+                             f"{', '.join(sorted(unknown))}")
     recovery = Recovery(closed=bool(meta.get("complete")), live=live, warnings=warnings,
                         bytes_total=reader.bytes_read, bytes_recovered=reader.bytes_valid,
                         dropped=reader.damage, **_counts(samples))
@@ -217,7 +212,7 @@ def assemble(blocks: list[Block], sensors: list[str], source: Path) -> tuple[Chu
         steps = np.diff(samples.time_s)
         if np.any(steps <= 0):
             i = int(np.argmax(steps <= 0)) + 1
-            raise RecordingError(f"{source}: time of sensor {name!r} does not increase at its sample "
-                                 f"{i} ({samples.time_s[i - 1]} then {samples.time_s[i]} s)")
+            raise RecordingError(f"{source}: time of sensor {name!r} does not increase at its "
+                                 f"sample {i} ({samples.time_s[i - 1]} then {samples.time_s[i]} s)")
         chunk[name] = samples
     return chunk, notes

@@ -32,6 +32,9 @@ SYNC_INTERVAL_S = 0.5
 GAP_FACTOR = 1.5  # a step longer than 1.5 sample periods is a gap
 STOP_DISK_LOW = "disk space low"
 STOP_WRITE_ERROR = "write error"
+# session.json keys also kept in the imu.bin header, so a lost session.json can be recovered
+HEADER_META_KEYS = ("format_version", "device_id", "start_utc", "software_version",
+                    "sample_rate_hz", "activity", "note")
 _TICK = object()
 
 
@@ -45,7 +48,8 @@ def _new_session_dir(out_dir: Path, name: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise RecordingError(f"{path}: cannot create session directory: {exc.strerror}")
+            raise RecordingError(f"{path}: cannot create session directory: "
+                                 f"{exc.strerror}") from exc
     raise RecordingError(f"{out_dir}: too many sessions named {name}")
 
 
@@ -66,8 +70,8 @@ class SessionWriter:
     write error); the logger loop checks it and closes the session cleanly.
     """
 
-    def __init__(self, rig: Rig, out_dir: Path, activity: str | None = None, note: str | None = None,
-                 queue_size: int = 1000, *, disk: DiskPolicy | None = None,
+    def __init__(self, rig: Rig, out_dir: Path, activity: str | None = None,
+                 note: str | None = None, queue_size: int = 1000, *, disk: DiskPolicy | None = None,
                  sync_interval_s: float = SYNC_INTERVAL_S, warn: Callable[[str], None] = _warn):
         if not 0 < sync_interval_s <= 1.0:
             raise ValueError("sync_interval_s must be in (0, 1] s")
@@ -82,13 +86,12 @@ class SessionWriter:
             self._write_durably(self.path / "rig.toml", rig_toml.encode())
             self._meta_file = MetaFile(self.path)
             self._meta_file.write(self.meta)
+            header_meta = {k: self.meta[k] for k in HEADER_META_KEYS}
             self._raw = RawFileWriter(self.path / RAW_FILE, [s.name for s in rig.sensors], rig_toml,
-                                      {k: self.meta[k] for k in ("format_version", "device_id",
-                                                                 "start_utc", "software_version",
-                                                                 "sample_rate_hz", "activity", "note")})
+                                      header_meta)
             fsync_directory(self.path)
         except OSError as exc:
-            raise RecordingError(f"{self.path}: cannot start the recording: {exc}")
+            raise RecordingError(f"{self.path}: cannot start the recording: {exc}") from exc
         self.stop_requested = threading.Event()
         self.error: OSError | None = None
         self._blocks = BlockAppender(self._raw, rig, self.meta["samples"], self.meta["gaps"])
@@ -111,7 +114,7 @@ class SessionWriter:
         return self.meta["stop_reason"]
 
     def write(self, chunk: Chunk) -> None:
-        """Queue a chunk; never blocks. A full queue (or a stopped writer) drops it and counts it."""
+        """Queue a chunk; never blocks. A full queue (or a stopped writer) drops and counts it."""
         for name in chunk:
             if name not in self._dropped_samples:
                 raise ValueError(f"sensor {name!r} is not in the rig")
@@ -140,8 +143,8 @@ class SessionWriter:
         self._thread.join()
         self.meta["dropped"] = {"queue_full_chunks": self._dropped_chunks,
                                 "queue_full_samples": dict(self._dropped_samples)}
-        self.meta["writer"] = {"cpu_s": round(self._cpu_s, 3), "sync_interval_s": self.sync_interval_s,
-                               "raw_bytes": self._raw.size}
+        self.meta["writer"] = {"cpu_s": round(self._cpu_s, 3), "raw_bytes": self._raw.size,
+                               "sync_interval_s": self.sync_interval_s}
         self.meta.update(extra_meta)
         self.meta["end_utc"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         self.meta["stop_reason"] = self.meta["stop_reason"] or "stopped"
@@ -150,7 +153,7 @@ class SessionWriter:
             self._meta_file.write(self.meta, final=True)
         except OSError as exc:
             raise RecordingError(f"{self.path}: cannot close session.json ({exc}); "
-                                 "the samples are on disk and load as an unclosed session")
+                                 "the samples are on disk and load as an unclosed session") from exc
         if self.error is not None:
             raise RecordingError(f"{self.path}: recording stopped by a write error: {self.error}; "
                                  "the session is closed and holds what was written before")
@@ -200,7 +203,8 @@ class BlockAppender:
     dicts, updated in place).
     """
 
-    def __init__(self, raw: RawFileWriter, rig: Rig, samples: dict[str, int], gaps: dict[str, dict]):
+    def __init__(self, raw: RawFileWriter, rig: Rig, samples: dict[str, int],
+                 gaps: dict[str, dict]):
         self.raw, self.rig, self.samples, self.gaps = raw, rig, samples, gaps
         self._period = 1.0 / rig.sample_rate_hz
         self._last_time: dict[str, float] = {}
