@@ -6,6 +6,7 @@ the temporary file used for the atomic replace is allocated in advance.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from datetime import datetime
@@ -63,10 +64,13 @@ def start_meta(rig: Rig, start: datetime, raw_file: str, activity: str | None,
 
 
 def fsync_directory(path: Path) -> None:
-    """Make created or renamed directory entries durable."""
+    """Make created or renamed directory entries durable (on filesystems that sync directories)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # EINVAL: this filesystem does not sync directories
+            raise
     finally:
         os.close(fd)
 
