@@ -57,7 +57,7 @@ def test_record_ends_cleanly_on_signal(tmp_path, signum):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 30
-    while not list(tmp_path.glob("*/imu.csv")) and time.monotonic() < deadline:
+    while not list(tmp_path.glob("*/imu.bin")) and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(1.5)
     process.send_signal(signum)

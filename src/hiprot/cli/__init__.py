@@ -7,9 +7,11 @@ import click
 from hiprot import __version__
 from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
+from hiprot.cli.export import export
 from hiprot.cli.monitor import monitor
-from hiprot.cli.pending import analyze, export, replay
+from hiprot.cli.pending import analyze
 from hiprot.cli.record import record
+from hiprot.cli.replay import replay
 from hiprot.cli.scan import scan
 from hiprot.cli.simulate import simulate
 from hiprot.errors import HiprotError

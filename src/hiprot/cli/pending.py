@@ -20,6 +20,3 @@ def _pending(name: str, summary: str, issue: str) -> click.Command:
 
 analyze = _pending("analyze", "Compute joint angles, strides, reps and test results",
                    "the orientation and analysis issues (#5, #6)")
-replay = _pending("replay", "Replay a recorded session through the live pipeline",
-                  "the recording issue (#7)")
-export = _pending("export", "Export a session to CSV or OpenSim .sto", "the recording issue (#7)")
