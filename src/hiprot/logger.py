@@ -1,4 +1,8 @@
-"""The logger loop: a source through the pipeline into recording and MQTT."""
+"""The logger loop: a source through the pipeline into recording and MQTT.
+
+``hiprot record`` and ``demo`` run it with a session writer; ``hiprot
+replay`` runs it without one (the samples are already on disk).
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from hiprot.sources import Source
 class RunSummary:
     """What a run did, for the printed summary."""
 
-    session: Path
+    session: Path | None
     duration_s: float = 0.0
     samples: dict[str, int] = field(default_factory=dict)
     hip_ir_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -30,28 +34,39 @@ class RunSummary:
     stopped_early: bool = False
 
 
-def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter, publisher: Publisher | None,
-        stop: threading.Event | None = None, duration_s: float | None = None) -> RunSummary:
-    """Record and publish until the source ends, ``stop`` is set or ``duration_s`` passes.
+def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
+        publisher: Publisher | None, stop: threading.Event | None = None,
+        duration_s: float | None = None, session_path: Path | None = None) -> RunSummary:
+    """Record (when given a writer) and publish until the source ends, ``stop`` is set,
+    ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
     A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
-    new samples); its ``health()`` goes into the session metadata as ``sensor_health``.
+    new samples); its ``health()`` goes into the session metadata as ``health``.
+    ``session_path`` names the session when there is no writer (replay).
     """
     pipeline = Pipeline(rig)
-    summary = RunSummary(writer.path)
-    feed = LiveFeed(publisher, rig, writer.path, writer.meta["start_utc"]) if publisher is not None else None
-    if feed is not None:
+    path = writer.path if writer is not None else session_path
+    summary = RunSummary(path)
+    stop_reason = "error"
+    feed = None
+    if publisher is not None:
+        start_utc = writer.meta["start_utc"] if writer is not None else None
+        feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc)
         feed.start()
     first_time = None
     ranges: dict[str, list[float]] = {}
     try:
         for chunk in source:
             if stop is not None and stop.is_set():
-                summary.stopped_early = True
+                summary.stopped_early, stop_reason = True, "signal"
+                break
+            if writer is not None and writer.stop_requested.is_set():
+                summary.stopped_early, stop_reason = True, writer.stop_reason
                 break
             if not chunk:
                 continue
-            writer.write(chunk)
+            if writer is not None:
+                writer.write(chunk)
             for name, s in chunk.items():
                 summary.samples[name] = summary.samples.get(name, 0) + len(s)
             last = max(s.time_s[-1] for s in chunk.values())
@@ -65,15 +80,22 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter, publisher: Pub
                     ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
             if feed is not None:
                 calibrated = {side: hip.calibrated for side, hip in pipeline.hips.items()}
-                feed.update(chunk, angles, calibrated, writer.meta["dropped_chunks"])
+                feed.update(chunk, angles, calibrated, writer.dropped_chunks if writer is not None else 0)
             if duration_s is not None and summary.duration_s >= duration_s:
+                stop_reason = "duration"
                 break
+        else:
+            stop_reason = "source ended"
     finally:
-        health = {"sensor_health": source.health()} if isinstance(source, Source) else {}
-        writer.close(duration_s=summary.duration_s, **health)
-        if feed is not None:
-            feed.close(summary.duration_s)
-            publisher.stop()
-            summary.published = publisher.sent
+        try:
+            if writer is not None:
+                health = {"health": source.health()} if isinstance(source, Source) else {}
+                writer.close(duration_s=summary.duration_s,
+                             stop_reason=writer.stop_reason or stop_reason, **health)
+        finally:
+            if feed is not None:
+                feed.close(summary.duration_s)
+                publisher.stop()
+                summary.published = publisher.sent
     summary.hip_ir_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     return summary

@@ -73,7 +73,8 @@ def split_chunk(chunk: Chunk, window_s: float) -> list[Chunk]:
         return []
     start = min(s.time_s[0] for s in chunk.values() if len(s))
     stop = max(s.time_s[-1] for s in chunk.values() if len(s))
-    edges = np.arange(start, stop + window_s, window_s)
+    edges = start + window_s * np.arange(int(np.floor((stop - start) / window_s)) + 2)
+    edges[-1] = max(edges[-1], np.nextafter(stop, np.inf))  # the last window always holds ``stop``
     pieces = []
     for lo, hi in zip(edges[:-1], edges[1:]):
         piece = {}

@@ -51,6 +51,6 @@ def test_sensor_health_goes_into_the_session_metadata(tmp_path):
         source.close()
     meta = json.loads((summary.session / "session.json").read_text())
     assert meta["complete"]
-    assert meta["sensor_health"]["right_thigh"]["samples"] == 400
-    assert meta["sensor_health"]["right_shank"]["odr_hz"] == 200.0
-    assert meta["sensor_health"]["right_shank"]["gaps"] == []
+    assert meta["health"]["right_thigh"]["samples"] == 400
+    assert meta["health"]["right_shank"]["odr_hz"] == 200.0
+    assert meta["health"]["right_shank"]["gaps"] == []

@@ -16,7 +16,9 @@ from hiprot.cli.common import (
     stop_on_signals,
 )
 from hiprot.mqtt import Publisher
-from hiprot.recording import SessionWriter
+from hiprot.recording import DiskPolicy, SessionWriter
+from hiprot.recording.disk import MB
+from hiprot.recording.writer import STOP_DISK_LOW
 from hiprot.sensors.acquisition import health_lines
 from hiprot.sources import open_source
 
@@ -35,12 +37,23 @@ ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
               metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
 @click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
 @click.option("--note", default=None, help="Free text stored in session.json.")
+@click.option("--min-free-mb", type=click.FloatRange(min=0),
+              default=DiskPolicy.stop_free_bytes / MB, show_default=True,
+              help="Refuse to start, or stop cleanly, below this much free disk.")
+@click.option("--warn-free-mb", type=click.FloatRange(min=0),
+              default=DiskPolicy.warn_free_bytes / MB, show_default=True,
+              help="Warn (with the recording time left) below this much free disk.")
 @broker_option
 @no_mqtt_option
-def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None:
-    """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly."""
+def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker,
+           no_mqtt) -> None:
+    """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
+
+    Also stops cleanly, metadata closed, when the disk is nearly full.
+    """
     rig = load(rig_path)
     host, port = parse_broker(broker)
+    disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     source_duration = None if duration is None else duration + 1.0
     source = open_source(rig, duration_s=source_duration, on_event=warn)
     try:
@@ -49,14 +62,15 @@ def record(rig_path, out_dir, duration, activity, note, broker, no_mqtt) -> None
         if rig.mqtt.enabled and not no_mqtt:
             publisher = Publisher(rig.mqtt, rig.device_id, host, port)
             publisher.start()
-        writer = SessionWriter(rig, out_dir, activity=activity, note=note)
+        writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
         click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz "
                    f"to {writer.path}")
         summary = logger.run(rig, source, writer, publisher, stop, duration)
         health = source.health()
     finally:
         source.close()
+    ended = f" (stopped early: {STOP_DISK_LOW})" if writer.stop_reason == STOP_DISK_LOW else ""
     click.echo(f"recorded {summary.duration_s:.1f} s, "
-               f"{sum(summary.samples.values())} samples to {summary.session}")
+               f"{sum(summary.samples.values())} samples to {summary.session}{ended}")
     for line in health_lines(health):
         click.echo(f"sensor {line}")

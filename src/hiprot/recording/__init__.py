@@ -1,6 +1,7 @@
-"""Session directories: metadata, rig and raw samples on disk."""
+"""Session directories: metadata, rig and raw samples on disk, and reading them back."""
 
-from hiprot.recording.session import Session, load_session
+from hiprot.recording.disk import DiskPolicy
+from hiprot.recording.session import Recovery, Session, load_session
 from hiprot.recording.writer import SessionWriter
 
-__all__ = ["Session", "SessionWriter", "load_session"]
+__all__ = ["DiskPolicy", "Recovery", "Session", "SessionWriter", "load_session"]

@@ -1,28 +1,41 @@
 """Writes a session directory from its own thread behind a bounded queue.
 
 Layout: ``session.json`` (metadata), ``rig.toml`` (the rig used) and
-``imu.csv`` (raw samples in the CSV import layout), flushed and fsync'd at
-least every second so a power cut loses at most the last second.
+``imu.bin`` (raw samples, see :mod:`hiprot.recording.raw`). Samples are
+appended and fsync'd every ``sync_interval_s`` (0.5 s by default), so a
+power cut or ``kill -9`` loses at most about that much. The producer never
+blocks: a full queue drops the chunk and counts it.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hiprot import __version__
-from hiprot.config import Rig, rig_to_toml
-from hiprot.csvio import IMU_COLUMNS, format_imu_rows
-from hiprot.errors import RecordingError
-from hiprot.samples import Chunk
+import click
+import numpy as np
 
-FORMAT_VERSION = 1
-SYNC_INTERVAL_S = 1.0
+from hiprot.config import Rig, rig_to_toml
+from hiprot.errors import RecordingError
+from hiprot.recording.disk import DiskGuard, DiskPolicy
+from hiprot.recording.metadata import MetaFile, fsync_directory, start_meta
+from hiprot.recording.raw import RawFileWriter
+from hiprot.samples import Chunk, ImuSamples
+
+RAW_FILE = "imu.bin"
+SYNC_INTERVAL_S = 0.5
+GAP_FACTOR = 1.5  # a step longer than 1.5 sample periods is a gap
+STOP_DISK_LOW = "disk space low"
+STOP_WRITE_ERROR = "write error"
+# session.json keys also kept in the imu.bin header, so a lost session.json can be recovered
+HEADER_META_KEYS = ("format_version", "device_id", "start_utc", "software_version",
+                    "sample_rate_hz", "activity", "note")
+_TICK = object()
 
 
 def _new_session_dir(out_dir: Path, name: str) -> Path:
@@ -35,82 +48,214 @@ def _new_session_dir(out_dir: Path, name: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise RecordingError(f"{path}: cannot create session directory: {exc.strerror}")
+            raise RecordingError(f"{path}: cannot create session directory: "
+                                 f"{exc.strerror}") from exc
     raise RecordingError(f"{out_dir}: too many sessions named {name}")
 
 
-class SessionWriter:
-    """Record chunks of samples into a new session directory under ``out_dir``."""
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
 
-    def __init__(self, rig: Rig, out_dir: Path, activity: str | None = None, note: str | None = None,
-                 queue_size: int = 1000):
+
+def bytes_per_second(rig: Rig) -> float:
+    """Raw data rate of a rig in ``imu.bin`` (float64 time, acc, gyr and mag when fitted)."""
+    columns = sum(10 if s.mag_chip else 7 for s in rig.sensors)
+    return 8.0 * columns * rig.sample_rate_hz
+
+
+class SessionWriter:
+    """Record chunks of samples into a new session directory under ``out_dir``.
+
+    ``stop_requested`` is set when the recording must end (disk nearly full,
+    write error); the logger loop checks it and closes the session cleanly.
+    """
+
+    def __init__(self, rig: Rig, out_dir: Path, activity: str | None = None,
+                 note: str | None = None, queue_size: int = 1000, *, disk: DiskPolicy | None = None,
+                 sync_interval_s: float = SYNC_INTERVAL_S, warn: Callable[[str], None] = _warn):
+        if not 0 < sync_interval_s <= 1.0:
+            raise ValueError("sync_interval_s must be in (0, 1] s")
+        self.rig, self.sync_interval_s = rig, sync_interval_s
+        self._disk = DiskGuard(Path(out_dir), disk or DiskPolicy(), bytes_per_second(rig), warn)
+        self._disk.check_start()
         start = datetime.now(timezone.utc)
         self.path = _new_session_dir(Path(out_dir), f"{rig.device_id}-{start:%Y%m%dT%H%M%SZ}")
-        self.meta = {
-            "format_version": FORMAT_VERSION,
-            "device_id": rig.device_id,
-            "start_utc": start.isoformat(timespec="milliseconds"),
-            "software_version": __version__,
-            "sample_rate_hz": rig.sample_rate_hz,
-            "sensors": [s.name for s in rig.sensors],
-            "activity": activity,
-            "note": note,
-            "samples": {s.name: 0 for s in rig.sensors},
-            "dropped_chunks": 0,
-            "complete": False,
-        }
-        (self.path / "rig.toml").write_text(rig_to_toml(rig))
-        self._write_meta()
-        self._queue: queue.Queue[Chunk | None] = queue.Queue(maxsize=queue_size)
-        self._file = open(self.path / "imu.csv", "w", newline="")
-        self._file.write(",".join(IMU_COLUMNS) + "\n")
-        self._error: BaseException | None = None
+        self.meta = start_meta(rig, start, RAW_FILE, activity, note)
+        rig_toml = rig_to_toml(rig)
+        try:
+            self._write_durably(self.path / "rig.toml", rig_toml.encode())
+            self._meta_file = MetaFile(self.path)
+            self._meta_file.write(self.meta)
+            header_meta = {k: self.meta[k] for k in HEADER_META_KEYS}
+            self._raw = RawFileWriter(self.path / RAW_FILE, [s.name for s in rig.sensors], rig_toml,
+                                      header_meta)
+            fsync_directory(self.path)
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot start the recording: {exc}") from exc
+        self.stop_requested = threading.Event()
+        self.error: OSError | None = None
+        self._blocks = BlockAppender(self._raw, rig, self.meta["samples"], self.meta["gaps"])
+        self._dropped_chunks = 0
+        self._dropped_samples = {s.name: 0 for s in rig.sensors}
+        self._cpu_s = 0.0
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._thread = threading.Thread(target=self._run, name="session-writer", daemon=True)
         self._thread.start()
 
+    @staticmethod
+    def _write_durably(path: Path, data: bytes) -> None:
+        with open(path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self.meta["stop_reason"]
+
+    @property
+    def dropped_chunks(self) -> int:
+        """Chunks dropped because the queue was full."""
+        return self._dropped_chunks
+
     def write(self, chunk: Chunk) -> None:
-        """Queue a chunk; never blocks. A full queue drops the chunk and counts it."""
-        try:
-            self._queue.put_nowait(chunk)
-        except queue.Full:
-            self.meta["dropped_chunks"] += 1
+        """Queue a chunk; never blocks. A full queue (or a stopped writer) drops and counts it."""
+        for name in chunk:
+            if name not in self._dropped_samples:
+                raise ValueError(f"sensor {name!r} is not in the rig")
+        if self._thread.is_alive():
+            try:
+                self._queue.put_nowait(chunk)
+                return
+            except queue.Full:
+                pass
+        self._dropped_chunks += 1
+        for name, samples in chunk.items():
+            self._dropped_samples[name] += len(samples)
 
     def close(self, **extra_meta) -> Path:
-        """Write what is queued, close the files and mark the session complete."""
-        self._queue.put(None)
+        """Write what is queued, close the files and mark the session complete.
+
+        ``extra_meta`` (e.g. ``duration_s``, a source's ``health``) goes into
+        ``session.json``. A write error is raised after the metadata is closed.
+        """
+        while self._thread.is_alive():
+            try:
+                self._queue.put(None, timeout=0.1)
+                break
+            except queue.Full:
+                continue
         self._thread.join()
-        self.meta.update(extra_meta, complete=True)
-        self._write_meta()
-        if self._error is not None:
-            raise RecordingError(f"{self.path}: recording failed: {self._error}")
+        self.meta["dropped"] = {"queue_full_chunks": self._dropped_chunks,
+                                "queue_full_samples": dict(self._dropped_samples)}
+        self.meta["writer"] = {"cpu_s": round(self._cpu_s, 3), "raw_bytes": self._raw.size,
+                               "sync_interval_s": self.sync_interval_s}
+        self.meta.update(extra_meta)
+        self.meta["end_utc"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self.meta["stop_reason"] = self.meta["stop_reason"] or "stopped"
+        self.meta["complete"] = True
+        try:
+            self._meta_file.write(self.meta, final=True)
+        except OSError as exc:
+            raise RecordingError(f"{self.path}: cannot close session.json ({exc}); "
+                                 "the samples are on disk and load as an unclosed session") from exc
+        if self.error is not None:
+            raise RecordingError(f"{self.path}: recording stopped by a write error: {self.error}; "
+                                 "the session is closed and holds what was written before")
         return self.path
 
+    def _request_stop(self, reason: str) -> None:
+        if self.meta["stop_reason"] is None:
+            self.meta["stop_reason"] = reason
+        self.stop_requested.set()
+
     def _run(self) -> None:
-        last_sync = time.monotonic()
+        start_cpu = time.thread_time()
+        next_sync = time.monotonic() + self.sync_interval_s
         try:
             while True:
-                chunk = self._queue.get()
+                try:
+                    chunk = self._queue.get(timeout=max(0.0, next_sync - time.monotonic()))
+                except queue.Empty:
+                    chunk = _TICK
                 if chunk is None:
                     break
-                rows = format_imu_rows(chunk)
-                rows.sort(key=lambda r: r[0])
-                self._file.writelines(line + "\n" for _, line in rows)
-                for name, s in chunk.items():
-                    self.meta["samples"][name] = self.meta["samples"].get(name, 0) + len(s)
-                if time.monotonic() - last_sync >= SYNC_INTERVAL_S:
-                    self._sync()
-                    last_sync = time.monotonic()
+                if chunk is not _TICK:
+                    self._blocks.add(chunk)
+                if time.monotonic() >= next_sync:
+                    self._blocks.flush()
+                    next_sync = time.monotonic() + self.sync_interval_s
+                    if self._disk.must_stop():
+                        self._request_stop(STOP_DISK_LOW)
+            self._blocks.flush()
         except OSError as exc:
-            self._error = exc
+            self.error = exc
+            self._request_stop(STOP_WRITE_ERROR)
         finally:
-            self._sync()
-            self._file.close()
+            try:
+                self._raw.close()
+            except OSError as exc:
+                self.error = self.error or exc
+            self._cpu_s = time.thread_time() - start_cpu
 
-    def _sync(self) -> None:
-        self._file.flush()
-        os.fsync(self._file.fileno())
 
-    def _write_meta(self) -> None:
-        tmp = self.path / "session.json.tmp"
-        tmp.write_text(json.dumps(self.meta, indent=2))
-        os.replace(tmp, self.path / "session.json")
+class BlockAppender:
+    """The writer thread's work, done synchronously: samples in, CRC'd blocks out, fsync'd.
+
+    :meth:`add` takes chunks and counts gaps in their timestamps; :meth:`flush`
+    appends everything added since as one block per sensor, fsyncs, and adds
+    the written samples to ``samples`` (counts and gaps are ``session.json``
+    dicts, updated in place).
+    """
+
+    def __init__(self, raw: RawFileWriter, rig: Rig, samples: dict[str, int],
+                 gaps: dict[str, dict]):
+        self.raw, self.rig, self.samples, self.gaps = raw, rig, samples, gaps
+        self._period = 1.0 / rig.sample_rate_hz
+        self._last_time: dict[str, float] = {}
+        self._pending: dict[str, list[ImuSamples]] = {}
+
+    def add(self, chunk: Chunk) -> None:
+        """Hold ``chunk`` for the next flush and update the gap counts."""
+        for name, samples in chunk.items():
+            if not len(samples):
+                continue
+            self._pending.setdefault(name, []).append(samples)
+            times = samples.time_s
+            if name in self._last_time:
+                times = np.concatenate(([self._last_time[name]], times))
+            steps = np.diff(times)
+            gaps = steps[steps > GAP_FACTOR * self._period]
+            if len(gaps):
+                stats = self.gaps[name]
+                stats["count"] += len(gaps)
+                stats["missing_samples"] += int(np.sum(np.round(gaps / self._period) - 1))
+                stats["longest_s"] = max(stats["longest_s"], round(float(gaps.max()), 6))
+            self._last_time[name] = float(samples.time_s[-1])
+
+    def flush(self) -> None:
+        """Append the held samples as one block per sensor (per run of equal columns) and fsync."""
+        if not self._pending:
+            return
+        data, counts = [], {}
+        for sensor in self.rig.sensors:
+            for run in _runs_with_same_columns(self._pending.get(sensor.name, [])):
+                samples = ImuSamples.concat(run)
+                data.append(self.raw.encode(sensor.name, samples))
+                counts[sensor.name] = counts.get(sensor.name, 0) + len(samples)
+        self._pending.clear()
+        self.raw.append(b"".join(data))
+        self.raw.sync()
+        for name, n in counts.items():
+            self.samples[name] += n
+
+
+def _runs_with_same_columns(parts: list[ImuSamples]) -> list[list[ImuSamples]]:
+    """Consecutive pieces grouped so each group either has magnetometer values or has none."""
+    runs: list[list[ImuSamples]] = []
+    for part in parts:
+        if runs and (runs[-1][-1].mag is None) == (part.mag is None):
+            runs[-1].append(part)
+        else:
+            runs.append([part])
+    return runs

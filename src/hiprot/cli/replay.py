@@ -1,0 +1,54 @@
+"""``hiprot replay``: run a recorded session through the live pipeline and publish it over MQTT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hiprot import logger
+from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, stop_on_signals
+from hiprot.errors import ConfigError
+from hiprot.mqtt import Publisher
+from hiprot.recording import load_session
+from hiprot.recording.replay import replay_chunks
+
+
+@click.command()
+@click.argument("session_dir", metavar="SESSION", type=click.Path(path_type=Path))
+@click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Times real time; 0 replays as fast as possible.")
+@click.option("--rig", "rig_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Re-run with another rig file's settings (same sensor names), "
+                   "e.g. another fusion filter. Default: the session's own rig.toml.")
+@broker_option
+@no_mqtt_option
+def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
+    """Replay SESSION through the live pipeline, publishing like a live rig.
+
+    A session still being recorded is followed until its recorder closes it.
+    """
+    session = load_session(session_dir)
+    rig = session.rig
+    if rig_path is not None:
+        rig = load(rig_path)
+        missing = sorted(set(session.samples) - {s.name for s in rig.sensors})
+        if missing:
+            raise ConfigError(f"{rig_path}: has no sensors named {', '.join(missing)} "
+                              f"(the session {session.path} was recorded with them)")
+    host, port = parse_broker(broker)
+    stop = stop_on_signals()
+    pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
+    click.echo(f"replaying {session.path} at {pace}: {session.recovery.summary()}")
+    publisher = None
+    if rig.mqtt.enabled and not no_mqtt:
+        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
+        publisher.start()
+    summary = logger.run(rig, replay_chunks(session, speed, stop), None, publisher, stop,
+                         session_path=session.path)
+    click.echo(f"replayed {summary.duration_s:.1f} s: "
+               + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items()))
+    for name, (lo, hi) in summary.hip_ir_range_deg.items():
+        click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")
+    if publisher is not None:
+        click.echo(f"mqtt: {summary.published} messages published")

@@ -1,0 +1,124 @@
+"""``session.json``: what a session is, written atomically with its space reserved ahead.
+
+The final metadata must reach the disk even when the disk is nearly full, so
+the temporary file used for the atomic replace is allocated in advance.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from hiprot import __version__
+from hiprot.config import Rig
+
+FORMAT_VERSION = 2  # session directory layout; 1 was the first CSV-only recorder
+META_FILE = "session.json"
+SPARE_FILE = "session.json.tmp"
+RESERVED_BYTES = 64 * 1024
+
+
+def rig_description(rig: Rig) -> dict:
+    """The rig as stored in ``session.json``: rate, fusion, each sensor's chip, wiring and place."""
+    sensors = []
+    for s in rig.sensors:
+        sensors.append({
+            "name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip, "bus": s.bus,
+            "address": s.address, "mux_address": s.mux_address, "mux_channel": s.mux_channel,
+            "mag_chip": s.mag_chip, "mag_address": s.mag_address,
+        })
+    return {
+        "device_id": rig.device_id,
+        "sample_rate_hz": rig.sample_rate_hz,
+        "fusion": {"filter": rig.fusion.filter, "use_magnetometer": rig.fusion.use_magnetometer},
+        "simulated": rig.simulation is not None,
+        "sensors": sensors,
+    }
+
+
+def start_meta(rig: Rig, start: datetime, raw_file: str, activity: str | None,
+               note: str | None) -> dict:
+    """``session.json`` as written when a recording starts (``complete`` false)."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "device_id": rig.device_id,
+        "start_utc": start.isoformat(timespec="milliseconds"),
+        "end_utc": None,
+        "software_version": __version__,
+        "sample_rate_hz": rig.sample_rate_hz,
+        "rig": rig_description(rig),
+        "calibration": None,
+        "activity": activity,
+        "note": note,
+        "raw_file": raw_file,
+        "samples": {s.name: 0 for s in rig.sensors},
+        "dropped": {"queue_full_chunks": 0, "queue_full_samples": {s.name: 0 for s in rig.sensors}},
+        "gaps": {s.name: {"count": 0, "missing_samples": 0, "longest_s": 0.0} for s in rig.sensors},
+        "duration_s": 0.0,
+        "stop_reason": None,
+        "complete": False,
+    }
+
+
+def fsync_directory(path: Path) -> None:
+    """Make created or renamed directory entries durable (on filesystems that sync directories)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # EINVAL: this filesystem does not sync directories
+            raise
+    finally:
+        os.close(fd)
+
+
+class MetaFile:
+    """Writes ``session.json`` by replacing it atomically from a pre-allocated spare file."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+        self.path = self.directory / META_FILE
+        self._spare = self.directory / SPARE_FILE
+
+    def write(self, meta: dict, final: bool = False) -> None:
+        """Replace ``session.json`` with ``meta``; reserve space for the next write unless final."""
+        data = json.dumps(meta, indent=2).encode() + b"\n"
+        # no O_TRUNC: write into the blocks reserved before, then cut to length
+        fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.ftruncate(fd, len(data))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self._spare, self.path)
+        fsync_directory(self.directory)
+        if not final:
+            self._reserve()
+
+    def _reserve(self) -> None:
+        """Allocate the spare file now; without space the next write simply needs fresh space."""
+        try:
+            fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError:
+            return
+        try:
+            os.posix_fallocate(fd, 0, RESERVED_BYTES)
+        except OSError:
+            os.close(fd)
+            self._spare.unlink(missing_ok=True)
+            return
+        os.close(fd)
+
+
+def read_meta(path: Path) -> dict:
+    """``session.json`` as a dict; ValueError/OSError as raised (callers word the message)."""
+    meta = json.loads(Path(path).read_text())
+    if not isinstance(meta, dict):
+        raise ValueError("expected a JSON object")
+    return meta

@@ -1,0 +1,110 @@
+"""hiprot replay: the live pipeline over a recording, published to a real broker; live sessions
+are followed as they grow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hiprot.pipeline import Pipeline
+from hiprot.recording import load_session
+from hiprot.recording.replay import replay_chunks
+from hiprot.samples import ImuSamples, split_chunk
+
+
+def _subscribe(broker, topic: str):
+    received, ready = [], threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+    client.on_subscribe = lambda *a: ready.set()
+    client.on_message = lambda c, u, m: received.append((m.topic, m.payload))
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    assert ready.wait(10)
+    return client, received
+
+
+def test_replay_publishes_what_the_pipeline_computes(rig, record, broker, hiprot):
+    path, _ = record(rig, duration_s=8.0)
+    client, received = _subscribe(broker, "hiprot/hiprot-sim/#")
+    try:
+        result = hiprot("replay", path, "--speed", "0", "--broker", broker.address)
+        deadline = time.monotonic() + 10
+        while (b"offline" not in [p for t, p in received if t.endswith("/status")]
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    assert result.returncode == 0, result.stderr
+    assert "complete: 3200 samples (8.0 s) from 2 sensors" in result.stdout
+    angles = [json.loads(p) for t, p in received if t.endswith("/angles")]
+    published = [a for a in angles if "right_hip_ir_deg" in a]
+    assert len(published) > 80  # 20 Hz over the 6 s after the 2 s standing calibration
+    batch = Pipeline(rig).process(load_session(path).samples)
+    ir = batch.columns["right_hip_ir_deg"]
+    for message in published:
+        i = int(np.argmin(np.abs(batch.time_s - message["time_s"])))
+        assert abs(batch.time_s[i] - message["time_s"]) < 1e-4
+        assert message["right_hip_ir_deg"] == round(float(ir[i]), 2)
+
+
+def test_replay_paces_chunks_at_the_requested_speed(rig, record):
+    path, _ = record(rig, duration_s=2.0)
+    session = load_session(path)
+    for speed in (4.0, 0.0):
+        times, ends = [], []
+        for chunk in replay_chunks(session, speed):
+            times.append(time.monotonic())
+            ends.append(max(s.time_s[-1] for s in chunk.values()))
+        assert sum(len(c) for c in session.samples.values()) == 800
+        if speed:  # never earlier than the sample clock allows
+            assert times[-1] - times[0] >= (ends[-1] - ends[0]) / speed - 1e-3
+
+
+@given(n=st.integers(1, 500), start=st.integers(0, 10**6),
+       window=st.sampled_from([0.005, 0.05, 0.1, 1.0]))
+def test_chunks_for_replay_keep_every_sample_in_order(n, start, window):
+    t = (start + np.arange(n)) / 200.0  # spans that are exact multiples of the window included
+    s = ImuSamples(t, np.zeros((n, 3)), np.zeros((n, 3)))
+    pieces = split_chunk({"a": s}, window)
+    assert np.array_equal(np.concatenate([p["a"].time_s for p in pieces]), t)
+
+
+def test_replay_follows_a_session_while_it_is_recorded(tmp_path):
+    recorder = subprocess.Popen([sys.executable, "-m", "hiprot", "record", "--out", str(tmp_path),
+                                 "--duration", "3", "--no-mqtt"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    line = recorder.stdout.readline()
+    assert line.startswith("recording"), recorder.stderr.read()
+    path = line.rsplit(" to ", 1)[1].strip()
+    replay = subprocess.run([sys.executable, "-m", "hiprot", "replay", path, "--no-mqtt"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert recorder.wait(timeout=60) == 0
+    assert replay.returncode == 0, replay.stderr
+    assert "still being recorded" in replay.stdout
+    final = load_session(path)
+    assert final.recovery.complete
+    expected = ", ".join(f"{n} {c} samples" for n, c in final.recovery.samples.items())
+    assert expected in replay.stdout
+
+
+def test_replay_with_another_rig_file(rig, record, tmp_path, hiprot):
+    path, _ = record(rig, duration_s=3.0)
+    other = tmp_path / "mahony.toml"
+    other.write_text(rig.source.read_text().replace('filter = "madgwick"', 'filter = "mahony"'))
+    result = hiprot("replay", path, "--speed", "0", "--no-mqtt", "--rig", other)
+    assert result.returncode == 0, result.stderr
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text(rig.source.read_text().replace('"right_shank"', '"shank"'))
+    result = hiprot("replay", path, "--speed", "0", "--no-mqtt", "--rig", renamed)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert str(renamed) in result.stderr and "right_shank" in result.stderr
