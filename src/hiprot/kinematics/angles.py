@@ -48,6 +48,20 @@ class LegResult:
 
 
 @dataclass
+class Anchors:
+    """Headings fixed while standing at calibration; live windows reuse them.
+
+    ``thigh_heading``: per side, the thigh's heading (rad, its own filter frame);
+    ``pelvis_offset``: per side, the yaw turning the pelvis frame into that thigh's;
+    ``pelvis_turn``: the pelvis frame's rotation about its own vertical (rad).
+    """
+
+    thigh_heading: dict[str, float] = field(default_factory=dict)
+    pelvis_offset: dict[str, float] = field(default_factory=dict)
+    pelvis_turn: float = 0.0
+
+
+@dataclass
 class SessionAngles:
     """Angles on the grid's time base, per leg, with notes on what they mean."""
 
@@ -55,6 +69,7 @@ class SessionAngles:
     columns: dict[str, np.ndarray]
     legs: dict[str, LegResult]
     notes: list[str]
+    anchors: Anchors
 
 
 def angle_columns(rig: Rig) -> list[str]:
@@ -147,28 +162,49 @@ class SessionKinematics:
     def __init__(self, detector: MidSwingDetector | None = None):
         self.detector = detector or MidSwingDetector()
 
-    def compute(self, rig: Rig, grid: Grid, calibration: Calibration) -> SessionAngles:
+    def compute(self, rig: Rig, grid: Grid, calibration: Calibration,
+                anchors: Anchors | None = None) -> SessionAngles:
+        """Angles of every leg; ``anchors`` from an earlier call (live windows), else found
+        in the grid's standing phase."""
         q_eb = {n: quat.multiply(track.q_es, calibration.q_sb[n]) for n, track in grid.tracks.items()
                 if n in calibration.q_sb}
-        standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
-                                  & (grid.time_s <= calibration.standing_s[1]))
         legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
         pelvis = rig.find("pelvis")
+        if anchors is None:
+            anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None)
         notes = []
         if pelvis is None:
             notes.append("no pelvis sensor: hip internal rotation is relative to the direction of "
                          "walking (pelvis assumed upright and facing it)")
             for leg in legs:
-                self._hip(leg, self._walking_reference(grid, leg, standing), with_pelvis=False)
+                reference = self._walking_reference(grid, leg, anchors.thigh_heading[leg.side])
+                self._hip(leg, reference, with_pelvis=False)
         else:
-            q_pelvis = self._pelvis_mounting_heading(grid, q_eb[pelvis.name], legs, standing)
+            q_pelvis = quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn))
             for leg in legs:
-                self._hip(leg, self._pelvis_reference(grid, leg, q_pelvis, standing), with_pelvis=True)
+                reference = self._pelvis_reference(grid, leg, q_pelvis, anchors.pelvis_offset[leg.side])
+                self._hip(leg, reference, with_pelvis=True)
         computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
         columns = {name: computed[name] for name in angle_columns(rig)}
         for values in columns.values():
             values[~grid.valid] = np.nan
-        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes)
+        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, anchors)
+
+    def anchor(self, grid: Grid, calibration: Calibration, legs: list[LegMotion],
+               q_pelvis: np.ndarray | None) -> Anchors:
+        """Headings while standing (and the pelvis frame's turn about its vertical)."""
+        standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
+                                  & (grid.time_s <= calibration.standing_s[1]))
+        anchors = Anchors()
+        for leg in legs:
+            heading, weight = z_heading(leg.thigh[standing])
+            anchors.thigh_heading[leg.side] = _circular_mean(heading, weight)
+        if q_pelvis is not None:
+            anchors.pelvis_turn = self._pelvis_turn(grid, q_pelvis, legs, standing)
+            turned = quat.multiply(q_pelvis, _about_y(anchors.pelvis_turn))
+            for leg in legs:
+                anchors.pelvis_offset[leg.side] = _standing_offset(leg.thigh, turned, standing)
+        return anchors
 
     def _motion(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str) -> LegMotion:
         """Knee flexion, gait events and stride directions of one leg."""
@@ -201,28 +237,25 @@ class SessionKinematics:
         change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(at - 1.0, grid.time_s, unwrapped)
         return np.abs(np.degrees(change)) < STRAIGHT_DEG
 
-    def _walking_reference(self, grid: Grid, leg: LegMotion, standing: np.ndarray) -> np.ndarray:
+    def _walking_reference(self, grid: Grid, leg: LegMotion, still: float) -> np.ndarray:
         """Upright pelvis facing the walking direction: the thigh's stride-mean heading less
-        its (slowly varying) offset from the strides' travel direction."""
+        its (slowly varying) offset from the strides' travel direction; the standing heading
+        ``still`` until the first strides."""
         heading, weight = z_heading(leg.thigh)
         mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
         offsets = _wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
         direction = mean - _offset_track(grid.time_s, at, offsets, 0.0)
-        still = float(smooth_angle(heading[standing], weight[standing], len(standing))[len(standing) // 2])
         direction = _hold_outside(direction, leg.walking(grid.time_s) & (len(at) > 0), still)
         return heading_rotation(np.degrees(direction))
 
     def _pelvis_reference(self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray,
-                          standing: np.ndarray) -> np.ndarray:
+                          still: float) -> np.ndarray:
         """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
-        at standing the two face the same way; while walking the pelvis faces, on average over
-        each stride, the direction the strides travel."""
-        heading_t, weight_t = z_heading(leg.thigh)
+        by ``still`` (found standing) until the first strides; while walking so that the pelvis
+        faces, on average over each stride, the direction the strides travel."""
         heading_p, weight_p = z_heading(q_pelvis)
-        still = float(np.angle(np.sum(weight_t[standing] * weight_p[standing]
-                                      * np.exp(1j * (heading_t[standing] - heading_p[standing])))))
         mean_p = np.unwrap(_stride_mean(heading_p, weight_p, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
@@ -231,14 +264,15 @@ class SessionKinematics:
         offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
         return quat.multiply(yaw(offset), q_pelvis)
 
-    def _pelvis_mounting_heading(self, grid: Grid, q_pelvis: np.ndarray, legs: list[LegMotion],
-                                 standing: np.ndarray) -> np.ndarray:
-        """Turn the pelvis frame about its vertical so that its Z is the hip flexion axis.
+    def _pelvis_turn(self, grid: Grid, q_pelvis: np.ndarray, legs: list[LegMotion],
+                     standing: np.ndarray) -> float:
+        """How far to turn the pelvis frame about its vertical so that its Z is the hip
+        flexion axis (rad).
 
         Standing gives the pelvis' vertical only. Hip flexion is by far the hip's largest
-        motion in walking, sitting, lunging and bending, so the right heading is the one
-        that leaves the least flexion leaking into adduction; of the two opposite
-        candidates the one with flexion mostly positive wins.
+        motion in walking, sitting, lunging and bending, so the right turn is the one that
+        leaves the least flexion leaking into adduction; of the two opposite candidates the
+        one with flexion mostly positive wins.
         """
         pick = slice(None, None, max(1, len(grid.time_s) // 4000))
 
@@ -246,7 +280,8 @@ class SessionKinematics:
             turned = quat.multiply(q_pelvis, _about_y(angle))
             out = []
             for leg in legs:
-                reference = self._pelvis_reference(grid, leg, turned, standing)
+                still = _standing_offset(leg.thigh, turned, standing)
+                reference = self._pelvis_reference(grid, leg, turned, still)
                 out.append(joint_angles(quat.multiply(quat.conjugate(reference[pick]), leg.thigh[pick]),
                                         leg.side, "hip"))
             return out
@@ -260,7 +295,7 @@ class SessionKinematics:
         flexion = np.concatenate([h[:, 0] for h in hips(best)])
         if np.percentile(flexion, 98) < -np.percentile(flexion, 2):
             best += np.pi
-        return quat.multiply(q_pelvis, _about_y(best))
+        return float(best)
 
     def _hip(self, leg: LegMotion, reference: np.ndarray, with_pelvis: bool) -> None:
         """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity."""
@@ -277,6 +312,17 @@ class SessionKinematics:
         if with_pelvis:
             leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
             leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
+
+
+def _circular_mean(angle: np.ndarray, weight: np.ndarray) -> float:
+    return float(np.angle(np.sum(weight * np.exp(1j * angle))))
+
+
+def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.ndarray) -> float:
+    """Yaw turning the pelvis frame into the thigh's heading frame, standing feet forward."""
+    heading_t, weight_t = z_heading(q_thigh[standing])
+    heading_p, weight_p = z_heading(q_pelvis[standing])
+    return _circular_mean(heading_t - heading_p, weight_t * weight_p)
 
 
 def _about_y(angle: float) -> np.ndarray:
