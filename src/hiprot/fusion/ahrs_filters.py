@@ -25,7 +25,7 @@ from hiprot.fusion.timeline import MAX_GAP_S, Steps
 
 # Mahony gains chosen on all eleven BROAD trials (scripts/broad_eval.py --mahony-gains):
 # the integral term is off because the rest estimator already removes the gyro bias.
-MAHONY_K_P = 0.5
+MAHONY_K_P = 0.2
 MAHONY_K_I = 0.0
 
 
