@@ -14,6 +14,8 @@ exactly zero (an ``ahrs`` rule); after bias removal that hardly ever happens.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 from ahrs.filters import EKF, Madgwick, Mahony
 
@@ -58,8 +60,9 @@ class AhrsFilter(OrientationFilter):
         q_es = initial_orientation(acc, mag)
         return quat.multiply(quat.conjugate(self._to_earth), q_es)
 
+    @abstractmethod
     def _step(self, q: np.ndarray, gyr: np.ndarray, acc: np.ndarray, mag: np.ndarray | None):
-        raise NotImplementedError
+        """One filter update of the filter-frame orientation ``q`` (6D when ``mag`` is None)."""
 
     def _run(self, steps: Steps) -> tuple[np.ndarray, np.ndarray]:
         bias, rest = self.rest_bias.update(steps.gyr, steps.acc)
