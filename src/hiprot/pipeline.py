@@ -31,7 +31,10 @@ class Pipeline:
 
     def __init__(self, rig: Rig):
         self.rig = rig
-        self.filters = {s.name: make_filter(rig.fusion.filter, rig.sample_rate_hz) for s in rig.sensors}
+        self.filters = {
+            s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag_chip is not None)
+            for s in rig.sensors
+        }
         self.hips = {side: ThighTwist(side, rig.sample_rate_hz) for side in rig.sides}
 
     def process(self, chunk: Chunk) -> Angles:
