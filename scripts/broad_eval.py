@@ -15,7 +15,6 @@ offset per trial.
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,8 @@ from hiprot.fusion.frames import initial_orientation
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "broad"
 BASELINE_SAMPLES = 5000
-MAHONY_K_P = (0.2, 0.5, 1.0, 2.0)
-MAHONY_K_I = (0.0, 0.02, 0.3)
+MAHONY_GAINS = [(k_p, 0.0) for k_p in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)] + [
+    (0.2, 0.02), (0.2, 0.3), (1.0, 0.3)]  # (k_P, k_I); ahrs's default is (1.0, 0.3)
 
 
 def naive_madgwick_seconds(trial: Trial, use_mag: bool) -> tuple[float, int]:
@@ -58,12 +57,12 @@ def evaluate(trials: list[Path], names: list[str]) -> None:
             spent, count = naive_madgwick_seconds(trial, use_mag)
             baseline[use_mag][0] += spent
             baseline[use_mag][1] += count
-        for name, use_mag in results:
+        for (name, use_mag), found in results.items():
             orientation = FILTER_CLASSES[name](trial.rate_hz, magnetometer=use_mag)
             start = time.perf_counter()
             q = orientation.update(trial.samples)
             seconds[name, use_mag] += time.perf_counter() - start
-            results[name, use_mag].append(errors(q, trial, remove_heading_offset=not use_mag))
+            found.append(errors(q, trial, remove_heading_offset=not use_mag))
     naive = {m: count / spent for m, (spent, count) in baseline.items()}
     print(f"\nBROAD, {len(trials)} trials, {total_samples} samples; RMSE averaged over trials")
     print(f"naive per-sample ahrs Madgwick loop: 6D {naive[False]:,.0f} /s, 9D {naive[True]:,.0f} /s")
@@ -86,7 +85,7 @@ def mahony_gains(trials: list[Path]) -> None:
     print(f"Mahony gains on {len(loaded)} BROAD trials (with the rest bias estimator)")
     print(f"{'k_P':>5} {'k_I':>5}  {'6D incl. mean/worst°':>21}  {'9D heading mean/worst°':>23}  "
           f"{'9D incl. mean°':>14}")
-    for k_p, k_i in itertools.product(MAHONY_K_P, MAHONY_K_I):
+    for k_p, k_i in MAHONY_GAINS:
         six, nine = [], []
         for trial in loaded:
             for use_mag, out in ((False, six), (True, nine)):

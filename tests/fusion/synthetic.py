@@ -36,12 +36,6 @@ def samples_for(time_s: np.ndarray, q_es: Rotation, gyr_bias=(0.0, 0.0, 0.0),
     return ImuSamples(time_s, acc, gyr, mag)
 
 
-def turning(time_s: np.ndarray, rate_rad_s: float, start: Rotation | None = None) -> Rotation:
-    """A sensor turning about the vertical at a constant rate (positive: counter-clockwise from above)."""
-    start = start if start is not None else Rotation.identity()
-    return Rotation.from_rotvec(np.outer(rate_rad_s * (time_s - time_s[0]), [0, 0, 1])) * start
-
-
 def still(time_s: np.ndarray, q_es: Rotation) -> Rotation:
     """A sensor held at ``q_es``."""
     return Rotation.from_quat(np.tile(q_es.as_quat(), (len(time_s), 1)))

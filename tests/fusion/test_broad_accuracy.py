@@ -6,12 +6,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+from synthetic import broad_trials
 
 from hiprot.config import FusionConfig
 from hiprot.fusion import make_filter
 from hiprot.fusion.broad import errors, load_trial
-
-from synthetic import broad_trials
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
+from synthetic import FIELD_ENU, GRAVITY, samples_for, still
 
 from hiprot import quat
 from hiprot.config import FusionConfig
 from hiprot.fusion import FILTER_CLASSES, make_filter
 from hiprot.fusion.frames import initial_orientation, relevel
-
-from synthetic import FIELD_ENU, GRAVITY, samples_for, still, turning
 
 RATE = 200.0
 POSES = Rotation.from_euler("ZYX", [[0, 0, 0], [90, 0, 0], [-135, 20, -10], [30, -40, 60]],
@@ -52,7 +51,7 @@ def test_nine_axis_converges_to_the_known_pose_in_enu(name):
     """Started with a wrong heading (a disturbed first magnetometer second), each 9D filter
     settles on the true sensor → ENU orientation: its own frame convention is converted right."""
     pose = POSES[2]
-    t = np.arange(0, 60, 1 / RATE)
+    t = np.arange(0, 60 if name == "vqf" else 40, 1 / RATE)  # VQF's magnetometer τ is 9 s
     samples = samples_for(t, still(t, pose), noise=0.002, seed=1)
     wrong = Rotation.from_euler("Z", 60, degrees=True).inv().apply(FIELD_ENU)
     samples.mag[t < 1.0] = pose.inv().apply(wrong)
@@ -83,8 +82,3 @@ def test_turning_counter_clockwise_about_up_turns_the_quaternion_so(name, use_ma
     if use_mag:
         assert _angle_deg(q[-1], quat.from_rotation(path[-1])) < 1.5
 
-
-def test_turning_helper_is_counter_clockwise():
-    t = np.array([0.0, 1.0])
-    east_turned = turning(t, np.pi / 2)[-1].apply([1.0, 0.0, 0.0])
-    assert np.allclose(east_turned, [0.0, 1.0, 0.0])

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
+from synthetic import broad_trials
 
 from hiprot.config import FusionConfig
 from hiprot.fusion import FILTER_CLASSES, make_filter
 from hiprot.fusion.broad import load_trial
 from hiprot.samples import ImuSamples
-
-from synthetic import broad_trials
 
 
 def _irregular(samples: ImuSamples, seed: int) -> ImuSamples:
@@ -30,7 +31,7 @@ def _chunks(n: int, seed: int) -> list[slice]:
     sizes = rng.choice([1, 1, 2, 3, 7, 10, 57, 300], size=n)
     edges = np.concatenate([[0], np.cumsum(sizes)])
     edges = edges[edges < n].tolist() + [n]
-    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [slice(a, b) for a, b in pairwise(edges)]
 
 
 @pytest.fixture(scope="module")

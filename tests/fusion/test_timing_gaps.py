@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
+from synthetic import samples_for
 
 from hiprot import quat
 from hiprot.fusion import FILTER_CLASSES, make_filter
 from hiprot.fusion.timeline import StepPlanner
 from hiprot.samples import ImuSamples
-
-from synthetic import samples_for
 
 RATE = 200.0
 TILT = Rotation.from_euler("X", 20, degrees=True)

@@ -22,8 +22,15 @@ FILTER_CLASSES: dict[str, type[OrientationFilter]] = {
 }
 
 __all__ = [
-    "AhrsFilter", "EkfFilter", "FILTER_CLASSES", "MadgwickFilter", "MahonyFilter",
-    "OrientationFilter", "RestBiasEstimator", "VqfFilter", "make_filter",
+    "FILTER_CLASSES",
+    "AhrsFilter",
+    "EkfFilter",
+    "MadgwickFilter",
+    "MahonyFilter",
+    "OrientationFilter",
+    "RestBiasEstimator",
+    "VqfFilter",
+    "make_filter",
 ]
 
 

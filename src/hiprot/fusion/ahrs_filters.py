@@ -14,6 +14,8 @@ exactly zero (an ``ahrs`` rule); after bias removal that hardly ever happens.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 from ahrs.filters import EKF, Madgwick, Mahony
 
@@ -25,7 +27,7 @@ from hiprot.fusion.timeline import MAX_GAP_S, Steps
 
 # Mahony gains chosen on all eleven BROAD trials (scripts/broad_eval.py --mahony-gains):
 # the integral term is off because the rest estimator already removes the gyro bias.
-MAHONY_K_P = 0.5
+MAHONY_K_P = 0.2
 MAHONY_K_I = 0.0
 
 
@@ -58,8 +60,9 @@ class AhrsFilter(OrientationFilter):
         q_es = initial_orientation(acc, mag)
         return quat.multiply(quat.conjugate(self._to_earth), q_es)
 
+    @abstractmethod
     def _step(self, q: np.ndarray, gyr: np.ndarray, acc: np.ndarray, mag: np.ndarray | None):
-        raise NotImplementedError
+        """One filter update of the filter-frame orientation ``q`` (6D when ``mag`` is None)."""
 
     def _run(self, steps: Steps) -> tuple[np.ndarray, np.ndarray]:
         bias, rest = self.rest_bias.update(steps.gyr, steps.acc)

@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from hiprot.fusion.timeline import MAX_GAP_S, Steps, StepPlanner
+from hiprot.fusion.timeline import MAX_GAP_S, StepPlanner, Steps
 from hiprot.samples import ImuSamples
 
 

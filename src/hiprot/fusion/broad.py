@@ -64,7 +64,7 @@ def _split(q_err: np.ndarray) -> Errors:
     total = 2.0 * np.arccos(np.clip(w, 0.0, 1.0))
     heading = 2.0 * np.arctan(np.abs(z) / np.maximum(w, 1e-12))
     inclination = 2.0 * np.arccos(np.clip(np.sqrt(w**2 + z**2), 0.0, 1.0))
-    rmse = lambda e: float(np.degrees(np.sqrt(np.mean(e**2))))  # noqa: E731
+    rmse = lambda e: float(np.degrees(np.sqrt(np.mean(e**2))))
     return Errors(rmse(total), rmse(heading), rmse(inclination))
 
 

@@ -9,6 +9,8 @@ earth frames are z up, 9D x east (ENU): no conversion.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from vqf import VQF
 
@@ -37,7 +39,7 @@ class VqfFilter(OrientationFilter):
     def _run(self, steps: Steps) -> tuple[np.ndarray, np.ndarray]:
         bounds = [0, *np.flatnonzero(steps.restart), len(steps)]
         quats, rests = [], []
-        for start, stop in zip(bounds[:-1], bounds[1:]):
+        for start, stop in pairwise(bounds):
             if start == stop:
                 continue
             if steps.restart[start]:
