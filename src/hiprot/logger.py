@@ -79,7 +79,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                     lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
                     ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
             if feed is not None:
-                calibrated = {side: hip.calibrated for side, hip in pipeline.hips.items()}
+                calibrated = pipeline.calibrated
                 feed.update(chunk, angles, calibrated, writer.dropped_chunks if writer is not None else 0)
             if duration_s is not None and summary.duration_s >= duration_s:
                 stop_reason = "duration"

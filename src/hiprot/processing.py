@@ -32,7 +32,7 @@ class ProcessedSession:
 
     session: Session
     orientations: dict[str, Orientation]
-    grid: Grid | None = None
+    grid: Grid
     calibration: Calibration | None = None
     angles: SessionAngles | None = None
     warnings: list[str] = field(default_factory=list)
@@ -53,13 +53,12 @@ def process_session(session: Session, kinematics: SessionKinematics | None = Non
     orientations and says why in ``warnings``."""
     rig = session.rig
     orientations = fuse(session)
-    result = ProcessedSession(session, orientations)
+    streams = {name: (o.time_s, o.q_es, session.samples[name].acc, session.samples[name].gyr)
+               for name, o in orientations.items()}
+    result = ProcessedSession(session, orientations, to_grid(streams, rig.sample_rate_hz))
     if not rig.sides:
         result.warnings.append("no thigh sensor: only orientations are available")
         return result
-    streams = {name: (o.time_s, o.q_es, session.samples[name].acc, session.samples[name].gyr)
-               for name, o in orientations.items()}
-    result.grid = to_grid(streams, rig.sample_rate_hz)
     try:
         result.calibration = calibrate(rig, result.grid)
     except CalibrationError as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import median_filter
+from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import minimize_scalar
 
 from hiprot import quat
@@ -34,8 +34,10 @@ from hiprot.resample import Grid
 UP = np.array([0.0, 0.0, 1.0])
 X_AXIS, Y_AXIS, Z_AXIS = np.eye(3)
 HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
+KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
 STRAIGHT_DEG = 15.0  # strides turning less than this count as straight
+SHARED_MOTION_S = 0.5  # low-pass window for the acceleration pelvis and thighs share
 
 
 @dataclass
@@ -127,6 +129,20 @@ def _virtual_pelvis_for_horizontal_thigh(q_eb_thigh: np.ndarray) -> np.ndarray:
     return quat.from_matrix(np.stack([x, y, z], axis=2))
 
 
+def _femur_from_shank(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray) -> np.ndarray:
+    """The femur frame with its front taken from the flexed shank instead of the knee axis.
+
+    With the knee bent the shank lies in the femur's sagittal plane, pointing
+    back from the knee: the goniometer's lever in a rotation test. Only the two
+    long axes enter (both from standing), not the functional knee axis.
+    """
+    y = quat.rotate(q_eb_thigh, Y_AXIS)
+    back = -quat.rotate(q_eb_shank, Y_AXIS)  # knee → ankle
+    back -= np.sum(back * y, axis=1, keepdims=True) * y
+    x = -back / np.linalg.norm(back, axis=1, keepdims=True)
+    return quat.from_matrix(np.stack([x, y, np.cross(x, y)], axis=2))
+
+
 def _hold_outside(values: np.ndarray, inside: np.ndarray, initial: float) -> np.ndarray:
     """``values`` where ``inside``; elsewhere the last inside value (``initial`` before any)."""
     index = np.where(inside, np.arange(len(values)), -1)
@@ -141,6 +157,8 @@ class LegMotion:
     side: str
     thigh: np.ndarray  # q_EB of the femur
     result: LegResult
+    shank: np.ndarray | None = None  # q_EB of the tibia, heading aligned to the femur
+    thigh_acc_e: np.ndarray | None = None  # thigh sensor's acceleration in its earth frame
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -171,7 +189,8 @@ class SessionKinematics:
         legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
         pelvis = rig.find("pelvis")
         if anchors is None:
-            anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None)
+            anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None,
+                                  _acceleration_e(grid, pelvis.name) if pelvis else None)
         notes = []
         if pelvis is None:
             notes.append("no pelvis sensor: hip internal rotation is relative to the direction of "
@@ -191,7 +210,7 @@ class SessionKinematics:
         return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, anchors)
 
     def anchor(self, grid: Grid, calibration: Calibration, legs: list[LegMotion],
-               q_pelvis: np.ndarray | None) -> Anchors:
+               q_pelvis: np.ndarray | None, pelvis_acc_e: np.ndarray | None) -> Anchors:
         """Headings while standing (and the pelvis frame's turn about its vertical)."""
         standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
                                   & (grid.time_s <= calibration.standing_s[1]))
@@ -200,7 +219,7 @@ class SessionKinematics:
             heading, weight = z_heading(leg.thigh[standing])
             anchors.thigh_heading[leg.side] = _circular_mean(heading, weight)
         if q_pelvis is not None:
-            anchors.pelvis_turn = self._pelvis_turn(grid, q_pelvis, legs, standing)
+            anchors.pelvis_turn = self._pelvis_turn(grid, q_pelvis, pelvis_acc_e, legs, standing)
             turned = quat.multiply(q_pelvis, _about_y(anchors.pelvis_turn))
             for leg in legs:
                 anchors.pelvis_offset[leg.side] = _standing_offset(leg.thigh, turned, standing)
@@ -209,12 +228,13 @@ class SessionKinematics:
     def _motion(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str) -> LegMotion:
         """Knee flexion, gait events and stride directions of one leg."""
         rate = grid.rate_hz
-        leg = LegMotion(side, q_eb[rig.find("thigh", side).name], LegResult())
+        thigh = rig.find("thigh", side).name
+        leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=_acceleration_e(grid, thigh))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
             return leg
         name = shank_sensor.name
-        shank = quat.multiply(yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name])
+        shank = leg.shank = quat.multiply(yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name])
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
         leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
         track = grid.tracks[name]
@@ -264,15 +284,16 @@ class SessionKinematics:
         offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
         return quat.multiply(yaw(offset), q_pelvis)
 
-    def _pelvis_turn(self, grid: Grid, q_pelvis: np.ndarray, legs: list[LegMotion],
-                     standing: np.ndarray) -> float:
+    def _pelvis_turn(self, grid: Grid, q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray,
+                     legs: list[LegMotion], standing: np.ndarray) -> float:
         """How far to turn the pelvis frame about its vertical so that its Z is the hip
         flexion axis (rad).
 
         Standing gives the pelvis' vertical only. Hip flexion is by far the hip's largest
         motion in walking, sitting, lunging and bending, so the right turn is the one that
-        leaves the least flexion leaking into adduction; of the two opposite candidates the
-        one with flexion mostly positive wins.
+        leaves the least flexion leaking into adduction. Of the two opposite candidates
+        (which differ by the pelvis facing backwards), the one under which pelvis and thighs
+        accelerate the same way — the hips carry them together — wins.
         """
         pick = slice(None, None, max(1, len(grid.time_s) // 4000))
 
@@ -292,16 +313,21 @@ class SessionKinematics:
         candidates = np.radians(np.arange(0, 180, 5.0))
         best = min(candidates, key=leak)
         best = minimize_scalar(leak, bounds=(best - 0.1, best + 0.1), method="bounded").x
-        flexion = np.concatenate([h[:, 0] for h in hips(best)])
-        if np.percentile(flexion, 98) < -np.percentile(flexion, 2):
+        if _acceleration_agreement(q_pelvis, pelvis_acc_e, best, legs, standing, grid.rate_hz) < 0:
             best += np.pi
         return float(best)
 
     def _hip(self, leg: LegMotion, reference: np.ndarray, with_pelvis: bool) -> None:
-        """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity."""
+        """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity,
+        with the bent shank as the lever."""
         side, thigh = leg.side, leg.thigh
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
         horizontal = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+        if leg.shank is not None:
+            knee = leg.result.columns[f"{side}_knee_flexion_deg"]
+            bent = horizontal & (knee > KNEE_BENT_DEG)
+            thigh = thigh.copy()
+            thigh[bent] = _femur_from_shank(thigh[bent], leg.shank[bent])
         if horizontal.any():
             test_pelvis = _virtual_pelvis_for_horizontal_thigh(thigh[horizontal])
             test = joint_angles(quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip")
@@ -312,6 +338,28 @@ class SessionKinematics:
         if with_pelvis:
             leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
             leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
+
+
+def _acceleration_e(grid: Grid, name: str) -> np.ndarray:
+    """A sensor's acceleration (gravity removed) in its own earth frame, low-passed to the
+    whole-body movement that neighbouring segments share."""
+    track = grid.tracks[name]
+    acc = quat.rotate(track.q_es, track.acc) - 9.81 * UP
+    return uniform_filter1d(acc, max(1, int(SHARED_MOTION_S * grid.rate_hz)), axis=0, mode="nearest")
+
+
+def _acceleration_agreement(q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray, turn: float,
+                            legs: list[LegMotion], standing: np.ndarray, rate_hz: float) -> float:
+    """Positive when, with the pelvis frame turned by ``turn`` and lined up with each thigh
+    as when standing, the pelvis' horizontal acceleration points where the thighs' does."""
+    turned = quat.multiply(q_pelvis, _about_y(turn))
+    total = 0.0
+    for leg in legs:
+        offset = _standing_offset(leg.thigh, turned, standing)
+        pelvis = (pelvis_acc_e[:, 0] + 1j * pelvis_acc_e[:, 1]) * np.exp(1j * offset)
+        thigh = leg.thigh_acc_e[:, 0] + 1j * leg.thigh_acc_e[:, 1]
+        total += float(np.sum(np.real(np.conj(pelvis) * thigh)))
+    return total
 
 
 def _circular_mean(angle: np.ndarray, weight: np.ndarray) -> float:
