@@ -16,7 +16,7 @@ import numpy as np
 from hiprot.config import Rig
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.live import LiveFeed
-from hiprot.pipeline import Pipeline
+from hiprot.pipeline import Angles, Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
 from hiprot.sources import Source
@@ -73,19 +73,19 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
             first_time = min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
             summary.duration_s = last - first_time
             angles = pipeline.process(chunk)
-            for name, values in angles.columns.items():
-                valid = values[np.isfinite(values)]
-                if len(valid):
-                    lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
-                    ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
+            _extend_ranges(ranges, angles)
             if feed is not None:
-                calibrated = pipeline.calibrated
-                feed.update(chunk, angles, calibrated, writer.dropped_chunks if writer is not None else 0)
+                feed.update(chunk, angles, pipeline.calibrated,
+                            writer.dropped_chunks if writer is not None else 0)
             if duration_s is not None and summary.duration_s >= duration_s:
                 stop_reason = "duration"
                 break
         else:
             stop_reason = "source ended"
+        angles = pipeline.finish()
+        _extend_ranges(ranges, angles)
+        if feed is not None:
+            feed.update({}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0)
     finally:
         try:
             if writer is not None:
@@ -99,3 +99,12 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 summary.published = publisher.sent
     summary.hip_ir_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     return summary
+
+
+def _extend_ranges(ranges: dict[str, list[float]], angles: Angles) -> None:
+    """Widen each angle's running [min, max] by the new values."""
+    for name, values in angles.columns.items():
+        valid = values[np.isfinite(values)]
+        if len(valid):
+            lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
+            ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]

@@ -108,6 +108,13 @@ class Pipeline:
             buffer.drop_before(newest - self.window_s)
         return self._angles(newest)
 
+    def finish(self) -> Angles:
+        """At the end of the session: the angles still held back by the delay."""
+        if self.calibration is None or any(not b.parts for b in self.buffers.values()):
+            return Angles(np.empty(0))
+        self.delay_s = 0.0
+        return self._angles(min(b.last_time for b in self.buffers.values()))
+
     def _grid(self):
         streams = {name: b.arrays() for name, b in self.buffers.items()}
         return to_grid(streams, self.rig.sample_rate_hz)

@@ -75,7 +75,7 @@ def drive_session(rig: Path, broker, tmp_path: Path) -> tuple[subprocess.Popen, 
     will publish once it exists (sent through the real publisher, as the logger will)."""
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     record = subprocess.Popen(
-        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--duration", "8",
+        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--duration", "16",
          "--out", str(tmp_path / "sessions")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, env=env)
     analysis = Publisher(MqttConfig(port=broker.port), "hiprot-sim", broker.host,
@@ -107,7 +107,7 @@ def test_browser_shows_live_angle_and_completed_stride(dashboard, browser, rig, 
         wait.until(lambda d: d.find_element(By.ID, "device-status").text == "online")
         analysis.publish_metric("stride", STRIDE)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#stride dd[data-key="hip_ir_max_deg"]'))
-        sub.received.wait(lambda r: r.json("/angles")[-1]["time_s"] >= 6.0, 30)
+        sub.received.wait(lambda r: r.json("/angles")[-1]["time_s"] >= 12.0, 30)
         shot = tmp_path / "dashboard.png"
         browser.save_screenshot(str(shot))
         if os.environ.get("HIPROT_SCREENSHOTS"):

@@ -89,6 +89,8 @@ class LiveFeed:
                       if math.isfinite(v[i])}
             time_s = round(float(angles.time_s[i]), 4)
             self.publisher.publish("angles", {"time_s": time_s, **values})
+        if not chunk:
+            return
         self.health.add(chunk)
         if self.rig.mqtt.raw_topics:
             for name, s in chunk.items():
