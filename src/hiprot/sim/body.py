@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from hiprot import quat
 from hiprot.anatomy import SIDE_SIGN, heading_rotation, joint_rotation
-from hiprot.sim.motion import CH
+from hiprot.sim.motion import CH, XYZ
 
 SEGMENTS = ("pelvis", "right_thigh", "right_shank", "left_thigh", "left_shank")
 DOWN_B = np.array([0.0, -1.0, 0.0])
@@ -93,7 +93,7 @@ def forward_kinematics(body: Body, posture: np.ndarray) -> dict[str, SegmentPose
     q_eh = heading_rotation(posture[:, CH["heading"]])
     q_sway = _sway(posture)
     q_ep = quat.multiply(quat.multiply(q_eh, q_sway), pelvis_rotation(posture))
-    nominal = posture[:, [CH["x"], CH["y"], CH["z"]]]
+    nominal = posture[:, XYZ]
     lever_h = np.zeros_like(nominal)
     lever_h[:, 1] = nominal[:, 2] - body.ankle_height_m
     sway_shift = quat.rotate(q_eh, quat.rotate(q_sway, lever_h) - lever_h)
@@ -109,6 +109,13 @@ def forward_kinematics(body: Body, posture: np.ndarray) -> dict[str, SegmentPose
         poses[f"{side}_thigh"] = SegmentPose(q_et, hip_e)
         poses[f"{side}_shank"] = SegmentPose(q_es, knee_e)
     return poses
+
+
+def ankles_from_pelvis(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]:
+    """Each ankle joint centre (n, 3) relative to the pelvis origin, in world axes."""
+    at_origin = posture.copy()
+    at_origin[:, XYZ] = 0.0
+    return ankle_positions(body, at_origin)
 
 
 def ankle_positions(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]:
