@@ -26,6 +26,8 @@ MIN_MOVING_S = 0.5
 MOVING_RATE = 0.3  # rad/s: a segment turning faster than this is moving
 MAX_MOVEMENT_S = 60.0
 MIN_AXIS_TILT_DEG = 3.0  # knee axis inclination (RMS) needed to compare the two axes' signs
+SIGN_WINDOW_S = 10.0  # movement right after standing (walking, knee bends) decides the signs
+MIN_SIGN_CONTRAST = 0.6  # how clearly the axes' tilts must agree (1) or oppose (-1)
 
 
 @dataclass
@@ -85,7 +87,10 @@ def _relative_sign(grid: Grid, thigh: str, shank: str, axes: dict, y: dict,
         return None
     same = np.mean((up[thigh] - up[shank]) ** 2)
     opposite = np.mean((up[thigh] + up[shank]) ** 2)
-    return 1 if same < opposite else -1
+    contrast = (opposite - same) / (opposite + same)
+    if abs(contrast) < MIN_SIGN_CONTRAST:
+        return None  # the tilts disagree either way: the knee is no clean hinge here
+    return 1 if contrast > 0 else -1
 
 
 def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int) -> tuple[dict, dict]:
@@ -113,12 +118,13 @@ def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: i
         relative = _relative_sign(grid, thigh, shank, axes, y, moving)
         if relative is not None:
             candidates = ((1, relative), (-1, -relative))
+    first = moving[: int(SIGN_WINDOW_S * grid.rate_hz)]  # the calibration movement itself
     best = None
     for signs in candidates:
         frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
-        flexion = sagittal_angle(grid.tracks[thigh].q_es[moving], frames[thigh])
+        flexion = sagittal_angle(grid.tracks[thigh].q_es[first], frames[thigh])
         if shank is not None:
-            flexion = _wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[moving], frames[shank]))
+            flexion = _wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
         score = float(np.mean(flexion))
         if best is None or score > best[0]:
             best = (score, frames, flexion)
