@@ -21,7 +21,7 @@ def target_rig(scenario: str, seed: int, pelvis: bool = False, **simulation):
     if pelvis:
         sensors.insert(0, replace(sensors[0], name="pelvis", segment="pelvis", side=None, address=0x6A))
     config = SimulationConfig(scenario=scenario, seed=seed, gyro_bias_deg_s=1.0, scale_error_pct=2.0,
-                              duration_s=None, **simulation)
+                              **{"duration_s": None, **simulation})
     return replace(base, sensors=tuple(sensors), simulation=config)
 
 

@@ -165,10 +165,13 @@ class LegMotion:
 
     def walking(self, time_s: np.ndarray) -> np.ndarray:
         """True within a stride of any stride used for the walking direction."""
-        mask = np.zeros(len(time_s), bool)
-        for t in self.stride_time_s:
-            mask |= np.abs(time_s - t) <= self.stride_s
-        return mask
+        if len(self.stride_time_s) == 0:
+            return np.zeros(len(time_s), bool)
+        centres = np.sort(self.stride_time_s)
+        after = np.clip(np.searchsorted(centres, time_s), 0, len(centres) - 1)
+        before = np.clip(after - 1, 0, len(centres) - 1)
+        nearest = np.minimum(np.abs(time_s - centres[after]), np.abs(time_s - centres[before]))
+        return nearest <= self.stride_s
 
 
 class SessionKinematics:
@@ -301,18 +304,18 @@ class SessionKinematics:
             turned = quat.multiply(q_pelvis, _about_y(angle))
             out = []
             for leg in legs:
-                still = _standing_offset(leg.thigh, turned, standing)
-                reference = self._pelvis_reference(grid, leg, turned, still)
-                out.append(joint_angles(quat.multiply(quat.conjugate(reference[pick]), leg.thigh[pick]),
+                reference = quat.multiply(yaw(_standing_offset(leg.thigh, turned, standing)), turned[pick])
+                out.append(joint_angles(quat.multiply(quat.conjugate(reference), leg.thigh[pick]),
                                         leg.side, "hip"))
             return out
 
         def leak(angle: float) -> float:
             return float(sum(np.var(h[:, 1]) for h in hips(angle)))
 
-        candidates = np.radians(np.arange(0, 180, 5.0))
+        candidates = np.radians(np.arange(0, 180, 10.0))
         best = min(candidates, key=leak)
-        best = minimize_scalar(leak, bounds=(best - 0.1, best + 0.1), method="bounded").x
+        best = minimize_scalar(leak, bounds=(best - 0.18, best + 0.18), method="bounded",
+                               options={"xatol": 0.005}).x
         if _acceleration_agreement(q_pelvis, pelvis_acc_e, best, legs, standing, grid.rate_hz) < 0:
             best += np.pi
         return float(best)
