@@ -51,7 +51,8 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     feed = None
     if publisher is not None:
         start_utc = writer.meta["start_utc"] if writer is not None else None
-        feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc)
+        feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc,
+                        source.health if isinstance(source, Source) else None)
         feed.start()
     first_time = None
     ranges: dict[str, list[float]] = {}
