@@ -29,7 +29,7 @@ class RunSummary:
     session: Path | None
     duration_s: float = 0.0
     samples: dict[str, int] = field(default_factory=dict)
-    hip_ir_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
+    angle_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
     published: int = 0
     stopped_early: bool = False
 
@@ -98,7 +98,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 feed.close(summary.duration_s)
                 publisher.stop()
                 summary.published = publisher.sent
-    summary.hip_ir_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
+    summary.angle_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     return summary
 
 

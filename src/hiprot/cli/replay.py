@@ -48,7 +48,7 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
                          session_path=session.path)
     click.echo(f"replayed {summary.duration_s:.1f} s: "
                + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items()))
-    for name, (lo, hi) in summary.hip_ir_range_deg.items():
+    for name, (lo, hi) in summary.angle_range_deg.items():
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")
     if publisher is not None:
         click.echo(f"mqtt: {summary.published} messages published")
