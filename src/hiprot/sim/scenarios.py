@@ -53,8 +53,8 @@ TABLE_HEIGHT_M = 0.75
 TRIAL_SHORTFALL_SD_DEG = 1.5
 SWING_S, HOLD_S, RETURN_S = 3.0, 3.0, 2.5
 KNEE_BENDS, KNEE_BEND_S, AFTER_BENDS_S = 3, 1.2, 2.0
-WEIGHT_SHIFT_M = 0.04  # the pelvis over the stance foot before standing on one leg
 KNEE_BEND_DEG = {"hip_flexion": 40.0, "knee_flexion": 70.0}
+WEIGHT_SHIFT_M = 0.04  # the pelvis over the stance foot before standing on one leg
 
 
 @dataclass(frozen=True)
