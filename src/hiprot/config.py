@@ -22,6 +22,7 @@ CHIPS = ("icm42688", "lsm6dsox", "lsm6ds3", "icm20948", "mpu6050")
 MAG_CHIPS = ("lis3mdl",)
 FILTERS = ("vqf", "madgwick", "mahony", "ekf")
 SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
+CALIBRATION_MOVES = ("knee-bends", "none")
 MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
 PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
 
@@ -121,6 +122,7 @@ class SimulationConfig:
     mirror: bool = False
     height_m: float = 1.75
     still_s: float = 5.0
+    calibration_moves: str = "knee-bends"
     cadence_spm: float = 110.0
     turn_every_m: float = 10.0
     trials: int = 3
@@ -333,6 +335,7 @@ def _simulation(t: _Table) -> SimulationConfig:
         mirror=t.get("mirror", bool, "true or false", d.mirror),
         height_m=number("height_m", float, "a body height 1.2-2.2 m", d.height_m, 1.2, 2.2),
         still_s=number("still_s", float, "a standing calibration of 3-60 s", d.still_s, 3, 60),
+        calibration_moves=t.choice("calibration_moves", CALIBRATION_MOVES, d.calibration_moves),
         cadence_spm=number("cadence_spm", float, "a cadence 70-150 steps/min", d.cadence_spm, 70, 150),
         turn_every_m=t.get("turn_every_m", float, "0 (no turns) or a distance 3-1000 m", d.turn_every_m,
                            lambda v: v == 0 or 3 <= v <= 1000),

@@ -20,9 +20,11 @@ def rig_with(**simulation):
 
 
 def test_defaults_and_round_trip(tmp_path):
-    rig = rig_with(scenario="lunge", reps=12, mirror=True, rep_range_deg=25, left_ir_max_deg=18)
+    rig = rig_with(scenario="lunge", reps=12, mirror=True, rep_range_deg=25, left_ir_max_deg=18,
+                   calibration_moves="none")
     sim = rig.simulation
     assert (sim.reps, sim.sets, sim.mirror, sim.rep_range_deg, sim.left_ir_max_deg) == (12, 2, True, 25.0, 18.0)
+    assert sim.calibration_moves == "none" and SimulationConfig().calibration_moves == "knee-bends"
     assert sim.duration_s is None and sim.gyro_bias_deg_s is None and sim.still_s == 5.0
     path = tmp_path / "rig.toml"
     path.write_text(rig_to_toml(rig))
@@ -41,6 +43,7 @@ def test_defaults_and_round_trip(tmp_path):
     ("gyro_bias_deg_s", -1, "0-50 °/s"),
     ("mag_disturbance_ut", 500, "0-200 µT"),
     ("scenario", "dance", "walk|seated-ir"),
+    ("calibration_moves", "squats", "knee-bends|none"),
     ("cadense_spm", 100, "cadence_spm"),
 ])
 def test_bad_values_name_the_key(key, value, words):

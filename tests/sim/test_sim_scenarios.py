@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.signal import find_peaks
 
 from hiprot import quat
 from hiprot.sim import simulate
 
-from sim_helpers import make_rig
+from sim_helpers import ankle_of, heading_components, make_rig, segment_origin
 
 
 def events_of(sim, name: str, side: str | None = None) -> np.ndarray:
@@ -30,6 +31,42 @@ def test_every_scenario_starts_standing_still_with_all_angles_zero(scenario):
     assert max(np.abs(values).max() for values in sim.truth_deg.values()) > 20, "moves after calibrating"
     for name, clean in sim.clean.items():
         assert np.abs(clean.gyr[still]).max() < 0.03, name  # sway, under rest thresholds of ~2 °/s
+
+
+@pytest.mark.parametrize("scenario", ["seated-ir", "prone-ir", "exercise", "lunge"])
+def test_after_standing_three_knee_bends_define_the_knee_axes(scenario):
+    sim = simulate(make_rig(scenario, legs=("left", "right"), pelvis=True, still_s=4, seed=3), duration_s=16)
+    start, end = events_of(sim, "calibration_move_start"), events_of(sim, "calibration_move_end")
+    assert list(start) == [4.0] and list(end) == [pytest.approx(4.0 + 3 * 2 * 1.2)]
+    assert [e.side for e in sim.events if e.event.startswith("calibration_move")] == ["both", "both"]
+    bends = (sim.time_s >= start[0]) & (sim.time_s <= end[0])
+    for side in ("left", "right"):
+        knee, hip = sim.truth_deg[f"{side}_knee_flexion_deg"], sim.truth_deg[f"{side}_hip_flexion_deg"]
+        peaks, _ = find_peaks(knee[bends], height=60)
+        assert len(peaks) == 3 and np.all(np.abs(knee[bends][peaks] - 70) < 3)
+        assert np.all(np.abs(hip[bends][peaks] - 40) < 3)
+        assert np.ptp(ankle_of(sim, side)[bends], axis=0).max() < 0.01, "feet planted"
+        for segment in ("thigh", "shank"):
+            rate = np.linalg.norm(sim.clean[f"{side}_{segment}"].gyr[bends], axis=1)
+            assert rate.max() > np.radians(40), "a clear rotation of each segment"
+    after = (sim.time_s > end[0] + 0.6) & (sim.time_s < end[0] + 2.0)
+    assert max(np.abs(v[after]).max() for v in sim.truth_deg.values()) < 1e-6, "standing again"
+
+
+@pytest.mark.parametrize("scenario", ["walk", "seated-ir"])
+def test_calibration_moves_can_be_left_out_and_walking_needs_none(scenario):
+    plain = simulate(make_rig(scenario, legs=("right",), calibration_moves="none", seed=3), duration_s=14)
+    bending = simulate(make_rig(scenario, legs=("right",), seed=3), duration_s=14)
+    assert not any(e.event.startswith("calibration_move") for e in plain.events)
+    if scenario == "walk":
+        assert plain.events == bending.events  # walking defines the knee axes by itself
+        np.testing.assert_array_equal(plain.samples["right_shank"].gyr, bending.samples["right_shank"].gyr)
+    else:
+        # Without them the person sits down (knees to 90°) right after standing still.
+        soon = (plain.time_s > 5.0) & (plain.time_s < 9.0)
+        assert plain.truth_deg["right_knee_flexion_deg"][soon].max() > 80
+        end = events_of(bending, "calibration_move_end")[0]
+        assert bending.truth_deg["right_knee_flexion_deg"][bending.time_s <= end].max() < 75
 
 
 @pytest.mark.parametrize("scenario", ["seated-ir", "prone-ir"])
@@ -93,13 +130,102 @@ def test_walking_has_normal_cadence_variability_toe_off_and_turns():
     assert len(events_of(sim, "turn_start")) == len(events_of(sim, "turn_end"))
 
 
+def in_turns(sim) -> np.ndarray:
+    """Which samples lie inside a turn."""
+    inside = np.zeros(len(sim.time_s), dtype=bool)
+    for start, end in zip(events_of(sim, "turn_start"), events_of(sim, "turn_end")):
+        inside |= (sim.time_s >= start) & (sim.time_s <= end)
+    return inside
+
+
 def test_restricted_hip_walks_with_less_internal_rotation():
     peaks = {}
     for ir_max in (15.0, 40.0):
         sim = simulate(make_rig("walk", legs=("right",), pelvis=True, ir_max_deg=ir_max, seed=2), duration_s=40)
-        peaks[ir_max] = np.percentile(sim.truth_deg["right_hip_ir_deg"], 99)
+        straight = ~in_turns(sim)  # turning rotates the stance hip further (see the turn test)
+        peaks[ir_max] = np.percentile(sim.truth_deg["right_hip_ir_deg"][straight], 99)
     assert 3 < peaks[15.0] < peaks[40.0] - 0.5
     assert peaks[40.0] < 12, "gait uses a small part of the hip's rotation range"
+
+
+def foot_flat(sim, side: str, start: float = 0.10, end: float = 0.45) -> list[np.ndarray]:
+    """Sample indices of each foot-flat span of ``side`` (by default 10-45 % of its gait cycle)."""
+    strikes = events_of(sim, "heel_strike", side)
+    return [np.flatnonzero((sim.time_s >= a + start * (b - a)) & (sim.time_s <= a + end * (b - a)))
+            for a, b in zip(strikes[:-1], strikes[1:])]
+
+
+@pytest.fixture(scope="module")
+def long_walk():
+    """40 s of walking with two turns, both legs and a pelvis sensor."""
+    return simulate(make_rig("walk", legs=("left", "right"), pelvis=True, seed=1), duration_s=40)
+
+
+def test_the_stance_ankle_stays_where_it_landed_from_foot_flat_to_heel_off(long_walk):
+    sim = long_walk
+    assert len(events_of(sim, "turn_start")) == 2
+    dt = 1.0 / sim.params["sample_rate_hz"]
+    for side in ("left", "right"):
+        ankle = ankle_of(sim, side)
+        velocity = heading_components(sim, np.gradient(ankle, dt, axis=0))  # forward, sideways, up
+        spans = foot_flat(sim, side)
+        assert len(spans) >= 25
+        for span in spans:
+            assert np.abs(velocity[span]).max() < 0.05, (side, sim.time_s[span[0]])
+            assert np.ptp(ankle[span], axis=0).max() < 0.015, (side, sim.time_s[span[0]])
+        swing = foot_flat(sim, side, 0.70, 0.85)
+        assert min(np.abs(velocity[span, 0]).max() for span in swing) > 1.5, "the same ankle swings through"
+
+
+def test_the_pelvis_sways_over_the_stance_foot_and_rises_at_mid_stance(long_walk):
+    sim = long_walk
+    straight = ~in_turns(sim)
+    pelvis = segment_origin(sim, "pelvis")
+    ankles = {side: ankle_of(sim, side) for side in ("left", "right")}
+    dt = 1.0 / sim.params["sample_rate_hz"]
+    strikes = events_of(sim, "heel_strike", "right")
+    sway, rise, width = [], [], []
+    for a, b in zip(strikes[2:-3], strikes[3:-2]):
+        stride = np.flatnonzero((sim.time_s >= a) & (sim.time_s < b))
+        if not np.all(straight[stride]):
+            continue
+        direction = (pelvis[stride[-1]] - pelvis[stride[0]])[:2]
+        forward = np.append(direction / np.linalg.norm(direction), 0.0)
+        left = np.array([-forward[1], forward[0], 0.0])
+        lateral = (pelvis[stride] - pelvis[stride[0]]) @ left
+        speed = np.gradient(pelvis[stride], dt, axis=0) @ forward
+        mid_stance = np.searchsorted(sim.time_s[stride], a + 0.3 * (b - a))
+        sway.append(np.ptp(lateral))
+        rise.append(np.ptp(pelvis[stride, 2]))
+        width.append((ankles["left"][stride[mid_stance]] - ankles["right"][stride[mid_stance]]) @ left)
+        assert pelvis[stride[mid_stance], 2] - pelvis[stride[0], 2] > 0.015, "up from heel strike to mid-stance"
+        assert lateral[mid_stance] < np.percentile(lateral, 20), "over the right foot at its mid-stance"
+        assert 0.75 < speed.min() and speed.max() < 1.45
+    assert len(sway) >= 10
+    # Orendurff et al. (2004) at ~1.1 m/s: ~5.5 cm of sway, ~3.5 cm of rise and fall.
+    assert 0.04 < np.median(sway) < 0.07 and 0.025 < np.median(rise) < 0.05
+    assert 0.04 < np.median(width) < 0.12, "step width between the ankle centres"
+
+
+def test_the_stance_hip_rotates_when_the_body_turns_over_the_planted_foot(long_walk):
+    sim = long_walk
+    dt = 1.0 / sim.params["sample_rate_hz"]
+    forward = quat.rotate(sim.q_E_segment["pelvis"], [1.0, 0.0, 0.0])
+    heading = np.degrees(np.unwrap(np.arctan2(forward[:, 1], forward[:, 0])))
+    turning = in_turns(sim)
+    checked = 0
+    for side, sign in (("left", 1.0), ("right", -1.0)):
+        rotation = sim.truth_deg[f"{side}_hip_ir_deg"]
+        for span in foot_flat(sim, side):
+            turned = heading[span[-1]] - heading[span[0]]
+            if not np.all(turning[span]) or abs(turned) < 20:
+                continue
+            # Turning toward the planted leg (left turn on the left foot) rotates its hip internally.
+            assert sign * np.sign(turned) * (rotation[span[-1]] - rotation[span[0]]) > 0.15 * abs(turned) - 2.5
+            checked += 1
+        assert np.abs(rotation).max() < 20, "within half of the passive range of 40°"
+    assert checked >= 4
+    assert np.abs(np.diff(heading)).max() / dt > 60, "turns of 180° in 2.5 s"
 
 
 @pytest.mark.parametrize("scenario", ["exercise", "lunge"])

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from hiprot import quat
 from hiprot.anatomy import SIDE_SIGN, heading_rotation, joint_rotation
-from hiprot.sim.motion import CH
+from hiprot.sim.motion import CH, XYZ
 
 SEGMENTS = ("pelvis", "right_thigh", "right_shank", "left_thigh", "left_shank")
 DOWN_B = np.array([0.0, -1.0, 0.0])
@@ -88,18 +88,19 @@ def _sway(posture: np.ndarray) -> np.ndarray:
     return quat.multiply(_elementary(2, posture[:, CH["sway_pitch"]]), _elementary(0, posture[:, CH["sway_roll"]]))
 
 
-def forward_kinematics(body: Body, posture: np.ndarray) -> dict[str, SegmentPose]:
-    """Pose of every segment (keys of ``SEGMENTS``) for postures ``(n, channels)``."""
+def forward_kinematics(body: Body, posture: np.ndarray,
+                       sides: tuple[str, ...] = ("right", "left")) -> dict[str, SegmentPose]:
+    """Pose of every segment (keys of ``SEGMENTS``; legs of ``sides`` only) for postures ``(n, channels)``."""
     q_eh = heading_rotation(posture[:, CH["heading"]])
     q_sway = _sway(posture)
     q_ep = quat.multiply(quat.multiply(q_eh, q_sway), pelvis_rotation(posture))
-    nominal = posture[:, [CH["x"], CH["y"], CH["z"]]]
+    nominal = posture[:, XYZ]
     lever_h = np.zeros_like(nominal)
     lever_h[:, 1] = nominal[:, 2] - body.ankle_height_m
     sway_shift = quat.rotate(q_eh, quat.rotate(q_sway, lever_h) - lever_h)
     pelvis_e = nominal + sway_shift
     poses = {"pelvis": SegmentPose(q_ep, pelvis_e)}
-    for side in ("right", "left"):
+    for side in sides:
         hip = posture[:, [CH[f"{side}_hip_{a}"] for a in ("flexion", "adduction", "rotation")]]
         knee = posture[:, [CH[f"{side}_knee_{a}"] for a in ("flexion", "adduction", "rotation")]]
         hip_e = pelvis_e + quat.rotate(q_ep, [0.0, 0.0, SIDE_SIGN[side] * body.hip_width_m / 2])
@@ -111,9 +112,17 @@ def forward_kinematics(body: Body, posture: np.ndarray) -> dict[str, SegmentPose
     return poses
 
 
-def ankle_positions(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]:
-    """World position of each ankle joint centre (n, 3)."""
-    poses = forward_kinematics(body, posture)
+def ankles_from_pelvis(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]:
+    """Each ankle joint centre (n, 3) relative to the pelvis origin, in world axes."""
+    at_origin = posture.copy()
+    at_origin[:, XYZ] = 0.0
+    return ankle_positions(body, at_origin)
+
+
+def ankle_positions(body: Body, posture: np.ndarray,
+                    sides: tuple[str, ...] = ("right", "left")) -> dict[str, np.ndarray]:
+    """World position of the ankle joint centre (n, 3) of each of ``sides``."""
+    poses = forward_kinematics(body, posture, sides)
     return {side: poses[f"{side}_shank"].origin_E + quat.rotate(poses[f"{side}_shank"].q_EB,
                                                                 DOWN_B * body.shank_m)
-            for side in ("right", "left")}
+            for side in sides}

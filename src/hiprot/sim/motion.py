@@ -16,6 +16,7 @@ J Neurosci 5:1688-1703, 1985), which keeps accelerations continuous.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +31,7 @@ CHANNELS = (
     "sway", "wobble", "sway_pitch", "sway_roll",
 )  # fmt: skip
 CH = {name: i for i, name in enumerate(CHANNELS)}
+XYZ = [CH["x"], CH["y"], CH["z"]]
 JOINT_CHANNELS = [i for name, i in CH.items() if "_hip_" in name or "_knee_" in name]
 # Channels whose sign flips in the mirror image (a reflection across the sagittal plane).
 _MIRROR_NEGATE = [CH[n] for n in ("heading", "obliquity", "rotation", "y", "sway_roll")]
@@ -74,10 +76,18 @@ def minimum_jerk(s: np.ndarray) -> np.ndarray:
 
 @dataclass
 class KeyframePhase:
-    """Postures at key times joined by minimum-jerk moves (equal neighbours = a hold)."""
+    """Postures at key times joined by minimum-jerk moves (equal neighbours = a hold).
+
+    A move may keep feet planted (``planted[k]``: ``right``, ``left``, ``both`` or None for
+    the move from key ``k`` to ``k + 1``): then the pelvis position is not blended but placed
+    so that those ankles (their mean) stay where they were at the move's start, all along the
+    move; ``ankles`` gives the ankle positions (side -> (n, 3)) relative to the pelvis origin.
+    """
 
     times: np.ndarray
     postures: np.ndarray
+    planted: tuple[str | None, ...] = ()
+    ankles: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None
 
     @property
     def start_s(self) -> float:
@@ -91,7 +101,16 @@ class KeyframePhase:
         k = np.clip(np.searchsorted(self.times, t, side="right") - 1, 0, len(self.times) - 2)
         t0, t1 = self.times[k], self.times[k + 1]
         blend = minimum_jerk((t - t0) / np.maximum(t1 - t0, 1e-12))[:, None]
-        return self.postures[k] + (self.postures[k + 1] - self.postures[k]) * blend
+        out = self.postures[k] + (self.postures[k + 1] - self.postures[k]) * blend
+        for move in np.unique(k):
+            plant = self.planted[move] if move < len(self.planted) else None
+            inside = k == move
+            if plant is not None:
+                sides = ("right", "left") if plant == "both" else (plant,)
+                start, now = (self.ankles(p) for p in (self.postures[move][None, :], out[inside]))
+                shift = np.mean([start[side][0] - now[side] for side in sides], axis=0)
+                out[np.ix_(inside, XYZ)] = self.postures[move][XYZ] + shift
+        return out
 
 
 class SmoothNoise:

@@ -1,7 +1,11 @@
 """The five scenarios, each a :class:`~hiprot.sim.motion.Motion` that starts with standing still.
 
 Every scenario begins with ``still_s`` seconds of quiet standing, feet forward —
-the calibration posture that defines zero for every joint angle — then:
+the calibration posture that defines zero for every joint angle. The product's
+protocol then asks for a movement that defines each knee's axis and its sign:
+walking does that by itself; every other scenario starts, unless
+``calibration_moves = "none"``, with three knee bends (both legs, hips to 40°,
+knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
 
 - ``walk``: level walking with turns (:mod:`hiprot.sim.walking`) until the end;
 - ``seated-ir``: sits down (pelvis tilted 15° posteriorly, thigh horizontal, so
@@ -11,7 +15,8 @@ the calibration posture that defines zero for every joint angle — then:
 - ``prone-ir``: lies face down (hips 0°), bends the tested knee to 90° (the foot up)
   and does the same trials — here too the foot moving outward is internal rotation;
 - ``exercise``: hip-IR activations standing on one leg with the working hip and
-  knee at 90°: ``sets`` sets of ``reps`` reps to ``rep_range_deg`` with rests;
+  knee at 90° (after shifting the pelvis 4 cm over the stance foot, feet planted):
+  ``sets`` sets of ``reps`` reps to ``rep_range_deg`` with rests;
 - ``lunge``: forward lunges with the tested leg behind; at the bottom the trunk and
   pelvis turn toward the rear leg by ``rep_range_deg`` over planted feet, which
   rotates the rear hip internally by about as much; ``sets`` × ``reps`` with rests.
@@ -31,14 +36,15 @@ range falls short of it by a random 0-3°.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from hiprot import quat
 from hiprot.anatomy import joint_angles
 from hiprot.config import SimulationConfig
-from hiprot.sim.body import Body, ankle_positions, forward_kinematics
-from hiprot.sim.motion import CH, CHANNELS, Event, KeyframePhase, Motion, PeakWindow, mirror_side
+from hiprot.sim.body import Body, ankle_positions, ankles_from_pelvis, forward_kinematics
+from hiprot.sim.motion import CH, CHANNELS, XYZ, Event, KeyframePhase, Motion, PeakWindow, mirror_side
 from hiprot.sim.walking import Gait, WalkPhase
 
 WALK_S = 60.0
@@ -46,6 +52,9 @@ SEATED_POSTERIOR_TILT_DEG = 15.0
 TABLE_HEIGHT_M = 0.75
 TRIAL_SHORTFALL_SD_DEG = 1.5
 SWING_S, HOLD_S, RETURN_S = 3.0, 3.0, 2.5
+KNEE_BENDS, KNEE_BEND_S, AFTER_BENDS_S = 3, 1.2, 2.0
+KNEE_BEND_DEG = {"hip_flexion": 40.0, "knee_flexion": 70.0}
+WEIGHT_SHIFT_M = 0.04  # the pelvis over the stance foot before standing on one leg
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,7 @@ class Script:
         standing[CH["z"]] = body.standing_pelvis_height_m
         standing[CH["sway"]] = 1.0
         self.times, self.postures = [0.0], [standing]
+        self.planted: list[str | None] = []
         self.events: list[Event] = []
         self.windows: list[PeakWindow] = []
 
@@ -100,9 +110,10 @@ class Script:
             before, after = (ankle_positions(self.body, p[None, :]) for p in (self.posture, new))
             sides = ("right", "left") if plant == "both" else (plant,)
             shift = np.mean([before[s][0] - after[s][0] for s in sides], axis=0)
-            new[[CH["x"], CH["y"], CH["z"]]] += shift
+            new[XYZ] += shift
         self.times.append(self.now + duration_s)
         self.postures.append(new)
+        self.planted.append(plant)
         return self
 
     def turn_pelvis(self, duration_s: float, rotation_deg: float) -> "Script":
@@ -125,19 +136,35 @@ class Script:
     def event(self, side: str, name: str) -> None:
         self.events.append(Event(self.now, side, name))
 
-    def peak(self, side: str, name: str, duration_s: float) -> None:
-        """Hold an end range; the peak event goes to the true extreme inside the hold."""
-        self.windows.append(PeakWindow(self.now, self.now + duration_s, side, name))
-        self.hold(duration_s)
+    def peak(self, side: str, name: str, since_s: float) -> None:
+        """The peak event goes to the true extreme between ``since_s`` and now (a swing to the end
+        range, its hold and the way back: with the limb's unsteadiness the extreme may fall just
+        before or after the hold)."""
+        self.windows.append(PeakWindow(since_s, self.now, side, name))
 
     def phase(self) -> KeyframePhase:
-        return KeyframePhase(np.array(self.times), np.array(self.postures))
+        return KeyframePhase(np.array(self.times), np.array(self.postures), tuple(self.planted),
+                             partial(ankles_from_pelvis, self.body))
 
 
 def _calibration(script: Script, still_s: float) -> None:
     script.event("both", "calibration_start")
     script.hold(still_s)
     script.event("both", "calibration_end")
+
+
+def _knee_bends(s: Script) -> None:
+    """The calibration movement: knee bends with both feet planted (no joint unsteadiness, which
+    would move them), then standing still."""
+    s.event("both", "calibration_move_start")
+    for _ in range(KNEE_BENDS):
+        s.move(KNEE_BEND_S, plant="both", sway=0,
+               **{f"{side}_{joint}": angle for side in ("right", "left") for joint, angle in KNEE_BEND_DEG.items()})
+        s.move(KNEE_BEND_S, plant="both", **{f"{side}_{joint}": 0.0 for side in ("right", "left")
+                                              for joint in KNEE_BEND_DEG})
+    s.event("both", "calibration_move_end")
+    s.move(0.5, sway=1)
+    s.hold(AFTER_BENDS_S - 0.5)
 
 
 def _sit_down(s: Script) -> None:
@@ -159,7 +186,6 @@ def _lie_prone(s: Script) -> None:
 
 def _rotation_trials(s: Script, person: Person, side: str, trials: int, rng: np.random.Generator) -> None:
     """Slow IR swing, hold, back; slow ER swing, hold, back — ``trials`` times."""
-    channel = f"{side}_hip_rotation"
     for _ in range(trials):
         ir = max(person.ir_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
                  0.5 * person.ir_max_deg[side])
@@ -167,15 +193,20 @@ def _rotation_trials(s: Script, person: Person, side: str, trials: int, rng: np.
                  0.5 * person.er_max_deg[side])
         s.event(side, "trial_start")
         s.hold(1.0)
-        s.move(SWING_S, **{channel: ir})
-        s.peak(side, "ir_peak", HOLD_S)
-        s.move(RETURN_S, **{channel: 0.0})
+        _swing_to(s, side, "ir_peak", ir)
         s.hold(1.0)
-        s.move(SWING_S, **{channel: -er})
-        s.peak(side, "er_peak", HOLD_S)
-        s.move(RETURN_S, **{channel: 0.0})
+        _swing_to(s, side, "er_peak", -er)
         s.event(side, "trial_end")
         s.hold(2.0)
+
+
+def _swing_to(s: Script, side: str, peak: str, rotation_deg: float) -> None:
+    """A slow swing of the foot to ``rotation_deg`` of hip rotation, a hold there and back to 0."""
+    since = s.now
+    s.move(SWING_S, **{f"{side}_hip_rotation": rotation_deg})
+    s.hold(HOLD_S)
+    s.move(RETURN_S, **{f"{side}_hip_rotation": 0.0})
+    s.peak(side, peak, since)
 
 
 def _seated(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
@@ -209,13 +240,18 @@ def _rest(s: Script, rest_s: float) -> None:
 
 def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
                     rng: np.random.Generator) -> None:
-    """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back."""
+    """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back.
+
+    First the pelvis shifts ``WEIGHT_SHIFT_M`` over the stance foot with both feet planted:
+    the stance hip adducts and the working hip abducts by the same small angle."""
+    legs = person.body.thigh_m + person.body.shank_m
+    shift_deg = float(np.degrees(np.arcsin(WEIGHT_SHIFT_M / legs)))
     for _ in range(cfg.sets):
         for side in sides:
             stance = mirror_side(side)
-            lateral = 0.04 if side == "right" else -0.04  # over the stance foot (world +y is left)
             s.event(side, "set_start")
-            s.move(1.0, sway=0, wobble=1, y=lateral)
+            s.move(1.0, plant="both", sway=0, wobble=1,
+                   **{f"{stance}_hip_adduction": shift_deg, f"{side}_hip_adduction": -shift_deg})
             s.move(1.2, plant=stance, **{f"{side}_hip_flexion": 90.0, f"{side}_knee_flexion": 90.0})
             s.hold(0.5)
             for target in _rep_ranges(person, side, cfg, rng):
@@ -226,7 +262,7 @@ def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: Simu
                 s.event(side, "rep_end")
                 s.hold(0.6)
             s.move(1.2, plant=stance, **{f"{side}_hip_flexion": 0.0, f"{side}_knee_flexion": 0.0})
-            s.move(1.0, y=0.0)
+            s.move(1.0, plant="both", **{f"{leg}_hip_adduction": 0.0 for leg in (side, stance)})
             s.event(side, "set_end")
             _rest(s, cfg.rest_s)
 
@@ -270,7 +306,7 @@ def _place_ankle(s: Script, side: str, start: np.ndarray, step_m: float) -> None
     """Shift the last keyframe so the ``side`` ankle lands ``step_m`` ahead of where it stood."""
     target = ankle_positions(s.body, start[None, :])[side][0] + np.array([step_m, 0.0, 0.0])
     now = ankle_positions(s.body, s.posture[None, :])[side][0]
-    s.postures[-1][[CH["x"], CH["y"], CH["z"]]] += target - now
+    s.postures[-1][XYZ] += target - now
 
 
 _KEYFRAMED = {"seated-ir": _seated, "prone-ir": _prone, "exercise": _ir_activations, "lunge": _lunges}
@@ -293,10 +329,12 @@ def build(config: SimulationConfig, sides: tuple[str, ...], duration_s: float | 
         end = duration_s if duration_s is not None else WALK_S
         end = max(end, script.now)
         gait = Gait(config.cadence_spm, config.turn_every_m, person.ir_max_deg, person.er_max_deg)
-        walk = WalkPhase(script.now, end, script.posture[[CH["x"], CH["y"], CH["z"]]], person.body, gait, rng)
+        walk = WalkPhase(script.now, end, script.posture[XYZ], person.body, gait, rng)
         phases = [script.phase(), walk]
         events = script.events + walk.events()
     else:
+        if config.calibration_moves == "knee-bends":
+            _knee_bends(script)
         _KEYFRAMED[config.scenario](script, person, canonical, config, rng)
         if duration_s is not None and duration_s > script.now:
             script.hold(duration_s - script.now)

@@ -1,23 +1,35 @@
-"""Level walking: normative curves, stride-to-stride variability, turns and the pelvis path.
+"""Level walking: normative curves, stride-to-stride variability, turns, and feet that stay planted.
 
 - Stride times vary from stride to stride with a coefficient of variation of 2 %
   (Hausdorff et al., J Appl Physiol 78:349-358 (1995): 1.9 % in healthy adults);
   every joint curve gets its own gain and offset per stride (a few degrees of
   intra-subject variability), interpolated smoothly along the gait phase.
 - The walk starts and ends with a one-stride ramp from and to standing.
-- Walking speed follows from the leg geometry, so the stance foot stays nearly in
-  place: the ankle's forward travel relative to the pelvis during stance, divided
-  by the stance time.
-- The pelvis follows a standard centre-of-mass path: up and down twice per stride
-  (highest at mid-stance) and sideways over the stance leg once per stride, with
-  peak-to-peak amplitudes from Orendurff et al., J Rehabil Res Dev 41:829-834
-  (2004): vertical 2.7 cm at 0.7 m/s to 4.8 cm at 1.6 m/s, medio-lateral 7.0 to
-  3.8 cm; forward speed dips by ~5 % at mid-stance.
-- Turns: 180° step turns of 2.5 s every ``turn_every_m`` metres, alternating left
-  and right (walking up and down a corridor), at 35 % lower speed mid-turn.
-- Hip rotation respects the person's passive range: each excursion is limited
-  smoothly (tanh) to half of the passive IR or ER range — a modelling choice, not
-  a published figure — so a restricted hip walks with slightly less peak IR.
+- The stance foot stays where it landed from foot flat to heel off
+  (:mod:`hiprot.sim.stance`): the pelvis sways over it along a centre-of-mass
+  path (peak-to-peak amplitude from Orendurff et al., J Rehabil Res Dev
+  41:829-834 (2004): 7.0 cm at 0.7 m/s to 3.8 cm at 1.6 m/s, over the stance foot
+  at mid-stance), the stance hip's adduction takes that sway up, and the
+  pelvis' forward and vertical motion follow from the stance leg.
+- Hip flexion is the normative curve shifted by ``HIP_FLEXION_OFFSET_DEG``: as
+  published (30° at heel strike, 9° extension at 55 %) the legs of this footless
+  model cannot both reach a level floor in double support — with the trailing foot
+  on the floor the leading ankle would hang 6 cm above it at heel strike and the
+  pelvis would have to drop 7 cm in every double support — while 6° less flexion
+  puts it 1.4 cm up, as a heel touching down with the foot ~20° to the floor does,
+  with 3.7 cm of rise and fall. A modelling choice, not a published figure.
+- Turns: 180° turns of 2.5 s every ``turn_every_m`` metres, alternating left and
+  right (walking up and down a corridor). The body pivots about the planted
+  ankle; the stance hip takes up ``TURN_HIP_SHARE`` of the heading change since
+  that foot's heel strike by rotating (turning toward the stance leg rotates its
+  hip internally, as in a spin turn), limited smoothly to half of the passive
+  range; the rest turns the planted foot on the floor. Steps shorten mid-turn
+  (hip flexion excursion up to 35 % smaller), so walking slows down. The share is
+  a modelling choice, not a published figure.
+- Hip rotation respects the person's passive range: each excursion of the gait
+  curve is limited smoothly (tanh) to half of the passive IR or ER range — a
+  modelling choice, not a published figure — so a restricted hip walks with
+  slightly less peak IR.
 """
 
 from __future__ import annotations
@@ -27,14 +39,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from hiprot.anatomy import SIDE_SIGN
 from hiprot.sim import curves
 from hiprot.sim.body import Body
-from hiprot.sim.motion import CH, CHANNELS, Event, minimum_jerk
+from hiprot.sim.motion import CH, CHANNELS, XYZ, Event, minimum_jerk
+from hiprot.sim.stance import LAGS, contact, foot_flat_spans, solve_adduction, solve_path
 
 STRIDE_CV = 0.02
 TURN_S = 2.5
 TURN_SLOWDOWN = 0.35
-PATH_GRID_HZ = 1000.0
+TURN_HIP_SHARE = 0.3
+HIP_FLEXION_OFFSET_DEG = -6.0
+PATH_GRID_HZ = 250.0
+EVENT_GRID_HZ = 1000.0
 # Per-stride variability of each curve: (gain SD, offset SD in degrees).
 VARIABILITY = {
     "hip_flexion": (0.04, 1.0), "hip_adduction": (0.06, 0.6), "hip_rotation": (0.08, 1.0),
@@ -56,9 +73,12 @@ class Gait:
 
 
 def walking_speed(body: Body, stride_s: float) -> float:
-    """Mean speed (m/s) at which the stance ankle stays in place for the normative curves."""
+    """Planned mean speed (m/s): the stance ankle's forward travel relative to the pelvis from
+    heel strike to toe off on the walking curves, divided by the stance time. Turns are planned
+    with it; the simulated walk, whose pelvis follows the planted feet, comes within a few
+    per cent of it."""
     def ankle_forward(phase: float) -> float:
-        hip = np.radians(curves.normative("hip_flexion", phase))
+        hip = np.radians(curves.normative("hip_flexion", phase) + HIP_FLEXION_OFFSET_DEG)
         knee = np.radians(curves.normative("knee_flexion", phase))
         return float(body.thigh_m * np.sin(hip) + body.shank_m * np.sin(hip - knee))
 
@@ -93,9 +113,10 @@ class WalkPhase:
         self.stop_s = float(self.heel_strikes[-1])
         self._variation = self._draw_variation(rng)
         self.turns = self._schedule_turns(stride_s) if self.walking else []
+        self._adduction_fix: dict[str, CubicSpline] = {}
         if self.walking:
             self._phase = CubicSpline(self.heel_strikes, np.arange(self.strides + 1.0))
-            self._build_path()
+            self._plant_feet()
 
     # -- plan --------------------------------------------------------------------------------------
 
@@ -124,28 +145,30 @@ class WalkPhase:
             sign = -sign
         return turns
 
-    def _build_path(self) -> None:
-        """Integrate the horizontal path on a fine grid; splines make it evaluable anywhere."""
-        t = np.arange(self.start_s, self.stop_s + 1.0 / PATH_GRID_HZ, 1.0 / PATH_GRID_HZ)
-        t[-1] = min(t[-1], self.stop_s)
+    def _plant_feet(self) -> None:
+        """Solve the stance hips' adduction corrections, then the pelvis path (see :mod:`~hiprot.sim.stance`)."""
+        t = np.linspace(self.start_s, self.stop_s, int(np.ceil((self.stop_s - self.start_s) * PATH_GRID_HZ)) + 1)
         phase = self._phase(t)
-        envelope = self._envelope(phase)
-        heading = np.radians(self._heading(t))
-        speed = self.speed * envelope * (1 - 0.05 * np.cos(4 * np.pi * (phase - 0.3))) * self._slowdown(t)
-        forward = np.column_stack([np.cos(heading), np.sin(heading)])
-        velocity = speed[:, None] * forward
-        dt = np.diff(t)[:, None]
-        xy = np.vstack([[0.0, 0.0], np.cumsum(0.5 * (velocity[1:] + velocity[:-1]) * dt, axis=0)])
-        amplitude_ml = np.interp(self.speed, [0.7, 1.6], [0.070, 0.038])
-        lateral = envelope * amplitude_ml / 2 * np.cos(2 * np.pi * (phase - 0.3))
-        right = np.column_stack([np.sin(heading), -np.cos(heading)])
-        xy += lateral[:, None] * right
-        self._path = CubicSpline(t, xy + self.start_xyz[:2])
+        self._strike_heading = {side: self._heading(np.interp(np.arange(-1, self.strides + 1) + lag, phase, t))
+                                for side, lag in LAGS.items()}
+        spans = foot_flat_spans(t, phase, self.strides)
+        self._adduction_fix = solve_adduction(self.body, spans, self._angles, self._sway, self.start_s,
+                                              self.stop_s)
+        self._path = solve_path(self.body, spans, self._angles, t, self.start_xyz, self.stop_s)
 
     # -- functions of time -------------------------------------------------------------------------
 
+    def _phase_at(self, t: np.ndarray) -> np.ndarray:
+        return np.clip(self._phase(t), 0.0, float(self.strides))
+
     def _envelope(self, phase: np.ndarray) -> np.ndarray:
         return minimum_jerk(phase) * minimum_jerk(self.strides - phase)
+
+    def _sway(self, t: np.ndarray) -> np.ndarray:
+        """The pelvis' sideways sway (m, to the right), over the right foot at its mid-stance."""
+        phase = self._phase_at(t)
+        amplitude = np.interp(self.speed, [0.7, 1.6], [0.070, 0.038])
+        return self._envelope(phase) * amplitude / 2 * np.cos(2 * np.pi * (phase - 0.3))
 
     def _turn_progress(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of the latest turn started by ``t`` (-1: none yet) and that turn's progress 0..1."""
@@ -168,42 +191,66 @@ class WalkPhase:
         _, progress = self._turn_progress(t)
         return 1 - TURN_SLOWDOWN * np.sin(np.pi * progress) ** 2
 
+    def _turn_rotation(self, side: str, phase: np.ndarray, heading: np.ndarray) -> np.ndarray:
+        """Hip rotation (degrees, IR +) taking up part of the heading change since this foot's heel
+        strike, in proportion to its contact: turning toward the stance leg rotates it internally."""
+        own = phase - LAGS[side]
+        stride = np.clip(np.floor(own).astype(int) + 1, 0, len(self._strike_heading[side]) - 1)
+        turned = heading - self._strike_heading[side][stride]
+        return -SIDE_SIGN[side] * TURN_HIP_SHARE * contact(own) * turned
+
     def _curve(self, owner: str, name: str, phase: np.ndarray, own_phase: np.ndarray) -> np.ndarray:
         gain, offset = self._variation[f"{owner}_{name}"]
         return curves.normative(name, own_phase) * gain(phase) + offset(phase)
 
-    def evaluate(self, t: np.ndarray) -> np.ndarray:
+    def _angles(self, t: np.ndarray, fix: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Postures at ``t`` (inside the walk) with the pelvis at the world origin; ``fix``: hip
+        adduction corrections per side (default: the solved ones)."""
+        phase = self._phase_at(t)
         out = np.zeros((len(t), len(CHANNELS)))
-        out[:, [CH["x"], CH["y"], CH["z"]]] = self.start_xyz
-        if not self.walking:
-            return out
-        t = np.clip(t, self.start_s, self.stop_s)
-        phase = np.clip(self._phase(t), 0.0, float(self.strides))
         envelope = self._envelope(phase)
-        for side, lag in (("right", 0.0), ("left", 0.5)):
+        heading = self._heading(t)
+        for side, lag in LAGS.items():
+            ir, er = self.gait.ir_max_deg[side] / 2, self.gait.er_max_deg[side] / 2
             for name in LEG_CURVES:
                 joint, axis = name.split("_")
-                value = self._curve(side, name, phase, phase - lag)
-                if name == "hip_rotation":
-                    value = _soft_limit(value, self.gait.ir_max_deg[side] / 2, self.gait.er_max_deg[side] / 2)
-                out[:, CH[f"{side}_{joint}_{axis}"]] = envelope * value
+                value = envelope * self._curve(side, name, phase, phase - lag)
+                if name == "hip_flexion":
+                    value = (value + envelope * HIP_FLEXION_OFFSET_DEG) * self._slowdown(t)
+                elif name == "hip_adduction":
+                    value = value + self._fix(side, t, fix)
+                elif name == "hip_rotation":
+                    value = _soft_limit(value, ir, er)
+                    value += _soft_limit(self._turn_rotation(side, phase, heading), ir, er)
+                out[:, CH[f"{side}_{joint}_{axis}"]] = value
         for name, channel in PELVIS_CURVES.items():
             out[:, CH[channel]] = envelope * self._curve("pelvis", name, phase, phase)
-        out[:, CH["heading"]] = self._heading(t)
-        out[:, [CH["x"], CH["y"]]] = self._path(t)
-        amplitude_v = np.interp(self.speed, [0.7, 1.6], [0.027, 0.048])
-        bounce = amplitude_v / 2 * (np.cos(4 * np.pi * (phase - 0.3)) - 1) - 0.01
-        out[:, CH["z"]] += envelope * bounce
+        out[:, CH["heading"]] = heading
+        return out
+
+    def _fix(self, side: str, t: np.ndarray, fix: dict[str, np.ndarray] | None) -> np.ndarray:
+        if fix is not None:
+            return fix.get(side, 0.0)
+        return self._adduction_fix[side](t) if side in self._adduction_fix else 0.0
+
+    def evaluate(self, t: np.ndarray) -> np.ndarray:
+        if not self.walking:
+            out = np.zeros((len(t), len(CHANNELS)))
+            out[:, XYZ] = self.start_xyz
+            return out
+        t = np.clip(t, self.start_s, self.stop_s)
+        out = self._angles(t)
+        out[:, XYZ] = self._path(t)
         return out
 
     def events(self) -> list[Event]:
         """Heel strikes and toe offs of both legs (where the gait is at least half under way), turns."""
         if not self.walking:
             return []
-        t = np.linspace(self.start_s, self.stop_s, int((self.stop_s - self.start_s) * PATH_GRID_HZ) + 1)
+        t = np.linspace(self.start_s, self.stop_s, int((self.stop_s - self.start_s) * EVENT_GRID_HZ) + 1)
         phase = self._phase(t)
         found = []
-        for side, lag in (("right", 0.0), ("left", 0.5)):
+        for side, lag in LAGS.items():
             for name, at in (("heel_strike", 0.0), ("toe_off", curves.TOE_OFF)):
                 targets = np.arange(self.strides + 1) + lag + at
                 targets = targets[(targets <= self.strides) & (self._envelope(targets) >= 0.5)]
