@@ -88,8 +88,9 @@ def _sway(posture: np.ndarray) -> np.ndarray:
     return quat.multiply(_elementary(2, posture[:, CH["sway_pitch"]]), _elementary(0, posture[:, CH["sway_roll"]]))
 
 
-def forward_kinematics(body: Body, posture: np.ndarray) -> dict[str, SegmentPose]:
-    """Pose of every segment (keys of ``SEGMENTS``) for postures ``(n, channels)``."""
+def forward_kinematics(body: Body, posture: np.ndarray,
+                       sides: tuple[str, ...] = ("right", "left")) -> dict[str, SegmentPose]:
+    """Pose of every segment (keys of ``SEGMENTS``; legs of ``sides`` only) for postures ``(n, channels)``."""
     q_eh = heading_rotation(posture[:, CH["heading"]])
     q_sway = _sway(posture)
     q_ep = quat.multiply(quat.multiply(q_eh, q_sway), pelvis_rotation(posture))
@@ -99,7 +100,7 @@ def forward_kinematics(body: Body, posture: np.ndarray) -> dict[str, SegmentPose
     sway_shift = quat.rotate(q_eh, quat.rotate(q_sway, lever_h) - lever_h)
     pelvis_e = nominal + sway_shift
     poses = {"pelvis": SegmentPose(q_ep, pelvis_e)}
-    for side in ("right", "left"):
+    for side in sides:
         hip = posture[:, [CH[f"{side}_hip_{a}"] for a in ("flexion", "adduction", "rotation")]]
         knee = posture[:, [CH[f"{side}_knee_{a}"] for a in ("flexion", "adduction", "rotation")]]
         hip_e = pelvis_e + quat.rotate(q_ep, [0.0, 0.0, SIDE_SIGN[side] * body.hip_width_m / 2])
@@ -118,9 +119,10 @@ def ankles_from_pelvis(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]
     return ankle_positions(body, at_origin)
 
 
-def ankle_positions(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]:
-    """World position of each ankle joint centre (n, 3)."""
-    poses = forward_kinematics(body, posture)
+def ankle_positions(body: Body, posture: np.ndarray,
+                    sides: tuple[str, ...] = ("right", "left")) -> dict[str, np.ndarray]:
+    """World position of the ankle joint centre (n, 3) of each of ``sides``."""
+    poses = forward_kinematics(body, posture, sides)
     return {side: poses[f"{side}_shank"].origin_E + quat.rotate(poses[f"{side}_shank"].q_EB,
                                                                 DOWN_B * body.shank_m)
-            for side in ("right", "left")}
+            for side in sides}

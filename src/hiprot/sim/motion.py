@@ -16,8 +16,8 @@ J Neurosci 5:1688-1703, 1985), which keeps accelerations continuous.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -102,9 +102,10 @@ class KeyframePhase:
         t0, t1 = self.times[k], self.times[k + 1]
         blend = minimum_jerk((t - t0) / np.maximum(t1 - t0, 1e-12))[:, None]
         out = self.postures[k] + (self.postures[k + 1] - self.postures[k]) * blend
-        for move, plant in enumerate(self.planted):
+        for move in np.unique(k):
+            plant = self.planted[move] if move < len(self.planted) else None
             inside = k == move
-            if plant is not None and np.any(inside):
+            if plant is not None:
                 sides = ("right", "left") if plant == "both" else (plant,)
                 start, now = (self.ankles(p) for p in (self.postures[move][None, :], out[inside]))
                 shift = np.mean([start[side][0] - now[side] for side in sides], axis=0)

@@ -15,7 +15,8 @@ knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
 - ``prone-ir``: lies face down (hips 0°), bends the tested knee to 90° (the foot up)
   and does the same trials — here too the foot moving outward is internal rotation;
 - ``exercise``: hip-IR activations standing on one leg with the working hip and
-  knee at 90°: ``sets`` sets of ``reps`` reps to ``rep_range_deg`` with rests;
+  knee at 90° (after shifting the pelvis 4 cm over the stance foot, feet planted):
+  ``sets`` sets of ``reps`` reps to ``rep_range_deg`` with rests;
 - ``lunge``: forward lunges with the tested leg behind; at the bottom the trunk and
   pelvis turn toward the rear leg by ``rep_range_deg`` over planted feet, which
   rotates the rear hip internally by about as much; ``sets`` × ``reps`` with rests.
@@ -53,6 +54,7 @@ TRIAL_SHORTFALL_SD_DEG = 1.5
 SWING_S, HOLD_S, RETURN_S = 3.0, 3.0, 2.5
 KNEE_BENDS, KNEE_BEND_S, AFTER_BENDS_S = 3, 1.2, 2.0
 KNEE_BEND_DEG = {"hip_flexion": 40.0, "knee_flexion": 70.0}
+WEIGHT_SHIFT_M = 0.04  # the pelvis over the stance foot before standing on one leg
 
 
 @dataclass(frozen=True)
@@ -238,13 +240,18 @@ def _rest(s: Script, rest_s: float) -> None:
 
 def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
                     rng: np.random.Generator) -> None:
-    """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back."""
+    """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back.
+
+    First the pelvis shifts ``WEIGHT_SHIFT_M`` over the stance foot with both feet planted:
+    the stance hip adducts and the working hip abducts by the same small angle."""
+    legs = person.body.thigh_m + person.body.shank_m
+    shift_deg = float(np.degrees(np.arcsin(WEIGHT_SHIFT_M / legs)))
     for _ in range(cfg.sets):
         for side in sides:
             stance = mirror_side(side)
-            lateral = 0.04 if side == "right" else -0.04  # over the stance foot (world +y is left)
             s.event(side, "set_start")
-            s.move(1.0, sway=0, wobble=1, y=lateral)
+            s.move(1.0, plant="both", sway=0, wobble=1,
+                   **{f"{stance}_hip_adduction": shift_deg, f"{side}_hip_adduction": -shift_deg})
             s.move(1.2, plant=stance, **{f"{side}_hip_flexion": 90.0, f"{side}_knee_flexion": 90.0})
             s.hold(0.5)
             for target in _rep_ranges(person, side, cfg, rng):
@@ -255,7 +262,7 @@ def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: Simu
                 s.event(side, "rep_end")
                 s.hold(0.6)
             s.move(1.2, plant=stance, **{f"{side}_hip_flexion": 0.0, f"{side}_knee_flexion": 0.0})
-            s.move(1.0, y=0.0)
+            s.move(1.0, plant="both", **{f"{leg}_hip_adduction": 0.0 for leg in (side, stance)})
             s.event(side, "set_end")
             _rest(s, cfg.rest_s)
 

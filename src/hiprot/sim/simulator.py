@@ -38,7 +38,7 @@ class Simulation:
       femur relative to the walking direction (``<side>_thigh_heading``, same order);
     - ``events``: true events (heel_strike, toe_off, rep_start, rep_end, set_start,
       set_end, trial_start, trial_end, ir_peak, er_peak, turn_start, turn_end,
-      calibration_start, calibration_end);
+      calibration_start, calibration_end, calibration_move_start, calibration_move_end);
     - ``q_E_segment``: true segment orientations (``pelvis``, ``<side>_thigh``,
       ``<side>_shank`` → (n, 4)); ``mounting``: each sensor's true ``q_BS`` and offset;
       ``q_E_sensor``: each sensor's true orientation (includes soft-tissue motion, if any);

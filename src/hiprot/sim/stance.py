@@ -37,7 +37,6 @@ from hiprot.sim.motion import CH, minimum_jerk
 FOOT_FLAT = (0.10, 0.45)  # fraction of the foot's own gait cycle: foot flat .. heel off
 LAGS = {"right": 0.0, "left": 0.5}  # where each leg's cycle starts, in strides of the right leg
 ADDUCTION_GRID_HZ = 100.0
-NEWTON_STEPS = 2
 
 # Postures (n, channels) at times t with the pelvis at the world origin, the stance hips'
 # adduction corrected by ``fix`` (side -> degrees at t; None: the correction already solved).
@@ -86,7 +85,7 @@ def _lateral(body: Body, postures: np.ndarray, side: str) -> np.ndarray:
     """How far the ``side`` ankle lies to the right of the pelvis origin, across the walking direction."""
     heading = np.radians(postures[:, CH["heading"]])
     right = np.column_stack([np.sin(heading), -np.cos(heading), np.zeros_like(heading)])
-    return np.sum(ankle_positions(body, postures)[side] * right, axis=1)
+    return np.sum(ankle_positions(body, postures, (side,))[side] * right, axis=1)
 
 
 def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway: Callable,
@@ -98,8 +97,9 @@ def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway:
     fixes = {}
     for side in LAGS:
         mine = [span for span in spans if span.side == side]
-        times = [np.unique(np.concatenate([[s.start_s, s.end_s], grid[(grid > s.start_s) & (grid < s.end_s)]]))
-                 for s in mine]
+        inner = [grid[_between(grid, s.start_s, s.end_s)] for s in mine]
+        times = [np.concatenate([[s.start_s], x[(x > s.start_s) & (x < s.end_s)], [s.end_s]])
+                 for s, x in zip(mine, inner)]
         solved = np.split(_hold_ankle(body, side, np.concatenate(times), np.array([len(x) for x in times]),
                                       postures, sway), np.cumsum([len(x) for x in times])[:-1])
         values = np.zeros_like(grid)
@@ -111,7 +111,7 @@ def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway:
                       (span.start_s, span.end_s, flat),
                       (span.end_s, span.toe_off_s, _bridge(at_end, (span.toe_off_s, 0.0, 0.0, 0.0))))
             for begin, end, piece in pieces:
-                inside = (grid >= begin) & (grid <= end)
+                inside = _between(grid, begin, end)
                 values[inside] = piece(grid[inside])
         fixes[side] = CubicSpline(grid, values)
     return fixes
@@ -120,21 +120,13 @@ def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway:
 def _hold_ankle(body: Body, side: str, t: np.ndarray, counts: np.ndarray, postures: Postures,
                 sway: Callable) -> np.ndarray:
     """Adduction corrections at ``t`` (consecutive spans of ``counts`` samples, each starting at
-    its foot flat with no correction) by Newton steps on the ankle's lateral place."""
+    its foot flat with no correction) by a Newton step on the ankle's lateral place: the
+    ankle is held exactly by the pelvis path anyway, so a millimetre of sway matters little."""
     first = np.repeat(np.cumsum(counts) - counts, counts)
-    zero = np.zeros_like(t)
-
-    def lateral(fix: np.ndarray) -> np.ndarray:
-        return _lateral(body, postures(t, {side: fix}), side)
-
-    landed = lateral(zero)
+    landed = _lateral(body, postures(t, {side: np.zeros_like(t)}), side)
     target = landed[first] - (sway(t) - sway(t[first]))
-    slope = lateral(zero + 1.0) - landed  # metres per degree
-    fix, now = zero, landed
-    for _ in range(NEWTON_STEPS):
-        fix = fix + (target - now) / slope
-        now = lateral(fix)
-    return fix
+    slope = _lateral(body, postures(t, {side: np.ones_like(t)}), side) - landed  # metres per degree
+    return (target - landed) / slope
 
 
 def solve_path(body: Body, spans: list[FootFlat], postures: Postures, t: np.ndarray,
@@ -154,7 +146,7 @@ def solve_path(body: Body, spans: list[FootFlat], postures: Postures, t: np.ndar
         landing = before[1] + _bridge_shift(before, span.start_s, -v0, -a0)
         anchor = np.append(landing[:2] + r0[:2], floor)
         _fill(path, t, before, (span.start_s, anchor - r0, -v0, -a0))
-        inside = (t >= span.start_s) & (t <= span.end_s)
+        inside = _between(t, span.start_s, span.end_s)
         path[inside] = anchor - ankles[span.side][inside]
         before = (span.end_s, anchor - r1, -v1, -a1)
     stop_xy = before[1][:2] + _bridge_shift(before, stop_s, still, still)[:2]
@@ -166,7 +158,7 @@ def _ankle_motion(body: Body, side: str, times: np.ndarray, postures: Postures,
                   step_s: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Position, velocity and acceleration (n, 3) of the ``side`` ankle relative to the pelvis origin."""
     t = np.concatenate([times - step_s, times, times + step_s])
-    before, now, after = np.split(ankle_positions(body, postures(t, None))[side], 3)
+    before, now, after = np.split(ankle_positions(body, postures(t, None), (side,))[side], 3)
     return now, (after - before) / (2 * step_s), (after - 2 * now + before) / step_s**2
 
 
@@ -179,6 +171,11 @@ def _bridge_shift(before: tuple, end_s: float, velocity: np.ndarray, acceleratio
 
 def _fill(path: np.ndarray, t: np.ndarray, before: tuple, after: tuple) -> None:
     """Fill ``path`` between two (time, position, velocity, acceleration) states with their bridge."""
-    inside = (t >= before[0]) & (t <= after[0])
-    if np.any(inside):
+    inside = _between(t, before[0], after[0])
+    if inside.stop > inside.start:
         path[inside] = _bridge(before, after)(t[inside])
+
+
+def _between(t: np.ndarray, start_s: float, end_s: float) -> slice:
+    """The samples of the increasing times ``t`` from ``start_s`` to ``end_s`` (both included)."""
+    return slice(np.searchsorted(t, start_s, side="left"), np.searchsorted(t, end_s, side="right"))

@@ -13,10 +13,11 @@
   pelvis' forward and vertical motion follow from the stance leg.
 - Hip flexion is the normative curve shifted by ``HIP_FLEXION_OFFSET_DEG``: as
   published (30° at heel strike, 9° extension at 55 %) the legs of this footless
-  model cannot both reach a level floor in double support — the leading ankle
-  would hang 6 cm above it at heel strike — while 6° less flexion puts it 1.5 cm
-  up, as a heel touching down with the foot ~20° to the floor does, and keeps the
-  pelvis' rise and fall near 5 cm. A modelling choice, not a published figure.
+  model cannot both reach a level floor in double support — with the trailing foot
+  on the floor the leading ankle would hang 6 cm above it at heel strike and the
+  pelvis would have to drop 7 cm in every double support — while 6° less flexion
+  puts it 1.4 cm up, as a heel touching down with the foot ~20° to the floor does,
+  with 3.7 cm of rise and fall. A modelling choice, not a published figure.
 - Turns: 180° turns of 2.5 s every ``turn_every_m`` metres, alternating left and
   right (walking up and down a corridor). The body pivots about the planted
   ankle; the stance hip takes up ``TURN_HIP_SHARE`` of the heading change since
