@@ -1,10 +1,21 @@
 """Gait events from the shank's sagittal angular rate (the mid-swing peak method).
 
 During swing the shank turns forward fast: a large positive peak of its rate
-about the knee axis (segment Z, flexion positive forward). Heel strike ends
-that swing where the rate falls back through zero, toe off is the deepest
-backward rotation before it (Aminian et al. 2002; Salarian et al. 2004).
-The rate is low-pass filtered first; thresholds adapt to the walking speed.
+about the knee axis (segment Z, flexion positive forward). Toe off is the
+deepest backward rotation before that peak (Aminian et al., J Biomech 35:689
+(2002); Salarian et al., IEEE TBME 51:1434 (2004)). The forward rotation ends
+where the rate falls back through zero: the shank's most forward inclination,
+which in adult gait comes just before initial contact — hip flexion already
+falling and the knee finishing its extension in terminal swing (Perry &
+Burnfield 2010: the knee is fully extended at about 98 % of the cycle). Heel
+strike is that zero crossing plus ``contact_delay_s`` (about 2 % of a stride at
+a normal cadence). Gyroscope-based contact times lag or lead foot-switch
+contact by 10-25 ms in published comparisons (Aminian 2002; Catalfamo et al.,
+Sensors 10:5683 (2010)).
+
+The rate is low-pass filtered first; every threshold is absolute (rad/s, s),
+so the same samples give the same events whether they are analysed whole or
+in overlapping windows (:class:`StreamingGaitEvents`).
 """
 
 from __future__ import annotations
@@ -17,55 +28,113 @@ from scipy.signal import butter, find_peaks, sosfiltfilt
 
 @dataclass
 class GaitEvents:
-    """Sample indices of mid-swing, heel strike and toe off for one leg."""
+    """Sample indices of mid-swing and toe off, and fractional sample indices of heel strike,
+    for one leg; ``heel_strike[k]`` and ``toe_off[k]`` belong to the swing ``mid_swing[k]``."""
 
     mid_swing: np.ndarray = field(default_factory=lambda: np.empty(0, int))
-    heel_strike: np.ndarray = field(default_factory=lambda: np.empty(0, int))
+    heel_strike: np.ndarray = field(default_factory=lambda: np.empty(0, float))
     toe_off: np.ndarray = field(default_factory=lambda: np.empty(0, int))
+
+    def times(self, time_s: np.ndarray) -> dict[str, np.ndarray]:
+        """The events as times on the sample clock ``time_s`` (``heel_strike``, ``toe_off``)."""
+        index = np.arange(len(time_s))
+        return {"heel_strike": np.interp(self.heel_strike, index, time_s),
+                "toe_off": np.interp(self.toe_off, index, time_s)}
 
 
 class MidSwingDetector:
     """Find mid-swing peaks, then heel strike after and toe off before each.
 
-    ``min_peak_rad_s``: smallest mid-swing rate taken as a step;
-    ``min_stride_s``/``max_stride_s``: plausible stride durations;
-    ``cutoff_hz``: low-pass of the rate before searching.
+    ``min_peak_rad_s``: smallest mid-swing rate (and prominence) taken as a step;
+    ``min_stride_s``: two swings of one leg are at least this far apart;
+    ``max_swing_s``: longest time from toe off to mid-swing and from mid-swing to
+    the end of the forward rotation;
+    ``cutoff_hz``: low-pass of the rate before searching;
+    ``contact_delay_s``: from the end of the shank's forward rotation to heel strike.
     """
 
     def __init__(self, min_peak_rad_s: float = 1.5, min_stride_s: float = 0.6,
-                 max_stride_s: float = 2.5, cutoff_hz: float = 12.0):
+                 max_swing_s: float = 0.8, cutoff_hz: float = 12.0, contact_delay_s: float = 0.02):
         self.min_peak_rad_s = min_peak_rad_s
         self.min_stride_s = min_stride_s
-        self.max_stride_s = max_stride_s
+        self.max_swing_s = max_swing_s
         self.cutoff_hz = cutoff_hz
+        self.contact_delay_s = contact_delay_s
+
+    def smooth(self, rate: np.ndarray, rate_hz: float) -> np.ndarray:
+        """The low-passed rate the events are found in (zero phase)."""
+        if len(rate) <= 30:
+            return np.asarray(rate, float)
+        return sosfiltfilt(butter(4, self.cutoff_hz, fs=rate_hz, output="sos"), rate)
 
     def detect(self, rate: np.ndarray, rate_hz: float) -> GaitEvents:
         """Events in ``rate`` (n,), the shank's sagittal angular rate in rad/s."""
-        sos = butter(4, self.cutoff_hz, fs=rate_hz, output="sos")
-        smooth = sosfiltfilt(sos, rate) if len(rate) > 30 else rate
+        smooth = self.smooth(rate, rate_hz)
         peaks, _ = find_peaks(smooth, height=self.min_peak_rad_s,
                               distance=max(1, int(self.min_stride_s * rate_hz)),
                               prominence=self.min_peak_rad_s)
-        if len(peaks) == 0:
-            return GaitEvents()
-        typical = np.median(smooth[peaks])
-        peaks = peaks[smooth[peaks] > 0.4 * typical]
+        window = int(self.max_swing_s * rate_hz)
+        delay = self.contact_delay_s * rate_hz
         heel, toe, mid = [], [], []
-        longest = int(self.max_stride_s * rate_hz)
         for k, p in enumerate(peaks):
-            after = np.flatnonzero(smooth[p: p + longest // 2] <= 0)
-            if len(after) == 0:
-                continue
-            hs = p + after[0]
-            hs = hs - 1 + _zero_fraction(smooth[hs - 1], smooth[hs])
-            start = peaks[k - 1] if k > 0 else max(0, p - longest)
+            after = np.flatnonzero(smooth[p: p + window] <= 0)
+            start = max(0, p - window, peaks[k - 1] if k > 0 else 0)
             before = smooth[start:p]
-            if len(before) == 0 or before.min() >= 0:
+            if len(after) == 0 or after[0] == 0 or len(before) == 0 or before.min() >= 0:
                 continue
+            crossing = p + after[0]
             mid.append(p)
-            heel.append(hs)
+            heel.append(crossing - 1 + _zero_fraction(smooth[crossing - 1], smooth[crossing]) + delay)
             toe.append(start + int(np.argmin(before)))
         return GaitEvents(np.array(mid, int), np.array(heel, float), np.array(toe, int))
+
+
+class StreamingGaitEvents:
+    """The same events from a rate that arrives in chunks, for the live pipeline.
+
+    Keeps the last ``window_s`` of the rate and runs ``detector`` over it; an
+    event is released once ``settle_s`` of samples follow its heel strike (the
+    zero-phase filter and the peak search no longer change it), and each swing
+    is released once. ``update`` returns the new events as times on the sample
+    clock: ``{"heel_strike": [...], "toe_off": [...]}``.
+    """
+
+    def __init__(self, rate_hz: float, detector: MidSwingDetector | None = None,
+                 window_s: float = 8.0, settle_s: float = 0.3):
+        self.rate_hz = rate_hz
+        self.detector = detector or MidSwingDetector()
+        self.window = int(window_s * rate_hz)
+        self.settle = int(settle_s * rate_hz)
+        self.time_s = np.empty(0)
+        self.rate = np.empty(0)
+        self.last_swing_s = -np.inf
+
+    def update(self, time_s: np.ndarray, rate: np.ndarray) -> dict[str, list[float]]:
+        """Append a chunk (sample times and the sagittal rate, rad/s); events now certain."""
+        self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])[-self.window:]
+        self.rate = np.concatenate([self.rate, np.asarray(rate, float)])[-self.window:]
+        return self._release(final=False)
+
+    def finish(self) -> dict[str, list[float]]:
+        """Events still held back at the end of the stream."""
+        return self._release(final=True)
+
+    def _release(self, final: bool) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {"heel_strike": [], "toe_off": []}
+        if len(self.rate) < 2:
+            return out
+        events = self.detector.detect(self.rate, self.rate_hz)
+        margin = int(self.detector.max_swing_s * self.rate_hz)
+        times = events.times(self.time_s)
+        for k, p in enumerate(events.mid_swing):
+            swing_s = float(self.time_s[p])
+            settled = final or events.heel_strike[k] + self.settle < len(self.rate)
+            complete_context = p - margin > 0 or len(self.rate) < self.window
+            if swing_s > self.last_swing_s and settled and complete_context:
+                out["heel_strike"].append(float(times["heel_strike"][k]))
+                out["toe_off"].append(float(times["toe_off"][k]))
+                self.last_swing_s = swing_s
+        return out
 
 
 def _zero_fraction(a: float, b: float) -> float:
