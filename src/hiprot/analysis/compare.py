@@ -79,11 +79,11 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
     detectable = None if threshold is None else bool(abs(change) > threshold)
     described = f"{side} {measure}: {change:+.1f}° (from {b.mean():.1f}° to {a.mean():.1f}°)"
     if detectable is None:
-        verdict = f"{described}; repeatability unknown (a session has fewer than 2 values)"
+        verdict = f"{described}: repeatability unknown (a session has fewer than 2 values)"
     elif detectable:
-        verdict = f"{described}, more than the {threshold:.1f}° the measurement's own spread allows"
+        verdict = f"{described}: a real change (exceeds the {threshold:.1f}° repeatability)"
     else:
-        verdict = f"no detectable change: {described} is within the {threshold:.1f}° the measurement's own spread allows"
+        verdict = f"{described}: no detectable change (within the {threshold:.1f}° repeatability)"
     return {"side": side, "measure": measure, "key": key,
             "before": _stats(b), "after": _stats(a), "change_deg": change,
             "best_change_deg": float(a.max() - b.max()), "detectable_change_deg": threshold,

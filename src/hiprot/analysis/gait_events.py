@@ -60,12 +60,15 @@ class MidSwingDetector:
         self.max_swing_s = max_swing_s
         self.cutoff_hz = cutoff_hz
         self.contact_delay_s = contact_delay_s
+        self._filters: dict[float, np.ndarray] = {}
 
     def smooth(self, rate: np.ndarray, rate_hz: float) -> np.ndarray:
         """The low-passed rate the events are found in (zero phase)."""
         if len(rate) <= 30:
             return np.asarray(rate, float)
-        return sosfiltfilt(butter(4, self.cutoff_hz, fs=rate_hz, output="sos"), rate)
+        if rate_hz not in self._filters:
+            self._filters[rate_hz] = butter(4, self.cutoff_hz, fs=rate_hz, output="sos")
+        return sosfiltfilt(self._filters[rate_hz], rate)
 
     def detect(self, rate: np.ndarray, rate_hz: float) -> GaitEvents:
         """Events in ``rate`` (n,), the shank's sagittal angular rate in rad/s."""
@@ -92,27 +95,34 @@ class MidSwingDetector:
 class StreamingGaitEvents:
     """The same events from a rate that arrives in chunks, for the live pipeline.
 
-    Keeps the last ``window_s`` of the rate and runs ``detector`` over it; an
-    event is released once ``settle_s`` of samples follow its heel strike (the
-    zero-phase filter and the peak search no longer change it), and each swing
-    is released once. ``update`` returns the new events as times on the sample
-    clock: ``{"heel_strike": [...], "toe_off": [...]}``.
+    Keeps the last ``window_s`` of the rate and runs ``detector`` over it each
+    time ``every_s`` of new samples have come; an event is released once
+    ``settle_s`` of samples follow its heel strike (the zero-phase filter and
+    the peak search no longer change it), and each swing is released once.
+    ``update`` returns the new events as times on the sample clock:
+    ``{"heel_strike": [...], "toe_off": [...]}``.
     """
 
     def __init__(self, rate_hz: float, detector: MidSwingDetector | None = None,
-                 window_s: float = 8.0, settle_s: float = 0.3):
+                 window_s: float = 6.0, settle_s: float = 0.3, every_s: float = 0.2):
         self.rate_hz = rate_hz
         self.detector = detector or MidSwingDetector()
         self.window = int(window_s * rate_hz)
         self.settle = int(settle_s * rate_hz)
+        self.every = max(1, int(every_s * rate_hz))
         self.time_s = np.empty(0)
         self.rate = np.empty(0)
+        self.fresh = 0
         self.last_swing_s = -np.inf
 
     def update(self, time_s: np.ndarray, rate: np.ndarray) -> dict[str, list[float]]:
         """Append a chunk (sample times and the sagittal rate, rad/s); events now certain."""
         self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])[-self.window:]
         self.rate = np.concatenate([self.rate, np.asarray(rate, float)])[-self.window:]
+        self.fresh += len(time_s)
+        if self.fresh < self.every:
+            return {"heel_strike": [], "toe_off": []}
+        self.fresh = 0
         return self._release(final=False)
 
     def finish(self) -> dict[str, list[float]]:

@@ -166,13 +166,15 @@ def comparison(result: dict, path: Path) -> Path:
                label=f"{when}: {result[when]['name']} (mean ± SD)")
     for k, r in enumerate(rows):
         top = max(r["before"]["value_deg"], r["after"]["value_deg"])
-        ax.annotate(f"{r['change_deg']:+.1f}°\n{'detectable' if r['detectable'] else 'no detectable change'}",
+        verdict = {True: "real change", False: "no detectable change", None: "repeatability unknown"}
+        limit = "" if r["detectable_change_deg"] is None else f"\n(repeatability {r['detectable_change_deg']:.1f}°)"
+        ax.annotate(f"{r['change_deg']:+.1f}°\n{verdict[r['detectable']]}{limit}",
                     (k, top), textcoords="offset points", xytext=(0, 10), ha="center", fontsize=8)
     ax.set_xticks(x, [f"{r['side']} {r['measure']}" for r in rows], fontsize=8)
     ax.set_ylabel("Hip rotation (°)")
     ax.margins(y=0.25)
     ax.legend(fontsize=8, loc="lower right")
-    return _finish(fig, ax, path, "Before and after")
+    return _finish(fig, ax, path, f"Before and after: {result['before']['name']} → {result['after']['name']}")
 
 
 def history(result: dict, path: Path) -> Path:

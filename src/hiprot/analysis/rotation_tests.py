@@ -11,7 +11,9 @@ is minus the lowest hip IR angle).
 Repeatability comes from the trials themselves: their spread (sample SD) is
 the test's trial-to-trial error. ``detectable_change`` is the smallest change
 of the trial mean that a reassessment with as many trials would show at 95 %
-confidence (two-sample t test with that SD in both sessions).
+confidence (two-sample t test with that SD in both sessions), and never less
+than 1°: three nearly identical trials say little about the next session, and
+the angles themselves are not better than that.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from hiprot.analysis.excursions import Excursion, ExcursionDetector
 from hiprot.analysis.formatting import rounded, sample_sd
 
 TESTS = {"seated-test": "seated-ir", "prone-test": "prone-ir"}
+MIN_DETECTABLE_DEG = 1.0  # no change under a degree is called real, however alike the trials
 
 
 @dataclass
@@ -93,12 +96,14 @@ class TrialDetector:
 def detectable_change(sd_before: float | None, n_before: int, sd_after: float | None,
                       n_after: int) -> float | None:
     """Smallest change of a trial mean that exceeds the trial-to-trial spread at 95 % confidence
-    (pooled two-sample t test); None when a session has fewer than two trials."""
+    (pooled two-sample t test), and never under MIN_DETECTABLE_DEG; None when a session has
+    fewer than two trials."""
     if sd_before is None or sd_after is None or n_before < 2 or n_after < 2:
         return None
     dof = n_before + n_after - 2
     pooled = np.sqrt(((n_before - 1) * sd_before**2 + (n_after - 1) * sd_after**2) / dof)
-    return float(student_t.ppf(0.975, dof) * pooled * np.sqrt(1 / n_before + 1 / n_after))
+    spread = float(student_t.ppf(0.975, dof) * pooled * np.sqrt(1 / n_before + 1 / n_after))
+    return max(spread, MIN_DETECTABLE_DEG)
 
 
 def trial_summary(trials: list[Trial]) -> dict:
