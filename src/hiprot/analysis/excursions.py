@@ -48,13 +48,17 @@ class ExcursionDetector:
     ``enter_deg``: departure from rest that starts an excursion; ``min_range_deg``: smallest
     excursion kept; ``return_fraction`` (at least ``return_floor_deg``): share of the range left
     when the excursion counts as back, also where start and end are placed; ``baseline_s``: how
-    much resting signal the resting value is the median of.
+    much resting signal the resting value is the median of; ``posture_tolerance_deg``: when a
+    posture angle is fed along (e.g. knee flexion in a rotation test), an excursion during which
+    it moves further than this from its value at the start is a change of posture, not an
+    excursion: it is dropped and the resting value starts again from where the angle is.
     """
 
     def __init__(self, rate_hz: float, directions: tuple[int, ...] = (1,), enter_deg: float = 4.0,
                  min_range_deg: float = 6.0, return_fraction: float = 0.05, return_floor_deg: float = 1.0,
-                 baseline_s: float = 1.0):
+                 baseline_s: float = 1.0, posture_tolerance_deg: float = 20.0):
         self.directions = directions
+        self.posture_tolerance_deg = posture_tolerance_deg
         self.enter_deg = enter_deg
         self.min_range_deg = min_range_deg
         self.return_fraction = return_fraction
@@ -68,31 +72,46 @@ class ExcursionDetector:
         self._active: list[tuple[float, float]] | None = None  # samples since the angle left rest
         self._direction = 0
         self._peak = (0.0, 0.0)
+        self._posture_start = 0.0
 
-    def update(self, time_s: np.ndarray, angle_deg: np.ndarray) -> list[Excursion]:
-        """Feed samples in time order (NaN = no angle: ends nothing, starts nothing)."""
+    def update(self, time_s: np.ndarray, angle_deg: np.ndarray,
+               posture_deg: np.ndarray | None = None) -> list[Excursion]:
+        """Feed samples in time order (NaN = no angle: ends nothing, starts nothing), with the
+        posture angle at the same instants if there is one."""
         found = []
-        for t, x in zip(np.asarray(time_s, float).tolist(), np.asarray(angle_deg, float).tolist()):
+        posture = np.full(len(time_s), np.nan) if posture_deg is None else np.asarray(posture_deg, float)
+        for t, x, p in zip(np.asarray(time_s, float).tolist(), np.asarray(angle_deg, float).tolist(),
+                           posture.tolist()):
             if x != x:
                 continue
             if self._active is None:
-                self._rest_sample(t, x)
+                self._rest_sample(t, x, p)
+            elif abs(p - self._posture_start) > self.posture_tolerance_deg:
+                self._restart(t, x)
             else:
                 done = self._active_sample(t, x)
                 if done is not None:
                     found.append(done)
         return found
 
-    def _rest_sample(self, t: float, x: float) -> None:
+    def _restart(self, t: float, x: float) -> None:
+        """Posture changed during an excursion: forget it and rest from here."""
+        self._active = None
+        self._pre.clear()
+        self._rest.clear()
+        self._rest_sample(t, x, np.nan)
+
+    def _rest_sample(self, t: float, x: float, p: float) -> None:
         departure = x - self._baseline
         for direction in self.directions:
             if direction * departure > self.enter_deg and self._rest:
                 self._active, self._direction, self._peak = [(t, x)], direction, (t, x)
+                self._posture_start = p
                 return
         self._rest.append(x)
         self._pre.append((t, x))
         self._since_refresh += 1
-        if self._since_refresh >= self._refresh or len(self._rest) < self._refresh:
+        if self._since_refresh >= self._refresh or len(self._rest) <= self._refresh:
             self._baseline = float(np.median(self._rest))
             self._since_refresh = 0
 

@@ -77,7 +77,7 @@ class LiveAnalysis:
                     self.reps.append(rep)
                     out.append((rep.end_s, "rep", rep))
             if side in self.testers:
-                for trial in self.testers[side].update(time_s, ir):
+                for trial in self.testers[side].update(time_s, ir, columns.get(f"{side}_knee_flexion_deg")):
                     self.trials.append(trial)
                     out.append((trial.end_s, "test", trial))
         return _ordered(out)
