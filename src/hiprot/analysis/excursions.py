@@ -48,17 +48,18 @@ class ExcursionDetector:
     ``enter_deg``: departure from rest that starts an excursion; ``min_range_deg``: smallest
     excursion kept; ``return_fraction`` (at least ``return_floor_deg``): share of the range left
     when the excursion counts as back, also where start and end are placed; ``baseline_s``: how
-    much resting signal the resting value is the median of; ``posture_tolerance_deg``: when a
-    posture angle is fed along (e.g. knee flexion in a rotation test), an excursion during which
-    it moves further than this from its value at the start is a change of posture, not an
-    excursion: it is dropped and the resting value starts again from where the angle is.
+    much resting signal the resting value is the median of; ``posture_rate_deg_s``: when a
+    posture angle is fed along (e.g. knee flexion in a rotation test), the person is changing
+    posture while it moves faster than this (over ``posture_lag_s``): no excursion starts or
+    goes on then, and the resting value follows the angle.
     """
 
     def __init__(self, rate_hz: float, directions: tuple[int, ...] = (1,), enter_deg: float = 4.0,
                  min_range_deg: float = 6.0, return_fraction: float = 0.05, return_floor_deg: float = 1.0,
-                 baseline_s: float = 1.0, posture_tolerance_deg: float = 20.0):
+                 baseline_s: float = 1.0, posture_rate_deg_s: float = 20.0, posture_lag_s: float = 0.25):
         self.directions = directions
-        self.posture_tolerance_deg = posture_tolerance_deg
+        self.posture_rate_deg_s = posture_rate_deg_s
+        self._posture: deque[tuple[float, float]] = deque(maxlen=max(2, int(round(posture_lag_s * rate_hz)) + 1))
         self.enter_deg = enter_deg
         self.min_range_deg = min_range_deg
         self.return_fraction = return_fraction
@@ -72,7 +73,6 @@ class ExcursionDetector:
         self._active: list[tuple[float, float]] | None = None  # samples since the angle left rest
         self._direction = 0
         self._peak = (0.0, 0.0)
-        self._posture_start = 0.0
 
     def update(self, time_s: np.ndarray, angle_deg: np.ndarray,
                posture_deg: np.ndarray | None = None) -> list[Excursion]:
@@ -84,29 +84,38 @@ class ExcursionDetector:
                            posture.tolist()):
             if x != x:
                 continue
-            if self._active is None:
-                self._rest_sample(t, x, p)
-            elif abs(p - self._posture_start) > self.posture_tolerance_deg:
+            if self._posture_moving(t, p):
                 self._restart(t, x)
+            elif self._active is None:
+                self._rest_sample(t, x)
             else:
                 done = self._active_sample(t, x)
                 if done is not None:
                     found.append(done)
         return found
 
+    def _posture_moving(self, t: float, p: float) -> bool:
+        if p != p:
+            return False
+        self._posture.append((t, p))
+        (t0, p0), (t1, p1) = self._posture[0], self._posture[-1]
+        return t1 > t0 and abs(p1 - p0) > self.posture_rate_deg_s * (t1 - t0)
+
     def _restart(self, t: float, x: float) -> None:
-        """Posture changed during an excursion: forget it and rest from here."""
+        """The posture is changing: no excursion now, and the resting value is where the angle is."""
         self._active = None
         self._pre.clear()
         self._rest.clear()
-        self._rest_sample(t, x, np.nan)
+        self._rest.append(x)
+        self._pre.append((t, x))
+        self._baseline = x
+        self._since_refresh = 0
 
-    def _rest_sample(self, t: float, x: float, p: float) -> None:
+    def _rest_sample(self, t: float, x: float) -> None:
         departure = x - self._baseline
         for direction in self.directions:
             if direction * departure > self.enter_deg and self._rest:
                 self._active, self._direction, self._peak = [(t, x)], direction, (t, x)
-                self._posture_start = p
                 return
         self._rest.append(x)
         self._pre.append((t, x))

@@ -5,9 +5,9 @@ rotation, IR) to the end of range, back, then inward (external rotation, ER)
 and back. Each swing is an excursion of the hip IR angle
 (:mod:`hiprot.analysis.excursions`); an IR and an ER excursion next to each
 other (either order) make one trial. A swing without its partner is still a
-trial, with the other peak missing. The knee stays bent through a trial: a
-swing of the hip angle while the knee bends or straightens by more than 20°
-(sitting down, lying down, bending the knee to start) is not one. ER is reported positive (``hip_er_max_deg``
+trial, with the other peak missing. The knee stays bent through a trial: while
+the knee bends or straightens (sitting down, lying down, bending the knee to
+start) no swing counts, and neutral is where the hip angle settles after it. ER is reported positive (``hip_er_max_deg``
 is minus the lowest hip IR angle).
 
 Repeatability comes from the trials themselves: their spread (sample SD) is
@@ -66,9 +66,8 @@ class TrialDetector:
 
     def update(self, time_s: np.ndarray, hip_ir_deg: np.ndarray,
                knee_flexion_deg: np.ndarray | None = None) -> list[Trial]:
-        """Feed samples in time order (with the knee angle when measured: a swing during which
-        the knee bends or straightens is getting into position, not a trial); returns the trials
-        completed by them."""
+        """Feed samples in time order (with the knee angle when measured: while the knee bends
+        or straightens the person is getting into position); returns the trials completed."""
         done = []
         for swing in self.detector.update(time_s, hip_ir_deg, knee_flexion_deg):
             if self.pending is None:
