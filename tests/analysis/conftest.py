@@ -15,8 +15,15 @@ from hiprot.sim import simulate
 from hiprot.sim.session import write_session
 
 
-def sim_rig(scenario: str, seed: int, legs: str = "right", pelvis: bool = False,
-            duration: float | None = None, ir_max: float | None = None, **simulation) -> Rig:
+def sim_rig(
+    scenario: str,
+    seed: int,
+    legs: str = "right",
+    pelvis: bool = False,
+    duration: float | None = None,
+    ir_max: float | None = None,
+    **simulation,
+) -> Rig:
     """The default simulated rig set up for ``scenario``; ``simulation`` overrides more keys."""
     rig = build_rig(load_rig(), scenario, seed, duration, legs, pelvis, ir_max, None, None)
     rig = replace(rig, simulation=replace(rig.simulation, **simulation))

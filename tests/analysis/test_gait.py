@@ -32,8 +32,11 @@ def test_heel_strike_falls_back_to_the_shank_without_a_knee_angle(walk_without_p
     scored = walk_without_pelvis
     leg = scored.processed.angles.legs["right"]
     shank_only = MidSwingDetector().detect(leg.sagittal_rate, scored.processed.grid.rate_hz)
-    times = np.interp(shank_only.heel_strike, np.arange(len(scored.processed.angles.time_s)),
-                      scored.processed.angles.time_s)
+    times = np.interp(
+        shank_only.heel_strike,
+        np.arange(len(scored.processed.angles.time_s)),
+        scored.processed.angles.time_s,
+    )
     found = match_events(times, scored.true_events("right", "heel_strike"))
     assert found["false"] == 0 and found["missed"] <= 2
     assert np.median(np.abs(found["errors_s"])) < 0.010
@@ -41,7 +44,9 @@ def test_heel_strike_falls_back_to_the_shank_without_a_knee_angle(walk_without_p
 
 def test_every_true_stride_found_and_turns_marked(walk_with_pelvis):
     scored = walk_with_pelvis
-    turns = list(zip(scored.true_events("both", "turn_start"), scored.true_events("both", "turn_end")))
+    turns = list(
+        zip(scored.true_events("both", "turn_start"), scored.true_events("both", "turn_end"))
+    )
     assert turns
     for side in ("left", "right"):
         strides = [s for s in scored.analysis.strides if s.side == side]
@@ -55,7 +60,7 @@ def test_every_true_stride_found_and_turns_marked(walk_with_pelvis):
 def test_stride_metrics_match_the_true_angles(walk_with_pelvis):
     """The analysis alone (detected events, true angles): per-stride peaks within 0.5°."""
     scored = walk_with_pelvis
-    time_s, _, events = analysis_inputs(scored.processed)
+    _, _, events = analysis_inputs(scored.processed)
     live = LiveAnalysis(("left", "right"), 200.0, "walk")
     live.update(scored.sim.time_s, scored.sim.truth_deg, events)
     for side in ("left", "right"):
@@ -69,8 +74,11 @@ def test_stride_metrics_match_the_true_angles(walk_with_pelvis):
             assert abs(s.hip_ir_at_heel_strike_deg - np.interp(s.start_s, t, truth)) < 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="hip IR while walking with a pelvis sensor is still off by "
-                   "more than 3° on some strides (kinematics, the lead's area; see the report)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="hip IR while walking with a pelvis sensor is still off by "
+    "more than 3° on some strides (kinematics, the lead's area; see the report)",
+)
 def test_per_stride_peak_ir_within_3_deg_of_truth_with_a_pelvis_sensor(walk_with_pelvis):
     for side in ("left", "right"):
         errors = stride_peak_errors(walk_with_pelvis, side)
@@ -85,7 +93,9 @@ def test_gait_summary_over_straight_strides_with_asymmetry(walk_with_pelvis):
         leg = summary["legs"][side]
         straight = [s for s in strides if s.side == side and not s.turning]
         assert leg["straight_strides"] == len(straight)
-        assert leg["stride_time_s"]["mean"] == pytest.approx(np.mean([s.stride_time_s for s in straight]), abs=1e-3)
+        assert leg["stride_time_s"]["mean"] == pytest.approx(
+            np.mean([s.stride_time_s for s in straight]), abs=1e-3
+        )
         assert 100 < leg["cadence_steps_per_min"]["mean"] < 120  # the simulator walks at 110
         assert 0 < leg["stride_time_cv_percent"] < 5
         assert len(leg["curves"]["hip_ir_mean_deg"]) == CURVE_POINTS
@@ -113,7 +123,9 @@ def test_stride_metrics_on_a_known_wave_in_any_chunking():
     assert (s.start_s, s.end_s, s.stride_time_s) == (0.0, 1.0, 1.0)
     assert s.hip_ir_max_deg == pytest.approx(8.0) and s.hip_er_max_deg == pytest.approx(6.0)
     assert s.hip_ir_rom_deg == pytest.approx(14.0)
-    assert s.stance_percent == pytest.approx(60.0) and s.cadence_steps_per_min == pytest.approx(120.0)
+    assert s.stance_percent == pytest.approx(60.0) and s.cadence_steps_per_min == pytest.approx(
+        120.0
+    )
     at_toe_off = 8 - 14 * (0.6 - 0.2) / 0.5  # on the way from +8 down to -6
     assert s.hip_ir_rom_stance_deg == pytest.approx(8 - at_toe_off, abs=0.05)
     assert s.hip_ir_rom_swing_deg == pytest.approx(0 - (-6), abs=0.05)
@@ -123,11 +135,18 @@ def test_stride_metrics_on_a_known_wave_in_any_chunking():
     chunked, pieces, told = StrideSegmenter("right"), [], 0.0
     for i in range(0, len(t), 7):
         now = t[min(i + 6, len(t) - 1)]
-        due = lambda events: [e for e in events if told <= e + 0.3 < now]  # reported 0.3 s late
-        pieces += chunked.update(t[i:i + 7], {"hip_ir_deg": ir[i:i + 7]}, due(heel), due(toe))
+
+        def due(events, since=told, until=now):  # events are reported 0.3 s late
+            return [e for e in events if since <= e + 0.3 < until]
+
+        pieces += chunked.update(t[i : i + 7], {"hip_ir_deg": ir[i : i + 7]}, due(heel), due(toe))
         told = now
-    pieces += chunked.update(t[:0], {"hip_ir_deg": ir[:0]}, [h for h in heel if h + 0.3 >= told],
-                             [x for x in toe if x + 0.3 >= told])
+    pieces += chunked.update(
+        t[:0],
+        {"hip_ir_deg": ir[:0]},
+        [h for h in heel if h + 0.3 >= told],
+        [x for x in toe if x + 0.3 >= told],
+    )
     assert [p.payload() for p in pieces] == [w.payload() for w in whole]
 
 
@@ -145,5 +164,7 @@ def test_turning_from_the_thigh_heading():
     t, ir, heel, toe = synthetic_walk()
     heading = np.where(t < 2.0, 0.0, np.minimum((t - 2.0) * 90.0, 180.0))  # a turn from 2 to 4 s
     heading = (heading + 180.0) % 360.0 - 180.0  # as a wrapped angle
-    strides = StrideSegmenter("right").update(t, {"hip_ir_deg": ir, "heading_deg": heading}, heel, toe)
+    strides = StrideSegmenter("right").update(
+        t, {"hip_ir_deg": ir, "heading_deg": heading}, heel, toe
+    )
     assert [s.turning for s in strides] == [False, False, True, True, False]

@@ -27,18 +27,30 @@ def stream(scored, chunk: int = 10) -> list[tuple[str, dict]]:
     out = []
     for i in range(0, len(time_s), chunk):
         part = slice(i, i + chunk)
-        events = {side: d.update(time_s[part], legs[side].sagittal_rate[part],
-                                 columns[f"{side}_knee_flexion_deg"][part]) for side, d in detectors.items()}
+        events = {
+            side: d.update(
+                time_s[part],
+                legs[side].sagittal_rate[part],
+                columns[f"{side}_knee_flexion_deg"][part],
+            )
+            for side, d in detectors.items()
+        }
         out += live.update(time_s[part], {k: v[part] for k, v in columns.items()}, events)
     last = {side: d.finish() for side, d in detectors.items()}
     out += live.update(time_s[:0], {k: v[:0] for k, v in columns.items()}, last)
     return out + live.finish()
 
 
-@pytest.mark.parametrize("name, kind", [("walk_with_pelvis", "stride"), ("exercise", "rep"), ("prone", "test")])
+@pytest.mark.parametrize(
+    "name, kind", [("walk_with_pelvis", "stride"), ("exercise", "rep"), ("prone", "test")]
+)
 def test_live_gives_the_batch_metrics(name, kind, request):
     scored = request.getfixturevalue(name)
-    batch = {"stride": scored.analysis.strides, "rep": scored.analysis.reps, "test": scored.analysis.trials}[kind]
+    batch = {
+        "stride": scored.analysis.strides,
+        "rep": scored.analysis.reps,
+        "test": scored.analysis.trials,
+    }[kind]
     live = stream(scored)
     assert {k for k, _ in live} == {kind}
     assert len(batch) >= 4
@@ -61,7 +73,9 @@ def test_live_metrics_arrive_at_a_subscriber(broker, walk_without_pelvis, tmp_pa
     sub.connect(broker.host, broker.port)
     sub.loop_start()
     assert subscribed.wait(10)
-    publisher = Publisher(MqttConfig(port=broker.port), "dev", broker.host, outbox_path=tmp_path / "outbox.sqlite3")
+    publisher = Publisher(
+        MqttConfig(port=broker.port), "dev", broker.host, outbox_path=tmp_path / "outbox.sqlite3"
+    )
     assert publisher.start()
     produced = stream(walk_without_pelvis)
     for kind, payload in produced:
@@ -75,5 +89,6 @@ def test_live_metrics_arrive_at_a_subscriber(broker, walk_without_pelvis, tmp_pa
         waiting.wait(0.1)
     sub.loop_stop()
     assert len(produced) > 30
-    assert [{k: v for k, v in m.items() if k not in ("seq", "stream", "timestamp")} for m in received] \
-        == [p for _, p in produced]
+    assert [
+        {k: v for k, v in m.items() if k not in ("seq", "stream", "timestamp")} for m in received
+    ] == [p for _, p in produced]

@@ -23,7 +23,9 @@ def test_reps_line_up_with_the_true_repetitions(exercise, lunge):
     for scored in (exercise, lunge):
         for side in ("left", "right"):
             reps = [r for r in scored.analysis.reps if r.side == side]
-            for rep, a, b in zip(reps, scored.true_events(side, "rep_start"), scored.true_events(side, "rep_end")):
+            for rep, a, b in zip(
+                reps, scored.true_events(side, "rep_start"), scored.true_events(side, "rep_end")
+            ):
                 assert a <= rep.start_s < rep.end_s <= b  # inside the true repetition
                 assert rep.duration_s > 0.7 * (b - a)
 
@@ -34,7 +36,9 @@ def test_rep_summary_per_leg_and_set(exercise):
         reps = [r for r in exercise.analysis.reps if r.side == side]
         assert summary[side]["reps"] == 10 and summary[side]["sets"] == 2
         assert [s["reps"] for s in summary[side]["per_set"]] == [5, 5]
-        assert summary[side]["hip_ir_rom_mean_deg"] == pytest.approx(np.mean([r.hip_ir_rom_deg for r in reps]), abs=0.01)
+        assert summary[side]["hip_ir_rom_mean_deg"] == pytest.approx(
+            np.mean([r.hip_ir_rom_deg for r in reps]), abs=0.01
+        )
 
 
 def rep_wave(ranges, rate=100.0, rest_s=1.0, move_s=1.0, gap_after=None):
@@ -55,9 +59,11 @@ def test_counter_counts_excursions_above_its_minimum_in_any_chunking():
     assert [round(r.hip_ir_max_deg) for r in reps] == [20, 25, 15]  # the 3° wiggle is no rep
     assert [r.set for r in reps] == [1, 2, 2]
     assert reps[0].hip_ir_rom_deg == pytest.approx(20.0, abs=0.1)
-    assert reps[0].duration_s == pytest.approx(2 - 2 * np.arccos(1 - 2 * 0.05) / (2 * np.pi) * 2, abs=0.05)
+    assert reps[0].duration_s == pytest.approx(
+        2 - 2 * np.arccos(1 - 2 * 0.05) / (2 * np.pi) * 2, abs=0.05
+    )
     chunked = RepCounter("right", 100.0)
-    pieces = [r for i in range(0, len(t), 3) for r in chunked.update(t[i:i + 3], ir[i:i + 3])]
+    pieces = [r for i in range(0, len(t), 3) for r in chunked.update(t[i : i + 3], ir[i : i + 3])]
     assert [r.payload() for r in pieces + chunked.finish()] == [r.payload() for r in reps]
 
 
@@ -67,5 +73,7 @@ def test_counter_recognises_a_lunge_by_the_knee():
     counter = RepCounter("right", 100.0)
     (rep,) = counter.update(t, ir, knee) + counter.finish()
     assert rep.exercise == "lunge"
-    assert rep.start_s == pytest.approx(2.0 + 0.05, abs=0.02) and rep.end_s == pytest.approx(6.0 - 0.05, abs=0.02)
+    assert rep.start_s == pytest.approx(2.0 + 0.05, abs=0.02) and rep.end_s == pytest.approx(
+        6.0 - 0.05, abs=0.02
+    )
     assert rep.knee_flexion_max_deg == pytest.approx(90.0)

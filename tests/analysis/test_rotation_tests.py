@@ -7,7 +7,12 @@ import pytest
 
 from hiprot.analysis.compare import ComparisonError, compare
 from hiprot.analysis.report import build_report
-from hiprot.analysis.rotation_tests import MIN_DETECTABLE_DEG, TrialDetector, detectable_change, trial_summary
+from hiprot.analysis.rotation_tests import (
+    MIN_DETECTABLE_DEG,
+    TrialDetector,
+    detectable_change,
+    trial_summary,
+)
 from hiprot.analysis.scoring import run, true_test_peaks
 
 from .conftest import sim_rig
@@ -18,7 +23,9 @@ def test_prone_trials_found_despite_lying_down(prone):
         trials = [t for t in prone.analysis.trials if t.side == side]
         truth = true_test_peaks(prone, side)
         assert len(trials) == len(truth["ir"]) == 2
-        for trial, a, b in zip(trials, prone.true_events(side, "trial_start"), prone.true_events(side, "trial_end")):
+        for trial, a, b in zip(
+            trials, prone.true_events(side, "trial_start"), prone.true_events(side, "trial_end")
+        ):
             assert trial.hip_ir_max_deg is not None and trial.hip_er_max_deg is not None
             assert a <= trial.start_s < trial.end_s <= b
         assert all(t.test == "prone-ir" for t in trials)
@@ -34,7 +41,9 @@ def test_trial_summary_best_mean_and_spread(prone):
 
 
 def test_detectable_change_from_the_trial_spread():
-    assert detectable_change(2.0, 3, 2.0, 3) == pytest.approx(2.776 * 2.0 * np.sqrt(2 / 3), rel=1e-3)
+    assert detectable_change(2.0, 3, 2.0, 3) == pytest.approx(
+        2.776 * 2.0 * np.sqrt(2 / 3), rel=1e-3
+    )
     assert detectable_change(0.1, 3, 0.1, 3) == MIN_DETECTABLE_DEG
     assert detectable_change(None, 1, 2.0, 3) is None
 
@@ -46,10 +55,15 @@ def assessments():
 
 
 def change(before, after, key):
-    result = compare(build_report(before.processed, before.analysis), build_report(after.processed, after.analysis))
+    result = compare(
+        build_report(before.processed, before.analysis),
+        build_report(after.processed, after.analysis),
+    )
     (found,) = [c for c in result["changes"] if c["key"] == key]
-    true = true_test_peaks(after, "right")["ir" if key == "hip_ir_max_deg" else "er"].mean() \
+    true = (
+        true_test_peaks(after, "right")["ir" if key == "hip_ir_max_deg" else "er"].mean()
         - true_test_peaks(before, "right")["ir" if key == "hip_ir_max_deg" else "er"].mean()
+    )
     return found, true
 
 
@@ -72,14 +86,20 @@ def test_a_change_within_the_repeatability_is_no_detectable_change(assessments):
 def test_only_sessions_of_the_same_kind_compare(assessments, exercise):
     seated = assessments[40.0]
     with pytest.raises(ComparisonError, match="same kind"):
-        compare(build_report(seated.processed, seated.analysis), build_report(exercise.processed, exercise.analysis))
+        compare(
+            build_report(seated.processed, seated.analysis),
+            build_report(exercise.processed, exercise.analysis),
+        )
 
 
 def swings(*peaks, rate=100.0):
     """Rest, then a raised-cosine swing to each peak (IR positive, ER negative) with rests."""
     pieces = [np.zeros(int(rate))]
     for p in peaks:
-        pieces += [p * 0.5 * (1 - np.cos(np.linspace(0, 2 * np.pi, int(4 * rate)))), np.zeros(int(rate))]
+        pieces += [
+            p * 0.5 * (1 - np.cos(np.linspace(0, 2 * np.pi, int(4 * rate)))),
+            np.zeros(int(rate)),
+        ]
     angle = np.concatenate(pieces)
     return np.arange(len(angle)) / rate, angle
 
@@ -88,7 +108,11 @@ def test_trials_pair_an_ir_and_an_er_swing_in_either_order():
     t, angle = swings(30, -35, -33, 31, 29)
     detector = TrialDetector("seated-ir", "left", 100.0)
     trials = detector.update(t, angle) + detector.finish()
-    assert [(round(x.hip_ir_max_deg or 0), round(x.hip_er_max_deg or 0)) for x in trials] == [(30, 35), (31, 33), (29, 0)]
+    assert [(round(x.hip_ir_max_deg or 0), round(x.hip_er_max_deg or 0)) for x in trials] == [
+        (30, 35),
+        (31, 33),
+        (29, 0),
+    ]
     assert trials[-1].hip_er_max_deg is None and [x.trial for x in trials] == [1, 2, 3]
 
 

@@ -36,7 +36,11 @@ def session_dirs(paths: list[Path]) -> list[Path]:
     """The session directories named, a directory of sessions standing for its sessions."""
     out = []
     for path in paths:
-        inner = sorted(p for p in path.iterdir() if is_session(p)) if path.is_dir() and not is_session(path) else []
+        inner = (
+            sorted(p for p in path.iterdir() if is_session(p))
+            if path.is_dir() and not is_session(path)
+            else []
+        )
         out += inner or [path]
     return out
 
@@ -50,7 +54,9 @@ def write_orientations(path: Path, processed: ProcessedSession) -> None:
             np.savetxt(f, np.column_stack([o.time_s, o.q_es]), fmt=fmt)
 
 
-def analyze_to(session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True) -> dict:
+def analyze_to(
+    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
+) -> dict:
     """Analyse one session and write every output into ``out_dir``; returns its report."""
     processed = process_session(load_session(session_dir))
     analysis = analyze_session(processed, activity)
@@ -74,20 +80,26 @@ def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Pa
     summaries = report["summaries"]
     out = []
     if processed.angles is not None:
-        out.append(plots.hip_ir_timeline(processed.angles.time_s, processed.angles.columns, report,
-                                         out_dir / "hip_ir.png"))
+        out.append(
+            plots.hip_ir_timeline(
+                processed.angles.time_s, processed.angles.columns, report, out_dir / "hip_ir.png"
+            )
+        )
     if summaries["gait"] is not None:
         out.append(plots.gait_cycle(summaries["gait"], out_dir / "gait_cycle.png", name))
         out.append(plots.stride_peaks(report["strides"], out_dir / "strides.png", name))
     if report["reps"]:
         out.append(plots.rep_bars(report["reps"], out_dir / "reps.png", name))
     if report["tests"]:
-        out.append(plots.trial_bars(report["tests"], summaries["tests"], out_dir / "tests.png", name))
+        out.append(
+            plots.trial_bars(report["tests"], summaries["tests"], out_dir / "tests.png", name)
+        )
     return out
 
 
-def run_parallel(work: Callable, items: list, jobs: int | None = None,
-                 progress: Callable[[], None] | None = None) -> Iterator[tuple[object, object, BaseException | None]]:
+def run_parallel(
+    work: Callable, items: list, jobs: int | None = None, progress: Callable[[], None] | None = None
+) -> Iterator[tuple[object, object, BaseException | None]]:
     """Yield ``(item, result, error)`` as each ``work(*item)`` finishes, in worker processes
     (``jobs``, default all cores; in this process when there is one item or one job)."""
     jobs = jobs or os.cpu_count() or 1
@@ -95,7 +107,7 @@ def run_parallel(work: Callable, items: list, jobs: int | None = None,
         for item in items:
             try:
                 result, error = work(*item), None
-            except Exception as exc:  # handed to the caller, who reports it and goes on
+            except Exception as exc:  # noqa: BLE001 - the caller reports it and goes on
                 result, error = None, exc
             if progress:
                 progress()

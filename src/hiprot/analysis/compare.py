@@ -28,10 +28,14 @@ from hiprot.errors import HiprotError
 
 # kind of session → [(measure, list in the report, key)]; values are taken per leg
 MEASURES = {
-    "test": [("internal rotation (test, trial mean)", "tests", "hip_ir_max_deg"),
-             ("external rotation (test, trial mean)", "tests", "hip_er_max_deg")],
-    "walk": [("IR range per stride (walking)", "strides", "hip_ir_rom_deg"),
-             ("peak IR per stride (walking)", "strides", "hip_ir_max_deg")],
+    "test": [
+        ("internal rotation (test, trial mean)", "tests", "hip_ir_max_deg"),
+        ("external rotation (test, trial mean)", "tests", "hip_er_max_deg"),
+    ],
+    "walk": [
+        ("IR range per stride (walking)", "strides", "hip_ir_rom_deg"),
+        ("peak IR per stride (walking)", "strides", "hip_ir_max_deg"),
+    ],
     "exercise": [("IR range per repetition", "reps", "hip_ir_rom_deg")],
 }
 
@@ -46,7 +50,8 @@ def _family(report: dict) -> str | None:
 
 
 def leg_values(report: dict, side: str, listing: str, key: str) -> np.ndarray:
-    """One leg's values of ``key`` in the report's ``strides``/``reps``/``tests`` (straight strides only)."""
+    """One leg's values of ``key`` in the report's ``strides`` (straight ones only), ``reps``
+    or ``tests``."""
     if listing == "strides":
         rows = [s for s in report["strides"].get(side, []) if not s["turning"]]
     else:
@@ -58,9 +63,11 @@ def compare(before: dict, after: dict) -> dict:
     """Per leg and measure: before, after, change, the smallest detectable change and a verdict."""
     family = _family(before)
     if family != _family(after) or family not in MEASURES:
-        raise ComparisonError(f"cannot compare {before['session']['name']} ({before['session']['activity']}) "
-                              f"with {after['session']['name']} ({after['session']['activity']}): "
-                              "compare two sessions of the same kind (two tests, two walks or two exercises)")
+        raise ComparisonError(
+            f"cannot compare {before['session']['name']} ({before['session']['activity']}) "
+            f"with {after['session']['name']} ({after['session']['activity']}): "
+            "compare two sessions of the same kind (two tests, two walks or two exercises)"
+        )
     changes = []
     for side in ("right", "left"):
         for measure, listing, key in MEASURES[family]:
@@ -68,8 +75,10 @@ def compare(before: dict, after: dict) -> dict:
             if len(b) and len(a):
                 changes.append(_change(side, measure, key, b, a))
     if not changes:
-        raise ComparisonError(f"nothing to compare: no leg has {family} results in both "
-                              f"{before['session']['name']} and {after['session']['name']}")
+        raise ComparisonError(
+            f"nothing to compare: no leg has {family} results in both "
+            f"{before['session']['name']} and {after['session']['name']}"
+        )
     return rounded({"before": _about(before), "after": _about(after), "changes": changes})
 
 
@@ -84,15 +93,27 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
         verdict = f"{described}: a real change (exceeds the {threshold:.1f}° repeatability)"
     else:
         verdict = f"{described}: no detectable change (within the {threshold:.1f}° repeatability)"
-    return {"side": side, "measure": measure, "key": key,
-            "before": _stats(b), "after": _stats(a), "change_deg": change,
-            "best_change_deg": float(a.max() - b.max()), "detectable_change_deg": threshold,
-            "detectable": detectable, "verdict": verdict}
+    return {
+        "side": side,
+        "measure": measure,
+        "key": key,
+        "before": _stats(b),
+        "after": _stats(a),
+        "change_deg": change,
+        "best_change_deg": float(a.max() - b.max()),
+        "detectable_change_deg": threshold,
+        "detectable": detectable,
+        "verdict": verdict,
+    }
 
 
 def _stats(values: np.ndarray) -> dict:
-    return {"value_deg": float(values.mean()), "sd_deg": sample_sd(values), "best_deg": float(values.max()),
-            "n": len(values)}
+    return {
+        "value_deg": float(values.mean()),
+        "sd_deg": sample_sd(values),
+        "best_deg": float(values.max()),
+        "n": len(values),
+    }
 
 
 def _about(report: dict) -> dict:
@@ -102,7 +123,9 @@ def _about(report: dict) -> dict:
 
 def history(reports: list[dict]) -> dict:
     """Each session (oldest first) with each leg's measures: mean, SD and count."""
-    ordered = sorted(reports, key=lambda r: (r["session"].get("start_utc") or "", r["session"]["name"]))
+    ordered = sorted(
+        reports, key=lambda r: (r["session"].get("start_utc") or "", r["session"]["name"])
+    )
     sessions = []
     for report in ordered:
         legs: dict = {}
@@ -120,9 +143,32 @@ def write_history_csv(path: Path, result: dict) -> None:
     """One row per session, leg and measure."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["session", "start_utc", "activity", "side", "measure", "mean_deg", "sd_deg", "best_deg", "n"])
+        writer.writerow(
+            [
+                "session",
+                "start_utc",
+                "activity",
+                "side",
+                "measure",
+                "mean_deg",
+                "sd_deg",
+                "best_deg",
+                "n",
+            ]
+        )
         for s in result["sessions"]:
             for side, measures in s["legs"].items():
                 for measure, v in measures.items():
-                    writer.writerow([s["name"], s["start_utc"], s["activity"], side, measure,
-                                     v["value_deg"], v["sd_deg"], v["best_deg"], v["n"]])
+                    writer.writerow(
+                        [
+                            s["name"],
+                            s["start_utc"],
+                            s["activity"],
+                            side,
+                            measure,
+                            v["value_deg"],
+                            v["sd_deg"],
+                            v["best_deg"],
+                            v["n"],
+                        ]
+                    )

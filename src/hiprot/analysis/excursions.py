@@ -18,6 +18,7 @@ keeps live and batch results identical.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -54,17 +55,28 @@ class ExcursionDetector:
     goes on then, and the resting value follows the angle.
     """
 
-    def __init__(self, rate_hz: float, directions: tuple[int, ...] = (1,), enter_deg: float = 4.0,
-                 min_range_deg: float = 6.0, return_fraction: float = 0.05, return_floor_deg: float = 1.0,
-                 baseline_s: float = 1.0, posture_rate_deg_s: float = 20.0, posture_lag_s: float = 0.25):
+    def __init__(
+        self,
+        rate_hz: float,
+        directions: tuple[int, ...] = (1,),
+        enter_deg: float = 4.0,
+        min_range_deg: float = 6.0,
+        return_fraction: float = 0.05,
+        return_floor_deg: float = 1.0,
+        baseline_s: float = 1.0,
+        posture_rate_deg_s: float = 20.0,
+        posture_lag_s: float = 0.25,
+    ):
         self.directions = directions
         self.posture_rate_deg_s = posture_rate_deg_s
-        self._posture: deque[tuple[float, float]] = deque(maxlen=max(2, int(round(posture_lag_s * rate_hz)) + 1))
+        self._posture: deque[tuple[float, float]] = deque(
+            maxlen=max(2, round(posture_lag_s * rate_hz) + 1)
+        )
         self.enter_deg = enter_deg
         self.min_range_deg = min_range_deg
         self.return_fraction = return_fraction
         self.return_floor_deg = return_floor_deg
-        size = max(1, int(round(baseline_s * rate_hz)))
+        size = max(1, round(baseline_s * rate_hz))
         self._rest: deque[float] = deque(maxlen=size)  # resting angles the baseline comes from
         self._pre: deque[tuple[float, float]] = deque(maxlen=4 * size)  # recent resting samples
         self._refresh = max(1, size // 10)  # recompute the median every this many resting samples
@@ -74,15 +86,21 @@ class ExcursionDetector:
         self._direction = 0
         self._peak = (0.0, 0.0)
 
-    def update(self, time_s: np.ndarray, angle_deg: np.ndarray,
-               posture_deg: np.ndarray | None = None) -> list[Excursion]:
+    def update(
+        self, time_s: np.ndarray, angle_deg: np.ndarray, posture_deg: np.ndarray | None = None
+    ) -> list[Excursion]:
         """Feed samples in time order (NaN = no angle: ends nothing, starts nothing), with the
         posture angle at the same instants if there is one."""
         found = []
-        posture = np.full(len(time_s), np.nan) if posture_deg is None else np.asarray(posture_deg, float)
-        for t, x, p in zip(np.asarray(time_s, float).tolist(), np.asarray(angle_deg, float).tolist(),
-                           posture.tolist()):
-            if x != x:
+        posture = (
+            np.full(len(time_s), np.nan) if posture_deg is None else np.asarray(posture_deg, float)
+        )
+        for t, x, p in zip(
+            np.asarray(time_s, float).tolist(),
+            np.asarray(angle_deg, float).tolist(),
+            posture.tolist(),
+        ):
+            if math.isnan(x):
                 continue
             if self._posture_moving(t, p):
                 self._restart(t, x)
@@ -95,14 +113,14 @@ class ExcursionDetector:
         return found
 
     def _posture_moving(self, t: float, p: float) -> bool:
-        if p != p:
+        if math.isnan(p):
             return False
         self._posture.append((t, p))
         (t0, p0), (t1, p1) = self._posture[0], self._posture[-1]
         return t1 > t0 and abs(p1 - p0) > self.posture_rate_deg_s * (t1 - t0)
 
     def _restart(self, t: float, x: float) -> None:
-        """The posture is changing: no excursion now, and the resting value is where the angle is."""
+        """The posture is changing: no excursion now; the resting value is where the angle is."""
         self._active = None
         self._pre.clear()
         self._rest.clear()
@@ -143,8 +161,14 @@ class ExcursionDetector:
         times = np.array([s[0] for s in samples])
         values = d * (np.array([s[1] for s in samples]) - level)
         peak = len(samples) - 1 - int(np.argmin(np.abs(times[::-1] - peak_t)))
-        return Excursion(d, crossing(times, values, peak, -1), peak_t, crossing(times, values, peak, 1),
-                         self._baseline, peak_x)
+        return Excursion(
+            d,
+            crossing(times, values, peak, -1),
+            peak_t,
+            crossing(times, values, peak, 1),
+            self._baseline,
+            peak_x,
+        )
 
 
 def crossing(times: np.ndarray, values: np.ndarray, peak: int, step: int) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -12,14 +14,16 @@ def rounded(value, key: str = ""):
     if isinstance(value, dict):
         return {k: rounded(v, k if not key.endswith("_s") else key) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [rounded(v, key) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        return [
+            rounded(v, key) for v in (value.tolist() if isinstance(value, np.ndarray) else value)
+        ]
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
         value = float(value)
-        return None if value != value else round(value, 3 if key.endswith("_s") else 2)
+        return None if math.isnan(value) else round(value, 3 if key.endswith("_s") else 2)
     return value
 
 

@@ -41,8 +41,10 @@ class GaitEvents:
     def times(self, time_s: np.ndarray) -> dict[str, np.ndarray]:
         """The events as times on the sample clock ``time_s`` (``heel_strike``, ``toe_off``)."""
         index = np.arange(len(time_s))
-        return {"heel_strike": np.interp(self.heel_strike, index, time_s),
-                "toe_off": np.interp(self.toe_off, index, time_s)}
+        return {
+            "heel_strike": np.interp(self.heel_strike, index, time_s),
+            "toe_off": np.interp(self.toe_off, index, time_s),
+        }
 
 
 class MidSwingDetector:
@@ -59,9 +61,15 @@ class MidSwingDetector:
     to heel strike.
     """
 
-    def __init__(self, min_peak_rad_s: float = 1.5, min_stride_s: float = 0.6,
-                 max_swing_s: float = 0.8, cutoff_hz: float = 12.0, knee_window_s: float = 0.1,
-                 contact_delay_s: float = 0.02):
+    def __init__(
+        self,
+        min_peak_rad_s: float = 1.5,
+        min_stride_s: float = 0.6,
+        max_swing_s: float = 0.8,
+        cutoff_hz: float = 12.0,
+        knee_window_s: float = 0.1,
+        contact_delay_s: float = 0.02,
+    ):
         self.min_peak_rad_s = min_peak_rad_s
         self.min_stride_s = min_stride_s
         self.max_swing_s = max_swing_s
@@ -78,20 +86,26 @@ class MidSwingDetector:
             self._filters[rate_hz] = butter(4, self.cutoff_hz, fs=rate_hz, output="sos")
         return sosfiltfilt(self._filters[rate_hz], rate)
 
-    def detect(self, rate: np.ndarray, rate_hz: float, knee_flexion_deg: np.ndarray | None = None
-               ) -> GaitEvents:
+    def detect(
+        self, rate: np.ndarray, rate_hz: float, knee_flexion_deg: np.ndarray | None = None
+    ) -> GaitEvents:
         """Events in ``rate`` (n,), the shank's sagittal angular rate in rad/s; ``knee_flexion_deg``
         (n,), when given, times heel strike by the end of knee extension."""
         smooth = self.smooth(rate, rate_hz)
-        knee_rate = _knee_rate(self, knee_flexion_deg, rate_hz) if knee_flexion_deg is not None else None
-        peaks, _ = find_peaks(smooth, height=self.min_peak_rad_s,
-                              distance=max(1, int(self.min_stride_s * rate_hz)),
-                              prominence=self.min_peak_rad_s)
+        knee_rate = (
+            _knee_rate(self, knee_flexion_deg, rate_hz) if knee_flexion_deg is not None else None
+        )
+        peaks, _ = find_peaks(
+            smooth,
+            height=self.min_peak_rad_s,
+            distance=max(1, int(self.min_stride_s * rate_hz)),
+            prominence=self.min_peak_rad_s,
+        )
         window = int(self.max_swing_s * rate_hz)
         delay = self.contact_delay_s * rate_hz
         heel, toe, mid = [], [], []
         for k, p in enumerate(peaks):
-            after = np.flatnonzero(smooth[p: p + window] <= 0)
+            after = np.flatnonzero(smooth[p : p + window] <= 0)
             start = max(0, p - window, peaks[k - 1] if k > 0 else 0)
             before = smooth[start:p]
             if len(after) == 0 or after[0] == 0 or len(before) == 0 or before.min() >= 0:
@@ -105,12 +119,14 @@ class MidSwingDetector:
             toe.append(start + int(np.argmin(before)))
         return GaitEvents(np.array(mid, int), np.array(heel, float), np.array(toe, int))
 
-    def _knee_extended(self, knee_rate: np.ndarray, near: float, peak: int, rate_hz: float) -> float:
+    def _knee_extended(
+        self, knee_rate: np.ndarray, near: float, peak: int, rate_hz: float
+    ) -> float:
         """The knee's extension-to-flexion zero crossing after ``peak`` nearest to ``near``
         (fractional index); ``near`` itself when there is none within ``knee_window_s``."""
         reach = int(self.knee_window_s * rate_hz)
         lo, hi = max(peak, int(near) - reach), min(len(knee_rate) - 1, int(near) + reach + 1)
-        segment = knee_rate[lo:hi + 1]
+        segment = knee_rate[lo : hi + 1]
         turns = lo + np.flatnonzero((segment[:-1] < 0) & (segment[1:] >= 0))
         if len(turns) == 0:
             return near
@@ -118,7 +134,9 @@ class MidSwingDetector:
         return i + _zero_fraction(knee_rate[i], knee_rate[i + 1])
 
 
-def _knee_rate(detector: MidSwingDetector, knee_flexion_deg: np.ndarray, rate_hz: float) -> np.ndarray | None:
+def _knee_rate(
+    detector: MidSwingDetector, knee_flexion_deg: np.ndarray, rate_hz: float
+) -> np.ndarray | None:
     """Low-passed knee flexion rate (deg/s), gaps bridged linearly; None without any knee angle."""
     knee = np.asarray(knee_flexion_deg, float)
     ok = np.isfinite(knee)
@@ -140,8 +158,14 @@ class StreamingGaitEvents:
     ``{"heel_strike": [...], "toe_off": [...]}``.
     """
 
-    def __init__(self, rate_hz: float, detector: MidSwingDetector | None = None,
-                 window_s: float = 6.0, settle_s: float = 0.3, every_s: float = 0.2):
+    def __init__(
+        self,
+        rate_hz: float,
+        detector: MidSwingDetector | None = None,
+        window_s: float = 6.0,
+        settle_s: float = 0.3,
+        every_s: float = 0.2,
+    ):
         self.rate_hz = rate_hz
         self.detector = detector or MidSwingDetector()
         self.window = int(window_s * rate_hz)
@@ -153,15 +177,16 @@ class StreamingGaitEvents:
         self.fresh = 0
         self.last_swing_s = -np.inf
 
-    def update(self, time_s: np.ndarray, rate: np.ndarray, knee_flexion_deg: np.ndarray | None = None
-               ) -> dict[str, list[float]]:
+    def update(
+        self, time_s: np.ndarray, rate: np.ndarray, knee_flexion_deg: np.ndarray | None = None
+    ) -> dict[str, list[float]]:
         """Append a chunk (sample times, the sagittal rate in rad/s and, if measured, the knee
         flexion in degrees; give the knee always or never); events now certain."""
-        self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])[-self.window:]
-        self.rate = np.concatenate([self.rate, np.asarray(rate, float)])[-self.window:]
+        self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])[-self.window :]
+        self.rate = np.concatenate([self.rate, np.asarray(rate, float)])[-self.window :]
         if knee_flexion_deg is not None:
             old = self.knee if self.knee is not None else np.empty(0)
-            self.knee = np.concatenate([old, np.asarray(knee_flexion_deg, float)])[-self.window:]
+            self.knee = np.concatenate([old, np.asarray(knee_flexion_deg, float)])[-self.window :]
         self.fresh += len(time_s)
         if self.fresh < self.every:
             return {"heel_strike": [], "toe_off": []}

@@ -30,8 +30,11 @@ from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import Stride, StrideSegmenter
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
-LEG_INPUTS = {"hip_ir_deg": "hip_ir_deg", "knee_flexion_deg": "knee_flexion_deg",
-              "thigh_heading_deg": "heading_deg"}  # column suffix → stride segmenter input
+LEG_INPUTS = {
+    "hip_ir_deg": "hip_ir_deg",
+    "knee_flexion_deg": "knee_flexion_deg",
+    "thigh_heading_deg": "heading_deg",
+}  # column suffix → stride segmenter input
 
 
 class LiveAnalysis:
@@ -50,13 +53,22 @@ class LiveAnalysis:
         self.strides: list[Stride] = []
         self.reps: list[Rep] = []
         self.trials: list[Trial] = []
-        self.segmenters = {s: StrideSegmenter(s) for s in sides} if activity in (None, "walk") else {}
+        self.segmenters = (
+            {s: StrideSegmenter(s) for s in sides} if activity in (None, "walk") else {}
+        )
         self.counters = {s: RepCounter(s, rate_hz) for s in sides} if activity == "exercise" else {}
-        self.testers = ({s: TrialDetector(TESTS[activity], s, rate_hz) for s in sides}
-                        if activity in TESTS else {})
+        self.testers = (
+            {s: TrialDetector(TESTS[activity], s, rate_hz) for s in sides}
+            if activity in TESTS
+            else {}
+        )
 
-    def update(self, time_s: np.ndarray, columns: dict[str, np.ndarray],
-               events: dict[str, dict[str, list[float]]] | None = None) -> list[tuple[str, dict]]:
+    def update(
+        self,
+        time_s: np.ndarray,
+        columns: dict[str, np.ndarray],
+        events: dict[str, dict[str, list[float]]] | None = None,
+    ) -> list[tuple[str, dict]]:
         """Feed one chunk; returns the metrics completed by it, in time order."""
         out: list[tuple[float, str, object]] = []
         events = events or {}
@@ -65,19 +77,27 @@ class LiveAnalysis:
             if ir is None:
                 continue
             if side in self.segmenters:
-                leg = {name: columns[f"{side}_{suffix}"] for suffix, name in LEG_INPUTS.items()
-                       if f"{side}_{suffix}" in columns}
+                leg = {
+                    name: columns[f"{side}_{suffix}"]
+                    for suffix, name in LEG_INPUTS.items()
+                    if f"{side}_{suffix}" in columns
+                }
                 found = events.get(side, {})
-                for stride in self.segmenters[side].update(time_s, leg, found.get("heel_strike", ()),
-                                                           found.get("toe_off", ())):
+                for stride in self.segmenters[side].update(
+                    time_s, leg, found.get("heel_strike", ()), found.get("toe_off", ())
+                ):
                     self.strides.append(stride)
                     out.append((stride.end_s, "stride", stride))
             if side in self.counters:
-                for rep in self.counters[side].update(time_s, ir, columns.get(f"{side}_knee_flexion_deg")):
+                for rep in self.counters[side].update(
+                    time_s, ir, columns.get(f"{side}_knee_flexion_deg")
+                ):
                     self.reps.append(rep)
                     out.append((rep.end_s, "rep", rep))
             if side in self.testers:
-                for trial in self.testers[side].update(time_s, ir, columns.get(f"{side}_knee_flexion_deg")):
+                for trial in self.testers[side].update(
+                    time_s, ir, columns.get(f"{side}_knee_flexion_deg")
+                ):
                     self.trials.append(trial)
                     out.append((trial.end_s, "test", trial))
         return _ordered(out)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import asdict, fields, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +38,26 @@ def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict
     return {
         "format_version": FORMAT_VERSION,
         "software_version": __version__,
-        "generated_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "session": _session_info(processed, analysis),
         "recording": _recording(processed),
-        "calibration": processed.calibration.as_dict() if processed.calibration is not None else None,
+        "calibration": processed.calibration.as_dict()
+        if processed.calibration is not None
+        else None,
         "angles": {
             "columns": list(angles.columns) if angles is not None else [],
-            "hip_ir_reference": ("pelvis sensor" if session.rig.find("pelvis") is not None
-                                 else "direction of walking (no pelvis sensor)"),
+            "hip_ir_reference": (
+                "pelvis sensor"
+                if session.rig.find("pelvis") is not None
+                else "direction of walking (no pelvis sensor)"
+            ),
             "notes": list(angles.notes) if angles is not None else [],
         },
-        "strides": {side: [s.payload() for s in analysis.strides if s.side == side] for side in sides}
-        if analysis.activity == "walk" else {},
+        "strides": {
+            side: [s.payload() for s in analysis.strides if s.side == side] for side in sides
+        }
+        if analysis.activity == "walk"
+        else {},
         "reps": [r.payload() for r in analysis.reps],
         "tests": [t.payload() for t in analysis.trials],
         "summaries": {
@@ -57,7 +65,9 @@ def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict
             "reps": rep_summary(analysis.reps) if analysis.reps else None,
             "tests": trial_summary(analysis.trials) if analysis.trials else None,
         },
-        "warnings": _recording_warnings(processed) + list(processed.warnings) + list(analysis.warnings),
+        "warnings": _recording_warnings(processed)
+        + list(processed.warnings)
+        + list(analysis.warnings),
     }
 
 
@@ -73,16 +83,26 @@ def read_report(path: Path) -> dict:
     except (OSError, json.JSONDecodeError) as exc:
         raise RecordingError(f"{path}: cannot read the report: {exc}") from exc
     if report.get("format_version") != FORMAT_VERSION:
-        raise RecordingError(f"{path}: expected report format_version {FORMAT_VERSION}, "
-                             f"got {report.get('format_version')!r}")
+        raise RecordingError(
+            f"{path}: expected report format_version {FORMAT_VERSION}, "
+            f"got {report.get('format_version')!r}"
+        )
     return report
 
 
 def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
     """The CSV tables that fit the session's activity (a header alone when nothing was found)."""
-    rows = {"strides.csv": analysis.strides, "reps.csv": analysis.reps, "tests.csv": analysis.trials}
-    wanted = {"walk": "strides.csv", "exercise": "reps.csv", "seated-test": "tests.csv",
-              "prone-test": "tests.csv"}.get(analysis.activity)
+    rows = {
+        "strides.csv": analysis.strides,
+        "reps.csv": analysis.reps,
+        "tests.csv": analysis.trials,
+    }
+    wanted = {
+        "walk": "strides.csv",
+        "exercise": "reps.csv",
+        "seated-test": "tests.csv",
+        "prone-test": "tests.csv",
+    }.get(analysis.activity)
     written = []
     for name, kind in TABLES.items():
         if name != wanted and not rows[name]:
@@ -99,8 +119,11 @@ def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
 def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
     session, rig, meta = processed.session, processed.session.rig, processed.session.meta
     angles = processed.angles
-    duration = (float(angles.time_s[-1] - angles.time_s[0]) if angles is not None and len(angles.time_s)
-                else meta.get("duration_s"))
+    duration = (
+        float(angles.time_s[-1] - angles.time_s[0])
+        if angles is not None and len(angles.time_s)
+        else meta.get("duration_s")
+    )
     return {
         "path": str(session.path),
         "name": Path(session.path).name,
@@ -109,8 +132,10 @@ def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dic
         "start_utc": meta.get("start_utc"),
         "duration_s": duration,
         "sample_rate_hz": rig.sample_rate_hz,
-        "sensors": [{"name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip}
-                    for s in rig.sensors],
+        "sensors": [
+            {"name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip}
+            for s in rig.sensors
+        ],
         "sides": list(rig.sides),
         "pelvis_sensor": rig.find("pelvis") is not None,
         "activity": analysis.activity,
@@ -133,8 +158,13 @@ def _recording(processed: ProcessedSession) -> dict:
         sensors[name] = entry
     grid = processed.grid
     missing = float((~grid.valid).sum() / grid.rate_hz) if grid is not None else None
-    return {"complete": meta.get("complete"), "dropped_chunks": meta.get("dropped_chunks"),
-            "sensors": sensors, "angles_missing_s": missing, "recovery": _recovery(processed.session)}
+    return {
+        "complete": meta.get("complete"),
+        "dropped_chunks": meta.get("dropped_chunks"),
+        "sensors": sensors,
+        "angles_missing_s": missing,
+        "recovery": _recovery(processed.session),
+    }
 
 
 def _recovery(session) -> dict | None:
@@ -156,22 +186,34 @@ def _recording_warnings(processed: ProcessedSession) -> list[str]:
     out = []
     recovery = getattr(processed.session, "recovery", None)
     if recovery is not None and not getattr(recovery, "complete", True):
-        out.append("recording: " + (recovery.summary() if callable(getattr(recovery, "summary", None))
-                                    else "not complete"))
+        out.append(
+            "recording: "
+            + (
+                recovery.summary()
+                if callable(getattr(recovery, "summary", None))
+                else "not complete"
+            )
+        )
     elif meta.get("complete") is False:
-        out.append("recording: session.json says the recording did not end cleanly (complete = false)")
+        out.append(
+            "recording: session.json says the recording did not end cleanly (complete = false)"
+        )
     for name, health in (meta.get("sensor_health") or {}).items():
         if health.get("dropped"):
             gaps = health.get("gaps") or []
             lost_s = sum(b - a for a, b in gaps)
-            out.append(f"sensor {name}: {health['dropped']} samples dropped in {len(gaps)} gaps "
-                       f"({lost_s:.2f} s)")
+            out.append(
+                f"sensor {name}: {health['dropped']} samples dropped in {len(gaps)} gaps "
+                f"({lost_s:.2f} s)"
+            )
     if meta.get("dropped_chunks"):
         out.append(f"recording: {meta['dropped_chunks']} chunks of samples dropped by the recorder")
     grid = processed.grid
     if grid is not None and not grid.valid.all():
-        out.append(f"angles missing for {(~grid.valid).sum() / grid.rate_hz:.2f} s where a sensor "
-                   "had a gap in its samples")
+        out.append(
+            f"angles missing for {(~grid.valid).sum() / grid.rate_hz:.2f} s where a sensor "
+            "had a gap in its samples"
+        )
     return out
 
 
@@ -182,4 +224,3 @@ def _plain(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-

@@ -55,8 +55,14 @@ class RepCounter:
     the knee angle is known up to ``lunge_window_s`` after it (at once without a knee angle).
     """
 
-    def __init__(self, side: str, rate_hz: float, min_range_deg: float = 6.0, set_gap_s: float = 8.0,
-                 lunge_window_s: float = 3.0):
+    def __init__(
+        self,
+        side: str,
+        rate_hz: float,
+        min_range_deg: float = 6.0,
+        set_gap_s: float = 8.0,
+        lunge_window_s: float = 3.0,
+    ):
         self.side = side
         self.set_gap_s = set_gap_s
         self.lunge_window_s = lunge_window_s
@@ -66,8 +72,9 @@ class RepCounter:
         self._pending: list[Excursion] = []
         self.reps: list[Rep] = []
 
-    def update(self, time_s: np.ndarray, hip_ir_deg: np.ndarray,
-               knee_flexion_deg: np.ndarray | None = None) -> list[Rep]:
+    def update(
+        self, time_s: np.ndarray, hip_ir_deg: np.ndarray, knee_flexion_deg: np.ndarray | None = None
+    ) -> list[Rep]:
         """Feed samples in time order; returns the repetitions completed by them."""
         if knee_flexion_deg is not None:
             self._knee_t = np.concatenate([self._knee_t, time_s])
@@ -84,8 +91,13 @@ class RepCounter:
         out = []
         while self._pending and ready(self._pending[0]):
             out.append(self._rep(self._pending.pop(0)))
-        keep_from = (self._pending[0].start_s if self._pending else self._knee_t[-1] if len(self._knee_t)
-                     else 0.0) - self.lunge_window_s
+        keep_from = (
+            self._pending[0].start_s
+            if self._pending
+            else self._knee_t[-1]
+            if len(self._knee_t)
+            else 0.0
+        ) - self.lunge_window_s
         keep = self._knee_t >= keep_from
         self._knee_t, self._knee = self._knee_t[keep], self._knee[keep]
         return out
@@ -102,9 +114,20 @@ class RepCounter:
         in_set = 1 if new_set else previous.rep_in_set + 1
         during = (self._knee_t >= start) & (self._knee_t <= end) & np.isfinite(self._knee)
         knee = self._knee[during]
-        rep = Rep(exercise, self.side, len(self.reps) + 1, set_no, in_set, start, end, end - start,
-                  e.peak_deg, e.range_deg, float(knee.max()) if len(knee) else None,
-                  float(np.ptp(knee)) if len(knee) else None)
+        rep = Rep(
+            exercise,
+            self.side,
+            len(self.reps) + 1,
+            set_no,
+            in_set,
+            start,
+            end,
+            end - start,
+            e.peak_deg,
+            e.range_deg,
+            float(knee.max()) if len(knee) else None,
+            float(np.ptp(knee)) if len(knee) else None,
+        )
         self.reps.append(rep)
         return rep
 
@@ -137,8 +160,15 @@ def rep_summary(reps: list[Rep]) -> dict:
         sets = []
         for number in sorted({r.set for r in mine}):
             in_set = [r for r in mine if r.set == number]
-            sets.append({"set": number, "reps": len(in_set), "start_s": in_set[0].start_s,
-                         "end_s": in_set[-1].end_s, **_stats(in_set)})
+            sets.append(
+                {
+                    "set": number,
+                    "reps": len(in_set),
+                    "start_s": in_set[0].start_s,
+                    "end_s": in_set[-1].end_s,
+                    **_stats(in_set),
+                }
+            )
         out[side] = {"reps": len(mine), "sets": len(sets), **_stats(mine), "per_set": sets}
     return rounded(out)
 
@@ -147,6 +177,10 @@ def _stats(reps: list[Rep]) -> dict:
     rom = np.array([r.hip_ir_rom_deg for r in reps])
     peak = np.array([r.hip_ir_max_deg for r in reps])
     duration = np.array([r.duration_s for r in reps])
-    return {"hip_ir_rom_mean_deg": rom.mean(), "hip_ir_rom_sd_deg": sample_sd(rom),
-            "hip_ir_max_mean_deg": peak.mean(), "hip_ir_max_sd_deg": sample_sd(peak),
-            "duration_mean_s": duration.mean()}
+    return {
+        "hip_ir_rom_mean_deg": rom.mean(),
+        "hip_ir_rom_sd_deg": sample_sd(rom),
+        "hip_ir_max_mean_deg": peak.mean(),
+        "hip_ir_max_sd_deg": sample_sd(peak),
+        "duration_mean_s": duration.mean(),
+    }

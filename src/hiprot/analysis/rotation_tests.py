@@ -7,8 +7,8 @@ and back. Each swing is an excursion of the hip IR angle
 other (either order) make one trial. A swing without its partner is still a
 trial, with the other peak missing. The knee stays bent through a trial: while
 the knee bends or straightens (sitting down, lying down, bending the knee to
-start) no swing counts, and neutral is where the hip angle settles after it. ER is reported positive (``hip_er_max_deg``
-is minus the lowest hip IR angle).
+start) no swing counts, and neutral is where the hip angle settles after it.
+ER is reported positive (``hip_er_max_deg`` is minus the lowest hip IR angle).
 
 Repeatability comes from the trials themselves: their spread (sample SD) is
 the test's trial-to-trial error. ``detectable_change`` is the smallest change
@@ -64,8 +64,9 @@ class TrialDetector:
         self.pending: Excursion | None = None
         self.trials: list[Trial] = []
 
-    def update(self, time_s: np.ndarray, hip_ir_deg: np.ndarray,
-               knee_flexion_deg: np.ndarray | None = None) -> list[Trial]:
+    def update(
+        self, time_s: np.ndarray, hip_ir_deg: np.ndarray, knee_flexion_deg: np.ndarray | None = None
+    ) -> list[Trial]:
         """Feed samples in time order (with the knee angle when measured: while the knee bends
         or straightens the person is getting into position); returns the trials completed."""
         done = []
@@ -90,15 +91,24 @@ class TrialDetector:
     def _trial(self, *swings: Excursion) -> Trial:
         ir = next((s for s in swings if s.direction > 0), None)
         er = next((s for s in swings if s.direction < 0), None)
-        trial = Trial(self.test, self.side, len(self.trials) + 1, min(s.start_s for s in swings),
-                      max(s.end_s for s in swings), ir.peak_deg if ir else None,
-                      -er.peak_deg if er else None, ir.peak_s if ir else None, er.peak_s if er else None)
+        trial = Trial(
+            self.test,
+            self.side,
+            len(self.trials) + 1,
+            min(s.start_s for s in swings),
+            max(s.end_s for s in swings),
+            ir.peak_deg if ir else None,
+            -er.peak_deg if er else None,
+            ir.peak_s if ir else None,
+            er.peak_s if er else None,
+        )
         self.trials.append(trial)
         return trial
 
 
-def detectable_change(sd_before: float | None, n_before: int, sd_after: float | None,
-                      n_after: int) -> float | None:
+def detectable_change(
+    sd_before: float | None, n_before: int, sd_after: float | None, n_after: int
+) -> float | None:
     """Smallest change of a trial mean that exceeds the trial-to-trial spread at 95 % confidence
     (pooled two-sample t test), and never under MIN_DETECTABLE_DEG; None when a session has
     fewer than two trials."""
@@ -123,6 +133,8 @@ def trial_summary(trials: list[Trial]) -> dict:
             leg[f"{name}_best_deg"] = float(values.max()) if len(values) else None
             leg[f"{name}_mean_deg"] = float(values.mean()) if len(values) else None
             leg[f"{name}_sd_deg"] = sd
-            leg[f"{name}_detectable_change_deg"] = detectable_change(sd, len(values), sd, len(values))
+            leg[f"{name}_detectable_change_deg"] = detectable_change(
+                sd, len(values), sd, len(values)
+            )
         out[side] = leg
     return rounded(out)

@@ -48,8 +48,11 @@ def run(rig: Rig) -> Scored:
     """Simulate ``rig`` and analyse it in memory, with the activity its scenario records."""
     sim = simulate(rig)
     meta = {"activity": ACTIVITIES[rig.simulation.scenario], "complete": True}
-    processed = process_session(Session(Path(f"sim-{rig.simulation.scenario}-{rig.simulation.seed}"),
-                                        rig, meta, sim.samples))
+    processed = process_session(
+        Session(
+            Path(f"sim-{rig.simulation.scenario}-{rig.simulation.seed}"), rig, meta, sim.samples
+        )
+    )
     return Scored(sim, processed, analyze_session(processed))
 
 
@@ -58,13 +61,22 @@ def match_events(detected: np.ndarray, true: np.ndarray) -> dict:
     with no true event within FALSE_EVENT_S; ``missed``: true events with no detection there."""
     detected, true = np.asarray(detected, float), np.asarray(true, float)
     if not len(true) or not len(detected):
-        return {"errors_s": np.empty(0), "false": len(detected), "missed": len(true), "true": len(true)}
+        return {
+            "errors_s": np.empty(0),
+            "false": len(detected),
+            "missed": len(true),
+            "true": len(true),
+        }
     nearest = true[np.abs(detected[:, None] - true[None, :]).argmin(axis=1)]
     errors = detected - nearest
     real = np.abs(errors) <= FALSE_EVENT_S
     found = np.abs(true[:, None] - detected[None, :]).min(axis=1) <= FALSE_EVENT_S
-    return {"errors_s": errors[real], "false": int((~real).sum()), "missed": int((~found).sum()),
-            "true": len(true)}
+    return {
+        "errors_s": errors[real],
+        "false": int((~real).sum()),
+        "missed": int((~found).sum()),
+        "true": len(true),
+    }
 
 
 def stride_peak_errors(scored: Scored, side: str, straight_only: bool = True) -> np.ndarray:
@@ -82,8 +94,10 @@ def stride_peak_errors(scored: Scored, side: str, straight_only: bool = True) ->
 def true_test_peaks(scored: Scored, side: str) -> dict[str, np.ndarray]:
     """The true peak IR and peak ER (positive) of each trial of ``side``."""
     truth, t = scored.true_hip_ir(side), scored.sim.time_s
-    return {"ir": np.interp(scored.true_events(side, "ir_peak"), t, truth),
-            "er": -np.interp(scored.true_events(side, "er_peak"), t, truth)}
+    return {
+        "ir": np.interp(scored.true_events(side, "ir_peak"), t, truth),
+        "er": -np.interp(scored.true_events(side, "er_peak"), t, truth),
+    }
 
 
 def true_rep_peaks(scored: Scored, side: str) -> np.ndarray:

@@ -52,8 +52,10 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
         thigh = rig.find("thigh", side).name
         heading, _ = z_heading(quat.multiply(grid.tracks[thigh].q_es, calibration.q_sb[thigh]))
         columns[f"{side}_thigh_heading_deg"] = np.degrees(np.unwrap(heading))
-    events = {side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
-              for side, leg in angles.legs.items()}
+    events = {
+        side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
+        for side, leg in angles.legs.items()
+    }
     return angles.time_s, columns, events
 
 
@@ -68,21 +70,34 @@ def analyze_session(processed: ProcessedSession, activity: str | None = None) ->
     sides = tuple(processed.angles.legs)
     rate_hz = processed.grid.rate_hz
     if activity is None:
-        activity, source = _infer_activity(processed, time_s, columns, events), "inferred from the data"
+        activity, source = (
+            _infer_activity(processed, time_s, columns, events),
+            "inferred from the data",
+        )
     live = LiveAnalysis(sides, rate_hz, activity)
     live.update(time_s, columns, events)
     live.finish()
-    result = SessionAnalysis(activity, source, live.strides, live.reps, live.trials,
-                             sum(s.skipped for s in live.segmenters.values()))
+    result = SessionAnalysis(
+        activity,
+        source,
+        live.strides,
+        live.reps,
+        live.trials,
+        sum(s.skipped for s in live.segmenters.values()),
+    )
     result.warnings += _findings(result, sides)
     return result
 
 
-def _infer_activity(processed: ProcessedSession, time_s: np.ndarray, columns: dict, events: dict) -> str:
+def _infer_activity(
+    processed: ProcessedSession, time_s: np.ndarray, columns: dict, events: dict
+) -> str:
     after = time_s > processed.calibration.standing_s[1]
     probe = LiveAnalysis(tuple(processed.angles.legs), processed.grid.rate_hz, "walk")
     probe.update(time_s, columns, events)
-    walking = max(sum(s.stride_time_s for s in probe.strides if s.side == side) for side in probe.sides)
+    walking = max(
+        sum(s.stride_time_s for s in probe.strides if s.side == side) for side in probe.sides
+    )
     if after.any() and walking >= WALK_SHARE * (time_s[after][-1] - time_s[after][0]):
         return "walk"
     rig = processed.session.rig
@@ -90,7 +105,9 @@ def _infer_activity(processed: ProcessedSession, time_s: np.ndarray, columns: di
         er = after & (columns[f"{side}_hip_ir_deg"] < -TEST_ER_DEG)
         if er.sum() >= TEST_ER_S * processed.grid.rate_hz:
             thigh = rig.find("thigh", side).name
-            q_eb = quat.multiply(processed.grid.tracks[thigh].q_es[er], processed.calibration.q_sb[thigh])
+            q_eb = quat.multiply(
+                processed.grid.tracks[thigh].q_es[er], processed.calibration.q_sb[thigh]
+            )
             front_up = np.median(quat.rotate(q_eb, X_AXIS)[:, 2]) > 0
             return "seated-test" if front_up else "prone-test"
     return "exercise"

@@ -23,9 +23,18 @@ from hiprot.analysis.formatting import rounded, sample_sd
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 LEG_COLUMNS = ("hip_ir_deg", "knee_flexion_deg", "heading_deg")  # per-leg inputs, without the side
-METRICS = ("stride_time_s", "cadence_steps_per_min", "stance_percent", "hip_ir_at_heel_strike_deg",
-           "hip_ir_max_deg", "hip_er_max_deg", "hip_ir_rom_deg", "hip_ir_rom_stance_deg",
-           "hip_ir_rom_swing_deg", "knee_flexion_max_deg")
+METRICS = (
+    "stride_time_s",
+    "cadence_steps_per_min",
+    "stance_percent",
+    "hip_ir_at_heel_strike_deg",
+    "hip_ir_max_deg",
+    "hip_er_max_deg",
+    "hip_ir_rom_deg",
+    "hip_ir_rom_stance_deg",
+    "hip_ir_rom_swing_deg",
+    "knee_flexion_max_deg",
+)
 
 
 @dataclass
@@ -65,8 +74,14 @@ class StrideSegmenter:
     ``keep_s``: how long samples wait for a heel strike reported late.
     """
 
-    def __init__(self, side: str, min_stride_s: float = 0.6, max_stride_s: float = 2.5,
-                 turn_deg: float = 10.0, keep_s: float = 4.0):
+    def __init__(
+        self,
+        side: str,
+        min_stride_s: float = 0.6,
+        max_stride_s: float = 2.5,
+        turn_deg: float = 10.0,
+        keep_s: float = 4.0,
+    ):
         self.side = side
         self.min_stride_s = min_stride_s
         self.max_stride_s = max_stride_s
@@ -79,8 +94,9 @@ class StrideSegmenter:
         self.count = 0
         self.skipped = 0  # strides with missing angles
 
-    def update(self, time_s: np.ndarray, columns: dict[str, np.ndarray],
-               heel_strike_s=(), toe_off_s=()) -> list[Stride]:
+    def update(
+        self, time_s: np.ndarray, columns: dict[str, np.ndarray], heel_strike_s=(), toe_off_s=()
+    ) -> list[Stride]:
         """Add samples (``columns`` keyed by :data:`LEG_COLUMNS`; ``hip_ir_deg`` required) and
         newly known events (times on the same clock); returns the strides now complete."""
         self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])
@@ -91,7 +107,11 @@ class StrideSegmenter:
         self.heel_strikes = sorted(self.heel_strikes + [float(t) for t in heel_strike_s])
         self.toe_offs = sorted(self.toe_offs + [float(t) for t in toe_off_s])
         done = []
-        while len(self.heel_strikes) >= 2 and len(self.time_s) and self.time_s[-1] >= self.heel_strikes[1]:
+        while (
+            len(self.heel_strikes) >= 2
+            and len(self.time_s)
+            and self.time_s[-1] >= self.heel_strikes[1]
+        ):
             start, end = self.heel_strikes.pop(0), self.heel_strikes[0]
             toe = [t for t in self.toe_offs if start < t < end]
             self.toe_offs = [t for t in self.toe_offs if t > start]
@@ -134,10 +154,24 @@ class StrideSegmenter:
         duration = end - start
         self.count += 1
         return Stride(
-            self.side, self.count, start, end, toe, duration, 100 * (toe - start) / duration,
-            120.0 / duration, float(values[0]), float(values.max()), float(-values.min()),
-            float(np.ptp(values)), float(np.ptp(stance_ir)), float(np.ptp(swing_ir)),
-            float(knee[1].max()) if knee_ok else None, self._turning(start, end), curves)
+            self.side,
+            self.count,
+            start,
+            end,
+            toe,
+            duration,
+            100 * (toe - start) / duration,
+            120.0 / duration,
+            float(values[0]),
+            float(values.max()),
+            float(-values.min()),
+            float(np.ptp(values)),
+            float(np.ptp(stance_ir)),
+            float(np.ptp(swing_ir)),
+            float(knee[1].max()) if knee_ok else None,
+            self._turning(start, end),
+            curves,
+        )
 
     def _extended(self, name: str, start: float, end: float, inside: np.ndarray):
         """(times, values) of column ``name`` over the stride, its ends interpolated."""
@@ -145,8 +179,10 @@ class StrideSegmenter:
         if values is None:
             return None
         ends = np.interp([start, end], self.time_s, values)
-        return (np.concatenate([[start], self.time_s[inside], [end]]),
-                np.concatenate([[ends[0]], values[inside], [ends[1]]]))
+        return (
+            np.concatenate([[start], self.time_s[inside], [end]]),
+            np.concatenate([[ends[0]], values[inside], [ends[1]]]),
+        )
 
     def _turning(self, start: float, end: float) -> bool | None:
         heading = self.columns.get("heading_deg")
@@ -166,8 +202,11 @@ def gait_summary(strides: list[Stride]) -> dict:
     for side in sorted({s.side for s in strides}):
         mine = [s for s in strides if s.side == side]
         straight = [s for s in mine if not s.turning]
-        leg = {"strides": len(mine), "straight_strides": len(straight),
-               "turning_strides": sum(1 for s in mine if s.turning)}
+        leg = {
+            "strides": len(mine),
+            "straight_strides": len(straight),
+            "turning_strides": sum(1 for s in mine if s.turning),
+        }
         legs[side] = _leg_summary(straight, leg)
     out: dict = {"legs": legs}
     if {"left", "right"} <= set(legs):
@@ -180,24 +219,31 @@ def gait_summary(strides: list[Stride]) -> dict:
 
 def _leg_summary(straight: list[Stride], leg: dict) -> dict:
     for metric in METRICS:
-        values = np.array([getattr(s, metric) for s in straight if getattr(s, metric) is not None], float)
+        values = np.array(
+            [getattr(s, metric) for s in straight if getattr(s, metric) is not None], float
+        )
         if len(values):
             leg[metric] = {"mean": float(values.mean()), "sd": sample_sd(values)}
     if "stride_time_s" in leg and leg["stride_time_s"]["sd"] is not None:
-        leg["stride_time_cv_percent"] = 100 * leg["stride_time_s"]["sd"] / leg["stride_time_s"]["mean"]
+        leg["stride_time_cv_percent"] = (
+            100 * leg["stride_time_s"]["sd"] / leg["stride_time_s"]["mean"]
+        )
     curves = {"percent": np.linspace(0, 100, CURVE_POINTS)}
     for name in ("hip_ir_deg", "knee_flexion_deg"):
         stack = np.array([s.curves[name] for s in straight if name in s.curves])
         if len(stack):
             curves[f"{name[:-4]}_mean_deg"] = stack.mean(axis=0)
-            curves[f"{name[:-4]}_sd_deg"] = stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(CURVE_POINTS)
+            curves[f"{name[:-4]}_sd_deg"] = (
+                stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(CURVE_POINTS)
+            )
     if len(curves) > 1:
         leg["curves"] = curves
     return leg
 
 
 def _asymmetry(right: dict, left: dict) -> dict:
-    """Right minus left of each mean; symmetry index (% of the two legs' mean) where both are positive."""
+    """Right minus left of each mean, and the symmetry index (% of the two legs' mean) where
+    both are positive."""
     out = {}
     for metric in METRICS:
         if metric in right and metric in left:

@@ -37,17 +37,23 @@ def _summary_lines(report: dict) -> list[str]:
     for side, leg in (gait or {}).get("legs", {}).items():
         ir = leg.get("hip_ir_max_deg", {})
         rom = leg.get("hip_ir_rom_deg", {})
-        lines.append(f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
-                     f"{leg.get('cadence_steps_per_min', {}).get('mean', float('nan')):.0f} steps/min, "
-                     f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
-                     f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°")
+        lines.append(
+            f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
+            f"{leg.get('cadence_steps_per_min', {}).get('mean', float('nan')):.0f} steps/min, "
+            f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
+            f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°"
+        )
     for side, leg in (summaries["reps"] or {}).items():
-        lines.append(f"  {side}: {leg['reps']} reps in {leg['sets']} sets, IR range "
-                     f"{leg['hip_ir_rom_mean_deg']:.1f} ± {leg['hip_ir_rom_sd_deg'] or 0:.1f}°")
+        lines.append(
+            f"  {side}: {leg['reps']} reps in {leg['sets']} sets, IR range "
+            f"{leg['hip_ir_rom_mean_deg']:.1f} ± {leg['hip_ir_rom_sd_deg'] or 0:.1f}°"
+        )
     for side, leg in (summaries["tests"] or {}).items():
-        lines.append(f"  {side}: {leg['trials']} trials, peak IR best {_deg(leg['ir_best_deg'])} "
-                     f"(mean {_deg(leg['ir_mean_deg'])} ± {_deg(leg['ir_sd_deg'])}), peak ER best "
-                     f"{_deg(leg['er_best_deg'])}")
+        lines.append(
+            f"  {side}: {leg['trials']} trials, peak IR best {_deg(leg['ir_best_deg'])} "
+            f"(mean {_deg(leg['ir_mean_deg'])} ± {_deg(leg['ir_sd_deg'])}), peak ER best "
+            f"{_deg(leg['er_best_deg'])}"
+        )
     return lines + [f"  note: {w}" for w in report["warnings"]]
 
 
@@ -55,19 +61,24 @@ def _deg(value) -> str:
     return "-" if value is None else f"{value:.1f}°"
 
 
-def _analyze_all(pairs: list[tuple[Path, Path]], activity: str | None, jobs: int | None,
-                 charts: bool) -> tuple[dict[Path, dict], int]:
+def _analyze_all(
+    pairs: list[tuple[Path, Path]], activity: str | None, jobs: int | None, charts: bool
+) -> tuple[dict[Path, dict], int]:
     """Analyse every session (in parallel when several), print a result or one error line each;
     returns the reports by session and the number that failed."""
     reports, failed = {}, 0
     items = [(session, target, activity, charts) for session, target in pairs]
-    bar = (click.progressbar(length=len(items), label="analysing sessions", file=sys.stderr)
-           if len(items) > 1 else None)
+    bar = (
+        click.progressbar(length=len(items), label="analysing sessions", file=sys.stderr)
+        if len(items) > 1
+        else None
+    )
     if bar is not None:
         bar.__enter__()
     try:
         for (session, target, *_), report, error in run_parallel(
-                analyze_to, items, jobs, (lambda: bar.update(1)) if bar is not None else None):
+            analyze_to, items, jobs, (lambda: bar.update(1)) if bar is not None else None
+        ):
             if error is None:
                 reports[session] = report
                 click.echo(f"{session}: results in {target}")
@@ -78,7 +89,9 @@ def _analyze_all(pairs: list[tuple[Path, Path]], activity: str | None, jobs: int
             if isinstance(error, HiprotError):
                 click.echo(f"hiprot: error: {session}: {error}", err=True)
             else:
-                click.echo(f"hiprot: error: {session}: unexpected failure, traceback follows", err=True)
+                click.echo(
+                    f"hiprot: error: {session}: unexpected failure, traceback follows", err=True
+                )
                 click.echo("".join(traceback.format_exception(error)), err=True)
     finally:
         if bar is not None:
@@ -88,20 +101,46 @@ def _analyze_all(pairs: list[tuple[Path, Path]], activity: str | None, jobs: int
 
 @click.command()
 @click.argument("sessions", nargs=-1, type=EXISTING_DIR)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where results go (default: SESSION/analysis; one subdirectory per session "
-                   "when several are given).")
-@click.option("--compare", "pair", nargs=2, type=EXISTING_DIR, default=None, metavar="BEFORE AFTER",
-              help="Compare two sessions (e.g. a test before and after exercises): change per leg and "
-                   "whether it exceeds the test's repeatability. Writes compare.json and compare.png "
-                   "(into --out, default AFTER/analysis).")
-@click.option("--history", "history_dir", type=EXISTING_DIR, default=None, metavar="DIR",
-              help="Each leg's hip rotation over all sessions in DIR: history.json, history.csv and "
-                   "history.png (into --out, default DIR/history).")
-@click.option("--activity", type=click.Choice(ACTIVITIES), default=None,
-              help="What the sessions are (default: session.json's activity, else inferred from the data).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes for several sessions (default: all cores).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where results go (default: SESSION/analysis; one subdirectory per session "
+    "when several are given).",
+)
+@click.option(
+    "--compare",
+    "pair",
+    nargs=2,
+    type=EXISTING_DIR,
+    default=None,
+    metavar="BEFORE AFTER",
+    help="Compare two sessions (e.g. a test before and after exercises): change per leg and "
+    "whether it exceeds the test's repeatability. Writes compare.json and compare.png "
+    "(into --out, default AFTER/analysis).",
+)
+@click.option(
+    "--history",
+    "history_dir",
+    type=EXISTING_DIR,
+    default=None,
+    metavar="DIR",
+    help="Each leg's hip rotation over all sessions in DIR: history.json, history.csv and "
+    "history.png (into --out, default DIR/history).",
+)
+@click.option(
+    "--activity",
+    type=click.Choice(ACTIVITIES),
+    default=None,
+    help="What the sessions are (default: session.json's activity, else inferred from the data).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for several sessions (default: all cores).",
+)
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
 def analyze(sessions, out_dir, pair, history_dir, activity, jobs, no_charts) -> None:
     """Joint angles, strides, repetitions and rotation-test results of each SESSION (a directory
@@ -109,7 +148,9 @@ def analyze(sessions, out_dir, pair, history_dir, activity, jobs, no_charts) -> 
     strides.csv / reps.csv / tests.csv and PNG charts. Exit status 2 if any session failed."""
     modes = sum(bool(m) for m in (sessions, pair, history_dir))
     if modes != 1:
-        raise click.UsageError("give SESSION..., or --compare BEFORE AFTER, or --history DIR (one of them)")
+        raise click.UsageError(
+            "give SESSION..., or --compare BEFORE AFTER, or --history DIR (one of them)"
+        )
     charts = not no_charts
     if pair:
         _compare(list(pair), out_dir, activity, jobs, charts)
