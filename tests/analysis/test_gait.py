@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from hiprot.analysis.gait_events import MidSwingDetector
 from hiprot.analysis.live import LiveAnalysis
 from hiprot.analysis.scoring import match_events, stride_peak_errors
-from hiprot.analysis.session import analysis_inputs
+from hiprot.analysis.session import analysis_inputs, analyze_session
 from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary
 
 
@@ -168,3 +170,19 @@ def test_turning_from_the_thigh_heading():
         t, {"hip_ir_deg": ir, "heading_deg": heading}, heel, toe
     )
     assert [s.turning for s in strides] == [False, False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "name, activity",
+    [
+        ("walk_with_pelvis", "walk"),
+        ("exercise", "exercise"),
+        ("lunge", "exercise"),
+        ("prone", "prone-test"),
+    ],
+)
+def test_activity_inferred_when_the_session_does_not_say(name, activity, request):
+    processed = request.getfixturevalue(name).processed
+    unlabelled = replace(processed, session=replace(processed.session, meta={}))
+    result = analyze_session(unlabelled)
+    assert (result.activity, result.activity_source) == (activity, "inferred from the data")
