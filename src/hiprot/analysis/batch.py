@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot.analysis import plots
 from hiprot.analysis.report import build_report, write_report, write_tables
 from hiprot.analysis.session import analyze_session
 from hiprot.csvio import write_angles_csv
@@ -76,6 +75,8 @@ def analyze_to(
 
 
 def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Path]:
+    from hiprot.analysis import plots  # matplotlib only when charts are drawn (not on the logger)
+
     name = report["session"]["name"]
     summaries = report["summaries"]
     out = []

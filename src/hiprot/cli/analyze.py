@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from hiprot.analysis import plots
 from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
 from hiprot.analysis.compare import compare, history, write_history_csv
 from hiprot.analysis.live import ACTIVITIES
@@ -176,6 +175,8 @@ def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: boo
     target.mkdir(parents=True, exist_ok=True)
     (target / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
     if charts:
+        from hiprot.analysis import plots  # matplotlib only when charts are drawn
+
         plots.comparison(result, target / "compare.png")
     click.echo(f"before {result['before']['name']}, after {result['after']['name']}:")
     for change in result["changes"]:
@@ -195,6 +196,8 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
         (target / "history.json").write_text(json.dumps(result, indent=2) + "\n")
         write_history_csv(target / "history.csv", result)
         if charts:
+            from hiprot.analysis import plots  # matplotlib only when charts are drawn
+
             plots.history(result, target / "history.png")
         click.echo(f"history of {len(reports)} sessions in {target}")
     _exit_if_failed(failed, len(found))
