@@ -242,7 +242,7 @@ class SessionKinematics:
         leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
         track = grid.tracks[name]
         leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
-        events = leg.result.events = self.detector.detect(leg.result.sagittal_rate, rate)
+        events = leg.result.events = self.detector.detect(leg.result.sagittal_rate, rate, knee[:, 0])
         if len(events.heel_strike) > 2:
             leg.stride_s = float(np.median(np.diff(events.heel_strike))) / rate
         q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))
