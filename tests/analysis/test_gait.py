@@ -76,11 +76,6 @@ def test_stride_metrics_match_the_true_angles(walk_with_pelvis):
             assert abs(s.hip_ir_at_heel_strike_deg - np.interp(s.start_s, t, truth)) < 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hip IR while walking with a pelvis sensor is still off by "
-    "more than 3° on some strides (kinematics, the lead's area; see the report)",
-)
 def test_per_stride_peak_ir_within_3_deg_of_truth_with_a_pelvis_sensor(walk_with_pelvis):
     for side in ("left", "right"):
         errors = stride_peak_errors(walk_with_pelvis, side)

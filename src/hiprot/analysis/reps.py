@@ -59,7 +59,7 @@ class RepCounter:
         self,
         side: str,
         rate_hz: float,
-        min_range_deg: float = 6.0,
+        min_range_deg: float = 8.0,
         set_gap_s: float = 8.0,
         lunge_window_s: float = 3.0,
     ):
