@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.analysis.live import MetricStream
 from hiprot.config import Rig
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.live import LiveFeed
@@ -36,13 +37,16 @@ class RunSummary:
 
 def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         publisher: Publisher | None, stop: threading.Event | None = None,
-        duration_s: float | None = None, session_path: Path | None = None) -> RunSummary:
+        duration_s: float | None = None, session_path: Path | None = None,
+        activity: str | None = None) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
     A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
     new samples); its ``health()`` goes into the session metadata as ``health``.
-    ``session_path`` names the session when there is no writer (replay).
+    ``session_path`` names the session when there is no writer (replay). Completed
+    strides, repetitions or test trials (by ``activity``; strides when unknown) are
+    published as metrics.
     """
     pipeline = Pipeline(rig)
     path = writer.path if writer is not None else session_path
@@ -54,6 +58,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc,
                         source.health if isinstance(source, Source) else None)
         feed.start()
+    metrics = MetricStream(rig.sides, rig.sample_rate_hz, activity) if feed is not None else None
     first_time = None
     ranges: dict[str, list[float]] = {}
     try:
@@ -78,6 +83,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
             if feed is not None:
                 feed.update(chunk, angles, pipeline.calibrated,
                             writer.dropped_chunks if writer is not None else 0)
+                _publish_metrics(publisher, metrics.update(angles))
             if duration_s is not None and summary.duration_s >= duration_s:
                 stop_reason = "duration"
                 break
@@ -87,6 +93,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         _extend_ranges(ranges, angles)
         if feed is not None:
             feed.update({}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0)
+            _publish_metrics(publisher, metrics.update(angles) + metrics.finish())
     finally:
         try:
             if writer is not None:
@@ -109,3 +116,8 @@ def _extend_ranges(ranges: dict[str, list[float]], angles: Angles) -> None:
         if len(valid):
             lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
             ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
+
+
+def _publish_metrics(publisher: Publisher, metrics: list[tuple[str, dict]]) -> None:
+    for kind, payload in metrics:
+        publisher.publish_metric(kind, payload)

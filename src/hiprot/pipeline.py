@@ -29,10 +29,16 @@ CALIBRATION_BUFFER_S = 120.0
 
 @dataclass
 class Angles:
-    """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``."""
+    """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``.
+
+    ``legs`` carries per side what the live analysis needs besides:
+    ``sagittal_rate`` (the shank's rate about the knee axis, rad/s) and
+    ``thigh_heading_deg`` (continuous from one emission to the next).
+    """
 
     time_s: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    legs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.time_s)
@@ -85,6 +91,7 @@ class Pipeline:
         self.calibration_error: str | None = None
         self._next_try = -np.inf
         self._emitted_until = -np.inf
+        self._last_heading: dict[str, float] = {}
 
     @property
     def calibrated(self) -> dict[str, bool]:
@@ -138,15 +145,25 @@ class Pipeline:
         self.calibration, self.calibration_error = calibration, None
         result = self.kinematics.compute(self.rig, grid, calibration)
         self.anchors = result.anchors
-        return self._emit(result.time_s, result.columns, newest)
+        return self._emit(result, newest)
 
     def _angles(self, newest: float) -> Angles:
-        result = self.kinematics.compute(self.rig, self._grid(), self.calibration, self.anchors)
-        return self._emit(result.time_s, result.columns, newest)
+        return self._emit(self.kinematics.compute(self.rig, self._grid(), self.calibration, self.anchors),
+                          newest)
 
-    def _emit(self, time_s: np.ndarray, columns: dict[str, np.ndarray], newest: float) -> Angles:
+    def _emit(self, result, newest: float) -> Angles:
+        time_s = result.time_s
         final = (time_s > self._emitted_until) & (time_s <= newest - self.delay_s)
         if not final.any():
             return Angles(np.empty(0))
         self._emitted_until = float(time_s[final][-1])
-        return Angles(time_s[final], {name: values[final] for name, values in columns.items()})
+        legs = {}
+        for side, leg in result.legs.items():
+            heading = leg.thigh_heading_deg[final]
+            if side in self._last_heading:  # keep the unwrapped heading continuous across windows
+                heading = heading - 360.0 * np.round((heading[0] - self._last_heading[side]) / 360.0)
+            self._last_heading[side] = float(heading[-1])
+            legs[side] = {"thigh_heading_deg": heading}
+            if leg.sagittal_rate is not None:
+                legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
+        return Angles(time_s[final], {name: values[final] for name, values in result.columns.items()}, legs)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiprot.analysis.gait_events import StreamingGaitEvents
 from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import Stride, StrideSegmenter
@@ -119,3 +120,35 @@ class LiveAnalysis:
 
 def _ordered(found: list[tuple[float, str, object]]) -> list[tuple[str, dict]]:
     return [(kind, item.payload()) for _, kind, item in sorted(found, key=lambda f: f[0])]
+
+
+class MetricStream:
+    """The live pipeline's angles in, stride/rep/test metrics out.
+
+    Gait events come from each leg's :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+    (shank sagittal rate and knee angle), the metrics from :class:`LiveAnalysis`.
+    """
+
+    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
+        self.gait = {side: StreamingGaitEvents(rate_hz) for side in sides}
+        self.analysis = LiveAnalysis(sides, rate_hz, activity)
+
+    def update(self, angles) -> list[tuple[str, dict]]:
+        """Metrics completed by one emission of the live pipeline (``pipeline.Angles``)."""
+        if not len(angles.time_s):
+            return []
+        columns = dict(angles.columns)
+        events = {}
+        for side, leg in angles.legs.items():
+            columns[f"{side}_thigh_heading_deg"] = leg["thigh_heading_deg"]
+            if "sagittal_rate" in leg and side in self.gait:
+                knee = angles.columns.get(f"{side}_knee_flexion_deg")
+                events[side] = self.gait[side].update(angles.time_s, leg["sagittal_rate"], knee)
+        return self.analysis.update(angles.time_s, columns, events)
+
+    def finish(self) -> list[tuple[str, dict]]:
+        """What the end of the stream completes: the last gait events, held-back reps and trials."""
+        events = {side: gait.finish() for side, gait in self.gait.items()}
+        empty = np.empty(0)
+        out = self.analysis.update(empty, {f"{s}_hip_ir_deg": empty for s in self.analysis.sides}, events)
+        return out + self.analysis.finish()

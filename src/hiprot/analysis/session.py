@@ -47,11 +47,8 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
     columns plus each thigh's heading, and each leg's gait events as times."""
     angles = processed.angles
     columns = dict(angles.columns)
-    rig, grid, calibration = processed.session.rig, processed.grid, processed.calibration
-    for side in angles.legs:
-        thigh = rig.find("thigh", side).name
-        heading, _ = z_heading(quat.multiply(grid.tracks[thigh].q_es, calibration.q_sb[thigh]))
-        columns[f"{side}_thigh_heading_deg"] = np.degrees(np.unwrap(heading))
+    for side, leg in angles.legs.items():
+        columns[f"{side}_thigh_heading_deg"] = leg.thigh_heading_deg
     events = {
         side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
         for side, leg in angles.legs.items()

@@ -48,7 +48,7 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
             publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
             publisher.start()
         writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
-        summary = logger.run(rig, source, writer, publisher)
+        summary = logger.run(rig, source, writer, publisher, activity="walk")
         health = source.health()
     finally:
         source.close()

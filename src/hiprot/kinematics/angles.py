@@ -47,6 +47,7 @@ class LegResult:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     events: GaitEvents = field(default_factory=GaitEvents)
     sagittal_rate: np.ndarray | None = None
+    thigh_heading_deg: np.ndarray | None = None  # the thigh's heading about the vertical, unwrapped
 
 
 @dataclass
@@ -233,6 +234,7 @@ class SessionKinematics:
         rate = grid.rate_hz
         thigh = rig.find("thigh", side).name
         leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=_acceleration_e(grid, thigh))
+        leg.result.thigh_heading_deg = np.degrees(np.unwrap(z_heading(leg.thigh)[0]))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
             return leg
