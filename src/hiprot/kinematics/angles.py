@@ -48,6 +48,7 @@ class LegResult:
     events: GaitEvents = field(default_factory=GaitEvents)
     sagittal_rate: np.ndarray | None = None
     thigh_heading_deg: np.ndarray | None = None  # the thigh's heading about the vertical, unwrapped
+    test_posture: np.ndarray | None = None  # True where the thigh is horizontal (rotation tests)
 
 
 @dataclass
@@ -195,10 +196,7 @@ class SessionKinematics:
         if anchors is None:
             anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None,
                                   _acceleration_e(grid, pelvis.name) if pelvis else None)
-        notes = []
         if pelvis is None:
-            notes.append("no pelvis sensor: hip internal rotation is relative to the direction of "
-                         "walking (pelvis assumed upright and facing it)")
             for leg in legs:
                 reference = self._walking_reference(grid, leg, anchors.thigh_heading[leg.side])
                 self._hip(leg, reference, with_pelvis=False)
@@ -207,6 +205,14 @@ class SessionKinematics:
             for leg in legs:
                 reference = self._pelvis_reference(grid, leg, q_pelvis, anchors.pelvis_offset[leg.side])
                 self._hip(leg, reference, with_pelvis=True)
+        notes = []
+        walking = any(len(leg.stride_time_s) for leg in legs)
+        if pelvis is None and walking:
+            notes.append("no pelvis sensor: while walking, hip internal rotation is relative to the "
+                         "direction of walking (pelvis assumed upright and facing it)")
+        if any(leg.result.test_posture is not None and leg.result.test_posture.any() for leg in legs):
+            notes.append("with the thigh horizontal (rotation tests), hip rotation is the femur's "
+                         "twist measured against gravity with the bent shank as lever")
         computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
         columns = {name: computed[name] for name in angle_columns(rig)}
         for values in columns.values():
@@ -327,7 +333,7 @@ class SessionKinematics:
         with the bent shank as the lever."""
         side, thigh = leg.side, leg.thigh
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
-        horizontal = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+        horizontal = leg.result.test_posture = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
         if leg.shank is not None:
             knee = leg.result.columns[f"{side}_knee_flexion_deg"]
             bent = horizontal & (knee > KNEE_BENT_DEG)
