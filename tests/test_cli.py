@@ -1,4 +1,4 @@
-"""The command line: every command has --help; pending ones say so; record stops cleanly."""
+"""The command line: every command has --help; record stops cleanly."""
 
 from __future__ import annotations
 
@@ -25,17 +25,6 @@ def test_every_command_has_help(command):
     result = hiprot(command, "--help")
     assert result.returncode == 0
     assert "Usage: " in result.stdout
-
-
-def test_pending_commands_say_so_in_one_line():
-    from hiprot.cli import main
-    from hiprot.cli.pending import _LOOSE
-
-    pending = [name for name, cmd in main.commands.items() if cmd.context_settings == _LOOSE]
-    for name in pending:
-        result = hiprot(name)
-        assert result.returncode == 2
-        assert result.stderr.count("\n") == 1 and "not available yet" in result.stderr
 
 
 def test_record_simulated_rig_for_a_duration(tmp_path):

@@ -25,7 +25,3 @@ class RecordingError(HiprotError):
 
 class CalibrationError(HiprotError):
     """The data cannot define the sensor-to-segment alignment."""
-
-
-class NotYetAvailable(HiprotError):
-    """A command whose implementing issue has not landed yet."""

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.analysis.live import MetricStream
 from hiprot.config import Rig
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.live import LiveFeed
-from hiprot.pipeline import Pipeline
+from hiprot.pipeline import Angles, Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
 from hiprot.sources import Source
@@ -29,20 +30,23 @@ class RunSummary:
     session: Path | None
     duration_s: float = 0.0
     samples: dict[str, int] = field(default_factory=dict)
-    hip_ir_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
+    angle_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
     published: int = 0
     stopped_early: bool = False
 
 
 def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         publisher: Publisher | None, stop: threading.Event | None = None,
-        duration_s: float | None = None, session_path: Path | None = None) -> RunSummary:
+        duration_s: float | None = None, session_path: Path | None = None,
+        activity: str | None = None) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
     A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
     new samples); its ``health()`` goes into the session metadata as ``health``.
-    ``session_path`` names the session when there is no writer (replay).
+    ``session_path`` names the session when there is no writer (replay). Completed
+    strides, repetitions or test trials (by ``activity``; strides when unknown) are
+    published as metrics.
     """
     pipeline = Pipeline(rig)
     path = writer.path if writer is not None else session_path
@@ -51,8 +55,10 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     feed = None
     if publisher is not None:
         start_utc = writer.meta["start_utc"] if writer is not None else None
-        feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc)
+        feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc,
+                        source.health if isinstance(source, Source) else None)
         feed.start()
+    metrics = MetricStream(rig.sides, rig.sample_rate_hz, activity) if feed is not None else None
     first_time = None
     ranges: dict[str, list[float]] = {}
     try:
@@ -73,19 +79,21 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
             first_time = min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
             summary.duration_s = last - first_time
             angles = pipeline.process(chunk)
-            for name, values in angles.columns.items():
-                valid = values[np.isfinite(values)]
-                if len(valid):
-                    lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
-                    ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
+            _extend_ranges(ranges, angles)
             if feed is not None:
-                calibrated = {side: hip.calibrated for side, hip in pipeline.hips.items()}
-                feed.update(chunk, angles, calibrated, writer.dropped_chunks if writer is not None else 0)
+                feed.update(chunk, angles, pipeline.calibrated,
+                            writer.dropped_chunks if writer is not None else 0)
+                _publish_metrics(publisher, metrics.update(angles))
             if duration_s is not None and summary.duration_s >= duration_s:
                 stop_reason = "duration"
                 break
         else:
             stop_reason = "source ended"
+        angles = pipeline.finish()
+        _extend_ranges(ranges, angles)
+        if feed is not None:
+            feed.update({}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0)
+            _publish_metrics(publisher, metrics.update(angles) + metrics.finish())
     finally:
         try:
             if writer is not None:
@@ -97,5 +105,19 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 feed.close(summary.duration_s)
                 publisher.stop()
                 summary.published = publisher.sent
-    summary.hip_ir_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
+    summary.angle_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     return summary
+
+
+def _extend_ranges(ranges: dict[str, list[float]], angles: Angles) -> None:
+    """Widen each angle's running [min, max] by the new values."""
+    for name, values in angles.columns.items():
+        valid = values[np.isfinite(values)]
+        if len(valid):
+            lo, hi = ranges.setdefault(name, [np.inf, -np.inf])
+            ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
+
+
+def _publish_metrics(publisher: Publisher, metrics: list[tuple[str, dict]]) -> None:
+    for kind, payload in metrics:
+        publisher.publish_metric(kind, payload)

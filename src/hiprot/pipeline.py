@@ -1,6 +1,12 @@
-"""The live/batch pipeline: samples → orientation per sensor → hip angles.
+"""The live pipeline: samples → orientation per sensor → calibration → joint angles.
 
-One object serves both modes: feed it chunks of any size in time order.
+Orientation runs on every chunk as it arrives (the filters are stateful, so
+live equals batch). Calibration is tried once a second until the standing
+phase and enough movement are in the buffer. After that, joint angles are
+computed by the same :class:`~hiprot.kinematics.angles.SessionKinematics` as
+in batch, over a sliding window, and emitted ``delay_s`` behind the newest
+sample: the heading corrections need a little of the future (half a stride
+of smoothing, the stride in progress).
 """
 
 from __future__ import annotations
@@ -9,45 +15,155 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hiprot.calibration import Calibration, calibrate
 from hiprot.config import Rig
+from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
-from hiprot.kinematics import ThighTwist
+from hiprot.kinematics.angles import Anchors, SessionKinematics
+from hiprot.resample import to_grid
 from hiprot.samples import Chunk
+
+LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
+CALIBRATION_BUFFER_S = 120.0
 
 
 @dataclass
 class Angles:
-    """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``."""
+    """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``.
+
+    ``legs`` carries per side what the live analysis needs besides:
+    ``sagittal_rate`` (the shank's rate about the knee axis, rad/s) and
+    ``thigh_heading_deg`` (continuous from one emission to the next).
+    """
 
     time_s: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    legs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.time_s)
 
 
-class Pipeline:
-    """Fuse every sensor and estimate hip internal rotation per leg."""
+class _Buffer:
+    """One sensor's fused samples, kept for a limited time."""
 
-    def __init__(self, rig: Rig):
+    def __init__(self):
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def append(self, time_s, q_es, acc, gyr) -> None:
+        if len(time_s):
+            self.parts.append((time_s, q_es, acc, gyr))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        if len(self.parts) > 1:
+            self.parts = [tuple(np.concatenate(p) for p in zip(*self.parts))]
+        return self.parts[0]
+
+    @property
+    def last_time(self) -> float:
+        return float(self.parts[-1][0][-1]) if self.parts else -np.inf
+
+    def drop_before(self, time_s: float) -> None:
+        if self.parts:
+            arrays = self.arrays()
+            keep = arrays[0] >= time_s
+            self.parts = [tuple(a[keep] for a in arrays)] if keep.any() else []
+
+
+class Pipeline:
+    """Fuse every sensor, calibrate as soon as possible, then emit joint angles.
+
+    ``window_s``: data each angle computation sees; ``delay_s``: how far behind
+    the newest sample angles are emitted; ``step_s``: how often they are computed.
+    """
+
+    def __init__(self, rig: Rig, window_s: float = 20.0, delay_s: float = 1.5, step_s: float = 0.5):
         self.rig = rig
+        self.window_s, self.delay_s, self.step_s = window_s, delay_s, step_s
         self.filters = {
             s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag_chip is not None)
             for s in rig.sensors
         }
-        self.hips = {side: ThighTwist(side, rig.sample_rate_hz) for side in rig.sides}
+        self.buffers = {s.name: _Buffer() for s in rig.sensors}
+        self.kinematics = SessionKinematics()
+        self.calibration: Calibration | None = None
+        self.anchors: Anchors | None = None
+        self.calibration_error: str | None = None
+        self._next_try = -np.inf
+        self._emitted_until = -np.inf
+        self._last_heading: dict[str, float] = {}
+
+    @property
+    def calibrated(self) -> dict[str, bool]:
+        """Per leg: are its angles being computed?"""
+        return {side: self.calibration is not None for side in self.rig.sides}
 
     def process(self, chunk: Chunk) -> Angles:
-        """Angles for the samples in ``chunk`` (timed by the first leg's thigh sensor)."""
-        orientations = {name: self.filters[name].update(s) for name, s in chunk.items()}
-        angles = None
-        for side, hip in self.hips.items():
-            thigh = self.rig.find("thigh", side).name
-            if thigh not in chunk:
-                continue
-            if angles is None:
-                angles = Angles(chunk[thigh].time_s)
-            ir = hip.update(orientations[thigh], chunk[thigh].acc)
-            if len(ir) == len(angles):
-                angles.columns[f"{side}_hip_ir_deg"] = ir
-        return angles if angles is not None else Angles(np.empty(0))
+        """Fuse ``chunk``; return the joint angles that became final (possibly none)."""
+        for name, samples in chunk.items():
+            q_es = self.filters[name].update(samples)
+            self.buffers[name].append(samples.time_s, q_es, samples.acc, samples.gyr)
+        if not self.rig.sides or any(not b.parts for b in self.buffers.values()):
+            return Angles(np.empty(0))
+        newest = min(b.last_time for b in self.buffers.values())
+        if self.calibration is None:
+            return self._try_calibration(newest)
+        if newest < self._next_try:
+            return Angles(np.empty(0))
+        self._next_try = newest + self.step_s
+        for buffer in self.buffers.values():
+            buffer.drop_before(newest - self.window_s)
+        return self._angles(newest)
+
+    def finish(self) -> Angles:
+        """At the end of the session: the angles still held back by the delay."""
+        if self.calibration is None or any(not b.parts for b in self.buffers.values()):
+            return Angles(np.empty(0))
+        self.delay_s = 0.0
+        return self._angles(min(b.last_time for b in self.buffers.values()))
+
+    def _grid(self):
+        streams = {name: b.arrays() for name, b in self.buffers.items()}
+        return to_grid(streams, self.rig.sample_rate_hz)
+
+    def _try_calibration(self, newest: float) -> Angles:
+        if newest < self._next_try:
+            return Angles(np.empty(0))
+        self._next_try = newest + 1.0
+        for buffer in self.buffers.values():
+            buffer.drop_before(newest - CALIBRATION_BUFFER_S)
+        grid = self._grid()
+        try:
+            calibration = calibrate(self.rig, grid)
+        except CalibrationError as exc:
+            self.calibration_error = str(exc)
+            return Angles(np.empty(0))
+        moving = min(calibration.quality[side]["moving_s"] for side in self.rig.sides)
+        if moving < LIVE_MIN_MOVING_S:
+            self.calibration_error = f"calibrating: {moving:.1f} s of movement so far"
+            return Angles(np.empty(0))
+        self.calibration, self.calibration_error = calibration, None
+        result = self.kinematics.compute(self.rig, grid, calibration)
+        self.anchors = result.anchors
+        return self._emit(result, newest)
+
+    def _angles(self, newest: float) -> Angles:
+        return self._emit(self.kinematics.compute(self.rig, self._grid(), self.calibration, self.anchors),
+                          newest)
+
+    def _emit(self, result, newest: float) -> Angles:
+        time_s = result.time_s
+        final = (time_s > self._emitted_until) & (time_s <= newest - self.delay_s)
+        if not final.any():
+            return Angles(np.empty(0))
+        self._emitted_until = float(time_s[final][-1])
+        legs = {}
+        for side, leg in result.legs.items():
+            heading = leg.thigh_heading_deg[final]
+            if side in self._last_heading:  # keep the unwrapped heading continuous across windows
+                heading = heading - 360.0 * np.round((heading[0] - self._last_heading[side]) / 360.0)
+            self._last_heading[side] = float(heading[-1])
+            legs[side] = {"thigh_heading_deg": heading}
+            if leg.sagittal_rate is not None:
+                legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
+        return Angles(time_s[final], {name: values[final] for name, values in result.columns.items()}, legs)

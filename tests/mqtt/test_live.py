@@ -78,3 +78,18 @@ def test_demo_publishes_session_angles_health_raw_and_discovery(broker, subscrib
     assert "homeassistant/sensor/hiprot-sim/cadence/config" in configs
     assert configs["homeassistant/binary_sensor/hiprot-sim/status/config"]["payload_off"] == "offline"
     assert len({json.dumps(c["device"]) for c in configs.values()}) == 1, "one device"
+
+
+def test_health_carries_the_acquisition_counts(broker, subscribe, tmp_path, sim_rig_text):
+    rig = tmp_path / "rig.toml"
+    rig.write_text(sim_rig_text.replace('duration_s = 20', 'duration_s = 6'))
+    sub = subscribe(broker, "hiprot/hiprot-sim/health")
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "demo", "--rig", str(rig), "--broker", broker.address,
+         "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert sub.received.wait(lambda r: len(r.json("/health")) >= 3, 20)
+    sensors = sub.received.json("/health")[-1]["sensors"]
+    for counts in sensors.values():
+        assert counts["available"] is True
+        assert counts["i2c_errors"] == 0 and counts["gaps"] == 0

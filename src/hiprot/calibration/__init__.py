@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hiprot import quat
 from hiprot.calibration.hinge import fit_hinge, principal_axis
 from hiprot.calibration.rest import first_rest_phase, rest_mask
 from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_from_vertical
@@ -24,6 +25,9 @@ MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window ed
 MIN_MOVING_S = 0.5
 MOVING_RATE = 0.3  # rad/s: a segment turning faster than this is moving
 MAX_MOVEMENT_S = 60.0
+MIN_AXIS_TILT_DEG = 3.0  # knee axis inclination (RMS) needed to compare the two axes' signs
+SIGN_WINDOW_S = 10.0  # movement right after standing (walking, knee bends) decides the signs
+MIN_SIGN_CONTRAST = 0.6  # how clearly the axes' tilts must agree (1) or oppose (-1)
 
 
 @dataclass
@@ -57,17 +61,43 @@ def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
     return phase
 
 
-def _movement(gyr: np.ndarray, bias: np.ndarray, after: int, rate_hz: float) -> np.ndarray:
-    moving = np.linalg.norm(gyr - bias, axis=1) > MOVING_RATE
+def _movement(rates: list[np.ndarray], after: int, rate_hz: float) -> np.ndarray:
+    """Indices after ``after`` where any of the (bias-free) ``rates`` turns, at most a minute's worth."""
+    moving = np.any([np.linalg.norm(r, axis=1) > MOVING_RATE for r in rates], axis=0)
     moving[:after] = False
     index = np.flatnonzero(moving)
     return index[: int(MAX_MOVEMENT_S * rate_hz)]
 
 
+def _wrap(angle: np.ndarray) -> np.ndarray:
+    return np.angle(np.exp(1j * angle))
+
+
+def _relative_sign(grid: Grid, thigh: str, shank: str, axes: dict, y: dict,
+                   moving: np.ndarray) -> int | None:
+    """+1 if the two fitted knee axes point the same way, -1 if opposite, None if unknown.
+
+    The knee axis seen by thigh and shank is one line, so its inclination is the same
+    in both — unless one fitted axis points the other way. This decides whenever the
+    axis tilts out of the horizontal (hip rotation or adduction, pelvic tilt), which a
+    purely sagittal criterion cannot when one segment barely tilts forward.
+    """
+    up = {n: quat.rotate(grid.tracks[n].q_es[moving], axes[n])[:, 2] for n in (thigh, shank)}
+    if np.sqrt(np.mean(up[thigh] ** 2)) < np.sin(np.radians(MIN_AXIS_TILT_DEG)):
+        return None
+    same = np.mean((up[thigh] - up[shank]) ** 2)
+    opposite = np.mean((up[thigh] + up[shank]) ** 2)
+    contrast = (opposite - same) / (opposite + same)
+    if abs(contrast) < MIN_SIGN_CONTRAST:
+        return None  # the tilts disagree either way: the knee is no clean hinge here
+    return 1 if contrast > 0 else -1
+
+
 def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int) -> tuple[dict, dict]:
     """Mounting of one leg's thigh (and shank) sensors, with quality figures."""
     t_gyr = grid.tracks[thigh].gyr - bias[thigh]
-    moving = _movement(grid.tracks[thigh].gyr, bias[thigh], stop, grid.rate_hz)
+    s_gyr = grid.tracks[shank].gyr - bias[shank] if shank is not None else None
+    moving = _movement([r for r in (t_gyr, s_gyr) if r is not None], stop, grid.rate_hz)
     if len(moving) < MIN_MOVING_S * grid.rate_hz:
         raise CalibrationError(
             f"no knee movement after the standing phase for {thigh!r}: "
@@ -77,19 +107,24 @@ def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: i
     if shank is None:
         axes = {thigh: principal_axis(t_gyr[moving])}
     else:
-        s_gyr = grid.tracks[shank].gyr - bias[shank]
         fit = fit_hinge(t_gyr[moving], s_gyr[moving], y[thigh], y[shank])
         axes = {thigh: fit.axis_1, shank: fit.axis_2}
         quality["hinge_residual_pct"] = round(100 * fit.rms_residual / fit.rms_rate, 1)
     quality["axis_off_horizontal_deg"] = {
         n: round(tilt_from_vertical(y[n], a), 1) for n, a in axes.items()
     }
+    candidates = ((1, 1), (1, -1), (-1, 1), (-1, -1)) if shank else ((1,), (-1,))
+    if shank is not None:
+        relative = _relative_sign(grid, thigh, shank, axes, y, moving)
+        if relative is not None:
+            candidates = ((1, relative), (-1, -relative))
+    first = moving[: int(SIGN_WINDOW_S * grid.rate_hz)]  # the calibration movement itself
     best = None
-    for signs in ((1, 1), (1, -1), (-1, 1), (-1, -1))[: 4 if shank else 2]:
+    for signs in candidates:
         frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
-        flexion = sagittal_angle(grid.tracks[thigh].q_es[moving], frames[thigh])
+        flexion = sagittal_angle(grid.tracks[thigh].q_es[first], frames[thigh])
         if shank is not None:
-            flexion = np.angle(np.exp(1j * (flexion - sagittal_angle(grid.tracks[shank].q_es[moving], frames[shank]))))
+            flexion = _wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
         score = float(np.mean(flexion))
         if best is None or score > best[0]:
             best = (score, frames, flexion)

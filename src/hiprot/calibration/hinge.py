@@ -16,6 +16,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 MAX_SAMPLES = 4000
+REWEIGHTINGS = 3
 
 
 def _plane_basis(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +50,12 @@ def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.n
     plane perpendicular to that sensor's standing "up" (``up_1``, ``up_2``):
     one angle per sensor. That keeps the fit well posed when the movement is
     poor in knee flexion (e.g. mostly turning the whole leg about the femur).
+
+    Samples where both segments turn about some other axis (the whole leg turning
+    about the femur in a rotation test) say little about the hinge, yet the
+    gyroscopes' scale errors make them pull the axes off by degrees. So the fit
+    is repeated with each sample weighted by how closely both rates align with
+    the current axes (iteratively reweighted least squares).
     """
     if len(gyr_1) > MAX_SAMPLES:
         pick = np.linspace(0, len(gyr_1) - 1, MAX_SAMPLES).astype(int)
@@ -59,13 +66,22 @@ def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.n
         return (np.cos(p[0]) * basis_1[0] + np.sin(p[0]) * basis_1[1],
                 np.cos(p[1]) * basis_2[0] + np.sin(p[1]) * basis_2[1])
 
+    weight = np.ones(len(gyr_1))
+
     def residual(p: np.ndarray) -> np.ndarray:
         j1, j2 = axes(p)
-        return np.linalg.norm(np.cross(gyr_1, j1), axis=1) - np.linalg.norm(np.cross(gyr_2, j2), axis=1)
+        return weight * (np.linalg.norm(np.cross(gyr_1, j1), axis=1)
+                         - np.linalg.norm(np.cross(gyr_2, j2), axis=1))
 
     grid = np.linspace(0, np.pi, 12, endpoint=False)
     start = min(((a, b) for a in grid for b in grid), key=lambda p: np.sum(residual(np.array(p)) ** 2))
     best = least_squares(residual, np.array(start), method="lm")
-    rms = float(np.sqrt(2 * best.cost / len(gyr_1)))
+    norm_1 = np.linalg.norm(gyr_1, axis=1) + 1e-9
+    norm_2 = np.linalg.norm(gyr_2, axis=1) + 1e-9
+    for _ in range(REWEIGHTINGS):
+        j1, j2 = axes(best.x)
+        weight = np.sqrt(np.abs(gyr_1 @ j1) / norm_1 * np.abs(gyr_2 @ j2) / norm_2)
+        best = least_squares(residual, best.x, method="lm")
+    rms = float(np.sqrt(2 * best.cost / np.sum(weight**2)))
     scale = float(np.sqrt(np.mean(np.sum(gyr_1**2, axis=1) + np.sum(gyr_2**2, axis=1)) / 2))
     return HingeFit(*axes(best.x), rms, scale)

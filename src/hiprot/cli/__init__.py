@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from hiprot import __version__
+from hiprot.cli.analyze import analyze
 from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
 from hiprot.cli.export import export
 from hiprot.cli.monitor import monitor
-from hiprot.cli.pending import analyze
 from hiprot.cli.record import record
 from hiprot.cli.replay import replay
 from hiprot.cli.scan import scan

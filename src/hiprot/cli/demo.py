@@ -10,8 +10,10 @@ import numpy as np
 from hiprot import logger
 from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option
 from hiprot.mqtt import Publisher
-from hiprot.recording import SessionWriter
+from hiprot.processing import process_session
+from hiprot.recording import SessionWriter, load_session
 from hiprot.sensors.acquisition import health_lines
+from hiprot.sim.scoring import angle_errors
 from hiprot.sources import open_source
 
 
@@ -46,7 +48,7 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
             publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
             publisher.start()
         writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
-        summary = logger.run(rig, source, writer, publisher)
+        summary = logger.run(rig, source, writer, publisher, activity="walk")
         health = source.health()
     finally:
         source.close()
@@ -54,9 +56,16 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
     click.echo("samples: " + ", ".join(f"{n} {c}" for n, c in summary.samples.items()))
     for line in health_lines(health):
         click.echo(f"sensor {line}")
-    for name, (lo, hi) in summary.hip_ir_range_deg.items():
+    for name, (lo, hi) in summary.angle_range_deg.items():
         true = source.simulation.truth_deg.get(name)
         truth = f" (true {np.min(true):.1f} to {np.max(true):.1f})" if true is not None else ""
-        click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg{truth}")
+        click.echo(f"live {name}: {lo:.1f} to {hi:.1f} deg{truth}")
+    processed = process_session(load_session(summary.session))
+    if processed.angles is None:
+        click.echo("batch analysis: " + "; ".join(processed.warnings))
+    else:
+        errors = angle_errors(processed.angles.time_s, processed.angles.columns, source.simulation)
+        click.echo("batch analysis of the recording against the simulated truth: " + ", ".join(
+            f"{name} RMSE {e.rmse:.1f} deg" for name, e in errors.items()))
     if publisher is not None:
         click.echo(f"mqtt: {summary.published} messages to {publisher.base}/")

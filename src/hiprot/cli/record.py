@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hiprot import logger
+from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
     broker_option,
     load,
@@ -26,7 +27,6 @@ from hiprot.sources import open_source
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
-ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
 
 
 @click.command()
@@ -65,7 +65,7 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
         writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
         click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz "
                    f"to {writer.path}")
-        summary = logger.run(rig, source, writer, publisher, stop, duration)
+        summary = logger.run(rig, source, writer, publisher, stop, duration, activity=activity)
         health = source.health()
     finally:
         source.close()

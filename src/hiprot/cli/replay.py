@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from hiprot import logger
+from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, stop_on_signals
 from hiprot.errors import ConfigError
 from hiprot.mqtt import Publisher
@@ -45,10 +46,16 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
         publisher = Publisher(rig.mqtt, rig.device_id, host, port)
         publisher.start()
     summary = logger.run(rig, replay_chunks(session, speed, stop), None, publisher, stop,
-                         session_path=session.path)
+                         session_path=session.path, activity=_activity(session.meta))
     click.echo(f"replayed {summary.duration_s:.1f} s: "
                + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items()))
-    for name, (lo, hi) in summary.hip_ir_range_deg.items():
+    for name, (lo, hi) in summary.angle_range_deg.items():
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")
     if publisher is not None:
         click.echo(f"mqtt: {summary.published} messages published")
+
+
+def _activity(meta: dict) -> str | None:
+    """The recorded activity, if it is one the live analysis knows."""
+    activity = meta.get("activity")
+    return activity if activity in ACTIVITIES else None

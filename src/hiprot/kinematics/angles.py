@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import median_filter
+from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import minimize_scalar
 
 from hiprot import quat
@@ -34,8 +34,10 @@ from hiprot.resample import Grid
 UP = np.array([0.0, 0.0, 1.0])
 X_AXIS, Y_AXIS, Z_AXIS = np.eye(3)
 HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
+KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
 STRAIGHT_DEG = 15.0  # strides turning less than this count as straight
+SHARED_MOTION_S = 0.5  # low-pass window for the acceleration pelvis and thighs share
 
 
 @dataclass
@@ -45,6 +47,22 @@ class LegResult:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     events: GaitEvents = field(default_factory=GaitEvents)
     sagittal_rate: np.ndarray | None = None
+    thigh_heading_deg: np.ndarray | None = None  # the thigh's heading about the vertical, unwrapped
+    test_posture: np.ndarray | None = None  # True where the thigh is horizontal (rotation tests)
+
+
+@dataclass
+class Anchors:
+    """Headings fixed while standing at calibration; live windows reuse them.
+
+    ``thigh_heading``: per side, the thigh's heading (rad, its own filter frame);
+    ``pelvis_offset``: per side, the yaw turning the pelvis frame into that thigh's;
+    ``pelvis_turn``: the pelvis frame's rotation about its own vertical (rad).
+    """
+
+    thigh_heading: dict[str, float] = field(default_factory=dict)
+    pelvis_offset: dict[str, float] = field(default_factory=dict)
+    pelvis_turn: float = 0.0
 
 
 @dataclass
@@ -55,6 +73,20 @@ class SessionAngles:
     columns: dict[str, np.ndarray]
     legs: dict[str, LegResult]
     notes: list[str]
+    anchors: Anchors
+
+
+def angle_columns(rig: Rig) -> list[str]:
+    """The joint-angle columns reported for ``rig``, in ``angles.csv`` order."""
+    pelvis = rig.find("pelvis") is not None
+    columns = []
+    for side in rig.sides:
+        columns.append(f"{side}_hip_ir_deg")
+        if rig.find("shank", side) is not None:
+            columns.append(f"{side}_knee_flexion_deg")
+        if pelvis:
+            columns += [f"{side}_hip_flexion_deg", f"{side}_hip_adduction_deg"]
+    return columns
 
 
 def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +131,20 @@ def _virtual_pelvis_for_horizontal_thigh(q_eb_thigh: np.ndarray) -> np.ndarray:
     return quat.from_matrix(np.stack([x, y, z], axis=2))
 
 
+def _femur_from_shank(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray) -> np.ndarray:
+    """The femur frame with its front taken from the flexed shank instead of the knee axis.
+
+    With the knee bent the shank lies in the femur's sagittal plane, pointing
+    back from the knee: the goniometer's lever in a rotation test. Only the two
+    long axes enter (both from standing), not the functional knee axis.
+    """
+    y = quat.rotate(q_eb_thigh, Y_AXIS)
+    back = -quat.rotate(q_eb_shank, Y_AXIS)  # knee → ankle
+    back -= np.sum(back * y, axis=1, keepdims=True) * y
+    x = -back / np.linalg.norm(back, axis=1, keepdims=True)
+    return quat.from_matrix(np.stack([x, y, np.cross(x, y)], axis=2))
+
+
 def _hold_outside(values: np.ndarray, inside: np.ndarray, initial: float) -> np.ndarray:
     """``values`` where ``inside``; elsewhere the last inside value (``initial`` before any)."""
     index = np.where(inside, np.arange(len(values)), -1)
@@ -113,16 +159,21 @@ class LegMotion:
     side: str
     thigh: np.ndarray  # q_EB of the femur
     result: LegResult
+    shank: np.ndarray | None = None  # q_EB of the tibia, heading aligned to the femur
+    thigh_acc_e: np.ndarray | None = None  # thigh sensor's acceleration in its earth frame
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     def walking(self, time_s: np.ndarray) -> np.ndarray:
         """True within a stride of any stride used for the walking direction."""
-        mask = np.zeros(len(time_s), bool)
-        for t in self.stride_time_s:
-            mask |= np.abs(time_s - t) <= self.stride_s
-        return mask
+        if len(self.stride_time_s) == 0:
+            return np.zeros(len(time_s), bool)
+        centres = np.sort(self.stride_time_s)
+        after = np.clip(np.searchsorted(centres, time_s), 0, len(centres) - 1)
+        before = np.clip(after - 1, 0, len(centres) - 1)
+        nearest = np.minimum(np.abs(time_s - centres[after]), np.abs(time_s - centres[before]))
+        return nearest <= self.stride_s
 
 
 class SessionKinematics:
@@ -134,44 +185,72 @@ class SessionKinematics:
     def __init__(self, detector: MidSwingDetector | None = None):
         self.detector = detector or MidSwingDetector()
 
-    def compute(self, rig: Rig, grid: Grid, calibration: Calibration) -> SessionAngles:
+    def compute(self, rig: Rig, grid: Grid, calibration: Calibration,
+                anchors: Anchors | None = None) -> SessionAngles:
+        """Angles of every leg; ``anchors`` from an earlier call (live windows), else found
+        in the grid's standing phase."""
         q_eb = {n: quat.multiply(track.q_es, calibration.q_sb[n]) for n, track in grid.tracks.items()
                 if n in calibration.q_sb}
-        standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
-                                  & (grid.time_s <= calibration.standing_s[1]))
         legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
         pelvis = rig.find("pelvis")
-        notes = []
+        if anchors is None:
+            anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None,
+                                  _acceleration_e(grid, pelvis.name) if pelvis else None)
         if pelvis is None:
-            notes.append("no pelvis sensor: hip internal rotation is relative to the direction of "
-                         "walking (pelvis assumed upright and facing it)")
             for leg in legs:
-                self._hip(leg, self._walking_reference(grid, leg, standing), with_pelvis=False)
+                reference = self._walking_reference(grid, leg, anchors.thigh_heading[leg.side])
+                self._hip(leg, reference, with_pelvis=False)
         else:
-            q_pelvis = self._pelvis_mounting_heading(grid, q_eb[pelvis.name], legs, standing)
+            q_pelvis = quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn))
             for leg in legs:
-                self._hip(leg, self._pelvis_reference(grid, leg, q_pelvis, standing), with_pelvis=True)
-        columns = {}
+                reference = self._pelvis_reference(grid, leg, q_pelvis, anchors.pelvis_offset[leg.side])
+                self._hip(leg, reference, with_pelvis=True)
+        notes = []
+        walking = any(len(leg.stride_time_s) for leg in legs)
+        if pelvis is None and walking:
+            notes.append("no pelvis sensor: while walking, hip internal rotation is relative to the "
+                         "direction of walking (pelvis assumed upright and facing it)")
+        if any(leg.result.test_posture is not None and leg.result.test_posture.any() for leg in legs):
+            notes.append("with the thigh horizontal (rotation tests), hip rotation is the femur's "
+                         "twist measured against gravity with the bent shank as lever")
+        computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
+        columns = {name: computed[name] for name in angle_columns(rig)}
+        for values in columns.values():
+            values[~grid.valid] = np.nan
+        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, anchors)
+
+    def anchor(self, grid: Grid, calibration: Calibration, legs: list[LegMotion],
+               q_pelvis: np.ndarray | None, pelvis_acc_e: np.ndarray | None) -> Anchors:
+        """Headings while standing (and the pelvis frame's turn about its vertical)."""
+        standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
+                                  & (grid.time_s <= calibration.standing_s[1]))
+        anchors = Anchors()
         for leg in legs:
-            for name, values in leg.result.columns.items():
-                values[~grid.valid] = np.nan
-                columns[name] = values
-        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes)
+            heading, weight = z_heading(leg.thigh[standing])
+            anchors.thigh_heading[leg.side] = _circular_mean(heading, weight)
+        if q_pelvis is not None:
+            anchors.pelvis_turn = self._pelvis_turn(grid, q_pelvis, pelvis_acc_e, legs, standing)
+            turned = quat.multiply(q_pelvis, _about_y(anchors.pelvis_turn))
+            for leg in legs:
+                anchors.pelvis_offset[leg.side] = _standing_offset(leg.thigh, turned, standing)
+        return anchors
 
     def _motion(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str) -> LegMotion:
         """Knee flexion, gait events and stride directions of one leg."""
         rate = grid.rate_hz
-        leg = LegMotion(side, q_eb[rig.find("thigh", side).name], LegResult())
+        thigh = rig.find("thigh", side).name
+        leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=_acceleration_e(grid, thigh))
+        leg.result.thigh_heading_deg = np.degrees(np.unwrap(z_heading(leg.thigh)[0]))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
             return leg
         name = shank_sensor.name
-        shank = quat.multiply(yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name])
+        shank = leg.shank = quat.multiply(yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name])
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
         leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
         track = grid.tracks[name]
         leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
-        events = leg.result.events = self.detector.detect(leg.result.sagittal_rate, rate)
+        events = leg.result.events = self.detector.detect(leg.result.sagittal_rate, rate, knee[:, 0])
         if len(events.heel_strike) > 2:
             leg.stride_s = float(np.median(np.diff(events.heel_strike))) / rate
         q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))
@@ -189,28 +268,25 @@ class SessionKinematics:
         change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(at - 1.0, grid.time_s, unwrapped)
         return np.abs(np.degrees(change)) < STRAIGHT_DEG
 
-    def _walking_reference(self, grid: Grid, leg: LegMotion, standing: np.ndarray) -> np.ndarray:
+    def _walking_reference(self, grid: Grid, leg: LegMotion, still: float) -> np.ndarray:
         """Upright pelvis facing the walking direction: the thigh's stride-mean heading less
-        its (slowly varying) offset from the strides' travel direction."""
+        its (slowly varying) offset from the strides' travel direction; the standing heading
+        ``still`` until the first strides."""
         heading, weight = z_heading(leg.thigh)
         mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
         offsets = _wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
         direction = mean - _offset_track(grid.time_s, at, offsets, 0.0)
-        still = float(smooth_angle(heading[standing], weight[standing], len(standing))[len(standing) // 2])
         direction = _hold_outside(direction, leg.walking(grid.time_s) & (len(at) > 0), still)
         return heading_rotation(np.degrees(direction))
 
     def _pelvis_reference(self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray,
-                          standing: np.ndarray) -> np.ndarray:
+                          still: float) -> np.ndarray:
         """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
-        at standing the two face the same way; while walking the pelvis faces, on average over
-        each stride, the direction the strides travel."""
-        heading_t, weight_t = z_heading(leg.thigh)
+        by ``still`` (found standing) until the first strides; while walking so that the pelvis
+        faces, on average over each stride, the direction the strides travel."""
         heading_p, weight_p = z_heading(q_pelvis)
-        still = float(np.angle(np.sum(weight_t[standing] * weight_p[standing]
-                                      * np.exp(1j * (heading_t[standing] - heading_p[standing])))))
         mean_p = np.unwrap(_stride_mean(heading_p, weight_p, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
@@ -219,14 +295,16 @@ class SessionKinematics:
         offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
         return quat.multiply(yaw(offset), q_pelvis)
 
-    def _pelvis_mounting_heading(self, grid: Grid, q_pelvis: np.ndarray, legs: list[LegMotion],
-                                 standing: np.ndarray) -> np.ndarray:
-        """Turn the pelvis frame about its vertical so that its Z is the hip flexion axis.
+    def _pelvis_turn(self, grid: Grid, q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray,
+                     legs: list[LegMotion], standing: np.ndarray) -> float:
+        """How far to turn the pelvis frame about its vertical so that its Z is the hip
+        flexion axis (rad).
 
         Standing gives the pelvis' vertical only. Hip flexion is by far the hip's largest
-        motion in walking, sitting, lunging and bending, so the right heading is the one
-        that leaves the least flexion leaking into adduction; of the two opposite
-        candidates the one with flexion mostly positive wins.
+        motion in walking, sitting, lunging and bending, so the right turn is the one that
+        leaves the least flexion leaking into adduction. Of the two opposite candidates
+        (which differ by the pelvis facing backwards), the one under which pelvis and thighs
+        accelerate the same way — the hips carry them together — wins.
         """
         pick = slice(None, None, max(1, len(grid.time_s) // 4000))
 
@@ -234,27 +312,33 @@ class SessionKinematics:
             turned = quat.multiply(q_pelvis, _about_y(angle))
             out = []
             for leg in legs:
-                reference = self._pelvis_reference(grid, leg, turned, standing)
-                out.append(joint_angles(quat.multiply(quat.conjugate(reference[pick]), leg.thigh[pick]),
+                reference = quat.multiply(yaw(_standing_offset(leg.thigh, turned, standing)), turned[pick])
+                out.append(joint_angles(quat.multiply(quat.conjugate(reference), leg.thigh[pick]),
                                         leg.side, "hip"))
             return out
 
         def leak(angle: float) -> float:
             return float(sum(np.var(h[:, 1]) for h in hips(angle)))
 
-        candidates = np.radians(np.arange(0, 180, 5.0))
+        candidates = np.radians(np.arange(0, 180, 10.0))
         best = min(candidates, key=leak)
-        best = minimize_scalar(leak, bounds=(best - 0.1, best + 0.1), method="bounded").x
-        flexion = np.concatenate([h[:, 0] for h in hips(best)])
-        if np.percentile(flexion, 98) < -np.percentile(flexion, 2):
+        best = minimize_scalar(leak, bounds=(best - 0.18, best + 0.18), method="bounded",
+                               options={"xatol": 0.005}).x
+        if _acceleration_agreement(q_pelvis, pelvis_acc_e, best, legs, standing, grid.rate_hz) < 0:
             best += np.pi
-        return quat.multiply(q_pelvis, _about_y(best))
+        return float(best)
 
     def _hip(self, leg: LegMotion, reference: np.ndarray, with_pelvis: bool) -> None:
-        """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity."""
+        """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity,
+        with the bent shank as the lever."""
         side, thigh = leg.side, leg.thigh
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
-        horizontal = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+        horizontal = leg.result.test_posture = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+        if leg.shank is not None:
+            knee = leg.result.columns[f"{side}_knee_flexion_deg"]
+            bent = horizontal & (knee > KNEE_BENT_DEG)
+            thigh = thigh.copy()
+            thigh[bent] = _femur_from_shank(thigh[bent], leg.shank[bent])
         if horizontal.any():
             test_pelvis = _virtual_pelvis_for_horizontal_thigh(thigh[horizontal])
             test = joint_angles(quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip")
@@ -265,6 +349,39 @@ class SessionKinematics:
         if with_pelvis:
             leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
             leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
+
+
+def _acceleration_e(grid: Grid, name: str) -> np.ndarray:
+    """A sensor's acceleration (gravity removed) in its own earth frame, low-passed to the
+    whole-body movement that neighbouring segments share."""
+    track = grid.tracks[name]
+    acc = quat.rotate(track.q_es, track.acc) - 9.81 * UP
+    return uniform_filter1d(acc, max(1, int(SHARED_MOTION_S * grid.rate_hz)), axis=0, mode="nearest")
+
+
+def _acceleration_agreement(q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray, turn: float,
+                            legs: list[LegMotion], standing: np.ndarray, rate_hz: float) -> float:
+    """Positive when, with the pelvis frame turned by ``turn`` and lined up with each thigh
+    as when standing, the pelvis' horizontal acceleration points where the thighs' does."""
+    turned = quat.multiply(q_pelvis, _about_y(turn))
+    total = 0.0
+    for leg in legs:
+        offset = _standing_offset(leg.thigh, turned, standing)
+        pelvis = (pelvis_acc_e[:, 0] + 1j * pelvis_acc_e[:, 1]) * np.exp(1j * offset)
+        thigh = leg.thigh_acc_e[:, 0] + 1j * leg.thigh_acc_e[:, 1]
+        total += float(np.sum(np.real(np.conj(pelvis) * thigh)))
+    return total
+
+
+def _circular_mean(angle: np.ndarray, weight: np.ndarray) -> float:
+    return float(np.angle(np.sum(weight * np.exp(1j * angle))))
+
+
+def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.ndarray) -> float:
+    """Yaw turning the pelvis frame into the thigh's heading frame, standing feet forward."""
+    heading_t, weight_t = z_heading(q_thigh[standing])
+    heading_p, weight_p = z_heading(q_pelvis[standing])
+    return _circular_mean(heading_t - heading_p, weight_t * weight_p)
 
 
 def _about_y(angle: float) -> np.ndarray:

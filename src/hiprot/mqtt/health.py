@@ -68,6 +68,20 @@ def cpu_temperature_c(sys_root: Path = SYS) -> float | None:
         return None
 
 
+ACQUISITION_KEYS = ("available", "dropped", "late", "i2c_errors", "i2c_failures")
+
+
+def _acquisition(source: dict[str, dict] | None, name: str) -> dict:
+    """The acquisition's counts for one sensor, as health fields."""
+    counts = (source or {}).get(name)
+    if counts is None:
+        return {}
+    out = {key: counts[key] for key in ACQUISITION_KEYS if key in counts}
+    if "gaps" in counts:
+        out["gaps"] = len(counts["gaps"])
+    return out
+
+
 class HealthMonitor:
     """Collects what a health message reports; ``report()`` once per interval of sample time."""
 
@@ -93,14 +107,17 @@ class HealthMonitor:
         self._next_s = max(self._next_s + self.interval_s, time_s)
         return True
 
-    def report(self, time_s: float, recording_dropped_chunks: int, mqtt: dict) -> dict:
-        """The health payload (without the timestamp the publisher adds)."""
+    def report(self, time_s: float, recording_dropped_chunks: int, mqtt: dict,
+               source: dict[str, dict] | None = None) -> dict:
+        """The health payload (without the timestamp the publisher adds); ``source`` adds what
+        the acquisition knows per sensor (availability, drops, gaps, I2C errors)."""
         wall, cpu = time.monotonic(), time.process_time()
         cpu_percent = 100.0 * (cpu - self._cpu[1]) / max(wall - self._cpu[0], 1e-6)
         self._cpu = (wall, cpu)
         out = {
             "time_s": round(time_s, 3),
-            "sensors": {name: tally.report() for name, tally in self.tallies.items()},
+            "sensors": {name: {**tally.report(), **_acquisition(source, name)}
+                        for name, tally in self.tallies.items()},
             "recording_dropped_chunks": recording_dropped_chunks,
             "mqtt": mqtt,
             "cpu_percent": round(cpu_percent, 1),

@@ -8,6 +8,8 @@ health once a second), so the logger loop stays about recording. Metrics
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import math
 from pathlib import Path
 
@@ -56,8 +58,9 @@ class LiveFeed:
     """Publishes one session of a logger run through ``publisher``."""
 
     def __init__(self, publisher: Publisher, rig: Rig, session_dir: Path,
-                 start_utc: str | None = None):
+                 start_utc: str | None = None, source_health: Callable[[], dict] | None = None):
         self.publisher, self.rig = publisher, rig
+        self.source_health = source_health
         self.decimator = AngleDecimator(rig.mqtt.angles_rate_hz)
         self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
         self.session = {
@@ -89,6 +92,8 @@ class LiveFeed:
                       if math.isfinite(v[i])}
             time_s = round(float(angles.time_s[i]), 4)
             self.publisher.publish("angles", {"time_s": time_s, **values})
+        if not chunk:
+            return
         self.health.add(chunk)
         if self.rig.mqtt.raw_topics:
             for name, s in chunk.items():
@@ -103,7 +108,8 @@ class LiveFeed:
             mqtt = {"connected": stats.connected, "queue_depth": stats.queue_depth,
                     "metrics_dropped": stats.metrics_dropped, "live_dropped": stats.live_dropped,
                     "reconnects": stats.reconnects}
-            report = self.health.report(last, recording_dropped_chunks, mqtt)
+            source = self.source_health() if self.source_health is not None else None
+            report = self.health.report(last, recording_dropped_chunks, mqtt, source)
             self.publisher.publish("health", report)
 
     def close(self, duration_s: float) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 from hiprot import quat
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.config import Rig, SimulationConfig
+from hiprot.kinematics.angles import angle_columns
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.sim import chips, scenarios
 from hiprot.sim.body import SEGMENTS, forward_kinematics
@@ -66,19 +67,6 @@ class Simulation:
     def q_ES(self, sensor: str) -> np.ndarray:
         """True orientation of ``sensor`` (sensor → earth) at ``time_s``."""
         return self.q_E_sensor[sensor]
-
-
-def angle_columns(rig: Rig) -> list[str]:
-    """The joint-angle columns the product reports for ``rig`` (as in ``angles.csv``)."""
-    pelvis = rig.find("pelvis") is not None
-    columns = []
-    for side in rig.sides:
-        columns.append(f"{side}_hip_ir_deg")
-        if rig.find("shank", side) is not None:
-            columns.append(f"{side}_knee_flexion_deg")
-        if pelvis:
-            columns += [f"{side}_hip_flexion_deg", f"{side}_hip_adduction_deg"]
-    return columns
 
 
 def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:

@@ -1,0 +1,123 @@
+"""Analysing recorded sessions on disk: one session's outputs, many sessions on all cores.
+
+:func:`analyze_to` turns a session directory into its output directory:
+``angles.csv``, ``orientations.csv``, ``report.json``, the tables of
+:mod:`hiprot.analysis.report` and the PNG charts of :mod:`hiprot.analysis.plots`.
+:func:`run_parallel` runs it over many sessions in worker processes and hands
+back each result or the exception that ended it, so one bad session never
+stops the others.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+from hiprot.analysis.report import build_report, write_report, write_tables
+from hiprot.analysis.session import analyze_session
+from hiprot.csvio import write_angles_csv
+from hiprot.processing import ProcessedSession, process_session
+from hiprot.recording import load_session
+
+SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
+
+
+def is_session(path: Path) -> bool:
+    """A directory holding any of the files a session has."""
+    return path.is_dir() and any((path / name).exists() for name in SESSION_FILES)
+
+
+def session_dirs(paths: list[Path]) -> list[Path]:
+    """The session directories named, a directory of sessions standing for its sessions."""
+    out = []
+    for path in paths:
+        inner = (
+            sorted(p for p in path.iterdir() if is_session(p))
+            if path.is_dir() and not is_session(path)
+            else []
+        )
+        out += inner or [path]
+    return out
+
+
+def write_orientations(path: Path, processed: ProcessedSession) -> None:
+    """``time_s,sensor,qw,qx,qy,qz`` rows, each sensor's ``q_ES`` at its own sample times."""
+    with open(path, "w") as f:
+        f.write("time_s,sensor,qw,qx,qy,qz\n")
+        for name, o in processed.orientations.items():
+            fmt = "%.6f," + name.replace("%", "%%") + ",%.6f,%.6f,%.6f,%.6f"
+            np.savetxt(f, np.column_stack([o.time_s, o.q_es]), fmt=fmt)
+
+
+def analyze_to(
+    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
+) -> dict:
+    """Analyse one session and write every output into ``out_dir``; returns its report."""
+    processed = process_session(load_session(session_dir))
+    analysis = analyze_session(processed, activity)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_orientations(out_dir / "orientations.csv", processed)
+    report = build_report(processed, analysis)
+    files = ["orientations.csv"]
+    if processed.angles is not None:
+        write_angles_csv(out_dir / "angles.csv", processed.angles.time_s, processed.angles.columns)
+        files.append("angles.csv")
+    files += write_tables(out_dir, analysis)
+    if charts:
+        files += [p.name for p in _charts(processed, report, out_dir)]
+    report["files"] = sorted(files + ["report.json"])
+    write_report(out_dir / "report.json", report)
+    return report
+
+
+def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Path]:
+    from hiprot.analysis import plots  # matplotlib only when charts are drawn (not on the logger)
+
+    name = report["session"]["name"]
+    summaries = report["summaries"]
+    out = []
+    if processed.angles is not None:
+        out.append(
+            plots.hip_ir_timeline(
+                processed.angles.time_s, processed.angles.columns, report, out_dir / "hip_ir.png"
+            )
+        )
+    if summaries["gait"] is not None:
+        out.append(plots.gait_cycle(summaries["gait"], out_dir / "gait_cycle.png", name))
+        out.append(plots.stride_peaks(report["strides"], out_dir / "strides.png", name))
+    if report["reps"]:
+        out.append(plots.rep_bars(report["reps"], out_dir / "reps.png", name))
+    if report["tests"]:
+        out.append(
+            plots.trial_bars(report["tests"], summaries["tests"], out_dir / "tests.png", name)
+        )
+    return out
+
+
+def run_parallel(
+    work: Callable, items: list, jobs: int | None = None, progress: Callable[[], None] | None = None
+) -> Iterator[tuple[object, object, BaseException | None]]:
+    """Yield ``(item, result, error)`` as each ``work(*item)`` finishes, in worker processes
+    (``jobs``, default all cores; in this process when there is one item or one job)."""
+    jobs = jobs or os.cpu_count() or 1
+    if len(items) == 1 or jobs == 1:
+        for item in items:
+            try:
+                result, error = work(*item), None
+            except Exception as exc:  # noqa: BLE001 - the caller reports it and goes on
+                result, error = None, exc
+            if progress:
+                progress()
+            yield item, result, error
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
+        futures = {pool.submit(work, *item): item for item in items}
+        for future in as_completed(futures):
+            if progress:
+                progress()
+            error = future.exception()
+            yield futures[future], None if error else future.result(), error

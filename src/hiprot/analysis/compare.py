@@ -1,0 +1,174 @@
+"""Across sessions: before/after comparison with its verdict, and each leg's history.
+
+Both work from session reports (``report.json`` content). What is compared
+depends on the activity both sessions share:
+
+- rotation tests: per leg, the trial mean of peak internal and of peak external
+  rotation (the best trial is reported too);
+- walks: per leg, the IR range and the peak IR of the straight strides;
+- exercises: per leg, the IR range of the repetitions.
+
+A change counts as real only when it exceeds what the measurement's own spread
+allows: the trials' (strides', repetitions') sample SDs in both sessions give,
+through a two-sample t test at 95 %, the smallest detectable change
+(:func:`~hiprot.analysis.rotation_tests.detectable_change`). Smaller changes
+are reported as "no detectable change".
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from hiprot.analysis.formatting import rounded, sample_sd
+from hiprot.analysis.rotation_tests import detectable_change
+from hiprot.errors import HiprotError
+
+# kind of session → [(measure, list in the report, key)]; values are taken per leg
+MEASURES = {
+    "test": [
+        ("internal rotation (test, trial mean)", "tests", "hip_ir_max_deg"),
+        ("external rotation (test, trial mean)", "tests", "hip_er_max_deg"),
+    ],
+    "walk": [
+        ("IR range per stride (walking)", "strides", "hip_ir_rom_deg"),
+        ("peak IR per stride (walking)", "strides", "hip_ir_max_deg"),
+    ],
+    "exercise": [("IR range per repetition", "reps", "hip_ir_rom_deg")],
+}
+
+
+class ComparisonError(HiprotError):
+    """The sessions cannot be compared (different activities, no common leg, nothing measured)."""
+
+
+def _family(report: dict) -> str | None:
+    activity = report["session"]["activity"]
+    return "test" if activity in ("seated-test", "prone-test") else activity
+
+
+def leg_values(report: dict, side: str, listing: str, key: str) -> np.ndarray:
+    """One leg's values of ``key`` in the report's ``strides`` (straight ones only), ``reps``
+    or ``tests``."""
+    if listing == "strides":
+        rows = [s for s in report["strides"].get(side, []) if not s["turning"]]
+    else:
+        rows = [r for r in report[listing] if r["side"] == side]
+    return np.array([r[key] for r in rows if r.get(key) is not None], float)
+
+
+def compare(before: dict, after: dict) -> dict:
+    """Per leg and measure: before, after, change, the smallest detectable change and a verdict."""
+    family = _family(before)
+    if family != _family(after) or family not in MEASURES:
+        raise ComparisonError(
+            f"cannot compare {before['session']['name']} ({before['session']['activity']}) "
+            f"with {after['session']['name']} ({after['session']['activity']}): "
+            "compare two sessions of the same kind (two tests, two walks or two exercises)"
+        )
+    changes = []
+    for side in ("right", "left"):
+        for measure, listing, key in MEASURES[family]:
+            b, a = leg_values(before, side, listing, key), leg_values(after, side, listing, key)
+            if len(b) and len(a):
+                changes.append(_change(side, measure, key, b, a))
+    if not changes:
+        raise ComparisonError(
+            f"nothing to compare: no leg has {family} results in both "
+            f"{before['session']['name']} and {after['session']['name']}"
+        )
+    return rounded({"before": _about(before), "after": _about(after), "changes": changes})
+
+
+def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> dict:
+    change = float(a.mean() - b.mean())
+    threshold = detectable_change(sample_sd(b), len(b), sample_sd(a), len(a))
+    detectable = None if threshold is None else bool(abs(change) > threshold)
+    described = f"{side} {measure}: {change:+.1f}° (from {b.mean():.1f}° to {a.mean():.1f}°)"
+    if detectable is None:
+        verdict = f"{described}: repeatability unknown (a session has fewer than 2 values)"
+    elif detectable:
+        verdict = f"{described}: a real change (exceeds the {threshold:.1f}° repeatability)"
+    else:
+        verdict = f"{described}: no detectable change (within the {threshold:.1f}° repeatability)"
+    return {
+        "side": side,
+        "measure": measure,
+        "key": key,
+        "before": _stats(b),
+        "after": _stats(a),
+        "change_deg": change,
+        "best_change_deg": float(a.max() - b.max()),
+        "detectable_change_deg": threshold,
+        "detectable": detectable,
+        "verdict": verdict,
+    }
+
+
+def _stats(values: np.ndarray) -> dict:
+    return {
+        "value_deg": float(values.mean()),
+        "sd_deg": sample_sd(values),
+        "best_deg": float(values.max()),
+        "n": len(values),
+    }
+
+
+def _about(report: dict) -> dict:
+    info = report["session"]
+    return {key: info.get(key) for key in ("name", "path", "start_utc", "activity")}
+
+
+def history(reports: list[dict]) -> dict:
+    """Each session (oldest first) with each leg's measures: mean, SD and count."""
+    ordered = sorted(
+        reports, key=lambda r: (r["session"].get("start_utc") or "", r["session"]["name"])
+    )
+    sessions = []
+    for report in ordered:
+        legs: dict = {}
+        for side in ("right", "left"):
+            for measure, listing, key in MEASURES.get(_family(report), []):
+                values = leg_values(report, side, listing, key)
+                if len(values):
+                    legs.setdefault(side, {})[measure] = _stats(values)
+        start = report["session"].get("start_utc")
+        sessions.append({**_about(report), "date": start[:10] if start else None, "legs": legs})
+    return rounded({"sessions": sessions})
+
+
+def write_history_csv(path: Path, result: dict) -> None:
+    """One row per session, leg and measure."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [
+                "session",
+                "start_utc",
+                "activity",
+                "side",
+                "measure",
+                "mean_deg",
+                "sd_deg",
+                "best_deg",
+                "n",
+            ]
+        )
+        for s in result["sessions"]:
+            for side, measures in s["legs"].items():
+                for measure, v in measures.items():
+                    writer.writerow(
+                        [
+                            s["name"],
+                            s["start_utc"],
+                            s["activity"],
+                            side,
+                            measure,
+                            v["value_deg"],
+                            v["sd_deg"],
+                            v["best_deg"],
+                            v["n"],
+                        ]
+                    )

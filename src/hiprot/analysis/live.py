@@ -1,0 +1,154 @@
+"""Stride, repetition and test metrics as they complete, from a stream of angles and gait events.
+
+:class:`LiveAnalysis` is the one analysis engine: the live pipeline feeds it
+chunks as they arrive and publishes what it returns
+(``Publisher.publish_metric(kind, payload)``); batch analysis feeds it a whole
+session in one call. Both therefore give the same strides, reps and trials.
+
+Inputs per call, all on the session's sample clock:
+
+- ``time_s`` (n,) and ``columns``: the joint-angle columns of ``angles.csv``
+  (``<side>_hip_ir_deg``, ``<side>_knee_flexion_deg``) and, when known,
+  ``<side>_thigh_heading_deg`` (the thigh's heading about the vertical, used to
+  mark turning strides);
+- ``events``: newly known gait events per side, ``{"right": {"heel_strike":
+  [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+  live, from the batch detector in batch. Events may arrive before or after
+  their samples.
+
+What is analysed follows the session's activity: ``walk`` → strides (also
+when the activity is unknown), ``exercise`` → repetitions, ``seated-test`` /
+``prone-test`` → rotation-test trials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hiprot.analysis.gait_events import StreamingGaitEvents
+from hiprot.analysis.reps import Rep, RepCounter
+from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
+from hiprot.analysis.strides import Stride, StrideSegmenter
+
+ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
+LEG_INPUTS = {
+    "hip_ir_deg": "hip_ir_deg",
+    "knee_flexion_deg": "knee_flexion_deg",
+    "thigh_heading_deg": "heading_deg",
+}  # column suffix → stride segmenter input
+
+
+class LiveAnalysis:
+    """Emit ``(kind, payload)`` pairs — kind ``stride``, ``rep`` or ``test`` — as each completes.
+
+    ``sides``: the legs with angles; ``rate_hz``: the angle sample rate; ``activity``: one of
+    :data:`ACTIVITIES` or None (strides only). The completed objects are also kept in
+    ``strides``, ``reps`` and ``trials``.
+    """
+
+    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
+        if activity is not None and activity not in ACTIVITIES:
+            raise ValueError(f"activity must be one of {', '.join(ACTIVITIES)}, not {activity!r}")
+        self.sides = tuple(sides)
+        self.activity = activity
+        self.strides: list[Stride] = []
+        self.reps: list[Rep] = []
+        self.trials: list[Trial] = []
+        self.segmenters = (
+            {s: StrideSegmenter(s) for s in sides} if activity in (None, "walk") else {}
+        )
+        self.counters = {s: RepCounter(s, rate_hz) for s in sides} if activity == "exercise" else {}
+        self.testers = (
+            {s: TrialDetector(TESTS[activity], s, rate_hz) for s in sides}
+            if activity in TESTS
+            else {}
+        )
+
+    def update(
+        self,
+        time_s: np.ndarray,
+        columns: dict[str, np.ndarray],
+        events: dict[str, dict[str, list[float]]] | None = None,
+    ) -> list[tuple[str, dict]]:
+        """Feed one chunk; returns the metrics completed by it, in time order."""
+        out: list[tuple[float, str, object]] = []
+        events = events or {}
+        for side in self.sides:
+            ir = columns.get(f"{side}_hip_ir_deg")
+            if ir is None:
+                continue
+            if side in self.segmenters:
+                leg = {
+                    name: columns[f"{side}_{suffix}"]
+                    for suffix, name in LEG_INPUTS.items()
+                    if f"{side}_{suffix}" in columns
+                }
+                found = events.get(side, {})
+                for stride in self.segmenters[side].update(
+                    time_s, leg, found.get("heel_strike", ()), found.get("toe_off", ())
+                ):
+                    self.strides.append(stride)
+                    out.append((stride.end_s, "stride", stride))
+            if side in self.counters:
+                for rep in self.counters[side].update(
+                    time_s, ir, columns.get(f"{side}_knee_flexion_deg")
+                ):
+                    self.reps.append(rep)
+                    out.append((rep.end_s, "rep", rep))
+            if side in self.testers:
+                for trial in self.testers[side].update(
+                    time_s, ir, columns.get(f"{side}_knee_flexion_deg")
+                ):
+                    self.trials.append(trial)
+                    out.append((trial.end_s, "test", trial))
+        return _ordered(out)
+
+    def finish(self) -> list[tuple[str, dict]]:
+        """Metrics held back for want of more samples (a rep waiting for its knee angle, a trial
+        with one swing) at the end of the stream."""
+        out: list[tuple[float, str, object]] = []
+        for counter in self.counters.values():
+            for rep in counter.finish():
+                self.reps.append(rep)
+                out.append((rep.end_s, "rep", rep))
+        for tester in self.testers.values():
+            for trial in tester.finish():
+                self.trials.append(trial)
+                out.append((trial.end_s, "test", trial))
+        return _ordered(out)
+
+
+def _ordered(found: list[tuple[float, str, object]]) -> list[tuple[str, dict]]:
+    return [(kind, item.payload()) for _, kind, item in sorted(found, key=lambda f: f[0])]
+
+
+class MetricStream:
+    """The live pipeline's angles in, stride/rep/test metrics out.
+
+    Gait events come from each leg's :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+    (shank sagittal rate and knee angle), the metrics from :class:`LiveAnalysis`.
+    """
+
+    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
+        self.gait = {side: StreamingGaitEvents(rate_hz) for side in sides}
+        self.analysis = LiveAnalysis(sides, rate_hz, activity)
+
+    def update(self, angles) -> list[tuple[str, dict]]:
+        """Metrics completed by one emission of the live pipeline (``pipeline.Angles``)."""
+        if not len(angles.time_s):
+            return []
+        columns = dict(angles.columns)
+        events = {}
+        for side, leg in angles.legs.items():
+            columns[f"{side}_thigh_heading_deg"] = leg["thigh_heading_deg"]
+            if "sagittal_rate" in leg and side in self.gait:
+                knee = angles.columns.get(f"{side}_knee_flexion_deg")
+                events[side] = self.gait[side].update(angles.time_s, leg["sagittal_rate"], knee)
+        return self.analysis.update(angles.time_s, columns, events)
+
+    def finish(self) -> list[tuple[str, dict]]:
+        """What the end of the stream completes: the last gait events, held-back reps and trials."""
+        events = {side: gait.finish() for side, gait in self.gait.items()}
+        empty = np.empty(0)
+        out = self.analysis.update(empty, {f"{s}_hip_ir_deg": empty for s in self.analysis.sides}, events)
+        return out + self.analysis.finish()

@@ -1,0 +1,316 @@
+"""PNG charts for people: every chart has a title, axis labels with units and a legend.
+
+Drawn from report content (the dicts of ``report.json``, a comparison, a
+history), so any of them can be redrawn later from saved reports. Matplotlib
+runs headless (Agg); each function writes one file and closes its figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: before pyplot is imported
+import matplotlib.pyplot as plt
+import numpy as np
+
+COLOURS = {"right": "#d9480f", "left": "#1c7ed6"}
+IR_AXIS = "Hip rotation (°)\n+ internal / − external"
+DPI = 110
+
+
+def _finish(fig, ax, path: Path, title: str) -> Path:
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def gait_cycle(summary: dict, path: Path, session: str) -> Path:
+    """Hip rotation over the gait cycle (0-100 % from heel strike): mean ± SD per leg, toe off."""
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    for side, leg in summary["legs"].items():
+        curves = leg.get("curves")
+        if not curves or "hip_ir_mean_deg" not in curves:
+            continue
+        x, mean, sd = (
+            np.array(curves[k], float) for k in ("percent", "hip_ir_mean_deg", "hip_ir_sd_deg")
+        )
+        colour = COLOURS.get(side, "grey")
+        ax.plot(
+            x,
+            mean,
+            color=colour,
+            lw=2,
+            label=f"{side} leg: mean of {leg['straight_strides']} straight strides",
+        )
+        ax.fill_between(
+            x, mean - sd, mean + sd, color=colour, alpha=0.2, label=f"{side} leg: ± 1 SD"
+        )
+        if "stance_percent" in leg:
+            ax.axvline(
+                leg["stance_percent"]["mean"],
+                color=colour,
+                ls="--",
+                lw=1,
+                label=f"{side} toe off ({leg['stance_percent']['mean']:.0f} %)",
+            )
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Gait cycle (% of the stride, from heel strike)")
+    ax.set_ylabel(IR_AXIS)
+    ax.legend(fontsize=8, loc="best")
+    return _finish(
+        fig,
+        ax,
+        path,
+        f"Hip rotation during walking — {session}\n(stance left of the toe-off line, swing right)",
+    )
+
+
+def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Path:
+    """Per stride: peak IR and peak ER over time; turning strides drawn hollow."""
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for side, rows in strides.items():
+        if not rows:
+            continue
+        colour = COLOURS.get(side, "grey")
+        for turning, style in (
+            (False, {"color": colour}),
+            (True, {"facecolors": "none", "edgecolors": colour}),
+        ):
+            chosen = [r for r in rows if bool(r["turning"]) == turning]
+            if not chosen:
+                continue
+            t = [r["start_s"] for r in chosen]
+            kind = "turning" if turning else "straight"
+            ax.scatter(
+                t,
+                [r["hip_ir_max_deg"] for r in chosen],
+                marker="^",
+                s=22,
+                label=f"{side}: peak internal rotation ({kind})",
+                **style,
+            )
+            ax.scatter(
+                t,
+                [-r["hip_er_max_deg"] for r in chosen],
+                marker="v",
+                s=22,
+                label=f"{side}: peak external rotation ({kind})",
+                **style,
+            )
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("Time since the start of the session (s)")
+    ax.set_ylabel(IR_AXIS)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    return _finish(fig, ax, path, f"Peak hip rotation of every stride — {session}")
+
+
+def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
+    """One bar per repetition: IR range, coloured by set, one panel per leg; peak IR marked."""
+    sides = sorted({r["side"] for r in reps}) or ["right"]
+    fig, axes = plt.subplots(len(sides), 1, figsize=(9, 3.2 * len(sides)), squeeze=False)
+    cmap = plt.get_cmap("tab10")
+    for ax, side in zip(axes[:, 0], sides):
+        mine = [r for r in reps if r["side"] == side]
+        for number in sorted({r["set"] for r in mine}):
+            chosen = [r for r in mine if r["set"] == number]
+            ax.bar(
+                [r["index"] for r in chosen],
+                [r["hip_ir_rom_deg"] for r in chosen],
+                color=cmap(number - 1),
+                alpha=0.8,
+                label=f"set {number}: range of internal rotation",
+            )
+        if mine:
+            ax.plot(
+                [r["index"] for r in mine],
+                [r["hip_ir_max_deg"] for r in mine],
+                "k_",
+                ms=14,
+                mew=2,
+                label="peak internal rotation",
+            )
+        ax.set_xlabel("Repetition")
+        ax.set_ylabel("Hip internal rotation (°)")
+        ax.legend(fontsize=8, loc="lower right")
+        exercise = mine[0]["exercise"] if mine else ""
+        ax.set_title(f"{side} leg: {len(mine)} repetitions ({exercise})")
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(f"Exercise repetitions — {session}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> Path:
+    """Peak IR and peak ER of each trial per leg, best trial and mean ± SD."""
+    sides = sorted({t["side"] for t in trials})
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig.set_size_inches(8, 5.4)
+    width = 0.8 / max(1, max(len([t for t in trials if t["side"] == s]) for s in sides))
+    for group, (key, name) in enumerate((("hip_ir_max_deg", "ir"), ("hip_er_max_deg", "er"))):
+        for k, side in enumerate(sides):
+            mine = [t for t in trials if t["side"] == side]
+            base = group * (len(sides) + 0.5) + k
+            for j, t in enumerate(mine):
+                if t[key] is None:
+                    continue
+                ax.bar(
+                    base + (j - (len(mine) - 1) / 2) * width,
+                    t[key],
+                    width * 0.9,
+                    color=COLOURS.get(side, "grey"),
+                    alpha=0.45 + 0.5 * j / max(1, len(mine)),
+                    label=f"{side} leg, trials 1-{len(mine)}" if group == 0 and j == 0 else None,
+                )
+            leg = summary.get(side, {})
+            if leg.get(f"{name}_best_deg") is not None:
+                ax.plot(
+                    [base - 0.42, base + 0.42],
+                    [leg[f"{name}_best_deg"]] * 2,
+                    color="black",
+                    lw=1.5,
+                    label="best trial" if group == 0 and k == 0 else None,
+                )
+                sd = leg.get(f"{name}_sd_deg") or 0.0
+                ax.errorbar(
+                    base,
+                    leg[f"{name}_mean_deg"],
+                    yerr=sd,
+                    fmt="o",
+                    color="black",
+                    ms=4,
+                    capsize=4,
+                    label="mean ± SD of trials" if group == 0 and k == 0 else None,
+                )
+    ax.set_xticks(
+        [(len(sides) - 1) / 2, len(sides) + 0.5 + (len(sides) - 1) / 2],
+        ["internal rotation (foot out)", "external rotation (foot in)"],
+    )
+    ax.set_ylabel("Peak hip rotation (°)")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
+    test = trials[0]["test"] if trials else "rotation test"
+    return _finish(fig, ax, path, f"Hip rotation test ({test}) — {session}")
+
+
+def hip_ir_timeline(
+    time_s: np.ndarray, columns: dict[str, np.ndarray], report: dict, path: Path
+) -> Path:
+    """Hip rotation of each leg over the session, with the repetitions and trials found shaded."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    for name, values in columns.items():
+        if name.endswith("_hip_ir_deg"):
+            side = name.split("_")[0]
+            ax.plot(
+                time_s, values, color=COLOURS.get(side, "grey"), lw=1, label=f"{side} hip rotation"
+            )
+    shaded = [
+        (r["start_s"], r["end_s"], COLOURS.get(r["side"], "grey"), "repetition")
+        for r in report["reps"]
+    ]
+    shaded += [
+        (t["start_s"], t["end_s"], COLOURS.get(t["side"], "grey"), "test trial")
+        for t in report["tests"]
+    ]
+    for k, (a, b, colour, what) in enumerate(shaded):
+        ax.axvspan(
+            a, b, color=colour, alpha=0.12, label=f"{what} found (shaded)" if k == 0 else None
+        )
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("Time since the start of the session (s)")
+    ax.set_ylabel(IR_AXIS)
+    ax.legend(fontsize=8, loc="best")
+    info = report["session"]
+    return _finish(
+        fig, ax, path, f"Hip rotation over the session — {info['name']} ({info['activity']})"
+    )
+
+
+def comparison(result: dict, path: Path) -> Path:
+    """Before/after bars per leg and measure, with trial spread and the verdict."""
+    rows = result["changes"]
+    fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(rows)), 4.8))
+    x = np.arange(len(rows))
+    for offset, when, alpha in ((-0.2, "before", 0.45), (0.2, "after", 0.9)):
+        values = [r[when]["value_deg"] for r in rows]
+        errors = [r[when].get("sd_deg") or 0.0 for r in rows]
+        ax.bar(
+            x + offset,
+            values,
+            0.38,
+            yerr=errors,
+            capsize=4,
+            alpha=alpha,
+            color=[COLOURS.get(r["side"], "grey") for r in rows],
+            label=f"{when}: {result[when]['name']} (mean ± SD)",
+        )
+    for k, r in enumerate(rows):
+        top = max(r["before"]["value_deg"], r["after"]["value_deg"])
+        verdict = {
+            True: "real change",
+            False: "no detectable change",
+            None: "repeatability unknown",
+        }
+        limit = (
+            ""
+            if r["detectable_change_deg"] is None
+            else f"\n(repeatability {r['detectable_change_deg']:.1f}°)"
+        )
+        ax.annotate(
+            f"{r['change_deg']:+.1f}°\n{verdict[r['detectable']]}{limit}",
+            (k, top),
+            textcoords="offset points",
+            xytext=(0, 10),
+            ha="center",
+            fontsize=8,
+        )
+    ax.set_xticks(x, [f"{r['side']} {r['measure']}" for r in rows], fontsize=8)
+    ax.set_ylabel("Hip rotation (°)")
+    ax.margins(y=0.25)
+    ax.legend(fontsize=8, loc="lower right")
+    return _finish(
+        fig, ax, path, f"Before and after: {result['before']['name']} → {result['after']['name']}"
+    )
+
+
+def history(result: dict, path: Path) -> Path:
+    """Each leg's measures over the sessions (mean ± SD of its trials, strides or repetitions)."""
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    sessions = result["sessions"]
+    styles = ["o-", "s:", "^--", "d-."]
+    series = sorted(
+        {(side, measure) for s in sessions for side, legs in s["legs"].items() for measure in legs}
+    )
+    measures = sorted({m for _, m in series})
+    for side, measure in series:
+        points = [
+            (k, s["legs"][side][measure])
+            for k, s in enumerate(sessions)
+            if measure in s["legs"].get(side, {})
+        ]
+        ax.errorbar(
+            [k for k, _ in points],
+            [p["value_deg"] for _, p in points],
+            yerr=[p.get("sd_deg") or 0.0 for _, p in points],
+            fmt=styles[measures.index(measure) % 4],
+            color=COLOURS.get(side, "grey"),
+            capsize=3,
+            label=f"{side} leg: {measure}",
+        )
+    ax.set_xticks(
+        range(len(sessions)),
+        [f"{s['date'] or ''}\n{s['name']}" for s in sessions],
+        rotation=30,
+        ha="right",
+        fontsize=7,
+    )
+    ax.set_xlabel("Session (oldest first)")
+    ax.set_ylabel("Hip rotation (°)")
+    ax.legend(fontsize=8, loc="best")
+    return _finish(fig, ax, path, "Hip rotation over sessions (mean ± SD)")

@@ -1,0 +1,226 @@
+"""The per-session report: ``report.json`` (schema in the README) and the ``strides.csv``,
+``reps.csv`` and ``tests.csv`` tables.
+
+The report gathers, for one session: what it was (session info), how well the
+sensors could be aligned (calibration quality), what the angles mean (notes),
+every stride per leg, every repetition and test trial, the summaries over them,
+and warnings — samples dropped by the sensors or the recorder, angles missing,
+a recording recovered after a crash.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, fields, is_dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from hiprot import __version__
+from hiprot.analysis.reps import Rep, rep_summary
+from hiprot.analysis.rotation_tests import Trial, trial_summary
+from hiprot.analysis.session import SessionAnalysis
+from hiprot.analysis.strides import Stride, gait_summary
+from hiprot.errors import RecordingError
+from hiprot.processing import ProcessedSession
+
+FORMAT_VERSION = 1
+TABLES = {"strides.csv": Stride, "reps.csv": Rep, "tests.csv": Trial}
+
+
+def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
+    """The ``report.json`` content of one analysed session."""
+    session = processed.session
+    angles = processed.angles
+    sides = tuple(angles.legs) if angles is not None else session.rig.sides
+    return {
+        "format_version": FORMAT_VERSION,
+        "software_version": __version__,
+        "generated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "session": _session_info(processed, analysis),
+        "recording": _recording(processed),
+        "calibration": processed.calibration.as_dict()
+        if processed.calibration is not None
+        else None,
+        "angles": {
+            "columns": list(angles.columns) if angles is not None else [],
+            "hip_ir_reference": (
+                "pelvis sensor"
+                if session.rig.find("pelvis") is not None
+                else "direction of walking (no pelvis sensor)"
+            ),
+            "notes": list(angles.notes) if angles is not None else [],
+        },
+        "strides": {
+            side: [s.payload() for s in analysis.strides if s.side == side] for side in sides
+        }
+        if analysis.activity == "walk"
+        else {},
+        "reps": [r.payload() for r in analysis.reps],
+        "tests": [t.payload() for t in analysis.trials],
+        "summaries": {
+            "gait": gait_summary(analysis.strides) if analysis.strides else None,
+            "reps": rep_summary(analysis.reps) if analysis.reps else None,
+            "tests": trial_summary(analysis.trials) if analysis.trials else None,
+        },
+        "warnings": _recording_warnings(processed)
+        + list(processed.warnings)
+        + list(analysis.warnings),
+    }
+
+
+def write_report(path: Path, report: dict) -> None:
+    """Write ``report.json`` (numpy numbers become plain JSON numbers)."""
+    Path(path).write_text(json.dumps(report, indent=2, default=_plain) + "\n")
+
+
+def read_report(path: Path) -> dict:
+    """Read a ``report.json``; a missing or unreadable one is a :class:`RecordingError`."""
+    try:
+        report = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RecordingError(f"{path}: cannot read the report: {exc}") from exc
+    if report.get("format_version") != FORMAT_VERSION:
+        raise RecordingError(
+            f"{path}: expected report format_version {FORMAT_VERSION}, "
+            f"got {report.get('format_version')!r}"
+        )
+    return report
+
+
+def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
+    """The CSV tables that fit the session's activity (a header alone when nothing was found)."""
+    rows = {
+        "strides.csv": analysis.strides,
+        "reps.csv": analysis.reps,
+        "tests.csv": analysis.trials,
+    }
+    wanted = {
+        "walk": "strides.csv",
+        "exercise": "reps.csv",
+        "seated-test": "tests.csv",
+        "prone-test": "tests.csv",
+    }.get(analysis.activity)
+    written = []
+    for name, kind in TABLES.items():
+        if name != wanted and not rows[name]:
+            continue
+        columns = [f.name for f in fields(kind) if f.name != "curves"]
+        with open(out_dir / name, "w", newline="") as f:
+            writer = csv.DictWriter(f, columns)
+            writer.writeheader()
+            writer.writerows(item.payload() for item in rows[name])
+        written.append(name)
+    return written
+
+
+def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
+    session, rig, meta = processed.session, processed.session.rig, processed.session.meta
+    angles = processed.angles
+    duration = (
+        float(angles.time_s[-1] - angles.time_s[0])
+        if angles is not None and len(angles.time_s)
+        else meta.get("duration_s")
+    )
+    return {
+        "path": str(session.path),
+        "name": Path(session.path).name,
+        "kind": getattr(session, "kind", None),
+        "device_id": rig.device_id,
+        "start_utc": meta.get("start_utc"),
+        "duration_s": duration,
+        "sample_rate_hz": rig.sample_rate_hz,
+        "sensors": [
+            {"name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip}
+            for s in rig.sensors
+        ],
+        "sides": list(rig.sides),
+        "pelvis_sensor": rig.find("pelvis") is not None,
+        "activity": analysis.activity,
+        "activity_source": analysis.activity_source,
+        "note": meta.get("note"),
+        "recorded_by": meta.get("software_version"),
+    }
+
+
+def _recording(processed: ProcessedSession) -> dict:
+    """Samples delivered and lost per sensor, recorder drops, angle gaps, crash recovery."""
+    meta = processed.session.meta
+    health = meta.get("sensor_health") or {}
+    sensors = {}
+    for name, samples in processed.session.samples.items():
+        entry = {"samples": len(samples)}
+        for key in ("dropped", "gaps", "i2c_failures"):
+            if key in health.get(name, {}):
+                entry[key] = health[name][key]
+        sensors[name] = entry
+    grid = processed.grid
+    missing = float((~grid.valid).sum() / grid.rate_hz) if grid is not None else None
+    return {
+        "complete": meta.get("complete"),
+        "dropped_chunks": meta.get("dropped_chunks"),
+        "sensors": sensors,
+        "angles_missing_s": missing,
+        "recovery": _recovery(processed.session),
+    }
+
+
+def _recovery(session) -> dict | None:
+    """What the session reader recovered of a crashed or damaged recording, when it says."""
+    recovery = getattr(session, "recovery", None)
+    if recovery is None:
+        return None
+    out = asdict(recovery) if is_dataclass(recovery) else dict(recovery)
+    for name in ("complete", "samples_dropped", "bytes_dropped"):
+        if hasattr(recovery, name):
+            out[name] = getattr(recovery, name)
+    if callable(getattr(recovery, "summary", None)):
+        out["summary"] = recovery.summary()
+    return out
+
+
+def _recording_warnings(processed: ProcessedSession) -> list[str]:
+    meta = processed.session.meta
+    out = []
+    recovery = getattr(processed.session, "recovery", None)
+    if recovery is not None and not getattr(recovery, "complete", True):
+        out.append(
+            "recording: "
+            + (
+                recovery.summary()
+                if callable(getattr(recovery, "summary", None))
+                else "not complete"
+            )
+        )
+    elif meta.get("complete") is False:
+        out.append(
+            "recording: session.json says the recording did not end cleanly (complete = false)"
+        )
+    for name, health in (meta.get("sensor_health") or {}).items():
+        if health.get("dropped"):
+            gaps = health.get("gaps") or []
+            lost_s = sum(b - a for a, b in gaps)
+            out.append(
+                f"sensor {name}: {health['dropped']} samples dropped in {len(gaps)} gaps "
+                f"({lost_s:.2f} s)"
+            )
+    if meta.get("dropped_chunks"):
+        out.append(f"recording: {meta['dropped_chunks']} chunks of samples dropped by the recorder")
+    grid = processed.grid
+    if grid is not None and not grid.valid.all():
+        out.append(
+            f"angles missing for {(~grid.valid).sum() / grid.rate_hz:.2f} s where a sensor "
+            "had a gap in its samples"
+        )
+    return out
+
+
+def _plain(value):
+    """JSON fallback for numpy numbers and arrays."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

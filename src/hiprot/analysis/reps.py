@@ -1,0 +1,186 @@
+"""Exercise repetitions: each internal-rotation excursion of one leg's hip, grouped into sets.
+
+The movement's main angle is hip internal rotation: in standing hip-IR
+activations the working hip rotates internally and back; in a lunge with
+rotation the pelvis turns toward the rear leg over the planted feet, which
+rotates the rear hip internally and back. A repetition is one excursion of
+that angle (:mod:`hiprot.analysis.excursions`); a pause longer than
+``set_gap_s`` between two repetitions of a leg starts a new set. Knee flexion,
+when measured, tells a lunge from a standing activation: in a lunge the knee
+bends before the rotation and straightens after it (by more than
+``LUNGE_KNEE_RANGE_DEG`` within ``lunge_window_s``), and the repetition then
+runs from the start of that knee bend to its end (crossings of 5 % of its range).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from hiprot.analysis.excursions import Excursion, ExcursionDetector, crossing
+from hiprot.analysis.formatting import rounded, sample_sd
+
+LUNGE_KNEE_RANGE_DEG = 45.0  # knee flexion range within a rep above which it is a lunge
+
+
+@dataclass
+class Rep:
+    """One repetition; the fields are the ``rep`` metrics (report and MQTT)."""
+
+    exercise: str
+    side: str
+    index: int
+    set: int
+    rep_in_set: int
+    start_s: float
+    end_s: float
+    duration_s: float
+    hip_ir_max_deg: float
+    hip_ir_rom_deg: float
+    knee_flexion_max_deg: float | None = None
+    knee_flexion_rom_deg: float | None = None
+
+    def payload(self) -> dict:
+        """JSON-ready metrics (rounded)."""
+        return rounded(asdict(self))
+
+
+class RepCounter:
+    """Count one leg's repetitions from its hip IR (and knee flexion) as samples arrive.
+
+    ``rate_hz``: sample rate; ``min_range_deg``: smallest IR excursion that counts as a
+    repetition; ``set_gap_s``: a longer pause starts a new set; ``lunge_window_s``: how far
+    before and after the IR excursion the knee is looked at. A repetition is returned once
+    the knee angle is known up to ``lunge_window_s`` after it (at once without a knee angle).
+    """
+
+    def __init__(
+        self,
+        side: str,
+        rate_hz: float,
+        min_range_deg: float = 8.0,
+        set_gap_s: float = 8.0,
+        lunge_window_s: float = 3.0,
+    ):
+        self.side = side
+        self.set_gap_s = set_gap_s
+        self.lunge_window_s = lunge_window_s
+        self.detector = ExcursionDetector(rate_hz, (1,), min_range_deg=min_range_deg)
+        self._knee_t = np.empty(0)
+        self._knee = np.empty(0)
+        self._pending: list[Excursion] = []
+        self.reps: list[Rep] = []
+
+    def update(
+        self, time_s: np.ndarray, hip_ir_deg: np.ndarray, knee_flexion_deg: np.ndarray | None = None
+    ) -> list[Rep]:
+        """Feed samples in time order; returns the repetitions completed by them."""
+        if knee_flexion_deg is not None:
+            self._knee_t = np.concatenate([self._knee_t, time_s])
+            self._knee = np.concatenate([self._knee, knee_flexion_deg])
+        self._pending += self.detector.update(time_s, hip_ir_deg)
+        known = self._knee_t[-1] if len(self._knee_t) else np.inf
+        return self._release(lambda e: e.end_s + self.lunge_window_s <= known)
+
+    def finish(self) -> list[Rep]:
+        """Repetitions still waiting for knee samples at the end of the stream."""
+        return self._release(lambda e: True)
+
+    def _release(self, ready) -> list[Rep]:
+        out = []
+        while self._pending and ready(self._pending[0]):
+            out.append(self._rep(self._pending.pop(0)))
+        keep_from = (
+            self._pending[0].start_s
+            if self._pending
+            else self._knee_t[-1]
+            if len(self._knee_t)
+            else 0.0
+        ) - self.lunge_window_s
+        keep = self._knee_t >= keep_from
+        self._knee_t, self._knee = self._knee_t[keep], self._knee[keep]
+        return out
+
+    def _rep(self, e: Excursion) -> Rep:
+        start, end = e.start_s, e.end_s
+        lunge = self._lunge(e)
+        exercise = "hip-ir"
+        if lunge is not None:
+            exercise, (start, end) = "lunge", lunge
+        previous = self.reps[-1] if self.reps else None
+        new_set = previous is None or start - previous.end_s > self.set_gap_s
+        set_no = 1 if previous is None else previous.set + new_set
+        in_set = 1 if new_set else previous.rep_in_set + 1
+        during = (self._knee_t >= start) & (self._knee_t <= end) & np.isfinite(self._knee)
+        knee = self._knee[during]
+        rep = Rep(
+            exercise,
+            self.side,
+            len(self.reps) + 1,
+            set_no,
+            in_set,
+            start,
+            end,
+            end - start,
+            e.peak_deg,
+            e.range_deg,
+            float(knee.max()) if len(knee) else None,
+            float(np.ptp(knee)) if len(knee) else None,
+        )
+        self.reps.append(rep)
+        return rep
+
+    def _lunge(self, e: Excursion) -> tuple[float, float] | None:
+        """(start, end) of the knee bend around the IR excursion when the knee straightens both
+        within ``lunge_window_s`` before it and after it by more than LUNGE_KNEE_RANGE_DEG."""
+        t, knee = self._knee_t, self._knee
+        ok = np.isfinite(knee)
+        before = ok & (t >= e.start_s - self.lunge_window_s) & (t <= e.start_s)
+        after = ok & (t >= e.end_s) & (t <= e.end_s + self.lunge_window_s)
+        if not before.any() or not after.any():
+            return None
+        at_peak = float(np.interp(e.peak_s, t[ok], knee[ok]))
+        rest_before, rest_after = knee[before].min(), knee[after].min()
+        if min(at_peak - rest_before, at_peak - rest_after) <= LUNGE_KNEE_RANGE_DEG:
+            return None
+        window = ok & (t >= e.start_s - self.lunge_window_s) & (t <= e.end_s + self.lunge_window_s)
+        times, values = t[window], knee[window]
+        peak = int(np.argmin(np.abs(times - e.peak_s)))
+        rest = max(rest_before, rest_after)
+        level = rest + 0.05 * (at_peak - rest)
+        return crossing(times, values - level, peak, -1), crossing(times, values - level, peak, 1)
+
+
+def rep_summary(reps: list[Rep]) -> dict:
+    """Per leg: number of reps and sets, IR range and peak mean ± SD, per set the same."""
+    out = {}
+    for side in sorted({r.side for r in reps}):
+        mine = [r for r in reps if r.side == side]
+        sets = []
+        for number in sorted({r.set for r in mine}):
+            in_set = [r for r in mine if r.set == number]
+            sets.append(
+                {
+                    "set": number,
+                    "reps": len(in_set),
+                    "start_s": in_set[0].start_s,
+                    "end_s": in_set[-1].end_s,
+                    **_stats(in_set),
+                }
+            )
+        out[side] = {"reps": len(mine), "sets": len(sets), **_stats(mine), "per_set": sets}
+    return rounded(out)
+
+
+def _stats(reps: list[Rep]) -> dict:
+    rom = np.array([r.hip_ir_rom_deg for r in reps])
+    peak = np.array([r.hip_ir_max_deg for r in reps])
+    duration = np.array([r.duration_s for r in reps])
+    return {
+        "hip_ir_rom_mean_deg": rom.mean(),
+        "hip_ir_rom_sd_deg": sample_sd(rom),
+        "hip_ir_max_mean_deg": peak.mean(),
+        "hip_ir_max_sd_deg": sample_sd(peak),
+        "duration_mean_s": duration.mean(),
+    }

@@ -1,0 +1,107 @@
+"""Scoring the analysis against the simulator's ground truth (for the tests and
+``scripts/analysis_eval.py``).
+
+A simulation knows when every heel strike, repetition and test peak really
+happened and what the true hip angle was; these helpers run a simulation
+through the product (fusion → calibration → angles → analysis, in memory) and
+line the results up with that truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hiprot.analysis.session import SessionAnalysis, analyze_session
+from hiprot.config import Rig
+from hiprot.processing import ProcessedSession, process_session
+from hiprot.recording import Session
+from hiprot.sim import Simulation, simulate
+from hiprot.sim.session import ACTIVITIES
+
+FALSE_EVENT_S = 0.1  # a detected event further than this from every true one is false
+
+
+@dataclass
+class Scored:
+    """A simulation and what the product made of it."""
+
+    sim: Simulation
+    processed: ProcessedSession
+    analysis: SessionAnalysis
+
+    def true_events(self, side: str, name: str) -> np.ndarray:
+        """Times of the true events ``name`` of ``side``."""
+        return np.array([e.time_s for e in self.sim.events if e.side == side and e.event == name])
+
+    def true_hip_ir(self, side: str) -> np.ndarray:
+        """The true hip IR the rig can measure: pelvis → femur with a pelvis sensor, else the
+        femur relative to the walking direction."""
+        if self.processed.session.rig.find("pelvis") is not None:
+            return self.sim.truth_deg[f"{side}_hip_ir_deg"]
+        return self.sim.joint_deg[f"{side}_thigh_heading"][:, 2]
+
+
+def run(rig: Rig) -> Scored:
+    """Simulate ``rig`` and analyse it in memory, with the activity its scenario records."""
+    sim = simulate(rig)
+    meta = {"activity": ACTIVITIES[rig.simulation.scenario], "complete": True}
+    processed = process_session(
+        Session(
+            Path(f"sim-{rig.simulation.scenario}-{rig.simulation.seed}"), rig, meta, sim.samples
+        )
+    )
+    return Scored(sim, processed, analyze_session(processed))
+
+
+def match_events(detected: np.ndarray, true: np.ndarray) -> dict:
+    """Timing errors (s) of detected events against the nearest true one; ``false``: detections
+    with no true event within FALSE_EVENT_S; ``missed``: true events with no detection there."""
+    detected, true = np.asarray(detected, float), np.asarray(true, float)
+    if not len(true) or not len(detected):
+        return {
+            "errors_s": np.empty(0),
+            "false": len(detected),
+            "missed": len(true),
+            "true": len(true),
+        }
+    nearest = true[np.abs(detected[:, None] - true[None, :]).argmin(axis=1)]
+    errors = detected - nearest
+    real = np.abs(errors) <= FALSE_EVENT_S
+    found = np.abs(true[:, None] - detected[None, :]).min(axis=1) <= FALSE_EVENT_S
+    return {
+        "errors_s": errors[real],
+        "false": int((~real).sum()),
+        "missed": int((~found).sum()),
+        "true": len(true),
+    }
+
+
+def stride_peak_errors(scored: Scored, side: str, straight_only: bool = True) -> np.ndarray:
+    """Per stride: measured peak IR minus the true peak IR over the same stride (degrees)."""
+    truth, t = scored.true_hip_ir(side), scored.sim.time_s
+    out = []
+    for stride in scored.analysis.strides:
+        if stride.side != side or (straight_only and stride.turning):
+            continue
+        inside = (t >= stride.start_s) & (t <= stride.end_s)
+        out.append(stride.hip_ir_max_deg - truth[inside].max())
+    return np.array(out)
+
+
+def true_test_peaks(scored: Scored, side: str) -> dict[str, np.ndarray]:
+    """The true peak IR and peak ER (positive) of each trial of ``side``."""
+    truth, t = scored.true_hip_ir(side), scored.sim.time_s
+    return {
+        "ir": np.interp(scored.true_events(side, "ir_peak"), t, truth),
+        "er": -np.interp(scored.true_events(side, "er_peak"), t, truth),
+    }
+
+
+def true_rep_peaks(scored: Scored, side: str) -> np.ndarray:
+    """The true peak hip IR of each repetition of ``side``."""
+    truth, t = scored.true_hip_ir(side), scored.sim.time_s
+    spans = zip(scored.true_events(side, "rep_start"), scored.true_events(side, "rep_end"))
+    return np.array([truth[(t >= a) & (t <= b)].max() for a, b in spans])

@@ -1,0 +1,255 @@
+"""Strides: one leg's angles cut at successive heel strikes, with the metrics people ask for.
+
+A stride runs from one heel strike of a leg to its next; its toe off splits it
+into stance and swing. Per stride: time, cadence, stance share, hip IR at heel
+strike, peak IR, peak ER (positive = external), the IR range over the stride,
+in stance and in swing, peak knee flexion, and whether the walker was turning
+(the thigh's heading changed by more than ``turn_deg`` over the stride).
+Session summaries (:func:`gait_summary`) use the straight strides only — turns
+change how the hip rotates — while every stride stays listed.
+
+:class:`StrideSegmenter` takes samples and events as they come (any chunking,
+events before or after their samples) and returns each stride once both its
+heel strikes and all its samples are in, so live and batch strides are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from hiprot.analysis.formatting import rounded, sample_sd
+
+CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
+LEG_COLUMNS = ("hip_ir_deg", "knee_flexion_deg", "heading_deg")  # per-leg inputs, without the side
+METRICS = (
+    "stride_time_s",
+    "cadence_steps_per_min",
+    "stance_percent",
+    "hip_ir_at_heel_strike_deg",
+    "hip_ir_max_deg",
+    "hip_er_max_deg",
+    "hip_ir_rom_deg",
+    "hip_ir_rom_stance_deg",
+    "hip_ir_rom_swing_deg",
+    "knee_flexion_max_deg",
+)
+
+
+@dataclass
+class Stride:
+    """One stride; all fields but ``curves`` are the ``stride`` metrics (report and MQTT)."""
+
+    side: str
+    index: int
+    start_s: float
+    end_s: float
+    toe_off_s: float
+    stride_time_s: float
+    stance_percent: float
+    cadence_steps_per_min: float
+    hip_ir_at_heel_strike_deg: float
+    hip_ir_max_deg: float
+    hip_er_max_deg: float
+    hip_ir_rom_deg: float
+    hip_ir_rom_stance_deg: float
+    hip_ir_rom_swing_deg: float
+    knee_flexion_max_deg: float | None
+    turning: bool | None
+    curves: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def payload(self) -> dict:
+        """JSON-ready metrics (rounded), without the normalised curves."""
+        values = asdict(self)
+        del values["curves"]
+        return rounded(values)
+
+
+class StrideSegmenter:
+    """Cut one leg's angle stream into strides.
+
+    ``min_stride_s``/``max_stride_s``: plausible stride times (a longer pause ends a walking
+    bout, it is not a stride); ``turn_deg``: heading change over a stride that marks a turn;
+    ``keep_s``: how long samples wait for a heel strike reported late.
+    """
+
+    def __init__(
+        self,
+        side: str,
+        min_stride_s: float = 0.6,
+        max_stride_s: float = 2.5,
+        turn_deg: float = 10.0,
+        keep_s: float = 4.0,
+    ):
+        self.side = side
+        self.min_stride_s = min_stride_s
+        self.max_stride_s = max_stride_s
+        self.turn_deg = turn_deg
+        self.keep_s = max_stride_s + keep_s
+        self.time_s = np.empty(0)
+        self.columns: dict[str, np.ndarray] = {}
+        self.heel_strikes: list[float] = []
+        self.toe_offs: list[float] = []
+        self.count = 0
+        self.skipped = 0  # strides with missing angles
+
+    def update(
+        self, time_s: np.ndarray, columns: dict[str, np.ndarray], heel_strike_s=(), toe_off_s=()
+    ) -> list[Stride]:
+        """Add samples (``columns`` keyed by :data:`LEG_COLUMNS`; ``hip_ir_deg`` required) and
+        newly known events (times on the same clock); returns the strides now complete."""
+        self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])
+        for name in LEG_COLUMNS:
+            if name in columns:
+                old = self.columns.get(name, np.full(len(self.time_s) - len(time_s), np.nan))
+                self.columns[name] = np.concatenate([old, np.asarray(columns[name], float)])
+        self.heel_strikes = sorted(self.heel_strikes + [float(t) for t in heel_strike_s])
+        self.toe_offs = sorted(self.toe_offs + [float(t) for t in toe_off_s])
+        done = []
+        while (
+            len(self.heel_strikes) >= 2
+            and len(self.time_s)
+            and self.time_s[-1] >= self.heel_strikes[1]
+        ):
+            start, end = self.heel_strikes.pop(0), self.heel_strikes[0]
+            toe = [t for t in self.toe_offs if start < t < end]
+            self.toe_offs = [t for t in self.toe_offs if t > start]
+            if self.min_stride_s <= end - start <= self.max_stride_s and len(toe) == 1:
+                stride = self._stride(start, end, toe[0])
+                if stride is None:
+                    self.skipped += 1
+                else:
+                    done.append(stride)
+        self._trim()
+        return done
+
+    def _trim(self) -> None:
+        if not len(self.time_s):
+            return
+        keep_from = self.time_s[-1] - self.keep_s
+        if self.heel_strikes:
+            keep_from = min(keep_from, self.heel_strikes[0])
+        first = max(0, int(np.searchsorted(self.time_s, keep_from)) - 1)
+        if first:
+            self.time_s = self.time_s[first:]
+            self.columns = {k: v[first:] for k, v in self.columns.items()}
+
+    def _stride(self, start: float, end: float, toe: float) -> Stride | None:
+        t = self.time_s
+        inside = (t > start) & (t < end)
+        ir = self._extended("hip_ir_deg", start, end, inside)
+        if ir is None or not np.all(np.isfinite(ir[1])):
+            return None
+        times, values = ir
+        stance, swing = times <= toe, times >= toe
+        stance_ir = np.append(values[stance], np.interp(toe, times, values))
+        swing_ir = np.append(values[swing], np.interp(toe, times, values))
+        knee = self._extended("knee_flexion_deg", start, end, inside)
+        knee_ok = knee is not None and np.all(np.isfinite(knee[1]))
+        grid = np.linspace(start, end, CURVE_POINTS)
+        curves = {"hip_ir_deg": np.interp(grid, times, values)}
+        if knee_ok:
+            curves["knee_flexion_deg"] = np.interp(grid, *knee)
+        duration = end - start
+        self.count += 1
+        return Stride(
+            self.side,
+            self.count,
+            start,
+            end,
+            toe,
+            duration,
+            100 * (toe - start) / duration,
+            120.0 / duration,
+            float(values[0]),
+            float(values.max()),
+            float(-values.min()),
+            float(np.ptp(values)),
+            float(np.ptp(stance_ir)),
+            float(np.ptp(swing_ir)),
+            float(knee[1].max()) if knee_ok else None,
+            self._turning(start, end),
+            curves,
+        )
+
+    def _extended(self, name: str, start: float, end: float, inside: np.ndarray):
+        """(times, values) of column ``name`` over the stride, its ends interpolated."""
+        values = self.columns.get(name)
+        if values is None:
+            return None
+        ends = np.interp([start, end], self.time_s, values)
+        return (
+            np.concatenate([[start], self.time_s[inside], [end]]),
+            np.concatenate([[ends[0]], values[inside], [ends[1]]]),
+        )
+
+    def _turning(self, start: float, end: float) -> bool | None:
+        heading = self.columns.get("heading_deg")
+        if heading is None:
+            return None
+        at = np.clip(np.searchsorted(self.time_s, [start, end]), 0, len(self.time_s) - 1)
+        change = heading[at[1]] - heading[at[0]]
+        if not np.isfinite(change):
+            return None
+        return bool(abs((change + 180.0) % 360.0 - 180.0) > self.turn_deg)
+
+
+def gait_summary(strides: list[Stride]) -> dict:
+    """Per leg mean ± SD of every metric over straight strides, stride-time variability, the
+    normalised curves (mean ± SD), and left/right asymmetry when both legs are there."""
+    legs = {}
+    for side in sorted({s.side for s in strides}):
+        mine = [s for s in strides if s.side == side]
+        straight = [s for s in mine if not s.turning]
+        leg = {
+            "strides": len(mine),
+            "straight_strides": len(straight),
+            "turning_strides": sum(1 for s in mine if s.turning),
+        }
+        legs[side] = _leg_summary(straight, leg)
+    out: dict = {"legs": legs}
+    if {"left", "right"} <= set(legs):
+        out["asymmetry"] = _asymmetry(legs["right"], legs["left"])
+    both = [s.stride_time_s for s in strides if not s.turning]
+    if both:
+        out["cadence_steps_per_min"] = 120.0 / float(np.mean(both))
+    return rounded(out)
+
+
+def _leg_summary(straight: list[Stride], leg: dict) -> dict:
+    for metric in METRICS:
+        values = np.array(
+            [getattr(s, metric) for s in straight if getattr(s, metric) is not None], float
+        )
+        if len(values):
+            leg[metric] = {"mean": float(values.mean()), "sd": sample_sd(values)}
+    if "stride_time_s" in leg and leg["stride_time_s"]["sd"] is not None:
+        leg["stride_time_cv_percent"] = (
+            100 * leg["stride_time_s"]["sd"] / leg["stride_time_s"]["mean"]
+        )
+    curves = {"percent": np.linspace(0, 100, CURVE_POINTS)}
+    for name in ("hip_ir_deg", "knee_flexion_deg"):
+        stack = np.array([s.curves[name] for s in straight if name in s.curves])
+        if len(stack):
+            curves[f"{name[:-4]}_mean_deg"] = stack.mean(axis=0)
+            curves[f"{name[:-4]}_sd_deg"] = (
+                stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(CURVE_POINTS)
+            )
+    if len(curves) > 1:
+        leg["curves"] = curves
+    return leg
+
+
+def _asymmetry(right: dict, left: dict) -> dict:
+    """Right minus left of each mean, and the symmetry index (% of the two legs' mean) where
+    both are positive."""
+    out = {}
+    for metric in METRICS:
+        if metric in right and metric in left:
+            r, l = right[metric]["mean"], left[metric]["mean"]
+            entry = {"right_minus_left": r - l}
+            if r > 0 and l > 0:
+                entry["symmetry_index_percent"] = 100 * (r - l) / (0.5 * (r + l))
+            out[metric] = entry
+    return out

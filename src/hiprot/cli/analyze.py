@@ -1,0 +1,203 @@
+"""``hiprot analyze``: angles, strides, reps, test results, reports and charts of sessions;
+``--compare BEFORE AFTER`` and ``--history DIR`` across sessions."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
+from hiprot.analysis.compare import compare, history, write_history_csv
+from hiprot.analysis.live import ACTIVITIES
+from hiprot.errors import HiprotError
+
+EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def _targets(sessions: list[Path], out_dir: Path | None) -> list[tuple[Path, Path]]:
+    """(session, output directory): ``SESSION/analysis`` by default; with ``--out``, that
+    directory for one session and a subdirectory per session for several."""
+    if out_dir is None:
+        return [(s, s / "analysis") for s in sessions]
+    if len(sessions) == 1:
+        return [(sessions[0], out_dir)]
+    return [(s, out_dir / s.name) for s in sessions]
+
+
+def _summary_lines(report: dict) -> list[str]:
+    """A few lines for the terminal: what was found, per leg."""
+    info, summaries = report["session"], report["summaries"]
+    lines = [f"  activity: {info['activity']} ({info['activity_source']})"]
+    gait = summaries["gait"]
+    for side, leg in (gait or {}).get("legs", {}).items():
+        ir = leg.get("hip_ir_max_deg", {})
+        rom = leg.get("hip_ir_rom_deg", {})
+        lines.append(
+            f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
+            f"{leg.get('cadence_steps_per_min', {}).get('mean', float('nan')):.0f} steps/min, "
+            f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
+            f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°"
+        )
+    for side, leg in (summaries["reps"] or {}).items():
+        lines.append(
+            f"  {side}: {leg['reps']} reps in {leg['sets']} sets, IR range "
+            f"{leg['hip_ir_rom_mean_deg']:.1f} ± {leg['hip_ir_rom_sd_deg'] or 0:.1f}°"
+        )
+    for side, leg in (summaries["tests"] or {}).items():
+        lines.append(
+            f"  {side}: {leg['trials']} trials, peak IR best {_deg(leg['ir_best_deg'])} "
+            f"(mean {_deg(leg['ir_mean_deg'])} ± {_deg(leg['ir_sd_deg'])}), peak ER best "
+            f"{_deg(leg['er_best_deg'])}"
+        )
+    return lines + [f"  note: {w}" for w in report["warnings"]]
+
+
+def _deg(value) -> str:
+    return "-" if value is None else f"{value:.1f}°"
+
+
+def _analyze_all(
+    pairs: list[tuple[Path, Path]], activity: str | None, jobs: int | None, charts: bool
+) -> tuple[dict[Path, dict], int]:
+    """Analyse every session (in parallel when several), print a result or one error line each;
+    returns the reports by session and the number that failed."""
+    reports, failed = {}, 0
+    items = [(session, target, activity, charts) for session, target in pairs]
+    bar = (
+        click.progressbar(length=len(items), label="analysing sessions", file=sys.stderr)
+        if len(items) > 1
+        else None
+    )
+    if bar is not None:
+        bar.__enter__()
+    try:
+        for (session, target, *_), report, error in run_parallel(
+            analyze_to, items, jobs, (lambda: bar.update(1)) if bar is not None else None
+        ):
+            if error is None:
+                reports[session] = report
+                click.echo(f"{session}: results in {target}")
+                for line in _summary_lines(report):
+                    click.echo(line)
+                continue
+            failed += 1
+            if isinstance(error, HiprotError):
+                click.echo(f"hiprot: error: {session}: {error}", err=True)
+            else:
+                click.echo(
+                    f"hiprot: error: {session}: unexpected failure, traceback follows", err=True
+                )
+                click.echo("".join(traceback.format_exception(error)), err=True)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    return reports, failed
+
+
+@click.command()
+@click.argument("sessions", nargs=-1, type=EXISTING_DIR)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where results go (default: SESSION/analysis; one subdirectory per session "
+    "when several are given).",
+)
+@click.option(
+    "--compare",
+    "pair",
+    nargs=2,
+    type=EXISTING_DIR,
+    default=None,
+    metavar="BEFORE AFTER",
+    help="Compare two sessions (e.g. a test before and after exercises): change per leg and "
+    "whether it exceeds the test's repeatability. Writes compare.json and compare.png "
+    "(into --out, default AFTER/analysis).",
+)
+@click.option(
+    "--history",
+    "history_dir",
+    type=EXISTING_DIR,
+    default=None,
+    metavar="DIR",
+    help="Each leg's hip rotation over all sessions in DIR: history.json, history.csv and "
+    "history.png (into --out, default DIR/history).",
+)
+@click.option(
+    "--activity",
+    type=click.Choice(ACTIVITIES),
+    default=None,
+    help="What the sessions are (default: session.json's activity, else inferred from the data).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for several sessions (default: all cores).",
+)
+@click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+def analyze(sessions, out_dir, pair, history_dir, activity, jobs, no_charts) -> None:
+    """Joint angles, strides, repetitions and rotation-test results of each SESSION (a directory
+    of sessions stands for all of them): angles.csv, orientations.csv, report.json,
+    strides.csv / reps.csv / tests.csv and PNG charts. Exit status 2 if any session failed."""
+    modes = sum(bool(m) for m in (sessions, pair, history_dir))
+    if modes != 1:
+        raise click.UsageError(
+            "give SESSION..., or --compare BEFORE AFTER, or --history DIR (one of them)"
+        )
+    charts = not no_charts
+    if pair:
+        _compare(list(pair), out_dir, activity, jobs, charts)
+    elif history_dir:
+        _history(history_dir, out_dir, activity, jobs, charts)
+    else:
+        found = session_dirs(list(sessions))
+        _, failed = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
+        _exit_if_failed(failed, len(found))
+
+
+def _exit_if_failed(failed: int, total: int) -> None:
+    if failed:
+        click.echo(f"hiprot: {failed} of {total} sessions failed", err=True)
+        raise click.exceptions.Exit(2)
+
+
+def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: bool) -> None:
+    reports, failed = _analyze_all(_targets(pair, out_dir), activity, jobs, charts)
+    _exit_if_failed(failed, len(pair))
+    result = compare(reports[pair[0]], reports[pair[1]])
+    target = out_dir or pair[1] / "analysis"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
+    if charts:
+        from hiprot.analysis import plots  # matplotlib only when charts are drawn
+
+        plots.comparison(result, target / "compare.png")
+    click.echo(f"before {result['before']['name']}, after {result['after']['name']}:")
+    for change in result["changes"]:
+        click.echo(f"  {change['verdict']}")
+    click.echo(f"comparison in {target}")
+
+
+def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool) -> None:
+    found = session_dirs([directory])
+    if found == [directory]:
+        raise HiprotError(f"{directory}: no session directories in it")
+    reports, failed = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
+    if reports:
+        result = history(list(reports.values()))
+        target = out_dir or directory / "history"
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "history.json").write_text(json.dumps(result, indent=2) + "\n")
+        write_history_csv(target / "history.csv", result)
+        if charts:
+            from hiprot.analysis import plots  # matplotlib only when charts are drawn
+
+            plots.history(result, target / "history.png")
+        click.echo(f"history of {len(reports)} sessions in {target}")
+    _exit_if_failed(failed, len(found))

@@ -1,0 +1,76 @@
+"""Batch processing of one session: accelerometer correction → fusion → common grid →
+calibration → joint angles.
+
+The same stages run live in :mod:`hiprot.pipeline`; here they see the whole
+session at once, so smoothing and heading corrections look both ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hiprot.calibration import Calibration, accelerometer, calibrate
+from hiprot.calibration.accelerometer import AccelerometerCorrection
+from hiprot.config import Rig
+from hiprot.errors import CalibrationError
+from hiprot.fusion import make_filter
+from hiprot.kinematics.angles import SessionAngles, SessionKinematics
+from hiprot.recording import Session
+from hiprot.resample import Grid, to_grid
+from hiprot.samples import Chunk
+
+
+@dataclass
+class Orientation:
+    """One sensor's orientation ``q_ES`` at its own sample times."""
+
+    time_s: np.ndarray
+    q_es: np.ndarray
+
+
+@dataclass
+class ProcessedSession:
+    """Everything batch processing learned about a session."""
+
+    session: Session
+    orientations: dict[str, Orientation]
+    grid: Grid
+    calibration: Calibration | None = None
+    angles: SessionAngles | None = None
+    warnings: list[str] = field(default_factory=list)
+    accelerometer: dict[str, AccelerometerCorrection] = field(default_factory=dict)
+
+
+def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
+    """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the magnetometer)."""
+    out = {}
+    for name, s in samples.items():
+        fusion = make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None)
+        out[name] = Orientation(s.time_s, fusion.update(s))
+    return out
+
+
+def process_session(session: Session, kinematics: SessionKinematics | None = None) -> ProcessedSession:
+    """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
+    orientations and says why in ``warnings``."""
+    rig = session.rig
+    corrections = {name: accelerometer.estimate(s, rig.sample_rate_hz) for name, s in session.samples.items()}
+    samples = {name: corrections[name].apply(s) for name, s in session.samples.items()}
+    orientations = fuse(rig, samples)
+    streams = {name: (o.time_s, o.q_es, samples[name].acc, samples[name].gyr)
+               for name, o in orientations.items()}
+    result = ProcessedSession(session, orientations, to_grid(streams, rig.sample_rate_hz),
+                              accelerometer=corrections)
+    if not rig.sides:
+        result.warnings.append("no thigh sensor: only orientations are available")
+        return result
+    try:
+        result.calibration = calibrate(rig, result.grid)
+    except CalibrationError as exc:
+        result.warnings.append(f"calibration failed: {exc}")
+        return result
+    result.angles = (kinematics or SessionKinematics()).compute(rig, result.grid, result.calibration)
+    result.warnings += result.angles.notes
+    return result

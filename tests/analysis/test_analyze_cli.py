@@ -1,0 +1,171 @@
+"""``hiprot analyze`` end to end: many sessions with a corrupt one, report.json, tables, charts,
+``--compare`` and ``--history``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import matplotlib.image
+import pytest
+
+from .conftest import sim_rig, write_sim
+
+REPORT_KEYS = {
+    "format_version",
+    "software_version",
+    "generated_utc",
+    "session",
+    "recording",
+    "calibration",
+    "angles",
+    "strides",
+    "reps",
+    "tests",
+    "summaries",
+    "warnings",
+    "files",
+}
+
+
+def hiprot(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hiprot", "analyze", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def assert_png(path, min_width=500):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    height, width = matplotlib.image.imread(path).shape[:2]
+    assert width >= min_width and height >= 300
+
+
+def drop_samples(session, sensor, start_s, end_s):
+    """Remove one sensor's samples in a time span and say so in session.json (as a recorder)."""
+    imu = session / "imu.csv"
+    lines = imu.read_text().splitlines(keepends=True)
+    kept = [lines[0]] + [
+        row
+        for row in lines[1:]
+        if not (row.split(",")[1] == sensor and start_s < float(row.split(",")[0]) < end_s)
+    ]
+    imu.write_text("".join(kept))
+    meta = json.loads((session / "session.json").read_text())
+    meta["sensor_health"] = {
+        sensor: {"dropped": len(lines) - len(kept), "gaps": [[start_s, end_s]]}
+    }
+    (session / "session.json").write_text(json.dumps(meta))
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sessions")
+    write_sim(sim_rig("walk", 31, duration=30.0), root / "walk")
+    drop_samples(root / "walk", "right_shank", 20.0, 20.4)
+    write_sim(sim_rig("seated-ir", 32, trials=2), root / "seated")
+    (root / "corrupt").mkdir()
+    shutil.copy(root / "walk" / "rig.toml", root / "corrupt" / "rig.toml")
+    (root / "corrupt" / "imu.csv").write_text("time_s,sensor,acc_x\n0.0,right_thigh,1.0\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def analysed(sessions, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return hiprot(sessions, "--out", out), out
+
+
+def test_a_corrupt_session_is_reported_and_the_others_finish(analysed, sessions):
+    result, out = analysed
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1 and str(sessions / "corrupt") in errors[0] and "imu.csv" in errors[0]
+    assert "1 of 3 sessions failed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (out / "walk" / "report.json").exists() and (out / "seated" / "report.json").exists()
+    assert not (out / "corrupt").exists()
+
+
+def test_walk_report_tables_and_charts(analysed):
+    _, out = analysed
+    report = json.loads((out / "walk" / "report.json").read_text())
+    assert set(report) == REPORT_KEYS
+    assert (
+        report["session"]["activity"] == "walk"
+        and report["session"]["activity_source"] == "session.json"
+    )
+    assert report["calibration"]["quality"]["right"]["moving_s"] > 0
+    strides = report["strides"]["right"]
+    assert len(strides) > 15
+    assert {
+        "hip_ir_at_heel_strike_deg",
+        "hip_ir_max_deg",
+        "hip_er_max_deg",
+        "hip_ir_rom_stance_deg",
+        "hip_ir_rom_swing_deg",
+        "cadence_steps_per_min",
+        "turning",
+    } <= set(strides[0])
+    leg = report["summaries"]["gait"]["legs"]["right"]
+    assert leg["strides"] == len(strides) and len(leg["curves"]["hip_ir_mean_deg"]) == 101
+    warnings = " | ".join(report["warnings"])
+    assert "right_shank" in warnings and "dropped" in warnings and "angles missing" in warnings
+    assert report["recording"]["angles_missing_s"] > 0.3
+    with open(out / "walk" / "strides.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert (
+        len(rows) == len(strides)
+        and float(rows[0]["hip_ir_max_deg"]) == strides[0]["hip_ir_max_deg"]
+    )
+    for name in ("hip_ir.png", "gait_cycle.png", "strides.png"):
+        assert_png(out / "walk" / name)
+    assert sorted(report["files"]) == sorted(p.name for p in (out / "walk").iterdir())
+
+
+def test_test_report_lists_trials(analysed):
+    _, out = analysed
+    report = json.loads((out / "seated" / "report.json").read_text())
+    assert report["session"]["activity"] == "seated-test" and len(report["tests"]) == 2
+    assert report["summaries"]["tests"]["right"]["trials"] == 2
+    with open(out / "seated" / "tests.csv") as f:
+        assert len(list(csv.DictReader(f))) == 2
+    assert_png(out / "seated" / "tests.png")
+
+
+def test_compare_states_the_change_and_the_verdict(tmp_path):
+    before = write_sim(sim_rig("seated-ir", 33, ir_max=15.0, trials=2), tmp_path / "before")
+    after = write_sim(sim_rig("seated-ir", 33, ir_max=40.0, trials=2), tmp_path / "after")
+    result = hiprot("--compare", before, after, "--out", tmp_path / "cmp")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any("right internal rotation" in line and "a real change" in line for line in lines)
+    assert any(
+        "right external rotation" in line and "no detectable change" in line for line in lines
+    )
+    comparison = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    (ir,) = [c for c in comparison["changes"] if c["key"] == "hip_ir_max_deg"]
+    assert 20 < ir["change_deg"] < 30 and ir["detectable"] is True
+    assert_png(tmp_path / "cmp" / "compare.png")
+
+
+def test_history_over_a_directory_skips_the_corrupt_session(sessions, tmp_path):
+    result = hiprot("--history", sessions, "--out", tmp_path, "--no-charts")
+    assert result.returncode == 2
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert sorted(s["name"] for s in history["sessions"]) == ["seated", "walk"]
+    seated = next(s for s in history["sessions"] if s["name"] == "seated")
+    assert seated["legs"]["right"]["internal rotation (test, trial mean)"]["n"] == 2
+    with open(tmp_path / "history.csv") as f:
+        assert len(list(csv.DictReader(f))) == 4  # seated IR and ER, walk IR range and peak
+
+
+def test_one_mode_at_a_time(sessions):
+    result = hiprot(sessions / "walk", "--history", sessions)
+    assert result.returncode == 2 and "one of them" in result.stderr

@@ -1,0 +1,125 @@
+"""Rotation tests: trials and peaks, repeatability, before/after against the simulator's truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprot.analysis.compare import ComparisonError, compare
+from hiprot.analysis.report import build_report
+from hiprot.analysis.rotation_tests import (
+    MIN_DETECTABLE_DEG,
+    TrialDetector,
+    detectable_change,
+    trial_summary,
+)
+from hiprot.analysis.scoring import run, true_test_peaks
+
+from .conftest import sim_rig
+
+
+def test_prone_trials_found_despite_lying_down(prone):
+    for side in ("left", "right"):
+        trials = [t for t in prone.analysis.trials if t.side == side]
+        truth = true_test_peaks(prone, side)
+        assert len(trials) == len(truth["ir"]) == 2
+        for trial, a, b in zip(
+            trials, prone.true_events(side, "trial_start"), prone.true_events(side, "trial_end")
+        ):
+            assert trial.hip_ir_max_deg is not None and trial.hip_er_max_deg is not None
+            assert a <= trial.start_s < trial.end_s <= b
+        assert all(t.test == "prone-ir" for t in trials)
+
+
+def test_trial_summary_best_mean_and_spread(prone):
+    summary = trial_summary(prone.analysis.trials)
+    for side in ("left", "right"):
+        ir = [t.hip_ir_max_deg for t in prone.analysis.trials if t.side == side]
+        assert summary[side]["ir_best_deg"] == pytest.approx(max(ir), abs=0.01)
+        assert summary[side]["ir_mean_deg"] == pytest.approx(np.mean(ir), abs=0.01)
+        assert summary[side]["ir_sd_deg"] == pytest.approx(np.std(ir, ddof=1), abs=0.01)
+
+
+def test_detectable_change_from_the_trial_spread():
+    assert detectable_change(2.0, 3, 2.0, 3) == pytest.approx(
+        2.776 * 2.0 * np.sqrt(2 / 3), rel=1e-3
+    )
+    assert detectable_change(0.1, 3, 0.1, 3) == MIN_DETECTABLE_DEG
+    assert detectable_change(None, 1, 2.0, 3) is None
+
+
+@pytest.fixture(scope="module")
+def assessments():
+    """A seated test of the right hip at 15°, 40° and 40.5° of passive IR, sensors left on."""
+    return {ir: run(sim_rig("seated-ir", 26, ir_max=ir)) for ir in (15.0, 40.0, 40.5)}
+
+
+def change(before, after, key):
+    result = compare(
+        build_report(before.processed, before.analysis),
+        build_report(after.processed, after.analysis),
+    )
+    (found,) = [c for c in result["changes"] if c["key"] == key]
+    true = (
+        true_test_peaks(after, "right")["ir" if key == "hip_ir_max_deg" else "er"].mean()
+        - true_test_peaks(before, "right")["ir" if key == "hip_ir_max_deg" else "er"].mean()
+    )
+    return found, true
+
+
+def test_before_after_change_within_2_deg_of_the_true_change(assessments):
+    found, true = change(assessments[15.0], assessments[40.0], "hip_ir_max_deg")
+    assert true > 20
+    assert found["change_deg"] == pytest.approx(true, abs=2.0)
+    assert found["detectable"] is True and "a real change" in found["verdict"]
+
+
+def test_a_change_within_the_repeatability_is_no_detectable_change(assessments):
+    found, true = change(assessments[40.0], assessments[40.5], "hip_ir_max_deg")
+    assert abs(true) < found["detectable_change_deg"]
+    assert found["detectable"] is False and "no detectable change" in found["verdict"]
+    unchanged, true_er = change(assessments[15.0], assessments[40.0], "hip_er_max_deg")
+    assert abs(true_er) < 0.5
+    assert unchanged["detectable"] is False and "no detectable change" in unchanged["verdict"]
+
+
+def test_only_sessions_of_the_same_kind_compare(assessments, exercise):
+    seated = assessments[40.0]
+    with pytest.raises(ComparisonError, match="same kind"):
+        compare(
+            build_report(seated.processed, seated.analysis),
+            build_report(exercise.processed, exercise.analysis),
+        )
+
+
+def swings(*peaks, rate=100.0):
+    """Rest, then a raised-cosine swing to each peak (IR positive, ER negative) with rests."""
+    pieces = [np.zeros(int(rate))]
+    for p in peaks:
+        pieces += [
+            p * 0.5 * (1 - np.cos(np.linspace(0, 2 * np.pi, int(4 * rate)))),
+            np.zeros(int(rate)),
+        ]
+    angle = np.concatenate(pieces)
+    return np.arange(len(angle)) / rate, angle
+
+
+def test_trials_pair_an_ir_and_an_er_swing_in_either_order():
+    t, angle = swings(30, -35, -33, 31, 29)
+    detector = TrialDetector("seated-ir", "left", 100.0)
+    trials = detector.update(t, angle) + detector.finish()
+    assert [(round(x.hip_ir_max_deg or 0), round(x.hip_er_max_deg or 0)) for x in trials] == [
+        (30, 35),
+        (31, 33),
+        (29, 0),
+    ]
+    assert trials[-1].hip_er_max_deg is None and [x.trial for x in trials] == [1, 2, 3]
+
+
+def test_a_swing_while_the_knee_bends_is_getting_into_position():
+    t, angle = swings(-8, 30, -30)
+    knee = np.interp(t, [0, 1.5, 4.0], [0, 0, 90])  # the knee bends during the first swing
+    detector = TrialDetector("prone-ir", "right", 100.0)
+    trials = detector.update(t, angle, knee) + detector.finish()
+    assert len(trials) == 1
+    assert round(trials[0].hip_ir_max_deg) == 30 and round(trials[0].hip_er_max_deg) == 30

@@ -1,0 +1,73 @@
+"""Sensor-to-segment calibration on simulated sessions: mountings found, bad data refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hiprot import quat
+from hiprot.calibration import calibrate
+from hiprot.calibration.accelerometer import rest_means
+from hiprot.calibration.rest import GRAVITY
+from hiprot.errors import CalibrationError
+from hiprot.processing import process_session
+from hiprot.recording import Session
+from hiprot.sim import simulate
+
+from simulated import processed, target_rig
+
+# Standing gives the long axis to within the accelerometer offsets (±20 mg: up to ~1.6°), the
+# knee axis comes from the hinge fit (~1-1.5° with 2 % gyro scale errors): about 3° at most.
+MAX_MOUNTING_ERROR_DEG = 3.5
+
+
+@pytest.mark.parametrize("scenario", ["walk", "seated-ir", "prone-ir", "exercise"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_mounting_rotations_are_found_within_a_few_degrees(scenario, seed):
+    truth, result = processed(scenario, seed)
+    for name, q_sb in result.calibration.q_sb.items():
+        true_q_sb = quat.conjugate(truth.mounting[name].q_BS)
+        error = quat.angle_deg(quat.multiply(quat.conjugate(true_q_sb), q_sb))
+        assert error < MAX_MOUNTING_ERROR_DEG, f"{name}: {error:.1f}°"
+    quality = result.calibration.as_dict()["quality"]
+    assert quality["standing"]["duration_s"] >= 2.5
+    assert quality["right"]["knee_flexion_range_deg"][1] > 40
+
+
+def _session(rig, samples):
+    return Session(Path("s"), rig, {}, samples)
+
+
+def test_no_still_standing_phase_is_refused():
+    rig = target_rig("walk", 3)
+    samples = {name: s[s.time_s > 6.0] for name, s in simulate(rig, 20.0).samples.items()}
+    result = process_session(_session(rig, samples))
+    assert result.angles is None
+    assert "no still standing phase" in result.warnings[0]
+    with pytest.raises(CalibrationError, match="stand still with feet forward for at least 3 s"):
+        calibrate(rig, result.grid)
+
+
+def test_no_knee_movement_is_refused():
+    rig = target_rig("walk", 3)
+    samples = {name: s[s.time_s < 4.5] for name, s in simulate(rig, 20.0).samples.items()}
+    result = process_session(_session(rig, samples))
+    assert result.angles is None
+    assert "walk a few steps or do a few knee bends" in result.warnings[0]
+    assert set(result.orientations) == {"right_thigh", "right_shank"}, "orientations are kept"
+
+
+def test_accelerometer_offsets_come_from_rests_in_several_orientations():
+    truth, result = processed("prone-ir", 1)
+    for name, correction in result.accelerometer.items():
+        assert correction.rests >= 3
+        rests = rest_means(truth.samples[name], truth.params["sample_rate_hz"])
+        before = np.abs(np.linalg.norm(rests, axis=1) - GRAVITY)
+        after = np.abs(np.linalg.norm((rests - correction.offset_m_s2) / correction.scale, axis=1) - GRAVITY)
+        assert after.max() < 0.5 * before.max()
+    # the shank is seen upright (standing) and upside down (prone): its offset is well defined
+    shank = result.accelerometer["right_shank"]
+    true_offset = truth.errors["right_shank"].acc_offset_m_s2
+    assert np.linalg.norm(shank.offset_m_s2 - true_offset) < 0.5 * np.linalg.norm(true_offset)

@@ -1,0 +1,41 @@
+"""Walking: hip IR and knee flexion against the truth, and no drift over 10 minutes (issue #5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hiprot.sim.scoring import angle_errors
+
+from simulated import processed
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_thigh_and_shank_only(seed):
+    truth, result = processed("walk", seed, duration_s=120.0)
+    errors = angle_errors(result.angles.time_s, result.angles.columns, truth)
+    assert errors["right_hip_ir_deg"].rmse <= 5.0  # relative to the walking direction
+    assert errors["right_knee_flexion_deg"].rmse <= 3.0
+    assert any("relative to the direction of walking" in note for note in result.angles.notes)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_with_a_pelvis_sensor(seed):
+    truth, result = processed("walk", seed, pelvis=True, duration_s=120.0)
+    errors = angle_errors(result.angles.time_s, result.angles.columns, truth)
+    assert errors["right_hip_ir_deg"].rmse <= 3.0
+    assert errors["right_knee_flexion_deg"].rmse <= 3.0
+    assert errors["right_hip_flexion_deg"].rmse <= 5.0
+    assert errors["right_hip_adduction_deg"].rmse <= 5.0
+
+
+def test_ten_minutes_of_walking_do_not_drift():
+    truth, result = processed("walk", 3, pelvis=True, duration_s=600.0)
+    time_s = result.angles.time_s
+    ir = result.angles.columns["right_hip_ir_deg"]
+    error = ir - np.interp(time_s, truth.time_s, truth.truth_deg["right_hip_ir_deg"])
+    minutes = [error[(time_s >= 60 * m) & (time_s < 60 * (m + 1))] for m in range(10)]
+    rmse = [np.sqrt(np.mean(e**2)) for e in minutes]
+    assert max(rmse) <= 3.0, rmse
+    assert abs(np.mean(minutes[-1]) - np.mean(minutes[1])) <= 1.0, "the error must not grow"
+    assert abs(angle_errors(time_s, {"right_hip_ir_deg": ir}, truth)["right_hip_ir_deg"].trend_deg_per_min) < 0.1
