@@ -11,7 +11,7 @@ from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Session
 from hiprot.sim import Simulation, simulate
 
-from conftest import CONFIG
+from hiprot_testing import CONFIG
 
 
 def target_rig(scenario: str, seed: int, pelvis: bool = False, **simulation):

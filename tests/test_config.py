@@ -11,7 +11,7 @@ import pytest
 from hiprot.config import load_rig, parse_rig, rig_to_toml
 from hiprot.errors import ConfigError
 
-from conftest import CONFIG
+from hiprot_testing import CONFIG
 
 
 @pytest.mark.parametrize("name", ["sim.toml", "two-sensors.toml", "both-legs-mux.toml"])

@@ -5,39 +5,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 
 import numpy as np
-import paho.mqtt.client as mqtt
 
 from hiprot.config import load_rig
 from hiprot.recording import load_session
 from hiprot.sim import simulate
 
 
-def _subscribe(broker, topic: str) -> tuple[mqtt.Client, list[tuple[str, bytes]], threading.Event]:
-    received: list[tuple[str, bytes]] = []
-    ready = threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
-    client.on_subscribe = lambda *a: ready.set()
-    client.on_message = lambda c, u, m: received.append((m.topic, m.payload))
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    assert ready.wait(10)
-    return client, received, ready
-
-
-def test_demo_publishes_to_a_real_broker_and_records(broker, tmp_path):
-    client, received, _ = _subscribe(broker, "hiprot/#")
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "hiprot", "demo", "--broker", broker.address, "--out", str(tmp_path)],
-            capture_output=True, text=True, timeout=120,
-        )
-    finally:
-        client.loop_stop()
-        client.disconnect()
+def test_demo_publishes_to_a_real_broker_and_records(broker, subscribe, tmp_path):
+    sub = subscribe(broker, "hiprot/#")
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "demo", "--broker", broker.address, "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 10)
+    received = [(t, p) for t, p, _ in sub.received.messages]
     assert result.returncode == 0, result.stderr
     topics = [t for t, _ in received]
     assert topics.count("hiprot/hiprot-sim/status") >= 2

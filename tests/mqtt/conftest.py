@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import getpass
-import json
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from conftest import Broker, _free_port
+from hiprot_testing import Broker, free_port
 
 USER, PASSWORD = "hiprot", "correct horse battery"
 
@@ -79,7 +74,7 @@ def tls_broker(tmp_path, tls_files):
 @pytest.fixture
 def ws_broker(tmp_path):
     """A broker with a TCP and a WebSocket listener, as config/mosquitto.conf has."""
-    ws_port = _free_port()
+    ws_port = free_port()
     b = ConfiguredBroker(tmp_path, lambda port: [
         f"listener {port} 127.0.0.1", f"listener {ws_port} 127.0.0.1", "protocol websockets",
         "allow_anonymous true", "persistence false"], ws_port).start()
@@ -87,63 +82,3 @@ def ws_broker(tmp_path):
     b.stop()
 
 
-@dataclass
-class Received:
-    """Messages a subscriber got: (topic, payload bytes, retain flag), in arrival order."""
-
-    messages: list[tuple[str, bytes, bool]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def on(self, suffix: str) -> list[bytes]:
-        with self.lock:
-            return [p for t, p, _ in self.messages if t.endswith(suffix)]
-
-    def json(self, suffix: str) -> list[dict]:
-        return [json.loads(p) for p in self.on(suffix)]
-
-    def wait(self, predicate, timeout: float = 30.0) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate(self):
-                return True
-            time.sleep(0.05)
-        return predicate(self)
-
-
-class Subscriber:
-    """A real paho subscriber; ``persistent`` keeps its session (and queued QoS 1 messages) on the broker."""
-
-    def __init__(self, broker, topic: str = "hiprot/#", persistent: bool = False):
-        self.received = Received()
-        self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-sub-{broker.port}",
-                                  clean_session=not persistent)
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(0.1, 0.5)
-        self.client.connect(broker.host, broker.port, keepalive=5)
-        self.client.loop_start()
-        assert self.subscribed.wait(10), "subscriber could not subscribe"
-
-    def _on_message(self, client, userdata, message):
-        with self.received.lock:
-            self.received.messages.append((message.topic, message.payload, bool(message.retain)))
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-@pytest.fixture
-def subscribe():
-    """Start subscribers on a broker; all are closed after the test."""
-    made: list[Subscriber] = []
-
-    def make(broker, topic: str = "hiprot/#", persistent: bool = False) -> Subscriber:
-        made.append(Subscriber(broker, topic, persistent))
-        return made[-1]
-
-    yield make
-    for s in made:
-        s.close()

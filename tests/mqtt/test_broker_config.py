@@ -6,7 +6,7 @@ import base64
 import os
 import socket
 
-from conftest import CONFIG, _free_port
+from hiprot_testing import CONFIG, free_port
 
 from .conftest import ConfiguredBroker
 
@@ -14,7 +14,7 @@ from .conftest import ConfiguredBroker
 def test_shipped_mosquitto_conf_has_tcp_and_websocket_listeners(tmp_path, subscribe):
     text = (CONFIG / "mosquitto.conf").read_text()
     assert "listener 1883\nprotocol mqtt" in text and "listener 9001\nprotocol websockets" in text
-    ws_port = _free_port()
+    ws_port = free_port()
     broker = ConfiguredBroker(tmp_path, lambda port: text.replace(
         "listener 1883", f"listener {port} 127.0.0.1").replace(
         "listener 9001", f"listener {ws_port} 127.0.0.1").replace(

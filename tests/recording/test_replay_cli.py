@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
-import paho.mqtt.client as mqtt
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,30 +18,12 @@ from hiprot.recording.replay import replay_chunks
 from hiprot.samples import ImuSamples, split_chunk
 
 
-def _subscribe(broker, topic: str):
-    received, ready = [], threading.Event()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
-    client.on_subscribe = lambda *a: ready.set()
-    client.on_message = lambda c, u, m: received.append((m.topic, m.payload))
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    assert ready.wait(10)
-    return client, received
-
-
-def test_replay_publishes_what_the_pipeline_computes(rig, record, broker, hiprot):
+def test_replay_publishes_what_the_pipeline_computes(rig, record, broker, subscribe, hiprot):
     path, _ = record(rig, duration_s=20.0)
-    client, received = _subscribe(broker, "hiprot/hiprot-sim/#")
-    try:
-        result = hiprot("replay", path, "--speed", "0", "--broker", broker.address)
-        deadline = time.monotonic() + 10
-        while (b"offline" not in [p for t, p in received if t.endswith("/status")]
-               and time.monotonic() < deadline):
-            time.sleep(0.05)
-    finally:
-        client.loop_stop()
-        client.disconnect()
+    sub = subscribe(broker, "hiprot/hiprot-sim/#")
+    result = hiprot("replay", path, "--speed", "0", "--broker", broker.address)
+    sub.received.wait(lambda r: b"offline" in r.on("/status"), 10)
+    received = [(t, p) for t, p, _ in sub.received.messages]
     assert result.returncode == 0, result.stderr
     assert "complete: 8000 samples (20.0 s) from 2 sensors" in result.stdout
     angles = [json.loads(p) for t, p in received if t.endswith("/angles")]

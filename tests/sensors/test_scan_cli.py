@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import CONFIG
+from hiprot_testing import CONFIG
 
 MIXED_RIG = """
 device_id = "mixed"

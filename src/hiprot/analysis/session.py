@@ -20,7 +20,6 @@ from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial
 from hiprot.analysis.strides import Stride
-from hiprot.kinematics.angles import z_heading
 from hiprot.processing import ProcessedSession
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test

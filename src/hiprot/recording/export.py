@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
 from hiprot.config import rig_to_toml
 from hiprot.csvio import write_imu_csv

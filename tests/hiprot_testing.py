@@ -1,0 +1,114 @@
+"""Test helpers: a real Mosquitto broker of our own on a free port, a recording MQTT subscriber."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def mosquitto_binary() -> str:
+    found = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        pytest.fail("mosquitto is not installed (.ci/run installs it with apt-get)")
+    return found
+
+
+class Broker:
+    """A Mosquitto process of our own that tests may stop and restart."""
+
+    def __init__(self, workdir: Path, port: int | None = None):
+        self.host, self.port = "127.0.0.1", port or free_port()
+        self.conf = workdir / f"mosquitto-{self.port}.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Broker":
+        self.process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((self.host, self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None:
+                    pytest.fail(f"mosquitto exited with {self.process.returncode}")
+                time.sleep(0.05)
+        pytest.fail("mosquitto did not start listening within 10 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass
+class Received:
+    """Messages a subscriber got: (topic, payload bytes, retain flag), in arrival order."""
+
+    messages: list[tuple[str, bytes, bool]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on(self, suffix: str) -> list[bytes]:
+        with self.lock:
+            return [p for t, p, _ in self.messages if t.endswith(suffix)]
+
+    def json(self, suffix: str) -> list[dict]:
+        return [json.loads(p) for p in self.on(suffix)]
+
+    def wait(self, predicate, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self):
+                return True
+            time.sleep(0.05)
+        return predicate(self)
+
+
+class Subscriber:
+    """A real paho subscriber; ``persistent`` keeps its session (and queued QoS 1 messages) on the broker."""
+
+    def __init__(self, broker, topic: str = "hiprot/#", persistent: bool = False):
+        self.received = Received()
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-sub-{broker.port}",
+                                  clean_session=not persistent)
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
+        self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.connect(broker.host, broker.port, keepalive=5)
+        self.client.loop_start()
+        assert self.subscribed.wait(10), "subscriber could not subscribe"
+
+    def _on_message(self, client, userdata, message):
+        with self.received.lock:
+            self.received.messages.append((message.topic, message.payload, bool(message.retain)))
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
