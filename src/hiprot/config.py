@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,16 @@ CALIBRATION_MOVES = ("knee-bends", "none")
 MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
 PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
 
-CONFIG_DIRS = (Path(__file__).resolve().parents[2] / "config", Path("/etc/hiprot"))
+CONFIG_DIRS = (
+    Path(__file__).resolve().parents[2] / "config",  # a source checkout (editable install)
+    Path(sys.prefix) / "share" / "hiprot" / "config",  # installed from a wheel
+    Path("/etc/hiprot"),  # installed on the Pi by firmware/install.sh
+)
 
 
 def default_rig_path() -> Path:
-    """The simulated rig: ``config/sim.toml`` of the source tree, else ``/etc/hiprot/sim.toml``."""
+    """The simulated rig ``sim.toml``: from the source tree, the installed package's data or
+    ``/etc/hiprot``."""
     for directory in CONFIG_DIRS:
         if (directory / "sim.toml").is_file():
             return directory / "sim.toml"
@@ -51,6 +57,11 @@ class SensorConfig:
     mux_channel: int | None = None
     mag_chip: str | None = None
     mag_address: int | None = None
+
+    @property
+    def has_magnetometer(self) -> bool:
+        """The ICM-20948 carries one (AK09916); an LSM6DS chip may have a LIS3MDL beside it."""
+        return self.chip == "icm20948" or self.mag_chip is not None
 
     @property
     def location(self) -> tuple[int, int | None, int | None, int]:

@@ -33,18 +33,19 @@ class RunSummary:
     angle_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
     published: int = 0
     stopped_early: bool = False
+    calibration_error: str | None = None  # why the live angles never started, if they did not
 
 
 def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         publisher: Publisher | None, stop: threading.Event | None = None,
         duration_s: float | None = None, session_path: Path | None = None,
-        activity: str | None = None) -> RunSummary:
+        activity: str | None = None, start_utc: str | None = None) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
     A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
     new samples); its ``health()`` goes into the session metadata as ``health``.
-    ``session_path`` names the session when there is no writer (replay). Completed
+    ``session_path`` and ``start_utc`` name the session when there is no writer (replay). Completed
     strides, repetitions or test trials (by ``activity``; strides when unknown) are
     published as metrics.
     """
@@ -54,7 +55,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     stop_reason = "error"
     feed = None
     if publisher is not None:
-        start_utc = writer.meta["start_utc"] if writer is not None else None
+        start_utc = writer.meta["start_utc"] if writer is not None else start_utc
         feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc,
                         source.health if isinstance(source, Source) else None)
         feed.start()
@@ -98,14 +99,18 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         try:
             if writer is not None:
                 health = {"health": source.health()} if isinstance(source, Source) else {}
-                writer.close(duration_s=summary.duration_s,
-                             stop_reason=writer.stop_reason or stop_reason, **health)
+                calibration = (pipeline.calibration.as_dict() if pipeline.calibration is not None
+                               else {"error": pipeline.calibration_error})
+                writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason,
+                             calibration=calibration, **health)
         finally:
             if feed is not None:
                 feed.close(summary.duration_s)
                 publisher.stop()
                 summary.published = publisher.sent
     summary.angle_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
+    if pipeline.calibration is None and pipeline.rig.sides:
+        summary.calibration_error = pipeline.calibration_error or "no standing phase and movement seen"
     return summary
 
 

@@ -11,7 +11,7 @@ of smoothing, the stride in progress).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,10 +20,11 @@ from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
-from hiprot.resample import to_grid
+from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
+STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
 CALIBRATION_BUFFER_S = 120.0
 
 
@@ -81,7 +82,7 @@ class Pipeline:
         self.rig = rig
         self.window_s, self.delay_s, self.step_s = window_s, delay_s, step_s
         self.filters = {
-            s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag_chip is not None)
+            s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.has_magnetometer)
             for s in rig.sensors
         }
         self.buffers = {s.name: _Buffer() for s in rig.sensors}
@@ -92,6 +93,7 @@ class Pipeline:
         self._next_try = -np.inf
         self._emitted_until = -np.inf
         self._last_heading: dict[str, float] = {}
+        self._origin_s: float | None = None
 
     @property
     def calibrated(self) -> dict[str, bool]:
@@ -103,11 +105,13 @@ class Pipeline:
         for name, samples in chunk.items():
             q_es = self.filters[name].update(samples)
             self.buffers[name].append(samples.time_s, q_es, samples.acc, samples.gyr)
+            if self._origin_s is None and len(samples):
+                self._origin_s = float(samples.time_s[0])
         if not self.rig.sides or any(not b.parts for b in self.buffers.values()):
             return Angles(np.empty(0))
-        newest = min(b.last_time for b in self.buffers.values())
         if self.calibration is None:
-            return self._try_calibration(newest)
+            return self._try_calibration(min(b.last_time for b in self.buffers.values()))
+        newest = max(b.last_time for b in self.buffers.values())
         if newest < self._next_try:
             return Angles(np.empty(0))
         self._next_try = newest + self.step_s
@@ -120,11 +124,11 @@ class Pipeline:
         if self.calibration is None or any(not b.parts for b in self.buffers.values()):
             return Angles(np.empty(0))
         self.delay_s = 0.0
-        return self._angles(min(b.last_time for b in self.buffers.values()))
+        return self._angles(max(b.last_time for b in self.buffers.values()))
 
-    def _grid(self):
-        streams = {name: b.arrays() for name, b in self.buffers.items()}
-        return to_grid(streams, self.rig.sample_rate_hz)
+    def _grid(self, names) -> Grid:
+        streams = {name: self.buffers[name].arrays() for name in names}
+        return to_grid(streams, self.rig.sample_rate_hz, origin_s=self._origin_s)
 
     def _try_calibration(self, newest: float) -> Angles:
         if newest < self._next_try:
@@ -132,7 +136,7 @@ class Pipeline:
         self._next_try = newest + 1.0
         for buffer in self.buffers.values():
             buffer.drop_before(newest - CALIBRATION_BUFFER_S)
-        grid = self._grid()
+        grid = self._grid(self.buffers)
         try:
             calibration = calibrate(self.rig, grid)
         except CalibrationError as exc:
@@ -148,8 +152,17 @@ class Pipeline:
         return self._emit(result, newest)
 
     def _angles(self, newest: float) -> Angles:
-        return self._emit(self.kinematics.compute(self.rig, self._grid(), self.calibration, self.anchors),
-                          newest)
+        """Angles of the legs whose sensors are all delivering; a sensor silent for
+        ``STALE_S`` (unplugged, being retried) leaves its leg out until it is back."""
+        fresh = [s for s in self.rig.sensors
+                 if self.buffers[s.name].parts and self.buffers[s.name].last_time >= newest - STALE_S]
+        rig = self.rig if len(fresh) == len(self.rig.sensors) else replace(self.rig, sensors=tuple(fresh))
+        if not rig.sides:
+            return Angles(np.empty(0))
+        result = self.kinematics.compute(rig, self._grid([s.name for s in fresh]), self.calibration,
+                                         self.anchors)
+        self.anchors = result.anchors.merged_into(self.anchors)
+        return self._emit(result, newest)
 
     def _emit(self, result, newest: float) -> Angles:
         time_s = result.time_s

@@ -7,14 +7,14 @@ session at once, so smoothing and heading corrections look both ways.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
 from hiprot.config import Rig
-from hiprot.errors import CalibrationError
+from hiprot.errors import CalibrationError, RecordingError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.recording import Session
@@ -35,6 +35,7 @@ class ProcessedSession:
     """Everything batch processing learned about a session."""
 
     session: Session
+    rig: Rig  # the session's rig without sensors that delivered nothing
     orientations: dict[str, Orientation]
     grid: Grid
     calibration: Calibration | None = None
@@ -56,13 +57,21 @@ def process_session(session: Session, kinematics: SessionKinematics | None = Non
     """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
     orientations and says why in ``warnings``."""
     rig = session.rig
-    corrections = {name: accelerometer.estimate(s, rig.sample_rate_hz) for name, s in session.samples.items()}
-    samples = {name: corrections[name].apply(s) for name, s in session.samples.items()}
+    delivered = {name: s for name, s in session.samples.items() if len(s) >= 2}
+    if not delivered:
+        raise RecordingError(f"{session.path}: no sensor delivered samples")
+    silent = [s.name for s in rig.sensors if s.name not in delivered]
+    if silent:
+        rig = replace(rig, sensors=tuple(s for s in rig.sensors if s.name in delivered))
+    corrections = {name: accelerometer.estimate(s, rig.sample_rate_hz) for name, s in delivered.items()}
+    samples = {name: corrections[name].apply(s) for name, s in delivered.items()}
     orientations = fuse(rig, samples)
     streams = {name: (o.time_s, o.q_es, samples[name].acc, samples[name].gyr)
                for name, o in orientations.items()}
-    result = ProcessedSession(session, orientations, to_grid(streams, rig.sample_rate_hz),
+    result = ProcessedSession(session, rig, orientations, to_grid(streams, rig.sample_rate_hz),
                               accelerometer=corrections)
+    if silent:
+        result.warnings.append(f"no samples from {', '.join(silent)}: analysed without them")
     if not rig.sides:
         result.warnings.append("no thigh sensor: only orientations are available")
         return result

@@ -58,15 +58,6 @@ class ImuSamples:
         )
 
 
-def concat_chunks(chunks: list[Chunk]) -> Chunk:
-    """Join a sequence of chunks into one chunk per sensor."""
-    names: dict[str, list[ImuSamples]] = {}
-    for chunk in chunks:
-        for name, samples in chunk.items():
-            names.setdefault(name, []).append(samples)
-    return {name: ImuSamples.concat(parts) for name, parts in names.items()}
-
-
 def split_chunk(chunk: Chunk, window_s: float) -> list[Chunk]:
     """Cut a batch chunk into consecutive windows of ``window_s``, as a live source yields them."""
     if not chunk:

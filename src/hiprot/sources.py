@@ -71,7 +71,7 @@ def open_source(
     playback = Playback()
     if rig.simulation is not None:
         simulation = simulate(rig, duration_s)
-        duration_s = duration_s or rig.simulation.duration_s
+        duration_s = duration_s or simulation.duration_s
         clock: Clock = MonotonicClock() if realtime else VirtualClock()
         buses: dict[int, I2CBus] = dict(emulated_buses(rig, clock, simulation.samples, playback))
     else:

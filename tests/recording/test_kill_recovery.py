@@ -111,5 +111,5 @@ def test_sigkill_of_hiprot_record_leaves_a_session_that_replays_and_exports(tmp_
     assert result.returncode == 0, result.stderr
     assert "the recording was not closed (crash, kill or power loss)" in result.stdout
     count = sum(session.recovery.samples.values())
-    replayed = result.stdout.split("replayed", 1)[1]
+    replayed = result.stdout.split("replayed", 1)[1].splitlines()[0]
     assert sum(int(word) for word in replayed.replace(",", " ").split() if word.isdigit()) == count

@@ -20,6 +20,7 @@ import numpy as np
 from hiprot.analysis.report import build_report, write_report, write_tables
 from hiprot.analysis.session import analyze_session
 from hiprot.csvio import write_angles_csv
+from hiprot.errors import HiprotError
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import load_session
 
@@ -75,7 +76,10 @@ def analyze_to(
 
 
 def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Path]:
-    from hiprot.analysis import plots  # matplotlib only when charts are drawn (not on the logger)
+    try:
+        from hiprot.analysis import plots  # matplotlib only when charts are drawn (not on the logger)
+    except ImportError as exc:
+        raise HiprotError(f"charts need matplotlib ({exc}); reinstall hiprot or use --no-charts")
 
     name = report["session"]["name"]
     summaries = report["summaries"]

@@ -27,11 +27,13 @@ from hiprot.analysis.rotation_tests import detectable_change
 from hiprot.errors import HiprotError
 
 # kind of session → [(measure, list in the report, key)]; values are taken per leg
+TEST_MEASURES = [
+    ("internal rotation (test, trial mean)", "tests", "hip_ir_max_deg"),
+    ("external rotation (test, trial mean)", "tests", "hip_er_max_deg"),
+]
 MEASURES = {
-    "test": [
-        ("internal rotation (test, trial mean)", "tests", "hip_ir_max_deg"),
-        ("external rotation (test, trial mean)", "tests", "hip_er_max_deg"),
-    ],
+    "seated-test": TEST_MEASURES,
+    "prone-test": TEST_MEASURES,
     "walk": [
         ("IR range per stride (walking)", "strides", "hip_ir_rom_deg"),
         ("peak IR per stride (walking)", "strides", "hip_ir_max_deg"),
@@ -45,8 +47,8 @@ class ComparisonError(HiprotError):
 
 
 def _family(report: dict) -> str | None:
-    activity = report["session"]["activity"]
-    return "test" if activity in ("seated-test", "prone-test") else activity
+    """What can be compared with what: the activity; hip IR measured against the same thing."""
+    return report["session"]["activity"]
 
 
 def leg_values(report: dict, side: str, listing: str, key: str) -> np.ndarray:
@@ -66,7 +68,15 @@ def compare(before: dict, after: dict) -> dict:
         raise ComparisonError(
             f"cannot compare {before['session']['name']} ({before['session']['activity']}) "
             f"with {after['session']['name']} ({after['session']['activity']}): "
-            "compare two sessions of the same kind (two tests, two walks or two exercises)"
+            "compare two sessions of the same kind (two seated tests, two prone tests, two walks "
+            "or two exercises)"
+        )
+    references = {r["angles"]["hip_ir_reference"] for r in (before, after)}
+    if len(references) > 1:
+        raise ComparisonError(
+            f"cannot compare {before['session']['name']} with {after['session']['name']}: hip IR is "
+            f"measured against different references ({' / '.join(sorted(references))}); "
+            "wear the same sensors for both"
         )
     changes = []
     for side in ("right", "left"):

@@ -23,7 +23,6 @@ from hiprot.analysis.reps import Rep, rep_summary
 from hiprot.analysis.rotation_tests import Trial, trial_summary
 from hiprot.analysis.session import SessionAnalysis
 from hiprot.analysis.strides import Stride, gait_summary
-from hiprot.errors import RecordingError
 from hiprot.processing import ProcessedSession
 
 FORMAT_VERSION = 1
@@ -32,9 +31,8 @@ TABLES = {"strides.csv": Stride, "reps.csv": Rep, "tests.csv": Trial}
 
 def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
     """The ``report.json`` content of one analysed session."""
-    session = processed.session
     angles = processed.angles
-    sides = tuple(angles.legs) if angles is not None else session.rig.sides
+    sides = tuple(angles.legs) if angles is not None else processed.rig.sides
     return {
         "format_version": FORMAT_VERSION,
         "software_version": __version__,
@@ -48,7 +46,7 @@ def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict
             "columns": list(angles.columns) if angles is not None else [],
             "hip_ir_reference": (
                 "pelvis sensor"
-                if session.rig.find("pelvis") is not None
+                if processed.rig.find("pelvis") is not None
                 else "direction of walking (no pelvis sensor)"
             ),
             "notes": list(angles.notes) if angles is not None else [],
@@ -74,20 +72,6 @@ def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict
 def write_report(path: Path, report: dict) -> None:
     """Write ``report.json`` (numpy numbers become plain JSON numbers)."""
     Path(path).write_text(json.dumps(report, indent=2, default=_plain) + "\n")
-
-
-def read_report(path: Path) -> dict:
-    """Read a ``report.json``; a missing or unreadable one is a :class:`RecordingError`."""
-    try:
-        report = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RecordingError(f"{path}: cannot read the report: {exc}") from exc
-    if report.get("format_version") != FORMAT_VERSION:
-        raise RecordingError(
-            f"{path}: expected report format_version {FORMAT_VERSION}, "
-            f"got {report.get('format_version')!r}"
-        )
-    return report
 
 
 def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
@@ -117,7 +101,7 @@ def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
 
 
 def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
-    session, rig, meta = processed.session, processed.session.rig, processed.session.meta
+    session, rig, meta = processed.session, processed.rig, processed.session.meta
     angles = processed.angles
     duration = (
         float(angles.time_s[-1] - angles.time_s[0])

@@ -19,7 +19,7 @@ from hiprot.config import Rig
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Session
 from hiprot.sim import Simulation, simulate
-from hiprot.sim.session import ACTIVITIES
+from hiprot.sim.session import SCENARIO_ACTIVITY
 
 FALSE_EVENT_S = 0.1  # a detected event further than this from every true one is false
 
@@ -39,7 +39,7 @@ class Scored:
     def true_hip_ir(self, side: str) -> np.ndarray:
         """The true hip IR the rig can measure: pelvis → femur with a pelvis sensor, else the
         femur relative to the walking direction."""
-        if self.processed.session.rig.find("pelvis") is not None:
+        if self.processed.rig.find("pelvis") is not None:
             return self.sim.truth_deg[f"{side}_hip_ir_deg"]
         return self.sim.joint_deg[f"{side}_thigh_heading"][:, 2]
 
@@ -47,7 +47,7 @@ class Scored:
 def run(rig: Rig) -> Scored:
     """Simulate ``rig`` and analyse it in memory, with the activity its scenario records."""
     sim = simulate(rig)
-    meta = {"activity": ACTIVITIES[rig.simulation.scenario], "complete": True}
+    meta = {"activity": SCENARIO_ACTIVITY[rig.simulation.scenario], "complete": True}
     processed = process_session(
         Session(
             Path(f"sim-{rig.simulation.scenario}-{rig.simulation.seed}"), rig, meta, sim.samples

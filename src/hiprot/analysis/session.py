@@ -96,7 +96,7 @@ def _infer_activity(
     )
     if after.any() and walking >= WALK_SHARE * (time_s[after][-1] - time_s[after][0]):
         return "walk"
-    rig = processed.session.rig
+    rig = processed.rig
     for side in processed.angles.legs:
         er = after & (columns[f"{side}_hip_ir_deg"] < -TEST_ER_DEG)
         if er.sum() >= TEST_ER_S * processed.grid.rate_hz:

@@ -37,7 +37,6 @@ class Calibration:
     q_sb: dict[str, np.ndarray]
     standing_s: tuple[float, float]
     quality: dict[str, dict] = field(default_factory=dict)
-    pelvis_heading_free: bool = True
 
     def as_dict(self) -> dict:
         """JSON-ready summary for reports and session metadata."""

@@ -45,3 +45,9 @@ def stop_on_signals() -> threading.Event:
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
     return stop
+
+
+def echo_calibration(summary) -> None:
+    """Say why a run produced no live joint angles, if it did not."""
+    if summary.calibration_error:
+        click.echo(f"note: no live joint angles: {summary.calibration_error}")

@@ -8,12 +8,20 @@ import click
 import numpy as np
 
 from hiprot import logger
-from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, rig_option
+from hiprot.cli.common import (
+    broker_option,
+    echo_calibration,
+    load,
+    no_mqtt_option,
+    parse_broker,
+    rig_option,
+)
 from hiprot.mqtt import Publisher
 from hiprot.processing import process_session
 from hiprot.recording import SessionWriter, load_session
 from hiprot.sensors.acquisition import health_lines
 from hiprot.sim.scoring import angle_errors
+from hiprot.sim.session import SCENARIO_ACTIVITY
 from hiprot.sources import open_source
 
 
@@ -47,11 +55,13 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
         if rig.mqtt.enabled and not no_mqtt:
             publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
             publisher.start()
-        writer = SessionWriter(rig, out_dir, activity="walk", note="hiprot demo")
-        summary = logger.run(rig, source, writer, publisher, activity="walk")
+        activity = SCENARIO_ACTIVITY[rig.simulation.scenario]
+        writer = SessionWriter(rig, out_dir, activity=activity, note="hiprot demo")
+        summary = logger.run(rig, source, writer, publisher, activity=activity)
         health = source.health()
     finally:
         source.close()
+    echo_calibration(summary)
     click.echo(f"session: {summary.session}")
     click.echo("samples: " + ", ".join(f"{n} {c}" for n, c in summary.samples.items()))
     for line in health_lines(health):

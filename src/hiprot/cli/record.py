@@ -10,6 +10,7 @@ from hiprot import logger
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
     broker_option,
+    echo_calibration,
     load,
     no_mqtt_option,
     parse_broker,
@@ -72,5 +73,6 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
     ended = f" (stopped early: {STOP_DISK_LOW})" if writer.stop_reason == STOP_DISK_LOW else ""
     click.echo(f"recorded {summary.duration_s:.1f} s, "
                f"{sum(summary.samples.values())} samples to {summary.session}{ended}")
+    echo_calibration(summary)
     for line in health_lines(health):
         click.echo(f"sensor {line}")

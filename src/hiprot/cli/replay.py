@@ -8,7 +8,14 @@ import click
 
 from hiprot import logger
 from hiprot.analysis.live import ACTIVITIES
-from hiprot.cli.common import broker_option, load, no_mqtt_option, parse_broker, stop_on_signals
+from hiprot.cli.common import (
+    broker_option,
+    echo_calibration,
+    load,
+    no_mqtt_option,
+    parse_broker,
+    stop_on_signals,
+)
 from hiprot.errors import ConfigError
 from hiprot.mqtt import Publisher
 from hiprot.recording import load_session
@@ -46,9 +53,11 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
         publisher = Publisher(rig.mqtt, rig.device_id, host, port)
         publisher.start()
     summary = logger.run(rig, replay_chunks(session, speed, stop), None, publisher, stop,
-                         session_path=session.path, activity=_activity(session.meta))
+                         session_path=session.path, activity=_activity(session.meta),
+                         start_utc=session.meta.get("start_utc"))
     click.echo(f"replayed {summary.duration_s:.1f} s: "
                + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items()))
+    echo_calibration(summary)
     for name, (lo, hi) in summary.angle_range_deg.items():
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")
     if publisher is not None:

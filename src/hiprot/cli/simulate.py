@@ -10,7 +10,15 @@ import click
 import numpy as np
 
 from hiprot.cli.common import load, rig_option
-from hiprot.config import CHIPS, SCENARIOS, Rig, SensorConfig, SimulationConfig, parse_rig, rig_to_toml
+from hiprot.config import (
+    CHIPS,
+    SCENARIOS,
+    Rig,
+    SensorConfig,
+    SimulationConfig,
+    parse_rig,
+    rig_to_toml,
+)
 from hiprot.sim import simulate as run_simulation
 from hiprot.sim.session import write_session
 

@@ -58,11 +58,20 @@ class Anchors:
     ``thigh_heading``: per side, the thigh's heading (rad, its own filter frame);
     ``pelvis_offset``: per side, the yaw turning the pelvis frame into that thigh's;
     ``pelvis_turn``: the pelvis frame's rotation about its own vertical (rad).
+    ``compute`` returns them as they stand at the end of its data, so that live
+    windows carry the walking direction on through stretches without strides.
     """
 
     thigh_heading: dict[str, float] = field(default_factory=dict)
     pelvis_offset: dict[str, float] = field(default_factory=dict)
     pelvis_turn: float = 0.0
+
+    def merged_into(self, earlier: "Anchors | None") -> "Anchors":
+        """These headings, and ``earlier``'s for legs not computed this time."""
+        if earlier is None:
+            return self
+        return Anchors({**earlier.thigh_heading, **self.thigh_heading},
+                       {**earlier.pelvis_offset, **self.pelvis_offset}, self.pelvis_turn)
 
 
 @dataclass
@@ -196,14 +205,18 @@ class SessionKinematics:
         if anchors is None:
             anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None,
                                   _acceleration_e(grid, pelvis.name) if pelvis else None)
+        carried = Anchors(dict(anchors.thigh_heading), dict(anchors.pelvis_offset), anchors.pelvis_turn)
         if pelvis is None:
             for leg in legs:
-                reference = self._walking_reference(grid, leg, anchors.thigh_heading[leg.side])
+                reference, direction = self._walking_reference(grid, leg, anchors.thigh_heading[leg.side])
+                carried.thigh_heading[leg.side] = float(direction[-1])
                 self._hip(leg, reference, with_pelvis=False)
         else:
             q_pelvis = quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn))
             for leg in legs:
-                reference = self._pelvis_reference(grid, leg, q_pelvis, anchors.pelvis_offset[leg.side])
+                reference, offset = self._pelvis_reference(grid, leg, q_pelvis,
+                                                           anchors.pelvis_offset[leg.side])
+                carried.pelvis_offset[leg.side] = float(offset[-1])
                 self._hip(leg, reference, with_pelvis=True)
         notes = []
         walking = any(len(leg.stride_time_s) for leg in legs)
@@ -211,13 +224,16 @@ class SessionKinematics:
             notes.append("no pelvis sensor: while walking, hip internal rotation is relative to the "
                          "direction of walking (pelvis assumed upright and facing it)")
         if any(leg.result.test_posture is not None and leg.result.test_posture.any() for leg in legs):
-            notes.append("with the thigh horizontal (rotation tests), hip rotation is the femur's "
-                         "twist measured against gravity with the bent shank as lever")
+            notes.append("where the thigh is horizontal (rotation tests, hip flexed to 90°), hip "
+                         "rotation is the femur's twist measured against gravity")
+        if pelvis is None and any(leg.shank is None for leg in legs):
+            notes.append("a leg with a thigh sensor only has hip rotation in rotation-test postures "
+                         "(thigh horizontal); walking needs its shank sensor")
         computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
         columns = {name: computed[name] for name in angle_columns(rig)}
         for values in columns.values():
             values[~grid.valid] = np.nan
-        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, anchors)
+        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, carried)
 
     def anchor(self, grid: Grid, calibration: Calibration, legs: list[LegMotion],
                q_pelvis: np.ndarray | None, pelvis_acc_e: np.ndarray | None) -> Anchors:
@@ -268,7 +284,7 @@ class SessionKinematics:
         change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(at - 1.0, grid.time_s, unwrapped)
         return np.abs(np.degrees(change)) < STRAIGHT_DEG
 
-    def _walking_reference(self, grid: Grid, leg: LegMotion, still: float) -> np.ndarray:
+    def _walking_reference(self, grid: Grid, leg: LegMotion, still: float) -> tuple[np.ndarray, np.ndarray]:
         """Upright pelvis facing the walking direction: the thigh's stride-mean heading less
         its (slowly varying) offset from the strides' travel direction; the standing heading
         ``still`` until the first strides."""
@@ -279,10 +295,10 @@ class SessionKinematics:
         offsets = _wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
         direction = mean - _offset_track(grid.time_s, at, offsets, 0.0)
         direction = _hold_outside(direction, leg.walking(grid.time_s) & (len(at) > 0), still)
-        return heading_rotation(np.degrees(direction))
+        return heading_rotation(np.degrees(direction)), direction
 
     def _pelvis_reference(self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray,
-                          still: float) -> np.ndarray:
+                          still: float) -> tuple[np.ndarray, np.ndarray]:
         """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
         by ``still`` (found standing) until the first strides; while walking so that the pelvis
         faces, on average over each stride, the direction the strides travel."""
@@ -293,7 +309,7 @@ class SessionKinematics:
         offsets = _wrap(leg.stride_direction[straight] - np.interp(at, grid.time_s, mean_p))
         offset = _offset_track(grid.time_s, at, offsets, still)
         offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
-        return quat.multiply(yaw(offset), q_pelvis)
+        return quat.multiply(yaw(offset), q_pelvis), offset
 
     def _pelvis_turn(self, grid: Grid, q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray,
                      legs: list[LegMotion], standing: np.ndarray) -> float:
@@ -345,6 +361,8 @@ class SessionKinematics:
             hip[horizontal, 2] = test[:, 2]
             if not with_pelvis:
                 hip[horizontal] = test
+        if leg.shank is None and not with_pelvis:
+            hip[~horizontal] = np.nan  # no strides, no walking direction: only rotation tests
         leg.result.columns[f"{side}_hip_ir_deg"] = hip[:, 2]
         if with_pelvis:
             leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]

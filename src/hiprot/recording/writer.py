@@ -59,7 +59,7 @@ def _warn(message: str) -> None:
 
 def bytes_per_second(rig: Rig) -> float:
     """Raw data rate of a rig in ``imu.bin`` (float64 time, acc, gyr and mag when fitted)."""
-    columns = sum(10 if s.mag_chip else 7 for s in rig.sensors)
+    columns = sum(10 if s.has_magnetometer else 7 for s in rig.sensors)
     return 8.0 * columns * rig.sample_rate_hz
 
 

@@ -173,8 +173,3 @@ class ImuDriver(ChipDriver, ABC):
     @abstractmethod
     def read_sample(self) -> Reading:
         """The latest sample from the output registers (one row)."""
-
-    @property
-    def device_stats(self):
-        """I2C statistics of every device this driver uses."""
-        return [self.device.stats]

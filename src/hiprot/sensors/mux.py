@@ -31,11 +31,6 @@ class Tca9548a:
             self.bus.send_byte(self.address, mask)
             self.enabled = mask
 
-    def read_control(self) -> int:
-        """The control byte as the chip reports it."""
-        return self.bus.receive_byte(self.address)
-
-
 def mux_on(bus: I2CBus, address: int) -> Tca9548a:
     """The multiplexer object for ``address`` on ``bus`` (one per address, kept on the bus)."""
     if address not in bus.muxes:

@@ -25,7 +25,7 @@ from hiprot.csvio import write_angles_csv, write_imu_csv
 from hiprot.errors import RecordingError
 from hiprot.sim.simulator import Simulation
 
-ACTIVITIES = {"walk": "walk", "seated-ir": "seated-test", "prone-ir": "prone-test", "exercise": "exercise",
+SCENARIO_ACTIVITY = {"walk": "walk", "seated-ir": "seated-test", "prone-ir": "prone-test", "exercise": "exercise",
               "lunge": "exercise"}
 FILES = ("rig.toml", "imu.csv", "session.json", "truth.csv", "truth_events.csv", "truth_mounting.json")
 
@@ -62,7 +62,7 @@ def _metadata(rig: Rig, simulation: Simulation) -> dict:
         "software_version": __version__,
         "sample_rate_hz": rig.sample_rate_hz,
         "sensors": [s.name for s in rig.sensors],
-        "activity": ACTIVITIES[scenario],
+        "activity": SCENARIO_ACTIVITY[scenario],
         "note": f"simulated by hiprot simulate: scenario {scenario}, seed {simulation.params['seed']}",
         "samples": {name: len(s) for name, s in simulation.samples.items()},
         "dropped_chunks": 0,
