@@ -35,7 +35,7 @@ def scratch_root(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed_root(tmp_path_factory) -> Path:
     """A scratch root after one run of install.sh."""
     root = scratch_root(tmp_path_factory.mktemp("root"))
