@@ -92,14 +92,34 @@ class NotifyListener:
         self.sock.close()
 
 
-def test_record_notifies_ready_watchdog_and_stopping(tmp_path, broker, subscribe):
+def unit_command() -> tuple[list[str], dict[str, str]]:
+    """The unit's ExecStart (program and arguments) and its Environment= settings."""
+    command, env = [], {}
+    for line in UNIT.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key == "ExecStart":
+            command = value.split()
+        elif key == "Environment":
+            name, _, setting = value.partition("=")
+            env[name] = setting
+    return command, env
+
+
+def test_record_as_the_unit_runs_it_notifies_ready_watchdog_and_stopping(tmp_path, broker, subscribe,
+                                                                         sim_rig_text):
+    """The unit's own command line and environment, its paths under a scratch root, the simulated rig."""
+    command, unit_env = unit_command()
+    assert command[:2] == ["/opt/hiprot/venv/bin/hiprot", "record"]
+    scratch = {arg: str(tmp_path) + arg for arg in [*command[2:], *unit_env.values()] if arg.startswith("/")}
+    rig = Path(scratch["/etc/hiprot/rig.toml"])
+    rig.parent.mkdir(parents=True)
+    rig.write_text(sim_rig_text.replace("port = 1883", f"port = {broker.port}"))
     status = subscribe(broker, "hiprot/+/status")
     listener = NotifyListener()
-    env = {**os.environ, "NOTIFY_SOCKET": "@" + listener.name, "WATCHDOG_USEC": "1000000",
-           "XDG_STATE_HOME": str(tmp_path / "state")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hiprot", "record", "--out", str(tmp_path / "sessions"),
-         "--broker", broker.address], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {**os.environ, **{k: scratch.get(v, v) for k, v in unit_env.items()},
+           "NOTIFY_SOCKET": "@" + listener.name, "WATCHDOG_USEC": "1000000"}
+    process = subprocess.Popen([sys.executable, "-m", "hiprot", *(scratch.get(a, a) for a in command[1:])],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert listener.wait_for("READY", 60), process.stderr
         time.sleep(3)
@@ -116,9 +136,11 @@ def test_record_notifies_ready_watchdog_and_stopping(tmp_path, broker, subscribe
     assert "STOPPING" in messages[-1] and messages[-1]["STATUS"].startswith("recorded")
     pings = [m for m in messages[1:-1] if m == {"WATCHDOG": "1"}]
     assert len(pings) == len(messages) - 2 and len(pings) >= 3, messages
-    (session,) = (tmp_path / "sessions").iterdir()
+    state = tmp_path / "var/lib/hiprot"
+    (session,) = (state / "sessions").iterdir()
     meta = json.loads((session / "session.json").read_text())
     assert meta["complete"] and meta["stop_reason"] == "signal"
+    assert (state / "mqtt-outbox-hiprot-sim.sqlite3").is_file(), "the outbox is in the state directory"
     assert status.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 10)
     late = subscribe(broker, "hiprot/+/status")
     assert late.received.wait(lambda r: r.on("/status") == [b"offline"], 10), "offline is retained"
