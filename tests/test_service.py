@@ -47,8 +47,14 @@ def test_ready_watchdog_stopping_reach_a_path_socket(manager):
         clock.now += 0.25
         notifier.watchdog()
     notifier.stopping("done")
-    assert received(sock) == ["READY=1\nSTATUS=recording", "WATCHDOG=1", "WATCHDOG=1",
+    assert received(sock) == ["READY=1\nWATCHDOG=1\nSTATUS=recording", "WATCHDOG=1", "WATCHDOG=1",
                               "WATCHDOG=1", "STOPPING=1\nSTATUS=done"]
+
+
+def test_ready_without_a_watchdog_is_no_ping(manager):
+    path, sock = manager
+    ServiceNotifier({"NOTIFY_SOCKET": str(path)}).ready("recording")
+    assert received(sock) == ["READY=1\nSTATUS=recording"]
 
 
 def test_abstract_socket_name():

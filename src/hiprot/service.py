@@ -39,8 +39,9 @@ class ServiceNotifier:
                 pass  # the manager went away: nothing to tell
 
     def ready(self, status: str) -> None:
-        """Start-up is complete; also the first watchdog ping."""
-        self.send(READY="1", STATUS=status)
+        """Start-up is complete; also the first watchdog ping (when there is a watchdog)."""
+        ping = {"WATCHDOG": "1"} if self.watchdog_interval_s is not None else {}
+        self.send(READY="1", **ping, STATUS=status)
         self._last_ping = self._clock()
 
     def watchdog(self) -> None:
