@@ -7,7 +7,7 @@ replay`` runs it without one (the samples are already on disk).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,8 @@ class RunSummary:
 def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         publisher: Publisher | None, stop: threading.Event | None = None,
         duration_s: float | None = None, session_path: Path | None = None,
-        activity: str | None = None, start_utc: str | None = None) -> RunSummary:
+        activity: str | None = None, start_utc: str | None = None,
+        on_iteration: Callable[[], None] | None = None) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
@@ -47,7 +48,8 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     new samples); its ``health()`` goes into the session metadata as ``health``.
     ``session_path`` and ``start_utc`` name the session when there is no writer (replay). Completed
     strides, repetitions or test trials (by ``activity``; strides when unknown) are
-    published as metrics.
+    published as metrics. ``on_iteration`` is called once per pass of the loop, empty
+    chunks included (the systemd watchdog ping: a hung loop stops it).
     """
     pipeline = Pipeline(rig)
     path = writer.path if writer is not None else session_path
@@ -64,6 +66,8 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     ranges: dict[str, list[float]] = {}
     try:
         for chunk in source:
+            if on_iteration is not None:
+                on_iteration()
             if stop is not None and stop.is_set():
                 summary.stopped_early, stop_reason = True, "signal"
                 break

@@ -22,6 +22,7 @@ from hiprot.recording import DiskPolicy, SessionWriter
 from hiprot.recording.disk import MB
 from hiprot.recording.writer import STOP_DISK_LOW
 from hiprot.sensors.acquisition import health_lines
+from hiprot.service import ServiceNotifier
 from hiprot.sources import open_source
 
 
@@ -50,7 +51,9 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
            no_mqtt) -> None:
     """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
 
-    Also stops cleanly, metadata closed, when the disk is nearly full.
+    Also stops cleanly, metadata closed, when the disk is nearly full. Under
+    systemd (firmware/hiprot.service) it reports ready, pings the watchdog and
+    reports stopping.
     """
     rig = load(rig_path)
     host, port = parse_broker(broker)
@@ -64,9 +67,13 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
             publisher = Publisher(rig.mqtt, rig.device_id, host, port)
             publisher.start()
         writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
-        click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz "
-                   f"to {writer.path}")
-        summary = logger.run(rig, source, writer, publisher, stop, duration, activity=activity)
+        status = f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}"
+        click.echo(status)
+        service = ServiceNotifier()
+        service.ready(status)
+        summary = logger.run(rig, source, writer, publisher, stop, duration, activity=activity,
+                             on_iteration=service.watchdog)
+        service.stopping(f"recorded {summary.duration_s:.1f} s to {summary.session}")
         health = source.health()
     finally:
         source.close()
