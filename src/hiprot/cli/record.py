@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,6 +30,16 @@ from hiprot.sources import open_source
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
+
+@contextmanager
+def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
+    """Stop ``publisher`` (status ``offline``) when what runs inside fails before the logger owns it."""
+    try:
+        yield
+    except BaseException:
+        if publisher is not None:
+            publisher.stop()
+        raise
 
 
 @click.command()
@@ -56,14 +68,17 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
     host, port = parse_broker(broker)
     disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     source_duration = None if duration is None else duration + 1.0
-    source = open_source(rig, duration_s=source_duration, on_event=warn)
+    stop = stop_on_signals()
+    publisher = None
+    if rig.mqtt.enabled and not no_mqtt:
+        # connect before the sensors start, so that waiting for a broker cannot overflow their FIFOs
+        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
+        publisher.start()
+    with stopped_on_failure(publisher):
+        source = open_source(rig, duration_s=source_duration, on_event=warn)
     try:
-        stop = stop_on_signals()
-        publisher = None
-        if rig.mqtt.enabled and not no_mqtt:
-            publisher = Publisher(rig.mqtt, rig.device_id, host, port)
-            publisher.start()
-        writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
+        with stopped_on_failure(publisher):
+            writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
         click.echo(f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz "
                    f"to {writer.path}")
         summary = logger.run(rig, source, writer, publisher, stop, duration, activity=activity)
