@@ -11,7 +11,10 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from hiprot.recording import load_session
 
 RATE_HZ = 200  # the default simulated rig's
 
@@ -106,3 +109,20 @@ def unique_metrics(received, suffix: str) -> list[dict]:
             seen.add((message["stream"], message["seq"]))
             unique.append(message)
     return unique
+
+
+def assert_no_sample_lost(session_dir, duration_s: float | None = None,
+                          rate_hz: float = RATE_HZ) -> None:
+    """The session is closed and whole: every sensor has a sample every period from its first to
+    its last, and rate × duration samples when ``duration_s`` is given (± 1: a chip's own clock
+    runs a little off its nominal rate)."""
+    meta = json.loads((session_dir / "session.json").read_text())
+    session = load_session(session_dir)
+    assert meta["complete"] and session.recovery.complete
+    assert session.recovery.samples == meta["samples"]
+    for name, samples in session.samples.items():
+        assert meta["gaps"][name]["count"] == 0, meta["gaps"][name]
+        steps = np.diff(samples.time_s) * rate_hz
+        assert 0.5 < steps.min() and steps.max() < 1.5, name
+        if duration_s is not None:
+            assert abs(len(samples) - duration_s * rate_hz) <= 1, (name, len(samples))

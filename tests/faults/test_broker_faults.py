@@ -7,29 +7,13 @@ arrive later, once each, in order.
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 import time
 
 import pytest
 
-from hiprot.recording import load_session
-
-from .conftest import RATE_HZ, unique_metrics
-
-
-def assert_no_sample_lost(session_dir, duration_s: float | None = None) -> None:
-    """Every sensor has a sample every period from start to end (rate × duration when given)."""
-    meta = json.loads((session_dir / "session.json").read_text())
-    assert meta["complete"]
-    session = load_session(session_dir)
-    for name, samples in session.samples.items():
-        assert meta["gaps"][name]["count"] == 0, meta["gaps"][name]
-        span = samples.time_s[-1] - samples.time_s[0]
-        assert len(samples) == round(span * RATE_HZ) + 1, name
-        if duration_s is not None:
-            assert len(samples) == round(duration_s * RATE_HZ), name
+from .conftest import assert_no_sample_lost, unique_metrics
 
 
 def assert_all_strides_in_order(strides: list[dict], at_least: int) -> None:
@@ -87,7 +71,7 @@ def test_broker_down_at_start_then_killed_and_restarted_mid_session(
     assert sub.received.wait(lambda r: len(unique_metrics(r, "/stride")) >= queued_while_down + 1,
                              60), "queued strides and a later one were not delivered"
     recorder.process.send_signal(signal.SIGTERM)
-    returncode, out, err = recorder.finish()
+    returncode, _, err = recorder.finish()
     assert returncode == 0, err
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 30)
 
@@ -102,7 +86,7 @@ def test_unreachable_broker_keeps_the_recording_whole_and_metrics_for_later(
         black_hole, broker, subscribe, walk_rig, start_record, outbox_pending, tmp_path):
     recorder = start_record("--rig", walk_rig, "--broker", black_hole, "--duration", 10,
                             "--out", tmp_path / "sessions")
-    returncode, out, err = recorder.finish()
+    returncode, _, err = recorder.finish()
     assert returncode == 0, err
     (warning,) = err.splitlines()
     assert warning == (f"warning: MQTT broker {black_hole} not reachable; recording continues, "

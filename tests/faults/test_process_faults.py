@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import signal
 
-from hiprot.recording import load_session
-
-from .conftest import RATE_HZ
+from .conftest import assert_no_sample_lost
 
 
 def test_sigterm_closes_the_session_and_publishes_offline(broker, subscribe, start_record, tmp_path):
@@ -29,10 +27,7 @@ def test_sigterm_closes_the_session_and_publishes_offline(broker, subscribe, sta
     meta = json.loads((session_dir / "session.json").read_text())
     assert meta["complete"] and meta["stop_reason"] == "signal"
     assert not (session_dir / "session.json.tmp").exists()
-    session = load_session(session_dir)
-    assert session.recovery.complete and session.recovery.samples == meta["samples"]
-    for samples in session.samples.values():
-        assert len(samples) == round(meta["duration_s"] * RATE_HZ) + 1, "no sample lost at the stop"
+    assert_no_sample_lost(session_dir)
 
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 10)
     ended = sub.received.json("/session")[-1]
