@@ -20,6 +20,7 @@ import numpy as np
 
 from hiprot.errors import RecordingError
 from hiprot.samples import Chunk, ImuSamples
+from hiprot.sensors.base import STANDARD_GRAVITY
 
 IMU_COLUMNS = (
     "time_s", "sensor",
@@ -27,6 +28,11 @@ IMU_COLUMNS = (
     "gyr_x", "gyr_y", "gyr_z",
     "mag_x", "mag_y", "mag_z",
 )  # fmt: skip
+COLUMN_UNITS = {"time": "s", "acc": "m/s²", "gyr": "rad/s", "mag": "µT"}
+# Beyond what any supported chip measures (±16 g, ±2000 °/s, the AK09916's ±4912 µT), with a
+# quarter to spare: such values are in other units (mg, °/s, nT), not the import layout's.
+IMPLAUSIBLE_ABOVE = {"acc": 1.25 * 16 * STANDARD_GRAVITY, "gyr": 1.25 * math.radians(2000),
+                     "mag": 1.25 * 4912}
 
 
 def format_imu_rows(samples: Chunk) -> list[tuple[float, str]]:
@@ -64,21 +70,61 @@ def write_imu_csv(path: Path, samples: Chunk) -> None:
 
 
 def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
-    """Read the import layout; refuse wrong columns, non-numbers and time going backwards.
+    """Read the import layout; refuse wrong columns or units, non-numbers, values no supported
+    chip measures and time not increasing.
 
     ``sensors`` (names from the rig) makes unknown sensor names an error.
     """
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != IMU_COLUMNS:
-        raise RecordingError(f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {header}")
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{path}: not UTF-8 text (byte {exc.start}); expected the CSV import layout")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        _check_header(path, header)
+        rows, has_mag = _read_rows(path, reader, sensors)
+    except csv.Error as exc:
+        raise RecordingError(f"{path}:{reader.line_num}: not CSV: {exc}")
+    if not rows:
+        raise RecordingError(f"{path}: no samples")
+    chunk = {}
+    for name, values in rows.items():
+        a = np.array(values)
+        if np.any(np.diff(a[:, 0]) <= 0):
+            bad = int(np.argmax(np.diff(a[:, 0]) <= 0)) + 1
+            raise RecordingError(
+                f"{path}: time of sensor {name!r} does not increase at its sample {bad} "
+                f"({a[bad - 1, 0]} then {a[bad, 0]} s)"
+            )
+        chunk[name] = ImuSamples(a[:, 0], a[:, 1:4], a[:, 4:7], a[:, 7:10] if has_mag[name] else None)
+    return chunk
+
+
+def _check_header(path: Path, header: list[str] | None) -> None:
+    """The header must be exactly :data:`IMU_COLUMNS`; a column named with a unit is refused
+    with the unit the layout wants."""
+    got = tuple(h.strip() for h in header) if header is not None else ()
+    if got == IMU_COLUMNS:
+        return
+    for expected, column in zip(IMU_COLUMNS, got):
+        quantity = expected.split("_")[0]
+        if column != expected and column.startswith(quantity) and quantity in COLUMN_UNITS:
+            raise RecordingError(
+                f"{path}: column {column!r}: the CSV import layout has {expected!r} in "
+                f"{COLUMN_UNITS[quantity]} only; convert the values and name the column {expected!r}"
+            )
+    raise RecordingError(f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {','.join(got)}")
+
+
+def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
+    """Rows per sensor as float lists (time, acc, gyr[, mag]) and whether each sensor has mag."""
     rows: dict[str, list[list[float]]] = {}
     has_mag: dict[str, bool] = {}
-    for line_no, row in enumerate(reader, start=2):
+    for row in reader:
+        line_no = reader.line_num
         if not row:
             continue
         if len(row) != len(IMU_COLUMNS):
@@ -94,22 +140,21 @@ def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
             raise RecordingError(f"{path}:{line_no}: expected numbers, got {','.join(row)}")
         if not all(math.isfinite(v) for v in values + (mag or [])):
             raise RecordingError(f"{path}:{line_no}: NaN or infinite value")
+        _check_plausible(path, line_no, values[1:] + (mag or []))
         if has_mag.setdefault(name, mag is not None) != (mag is not None):
             raise RecordingError(f"{path}:{line_no}: sensor {name!r} has magnetometer values on some rows only")
         rows.setdefault(name, []).append(values + (mag or []))
-    if not rows:
-        raise RecordingError(f"{path}: no samples")
-    chunk = {}
-    for name, values in rows.items():
-        a = np.array(values)
-        if np.any(np.diff(a[:, 0]) <= 0):
-            bad = int(np.argmax(np.diff(a[:, 0]) <= 0)) + 1
+    return rows, has_mag
+
+
+def _check_plausible(path: Path, line_no: int, values: list[float]) -> None:
+    for column, value in zip(IMU_COLUMNS[2:], values):
+        quantity = column.split("_")[0]
+        if abs(value) > IMPLAUSIBLE_ABOVE[quantity]:
             raise RecordingError(
-                f"{path}: time of sensor {name!r} does not increase at its sample {bad} "
-                f"({a[bad - 1, 0]} then {a[bad, 0]} s)"
+                f"{path}:{line_no}: {column} = {value:g} is beyond what any supported chip measures; "
+                f"the CSV import layout wants {COLUMN_UNITS[quantity]}"
             )
-        chunk[name] = ImuSamples(a[:, 0], a[:, 1:4], a[:, 4:7], a[:, 7:10] if has_mag[name] else None)
-    return chunk
 
 
 def write_angles_csv(path: Path, time_s: np.ndarray, columns: dict[str, np.ndarray]) -> None:

@@ -11,6 +11,7 @@ import click
 from hiprot import logger
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
+    FiniteRange,
     broker_option,
     echo_calibration,
     load,
@@ -46,14 +47,14 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 @rig_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("sessions"), show_default=True, help="Directory for session directories.")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--duration", type=FiniteRange(min=0, min_open=True), default=None,
               metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
 @click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
 @click.option("--note", default=None, help="Free text stored in session.json.")
-@click.option("--min-free-mb", type=click.FloatRange(min=0),
+@click.option("--min-free-mb", type=FiniteRange(min=0),
               default=DiskPolicy.stop_free_bytes / MB, show_default=True,
               help="Refuse to start, or stop cleanly, below this much free disk.")
-@click.option("--warn-free-mb", type=click.FloatRange(min=0),
+@click.option("--warn-free-mb", type=FiniteRange(min=0),
               default=DiskPolicy.warn_free_bytes / MB, show_default=True,
               help="Warn (with the recording time left) below this much free disk.")
 @broker_option
