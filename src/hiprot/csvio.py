@@ -111,7 +111,8 @@ def _check_header(path: Path, header: list[str] | None) -> None:
         return
     for expected, column in zip(IMU_COLUMNS, got):
         quantity = expected.split("_")[0]
-        if column != expected and column.startswith(quantity) and quantity in COLUMN_UNITS:
+        named = "time" if quantity == "time" else expected  # "time_ms", "gyr_x_deg_s", "acc_x[g]"
+        if column != expected and column.startswith(named) and quantity in COLUMN_UNITS:
             raise RecordingError(
                 f"{path}: column {column!r}: the CSV import layout has {expected!r} in "
                 f"{COLUMN_UNITS[quantity]} only; convert the values and name the column {expected!r}"
@@ -132,12 +133,9 @@ def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
         name = row[1]
         if sensors is not None and name not in sensors:
             raise RecordingError(f"{path}:{line_no}: sensor {name!r} is not in the rig ({', '.join(sensors)})")
-        try:
-            values = [float(v) for v in row[0:1] + row[2:8]]
-            mag_cells = row[8:11]
-            mag = [float(v) for v in mag_cells] if any(c.strip() for c in mag_cells) else None
-        except ValueError:
-            raise RecordingError(f"{path}:{line_no}: expected numbers, got {','.join(row)}")
+        has_cells = any(c.strip() for c in row[8:11])
+        values = [_number(path, line_no, i, row[i]) for i in [0, *range(2, 11 if has_cells else 8)]]
+        values, mag = values[:7], (values[7:] or None)
         if not all(math.isfinite(v) for v in values + (mag or [])):
             raise RecordingError(f"{path}:{line_no}: NaN or infinite value")
         _check_plausible(path, line_no, values[1:] + (mag or []))
@@ -145,6 +143,13 @@ def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
             raise RecordingError(f"{path}:{line_no}: sensor {name!r} has magnetometer values on some rows only")
         rows.setdefault(name, []).append(values + (mag or []))
     return rows, has_mag
+
+
+def _number(path: Path, line_no: int, column: int, cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        raise RecordingError(f"{path}:{line_no}: {IMU_COLUMNS[column]}: expected a number, got {cell!r}")
 
 
 def _check_plausible(path: Path, line_no: int, values: list[float]) -> None:
