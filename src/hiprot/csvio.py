@@ -76,7 +76,7 @@ def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
     ``sensors`` (names from the rig) makes unknown sensor names an error.
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet may start with a BOM
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}")
     except UnicodeDecodeError as exc:
