@@ -106,21 +106,42 @@ def test_rig_that_is_a_directory(tmp_path):
         load_rig(tmp_path / "rig.toml")
 
 
-def test_world_readable_password_file_is_refused(tmp_path, sim_rig_text):
+def _rig_with_password_file(tmp_path, mode: int):
     secret = tmp_path / "pw"
     secret.write_text("hunter2\n")
-    secret.chmod(0o644)
-    rig = parse_rig(
+    secret.chmod(mode)
+    return parse_rig(
         {"device_id": "d", "sample_rate_hz": 100,
          "sensors": [{"name": "t", "segment": "thigh", "side": "right", "chip": "mpu6050", "address": 0x68}],
          "mqtt": {"username": "u", "password_file": "pw"}},
         tmp_path / "rig.toml",
     )
-    with pytest.raises(ConfigError, match="chmod 600") as info:
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o660, 0o610])
+def test_password_file_open_to_group_or_others_is_refused(tmp_path, mode):
+    rig = _rig_with_password_file(tmp_path, mode)
+    with pytest.raises(ConfigError) as info:
         rig.mqtt.read_password()
+    assert f"password file is open to other users (mode {mode:04o}); run: chmod 600" in str(info.value)
     assert "hunter2" not in str(info.value)
-    secret.chmod(0o600)
-    assert rig.mqtt.read_password() == "hunter2"
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400])
+def test_password_file_of_the_owner_only_is_read(tmp_path, mode):
+    assert _rig_with_password_file(tmp_path, mode).mqtt.read_password() == "hunter2"
+
+
+def test_cli_refuses_a_group_readable_password_file(tmp_path, sim_rig_text):
+    (tmp_path / "pw").write_text("hunter2\n")
+    (tmp_path / "pw").chmod(0o640)
+    rig = tmp_path / "rig.toml"
+    rig.write_text(sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"'))
+    result = _run_cli("record", "--rig", str(rig), "--duration", "1", "--out", str(tmp_path / "s"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{tmp_path / 'pw'}: password file is open to other users (mode 0640)" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert not (tmp_path / "s").exists()
 
 
 def test_mux_channel_defaults_the_multiplexer_address(tmp_path):

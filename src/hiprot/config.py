@@ -98,7 +98,8 @@ class MqttConfig:
     def read_password(self) -> str | None:
         """The password from ``password_file`` or ``$HIPROT_MQTT_PASSWORD``.
 
-        A password file readable by other users is refused.
+        A password file that its group or other users may read, write or run (any mode bit
+        beyond the owner's, as ssh demands of keys) is refused.
         """
         if self.password_file is None:
             return os.environ.get(PASSWORD_ENV)
@@ -106,8 +107,8 @@ class MqttConfig:
             mode = self.password_file.stat().st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise ConfigError(
-                    f"{self.password_file}: password file is readable by others; "
-                    f"run: chmod 600 {self.password_file}"
+                    f"{self.password_file}: password file is open to other users "
+                    f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {self.password_file}"
                 )
             return self.password_file.read_text().strip()
         except OSError as exc:
