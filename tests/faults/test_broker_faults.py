@@ -60,7 +60,7 @@ def test_broker_down_at_start_then_killed_and_restarted_mid_session(
     persistent_broker.start()
     sub = subscribe(persistent_broker, "hiprot/#", persistent=True)
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"online"], 30), "never connected"
-    time.sleep(5)  # a while into the session, close to the first stride (the retry back-off is short)
+    time.sleep(6)  # a while into the session, close to the first stride (the retry back-off is short)
     persistent_broker.stop()
     deadline = time.monotonic() + 60
     while outbox_pending() == 0:  # strides are produced while the broker is away

@@ -17,7 +17,7 @@ from hiprot_testing import FAST_RIG
 
 from .conftest import assert_no_sample_lost
 
-SIZE, LIMIT, OVER_LIMIT = 60_000_000, 50_000_000, 600_000  # bytes: 3 s of the fast rig's data
+SIZE, LIMIT, OVER_LIMIT = 60_000_000, 50_000_000, 400_000  # bytes: 2 s of the fast rig's data
 
 
 def _run_twice_on_nearly_full_disk(tmp_path):

@@ -45,7 +45,7 @@ def test_the_password_is_never_printed_or_recorded(source, tls_broker, tls_files
     if source == PASSWORD_ENV:
         env[PASSWORD_ENV] = PASSWORD
     result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--duration", "2",
+        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--duration", "1",
          "--out", str(tmp_path / "sessions")],
         capture_output=True, text=True, timeout=60, env=env, check=False)
     assert result.returncode == 0 and result.stderr == "", "connected with TLS and the password"
@@ -82,16 +82,19 @@ def _listening_address(port: int) -> str:
     raise AssertionError(f"nothing listens on port {port}")
 
 
-@pytest.mark.parametrize(("options", "address"), [([], "127.0.0.1"), (["--host", "0.0.0.0"], "0.0.0.0")])
-def test_dashboard_listens_on_localhost_unless_told_otherwise(options, address, tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "hiprot", "dashboard", "--port", "0", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def test_dashboard_listens_on_localhost_unless_told_otherwise():
+    processes = {address: subprocess.Popen(
+        [sys.executable, "-m", "hiprot", "dashboard", "--port", "0", *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for options, address in (([], "127.0.0.1"), (["--host", "0.0.0.0"], "0.0.0.0"))}
     try:
-        line = process.stdout.readline()
-        url = next(w for w in line.split() if w.startswith("http://"))
-        port = int(url.rstrip("/").rsplit(":", 1)[1])
-        assert _listening_address(port) == address
-        assert b"<html" in urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
+        for address, process in processes.items():
+            line = process.stdout.readline()
+            url = next(w for w in line.split() if w.startswith("http://"))
+            port = int(url.rstrip("/").rsplit(":", 1)[1])
+            assert _listening_address(port) == address
+            assert b"<html" in urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read()
     finally:
-        process.terminate()
-        process.wait(10)
+        for process in processes.values():
+            process.terminate()
+            process.wait(10)
