@@ -113,9 +113,9 @@ def unique_metrics(received, suffix: str) -> list[dict]:
 
 def assert_no_sample_lost(session_dir, duration_s: float | None = None,
                           rate_hz: float = RATE_HZ) -> None:
-    """The session is closed and whole: every sensor has a sample every period from its first to
-    its last, and rate × duration samples when ``duration_s`` is given (± 1: a chip's own clock
-    runs a little off its nominal rate)."""
+    """The session is closed and whole: every sensor has a sample every period from the start of
+    the sensors to its last, and rate × duration samples when ``duration_s`` is given (± 1: a
+    chip's own clock runs a little off its nominal rate)."""
     meta = json.loads((session_dir / "session.json").read_text())
     session = load_session(session_dir)
     assert meta["complete"] and session.recovery.complete
@@ -124,5 +124,6 @@ def assert_no_sample_lost(session_dir, duration_s: float | None = None,
         assert meta["gaps"][name]["count"] == 0, meta["gaps"][name]
         steps = np.diff(samples.time_s) * rate_hz
         assert 0.5 < steps.min() and steps.max() < 1.5, name
+        assert samples.time_s[0] * rate_hz < 1.5, f"{name}: the first samples are missing"
         if duration_s is not None:
             assert abs(len(samples) - duration_s * rate_hz) <= 1, (name, len(samples))
