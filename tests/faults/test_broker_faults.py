@@ -29,7 +29,9 @@ def black_hole():
     """A local port that drops connection attempts, like a host that swallows packets.
 
     A listening socket with a full accept queue: Linux silently drops further SYNs,
-    so ``connect`` hangs until its timeout instead of being refused.
+    so ``connect`` hangs until its timeout instead of being refused. (A TEST-NET address
+    such as 192.0.2.1 does not behave alike everywhere: some gateways refuse it at once,
+    some proxies accept it.)
     """
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
