@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import pytest
-
-from hiprot_testing import CONFIG, Broker, Subscriber
+from hiprot_testing import CONFIG, Broker, ConfiguredBroker, Subscriber
 
 
 @pytest.fixture
 def broker(tmp_path):
     """A fresh Mosquitto broker for one test, stopped afterwards."""
     b = Broker(tmp_path).start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def persistent_broker(tmp_path):
+    """A broker that keeps sessions and queued messages across a restart (like config/mosquitto.conf)."""
+    store = tmp_path / "store"
+    store.mkdir()
+    b = ConfiguredBroker(tmp_path, lambda port: [
+        f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence true",
+        f"persistence_location {store}/", "autosave_interval 1"]).start()
     yield b
     b.stop()
 

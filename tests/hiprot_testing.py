@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
+
+# Four sensors at 1000 Hz write about 224 kB/s, so a 1 MB disk fills in seconds.
+FAST_RIG = """
+device_id = "fast"
+sample_rate_hz = 1000
+
+[simulation]
+duration_s = 60
+
+[mqtt]
+enabled = false
+""" + "".join(f"""
+[[sensors]]
+name = "{side}_{segment}"
+segment = "{segment}"
+side = "{side}"
+chip = "icm42688"
+bus = {bus}
+address = {address}
+""" for bus, side in ((1, "right"), (2, "left"))
+    for segment, address in (("thigh", 0x68), ("shank", 0x69)))
 
 
 def free_port() -> int:
@@ -40,7 +63,7 @@ class Broker:
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Broker":
+    def start(self) -> Broker:
         self.process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(self.conf)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -64,6 +87,15 @@ class Broker:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+class ConfiguredBroker(Broker):
+    """A fixture broker whose configuration lines are made from its port."""
+
+    def __init__(self, workdir: Path, lines: Callable[[int], list[str]], ws_port: int | None = None):
+        super().__init__(workdir)
+        self.ws_port = ws_port
+        self.conf.write_text("\n".join([f"user {getpass.getuser()}", *lines(self.port)]) + "\n")
 
 
 @dataclass

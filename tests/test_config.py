@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
+import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hiprot_testing import CONFIG
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from hiprot.config import load_rig, parse_rig, rig_to_toml
 from hiprot.errors import ConfigError
-
-from hiprot_testing import CONFIG
 
 
 @pytest.mark.parametrize("name", ["sim.toml", "two-sensors.toml", "both-legs-mux.toml"])
@@ -70,7 +74,7 @@ BAD_RIGS = {
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "hiprot", *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RIGS))
@@ -102,21 +106,42 @@ def test_rig_that_is_a_directory(tmp_path):
         load_rig(tmp_path / "rig.toml")
 
 
-def test_world_readable_password_file_is_refused(tmp_path, sim_rig_text):
+def _rig_with_password_file(tmp_path, mode: int):
     secret = tmp_path / "pw"
     secret.write_text("hunter2\n")
-    secret.chmod(0o644)
-    rig = parse_rig(
+    secret.chmod(mode)
+    return parse_rig(
         {"device_id": "d", "sample_rate_hz": 100,
          "sensors": [{"name": "t", "segment": "thigh", "side": "right", "chip": "mpu6050", "address": 0x68}],
          "mqtt": {"username": "u", "password_file": "pw"}},
         tmp_path / "rig.toml",
     )
-    with pytest.raises(ConfigError, match="chmod 600") as info:
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o660, 0o610])
+def test_password_file_open_to_group_or_others_is_refused(tmp_path, mode):
+    rig = _rig_with_password_file(tmp_path, mode)
+    with pytest.raises(ConfigError) as info:
         rig.mqtt.read_password()
+    assert f"password file is open to other users (mode {mode:04o}); run: chmod 600" in str(info.value)
     assert "hunter2" not in str(info.value)
-    secret.chmod(0o600)
-    assert rig.mqtt.read_password() == "hunter2"
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400])
+def test_password_file_of_the_owner_only_is_read(tmp_path, mode):
+    assert _rig_with_password_file(tmp_path, mode).mqtt.read_password() == "hunter2"
+
+
+def test_cli_refuses_a_group_readable_password_file(tmp_path, sim_rig_text):
+    (tmp_path / "pw").write_text("hunter2\n")
+    (tmp_path / "pw").chmod(0o640)
+    rig = tmp_path / "rig.toml"
+    rig.write_text(sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"'))
+    result = _run_cli("record", "--rig", str(rig), "--duration", "1", "--out", str(tmp_path / "s"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{tmp_path / 'pw'}: password file is open to other users (mode 0640)" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert not (tmp_path / "s").exists()
 
 
 def test_mux_channel_defaults_the_multiplexer_address(tmp_path):
@@ -127,3 +152,65 @@ def test_mux_channel_defaults_the_multiplexer_address(tmp_path):
         Path("x.toml"),
     )
     assert rig.sensors[0].mux_address == 0x70
+
+
+TOML_SCALARS = (st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats()
+                | st.text(max_size=12))
+TOML_VALUES = st.recursive(TOML_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+VALID_RIG = tomllib.loads((CONFIG / "sim.toml").read_text())
+KNOWN_KEYS = ["device_id", "sample_rate_hz", "name", "address", "mux_channel", "mag_chip", "host",
+              "username", "password_file", "ca_file", "topic_prefix", "tls", "scenario", "duration_s"]
+
+
+@st.composite
+def mutated_rigs(draw) -> dict:
+    """The simulated rig with a few keys deleted, given other values, or added."""
+    data = copy.deepcopy(VALID_RIG)
+    data.setdefault("mqtt", {})
+    tables = [data, data["simulation"], data["fusion"], data["mqtt"], *data["sensors"]]
+    for _ in range(draw(st.integers(1, 3))):
+        table = draw(st.sampled_from(tables))
+        action = draw(st.sampled_from(["delete", "replace", "add"]))
+        if action != "add" and table:
+            key = draw(st.sampled_from(sorted(table)))
+            if action == "delete":
+                del table[key]
+            else:
+                table[key] = draw(TOML_VALUES)
+        else:
+            key = draw(st.sampled_from(KNOWN_KEYS) | st.text(min_size=1, max_size=8))
+            table[key] = draw(TOML_VALUES)
+    return data
+
+
+def _rig_or_config_error(load):
+    """The rig ``load()`` gives, or None after a one-line ConfigError; any other exception fails."""
+    try:
+        return load()
+    except ConfigError as exc:
+        assert "\n" not in str(exc).strip("\n") or "not valid TOML" in str(exc), str(exc)
+        return None
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=mutated_rigs() | st.dictionaries(st.text(max_size=8), TOML_VALUES, max_size=6))
+@example(data={**VALID_RIG, "mqtt": {"username": 'a "name"\n\x7f\\'}})
+def test_any_rig_data_gives_a_rig_that_round_trips_or_a_config_error(data, tmp_path_factory):
+    source = tmp_path_factory.getbasetemp() / "mutated.toml"
+    rig = _rig_or_config_error(lambda: parse_rig(data, source))
+    if rig is not None:  # the recorder writes it into every session as rig.toml
+        source.write_text(rig_to_toml(rig))
+        assert replace(load_rig(source), source=None) == replace(rig, source=None)
+        assert 10 <= rig.sample_rate_hz <= 1000
+
+
+@settings(max_examples=100, deadline=None)
+@given(cut=st.integers(0, 2000), insert=st.text(max_size=12), at=st.integers(0, 2000))
+def test_any_rig_text_gives_a_rig_or_a_config_error(cut, insert, at, tmp_path_factory):
+    text = (CONFIG / "sim.toml").read_text()
+    text = text[:cut % (len(text) + 1)]
+    at %= len(text) + 1
+    path = tmp_path_factory.getbasetemp() / "text.toml"
+    path.write_bytes((text[:at] + insert + text[at:]).encode("utf-8", "surrogatepass"))
+    _rig_or_config_error(lambda: load_rig(path))

@@ -11,9 +11,10 @@ import os
 import stat
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from hiprot.errors import ConfigError
 
@@ -97,7 +98,8 @@ class MqttConfig:
     def read_password(self) -> str | None:
         """The password from ``password_file`` or ``$HIPROT_MQTT_PASSWORD``.
 
-        A password file readable by other users is refused.
+        A password file that its group or other users may read, write or run (any mode bit
+        beyond the owner's, as ssh demands of keys) is refused.
         """
         if self.password_file is None:
             return os.environ.get(PASSWORD_ENV)
@@ -105,8 +107,8 @@ class MqttConfig:
             mode = self.password_file.stat().st_mode
             if mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise ConfigError(
-                    f"{self.password_file}: password file is readable by others; "
-                    f"run: chmod 600 {self.password_file}"
+                    f"{self.password_file}: password file is open to other users "
+                    f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {self.password_file}"
                 )
             return self.password_file.read_text().strip()
         except OSError as exc:
@@ -221,7 +223,7 @@ class _Table:
     def choice(self, key: str, choices: tuple[str, ...], default: Any = ...) -> Any:
         return self.get(key, str, "one of " + "|".join(choices), default, lambda v: v in choices)
 
-    def table(self, key: str) -> "_Table":
+    def table(self, key: str) -> _Table:
         value = self.get(key, dict, "a table", {})
         return _Table(value, self.source, f"{self.prefix}{key}.")
 
@@ -301,7 +303,7 @@ def _check_sensors(sensors: list[SensorConfig], t: _Table) -> None:
 
 def _mqtt(t: _Table) -> MqttConfig:
     base = t.source.parent
-    path = lambda v: None if v is None else (base / v)  # noqa: E731 - relative to the rig file
+    path = lambda v: None if v is None else (base / v)
     cfg = MqttConfig(
         enabled=t.get("enabled", bool, "true or false", True),
         host=t.get("host", str, "a host name", "localhost", bool),
@@ -415,7 +417,16 @@ def _toml_value(value: Any, key: str) -> str:
         return f"0x{value:02x}"
     if isinstance(value, (int, float)):
         return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + "".join(_toml_char(c) for c in str(value)) + '"'
+
+
+def _toml_char(char: str) -> str:
+    """One character of a TOML basic string: quotes, backslashes and control characters escaped."""
+    if char in '"\\':
+        return "\\" + char
+    if ord(char) < 0x20 or ord(char) == 0x7F:
+        return f"\\u{ord(char):04x}"
+    return char
 
 
 def _toml_table(values: dict[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from hiprot.errors import RecordingError
 from hiprot.samples import Chunk, ImuSamples
+from hiprot.sensors.base import STANDARD_GRAVITY
 
 IMU_COLUMNS = (
     "time_s", "sensor",
@@ -27,6 +28,11 @@ IMU_COLUMNS = (
     "gyr_x", "gyr_y", "gyr_z",
     "mag_x", "mag_y", "mag_z",
 )  # fmt: skip
+COLUMN_UNITS = {"time": "s", "acc": "m/s²", "gyr": "rad/s", "mag": "µT"}
+# Beyond what any supported chip measures (±16 g, ±2000 °/s, the AK09916's ±4912 µT), with a
+# quarter to spare: such values are in other units (mg, °/s, nT), not the import layout's.
+IMPLAUSIBLE_ABOVE = {"acc": 1.25 * 16 * STANDARD_GRAVITY, "gyr": 1.25 * math.radians(2000),
+                     "mag": 1.25 * 4912}
 
 
 def format_imu_rows(samples: Chunk) -> list[tuple[float, str]]:
@@ -64,39 +70,24 @@ def write_imu_csv(path: Path, samples: Chunk) -> None:
 
 
 def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
-    """Read the import layout; refuse wrong columns, non-numbers and time going backwards.
+    """Read the import layout; refuse wrong columns or units, non-numbers, values no supported
+    chip measures and time not increasing.
 
     ``sensors`` (names from the rig) makes unknown sensor names an error.
     """
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet may start with a BOM
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None or tuple(h.strip() for h in header) != IMU_COLUMNS:
-        raise RecordingError(f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {header}")
-    rows: dict[str, list[list[float]]] = {}
-    has_mag: dict[str, bool] = {}
-    for line_no, row in enumerate(reader, start=2):
-        if not row:
-            continue
-        if len(row) != len(IMU_COLUMNS):
-            raise RecordingError(f"{path}:{line_no}: expected {len(IMU_COLUMNS)} columns, got {len(row)}")
-        name = row[1]
-        if sensors is not None and name not in sensors:
-            raise RecordingError(f"{path}:{line_no}: sensor {name!r} is not in the rig ({', '.join(sensors)})")
-        try:
-            values = [float(v) for v in row[0:1] + row[2:8]]
-            mag_cells = row[8:11]
-            mag = [float(v) for v in mag_cells] if any(c.strip() for c in mag_cells) else None
-        except ValueError:
-            raise RecordingError(f"{path}:{line_no}: expected numbers, got {','.join(row)}")
-        if not all(math.isfinite(v) for v in values + (mag or [])):
-            raise RecordingError(f"{path}:{line_no}: NaN or infinite value")
-        if has_mag.setdefault(name, mag is not None) != (mag is not None):
-            raise RecordingError(f"{path}:{line_no}: sensor {name!r} has magnetometer values on some rows only")
-        rows.setdefault(name, []).append(values + (mag or []))
+    except UnicodeDecodeError as exc:
+        raise RecordingError(f"{path}: not UTF-8 text (byte {exc.start}); expected the CSV import layout")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        _check_header(path, header)
+        rows, has_mag = _read_rows(path, reader, sensors)
+    except csv.Error as exc:
+        raise RecordingError(f"{path}:{reader.line_num}: not CSV: {exc}")
     if not rows:
         raise RecordingError(f"{path}: no samples")
     chunk = {}
@@ -110,6 +101,65 @@ def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
             )
         chunk[name] = ImuSamples(a[:, 0], a[:, 1:4], a[:, 4:7], a[:, 7:10] if has_mag[name] else None)
     return chunk
+
+
+def _check_header(path: Path, header: list[str] | None) -> None:
+    """The header must be exactly :data:`IMU_COLUMNS`; a column named with a unit is refused
+    with the unit the layout wants."""
+    got = tuple(h.strip() for h in header) if header is not None else ()
+    if got == IMU_COLUMNS:
+        return
+    for expected, column in zip(IMU_COLUMNS, got):
+        quantity = expected.split("_")[0]
+        named = "time" if quantity == "time" else expected  # "time_ms", "gyr_x_deg_s", "acc_x[g]"
+        if column != expected and column.startswith(named) and quantity in COLUMN_UNITS:
+            raise RecordingError(
+                f"{path}: column {column!r}: the CSV import layout has {expected!r} in "
+                f"{COLUMN_UNITS[quantity]} only; convert the values and name the column {expected!r}"
+            )
+    raise RecordingError(f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {','.join(got)}")
+
+
+def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
+    """Rows per sensor as float lists (time, acc, gyr[, mag]) and whether each sensor has mag."""
+    rows: dict[str, list[list[float]]] = {}
+    has_mag: dict[str, bool] = {}
+    for row in reader:
+        line_no = reader.line_num
+        if not row:
+            continue
+        if len(row) != len(IMU_COLUMNS):
+            raise RecordingError(f"{path}:{line_no}: expected {len(IMU_COLUMNS)} columns, got {len(row)}")
+        name = row[1]
+        if sensors is not None and name not in sensors:
+            raise RecordingError(f"{path}:{line_no}: sensor {name!r} is not in the rig ({', '.join(sensors)})")
+        has_cells = any(c.strip() for c in row[8:11])
+        values = [_number(path, line_no, i, row[i]) for i in [0, *range(2, 11 if has_cells else 8)]]
+        values, mag = values[:7], (values[7:] or None)
+        if not all(math.isfinite(v) for v in values + (mag or [])):
+            raise RecordingError(f"{path}:{line_no}: NaN or infinite value")
+        _check_plausible(path, line_no, values[1:] + (mag or []))
+        if has_mag.setdefault(name, mag is not None) != (mag is not None):
+            raise RecordingError(f"{path}:{line_no}: sensor {name!r} has magnetometer values on some rows only")
+        rows.setdefault(name, []).append(values + (mag or []))
+    return rows, has_mag
+
+
+def _number(path: Path, line_no: int, column: int, cell: str) -> float:
+    try:
+        return float(cell)
+    except ValueError:
+        raise RecordingError(f"{path}:{line_no}: {IMU_COLUMNS[column]}: expected a number, got {cell!r}")
+
+
+def _check_plausible(path: Path, line_no: int, values: list[float]) -> None:
+    for column, value in zip(IMU_COLUMNS[2:], values):
+        quantity = column.split("_")[0]
+        if abs(value) > IMPLAUSIBLE_ABOVE[quantity]:
+            raise RecordingError(
+                f"{path}:{line_no}: {column} = {value:g} is beyond what any supported chip measures; "
+                f"the CSV import layout wants {COLUMN_UNITS[quantity]}"
+            )
 
 
 def write_angles_csv(path: Path, time_s: np.ndarray, columns: dict[str, np.ndarray]) -> None:

@@ -76,20 +76,26 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 break
             if not chunk:
                 continue
+            first_time = min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
+            reached_end = False
+            if duration_s is not None:
+                end_s = first_time + duration_s - 0.5 / rig.sample_rate_hz
+                chunk, reached_end = _before(chunk, end_s)
+                if not chunk:
+                    stop_reason = "duration"
+                    break
             if writer is not None:
                 writer.write(chunk)
             for name, s in chunk.items():
                 summary.samples[name] = summary.samples.get(name, 0) + len(s)
-            last = max(s.time_s[-1] for s in chunk.values())
-            first_time = min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
-            summary.duration_s = last - first_time
+            summary.duration_s = max(s.time_s[-1] for s in chunk.values()) - first_time
             angles = pipeline.process(chunk)
             _extend_ranges(ranges, angles)
             if feed is not None:
                 feed.update(chunk, angles, pipeline.calibrated,
                             writer.dropped_chunks if writer is not None else 0)
                 _publish_metrics(publisher, metrics.update(angles))
-            if duration_s is not None and summary.duration_s >= duration_s:
+            if reached_end:
                 stop_reason = "duration"
                 break
         else:
@@ -116,6 +122,19 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     if pipeline.calibration is None and pipeline.rig.sides:
         summary.calibration_error = pipeline.calibration_error or "no standing phase and movement seen"
     return summary
+
+
+def _before(chunk: Chunk, end_s: float) -> tuple[Chunk, bool]:
+    """The samples of ``chunk`` earlier than ``end_s``, and whether any sample reached it.
+
+    The logger ends ``duration_s`` half a sample period early, so that a sensor's
+    clock running a hair fast still gives exactly rate × duration samples.
+    """
+    reached = any(s.time_s[-1] >= end_s for s in chunk.values())
+    if not reached:
+        return chunk, False
+    kept = {name: s[s.time_s < end_s] for name, s in chunk.items()}
+    return {name: s for name, s in kept.items() if len(s)}, True
 
 
 def _extend_ranges(ranges: dict[str, list[float]], angles: Angles) -> None:

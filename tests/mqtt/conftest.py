@@ -1,38 +1,15 @@
-"""Brokers for the MQTT tests: persistent, TLS with passwords, WebSockets; a recording subscriber."""
+"""Brokers for the MQTT tests: TLS with passwords, WebSockets (the persistent one is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import getpass
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hiprot_testing import Broker, free_port
+from hiprot_testing import ConfiguredBroker, free_port
 
 USER, PASSWORD = "hiprot", "correct horse battery"
-
-
-class ConfiguredBroker(Broker):
-    """A fixture broker whose configuration lines are made from its port."""
-
-    def __init__(self, workdir: Path, lines: Callable[[int], list[str]], ws_port: int | None = None):
-        super().__init__(workdir)
-        self.ws_port = ws_port
-        self.conf.write_text("\n".join([f"user {getpass.getuser()}", *lines(self.port)]) + "\n")
-
-
-@pytest.fixture
-def persistent_broker(tmp_path):
-    """A broker that keeps sessions and queued messages across a restart (like config/mosquitto.conf)."""
-    store = tmp_path / "store"
-    store.mkdir()
-    b = ConfiguredBroker(tmp_path, lambda port: [
-        f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence true",
-        f"persistence_location {store}/", "autosave_interval 1"]).start()
-    yield b
-    b.stop()
 
 
 @pytest.fixture(scope="session")

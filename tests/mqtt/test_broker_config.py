@@ -6,9 +6,7 @@ import base64
 import os
 import socket
 
-from hiprot_testing import CONFIG, free_port
-
-from .conftest import ConfiguredBroker
+from hiprot_testing import CONFIG, ConfiguredBroker, free_port
 
 
 def test_shipped_mosquitto_conf_has_tcp_and_websocket_listeners(tmp_path, subscribe):

@@ -11,28 +11,9 @@ import shlex
 import subprocess
 import sys
 
+from hiprot_testing import FAST_RIG
+
 from hiprot.recording import load_session
-
-# Four sensors at 1000 Hz write about 224 kB/s, so a 1 MB disk fills in seconds.
-FAST_RIG = """
-device_id = "fast"
-sample_rate_hz = 1000
-
-[simulation]
-duration_s = 60
-
-[mqtt]
-enabled = false
-""" + "".join(f"""
-[[sensors]]
-name = "{side}_{segment}"
-segment = "{segment}"
-side = "{side}"
-chip = "icm42688"
-bus = {bus}
-address = {address}
-""" for bus, side in ((1, "right"), (2, "left"))
-    for segment, address in (("thigh", 0x68), ("shank", 0x69)))
 
 
 def _record_on_small_disk(tmp_path, size_kb: int, *options: str):

@@ -7,11 +7,18 @@ import os
 
 import numpy as np
 import pytest
+from hiprot_testing import CONFIG
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from hiprot.config import load_rig
 from hiprot.csvio import write_imu_csv
 from hiprot.errors import RecordingError
-from hiprot.recording import load_session
+from hiprot.recording import SessionWriter, load_session
+from hiprot.recording.metadata import META_TYPES
 from hiprot.recording.raw import decode_file_header
+from hiprot.samples import split_chunk
+from hiprot.sim import simulate
 
 
 def _assert_prefix(session, sent) -> None:
@@ -162,3 +169,41 @@ def test_cli_export_of_a_damaged_session_warns_then_exports(rig, record, hiprot,
     result = hiprot("export", path, "--format", "csv")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "interrupted before any sample was written" in result.stderr
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """One closed recording (2 s of the simulated rig) and the samples sent to it."""
+    rig = load_rig(CONFIG / "sim.toml")
+    samples = simulate(rig, 2.0).samples
+    writer = SessionWriter(rig, tmp_path_factory.mktemp("recorded"))
+    for chunk in split_chunk(samples, 0.05):
+        writer.write(chunk)
+    return writer.close(duration_s=2.0), samples
+
+
+@settings(max_examples=80, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from(sorted(META_TYPES)) | st.text(max_size=6), JSON_VALUES,
+                               min_size=1, max_size=4) | JSON_VALUES)
+def test_any_session_json_damage_keeps_every_sample(recorded, changes):
+    path, sent = recorded
+    original = (path / "session.json").read_text()
+    meta = json.loads(original)
+    try:
+        damaged = json.dumps(dict(meta, **changes) if isinstance(changes, dict) else changes)
+        (path / "session.json").write_text(damaged)
+        try:
+            session = load_session(path)
+        except RecordingError as exc:
+            assert "\n" not in str(exc) and "newer than this hiprot reads" in str(exc)
+            return
+        assert session.recovery.samples == {name: len(s) for name, s in sent.items()}
+        _assert_prefix(session, sent)
+    finally:
+        (path / "session.json").write_text(original)

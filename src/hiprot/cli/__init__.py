@@ -18,13 +18,17 @@ from hiprot.errors import HiprotError
 
 
 class HiprotGroup(click.Group):
-    """Turns expected failures into one line on stderr and their exit status."""
+    """Turns expected failures and bad command lines into one line on stderr and exit status 2."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except HiprotError as exc:
             click.echo(f"hiprot: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"hiprot: error: {exc.format_message()} (see {command} --help)", err=True)
             ctx.exit(exc.exit_code)
 
 

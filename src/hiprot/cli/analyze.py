@@ -164,8 +164,10 @@ def analyze(sessions, out_dir, pair, history_dir, activity, jobs, no_charts) -> 
 
 
 def _exit_if_failed(failed: int, total: int) -> None:
+    """Exit status 2 if any session failed; the count when there were several (one has its line)."""
     if failed:
-        click.echo(f"hiprot: {failed} of {total} sessions failed", err=True)
+        if total > 1:
+            click.echo(f"hiprot: {failed} of {total} sessions failed", err=True)
         raise click.exceptions.Exit(2)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from pathlib import Path
@@ -18,6 +19,16 @@ broker_option = click.option(
     "--broker", default=None, metavar="HOST[:PORT]", help="MQTT broker, overriding the rig file."
 )
 no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish over MQTT.")
+
+
+class FiniteRange(click.FloatRange):
+    """A float range that also refuses ``nan`` and ``inf``, which a plain FloatRange lets through."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def load(rig_path: Path | None) -> Rig:

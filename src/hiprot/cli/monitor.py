@@ -9,7 +9,14 @@ import time
 
 import click
 
-from hiprot.cli.common import broker_option, load, parse_broker, rig_option, stop_on_signals
+from hiprot.cli.common import (
+    FiniteRange,
+    broker_option,
+    load,
+    parse_broker,
+    rig_option,
+    stop_on_signals,
+)
 from hiprot.mqtt.connection import (
     KEEPALIVE_S,
     BrokerError,
@@ -29,7 +36,7 @@ REFRESH_S = 0.25
               help="Device id to watch (default: the rig's).")
 @click.option("--plain", is_flag=True, help="One line per event instead of a full screen "
                                             "(the default when output is not a terminal).")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+@click.option("--duration", type=FiniteRange(min=0, min_open=True), default=None, metavar="S",
               help="Stop after S seconds (default: until Ctrl-C).")
 def monitor(rig_path, broker, device, plain, duration) -> None:
     """Show live angles, the last stride/rep/test and health of a device."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -9,6 +11,7 @@ import click
 from hiprot import logger
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
+    FiniteRange,
     broker_option,
     echo_calibration,
     load,
@@ -30,19 +33,29 @@ def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+@contextmanager
+def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
+    """Stop ``publisher`` (status ``offline``) when what runs inside fails before the logger owns it."""
+    try:
+        yield
+    except BaseException:
+        if publisher is not None:
+            publisher.stop()
+        raise
+
 
 @click.command()
 @rig_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("sessions"), show_default=True, help="Directory for session directories.")
-@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--duration", type=FiniteRange(min=0, min_open=True), default=None,
               metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
 @click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
 @click.option("--note", default=None, help="Free text stored in session.json.")
-@click.option("--min-free-mb", type=click.FloatRange(min=0),
+@click.option("--min-free-mb", type=FiniteRange(min=0),
               default=DiskPolicy.stop_free_bytes / MB, show_default=True,
               help="Refuse to start, or stop cleanly, below this much free disk.")
-@click.option("--warn-free-mb", type=click.FloatRange(min=0),
+@click.option("--warn-free-mb", type=FiniteRange(min=0),
               default=DiskPolicy.warn_free_bytes / MB, show_default=True,
               help="Warn (with the recording time left) below this much free disk.")
 @broker_option
@@ -59,14 +72,17 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
     host, port = parse_broker(broker)
     disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     source_duration = None if duration is None else duration + 1.0
-    source = open_source(rig, duration_s=source_duration, on_event=warn)
+    stop = stop_on_signals()
+    publisher = None
+    if rig.mqtt.enabled and not no_mqtt:
+        # connect before the sensors start, so that waiting for a broker cannot overflow their FIFOs
+        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
+        publisher.start()
+    with stopped_on_failure(publisher):
+        source = open_source(rig, duration_s=source_duration, on_event=warn)
     try:
-        stop = stop_on_signals()
-        publisher = None
-        if rig.mqtt.enabled and not no_mqtt:
-            publisher = Publisher(rig.mqtt, rig.device_id, host, port)
-            publisher.start()
-        writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
+        with stopped_on_failure(publisher):
+            writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
         status = f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}"
         click.echo(status)
         service = ServiceNotifier()

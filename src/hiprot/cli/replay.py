@@ -9,6 +9,7 @@ import click
 from hiprot import logger
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
+    FiniteRange,
     broker_option,
     echo_calibration,
     load,
@@ -24,7 +25,7 @@ from hiprot.recording.replay import replay_chunks
 
 @click.command()
 @click.argument("session_dir", metavar="SESSION", type=click.Path(path_type=Path))
-@click.option("--speed", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--speed", type=FiniteRange(min=0), default=1.0, show_default=True,
               help="Times real time; 0 replays as fast as possible.")
 @click.option("--rig", "rig_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Re-run with another rig file's settings (same sensor names), "

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from hiprot.cli.common import load, rig_option
+from hiprot.cli.common import FiniteRange, load, rig_option
 from hiprot.config import (
     CHIPS,
     SCENARIOS,
@@ -61,14 +61,14 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
               help="Session directory to write (created).")
 @rig_option
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (same seed, same session).")
-@click.option("--duration", type=click.FloatRange(1, 36000), default=None, metavar="S",
+@click.option("--duration", type=FiniteRange(1, 36000), default=None, metavar="S",
               help="Length in seconds (default: the rig's duration_s for its own scenario, "
                    "else the scenario's natural length; walking 60 s).")
 @click.option("--legs", type=click.Choice(tuple(LEGS)), default=None, help="Legs carrying thigh+shank sensors.")
 @click.option("--pelvis/--no-pelvis", default=None, help="With or without a pelvis (sacrum) sensor.")
-@click.option("--ir-max", type=click.FloatRange(0, 90), default=None, metavar="DEG",
+@click.option("--ir-max", type=FiniteRange(0, 90), default=None, metavar="DEG",
               help="The person's passive hip internal rotation range (e.g. 15 restricted, 40 normal).")
-@click.option("--er-max", type=click.FloatRange(0, 90), default=None, metavar="DEG",
+@click.option("--er-max", type=FiniteRange(0, 90), default=None, metavar="DEG",
               help="The person's passive hip external rotation range.")
 @click.option("--chip", type=click.Choice(CHIPS), default=None, help="Chip of every sensor (its noise model).")
 def simulate(scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip) -> None:

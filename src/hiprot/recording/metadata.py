@@ -116,9 +116,24 @@ class MetaFile:
         os.close(fd)
 
 
+# Keys that readers of a session rely on, with the JSON types they must have when present.
+META_TYPES = {"format_version": int, "raw_file": str, "complete": bool, "samples": dict,
+              "start_utc": str, "activity": str, "note": str, "duration_s": (int, float)}
+
+
 def read_meta(path: Path) -> dict:
-    """``session.json`` as a dict; ValueError/OSError as raised (callers word the message)."""
+    """``session.json`` as a dict; ValueError/OSError as raised (callers word the message).
+
+    A key of :data:`META_TYPES` with another type (a damaged or hand-edited file) is a ValueError.
+    """
     meta = json.loads(Path(path).read_text())
     if not isinstance(meta, dict):
-        raise ValueError("expected a JSON object")
+        raise ValueError("expected a JSON object")  # noqa: TRY004 - callers catch ValueError
+    for key, kind in META_TYPES.items():
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)):
+            raise ValueError(f"{key!r} is {value!r}")
+    samples = meta.get("samples") or {}
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in samples.values()):
+        raise ValueError(f"'samples' is {samples!r}")
     return meta
