@@ -86,5 +86,5 @@ def open_source(
             raise
     acquisition = Acquisition(rig, buses, clock, duration_s, on_event=on_event)
     acquisition.open()
-    playback.start_s = acquisition.start_s
+    playback.start(acquisition.start_s)
     return RigSource(acquisition, simulation)
