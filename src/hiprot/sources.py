@@ -33,6 +33,8 @@ class Source(Protocol):
 
     def health(self) -> dict[str, dict]: ...
 
+    def elapsed_s(self) -> float: ...
+
     def close(self) -> None: ...
 
 
@@ -50,6 +52,10 @@ class RigSource:
 
     def health(self) -> dict[str, dict]:
         return self.acquisition.health()
+
+    def elapsed_s(self) -> float:
+        """Seconds since acquisition started, on the clock of the sample times."""
+        return self.acquisition.elapsed_s()
 
     def close(self) -> None:
         self.acquisition.close()

@@ -263,6 +263,10 @@ class Acquisition:
         health.first_s = float(times[0]) if health.first_s is None else health.first_s
         health.last_s = float(times[-1])
 
+    def elapsed_s(self) -> float:
+        """Seconds since acquisition started (the clock of the sample times)."""
+        return self.clock.now() - self.start_s
+
     def health(self) -> dict[str, dict]:
         """Per-sensor health (see :class:`SensorHealth`), JSON-ready."""
         report = {}
