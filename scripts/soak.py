@@ -43,7 +43,8 @@ from hiprot.recording import load_session
 
 DEVICE = "hiprot-soak"
 STILL_S = 5.0  # the simulator's standing calibration: no fault before it is over
-QUIET_END_S = 20.0  # no fault in the last seconds, so every gap closes and the outbox drains
+QUIET_END_S = 20.0  # no fault in the last seconds (a quarter of a short run), so every gap
+# closes and the outbox drains
 METRICS = ("stride", "rep", "test")
 # name, segment, side, chip, bus, address, multiplexer channel. No MPU-6050 worn: its gyro
 # bias (datasheet ±20 °/s) hides the standing phase the live angles calibrate on.
@@ -131,10 +132,14 @@ class Counter:
         self.client.loop_stop()
 
 
+def quiet_end_s(duration_s: float) -> float:
+    return min(QUIET_END_S, duration_s / 4)
+
+
 def i2c_faults(rng: random.Random, duration_s: float) -> list[dict]:
     """Random, non-overlapping I2C faults between the standing calibration and the quiet end."""
-    faults, t = [], STILL_S + rng.uniform(5, 15)
-    while t < duration_s - QUIET_END_S - 6:
+    faults, t = [], STILL_S + rng.uniform(2, 8)
+    while t < duration_s - quiet_end_s(duration_s) - 6:
         kind = rng.choice(("errors", "unplug", "stuck", "swap"))
         name, _, _, chip, bus, _, _ = rng.choice(SENSORS)
         fault: dict = {"kind": kind, "at_s": round(t, 3)}
@@ -156,12 +161,13 @@ def i2c_faults(rng: random.Random, duration_s: float) -> list[dict]:
 
 def broker_outages(rng: random.Random, duration_s: float) -> list[tuple[float, float]]:
     """(down at, up at) seconds after the recording started."""
-    outages, t = [], rng.uniform(20, 60)
-    while t < duration_s - QUIET_END_S - 15:
+    outages, t = [], rng.uniform(0.25, 0.5) * min(duration_s, 240)
+    while True:
         down_s = rng.uniform(1, 10)
+        if t + down_s > duration_s - quiet_end_s(duration_s) - 5:
+            return outages
         outages.append((t, t + down_s))
         t += down_s + rng.uniform(30, 120)
-    return outages
 
 
 def toml_value(value) -> str:
