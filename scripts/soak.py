@@ -311,6 +311,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--keep", type=Path, default=None, help="work directory to keep")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("soak: terminated"))  # clean up children
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
         figures = run(args.minutes, args.seed, args.keep)
