@@ -237,7 +237,7 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
             time.sleep(0.2)
         if broker.process.poll() is not None:
             broker.start()
-        session_path = sorted((workdir / "sessions").iterdir())[-1]
+        (session_path,) = (workdir / "sessions").iterdir()
         meta = json.loads((session_path / "session.json").read_text())
         produced = sum(meta.get("metrics_published", {}).values())
         deadline = time.monotonic() + 60
@@ -278,11 +278,11 @@ def report(figures: dict) -> list[str]:
     s, m = figures["samples"], figures["metrics"]
     memory = figures["memory_mb"]
     lines = [
-        f"soak: {figures['minutes']:g} min, seed {figures['seed']}, hiprot record exit "
-        f"{figures['record_exit']}; I2C faults {figures['i2c_faults']}, "
-        f"broker restarts {figures['broker_restarts']}",
-        f"samples: expected {s['expected']}, recorded {s['recorded']}, lost during injected "
-        f"faults {s['lost_in_faults']}, unexplained {s['unexplained']}",
+        (f"soak: {figures['minutes']:g} min, seed {figures['seed']}, hiprot record exit "
+         f"{figures['record_exit']}; I2C faults {figures['i2c_faults']}, "
+         f"broker restarts {figures['broker_restarts']}"),
+        (f"samples: expected {s['expected']}, recorded {s['recorded']}, lost during injected "
+         f"faults {s['lost_in_faults']}, unexplained {s['unexplained']}"),
     ]
     for name, x in figures["sensors"].items():
         lines.append(f"  {name}: expected {x['expected']}, recorded {x['recorded']}, lost "

@@ -56,7 +56,8 @@ def test_the_cli_reports_a_bad_simulation_key_in_one_line(tmp_path):
     path = tmp_path / "rig.toml"
     path.write_text(rig_to_toml(rig_with()).replace("reps = 8", "reps = 0"))
     result = subprocess.run([sys.executable, "-m", "hiprot", "simulate", "--rig", str(path), "--out",
-                             str(tmp_path / "s")], capture_output=True, text=True, timeout=60)
+                             str(tmp_path / "s")], capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "simulation.reps" in result.stderr and str(path) in result.stderr
     assert not (tmp_path / "s").exists()

@@ -8,9 +8,8 @@ health once a second), so the logger loop stays about recording. Metrics
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np

@@ -257,7 +257,7 @@ class Acquisition:
         steps = np.diff(joined)
         for i in np.flatnonzero(steps > GAP_PERIODS * period):
             health.gaps.append((float(joined[i]), float(joined[i + 1])))
-            health.dropped += max(0, int(round(steps[i] / period)) - 1)
+            health.dropped += max(0, round(steps[i] / period) - 1)
         health.samples += len(times)
         health.late += int(np.count_nonzero(read_end_s - times > self.late_after_s))
         health.first_s = float(times[0]) if health.first_s is None else health.first_s
