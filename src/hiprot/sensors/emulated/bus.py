@@ -17,10 +17,14 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hiprot.sensors.bus import I2CBus
 from hiprot.sensors.clock import Clock
 from hiprot.sensors.emulated.tca9548a import EmulatedTca9548a
+
+if TYPE_CHECKING:
+    from hiprot.sensors.emulated.faults import FaultSchedule
 
 Location = tuple[int | None, int | None, int]  # (mux address, mux channel, address)
 
@@ -48,7 +52,7 @@ class EmulatedBus(I2CBus):
         self.chips: dict[Location, object] = {}
         self.unplugged: set[Location] = set()
         self.stuck = False
-        self.schedule = None
+        self.schedule: FaultSchedule | None = None
         self._injected: list[_Injected] = []
         self._swapped: dict[Location, object] = {}
 
