@@ -24,6 +24,7 @@ Usage: .venv/bin/python scripts/soak.py --minutes 12 --seed 5 [--json figures.js
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import random
@@ -70,9 +71,9 @@ class Broker:
     def __init__(self, workdir: Path):
         self.port = free_port()
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
+        self.conf.write_text(  # as root, mosquitto would drop to a user that cannot save here
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {workdir}/\nmax_queued_messages 0\n")
+            f"persistence_location {workdir}/\nmax_queued_messages 0\nuser {getpass.getuser()}\n")
         self.binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
         self.process: subprocess.Popen | None = None
         self.restarts = 0
