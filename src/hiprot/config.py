@@ -25,6 +25,8 @@ MAG_CHIPS = ("lis3mdl",)
 FILTERS = ("vqf", "madgwick", "mahony", "ekf")
 SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
 CALIBRATION_MOVES = ("knee-bends", "none")
+FAULT_KINDS = ("errors", "unplug", "stuck", "swap")
+FAULT_ERRNOS = {5: "EIO", 11: "EAGAIN", 110: "ETIMEDOUT", 121: "EREMOTEIO"}
 MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
 PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
 
@@ -116,6 +118,26 @@ class MqttConfig:
 
 
 @dataclass(frozen=True)
+class FaultConfig:
+    """One I2C fault an emulated rig goes through, ``at_s`` after acquisition started.
+
+    ``errors``: the next ``count`` transactions with ``sensor`` fail with ``errno``;
+    ``unplug``: ``sensor`` stops answering for ``for_s`` and comes back from reset;
+    ``stuck``: every transaction on ``bus`` times out for ``for_s``;
+    ``swap``: a ``chip`` of another kind answers at ``sensor``'s place for ``for_s``.
+    """
+
+    kind: str
+    at_s: float
+    sensor: str | None = None
+    bus: int | None = None
+    for_s: float | None = None
+    count: int | None = None
+    errno: int | None = None
+    chip: str | None = None
+
+
+@dataclass(frozen=True)
 class SimulationConfig:
     """Present when the rig is simulated: the scenario that drives the emulated chips.
 
@@ -149,6 +171,8 @@ class SimulationConfig:
     scale_error_pct: float | None = None
     mag_disturbance_ut: float = 0.0
     timestamp_jitter_s: float = 0.0005
+    bus_timeout_s: float = 0.025
+    faults: tuple[FaultConfig, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -328,7 +352,45 @@ def _mqtt(t: _Table) -> MqttConfig:
     return cfg
 
 
-def _simulation(t: _Table) -> SimulationConfig:
+def _fault(t: _Table, sensors: list[SensorConfig]) -> FaultConfig:
+    kind = t.choice("kind", FAULT_KINDS)
+    fields: dict[str, Any] = {"kind": kind, "at_s": t.get(
+        "at_s", float, "a time 0-36000 s after acquisition started", check=lambda v: 0 <= v <= 36000)}
+    chips = {s.name: s.chip for s in sensors}
+    if kind == "stuck":
+        buses = sorted({s.bus for s in sensors})
+        fields["bus"] = t.get("bus", int, "a bus of the rig's sensors (" + ", ".join(map(str, buses))
+                              + ")", check=lambda v: v in buses)
+    else:
+        fields["sensor"] = t.get("sensor", str, "one of the rig's sensors (" + ", ".join(chips)
+                                 + ")", check=lambda v: v in chips)
+    if kind == "errors":
+        fields["count"] = t.get("count", int, "a number of failing transactions 1-100000", 1,
+                                lambda v: 1 <= v <= 100000)
+        fields["errno"] = t.get("errno", int, "an errno of " + ", ".join(
+            f"{n} ({name})" for n, name in FAULT_ERRNOS.items()), 5, lambda v: v in FAULT_ERRNOS)
+    else:
+        fields["for_s"] = t.get("for_s", float, "a duration 0.001-36000 s",
+                                check=lambda v: 0.001 <= v <= 36000)
+    if kind == "swap":
+        fields["chip"] = t.choice("chip", tuple(c for c in CHIPS if c != chips[fields["sensor"]]))
+    unused = sorted(set(t.data) - t.used)
+    if unused:
+        raise t.fail(unused[0], f"not used by a fault of kind {kind!r}")
+    return FaultConfig(**fields)
+
+
+def _faults(t: _Table, sensors: list[SensorConfig]) -> tuple[FaultConfig, ...]:
+    raw = t.get("faults", list, "a list of [[simulation.faults]] tables", [])
+    faults = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise t.fail(f"faults[{i}]", f"expected a [[simulation.faults]] table, got {item!r}")
+        faults.append(_fault(_Table(item, t.source, f"{t.prefix}faults[{i}]."), sensors))
+    return tuple(sorted(faults, key=lambda f: f.at_s))
+
+
+def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
     d = SimulationConfig
 
     def angle(key: str, default: Any, lo: float = 0, hi: float = 90) -> Any:
@@ -365,6 +427,9 @@ def _simulation(t: _Table) -> SimulationConfig:
                                   d.mag_disturbance_ut, 0, 200),
         timestamp_jitter_s=number("timestamp_jitter_s", float, "a jitter 0-0.01 s",
                                   d.timestamp_jitter_s, 0, 0.01),
+        bus_timeout_s=number("bus_timeout_s", float, "an I2C adapter timeout 0.001-1 s",
+                             d.bus_timeout_s, 0.001, 1),
+        faults=_faults(t, sensors),
     )
     t.finish()
     return cfg
@@ -392,7 +457,7 @@ def parse_rig(data: dict[str, Any], source: Path) -> Rig:
     )
     fusion_t.finish()
     mqtt = _mqtt(top.table("mqtt"))
-    simulation = _simulation(top.table("simulation")) if "simulation" in data else None
+    simulation = _simulation(top.table("simulation"), sensors) if "simulation" in data else None
     top.finish()
     return Rig(device_id, rate, tuple(sensors), fusion, mqtt, simulation, source)
 
@@ -444,7 +509,10 @@ def rig_to_toml(rig: Rig) -> str:
     mqtt = {k: (str(v.absolute()) if isinstance(v, Path) else v) for k, v in vars(rig.mqtt).items()}
     lines += ["", "[mqtt]"] + _toml_table(mqtt)
     if rig.simulation is not None:
-        lines += ["", "[simulation]"] + _toml_table(vars(rig.simulation))
+        simulation = {k: v for k, v in vars(rig.simulation).items() if k != "faults"}
+        lines += ["", "[simulation]"] + _toml_table(simulation)
+        for fault in rig.simulation.faults:
+            lines += ["", "[[simulation.faults]]"] + _toml_table(vars(fault))
     for sensor in rig.sensors:
         lines += ["", "[[sensors]]"] + _toml_table(vars(sensor))
     return "\n".join(lines) + "\n"

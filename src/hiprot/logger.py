@@ -32,6 +32,7 @@ class RunSummary:
     samples: dict[str, int] = field(default_factory=dict)
     angle_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
     published: int = 0
+    metrics: dict[str, int] = field(default_factory=dict)  # metric messages handed to MQTT, by kind
     stopped_early: bool = False
     calibration_error: str | None = None  # why the live angles never started, if they did not
 
@@ -45,7 +46,8 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
     A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
-    new samples); its ``health()`` goes into the session metadata as ``health``.
+    new samples; health is still published on its clock); its ``health()`` goes into the
+    session metadata as ``health``.
     ``session_path`` and ``start_utc`` name the session when there is no writer (replay). Completed
     strides, repetitions or test trials (by ``activity``; strides when unknown) are
     published as metrics. ``on_iteration`` is called once per pass of the loop, empty
@@ -75,6 +77,8 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 summary.stopped_early, stop_reason = True, writer.stop_reason
                 break
             if not chunk:
+                if feed is not None and isinstance(source, Source):
+                    feed.idle(source.elapsed_s(), writer.dropped_chunks if writer is not None else 0)
                 continue
             first_time = min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
             reached_end = False
@@ -94,7 +98,7 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
             if feed is not None:
                 feed.update(chunk, angles, pipeline.calibrated,
                             writer.dropped_chunks if writer is not None else 0)
-                _publish_metrics(publisher, metrics.update(angles))
+                _publish_metrics(publisher, metrics.update(angles), summary.metrics)
             if reached_end:
                 stop_reason = "duration"
                 break
@@ -104,15 +108,17 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         _extend_ranges(ranges, angles)
         if feed is not None:
             feed.update({}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0)
-            _publish_metrics(publisher, metrics.update(angles) + metrics.finish())
+            _publish_metrics(publisher, metrics.update(angles) + metrics.finish(), summary.metrics)
     finally:
         try:
             if writer is not None:
-                health = {"health": source.health()} if isinstance(source, Source) else {}
+                extra = {"health": source.health()} if isinstance(source, Source) else {}
+                if feed is not None:
+                    extra["metrics_published"] = summary.metrics
                 calibration = (pipeline.calibration.as_dict() if pipeline.calibration is not None
                                else {"error": pipeline.calibration_error})
                 writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason,
-                             calibration=calibration, **health)
+                             calibration=calibration, **extra)
         finally:
             if feed is not None:
                 feed.close(summary.duration_s)
@@ -146,6 +152,8 @@ def _extend_ranges(ranges: dict[str, list[float]], angles: Angles) -> None:
             ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
 
 
-def _publish_metrics(publisher: Publisher, metrics: list[tuple[str, dict]]) -> None:
+def _publish_metrics(publisher: Publisher, metrics: list[tuple[str, dict]],
+                     counts: dict[str, int]) -> None:
     for kind, payload in metrics:
         publisher.publish_metric(kind, payload)
+        counts[kind] = counts.get(kind, 0) + 1

@@ -33,6 +33,8 @@ class Source(Protocol):
 
     def health(self) -> dict[str, dict]: ...
 
+    def elapsed_s(self) -> float: ...
+
     def close(self) -> None: ...
 
 
@@ -50,6 +52,10 @@ class RigSource:
 
     def health(self) -> dict[str, dict]:
         return self.acquisition.health()
+
+    def elapsed_s(self) -> float:
+        """Seconds since acquisition started, on the clock of the sample times."""
+        return self.acquisition.elapsed_s()
 
     def close(self) -> None:
         self.acquisition.close()
@@ -86,5 +92,5 @@ def open_source(
             raise
     acquisition = Acquisition(rig, buses, clock, duration_s, on_event=on_event)
     acquisition.open()
-    playback.start_s = acquisition.start_s
+    playback.start(acquisition.start_s)
     return RigSource(acquisition, simulation)

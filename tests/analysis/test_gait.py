@@ -157,6 +157,21 @@ def test_strides_with_missing_angles_or_implausible_times_are_left_out():
     assert segmenter.skipped == 1
 
 
+def test_a_column_missing_in_some_chunks_counts_as_missing_there():
+    t, ir, heel, toe = synthetic_walk()
+    knee = 30 + 20 * np.sin(2 * np.pi * t)
+    segmenter, strides = StrideSegmenter("right"), []
+    for i in range(0, len(t), 50):  # the shank drops out from 2.5 s to 3 s: no knee angle there
+        part = slice(i, i + 50)
+        columns = {"hip_ir_deg": ir[part]}
+        if not 2.5 <= t[i] < 3.0:
+            columns["knee_flexion_deg"] = knee[part]
+        strides += segmenter.update(t[part], columns, [h for h in heel if t[i] <= h < t[i] + 0.5],
+                                    [x for x in toe if t[i] <= x < t[i] + 0.5])
+    assert [s.start_s for s in strides] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [s.knee_flexion_max_deg is None for s in strides] == [False, False, True, False, False]
+
+
 def test_turning_from_the_thigh_heading():
     t, ir, heel, toe = synthetic_walk()
     heading = np.where(t < 2.0, 0.0, np.minimum((t - 2.0) * 90.0, 180.0))  # a turn from 2 to 4 s

@@ -13,7 +13,7 @@ from hiprot.config import parse_rig
 from hiprot.errors import SensorError
 from hiprot.sensors.acquisition import Acquisition
 from hiprot.sensors.clock import VirtualClock
-from hiprot.sensors.emulated import emulated_buses
+from hiprot.sensors.emulated import EMULATED_CHIPS, Motion, emulated_buses
 from hiprot.sensors.emulated.motion import Playback
 
 MIXED = {
@@ -80,7 +80,7 @@ def acquisition(rig_data, duration_s, **options):
     events: list[str] = []
     acq = Acquisition(rig, buses, clock, duration_s, on_event=events.append, **options)
     acq.open()
-    playback.start_s = acq.start_s
+    playback.start(acq.start_s)
     return acq, buses[1], clock, motion, events
 
 
@@ -225,3 +225,47 @@ def test_a_missing_sensor_refuses_to_start_naming_it():
         SensorError, match=r"shank: bus 1, address 0x69: no acknowledge.*hiprot scan"
     ):
         Acquisition(rig, buses, clock).open()
+
+
+def test_a_chip_reset_by_a_power_glitch_is_found_silent_and_reconfigured():
+    acq, bus, clock, _, events = acquisition(TWO, 4.0)
+    glitched = {"done": False}
+
+    def brownout(chunk):
+        if not glitched["done"] and clock.now() - acq.start_s >= 1.0:
+            bus.chip_at(0x69).power_on()  # no I2C error: it just stops sampling
+            glitched["done"] = True
+
+    got = collect(acq, brownout)
+    shank = acq.health()["shank"]
+    assert shank["available"] and shank["i2c_errors"] == 0 and len(shank["gaps"]) == 1
+    start, end = shank["gaps"][0]
+    assert 0.95 <= start <= 1.05 and 1.5 <= end <= start + acq.silent_s + 4 * acq.read_period_s
+    assert shank["samples"] + shank["dropped"] == pytest.approx(800, abs=2)
+    assert got["shank"][0][-1] > 3.9 and any("shank silent" in e for e in events)
+    assert acq.health()["thigh"]["gaps"] == []
+
+
+def test_a_wrong_chip_at_the_address_is_never_read_and_the_right_one_resumes():
+    acq, bus, clock, motion, events = acquisition(TWO, 5.0, retry_s=0.5)
+    wrong = EMULATED_CHIPS["icm42688"](Motion(motion))  # where the MPU-6050 belongs (0x69)
+    state = {"swapped": False, "restored": False}
+
+    def swap(chunk):
+        now = clock.now() - acq.start_s
+        if now >= 1.0 and not state["swapped"]:
+            bus.swap(wrong, 0x69)
+            state["swapped"] = True
+        if now >= 3.0 and not state["restored"]:
+            bus.restore(0x69)
+            state["restored"] = True
+
+    got = collect(acq, swap)
+    shank = acq.health()["shank"]
+    times = got["shank"][0]
+    assert not np.any((times > 1.0 + acq.read_period_s) & (times < 3.0)), "no sample of the wrong chip"
+    start, end = shank["gaps"][0]
+    assert len(shank["gaps"]) == 1 and shank["available"]
+    assert 0.95 <= start <= 1.05 and 3.0 <= end <= 3.0 + 0.5 + 2 * acq.read_period_s
+    assert "expected MPU-6050" in shank["last_error"] and "found 0x47 (ICM-42688-P)" in shank["last_error"]
+    assert acq.health()["thigh"]["gaps"] == [] and any("shank lost" in e for e in events)

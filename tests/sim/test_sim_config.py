@@ -56,7 +56,43 @@ def test_the_cli_reports_a_bad_simulation_key_in_one_line(tmp_path):
     path = tmp_path / "rig.toml"
     path.write_text(rig_to_toml(rig_with()).replace("reps = 8", "reps = 0"))
     result = subprocess.run([sys.executable, "-m", "hiprot", "simulate", "--rig", str(path), "--out",
-                             str(tmp_path / "s")], capture_output=True, text=True, timeout=60)
+                             str(tmp_path / "s")], capture_output=True, text=True, timeout=60,
+                            check=False)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "simulation.reps" in result.stderr and str(path) in result.stderr
     assert not (tmp_path / "s").exists()
+
+
+FAULTS = [
+    {"kind": "errors", "sensor": "t", "at_s": 2, "count": 5, "errno": 121},
+    {"kind": "unplug", "sensor": "t", "at_s": 1, "for_s": 0.5},
+    {"kind": "stuck", "bus": 1, "at_s": 3, "for_s": 1},
+    {"kind": "swap", "sensor": "t", "at_s": 5, "for_s": 2, "chip": "icm42688"},
+]
+
+
+def test_faults_in_time_order_and_round_trip(tmp_path):
+    rig = rig_with(faults=FAULTS, bus_timeout_s=0.01)
+    faults = rig.simulation.faults
+    assert [f.kind for f in faults] == ["unplug", "errors", "stuck", "swap"]
+    assert (faults[1].count, faults[1].errno, faults[0].for_s, faults[3].chip) == (5, 121, 0.5, "icm42688")
+    assert rig_with(faults=[{"kind": "errors", "sensor": "t", "at_s": 1}]).simulation.faults[0].errno == 5
+    path = tmp_path / "rig.toml"
+    path.write_text(rig_to_toml(rig))
+    assert load_rig(path).simulation == rig.simulation
+
+
+@pytest.mark.parametrize("fault, key, words", [
+    ({"kind": "melt", "sensor": "t", "at_s": 1}, "kind", "errors|unplug|stuck|swap"),
+    ({"kind": "unplug", "sensor": "x", "at_s": 1, "for_s": 1}, "sensor", "rig's sensors (t)"),
+    ({"kind": "unplug", "sensor": "t", "at_s": 1}, "for_s", "missing"),
+    ({"kind": "unplug", "sensor": "t", "at_s": 1, "for_s": 1, "count": 3}, "count", "not used by"),
+    ({"kind": "stuck", "bus": 2, "at_s": 1, "for_s": 1}, "bus", "bus of the rig's sensors (1)"),
+    ({"kind": "errors", "sensor": "t", "at_s": 1, "errno": 7}, "errno", "5 (EIO)"),
+    ({"kind": "swap", "sensor": "t", "at_s": 1, "for_s": 1, "chip": "mpu6050"}, "chip", "icm42688|"),
+    ({"kind": "errors", "sensor": "t", "at_s": -1}, "at_s", "0-36000 s"),
+])
+def test_a_bad_fault_names_its_key(fault, key, words):
+    with pytest.raises(ConfigError) as info:
+        rig_with(faults=[{"kind": "errors", "sensor": "t", "at_s": 1}, fault])
+    assert f"simulation.faults[1].{key}" in str(info.value) and words in str(info.value)

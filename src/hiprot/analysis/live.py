@@ -42,11 +42,14 @@ class LiveAnalysis:
     """Emit ``(kind, payload)`` pairs — kind ``stride``, ``rep`` or ``test`` — as each completes.
 
     ``sides``: the legs with angles; ``rate_hz``: the angle sample rate; ``activity``: one of
-    :data:`ACTIVITIES` or None (strides only). The completed objects are also kept in
-    ``strides``, ``reps`` and ``trials``.
+    :data:`ACTIVITIES` or None (strides only). With ``keep`` (batch analysis) the completed
+    objects are also kept in ``strides``, ``reps`` and ``trials``; a live stream runs for hours
+    and keeps none.
     """
 
-    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
+    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk",
+                 keep: bool = True):
+        self.keep = keep
         if activity is not None and activity not in ACTIVITIES:
             raise ValueError(f"activity must be one of {', '.join(ACTIVITIES)}, not {activity!r}")
         self.sides = tuple(sides)
@@ -87,39 +90,37 @@ class LiveAnalysis:
                 for stride in self.segmenters[side].update(
                     time_s, leg, found.get("heel_strike", ()), found.get("toe_off", ())
                 ):
-                    self.strides.append(stride)
                     out.append((stride.end_s, "stride", stride))
             if side in self.counters:
                 for rep in self.counters[side].update(
                     time_s, ir, columns.get(f"{side}_knee_flexion_deg")
                 ):
-                    self.reps.append(rep)
                     out.append((rep.end_s, "rep", rep))
             if side in self.testers:
                 for trial in self.testers[side].update(
                     time_s, ir, columns.get(f"{side}_knee_flexion_deg")
                 ):
-                    self.trials.append(trial)
                     out.append((trial.end_s, "test", trial))
-        return _ordered(out)
+        return self._kept(out)
 
     def finish(self) -> list[tuple[str, dict]]:
         """Metrics held back for want of more samples (a rep waiting for its knee angle, a trial
         with one swing) at the end of the stream."""
         out: list[tuple[float, str, object]] = []
         for counter in self.counters.values():
-            for rep in counter.finish():
-                self.reps.append(rep)
-                out.append((rep.end_s, "rep", rep))
+            out += [(rep.end_s, "rep", rep) for rep in counter.finish()]
         for tester in self.testers.values():
-            for trial in tester.finish():
-                self.trials.append(trial)
-                out.append((trial.end_s, "test", trial))
-        return _ordered(out)
+            out += [(trial.end_s, "test", trial) for trial in tester.finish()]
+        return self._kept(out)
 
-
-def _ordered(found: list[tuple[float, str, object]]) -> list[tuple[str, dict]]:
-    return [(kind, item.payload()) for _, kind, item in sorted(found, key=lambda f: f[0])]
+    def _kept(self, found: list[tuple[float, str, object]]) -> list[tuple[str, dict]]:
+        """Keep the completed objects (when asked) and return their payloads in time order."""
+        found.sort(key=lambda f: f[0])
+        if self.keep:
+            lists = {"stride": self.strides, "rep": self.reps, "test": self.trials}
+            for _, kind, item in found:
+                lists[kind].append(item)
+        return [(kind, item.payload()) for _, kind, item in found]
 
 
 class MetricStream:
@@ -131,7 +132,7 @@ class MetricStream:
 
     def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
         self.gait = {side: StreamingGaitEvents(rate_hz) for side in sides}
-        self.analysis = LiveAnalysis(sides, rate_hz, activity)
+        self.analysis = LiveAnalysis(sides, rate_hz, activity, keep=False)
 
     def update(self, angles) -> list[tuple[str, dict]]:
         """Metrics completed by one emission of the live pipeline (``pipeline.Angles``)."""

@@ -132,7 +132,7 @@ def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dic
 def _recording(processed: ProcessedSession) -> dict:
     """Samples delivered and lost per sensor, recorder drops, angle gaps, crash recovery."""
     meta = processed.session.meta
-    health = meta.get("sensor_health") or {}
+    health = meta.get("health") or {}
     sensors = {}
     for name, samples in processed.session.samples.items():
         entry = {"samples": len(samples)}
@@ -182,7 +182,7 @@ def _recording_warnings(processed: ProcessedSession) -> list[str]:
         out.append(
             "recording: session.json says the recording did not end cleanly (complete = false)"
         )
-    for name, health in (meta.get("sensor_health") or {}).items():
+    for name, health in (meta.get("health") or {}).items():
         if health.get("dropped"):
             gaps = health.get("gaps") or []
             lost_s = sum(b - a for a, b in gaps)

@@ -100,10 +100,11 @@ class StrideSegmenter:
         """Add samples (``columns`` keyed by :data:`LEG_COLUMNS`; ``hip_ir_deg`` required) and
         newly known events (times on the same clock); returns the strides now complete."""
         self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])
-        for name in LEG_COLUMNS:
-            if name in columns:
+        for name in LEG_COLUMNS:  # a column missing now or before (a sensor dropped out): NaN
+            if name in columns or name in self.columns:
                 old = self.columns.get(name, np.full(len(self.time_s) - len(time_s), np.nan))
-                self.columns[name] = np.concatenate([old, np.asarray(columns[name], float)])
+                new = columns.get(name, np.full(len(time_s), np.nan))
+                self.columns[name] = np.concatenate([old, np.asarray(new, float)])
         self.heel_strikes = sorted(self.heel_strikes + [float(t) for t in heel_strike_s])
         self.toe_offs = sorted(self.toe_offs + [float(t) for t in toe_off_s])
         done = []

@@ -8,9 +8,8 @@ health once a second), so the logger loop stays about recording. Metrics
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -102,14 +101,17 @@ class LiveFeed:
                 if s.mag is not None:
                     raw["mag_ut"] = s.mag.round(3).tolist()
                 self.publisher.publish(f"raw/{name}", raw)
-        last = max(s.time_s[-1] for s in chunk.values() if len(s))
-        if self.health.due(last):
+        self.idle(max(s.time_s[-1] for s in chunk.values() if len(s)), recording_dropped_chunks)
+
+    def idle(self, time_s: float, recording_dropped_chunks: int) -> None:
+        """Publish health if it is due at ``time_s`` (also while no sensor delivers)."""
+        if self.health.due(time_s):
             stats = self.publisher.stats
             mqtt = {"connected": stats.connected, "queue_depth": stats.queue_depth,
                     "metrics_dropped": stats.metrics_dropped, "live_dropped": stats.live_dropped,
                     "reconnects": stats.reconnects}
             source = self.source_health() if self.source_health is not None else None
-            report = self.health.report(last, recording_dropped_chunks, mqtt, source)
+            report = self.health.report(time_s, recording_dropped_chunks, mqtt, source)
             self.publisher.publish("health", report)
 
     def close(self, duration_s: float) -> None:

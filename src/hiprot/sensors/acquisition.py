@@ -7,7 +7,12 @@ the acquisition started) from :class:`~hiprot.sensors.timing.SampleTimer`.
 Whatever is lost shows twice: as a real gap in that sensor's timestamps and in
 its counts. A sensor that stops answering is marked unavailable and retried
 every ``retry_s``; when it answers again it is reconfigured and resumes, and
-the other sensors never wait for it.
+the other sensors never wait for it. Two faults give no I2C error, so they are
+looked for: a chip that lost power between two reads answers from its reset
+state with its FIFO off, and a different chip may answer at the address. Every
+sensor's WHO_AM_I is checked again every ``verify_s`` and whenever it has been
+silent for ``silent_s``; a wrong chip makes it unavailable (and retried), a
+silent right chip is reconfigured.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from hiprot.sensors.timing import SampleTimer
 READ_PERIOD_S = 0.05
 FIFO_MARGIN = 0.4  # read when a FIFO is at most this full, so a late wake-up has room
 RETRY_S = 1.0
+VERIFY_S = 1.0
+SILENT_S = 0.5  # several read periods without one sample: the chip is reset or not sampling
 LATE_AFTER_S = 0.25
 GAP_PERIODS = 1.5  # consecutive samples further apart than this many periods leave a gap
 
@@ -90,6 +97,8 @@ class _Sensor:
         self.health = SensorHealth(config.name, config.chip, location)
         self.timer: SampleTimer | None = None
         self.retry_at = 0.0
+        self.verify_at = 0.0
+        self.heard_at = 0.0  # when it last delivered a sample, or was (re)configured
 
     @property
     def devices(self):
@@ -115,10 +124,13 @@ class Acquisition:
         retry_s: float = RETRY_S,
         late_after_s: float = LATE_AFTER_S,
         on_event: Callable[[str], None] | None = None,
+        verify_s: float = VERIFY_S,
+        silent_s: float = SILENT_S,
     ):
         self.rig, self.buses, self.clock = rig, buses, clock
         self.duration_s, self.read_period_s = duration_s, read_period_s
         self.retry_s, self.late_after_s = retry_s, late_after_s
+        self.verify_s, self.silent_s = verify_s, silent_s
         self.on_event = on_event or (lambda message: None)
         use_mag = rig.fusion.use_magnetometer
         self.sensors = [
@@ -149,6 +161,8 @@ class Acquisition:
         for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
             sensor.imu.start()
         self.start_s = self.clock.now()
+        for sensor in self.sensors:
+            sensor.heard_at = self.start_s
 
     def _connect(self, sensor: _Sensor, start: bool = False) -> None:
         sensor.imu.identify()
@@ -161,6 +175,8 @@ class Acquisition:
         sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
         sensor.health.odr_hz = configuration.odr_hz
         sensor.health.available = True
+        sensor.heard_at = self.clock.now()
+        sensor.verify_at = sensor.heard_at + self.verify_s
 
     def __iter__(self) -> Iterator[Chunk]:
         if self.start_s is None:
@@ -185,6 +201,14 @@ class Acquisition:
                 self._reconnect(sensor, now)
             return None
         try:
+            silent_s = now - sensor.heard_at
+            if silent_s > self.silent_s:  # identifies first: a wrong chip raises ChipMismatch
+                self._connect(sensor, start=True)
+                self.on_event(f"{sensor.config.name} silent for {silent_s:.2g} s "
+                              "(reset by a power glitch?); reconfigured")
+            elif now >= sensor.verify_at:
+                sensor.verify_at = now + self.verify_s
+                sensor.imu.identify()
             return self._read(sensor)
         except SensorError as exc:
             sensor.health.available = False
@@ -207,6 +231,8 @@ class Acquisition:
         reading = sensor.imu.read_fifo()
         field_ut = sensor.mag.read() if sensor.mag is not None else None
         ended = self.clock.now() - self.start_s
+        if len(reading) or reading.overflow:
+            sensor.heard_at = ended + self.start_s
         if reading.overflow:
             sensor.timer.restart()
         times = sensor.timer.stamp(len(reading), began, ended)
@@ -231,11 +257,15 @@ class Acquisition:
         steps = np.diff(joined)
         for i in np.flatnonzero(steps > GAP_PERIODS * period):
             health.gaps.append((float(joined[i]), float(joined[i + 1])))
-            health.dropped += max(0, int(round(steps[i] / period)) - 1)
+            health.dropped += max(0, round(steps[i] / period) - 1)
         health.samples += len(times)
         health.late += int(np.count_nonzero(read_end_s - times > self.late_after_s))
         health.first_s = float(times[0]) if health.first_s is None else health.first_s
         health.last_s = float(times[-1])
+
+    def elapsed_s(self) -> float:
+        """Seconds since acquisition started (the clock of the sample times)."""
+        return self.clock.now() - self.start_s
 
     def health(self) -> dict[str, dict]:
         """Per-sensor health (see :class:`SensorHealth`), JSON-ready."""

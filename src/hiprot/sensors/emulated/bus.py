@@ -6,7 +6,10 @@ an address on the bus itself or on a channel of an emulated TCA9548A; a
 transaction reaches whichever chips the multiplexers connect. Faults for
 tests: :meth:`unplug`/:meth:`replug` (replugging powers the chip up from reset),
 :meth:`inject_errors` (transient EIO or NACKs), ``stuck`` (every transaction
-times out, as when a device holds SDA low).
+waits ``timeout_s`` of the clock, as the Pi's adapter does, then times out, as
+when a device holds SDA low), :meth:`swap`/:meth:`restore` (another chip at a
+chip's place). ``schedule`` (a :class:`~hiprot.sensors.emulated.faults.FaultSchedule`)
+applies a rig's scheduled faults as their time comes.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from __future__ import annotations
 import errno
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hiprot.sensors.bus import I2CBus
 from hiprot.sensors.clock import Clock
 from hiprot.sensors.emulated.tca9548a import EmulatedTca9548a
+
+if TYPE_CHECKING:
+    from hiprot.sensors.emulated.faults import FaultSchedule
 
 Location = tuple[int | None, int | None, int]  # (mux address, mux channel, address)
 
@@ -26,23 +33,28 @@ def _oserror(number: int) -> OSError:
     return OSError(number, os.strerror(number))
 
 
+STUCK_TIMEOUT_S = 0.025  # how long a transaction on a stuck bus waits before ETIMEDOUT
+
+
 @dataclass
 class _Injected:
     remaining: int
     error: int
-    address: int | None
+    location: Location | None
 
 
 class EmulatedBus(I2CBus):
     """An I2C bus of emulated chips and multiplexers, on a shared clock."""
 
-    def __init__(self, number: int, clock: Clock):
+    def __init__(self, number: int, clock: Clock, timeout_s: float = STUCK_TIMEOUT_S):
         super().__init__(number)
-        self.clock = clock
+        self.clock, self.timeout_s = clock, timeout_s
         self.chips: dict[Location, object] = {}
         self.unplugged: set[Location] = set()
         self.stuck = False
+        self.schedule: FaultSchedule | None = None
         self._injected: list[_Injected] = []
+        self._swapped: dict[Location, object] = {}
 
     def attach(
         self, chip, address: int, mux_address: int | None = None, mux_channel: int | None = None
@@ -74,17 +86,47 @@ class EmulatedBus(I2CBus):
         self.unplugged.discard(location)
         self.chips[location].power_on()
 
-    def inject_errors(self, count: int, error: int = errno.EIO, address: int | None = None) -> None:
-        """Make the next ``count`` transactions (to ``address``, or any) fail with ``error``."""
-        self._injected.append(_Injected(count, error, address))
+    def swap(
+        self, chip, address: int, mux_address: int | None = None, mux_channel: int | None = None
+    ) -> None:
+        """Put another ``chip`` at a chip's place (a wrong board plugged in) until :meth:`restore`."""
+        location = (mux_address, mux_channel, address)
+        self._swapped.setdefault(location, self.chips[location])
+        self.chips[location] = chip
+
+    def restore(
+        self, address: int, mux_address: int | None = None, mux_channel: int | None = None
+    ) -> None:
+        """The right chip is back at its place, powered up from reset."""
+        location = (mux_address, mux_channel, address)
+        if location in self._swapped:
+            self.chips[location] = self._swapped.pop(location)
+            self.chips[location].power_on()
+
+    def inject_errors(
+        self,
+        count: int,
+        error: int = errno.EIO,
+        address: int | None = None,
+        mux_address: int | None = None,
+        mux_channel: int | None = None,
+    ) -> None:
+        """Make the next ``count`` transactions (to the chip at ``address``, or any) fail with
+        ``error``; with a multiplexer channel, only while that channel is connected."""
+        location = None if address is None else (mux_address, mux_channel, address)
+        self._injected.append(_Injected(count, error, location))
 
     def _target(self, address: int):
+        if self.schedule is not None:
+            self.schedule.run_due(self.clock.now())
         if self.stuck:
+            self.clock.sleep(self.timeout_s)
             raise _oserror(errno.ETIMEDOUT)
         for injected in self._injected:
-            if injected.remaining > 0 and injected.address in (None, address):
+            if injected.remaining > 0 and self._hits(injected.location, address):
                 injected.remaining -= 1
                 raise _oserror(injected.error)
+        self._injected = [i for i in self._injected if i.remaining > 0]
         answering = [
             chip
             for location, chip in self.chips.items()
@@ -97,6 +139,9 @@ class EmulatedBus(I2CBus):
         if len(answering) > 1:
             raise _oserror(errno.EIO)  # two chips acknowledge at once: the data collide
         return answering[0]
+
+    def _hits(self, location: Location | None, address: int) -> bool:
+        return location is None or (location[2] == address and self._connected(location))
 
     def _connected(self, location: Location) -> bool:
         mux_address, channel, _ = location

@@ -20,6 +20,11 @@ class Playback:
 
     def __init__(self, start_s: float = 0.0):
         self.start_s = start_s
+        self.started = False
+
+    def start(self, start_s: float) -> None:
+        """Acquisition started at clock time ``start_s``: motion and scheduled faults run from it."""
+        self.start_s, self.started = start_s, True
 
 
 class Motion:

@@ -1,0 +1,25 @@
+"""scripts/soak.py as a smoke test: a short soak through a wrong chip and a broker restart."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from hiprot_testing import ROOT
+
+
+def test_a_short_soak_loses_no_sample_unexplained_and_delivers_every_metric(tmp_path):
+    figures_path = tmp_path / "soak.json"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "soak.py"), "--minutes", "0.4", "--seed", "10",
+         "--json", str(figures_path)],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(figures_path.read_text())
+    assert figures["i2c_faults"]["swap"] == 1 and figures["broker_restarts"] == 1
+    samples, metrics = figures["samples"], figures["metrics"]
+    assert samples["lost_in_faults"] > 0 and samples["recorded"] > 0.9 * samples["expected"]
+    assert abs(samples["unexplained"]) <= sum(1 + s["gaps"] for s in figures["sensors"].values())
+    assert metrics["produced"] > 0 and metrics["delivered"] == metrics["produced"]
+    assert figures["memory_mb"] and "samples: expected" in result.stdout
