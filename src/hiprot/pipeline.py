@@ -22,6 +22,7 @@ from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
+from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
@@ -82,7 +83,8 @@ class Pipeline:
         self.rig = rig
         self.window_s, self.delay_s, self.step_s = window_s, delay_s, step_s
         self.filters = {
-            s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.has_magnetometer)
+            s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.has_magnetometer,
+                                max_bias_dps=gyro_bias_bound_dps(s.chip))
             for s in rig.sensors
         }
         self.buffers = {s.name: _Buffer() for s in rig.sensors}

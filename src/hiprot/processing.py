@@ -20,6 +20,7 @@ from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.recording import Session
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
+from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 
 @dataclass
@@ -48,7 +49,8 @@ def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
     """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the magnetometer)."""
     out = {}
     for name, s in samples.items():
-        fusion = make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None)
+        fusion = make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None,
+                             max_bias_dps=gyro_bias_bound_dps(rig.sensor(name).chip))
         out[name] = Orientation(s.time_s, fusion.update(s))
     return out
 
@@ -63,7 +65,10 @@ def process_session(session: Session, kinematics: SessionKinematics | None = Non
     silent = [s.name for s in rig.sensors if s.name not in delivered]
     if silent:
         rig = replace(rig, sensors=tuple(s for s in rig.sensors if s.name in delivered))
-    corrections = {name: accelerometer.estimate(s, rig.sample_rate_hz) for name, s in delivered.items()}
+    corrections = {
+        name: accelerometer.estimate(s, rig.sample_rate_hz, gyro_bias_bound_dps(rig.sensor(name).chip))
+        for name, s in delivered.items()
+    }
     samples = {name: corrections[name].apply(s) for name, s in delivered.items()}
     orientations = fuse(rig, samples)
     streams = {name: (o.time_s, o.q_es, samples[name].acc, samples[name].gyr)

@@ -20,6 +20,7 @@ from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_fr
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.resample import Grid
+from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
 MIN_MOVING_S = 0.5
@@ -49,8 +50,9 @@ class Calibration:
 
 def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
     still = grid.valid.copy()
-    for track in grid.tracks.values():
-        still &= rest_mask(track.acc, track.gyr, grid.rate_hz)
+    for name, track in grid.tracks.items():
+        bias_dps = gyro_bias_bound_dps(rig.sensor(name).chip)
+        still &= rest_mask(track.acc, track.gyr, grid.rate_hz, bias_dps)
     phase = first_rest_phase(still, grid.rate_hz, MIN_STANDING_S)
     if phase is None:
         raise CalibrationError(

@@ -41,18 +41,21 @@ class AccelerometerCorrection:
 NO_CORRECTION = AccelerometerCorrection(np.zeros(3), np.ones(3), 0)
 
 
-def rest_means(samples: ImuSamples, rate_hz: float) -> np.ndarray:
+def rest_means(samples: ImuSamples, rate_hz: float, max_bias_dps: float) -> np.ndarray:
     """Mean acceleration (m, 3) of every rest at least ``MIN_REST_S`` long."""
-    mask = rest_mask(samples.acc, samples.gyr, rate_hz)
+    mask = rest_mask(samples.acc, samples.gyr, rate_hz, max_bias_dps)
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(int)))
     runs = [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= MIN_REST_S * rate_hz]
     return np.array([samples.acc[a:b].mean(axis=0) for a, b in runs]).reshape(-1, 3)
 
 
-def estimate(samples: ImuSamples, rate_hz: float) -> AccelerometerCorrection:
-    """Offset and scale from the rests; no correction when they all face the same way."""
-    means = rest_means(samples, rate_hz)
+def estimate(samples: ImuSamples, rate_hz: float, max_bias_dps: float) -> AccelerometerCorrection:
+    """Offset and scale from the rests; no correction when they all face the same way.
+
+    ``max_bias_dps``: the chip's largest gyroscope bias (see :func:`.rest.rest_mask`).
+    """
+    means = rest_means(samples, rate_hz, max_bias_dps)
     if len(means) < 3:
         return NO_CORRECTION
     directions = means / np.linalg.norm(means, axis=1, keepdims=True)

@@ -19,6 +19,7 @@ from hiprot.fusion.base import OrientationFilter
 from hiprot.fusion.timeline import MAX_GAP_S, Steps
 
 _LOWPASS_RESTART = [float("nan")] * 6
+_DEFAULTS = VQF(0.01).params
 
 
 class VqfFilter(OrientationFilter):
@@ -31,6 +32,19 @@ class VqfFilter(OrientationFilter):
     ):
         super().__init__(rate_hz, magnetometer, max_gap_s)
         self._vqf = VQF(self.step_s, **params)
+
+    @staticmethod
+    def bias_params(max_bias_dps: float) -> dict[str, float]:
+        """VQF parameters for a gyroscope whose bias may reach ``max_bias_dps`` per axis.
+
+        VQF clips its bias estimate, and refuses rest while the rate is above, at
+        ``biasClip`` (2 °/s by default); its initial bias uncertainty grows with the
+        bound so that the first rest finds a large bias quickly.
+        """
+        clip, sigma = _DEFAULTS["biasClip"], _DEFAULTS["biasSigmaInit"]
+        if max_bias_dps <= clip:
+            return {}
+        return {"biasClip": max_bias_dps, "biasSigmaInit": sigma * max_bias_dps / clip}
 
     @property
     def bias_(self) -> np.ndarray:

@@ -22,6 +22,17 @@ IMU_DRIVERS: dict[str, type[ImuDriver]] = {
     "mpu6050": Mpu6050,
 }
 MAG_DRIVERS: dict[str, type[Lis3mdl]] = {"lis3mdl": Lis3mdl}
+DEFAULT_BIAS_BOUND_DPS = 2.0  # VQF's default bias clip: enough for the better chips
+BIAS_MARGIN = 1.5  # datasheet tolerances are typical values; real parts stray beyond them
+
+
+def gyro_bias_bound_dps(chip: str) -> float:
+    """The largest gyroscope bias per axis (°/s) to expect from ``chip``.
+
+    Rest detection and bias estimation must accept at least this much: a cheap
+    chip (MPU-6050: ±20 °/s) sitting still would otherwise never count as at rest.
+    """
+    return max(DEFAULT_BIAS_BOUND_DPS, BIAS_MARGIN * IMU_DRIVERS[chip].GYRO_OFFSET_DPS)
 
 
 def imu_driver(

@@ -83,6 +83,8 @@ RESET_S, STARTUP_S, SLV4_WAIT_S, SLV4_POLLS = 0.1, 0.05, 0.001, 20
 class Icm20948(ImuDriver):
     """ICM-20948 at 0x68/0x69; with ``with_mag`` its magnetometer rides in every FIFO packet."""
 
+    GYRO_OFFSET_DPS = 5.0  # DS-000189 Table 1: ZRO ±5 °/s
+
     part, chip = "ICM-20948", "icm20948"
     who_am_i_register, chip_ids, who_am_i_bank = 0x00, {0xEA: "ICM-20948"}, 0
 

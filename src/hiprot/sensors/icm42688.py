@@ -80,6 +80,8 @@ STARTUP_S = 0.05
 class Icm42688(ImuDriver):
     """ICM-42688-P at 0x68/0x69: FIFO packets of accel + gyro read in one burst."""
 
+    GYRO_OFFSET_DPS = 0.5  # DS-000347 Table 1: ZRO ±0.5 °/s
+
     part, chip = "ICM-42688-P", "icm42688"
     who_am_i_register, chip_ids = 0x75, {0x47: "ICM-42688-P"}
 

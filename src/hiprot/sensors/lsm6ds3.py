@@ -36,6 +36,8 @@ OVER_RUN = 0x40
 class Lsm6ds3(Lsm6dsFamily):
     """LSM6DS3/LSM6DS3TR-C at 0x6A/0x6B: whole gyro+accel patterns read from the FIFO."""
 
+    GYRO_OFFSET_DPS = 10.0  # DS10508 Table 3: G_TyOff ±10 °/s
+
     part, chip = "LSM6DS3", "lsm6ds3"
     chip_ids = {0x69: "LSM6DS3", 0x6A: "LSM6DS3TR-C/LSM6DSL"}
 

@@ -108,6 +108,8 @@ class Lsm6dsFamily(ImuDriver):
 class Lsm6dsox(Lsm6dsFamily):
     """LSM6DSOX/LSM6DSO at 0x6A/0x6B: gyro and accel words paired by their time-slot tag."""
 
+    GYRO_OFFSET_DPS = 1.0  # DS12814 Table 2: G_TyOff ±1 °/s
+
     part, chip = "LSM6DSOX", "lsm6dsox"
     chip_ids = {0x6C: "LSM6DSOX/LSM6DSO"}
 

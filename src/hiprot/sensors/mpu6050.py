@@ -58,6 +58,8 @@ RESET_S, STARTUP_S = 0.1, 0.05
 class Mpu6050(ImuDriver):
     """MPU-6050 at 0x68/0x69: accel + gyro samples of 12 bytes through the FIFO."""
 
+    GYRO_OFFSET_DPS = 20.0  # PS-MPU-6000A-00 6.1: ZRO ±20 °/s
+
     part, chip = "MPU-6050", "mpu6050"
     who_am_i_register, chip_ids = 0x75, {0x68: "MPU-6050"}
 
