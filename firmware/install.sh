@@ -39,6 +39,7 @@ DIGEST=/opt/hiprot/source.sha256  # what the venv was installed from
 CONFIG_DIR=/etc/hiprot
 STATE_DIR=/var/lib/hiprot
 UNIT=/etc/systemd/system/hiprot.service
+MODULES=/etc/modules-load.d/hiprot.conf  # loads i2c-dev at boot: the /dev/i2c-N device files
 read -r -a pip_args <<< "${HIPROT_PIP_ARGS:-}"
 
 # Name lookups read the target root's files, so they also work in a scratch root.
@@ -74,6 +75,13 @@ install_if_changed() {
 # source_digest DIR: one hash over the file names and contents of a source tree.
 source_digest() {
   (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+check_python() {
+  python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+    || die "hiprot needs Python 3.11 or later (Raspberry Pi OS Bookworm or later)"
+  python3 -c 'import ensurepip, venv' 2>/dev/null \
+    || die "python3 cannot make virtual environments: apt install python3-venv"
 }
 
 install_package() {
@@ -112,19 +120,25 @@ ensure_directories() {
 }
 
 install_unit() {
-  local changed=no
+  local changed=no modules
+  modules=$(mktemp)
+  echo i2c-dev > "$modules"
+  install_if_changed 0644 root:root "$modules" "$MODULES" || true
+  rm -f "$modules"
   install_if_changed 0644 root:root "$REPO/firmware/hiprot.service" "$UNIT" && changed=yes
   if [ "$ROOT" = / ] && [ -d /run/systemd/system ]; then
     [ "$changed" = no ] || systemctl daemon-reload
     systemctl --quiet is-enabled hiprot.service || systemctl --quiet enable hiprot.service
     say "service enabled; start it with: systemctl restart hiprot"
   elif command -v systemctl >/dev/null 2>&1; then
-    systemctl --root="$ROOT" --quiet enable hiprot.service 2>/dev/null
+    systemctl --root="$ROOT" --quiet enable hiprot.service 2>/dev/null \
+      || die "could not enable hiprot.service in $ROOT"
   else
     say "systemctl not found: enable hiprot.service on the target system"
   fi
 }
 
+check_python
 ensure_accounts
 install_package
 ensure_directories

@@ -132,6 +132,19 @@ def test_password_file_of_the_owner_only_is_read(tmp_path, mode):
     assert _rig_with_password_file(tmp_path, mode).mqtt.read_password() == "hunter2"
 
 
+def test_cli_refuses_an_empty_password_file(tmp_path, sim_rig_text):
+    (tmp_path / "pw").write_text("\n")  # as firmware/install.sh leaves it until the user fills it
+    (tmp_path / "pw").chmod(0o600)
+    rig = tmp_path / "rig.toml"
+    rig.write_text(sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"'))
+    result = _run_cli("record", "--rig", str(rig), "--duration", "1", "--out", str(tmp_path / "s"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"hiprot: error: {tmp_path / 'pw'}: password file is empty; write the broker's password into it, "
+        "or remove password_file from the rig"]
+    assert not (tmp_path / "s").exists()
+
+
 def test_cli_refuses_a_group_readable_password_file(tmp_path, sim_rig_text):
     (tmp_path / "pw").write_text("hunter2\n")
     (tmp_path / "pw").chmod(0o640)

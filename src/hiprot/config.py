@@ -112,9 +112,13 @@ class MqttConfig:
                     f"{self.password_file}: password file is open to other users "
                     f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {self.password_file}"
                 )
-            return self.password_file.read_text().strip()
+            password = self.password_file.read_text().strip()
         except OSError as exc:
             raise ConfigError(f"{self.password_file}: cannot read password file: {exc.strerror}")
+        if not password:
+            raise ConfigError(f"{self.password_file}: password file is empty; write the broker's "
+                              "password into it, or remove password_file from the rig")
+        return password
 
 
 @dataclass(frozen=True)

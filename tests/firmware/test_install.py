@@ -47,6 +47,7 @@ def test_install_creates_accounts_venv_config_and_enabled_unit(installed_root):
     assert state.st_uid == int(user[2]) and stat.S_IMODE(state.st_mode) == 0o750
     wants = installed_root / "etc/systemd/system/multi-user.target.wants/hiprot.service"
     assert os.readlink(wants) == "/etc/systemd/system/hiprot.service"
+    assert (installed_root / "etc/modules-load.d/hiprot.conf").read_text() == "i2c-dev\n"
 
 
 def test_second_run_changes_nothing(installed_root):
