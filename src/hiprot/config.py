@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hiprot.errors import ConfigError
+from hiprot.sensors.bus import ADAPTER_TIMEOUT_S
 
 SEGMENTS = ("pelvis", "thigh", "shank")
 SIDES = ("left", "right")
@@ -175,7 +176,7 @@ class SimulationConfig:
     scale_error_pct: float | None = None
     mag_disturbance_ut: float = 0.0
     timestamp_jitter_s: float = 0.0005
-    bus_timeout_s: float = 0.025
+    bus_timeout_s: float = ADAPTER_TIMEOUT_S  # as hiprot sets it on a real bus
     faults: tuple[FaultConfig, ...] = ()
 
 

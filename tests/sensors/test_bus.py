@@ -7,10 +7,12 @@ objects are kept, so the messages built for ``i2c_rdwr`` are the real ones.
 
 from __future__ import annotations
 
+import fcntl
+
 import pytest
 import smbus2
 
-from hiprot.sensors.bus import SMBusBus
+from hiprot.sensors.bus import ADAPTER_TIMEOUT_S, SMBusBus
 
 
 class RecordingSMBus:
@@ -18,6 +20,7 @@ class RecordingSMBus:
 
     def __init__(self, number):
         self.number, self.calls = number, []
+        self.fd = 1000 + number
 
     def read_i2c_block_data(self, address, register, length):
         self.calls.append(("block read", address, register, length))
@@ -44,9 +47,31 @@ class RecordingSMBus:
 
 
 @pytest.fixture
-def bus(monkeypatch):
+def ioctls(monkeypatch):
+    calls = []
+    monkeypatch.setattr(fcntl, "ioctl", lambda fd, request, arg: calls.append((fd, request, arg)))
+    return calls
+
+
+@pytest.fixture
+def bus(monkeypatch, ioctls):
     monkeypatch.setattr(smbus2, "SMBus", RecordingSMBus)
     return SMBusBus(1)
+
+
+def test_opening_sets_the_adapter_timeout(bus, ioctls):
+    # I2C_TIMEOUT (linux/i2c-dev.h) in units of 10 ms: a stuck bus costs 0.2 s, not Linux's 1 s
+    assert ioctls == [(1001, 0x0702, round(ADAPTER_TIMEOUT_S * 100))] and ADAPTER_TIMEOUT_S == 0.2
+    assert bus._bus.calls == []
+
+
+def test_an_adapter_refusing_the_timeout_still_opens(monkeypatch):
+    def refuse(fd, request, arg):
+        raise OSError(25, "Inappropriate ioctl for device")
+
+    monkeypatch.setattr(smbus2, "SMBus", RecordingSMBus)
+    monkeypatch.setattr(fcntl, "ioctl", refuse)
+    assert SMBusBus(1).read_register(0x68, 0x75, 1) == b"\x00"
 
 
 def test_short_reads_are_smbus_block_reads(bus):

@@ -12,11 +12,15 @@ looked for: a chip that lost power between two reads answers from its reset
 state with its FIFO off, and a different chip may answer at the address. Every
 sensor's WHO_AM_I is checked again every ``verify_s`` and whenever it has been
 silent for ``silent_s``; a wrong chip makes it unavailable (and retried), a
-silent right chip is reconfigured.
+silent right chip is reconfigured. A stuck bus (a transaction timed out) costs
+one adapter timeout per cycle: the other sensors on that bus are marked
+unavailable without trying and retried with it, so sensors on other buses keep
+being read before their FIFOs fill.
 """
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -141,6 +145,7 @@ class Acquisition:
         ]
         self.start_s: float | None = None
         self._closed = False
+        self._stuck_buses: dict[int, SensorError] = {}  # bus → its timeout, in this cycle
 
     def open(self) -> None:
         """Identify, configure and start every sensor; refuse if any is missing or wrong."""
@@ -187,6 +192,7 @@ class Acquisition:
             now = self.clock.now()
             next_read = max(next_read + self.read_period_s, now)
             chunk = {}
+            self._stuck_buses.clear()
             for sensor in self.sensors:
                 samples = self._poll(sensor, now)
                 if samples is not None and len(samples):
@@ -196,6 +202,12 @@ class Acquisition:
                 break
 
     def _poll(self, sensor: _Sensor, now: float) -> ImuSamples | None:
+        stuck = self._stuck_buses.get(sensor.config.bus)
+        if stuck is not None:  # one timeout per bus and cycle: the others wait for the next retry
+            if sensor.health.available:
+                self._lose(sensor, now, stuck)
+            sensor.retry_at = max(sensor.retry_at, now + self.retry_s)
+            return None
         if not sensor.health.available:
             if now >= sensor.retry_at:
                 self._reconnect(sensor, now)
@@ -211,20 +223,30 @@ class Acquisition:
                 sensor.imu.identify()
             return self._read(sensor)
         except SensorError as exc:
-            sensor.health.available = False
-            sensor.health.last_error = str(exc)
-            sensor.retry_at = now + self.retry_s
-            self.on_event(f"{sensor.config.name} lost ({exc}); retrying every {self.retry_s:g} s")
+            self._note_timeout(sensor, exc)
+            self._lose(sensor, now, exc)
             return None
+
+    def _lose(self, sensor: _Sensor, now: float, exc: SensorError) -> None:
+        sensor.health.available = False
+        sensor.health.last_error = str(exc)
+        sensor.retry_at = now + self.retry_s
+        self.on_event(f"{sensor.config.name} lost ({exc}); retrying every {self.retry_s:g} s")
 
     def _reconnect(self, sensor: _Sensor, now: float) -> None:
         try:
             self._connect(sensor, start=True)
         except SensorError as exc:
+            self._note_timeout(sensor, exc)
             sensor.health.last_error = str(exc)
             sensor.retry_at = now + self.retry_s
             return
         self.on_event(f"{sensor.config.name} answers again; resumed")
+
+    def _note_timeout(self, sensor: _Sensor, exc: SensorError) -> None:
+        """A timed-out transaction means a stuck bus: spare its other sensors the same wait."""
+        if getattr(exc, "errno", None) == errno.ETIMEDOUT:
+            self._stuck_buses[sensor.config.bus] = exc
 
     def _read(self, sensor: _Sensor) -> ImuSamples:
         began = self.clock.now() - self.start_s

@@ -9,6 +9,7 @@ they are counted per sensor.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ from hiprot.errors import SensorError
 if TYPE_CHECKING:
     from hiprot.sensors.mux import Tca9548a
 
+# How long one transaction may take before the kernel gives up (ETIMEDOUT). Linux's default is
+# 1 s, which a stuck bus (a device holding SDA low) would cost on every try while every other
+# bus waits; 0.2 s still covers the longest burst hiprot reads (a 1.2 kB FIFO read at 100 kHz
+# takes 0.11 s). Set per adapter with the I2C_TIMEOUT ioctl (linux/i2c-dev.h), in 10 ms units.
+ADAPTER_TIMEOUT_S = 0.2
+I2C_TIMEOUT = 0x0702
 SMBUS_BLOCK_MAX = 32  # bytes an SMBus block transfer carries; longer reads use i2c_rdwr
 I2C_MSG_MAX = 8192  # the Linux i2c-dev limit for one message of an I2C_RDWR transfer
 
@@ -115,7 +122,10 @@ class I2CBus(ABC):
 
 
 class SMBusBus(I2CBus):
-    """A Linux I2C bus (``/dev/i2c-N``) via ``smbus2``; ``i2c_rdwr`` for reads past 32 bytes."""
+    """A Linux I2C bus (``/dev/i2c-N``) via ``smbus2``; ``i2c_rdwr`` for reads past 32 bytes.
+
+    Opening it sets the adapter's timeout to ``ADAPTER_TIMEOUT_S``.
+    """
 
     def __init__(self, number: int):
         super().__init__(number)
@@ -130,6 +140,10 @@ class SMBusBus(I2CBus):
                 "enable I2C and join the i2c group (see firmware/README.md)",
                 exc.errno,
             ) from None
+        try:
+            fcntl.ioctl(self._bus.fd, I2C_TIMEOUT, round(ADAPTER_TIMEOUT_S * 100))
+        except OSError:
+            pass  # an adapter that refuses keeps its own timeout (Linux: 1 s)
 
     def _read_register(self, address: int, register: int, length: int) -> bytes:
         if length <= SMBUS_BLOCK_MAX:

@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hiprot.sensors.bus import I2CBus
+from hiprot.sensors.bus import ADAPTER_TIMEOUT_S, I2CBus
 from hiprot.sensors.clock import Clock
 from hiprot.sensors.emulated.tca9548a import EmulatedTca9548a
 
@@ -33,7 +33,7 @@ def _oserror(number: int) -> OSError:
     return OSError(number, os.strerror(number))
 
 
-STUCK_TIMEOUT_S = 0.025  # how long a transaction on a stuck bus waits before ETIMEDOUT
+STUCK_TIMEOUT_S = ADAPTER_TIMEOUT_S  # how long a transaction on a stuck bus waits (ETIMEDOUT)
 
 
 @dataclass
