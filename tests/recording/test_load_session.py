@@ -114,15 +114,17 @@ def test_a_damaged_file_header_uses_rig_toml_for_the_sensor_order(rig, record):
         load_session(path)
 
 
-@pytest.mark.parametrize("case, words", [
+UNUSABLE = [
     ("no raw file", "missing; no samples were recorded"),
     ("empty raw file", "interrupted before any sample was written"),
     ("header only", "no samples recorded"),
     ("not a directory", "not a session directory"),
     ("newer format", "newer than this hiprot reads"),
-])
-def test_unusable_sessions_give_one_clear_error(rig, record, case, words):
-    path, _ = record(rig)
+]
+
+
+def _make_unusable(path, case):
+    """Damage a recorded session as ``case`` says; the path the commands are given."""
     raw = path / "imu.bin"
     if case == "no raw file":
         raw.unlink()
@@ -131,14 +133,63 @@ def test_unusable_sessions_give_one_clear_error(rig, record, case, words):
     elif case == "header only":
         os.truncate(raw, decode_file_header(raw.read_bytes()).size)
     elif case == "not a directory":
-        path = path / "session.json"
+        return path / "session.json"
     else:
         meta = json.loads((path / "session.json").read_text())
         (path / "session.json").write_text(json.dumps(dict(meta, format_version=99)))
+    return path
+
+
+def _files(directory) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+@pytest.mark.parametrize("case, words", UNUSABLE)
+def test_unusable_sessions_give_one_clear_error(rig, record, case, words):
+    path, _ = record(rig)
+    path = _make_unusable(path, case)
     with pytest.raises(RecordingError) as info:
         load_session(path)
     message = str(info.value)
     assert words in message and "\n" not in message and str(path) in message
+
+
+@pytest.mark.parametrize("case, words", UNUSABLE)
+def test_every_command_refuses_an_unusable_session_in_one_line_and_changes_nothing(
+        rig, record, hiprot, tmp_path, case, words):
+    session_dir, _ = record(rig, duration_s=2.0)
+    path = _make_unusable(session_dir, case)
+    before = _files(session_dir)
+    for command in (["analyze", path, "--out", tmp_path / "report"],
+                    ["export", path, "--format", "sto", "--out", tmp_path / "export"],
+                    ["replay", path, "--speed", "0", "--no-mqtt"]):
+        result = hiprot(*command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        (line,) = result.stderr.splitlines()
+        said = (words, "is a file") if case == "not a directory" else (words,)  # or click says it
+        assert any(w in line for w in said) and str(path) in line, (command, line)
+    assert _files(session_dir) == before
+
+
+def test_commands_on_a_damaged_session_recover_the_intact_blocks_and_change_nothing(
+        rig, record, hiprot, tmp_path):
+    path, sent = record(rig, duration_s=4.0)
+    raw = path / "imu.bin"
+    data = bytearray(raw.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit in a block of samples
+    raw.write_bytes(bytes(data))
+    before = _files(path)
+    for command in (["analyze", path, "--out", tmp_path / "report"],
+                    ["export", path, "--format", "csv", "--out", tmp_path / "export"]):
+        result = hiprot(*command)
+        assert result.returncode == 0, (command, result.stderr)
+        assert "block" in result.stdout + result.stderr, command  # the loss is said, not hidden
+    assert _files(path) == before
+    recovered, exported = load_session(path), load_session(tmp_path / "export")
+    total = sum(len(s) for s in sent.values())
+    assert 0 < sum(len(s) for s in recovered.samples.values()) < total
+    for name, s in recovered.samples.items():
+        np.testing.assert_allclose(exported.samples[name].gyr, s.gyr, rtol=1e-5, atol=1e-6)
 
 
 def test_imported_and_simulated_csv_sessions(rig, record, tmp_path):
