@@ -209,6 +209,7 @@ def _rig_or_config_error(load):
 @settings(max_examples=150, deadline=None)
 @given(data=mutated_rigs() | st.dictionaries(st.text(max_size=8), TOML_VALUES, max_size=6))
 @example(data={**VALID_RIG, "mqtt": {"username": 'a "name"\n\x7f\\'}})
+@example(data={**VALID_RIG, "\n": []})  # an unknown key with a newline: still one line
 def test_any_rig_data_gives_a_rig_that_round_trips_or_a_config_error(data, tmp_path_factory):
     source = tmp_path_factory.getbasetemp() / "mutated.toml"
     rig = _rig_or_config_error(lambda: parse_rig(data, source))

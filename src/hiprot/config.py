@@ -7,7 +7,9 @@ leaves the Pi. Every error names the file, the key and what was expected.
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import re
 import stat
 import sys
 import tomllib
@@ -18,6 +20,8 @@ from typing import Any
 
 from hiprot.errors import ConfigError
 from hiprot.sensors.bus import ADAPTER_TIMEOUT_S
+
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
 SEGMENTS = ("pelvis", "thigh", "shank")
 SIDES = ("left", "right")
@@ -220,7 +224,8 @@ class _Table:
         self.used: set[str] = set()
 
     def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {self.prefix}{key}: {message}")
+        shown = key if BARE_KEY.fullmatch(key) else json.dumps(key)  # quoted, control chars escaped
+        return ConfigError(f"{self.source}: {self.prefix}{shown}: {message}")
 
     def get(
         self,
