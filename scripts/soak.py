@@ -57,14 +57,13 @@ FAULT_REACH_S = 3.0  # a fault's gap may outlast it by the retry interval, silen
 START_RSS_S = 5.0  # "memory at start": the session is open and the simulation allocated
 WARM_UP_S = 60.0  # the live pipeline's buffers (20 s windows) have filled
 MEMORY_GROWTH_MB = 2.0  # allowed growth after warm-up (or 1 % of the RSS, if more)
-# name, segment, side, chip, bus, address, multiplexer channel. No MPU-6050 worn: its gyro
-# bias (datasheet ±20 °/s) hides the standing phase the live angles calibrate on.
+# name, segment, side, chip, bus, address, multiplexer channel: every supported chip worn
 SENSORS = (
     ("pelvis", "pelvis", None, "lsm6dsox", 3, 0x6A, None),
     ("right_thigh", "thigh", "right", "icm42688", 1, 0x68, 1),
     ("right_shank", "shank", "right", "icm20948", 1, 0x68, 2),
     ("left_thigh", "thigh", "left", "lsm6ds3", 1, 0x6B, 3),
-    ("left_shank", "shank", "left", "icm42688", 1, 0x68, 4),
+    ("left_shank", "shank", "left", "mpu6050", 1, 0x68, 4),
 )
 CHIPS = ("icm42688", "lsm6dsox", "lsm6ds3", "icm20948", "mpu6050")
 

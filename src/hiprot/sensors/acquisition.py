@@ -12,10 +12,10 @@ looked for: a chip that lost power between two reads answers from its reset
 state with its FIFO off, and a different chip may answer at the address. Every
 sensor's WHO_AM_I is checked again every ``verify_s`` and whenever it has been
 silent for ``silent_s``; a wrong chip makes it unavailable (and retried), a
-silent right chip is reconfigured. A stuck bus (a transaction timed out) costs
-one adapter timeout per cycle: the other sensors on that bus are marked
-unavailable without trying and retried with it, so sensors on other buses keep
-being read before their FIFOs fill.
+silent right chip is reconfigured. Waits are kept short for the sake of the
+other sensors' FIFOs: a stuck bus (a transaction timed out) makes all its
+sensors unavailable at once, so it costs one adapter timeout per retry, and at
+most one sensor is reconnected per cycle, after every other sensor was read.
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ class Acquisition:
                 samples = self._poll(sensor, now)
                 if samples is not None and len(samples):
                     chunk[sensor.config.name] = samples
+            self._retry_one(now)
             yield chunk
             if self.duration_s is not None and now - self.start_s >= self.duration_s:
                 break
@@ -209,8 +210,6 @@ class Acquisition:
             sensor.retry_at = max(sensor.retry_at, now + self.retry_s)
             return None
         if not sensor.health.available:
-            if now >= sensor.retry_at:
-                self._reconnect(sensor, now)
             return None
         try:
             silent_s = now - sensor.heard_at
@@ -232,6 +231,23 @@ class Acquisition:
         sensor.health.last_error = str(exc)
         sensor.retry_at = now + self.retry_s
         self.on_event(f"{sensor.config.name} lost ({exc}); retrying every {self.retry_s:g} s")
+
+    def _retry_one(self, now: float) -> None:
+        """Reconnect the longest-due unavailable sensor, after every other sensor was read.
+
+        One per cycle: reconfiguring a chip waits for its start-up (up to 0.15 s) and a stuck
+        bus for its timeout, and the others' FIFOs must outlast that wait.
+        """
+        due = [s for s in self.sensors if not s.health.available and now >= s.retry_at
+               and s.config.bus not in self._stuck_buses]
+        if not due:
+            return
+        sensor = min(due, key=lambda s: s.retry_at)
+        self._reconnect(sensor, now)
+        if sensor.config.bus in self._stuck_buses:  # its bus-mates would wait the timeout too
+            for other in self.sensors:
+                if other.config.bus == sensor.config.bus and not other.health.available:
+                    other.retry_at = max(other.retry_at, now + self.retry_s)
 
     def _reconnect(self, sensor: _Sensor, now: float) -> None:
         try:
