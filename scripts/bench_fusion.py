@@ -80,8 +80,10 @@ def main() -> None:
     live_chunk = int(LIVE_CHUNK_S * RATE_HZ)
 
     print(f"{SENSORS} sensors at {RATE_HZ:.0f} Hz, {args.seconds:.0f} s of real samples")
-    print(f"{'filter':9} {'axes':4} {'live 50 ms chunks':>18} {'live 1 sample':>14} "
-          f"{'batch samples/s':>16} {'× naive Madgwick':>17}")
+    print(
+        f"{'filter':9} {'axes':4} {'live 50 ms chunks':>18} {'live 1 sample':>14} "
+        f"{'batch samples/s':>16} {'× naive Madgwick':>17}"
+    )
     for use_mag in (False, True):
         naive = naive_madgwick_rate(short, use_mag)
         for name in names:
@@ -92,9 +94,13 @@ def main() -> None:
             single = live_core_share(fusion, live_streams, 1)
             rate = batch_rate(fusion, streams[0] if quick else short)
             axes = "9D" if use_mag else "6D"
-            print(f"{name:9} {axes:4} {chunked:17.1%}{'' if chunked < BUDGET else '!'} "
-                  f"{single:13.1%}{'' if single < BUDGET else '!'} {rate:16,.0f} {rate / naive:17.1f}")
-        print(f"{'naive':9} {'9D' if use_mag else '6D':4} {'':18} {'':14} {naive:16,.0f} {1.0:17.1f}")
+            print(
+                f"{name:9} {axes:4} {chunked:17.1%}{'' if chunked < BUDGET else '!'} "
+                f"{single:13.1%}{'' if single < BUDGET else '!'} {rate:16,.0f} {rate / naive:17.1f}"
+            )
+        print(
+            f"{'naive':9} {'9D' if use_mag else '6D':4} {'':18} {'':14} {naive:16,.0f} {1.0:17.1f}"
+        )
     print(f"live: CPU share of one core needed to keep up ('!' = over the {BUDGET:.0%} budget)")
 
 

@@ -19,9 +19,16 @@ def persistent_broker(tmp_path):
     """A broker that keeps sessions and queued messages across a restart (like config/mosquitto.conf)."""
     store = tmp_path / "store"
     store.mkdir()
-    b = ConfiguredBroker(tmp_path, lambda port: [
-        f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence true",
-        f"persistence_location {store}/", "autosave_interval 1"]).start()
+    b = ConfiguredBroker(
+        tmp_path,
+        lambda port: [
+            f"listener {port} 127.0.0.1",
+            "allow_anonymous true",
+            "persistence true",
+            f"persistence_location {store}/",
+            "autosave_interval 1",
+        ],
+    ).start()
     yield b
     b.stop()
 

@@ -58,9 +58,7 @@ def drop_samples(session, sensor, start_s, end_s):
     ]
     imu.write_text("".join(kept))
     meta = json.loads((session / "session.json").read_text())
-    meta["health"] = {
-        sensor: {"dropped": len(lines) - len(kept), "gaps": [[start_s, end_s]]}
-    }
+    meta["health"] = {sensor: {"dropped": len(lines) - len(kept), "gaps": [[start_s, end_s]]}}
     (session / "session.json").write_text(json.dumps(meta))
 
 

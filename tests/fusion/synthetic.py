@@ -20,8 +20,9 @@ FIELD_ENU = np.array([0.0, 20.0, -45.0])  # µT: north and down, as in central E
 BROAD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"
 
 
-def samples_for(time_s: np.ndarray, q_es: Rotation, gyr_bias=(0.0, 0.0, 0.0),
-                noise: float = 0.0, seed: int = 0) -> ImuSamples:
+def samples_for(
+    time_s: np.ndarray, q_es: Rotation, gyr_bias=(0.0, 0.0, 0.0), noise: float = 0.0, seed: int = 0
+) -> ImuSamples:
     """Samples of a sensor whose orientation is ``q_es`` (scipy Rotation, sensor → earth) at ``time_s``."""
     rng = np.random.default_rng(seed)
     n = len(time_s)

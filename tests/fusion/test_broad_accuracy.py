@@ -48,9 +48,12 @@ def test_ahrs_filters_are_usable_on_a_real_trial(trials, name):
     trial = trials[0]
     start = int(np.flatnonzero(trial.movement)[0] - 5 * trial.rate_hz)
     part = slice(start, start + int(25 * trial.rate_hz))
-    part = dataclasses.replace(trial, samples=trial.samples[part], q_opt=trial.q_opt[part],
-                               movement=trial.movement[part])
+    part = dataclasses.replace(
+        trial, samples=trial.samples[part], q_opt=trial.q_opt[part], movement=trial.movement[part]
+    )
     six = errors(make_filter(name, part.rate_hz).update(part.samples), part)
-    nine = errors(make_filter(FusionConfig(name, True), part.rate_hz, True).update(part.samples), part)
+    nine = errors(
+        make_filter(FusionConfig(name, True), part.rate_hz, True).update(part.samples), part
+    )
     assert six.inclination_deg < 2.0
     assert nine.inclination_deg < 2.0 and nine.heading_deg < 6.0

@@ -54,8 +54,11 @@ def test_replay_paces_chunks_at_the_requested_speed(rig, record):
             assert times[-1] - times[0] >= (ends[-1] - ends[0]) / speed - 1e-3
 
 
-@given(n=st.integers(1, 500), start=st.integers(0, 10**6),
-       window=st.sampled_from([0.005, 0.05, 0.1, 1.0]))
+@given(
+    n=st.integers(1, 500),
+    start=st.integers(0, 10**6),
+    window=st.sampled_from([0.005, 0.05, 0.1, 1.0]),
+)
 def test_chunks_for_replay_keep_every_sample_in_order(n, start, window):
     t = (start + np.arange(n)) / 200.0  # spans that are exact multiples of the window included
     s = ImuSamples(t, np.zeros((n, 3)), np.zeros((n, 3)))
@@ -64,14 +67,32 @@ def test_chunks_for_replay_keep_every_sample_in_order(n, start, window):
 
 
 def test_replay_follows_a_session_while_it_is_recorded(tmp_path):
-    recorder = subprocess.Popen([sys.executable, "-m", "hiprot", "record", "--out", str(tmp_path),
-                                 "--duration", "3", "--no-mqtt"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    recorder = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "record",
+            "--out",
+            str(tmp_path),
+            "--duration",
+            "3",
+            "--no-mqtt",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = recorder.stdout.readline()
     assert line.startswith("recording"), recorder.stderr.read()
     path = line.rsplit(" to ", 1)[1].strip()
-    replay = subprocess.run([sys.executable, "-m", "hiprot", "replay", path, "--no-mqtt"],
-                            capture_output=True, text=True, timeout=120, check=False)
+    replay = subprocess.run(
+        [sys.executable, "-m", "hiprot", "replay", path, "--no-mqtt"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert recorder.wait(timeout=60) == 0
     assert replay.returncode == 0, replay.stderr
     assert "still being recorded" in replay.stdout

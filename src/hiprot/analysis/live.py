@@ -47,8 +47,13 @@ class LiveAnalysis:
     and keeps none.
     """
 
-    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk",
-                 keep: bool = True):
+    def __init__(
+        self,
+        sides: tuple[str, ...],
+        rate_hz: float,
+        activity: str | None = "walk",
+        keep: bool = True,
+    ):
         self.keep = keep
         if activity is not None and activity not in ACTIVITIES:
             raise ValueError(f"activity must be one of {', '.join(ACTIVITIES)}, not {activity!r}")
@@ -151,5 +156,7 @@ class MetricStream:
         """What the end of the stream completes: the last gait events, held-back reps and trials."""
         events = {side: gait.finish() for side, gait in self.gait.items()}
         empty = np.empty(0)
-        out = self.analysis.update(empty, {f"{s}_hip_ir_deg": empty for s in self.analysis.sides}, events)
+        out = self.analysis.update(
+            empty, {f"{s}_hip_ir_deg": empty for s in self.analysis.sides}, events
+        )
         return out + self.analysis.finish()

@@ -248,9 +248,9 @@ def _asymmetry(right: dict, left: dict) -> dict:
     out = {}
     for metric in METRICS:
         if metric in right and metric in left:
-            r, l = right[metric]["mean"], left[metric]["mean"]
-            entry = {"right_minus_left": r - l}
-            if r > 0 and l > 0:
-                entry["symmetry_index_percent"] = 100 * (r - l) / (0.5 * (r + l))
+            rv, lv = right[metric]["mean"], left[metric]["mean"]
+            entry = {"right_minus_left": rv - lv}
+            if rv > 0 and lv > 0:
+                entry["symmetry_index_percent"] = 100 * (rv - lv) / (0.5 * (rv + lv))
             out[metric] = entry
     return out

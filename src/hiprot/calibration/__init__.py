@@ -74,8 +74,9 @@ def _wrap(angle: np.ndarray) -> np.ndarray:
     return np.angle(np.exp(1j * angle))
 
 
-def _relative_sign(grid: Grid, thigh: str, shank: str, axes: dict, y: dict,
-                   moving: np.ndarray) -> int | None:
+def _relative_sign(
+    grid: Grid, thigh: str, shank: str, axes: dict, y: dict, moving: np.ndarray
+) -> int | None:
     """+1 if the two fitted knee axes point the same way, -1 if opposite, None if unknown.
 
     The knee axis seen by thigh and shank is one line, so its inclination is the same
@@ -94,7 +95,9 @@ def _relative_sign(grid: Grid, thigh: str, shank: str, axes: dict, y: dict,
     return 1 if contrast > 0 else -1
 
 
-def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int) -> tuple[dict, dict]:
+def _leg(
+    grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int
+) -> tuple[dict, dict]:
     """Mounting of one leg's thigh (and shank) sensors, with quality figures."""
     t_gyr = grid.tracks[thigh].gyr - bias[thigh]
     s_gyr = grid.tracks[shank].gyr - bias[shank] if shank is not None else None
@@ -131,7 +134,9 @@ def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: i
             best = (score, frames, flexion)
     _, frames, flexion = best
     name = "knee_flexion" if shank else "thigh_flexion"
-    quality[f"{name}_range_deg"] = [round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)]
+    quality[f"{name}_range_deg"] = [
+        round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)
+    ]
     return frames, quality
 
 

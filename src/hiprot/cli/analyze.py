@@ -26,8 +26,10 @@ def _targets(sessions: list[Path], out_dir: Path | None) -> list[tuple[Path, Pat
     if len(sessions) == 1:
         return [(sessions[0], out_dir)]
     names = [s.name for s in sessions]
-    return [(s, out_dir / (s.name if names.count(s.name) == 1 else f"{s.parent.name}-{s.name}"))
-            for s in sessions]
+    return [
+        (s, out_dir / (s.name if names.count(s.name) == 1 else f"{s.parent.name}-{s.name}"))
+        for s in sessions
+    ]
 
 
 def _summary_lines(report: dict) -> list[str]:

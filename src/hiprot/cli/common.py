@@ -12,7 +12,10 @@ import click
 from hiprot.config import Rig, load_rig
 
 rig_option = click.option(
-    "--rig", "rig_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--rig",
+    "rig_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Rig file (TOML). Default: the simulated rig config/sim.toml.",
 )
 broker_option = click.option(
@@ -42,7 +45,9 @@ def parse_broker(value: str | None) -> tuple[str | None, int | None]:
         return None, None
     host, _, port = value.rpartition(":") if ":" in value else (value, "", "")
     if not host or (port and not port.isdigit()) or (port and not 0 < int(port) < 65536):
-        raise click.BadParameter(f"expected HOST or HOST:PORT, got {value!r}", param_hint="--broker")
+        raise click.BadParameter(
+            f"expected HOST or HOST:PORT, got {value!r}", param_hint="--broker"
+        )
     return host, int(port) if port else None
 
 

@@ -56,7 +56,9 @@ def load_trial(path: Path) -> Trial:
         rate = float(data["sampling_rate"])
         n = len(data["imu_gyr"])
         samples = ImuSamples(np.arange(n) / rate, data["imu_acc"], data["imu_gyr"], data["imu_mag"])
-        return Trial(Path(path).stem, rate, samples, data["opt_quat"], data["movement"].astype(bool))
+        return Trial(
+            Path(path).stem, rate, samples, data["opt_quat"], data["movement"].astype(bool)
+        )
 
 
 def _split(q_err: np.ndarray) -> Errors:
@@ -64,7 +66,10 @@ def _split(q_err: np.ndarray) -> Errors:
     total = 2.0 * np.arccos(np.clip(w, 0.0, 1.0))
     heading = 2.0 * np.arctan(np.abs(z) / np.maximum(w, 1e-12))
     inclination = 2.0 * np.arccos(np.clip(np.sqrt(w**2 + z**2), 0.0, 1.0))
-    rmse = lambda e: float(np.degrees(np.sqrt(np.mean(e**2))))
+
+    def rmse(e):
+        return float(np.degrees(np.sqrt(np.mean(e**2))))
+
     return Errors(rmse(total), rmse(heading), rmse(inclination))
 
 

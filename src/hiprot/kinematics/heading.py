@@ -43,8 +43,9 @@ def smooth_angle(angle: np.ndarray, weight: np.ndarray, window: int) -> np.ndarr
     return np.arctan2(s, c)
 
 
-def hinge_heading_offset(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray, rate_hz: float,
-                         window_s: float = 4.0) -> np.ndarray:
+def hinge_heading_offset(
+    q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray, rate_hz: float, window_s: float = 4.0
+) -> np.ndarray:
     """Yaw (rad) to apply to the shank so its knee axis lines up with the thigh's."""
     z_thigh = quat.rotate(q_eb_thigh, Z_AXIS)
     z_shank = quat.rotate(q_eb_shank, Z_AXIS)

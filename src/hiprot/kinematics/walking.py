@@ -26,8 +26,14 @@ GRAVITY = np.array([0.0, 0.0, 9.81])
 ANKLE_LEVER_M = 0.25
 
 
-def stride_direction(q_es: np.ndarray, acc: np.ndarray, gyr: np.ndarray, long_axis_e: np.ndarray,
-                     dt: float, lever_m: float = ANKLE_LEVER_M) -> tuple[float, float]:
+def stride_direction(
+    q_es: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    long_axis_e: np.ndarray,
+    dt: float,
+    lever_m: float = ANKLE_LEVER_M,
+) -> tuple[float, float]:
     """Horizontal direction (rad) and length (m) of one stride's displacement.
 
     ``long_axis_e``: the shank's long axis (segment Y) in the earth frame per sample.
@@ -40,7 +46,9 @@ def stride_direction(q_es: np.ndarray, acc: np.ndarray, gyr: np.ndarray, long_ax
     return float(np.arctan2(d[1], d[0])), float(np.hypot(d[0], d[1]))
 
 
-def mid_stances(long_axis_up: np.ndarray, heel_strike: np.ndarray, toe_off: np.ndarray) -> np.ndarray:
+def mid_stances(
+    long_axis_up: np.ndarray, heel_strike: np.ndarray, toe_off: np.ndarray
+) -> np.ndarray:
     """Index of the most upright shank sample between each heel strike and the next toe off."""
     out = []
     for hs in heel_strike:
@@ -53,16 +61,23 @@ def mid_stances(long_axis_up: np.ndarray, heel_strike: np.ndarray, toe_off: np.n
     return np.array(out, int)
 
 
-def walking_directions(q_es: np.ndarray, acc: np.ndarray, gyr: np.ndarray, long_axis_e: np.ndarray,
-                       rate_hz: float, stances: np.ndarray, max_stride_s: float = 2.5
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def walking_directions(
+    q_es: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    long_axis_e: np.ndarray,
+    rate_hz: float,
+    stances: np.ndarray,
+    max_stride_s: float = 2.5,
+) -> tuple[np.ndarray, np.ndarray]:
     """(time index of each stride's centre, walking direction in rad) between consecutive stances."""
     centres, directions = [], []
     for a, b in zip(stances[:-1], stances[1:]):
         if (b - a) / rate_hz > max_stride_s:
             continue
-        direction, length = stride_direction(q_es[a: b + 1], acc[a: b + 1], gyr[a: b + 1],
-                                             long_axis_e[a: b + 1], 1.0 / rate_hz)
+        direction, length = stride_direction(
+            q_es[a : b + 1], acc[a : b + 1], gyr[a : b + 1], long_axis_e[a : b + 1], 1.0 / rate_hz
+        )
         if length > 0.2:
             centres.append((a + b) / 2)
             directions.append(direction)

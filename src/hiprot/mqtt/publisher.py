@@ -69,10 +69,18 @@ class PublisherStats:
 class Publisher:
     """Publish JSON payloads for one device under ``<topic_prefix>/<device_id>/``."""
 
-    def __init__(self, config: MqttConfig, device_id: str, host: str | None = None,
-                 port: int | None = None, *, client_id: str | None = None,
-                 outbox_path: Path | str | None = None, queue_size: int = 10_000,
-                 outbox_size: int = 100_000):
+    def __init__(
+        self,
+        config: MqttConfig,
+        device_id: str,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        client_id: str | None = None,
+        outbox_path: Path | str | None = None,
+        queue_size: int = 10_000,
+        outbox_size: int = 100_000,
+    ):
         self.config = config
         self.host, self.port = host or config.host, port or config.port
         self.base = f"{config.topic_prefix}/{device_id}"
@@ -140,9 +148,11 @@ class Publisher:
             self.stop()
             raise BrokerError(self._refusal)
         if not self.stats.connected:
-            self._warn("unreachable",
-                       f"warning: MQTT broker {self.host}:{self.port} not reachable; "
-                       "recording continues, publishing resumes when it appears")
+            self._warn(
+                "unreachable",
+                f"warning: MQTT broker {self.host}:{self.port} not reachable; "
+                "recording continues, publishing resumes when it appears",
+            )
         return self.stats.connected
 
     def publish(self, name: str, payload: dict, qos: int = 0, retain: bool = False) -> None:
@@ -372,8 +382,11 @@ class Publisher:
         if client is not None and self.stats.connected:
             info = client.publish(self.topic("status"), "offline", qos=1, retain=True)
             deadline = time.monotonic() + 2.0
-            while (not info.is_published() and client.socket() is not None
-                   and time.monotonic() < deadline):
+            while (
+                not info.is_published()
+                and client.socket() is not None
+                and time.monotonic() < deadline
+            ):
                 self._wait_and_io()
             if client.socket() is not None:
                 client.disconnect()

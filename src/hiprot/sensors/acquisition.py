@@ -215,8 +215,10 @@ class Acquisition:
             silent_s = now - sensor.heard_at
             if silent_s > self.silent_s:  # identifies first: a wrong chip raises ChipMismatch
                 self._connect(sensor, start=True)
-                self.on_event(f"{sensor.config.name} silent for {silent_s:.2g} s "
-                              "(reset by a power glitch?); reconfigured")
+                self.on_event(
+                    f"{sensor.config.name} silent for {silent_s:.2g} s "
+                    "(reset by a power glitch?); reconfigured"
+                )
             elif now >= sensor.verify_at:
                 sensor.verify_at = now + self.verify_s
                 sensor.imu.identify()
@@ -238,8 +240,13 @@ class Acquisition:
         One per cycle: reconfiguring a chip waits for its start-up (up to 0.15 s) and a stuck
         bus for its timeout, and the others' FIFOs must outlast that wait.
         """
-        due = [s for s in self.sensors if not s.health.available and now >= s.retry_at
-               and s.config.bus not in self._stuck_buses]
+        due = [
+            s
+            for s in self.sensors
+            if not s.health.available
+            and now >= s.retry_at
+            and s.config.bus not in self._stuck_buses
+        ]
         if not due:
             return
         sensor = min(due, key=lambda s: s.retry_at)

@@ -98,7 +98,7 @@ class I2CBus(ABC):
         """Write one byte without a register (a multiplexer's control byte)."""
         self._counted(2, self._send_byte, address, value)
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: most buses hold nothing
         """Release the bus."""
 
     def _counted(self, wire_bytes: int, operation, *args):

@@ -101,8 +101,12 @@ class SensorErrors:
         return {name: [float(v) for v in value] for name, value in vars(self).items()}
 
 
-def draw_errors(spec: ChipSpec, rng: np.random.Generator, gyro_bias_deg_s: float | None,
-                scale_error_pct: float | None) -> SensorErrors:
+def draw_errors(
+    spec: ChipSpec,
+    rng: np.random.Generator,
+    gyro_bias_deg_s: float | None,
+    scale_error_pct: float | None,
+) -> SensorErrors:
     """Per-axis errors within the datasheet bounds (or the scenario's own bounds where given)."""
     bias = spec.gyro_zro_dps if gyro_bias_deg_s is None else gyro_bias_deg_s
     gyro_scale = spec.gyro_sensitivity_pct if scale_error_pct is None else scale_error_pct
@@ -121,21 +125,37 @@ def draw_errors(spec: ChipSpec, rng: np.random.Generator, gyro_bias_deg_s: float
     )
 
 
-def measure(clean: ImuSamples, spec: ChipSpec, errors: SensorErrors, mag: MagSpec | None,
-            rate_hz: float, rng: np.random.Generator) -> ImuSamples:
+def measure(
+    clean: ImuSamples,
+    spec: ChipSpec,
+    errors: SensorErrors,
+    mag: MagSpec | None,
+    rate_hz: float,
+    rng: np.random.Generator,
+) -> ImuSamples:
     """What the chip outputs for the ideal signals ``clean`` (timestamps untouched)."""
     n = len(clean)
     warm = WARMUP_C * (1 - np.exp(-clean.time_s / WARMUP_TAU_S))[:, None]
     root_bandwidth = np.sqrt(rate_hz / 2)
     gyr_noise = np.radians(spec.gyro_noise_dps_rthz) * root_bandwidth
     acc_noise = spec.acc_noise_ug_rthz * 1e-6 * GRAVITY * root_bandwidth
-    gyr = (clean.gyr * errors.gyro_scale + errors.gyro_bias_rad_s + errors.gyro_bias_tempco_rad_s_c * warm
-           + gyr_noise * rng.standard_normal((n, 3)))
-    acc = (clean.acc * errors.acc_scale + errors.acc_offset_m_s2 + errors.acc_offset_tempco_m_s2_c * warm
-           + acc_noise * rng.standard_normal((n, 3)))
+    gyr = (
+        clean.gyr * errors.gyro_scale
+        + errors.gyro_bias_rad_s
+        + errors.gyro_bias_tempco_rad_s_c * warm
+        + gyr_noise * rng.standard_normal((n, 3))
+    )
+    acc = (
+        clean.acc * errors.acc_scale
+        + errors.acc_offset_m_s2
+        + errors.acc_offset_tempco_m_s2_c * warm
+        + acc_noise * rng.standard_normal((n, 3))
+    )
     gyr = np.clip(gyr, -np.radians(GYRO_RANGE_DPS), np.radians(GYRO_RANGE_DPS))
     acc = np.clip(acc, -ACC_RANGE_G * GRAVITY, ACC_RANGE_G * GRAVITY)
     field = None
     if clean.mag is not None and mag is not None:
-        field = np.clip(clean.mag + mag.noise_ut * rng.standard_normal((n, 3)), -mag.range_ut, mag.range_ut)
+        field = np.clip(
+            clean.mag + mag.noise_ut * rng.standard_normal((n, 3)), -mag.range_ut, mag.range_ut
+        )
     return ImuSamples(clean.time_s, acc, gyr, field)

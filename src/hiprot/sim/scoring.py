@@ -43,8 +43,9 @@ def _calibration_end(simulation: Simulation) -> float:
     return ends[0] if ends else 0.0
 
 
-def angle_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
-                 simulation: Simulation) -> dict[str, AngleError]:
+def angle_errors(
+    time_s: np.ndarray, columns: dict[str, np.ndarray], simulation: Simulation
+) -> dict[str, AngleError]:
     """Errors of each estimated column against the truth, after the standing calibration."""
     scored = time_s > _calibration_end(simulation)
     out = {}
@@ -53,13 +54,18 @@ def angle_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
         ok = scored & np.isfinite(values)
         error = values[ok] - truth[ok]
         slope = np.polyfit(time_s[ok] / 60.0, error, 1)[0] if ok.sum() > 2 else np.nan
-        out[name] = AngleError(float(np.sqrt(np.mean(error**2))), float(np.max(np.abs(error))),
-                               float(np.mean(error)), float(slope))
+        out[name] = AngleError(
+            float(np.sqrt(np.mean(error**2))),
+            float(np.max(np.abs(error))),
+            float(np.mean(error)),
+            float(slope),
+        )
     return out
 
 
-def peak_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
-                simulation: Simulation) -> list[PeakError]:
+def peak_errors(
+    time_s: np.ndarray, columns: dict[str, np.ndarray], simulation: Simulation
+) -> list[PeakError]:
     """Each trial's true peak IR and ER against the extreme of the estimate in that trial."""
     out = []
     starts = [e for e in simulation.events if e.event == "trial_start"]
