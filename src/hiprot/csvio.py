@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.columns import TIME, current_names, reference_of
 from hiprot.errors import RecordingError
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.sensors.base import STANDARD_GRAVITY
 
 IMU_COLUMNS = (
-    "time_s", "sensor",
+    TIME, "sensor",
     "acc_x", "acc_y", "acc_z",
     "gyr_x", "gyr_y", "gyr_z",
     "mag_x", "mag_y", "mag_z",
@@ -189,19 +190,19 @@ def write_angles_csv(path: Path, time_s: np.ndarray, columns: dict[str, np.ndarr
     """Write a joint-angle table: ``time_s`` then the given ``*_deg`` columns."""
     names = list(columns)
     table = np.column_stack([time_s] + [columns[n] for n in names])
-    np.savetxt(
-        path, table, delimiter=",", header=",".join(["time_s"] + names), comments="", fmt="%.4f"
-    )
+    np.savetxt(path, table, delimiter=",", header=",".join([TIME] + names), comments="", fmt="%.4f")
 
 
 def read_angles_csv(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Read a joint-angle table written by :func:`write_angles_csv`."""
+    """Read a joint-angle table written by :func:`write_angles_csv` (of this version or an
+    earlier one: columns since renamed get their current names)."""
     try:
         with open(path) as f:
             header = f.readline().strip().split(",")
         table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
     except (OSError, ValueError) as exc:
         raise RecordingError(f"{path}: cannot read angle table: {exc}") from exc
-    if header[0] != "time_s" or table.shape[1] != len(header):
-        raise RecordingError(f"{path}: expected time_s then angle columns, got {header}")
-    return table[:, 0], {name: table[:, i] for i, name in enumerate(header) if i > 0}
+    if header[0] != TIME or table.shape[1] != len(header):
+        raise RecordingError(f"{path}: expected {TIME} then angle columns, got {header}")
+    names = current_names(header[1:], reference_of(header[1:]))
+    return table[:, 0], {name: table[:, i] for i, name in enumerate(names, start=1)}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from hiprot.calibration import Calibration, calibrate
+from hiprot.columns import THIGH_HEADING
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
@@ -192,7 +193,7 @@ class Pipeline:
                     (heading[0] - self._last_heading[side]) / 360.0
                 )
             self._last_heading[side] = float(heading[-1])
-            legs[side] = {"thigh_heading_deg": heading}
+            legs[side] = {THIGH_HEADING: heading}
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
         return Angles(

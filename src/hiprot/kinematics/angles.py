@@ -26,6 +26,8 @@ from hiprot import quat
 from hiprot.analysis.gait_events import GaitEvents, MidSwingDetector
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
+from hiprot.columns import angle_columns as rig_columns
+from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle, yaw
 from hiprot.kinematics.walking import mid_stances, walking_directions
@@ -90,15 +92,8 @@ class SessionAngles:
 
 def angle_columns(rig: Rig) -> list[str]:
     """The joint-angle columns reported for ``rig``, in ``angles.csv`` order."""
-    pelvis = rig.find("pelvis") is not None
-    columns = []
-    for side in rig.sides:
-        columns.append(f"{side}_hip_ir_deg")
-        if rig.find("shank", side) is not None:
-            columns.append(f"{side}_knee_flexion_deg")
-        if pelvis:
-            columns += [f"{side}_hip_flexion_deg", f"{side}_hip_adduction_deg"]
-    return columns
+    shanks = [side for side in rig.sides if rig.find("shank", side) is not None]
+    return rig_columns(rig.sides, shanks, rig.find("pelvis") is not None)
 
 
 def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,7 +300,7 @@ class SessionKinematics:
             yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name]
         )
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
-        leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
+        leg.result.columns[knee_flexion(side)] = knee[:, 0]
         track = grid.tracks[name]
         leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
         events = leg.result.events = self.detector.detect(
@@ -416,7 +411,7 @@ class SessionKinematics:
             np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
         )
         if leg.shank is not None:
-            knee = leg.result.columns[f"{side}_knee_flexion_deg"]
+            knee = leg.result.columns[knee_flexion(side)]
             bent = horizontal & (knee > KNEE_BENT_DEG)
             thigh = thigh.copy()
             thigh[bent] = _femur_from_shank(thigh[bent], leg.shank[bent])
@@ -430,10 +425,10 @@ class SessionKinematics:
                 hip[horizontal] = test
         if leg.shank is None and not with_pelvis:
             hip[~horizontal] = np.nan  # no strides, no walking direction: only rotation tests
-        leg.result.columns[f"{side}_hip_ir_deg"] = hip[:, 2]
+        leg.result.columns[hip_ir(side)] = hip[:, 2]
         if with_pelvis:
-            leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
-            leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
+            leg.result.columns[hip_flexion(side)] = hip[:, 0]
+            leg.result.columns[hip_adduction(side)] = hip[:, 1]
 
 
 def _acceleration_e(grid: Grid, name: str) -> np.ndarray:
