@@ -27,6 +27,14 @@ def test_names_are_those_of_the_files_users_have():
     assert columns.sd_key(columns.HIP_IR_ROM) == "hip_ir_rom_sd_deg"
     assert columns.trial_summary_key("er", "detectable_change") == "er_detectable_change_deg"
     assert columns.split_column("left_hip_ir_deg") == ("left", "hip_ir_deg")
+    assert (columns.VALUE, columns.SD, columns.DETECTABLE_CHANGE) == (
+        "value_deg",
+        "sd_deg",
+        "detectable_change_deg",
+    )
+    assert ",".join(columns.HISTORY_COLUMNS) == (
+        "session,start_utc,activity,side,measure,mean_deg,sd_deg,best_deg,n"
+    )
 
 
 def test_angle_columns_follow_the_sensors_worn_in_file_order():

@@ -120,6 +120,25 @@ STRIDE_METRICS = (
 
 # Summary keys.
 PERCENT = "percent"  # the gait cycle axis of the normalised curves
+# A measure's values in one session (comparison and history) and their change between two.
+VALUE = "value_deg"  # the mean
+SD = "sd_deg"
+BEST = "best_deg"
+COUNT = "n"
+CHANGE = "change_deg"
+BEST_CHANGE = "best_change_deg"
+DETECTABLE_CHANGE = "detectable_change_deg"
+HISTORY_COLUMNS = (
+    "session",
+    "start_utc",
+    "activity",
+    "side",
+    "measure",
+    "mean_deg",  # VALUE of the history
+    SD,
+    BEST,
+    COUNT,
+)  # history.csv: one row per session, leg and measure
 TEST_SIDES = {"ir": HIP_IR_MAX, "er": HIP_ER_MAX}  # test summary prefix → trial measure
 
 

@@ -25,7 +25,21 @@ import numpy as np
 
 from hiprot.analysis.formatting import rounded, sample_sd
 from hiprot.analysis.rotation_tests import detectable_change
-from hiprot.columns import HIP_ER_MAX, HIP_IR_MAX, HIP_IR_REFERENCE, HIP_IR_ROM, current_names
+from hiprot.columns import (
+    BEST,
+    BEST_CHANGE,
+    CHANGE,
+    COUNT,
+    DETECTABLE_CHANGE,
+    HIP_ER_MAX,
+    HIP_IR_MAX,
+    HIP_IR_REFERENCE,
+    HIP_IR_ROM,
+    HISTORY_COLUMNS,
+    SD,
+    VALUE,
+    current_names,
+)
 from hiprot.errors import HiprotError
 
 # kind of session → [(measure, list in the report, key)]; values are taken per leg
@@ -112,9 +126,9 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
         "key": key,
         "before": _stats(b),
         "after": _stats(a),
-        "change_deg": change,
-        "best_change_deg": float(a.max() - b.max()),
-        "detectable_change_deg": threshold,
+        CHANGE: change,
+        BEST_CHANGE: float(a.max() - b.max()),
+        DETECTABLE_CHANGE: threshold,
         "detectable": detectable,
         "verdict": verdict,
     }
@@ -122,10 +136,10 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
 
 def _stats(values: np.ndarray) -> dict:
     return {
-        "value_deg": float(values.mean()),
-        "sd_deg": sample_sd(values),
-        "best_deg": float(values.max()),
-        "n": len(values),
+        VALUE: float(values.mean()),
+        SD: sample_sd(values),
+        BEST: float(values.max()),
+        COUNT: len(values),
     }
 
 
@@ -157,19 +171,7 @@ def write_history_csv(path: Path, result: dict) -> None:
     """One row per session, leg and measure."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "session",
-                "start_utc",
-                "activity",
-                "side",
-                "measure",
-                "mean_deg",
-                "sd_deg",
-                "best_deg",
-                "n",
-            ]
-        )
+        writer.writerow(HISTORY_COLUMNS)
         for s in result["sessions"]:
             for side, measures in s["legs"].items():
                 for measure, v in measures.items():
@@ -180,9 +182,9 @@ def write_history_csv(path: Path, result: dict) -> None:
                             s["activity"],
                             side,
                             measure,
-                            v["value_deg"],
-                            v["sd_deg"],
-                            v["best_deg"],
-                            v["n"],
+                            v[VALUE],
+                            v[SD],
+                            v[BEST],
+                            v[COUNT],
                         ]
                     )

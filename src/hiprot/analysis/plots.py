@@ -16,13 +16,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from hiprot.columns import (
+    DETECTABLE_CHANGE,
     HIP_ER_MAX,
     HIP_IR,
     HIP_IR_MAX,
     HIP_IR_ROM,
     PERCENT,
+    SD,
     STANCE,
     TEST_SIDES,
+    VALUE,
     mean_key,
     sd_key,
     split_column,
@@ -252,8 +255,8 @@ def comparison(result: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(rows)), 4.8))
     x = np.arange(len(rows))
     for offset, when, alpha in ((-0.2, "before", 0.45), (0.2, "after", 0.9)):
-        values = [r[when]["value_deg"] for r in rows]
-        errors = [r[when].get("sd_deg") or 0.0 for r in rows]
+        values = [r[when][VALUE] for r in rows]
+        errors = [r[when].get(SD) or 0.0 for r in rows]
         ax.bar(
             x + offset,
             values,
@@ -265,16 +268,14 @@ def comparison(result: dict, path: Path) -> Path:
             label=f"{when}: {result[when]['name']} (mean ± SD)",
         )
     for k, r in enumerate(rows):
-        top = max(r["before"]["value_deg"], r["after"]["value_deg"])
+        top = max(r["before"][VALUE], r["after"][VALUE])
         verdict = {
             True: "real change",
             False: "no detectable change",
             None: "repeatability unknown",
         }
         limit = (
-            ""
-            if r["detectable_change_deg"] is None
-            else f"\n(repeatability {r['detectable_change_deg']:.1f}°)"
+            "" if r[DETECTABLE_CHANGE] is None else f"\n(repeatability {r[DETECTABLE_CHANGE]:.1f}°)"
         )
         ax.annotate(
             f"{r['change_deg']:+.1f}°\n{verdict[r['detectable']]}{limit}",
@@ -310,8 +311,8 @@ def history(result: dict, path: Path) -> Path:
         ]
         ax.errorbar(
             [k for k, _ in points],
-            [p["value_deg"] for _, p in points],
-            yerr=[p.get("sd_deg") or 0.0 for _, p in points],
+            [p[VALUE] for _, p in points],
+            yerr=[p.get(SD) or 0.0 for _, p in points],
             fmt=styles[measures.index(measure) % 4],
             color=COLOURS.get(side, "grey"),
             capsize=3,
