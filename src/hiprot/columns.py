@@ -139,7 +139,10 @@ HISTORY_COLUMNS = (
     BEST,
     COUNT,
 )  # history.csv: one row per session, leg and measure
-TEST_SIDES = {"ir": HIP_IR_MAX, "er": HIP_ER_MAX}  # test summary prefix → trial measure
+TEST_DIRECTIONS = {
+    "ir": HIP_IR_MAX,
+    "er": HIP_ER_MAX,
+}  # rotation-test summary prefix → trial measure
 
 
 def _stem(name: str) -> str:
@@ -158,7 +161,7 @@ def sd_key(name: str) -> str:
 
 
 def trial_summary_key(prefix: str, statistic: str) -> str:
-    """Key of a rotation-test summary (prefix from :data:`TEST_SIDES`): ``ir_best_deg``."""
+    """Key of a rotation-test summary (prefix from :data:`TEST_DIRECTIONS`): ``ir_best_deg``."""
     return f"{prefix}_{statistic}{DEG}"
 
 
@@ -170,9 +173,10 @@ LEGACY_NAMES: dict[str | None, dict[str, str]] = {None: {}, REFERENCE_WALKING: {
 
 
 def current_names(data, reference: str | None = None):
-    """``data`` under today's names: a name, a list of names, or a dict whose keys (at any
-    depth) and listed names are renamed by :data:`LEGACY_NAMES`. ``reference`` (of a report:
-    its own ``angles.hip_ir_reference``) selects the renames of sessions measured against it."""
+    """``data`` under today's names: a name, a list, or a dict (a report, a table row) whose
+    keys at any depth, and names given as values (``angles.columns``, a comparison's ``key``),
+    are renamed by :data:`LEGACY_NAMES`. ``reference`` (by default a report's own
+    ``angles.hip_ir_reference``) adds the renames of sessions measured against it."""
     if reference is None and isinstance(data, dict):
         reference = (data.get("angles") or {}).get(HIP_IR_REFERENCE)
     table = {**LEGACY_NAMES.get(None, {}), **LEGACY_NAMES.get(reference, {})}

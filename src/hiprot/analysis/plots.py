@@ -24,7 +24,7 @@ from hiprot.columns import (
     PERCENT,
     SD,
     STANCE,
-    TEST_SIDES,
+    TEST_DIRECTIONS,
     VALUE,
     mean_key,
     sd_key,
@@ -171,7 +171,7 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
     fig, ax = plt.subplots(figsize=(8, 4.8))
     fig.set_size_inches(8, 5.4)
     width = 0.8 / max(1, max(len([t for t in trials if t["side"] == s]) for s in sides))
-    for group, (name, key) in enumerate(TEST_SIDES.items()):
+    for group, (name, key) in enumerate(TEST_DIRECTIONS.items()):
         for k, side in enumerate(sides):
             mine = [t for t in trials if t["side"] == side]
             base = group * (len(sides) + 0.5) + k

@@ -27,7 +27,7 @@ from scipy.stats import t as student_t
 
 from hiprot.analysis.excursions import Excursion, ExcursionDetector
 from hiprot.analysis.formatting import rounded, sample_sd
-from hiprot.columns import TEST_SIDES, trial_summary_key
+from hiprot.columns import TEST_DIRECTIONS, trial_summary_key
 
 TESTS = {"seated-test": "seated-ir", "prone-test": "prone-ir"}
 MIN_DETECTABLE_DEG = 1.0  # no change under a degree is called real, however alike the trials
@@ -127,7 +127,7 @@ def trial_summary(trials: list[Trial]) -> dict:
     for side in sorted({t.side for t in trials}):
         mine = [t for t in trials if t.side == side]
         leg: dict = {"test": mine[0].test, "trials": len(mine)}
-        for name, key in TEST_SIDES.items():
+        for name, key in TEST_DIRECTIONS.items():
             values = np.array([getattr(t, key) for t in mine if getattr(t, key) is not None])
             sd = sample_sd(values)
             leg[f"{name}_trials"] = len(values)
