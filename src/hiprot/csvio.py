@@ -20,7 +20,7 @@ import numpy as np
 
 from hiprot.errors import RecordingError
 from hiprot.samples import Chunk, ImuSamples
-from hiprot.sensors.base import STANDARD_GRAVITY
+from hiprot.units import STANDARD_GRAVITY
 
 IMU_COLUMNS = (
     "time_s", "sensor",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-GRAVITY = 9.81
+from hiprot.units import STANDARD_GRAVITY
 
 
 def rest_mask(
@@ -43,7 +43,7 @@ def rest_mask(
         (gyr_spread < gyr_threshold)
         & (np.linalg.norm(gyr_mean, axis=1) < max_mean_rate)
         & (acc_spread < acc_threshold)
-        & (np.abs(acc_norm - GRAVITY) < 2 * acc_threshold)
+        & (np.abs(acc_norm - STANDARD_GRAVITY) < 2 * acc_threshold)
     )
 
 

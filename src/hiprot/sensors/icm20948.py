@@ -41,9 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
     FILTER_FRACTION,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -52,6 +50,7 @@ from hiprot.sensors.base import (
 )
 from hiprot.sensors.bus import ChipMismatch, I2CError
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
 FIFO_BYTES = 512
 IMU_PACKET = np.dtype([("acc", ">i2", 3), ("gyr", ">i2", 3)])

@@ -37,9 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
     FILTER_FRACTION,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -48,6 +46,7 @@ from hiprot.sensors.base import (
     widest_at_most,
 )
 from hiprot.sensors.registers import Bit, Bits
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
 FIFO_BYTES = 2048
 PACKET = np.dtype(

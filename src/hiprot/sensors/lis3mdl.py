@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hiprot.sensors.base import GAUSS_TO_UT, ChipDriver
+from hiprot.sensors.base import ChipDriver
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import GAUSS_TO_UT
 
 LSB_PER_GAUSS = 6842.0
 AUTO_INCREMENT = 0x80

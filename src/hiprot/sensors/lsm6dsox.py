@@ -33,8 +33,6 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -42,6 +40,7 @@ from hiprot.sensors.base import (
     slowest_at_least,
 )
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
 ODR_CODES = {
     1: 12.5,

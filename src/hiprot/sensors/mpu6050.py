@@ -31,9 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
     FILTER_FRACTION,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -41,6 +39,7 @@ from hiprot.sensors.base import (
     widest_at_most,
 )
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
 FIFO_BYTES = 1024
 SAMPLE = np.dtype([("acc", ">i2", 3), ("gyr", ">i2", 3)])

@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprot.samples import ImuSamples
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
-GRAVITY = 9.80665
 WARMUP_C = 5.0
 WARMUP_TAU_S = 300.0
 GYRO_RANGE_DPS = 2000.0
