@@ -11,10 +11,10 @@ from simulated import processed, target_rig
 from hiprot import quat
 from hiprot.calibration import calibrate
 from hiprot.calibration.accelerometer import rest_means
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.errors import CalibrationError
 from hiprot.processing import process_session
 from hiprot.recording import Session
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 from hiprot.sim import simulate
 from hiprot.units import STANDARD_GRAVITY as GRAVITY
 

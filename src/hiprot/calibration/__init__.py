@@ -17,11 +17,11 @@ from hiprot import quat
 from hiprot.calibration.hinge import fit_hinge, principal_axis
 from hiprot.calibration.rest import first_rest_phase, rest_mask
 from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_from_vertical
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.geometry import wrap
 from hiprot.resample import Grid
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
 MIN_MOVING_S = 0.5

@@ -26,7 +26,7 @@ def rest_mask(
     """Boolean (n,) — True where the sensor is at rest over a centred window.
 
     ``max_bias_dps``: the largest gyroscope bias per axis the chip may have
-    (:func:`hiprot.sensors.drivers.gyro_bias_bound_dps`).
+    (:func:`hiprot.chip_catalogue.gyro_bias_bound_dps`).
     """
     max_mean_rate = max(5 * gyr_threshold, np.sqrt(3) * np.radians(max_bias_dps))
     size = max(3, int(round(window_s * rate_hz)))

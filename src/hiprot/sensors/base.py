@@ -147,11 +147,9 @@ class ChipDriver:
 class ImuDriver(ChipDriver, ABC):
     """An accelerometer + gyroscope chip with a FIFO, read in bursts.
 
-    ``GYRO_OFFSET_DPS`` is the datasheet's zero-rate offset tolerance (±°/s per
-    axis, at 25 °C): how large a gyroscope bias the fusion must expect.
+    Its part's figures (FIFO size, gyroscope offset tolerance) are in
+    :mod:`hiprot.chip_catalogue`.
     """
-
-    GYRO_OFFSET_DPS: float
 
     def __init__(self, device: I2CDevice, clock: Clock | None = None, with_mag: bool = False):
         super().__init__(device, clock)
