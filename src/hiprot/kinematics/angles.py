@@ -23,11 +23,11 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import minimize_scalar
 
 from hiprot import quat
-from hiprot.analysis.gait_events import GaitEvents, MidSwingDetector
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
 from hiprot.config import Rig
 from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
+from hiprot.kinematics.gait_events import GaitEvents, MidSwingDetector
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
