@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hiprot.analysis.formatting import rounded, sample_sd
+from hiprot.geometry import wrap
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 LEG_COLUMNS = ("hip_ir_deg", "knee_flexion_deg", "heading_deg")  # per-leg inputs, without the side
@@ -193,7 +194,7 @@ class StrideSegmenter:
         change = heading[at[1]] - heading[at[0]]
         if not np.isfinite(change):
             return None
-        return bool(abs((change + 180.0) % 360.0 - 180.0) > self.turn_deg)
+        return bool(abs(np.degrees(wrap(np.radians(change)))) > self.turn_deg)
 
 
 def gait_summary(strides: list[Stride]) -> dict:
