@@ -132,6 +132,8 @@ def violations(imports: dict[str, set[str]]) -> dict[tuple[str, str], str]:
     for importer, imported_set in imports.items():
         for imported in imported_set:
             low, high = layer_of(importer), layer_of(imported)
+            if low is None or high is None:
+                continue  # named by test_every_module_has_a_layer
             if _within(imported, (EVALUATION,)) and not _within(
                 importer, (EVALUATION, *FRONT_ENDS)
             ):
