@@ -21,7 +21,7 @@ import numpy as np
 from hiprot.columns import TIME, current_names, reference_of
 from hiprot.errors import RecordingError
 from hiprot.samples import Chunk, ImuSamples
-from hiprot.sensors.base import STANDARD_GRAVITY
+from hiprot.units import STANDARD_GRAVITY
 
 IMU_COLUMNS = (
     TIME, "sensor",

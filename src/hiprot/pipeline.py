@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from hiprot.calibration import Calibration, calibrate
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.columns import THIGH_HEADING
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
@@ -23,7 +24,6 @@ from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out

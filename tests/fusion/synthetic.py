@@ -14,8 +14,9 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from hiprot.samples import ImuSamples
+from hiprot.units import STANDARD_GRAVITY
 
-GRAVITY = 9.81
+GRAVITY = STANDARD_GRAVITY
 FIELD_ENU = np.array([0.0, 20.0, -45.0])  # µT: north and down, as in central Europe
 BROAD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"
 

@@ -12,7 +12,7 @@ Inputs per call, all on the session's sample clock:
   ``<side>_thigh_heading_deg`` (the thigh's heading about the vertical, used to
   mark turning strides);
 - ``events``: newly known gait events per side, ``{"right": {"heel_strike":
-  [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+  [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
   live, from the batch detector in batch. Events may arrive before or after
   their samples.
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from hiprot.analysis.gait_events import StreamingGaitEvents
 from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
@@ -38,6 +37,7 @@ from hiprot.columns import (
     leg_column,
     thigh_heading,
 )
+from hiprot.kinematics.gait_events import StreamingGaitEvents
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
 LEG_INPUTS = {
@@ -136,7 +136,7 @@ class LiveAnalysis:
 class MetricStream:
     """The live pipeline's angles in, stride/rep/test metrics out.
 
-    Gait events come from each leg's :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+    Gait events come from each leg's :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
     (shank sagittal rate and knee angle), the metrics from :class:`LiveAnalysis`.
     """
 

@@ -21,12 +21,12 @@ from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial
 from hiprot.analysis.strides import Stride
 from hiprot.columns import hip_ir, thigh_heading
+from hiprot.geometry import X_AXIS
 from hiprot.processing import ProcessedSession
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
 TEST_ER_S = 2.0
 WALK_SHARE = 0.5  # strides covering this share of the time after standing: a walk
-X_AXIS, Y_AXIS = np.eye(3)[:2]
 
 
 @dataclass

@@ -31,6 +31,7 @@ from hiprot.columns import (
     mean_key,
     sd_key,
 )
+from hiprot.geometry import wrap
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
@@ -194,7 +195,7 @@ class StrideSegmenter:
         change = heading[at[1]] - heading[at[0]]
         if not np.isfinite(change):
             return None
-        return bool(abs((change + 180.0) % 360.0 - 180.0) > self.turn_deg)
+        return bool(abs(np.degrees(wrap(np.radians(change)))) > self.turn_deg)
 
 
 def gait_summary(strides: list[Stride]) -> dict:
