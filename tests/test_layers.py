@@ -58,10 +58,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("hiprot.analysis.batch", "hiprot.recording"): "batch analysis loads sessions; belongs to the pipeline",
     ("hiprot.analysis.report", "hiprot.processing"): "the report reads ProcessedSession instead of its own inputs",
     ("hiprot.analysis.session", "hiprot.processing"): "analysis takes a ProcessedSession instead of a typed angle table",
-    ("hiprot.analysis.scoring", "hiprot.processing"): "evaluation code inside analysis (moves to hiprot.evaluation)",
-    ("hiprot.analysis.scoring", "hiprot.recording"): "evaluation code inside analysis (moves to hiprot.evaluation)",
-    ("hiprot.analysis.scoring", "hiprot.sim"): "evaluation code inside analysis (moves to hiprot.evaluation)",
-    ("hiprot.analysis.scoring", "hiprot.sim.session"): "evaluation code inside analysis (moves to hiprot.evaluation)",
     ("hiprot.mqtt.live", "hiprot.pipeline"): "the live feed takes the pipeline's Angles type",
     ("hiprot.sim.session", "hiprot.csvio"): "the simulator writes its own session directory",
 }  # fmt: skip
