@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot.config import FusionConfig, SimulationConfig, load_rig, parse_rig
-from hiprot.errors import CalibrationError
+from hiprot.config import FusionConfig, SimulationConfig, load_rig
+from hiprot.evaluation.angles import angle_errors, peak_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 from hiprot.sim import simulate
-from hiprot.sim.scoring import angle_errors, peak_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
@@ -35,10 +34,19 @@ def rig_for(scenario: str, seed: int, pelvis: bool, filter_name: str, walk_s: fl
     base = load_rig(ROOT / "config" / "sim.toml")
     sensors = list(base.sensors)
     if pelvis:
-        sensors.insert(0, replace(sensors[0], name="pelvis", segment="pelvis", side=None, address=0x6A))
-    simulation = SimulationConfig(scenario=scenario, seed=seed, gyro_bias_deg_s=1.0, scale_error_pct=2.0,
-                                  duration_s=walk_s if scenario == "walk" else None)
-    return replace(base, sensors=tuple(sensors), simulation=simulation, fusion=FusionConfig(filter=filter_name))
+        sensors.insert(
+            0, replace(sensors[0], name="pelvis", segment="pelvis", side=None, address=0x6A)
+        )
+    simulation = SimulationConfig(
+        scenario=scenario,
+        seed=seed,
+        gyro_bias_deg_s=1.0,
+        scale_error_pct=2.0,
+        duration_s=walk_s if scenario == "walk" else None,
+    )
+    return replace(
+        base, sensors=tuple(sensors), simulation=simulation, fusion=FusionConfig(filter=filter_name)
+    )
 
 
 def main() -> None:
@@ -46,10 +54,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--filters", default="vqf,madgwick,mahony,ekf")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--walk-s", type=float, default=120.0, help="length of the walking scenario")
+    parser.add_argument(
+        "--walk-s", type=float, default=120.0, help="length of the walking scenario"
+    )
     args = parser.parse_args()
-    print(f"{'scenario':10} {'rig':12} {'filter':9} {'angle':24} {'RMSE':>6} {'max':>6} {'drift/min':>9}"
-          f"  {'peak err (mean abs / max)':>26}")
+    print(
+        f"{'scenario':10} {'rig':12} {'filter':9} {'angle':24} {'RMSE':>6} {'max':>6} {'drift/min':>9}"
+        f"  {'peak err (mean abs / max)':>26}"
+    )
     for scenario in args.scenarios.split(","):
         for pelvis in (False, True):
             for filter_name in args.filters.split(","):
@@ -60,7 +72,9 @@ def main() -> None:
                 for seed in range(1, args.seeds + 1):
                     rig = rig_for(scenario, seed, pelvis, filter_name, args.walk_s)
                     simulation = simulate(rig)
-                    processed = process_session(Session(Path(f"sim-{seed}"), rig, {}, simulation.samples))
+                    processed = process_session(
+                        Session(Path(f"sim-{seed}"), rig, {}, simulation.samples)
+                    )
                     if processed.angles is None:
                         failures += 1
                         continue
@@ -77,10 +91,14 @@ def main() -> None:
                     rmse = np.sqrt(np.mean([v.rmse**2 for v in values]))
                     worst = max(v.max_abs for v in values)
                     drift = max(abs(v.trend_deg_per_min) for v in values)
-                    print(f"{scenario:10} {rig_name:12} {filter_name:9} {name:24} {rmse:6.2f} {worst:6.2f}"
-                          f" {drift:9.2f}  {peak_text if 'hip_ir' in name else '':>26}")
+                    print(
+                        f"{scenario:10} {rig_name:12} {filter_name:9} {name:24} {rmse:6.2f} {worst:6.2f}"
+                        f" {drift:9.2f}  {peak_text if 'hip_ir' in name else '':>26}"
+                    )
                 if failures:
-                    print(f"{scenario:10} {rig_name:12} {filter_name:9} calibration failed in {failures} seed(s)")
+                    print(
+                        f"{scenario:10} {rig_name:12} {filter_name:9} calibration failed in {failures} seed(s)"
+                    )
                 print(f"{'':10} {'':12} {'':9} ({time.perf_counter() - started:.1f} s)")
 
 

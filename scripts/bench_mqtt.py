@@ -42,10 +42,14 @@ def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\n")
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\n"
+    )
     binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -64,7 +68,9 @@ class Stamper:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-sub-{topic}")
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
         self.client.on_subscribe = lambda *a: ready.set()
-        self.client.on_message = lambda c, u, m: self.arrivals.append((time.monotonic(), m.topic, m.payload))
+        self.client.on_message = lambda c, u, m: self.arrivals.append(
+            (time.monotonic(), m.topic, m.payload)
+        )
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         ready.wait(10)
@@ -88,7 +94,9 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
     """Per angles message: sample → received and chunk → received, in seconds."""
     rig = load_rig()
     chunks = split_chunk(simulate(rig, seconds).samples, CHUNK_S)
-    handed: list[tuple[float, float]] = []  # (last sample time of chunk, monotonic when handed over)
+    handed: list[
+        tuple[float, float]
+    ] = []  # (last sample time of chunk, monotonic when handed over)
     t0 = time.monotonic()
 
     def paced():
@@ -101,7 +109,9 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
             yield chunk
 
     stamper = Stamper(port, "hiprot/+/angles")
-    publisher = Publisher(rig.mqtt, rig.device_id, "127.0.0.1", port, outbox_path=workdir / "outbox.sqlite3")
+    publisher = Publisher(
+        rig.mqtt, rig.device_id, "127.0.0.1", port, outbox_path=workdir / "outbox.sqlite3"
+    )
     publisher.start()
     t0 = time.monotonic()
     logger.run(rig, paced(), SessionWriter(rig, workdir / "sessions"), publisher)
@@ -120,8 +130,14 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
 def publisher_rate(port: int, workdir: Path, n: int, kind: str) -> float:
     """Messages per second from the first publish to the n-th arrival at the subscriber."""
     stamper = Stamper(port, f"bench/{kind}/#")
-    publisher = Publisher(MqttConfig(topic_prefix="bench"), kind, "127.0.0.1", port,
-                          outbox_path=workdir / f"{kind}.sqlite3", queue_size=2 * n)
+    publisher = Publisher(
+        MqttConfig(topic_prefix="bench"),
+        kind,
+        "127.0.0.1",
+        port,
+        outbox_path=workdir / f"{kind}.sqlite3",
+        queue_size=2 * n,
+    )
     publisher.start()
     start = time.monotonic()
     for i in range(n):
@@ -169,23 +185,34 @@ def main() -> None:
         finally:
             broker.terminate()
             broker.wait(10)
-    print(f"end-to-end latency over {len(lat['sample'])} angles messages "
-          f"({args.seconds:g} s live session):")
-    print(f"  sample time -> received:  {percentiles(lat['sample'])}"
-          f"  (includes up to {1000 * CHUNK_S:.0f} ms waiting for the chunk to fill)")
-    print(f"  chunk handed -> received: {percentiles(lat['chunk'])}  (pipeline + publisher + broker)")
+    print(
+        f"end-to-end latency over {len(lat['sample'])} angles messages "
+        f"({args.seconds:g} s live session):"
+    )
+    print(
+        f"  sample time -> received:  {percentiles(lat['sample'])}"
+        f"  (includes up to {1000 * CHUNK_S:.0f} ms waiting for the chunk to fill)"
+    )
+    print(
+        f"  chunk handed -> received: {percentiles(lat['chunk'])}  (pipeline + publisher + broker)"
+    )
     print(f"sustained rate, {args.messages} messages each:")
     print(f"  plain paho QoS 1 (baseline):       {baseline:8.0f} msg/s")
-    print(f"  publisher metrics (QoS 1, outbox): {metrics:8.0f} msg/s "
-          f"= {metrics / baseline:.2f} x baseline")
-    print(f"  publisher angles (QoS 0):          {angles:8.0f} msg/s "
-          f"= {angles / baseline:.2f} x baseline = {angles / 20:.0f} x a 20 Hz angle stream")
+    print(
+        f"  publisher metrics (QoS 1, outbox): {metrics:8.0f} msg/s "
+        f"= {metrics / baseline:.2f} x baseline"
+    )
+    print(
+        f"  publisher angles (QoS 0):          {angles:8.0f} msg/s "
+        f"= {angles / baseline:.2f} x baseline = {angles / 20:.0f} x a 20 Hz angle stream"
+    )
 
 
 def percentiles(latencies_s: np.ndarray) -> str:
     """p50 and p99 in milliseconds."""
     p50, p99 = 1000 * np.percentile(latencies_s, [50, 99])
     return f"p50 {p50:.1f} ms  p99 {p99:.1f} ms"
+
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ahrs.filters import Madgwick
 
-from hiprot.config import SimulationConfig, SensorConfig, load_rig
+from hiprot.config import SensorConfig, SimulationConfig, load_rig
 from hiprot.pipeline import Pipeline
 from hiprot.processing import process_session
 from hiprot.recording import Session
@@ -32,10 +32,23 @@ ROOT = Path(__file__).resolve().parents[1]
 def rig_with(places: list[tuple[str, str | None]], seconds: float):
     base = load_rig(ROOT / "config" / "sim.toml")
     sensors = tuple(
-        SensorConfig(segment if side is None else f"{side}_{segment}", segment, side, "icm42688", 1, 0x68,
-                     0x70, i)
-        for i, (segment, side) in enumerate(places))
-    return replace(base, sensors=sensors, simulation=SimulationConfig(scenario="walk", seed=1, duration_s=seconds))
+        SensorConfig(
+            segment if side is None else f"{side}_{segment}",
+            segment,
+            side,
+            "icm42688",
+            1,
+            0x68,
+            0x70,
+            i,
+        )
+        for i, (segment, side) in enumerate(places)
+    )
+    return replace(
+        base,
+        sensors=sensors,
+        simulation=SimulationConfig(scenario="walk", seed=1, duration_s=seconds),
+    )
 
 
 def naive_madgwick(samples) -> None:
@@ -69,17 +82,27 @@ def main() -> None:
     print(f"  naive per-sample ahrs Madgwick loop (fusion only): {naive_rate:10,.0f} samples/s")
     print(f"  ratio: {batch_rate / naive_rate:.1f}x (target >= 10x)")
 
-    rig5 = rig_with([("pelvis", None), ("thigh", "right"), ("shank", "right"), ("thigh", "left"),
-                     ("shank", "left")], args.seconds)
+    rig5 = rig_with(
+        [
+            ("pelvis", None),
+            ("thigh", "right"),
+            ("shank", "right"),
+            ("thigh", "left"),
+            ("shank", "left"),
+        ],
+        args.seconds,
+    )
     samples5 = simulate(rig5).samples
     chunks = split_chunk(samples5, 0.05)
     pipeline = Pipeline(rig5)
     start = time.process_time()
     emitted = sum(len(pipeline.process(chunk)) for chunk in chunks)
     live_s = time.process_time() - start
-    print(f"live, 5 sensors at 200 Hz, {args.seconds:g} s in 50 ms chunks: {live_s:.2f} s CPU "
-          f"= {100 * live_s / args.seconds:.1f} % of one core (target < 10 %); {emitted} angle samples; "
-          f"calibrated: {pipeline.calibration is not None}")
+    print(
+        f"live, 5 sensors at 200 Hz, {args.seconds:g} s in 50 ms chunks: {live_s:.2f} s CPU "
+        f"= {100 * live_s / args.seconds:.1f} % of one core (target < 10 %); {emitted} angle samples; "
+        f"calibrated: {pipeline.calibration is not None}"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import argparse
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -34,35 +34,54 @@ RATE_HZ = 200
 CHUNK = 10  # samples per sensor per chunk: 0.05 s, as the live sources yield
 CHUNKS_PER_SYNC = 10  # 0.5 s of data per fsync, the writer's sync interval
 READ_TARGET_S = 5.0
-SENSORS = (("pelvis", "pelvis", None, 0x68), ("right_thigh", "thigh", "right", 0x69),
-           ("right_shank", "shank", "right", 0x6A))
+SENSORS = (
+    ("pelvis", "pelvis", None, 0x68),
+    ("right_thigh", "thigh", "right", 0x69),
+    ("right_shank", "shank", "right", 0x6A),
+)
 
 
 def bench_rig(path: Path):
-    return parse_rig({"device_id": "bench", "sample_rate_hz": RATE_HZ, "sensors": [
-        {"name": n, "segment": seg, "chip": "icm42688", "bus": 1, "address": a,
-         **({"side": side} if side else {})}
-        for n, seg, side, a in SENSORS]}, path)
+    return parse_rig(
+        {
+            "device_id": "bench",
+            "sample_rate_hz": RATE_HZ,
+            "sensors": [
+                {
+                    "name": n,
+                    "segment": seg,
+                    "chip": "icm42688",
+                    "bus": 1,
+                    "address": a,
+                    **({"side": side} if side else {}),
+                }
+                for n, seg, side, a in SENSORS
+            ],
+        },
+        path,
+    )
 
 
 def hour_of_samples(minutes: float) -> dict[str, ImuSamples]:
     n = int(minutes * 60 * RATE_HZ)
     rng = np.random.default_rng(1)
     t = np.arange(n) / RATE_HZ
-    return {name: ImuSamples(t + 1e-4 * i, rng.normal(0, 9.81, (n, 3)), rng.normal(0, 1.5, (n, 3)))
-            for i, (name, *_) in enumerate(SENSORS)}
+    return {
+        name: ImuSamples(t + 1e-4 * i, rng.normal(0, 9.81, (n, 3)), rng.normal(0, 1.5, (n, 3)))
+        for i, (name, *_) in enumerate(SENSORS)
+    }
 
 
 def chunks(samples: dict[str, ImuSamples]):
     n = len(next(iter(samples.values())))
     for start in range(0, n, CHUNK):
-        yield {name: s[start:start + CHUNK] for name, s in samples.items()}
+        yield {name: s[start : start + CHUNK] for name, s in samples.items()}
 
 
 def write_binary(rig, samples, directory: Path) -> float:
     """Session directory with imu.bin written as a live recording would; returns CPU seconds."""
     (directory / "rig.toml").write_text(rig_to_toml(rig))
-    meta = start_meta(rig, datetime.now(timezone.utc), RAW_FILE, None, "benchmark")
+    meta = start_meta(rig, datetime.now(UTC), RAW_FILE, None, "benchmark")
     MetaFile(directory).write(meta)
     pieces = list(chunks(samples))
     cpu = time.process_time()
@@ -118,21 +137,30 @@ def main() -> None:
         csv_cpu = write_csv(samples, csv_path)
         bin_mb = (session_dir / RAW_FILE).stat().st_size / 1e6
         csv_mb = csv_path.stat().st_size / 1e6
-        print(f"write imu.bin (blocks + fsync every 0.5 s): {1e6 * bin_cpu / total:7.2f} us/sample "
-              f"CPU, {bin_mb:6.1f} MB")
-        print(f"write CSV import layout:                    {1e6 * csv_cpu / total:7.2f} us/sample "
-              f"CPU, {csv_mb:6.1f} MB")
+        print(
+            f"write imu.bin (blocks + fsync every 0.5 s): {1e6 * bin_cpu / total:7.2f} us/sample "
+            f"CPU, {bin_mb:6.1f} MB"
+        )
+        print(
+            f"write CSV import layout:                    {1e6 * csv_cpu / total:7.2f} us/sample "
+            f"CPU, {csv_mb:6.1f} MB"
+        )
         print(f"  binary writes {csv_cpu / bin_cpu:.1f}x cheaper per sample")
 
         session, bin_read_cpu, bin_read_wall = timed(load_session, session_dir)
         assert all(np.array_equal(session.samples[n].gyr, s.gyr) for n, s in samples.items())
         table, csv_read_cpu, csv_read_wall = timed(
-            np.loadtxt, csv_path, float, "#", ",", None, 1, (0, 2, 3, 4, 5, 6, 7))
+            np.loadtxt, csv_path, float, "#", ",", None, 1, (0, 2, 3, 4, 5, 6, 7)
+        )
         assert len(table) == total
-        print(f"read load_session(imu.bin): {bin_read_wall:7.2f} s wall, {bin_read_cpu:7.2f} s CPU,"
-              f" {total / bin_read_wall / 1e6:7.2f} M samples/s ({session.recovery.summary()})")
-        print(f"read numpy.loadtxt(CSV):    {csv_read_wall:7.2f} s wall, {csv_read_cpu:7.2f} s CPU,"
-              f" {total / csv_read_wall / 1e6:7.2f} M samples/s")
+        print(
+            f"read load_session(imu.bin): {bin_read_wall:7.2f} s wall, {bin_read_cpu:7.2f} s CPU,"
+            f" {total / bin_read_wall / 1e6:7.2f} M samples/s ({session.recovery.summary()})"
+        )
+        print(
+            f"read numpy.loadtxt(CSV):    {csv_read_wall:7.2f} s wall, {csv_read_cpu:7.2f} s CPU,"
+            f" {total / csv_read_wall / 1e6:7.2f} M samples/s"
+        )
         print(f"  binary reads {csv_read_wall / bin_read_wall:.0f}x faster")
         hour = bin_read_wall * 60.0 / args.minutes
         verdict = "meets" if hour < READ_TARGET_S else "MISSES"

@@ -49,8 +49,10 @@ def main() -> None:
     print(f"walk, {args.minutes:g} min, {len(sim.samples)} sensors at 200 Hz ({rows} samples)")
     print(f"simulate:        {simulate_s:6.2f} s  = {duration / simulate_s:6.0f} x real time")
     print(f"write session:   {session_s:6.2f} s  (imu.csv, truth.csv, events, mounting, metadata)")
-    print(f"imu.csv writer:  {fast_s:6.2f} s  vs per-row formatting {per_row_s:6.2f} s  "
-          f"= {per_row_s / fast_s:4.1f} x faster")
+    print(
+        f"imu.csv writer:  {fast_s:6.2f} s  vs per-row formatting {per_row_s:6.2f} s  "
+        f"= {per_row_s / fast_s:4.1f} x faster"
+    )
 
 
 if __name__ == "__main__":

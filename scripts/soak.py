@@ -82,14 +82,18 @@ class Broker:
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(  # as root, mosquitto would drop to a user that cannot save here
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {workdir}/\nmax_queued_messages 0\nuser {getpass.getuser()}\n")
+            f"persistence_location {workdir}/\nmax_queued_messages 0\nuser {getpass.getuser()}\n"
+        )
         self.binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
         self.process: subprocess.Popen | None = None
         self.restarts = 0
 
     def start(self) -> None:
-        self.process = subprocess.Popen([self.binary, "-c", str(self.conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [self.binary, "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(200):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
@@ -113,8 +117,9 @@ class Counter:
         self.health = 0
         self.unavailable_reports = 0
         self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="soak-counter",
-                                  clean_session=False)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id="soak-counter", clean_session=False
+        )
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"hiprot/{DEVICE}/#", qos=1)
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.1, 1.0)
@@ -135,7 +140,8 @@ class Counter:
                 body = json.loads(message.payload)
                 self.health += 1
                 self.unavailable_reports += sum(
-                    not s.get("available", True) for s in body["sensors"].values())
+                    not s.get("available", True) for s in body["sensors"].values()
+                )
 
     def close(self) -> None:
         self.client.disconnect()
@@ -162,8 +168,10 @@ def i2c_faults(rng: random.Random, duration_s: float) -> list[dict]:
         elif kind == "unplug":  # a few milliseconds is a brownout: the chip resets between reads
             fault["for_s"] = round(rng.choice((rng.uniform(0.005, 0.04), rng.uniform(0.5, 5.0))), 3)
         elif kind == "swap":
-            fault.update(for_s=round(rng.uniform(0.5, 4.0), 3),
-                         chip=rng.choice([c for c in CHIPS if c != chip]))
+            fault.update(
+                for_s=round(rng.uniform(0.5, 4.0), 3),
+                chip=rng.choice([c for c in CHIPS if c != chip]),
+            )
         faults.append(fault)
         t += fault.get("for_s", 0.0) + rng.uniform(6, 25)
     return faults
@@ -185,15 +193,32 @@ def toml_value(value) -> str:
 
 
 def rig_text(port: int, duration_s: float, seed: int, faults: list[dict]) -> str:
-    lines = [f'device_id = "{DEVICE}"', "sample_rate_hz = 200", "", "[simulation]",
-             'scenario = "walk"', f"seed = {seed}", f"duration_s = {duration_s}", "",
-             "[mqtt]", 'host = "127.0.0.1"', f"port = {port}"]
+    lines = [
+        f'device_id = "{DEVICE}"',
+        "sample_rate_hz = 200",
+        "",
+        "[simulation]",
+        'scenario = "walk"',
+        f"seed = {seed}",
+        f"duration_s = {duration_s}",
+        "",
+        "[mqtt]",
+        'host = "127.0.0.1"',
+        f"port = {port}",
+    ]
     for fault in faults:
         lines += ["", "[[simulation.faults]]"]
         lines += [f"{key} = {toml_value(value)}" for key, value in fault.items()]
     for name, segment, side, chip, bus, address, channel in SENSORS:
-        lines += ["", "[[sensors]]", f'name = "{name}"', f'segment = "{segment}"',
-                  f'chip = "{chip}"', f"bus = {bus}", f"address = 0x{address:02x}"]
+        lines += [
+            "",
+            "[[sensors]]",
+            f'name = "{name}"',
+            f'segment = "{segment}"',
+            f'chip = "{chip}"',
+            f"bus = {bus}",
+            f"address = 0x{address:02x}",
+        ]
         lines += [f'side = "{side}"'] if side else []
         lines += [f"mux_channel = {channel}"] if channel is not None else []
     return "\n".join(lines) + "\n"
@@ -224,9 +249,22 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
     log = (workdir / "record.log").open("w")
     began = time.monotonic()
     record = subprocess.Popen(
-        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--out",
-         str(workdir / "sessions"), "--activity", "walk"],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "record",
+            "--rig",
+            str(rig),
+            "--out",
+            str(workdir / "sessions"),
+            "--activity",
+            "walk",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     warm_up_s = min(WARM_UP_S, duration_s / 4)
     memory: list[tuple[float, float]] = []
     next_sample, pending = min(START_RSS_S, warm_up_s), list(outages)
@@ -270,21 +308,37 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
         ours = [f for f in faults if f.get("sensor") == name or f.get("bus") == buses[name]]
         stray = [g for g in h["gaps"] if not any(overlaps(g, f) for f in ours)]
         lost_in_faults = h["dropped"] - sum(round((b - a) * h["odr_hz"]) - 1 for a, b in stray)
-        sensors[name] = {"expected": expected, "recorded": recorded, "lost_in_faults": lost_in_faults,
-                         "gaps": len(h["gaps"]), "gaps_without_fault": len(stray),
-                         "unexplained": expected - recorded - lost_in_faults,
-                         "i2c_errors": h["i2c_errors"]}
+        sensors[name] = {
+            "expected": expected,
+            "recorded": recorded,
+            "lost_in_faults": lost_in_faults,
+            "gaps": len(h["gaps"]),
+            "gaps_without_fault": len(stray),
+            "unexplained": expected - recorded - lost_in_faults,
+            "i2c_errors": h["i2c_errors"],
+        }
     return {
-        "minutes": minutes, "seed": seed, "record_exit": record.returncode,
-        "i2c_faults": {k: sum(f["kind"] == k for f in faults) for k in ("errors", "unplug", "stuck", "swap")},
+        "minutes": minutes,
+        "seed": seed,
+        "record_exit": record.returncode,
+        "i2c_faults": {
+            k: sum(f["kind"] == k for f in faults) for k in ("errors", "unplug", "stuck", "swap")
+        },
         "broker_restarts": broker.restarts,
         "sensors": sensors,
-        "samples": {key: sum(s[key] for s in sensors.values())
-                    for key in ("expected", "recorded", "lost_in_faults", "unexplained")},
-        "metrics": {"produced": produced, "delivered": len(counter.metrics),
-                    "duplicates_dropped": counter.duplicates},
-        "health_messages": counter.health, "health_unavailable_reports": counter.unavailable_reports,
-        "memory_mb": memory, "warm_up_s": warm_up_s,
+        "samples": {
+            key: sum(s[key] for s in sensors.values())
+            for key in ("expected", "recorded", "lost_in_faults", "unexplained")
+        },
+        "metrics": {
+            "produced": produced,
+            "delivered": len(counter.metrics),
+            "duplicates_dropped": counter.duplicates,
+        },
+        "health_messages": counter.health,
+        "health_unavailable_reports": counter.unavailable_reports,
+        "memory_mb": memory,
+        "warm_up_s": warm_up_s,
         "session": str(session_path),
     }
 
@@ -315,28 +369,40 @@ def report(figures: dict) -> list[str]:
     s, m = figures["samples"], figures["metrics"]
     memory = figures["memory_mb"]
     lines = [
-        (f"soak: {figures['minutes']:g} min, seed {figures['seed']}, hiprot record exit "
-         f"{figures['record_exit']}; I2C faults {figures['i2c_faults']}, "
-         f"broker restarts {figures['broker_restarts']}"),
-        (f"samples: expected {s['expected']}, recorded {s['recorded']}, lost during injected "
-         f"faults {s['lost_in_faults']}, unexplained {s['unexplained']}"),
+        (
+            f"soak: {figures['minutes']:g} min, seed {figures['seed']}, hiprot record exit "
+            f"{figures['record_exit']}; I2C faults {figures['i2c_faults']}, "
+            f"broker restarts {figures['broker_restarts']}"
+        ),
+        (
+            f"samples: expected {s['expected']}, recorded {s['recorded']}, lost during injected "
+            f"faults {s['lost_in_faults']}, unexplained {s['unexplained']}"
+        ),
     ]
     for name, x in figures["sensors"].items():
-        lines.append(f"  {name}: expected {x['expected']}, recorded {x['recorded']}, lost "
-                     f"{x['lost_in_faults']} in {x['gaps']} gaps ({x['gaps_without_fault']} without "
-                     f"a fault), unexplained {x['unexplained']}, "
-                     f"I2C errors {x['i2c_errors']}")
-    lines.append(f"metrics: produced {m['produced']}, delivered {m['delivered']} "
-                 f"({m['duplicates_dropped']} re-sent copies dropped)")
-    lines.append(f"health messages: {figures['health_messages']} "
-                 f"({figures['health_unavailable_reports']} sensor reports unavailable)")
+        lines.append(
+            f"  {name}: expected {x['expected']}, recorded {x['recorded']}, lost "
+            f"{x['lost_in_faults']} in {x['gaps']} gaps ({x['gaps_without_fault']} without "
+            f"a fault), unexplained {x['unexplained']}, "
+            f"I2C errors {x['i2c_errors']}"
+        )
+    lines.append(
+        f"metrics: produced {m['produced']}, delivered {m['delivered']} "
+        f"({m['duplicates_dropped']} re-sent copies dropped)"
+    )
+    lines.append(
+        f"health messages: {figures['health_messages']} "
+        f"({figures['health_unavailable_reports']} sensor reports unavailable)"
+    )
     growth = memory_growth_mb(figures)
     if memory and growth is not None:
         series = ", ".join(f"{t:g} s {mb:g}" for t, mb in memory)
         warm = next(mb for t, mb in memory if t >= figures["warm_up_s"])
-        lines.append(f"memory (RSS MB): start {memory[0][1]:g}, after {figures['warm_up_s']:g} s "
-                     f"warm-up {warm:g}, end {memory[-1][1]:g}, growth after warm-up "
-                     f"{growth:+.1f}; series {series}")
+        lines.append(
+            f"memory (RSS MB): start {memory[0][1]:g}, after {figures['warm_up_s']:g} s "
+            f"warm-up {warm:g}, end {memory[-1][1]:g}, growth after warm-up "
+            f"{growth:+.1f}; series {series}"
+        )
     return lines
 
 
@@ -363,10 +429,13 @@ def main() -> None:
         print(line, flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=1))
-    ok = (figures["record_exit"] == 0 and figures["metrics"]["produced"] > 0
-          and abs(figures["samples"]["unexplained"]) <= tolerance(figures)
-          and figures["metrics"]["delivered"] == figures["metrics"]["produced"]
-          and memory_ok(figures))
+    ok = (
+        figures["record_exit"] == 0
+        and figures["metrics"]["produced"] > 0
+        and abs(figures["samples"]["unexplained"]) <= tolerance(figures)
+        and figures["metrics"]["delivered"] == figures["metrics"]["produced"]
+        and memory_ok(figures)
+    )
     print("OK" if ok else "FAIL: unexplained sample loss, undelivered metrics or growing memory")
     sys.exit(0 if ok else 1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
+# The environment pytest was started with, taken when conftest.py imports this module, before
+# its fixtures point HOME and the XDG folders into tmp: the real home is found here.
+STARTING_ENVIRONMENT = dict(os.environ)
 
 # Four sensors at 1000 Hz write about 224 kB/s, so a 1 MB disk fills in seconds.
 FAST_RIG = """
@@ -29,7 +33,8 @@ duration_s = 60
 
 [mqtt]
 enabled = false
-""" + "".join(f"""
+""" + "".join(
+    f"""
 [[sensors]]
 name = "{side}_{segment}"
 segment = "{segment}"
@@ -37,8 +42,10 @@ side = "{side}"
 chip = "icm42688"
 bus = {bus}
 address = {address}
-""" for bus, side in ((1, "right"), (2, "left"))
-    for segment, address in (("thigh", 0x68), ("shank", 0x69)))
+"""
+    for bus, side in ((1, "right"), (2, "left"))
+    for segment, address in (("thigh", 0x68), ("shank", 0x69))
+)
 
 
 def free_port() -> int:
@@ -60,13 +67,16 @@ class Broker:
     def __init__(self, workdir: Path, port: int | None = None):
         self.host, self.port = "127.0.0.1", port or free_port()
         self.conf = workdir / f"mosquitto-{self.port}.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        )
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Broker:
         self.process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -92,7 +102,9 @@ class Broker:
 class ConfiguredBroker(Broker):
     """A fixture broker whose configuration lines are made from its port."""
 
-    def __init__(self, workdir: Path, lines: Callable[[int], list[str]], ws_port: int | None = None):
+    def __init__(
+        self, workdir: Path, lines: Callable[[int], list[str]], ws_port: int | None = None
+    ):
         super().__init__(workdir)
         self.ws_port = ws_port
         self.conf.write_text("\n".join([f"user {getpass.getuser()}", *lines(self.port)]) + "\n")
@@ -127,8 +139,11 @@ class Subscriber:
     def __init__(self, broker, topic: str = "hiprot/#", persistent: bool = False):
         self.received = Received()
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-sub-{broker.port}",
-                                  clean_session=not persistent)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"test-sub-{broker.port}",
+            clean_session=not persistent,
+        )
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
         self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.on_message = self._on_message

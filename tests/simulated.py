@@ -6,12 +6,12 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from hiprot_testing import CONFIG
+
 from hiprot.config import SimulationConfig, load_rig
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Session
 from hiprot.sim import Simulation, simulate
-
-from hiprot_testing import CONFIG
 
 
 def target_rig(scenario: str, seed: int, pelvis: bool = False, **simulation):
@@ -19,15 +19,23 @@ def target_rig(scenario: str, seed: int, pelvis: bool = False, **simulation):
     base = load_rig(CONFIG / "sim.toml")
     sensors = list(base.sensors)
     if pelvis:
-        sensors.insert(0, replace(sensors[0], name="pelvis", segment="pelvis", side=None, address=0x6A))
-    config = SimulationConfig(scenario=scenario, seed=seed, gyro_bias_deg_s=1.0, scale_error_pct=2.0,
-                              **{"duration_s": None, **simulation})
+        sensors.insert(
+            0, replace(sensors[0], name="pelvis", segment="pelvis", side=None, address=0x6A)
+        )
+    config = SimulationConfig(
+        scenario=scenario,
+        seed=seed,
+        gyro_bias_deg_s=1.0,
+        scale_error_pct=2.0,
+        **{"duration_s": None, **simulation},
+    )
     return replace(base, sensors=tuple(sensors), simulation=config)
 
 
 @lru_cache(maxsize=16)
-def processed(scenario: str, seed: int, pelvis: bool = False,
-              **simulation) -> tuple[Simulation, ProcessedSession]:
+def processed(
+    scenario: str, seed: int, pelvis: bool = False, **simulation
+) -> tuple[Simulation, ProcessedSession]:
     """Simulate and batch-process one session (cached: several tests score the same one)."""
     rig = target_rig(scenario, seed, pelvis, **simulation)
     truth = simulate(rig)

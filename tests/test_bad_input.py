@@ -38,8 +38,11 @@ def assert_one_line_error(status: int, out: str, err: str, *words: str) -> None:
 
 def fingerprint(directory: Path) -> dict[str, str]:
     """Every file under ``directory`` with a hash of its bytes."""
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,31 +63,67 @@ def _set_cell(row: int, column: int, value: str):
     def edit(lines):
         cells = lines[row].split(",")
         cells[column] = value
-        return lines[:row] + [",".join(cells)] + lines[row + 1:]
+        return lines[:row] + [",".join(cells)] + lines[row + 1 :]
+
     return _lines(edit)
 
 
 # (edit of a good imu.csv, words the one-line error must contain)
 BAD_CSV = {
-    "missing column": (_lines(lambda ls: [",".join(line.split(",")[:-1]) for line in ls]),
-                       ["expected the header"]),
-    "columns swapped": (lambda t: t.replace("acc_x,acc_y", "acc_y,acc_x", 1), ["expected the header"]),
-    "gyro in deg/s named so": (lambda t: t.replace("gyr_x,gyr_y,gyr_z", "gyr_x_deg_s,gyr_y_deg_s,gyr_z_deg_s", 1),
-                               ["'gyr_x_deg_s'", "'gyr_x' in rad/s only"]),
+    "missing column": (
+        _lines(lambda ls: [",".join(line.split(",")[:-1]) for line in ls]),
+        ["expected the header"],
+    ),
+    "columns swapped": (
+        lambda t: t.replace("acc_x,acc_y", "acc_y,acc_x", 1),
+        ["expected the header"],
+    ),
+    "gyro in deg/s named so": (
+        lambda t: t.replace("gyr_x,gyr_y,gyr_z", "gyr_x_deg_s,gyr_y_deg_s,gyr_z_deg_s", 1),
+        ["'gyr_x_deg_s'", "'gyr_x' in rad/s only"],
+    ),
     "acc in mg named so": (lambda t: t.replace("acc_x,", "acc_x[mg],", 1), ["'acc_x[mg]'", "m/s²"]),
-    "time in ms named so": (lambda t: t.replace("time_s,", "time_ms,", 1), ["'time_ms'", "'time_s' in s only"]),
+    "time in ms named so": (
+        lambda t: t.replace("time_s,", "time_ms,", 1),
+        ["'time_ms'", "'time_s' in s only"],
+    ),
     "acc in mg": (_set_cell(5, 4, "-981.2"), [":6:", "acc_z = -981.2", "m/s²"]),
     "gyro in deg/s": (_set_cell(9, 5, "250.5"), [":10:", "gyr_x = 250.5", "rad/s"]),
     "NaN": (_set_cell(3, 6, "nan"), [":4:", "NaN or infinite"]),
     "empty cell": (_set_cell(3, 6, ""), [":4:", "gyr_y: expected a number, got ''"]),
-    "unit in a cell": (_set_cell(3, 2, "9.81 m/s2"), [":4:", "acc_x: expected a number, got '9.81 m/s2'"]),
-    "time going back": (_lines(lambda ls: ls[:3] + [ls[5], ls[4], ls[3]] + ls[6:]), ["does not increase"]),
+    "unit in a cell": (
+        _set_cell(3, 2, "9.81 m/s2"),
+        [":4:", "acc_x: expected a number, got '9.81 m/s2'"],
+    ),
+    "time going back": (
+        _lines(lambda ls: ls[:3] + [ls[5], ls[4], ls[3]] + ls[6:]),
+        ["does not increase"],
+    ),
     "time repeated": (_lines(lambda ls: ls[:4] + [ls[3]] + ls[4:]), ["does not increase"]),
     "unknown sensor": (_set_cell(2, 1, "left_thigh"), [":3:", "'left_thigh' is not in the rig"]),
     "not text": (lambda t: t[:200] + "\udcff" + t[200:], ["not UTF-8 text"]),
     "NUL byte": (_set_cell(3, 7, "0.\0"), [":4:", "gyr_z: expected a number, got '0.\\x00'"]),
-    "endless line": (lambda t: t + "1" * 200_000 + "\n", ["not CSV", "field larger than field limit"]),
+    "endless line": (
+        lambda t: t + "1" * 200_000 + "\n",
+        ["not CSV", "field larger than field limit"],
+    ),
     "header only": (lambda t: t.splitlines()[0] + "\n", ["no samples"]),
+    "quote opening the header, never closed": (
+        lambda t: '"' + t,
+        [":1:", 'a quote (") opens a cell that runs on to line'],
+    ),
+    "quote opening the header, closed rows later": (
+        lambda t: '"' + _set_cell(6, 1, 'right_thigh"')(t),
+        [":1:", 'a quote (") opens a cell that runs on to line 7'],
+    ),
+    "quote in a sample, closed rows later": (
+        _lines(lambda ls: ls[:3] + ['"' + ls[3]] + ls[4:8] + [ls[8] + '"'] + ls[9:]),
+        [":4:", 'a quote (") opens a cell that runs on to line 9'],
+    ),
+    "long unknown sensor name": (
+        _set_cell(2, 1, "x" * 500),
+        [":3:", "'" + "x" * 60 + "…' is not in the rig"],
+    ),
 }
 
 
@@ -116,8 +155,14 @@ def test_bad_csv_import_is_one_line_and_leaves_the_session_untouched(case, impor
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("command", [["analyze", "--no-charts"], ["replay", "--no-mqtt", "--speed", "0"],
-                                     ["export", "--format", "sto"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyze", "--no-charts"],
+        ["replay", "--no-mqtt", "--speed", "0"],
+        ["export", "--format", "sto"],
+    ],
+)
 def test_every_command_refuses_a_bad_csv_alike(command, imported, tmp_path):
     edit, words = BAD_CSV["time going back"]
     (imported / "imu.csv").write_text(edit((imported / "imu.csv").read_text()))
@@ -131,8 +176,9 @@ def test_every_command_refuses_a_bad_csv_alike(command, imported, tmp_path):
 def test_absurd_rig_rates_are_refused(rate, tmp_path, sim_rig_text):
     rig = tmp_path / "rig.toml"
     rig.write_text(sim_rig_text.replace("sample_rate_hz = 200", f"sample_rate_hz = {rate}"))
-    status, out, err = run("record", "--rig", rig, "--duration", "1", "--no-mqtt",
-                           "--out", tmp_path / "s")
+    status, out, err = run(
+        "record", "--rig", rig, "--duration", "1", "--no-mqtt", "--out", tmp_path / "s"
+    )
     assert_one_line_error(status, out, err, str(rig), "sample_rate_hz", "a rate 10-1000 Hz")
     assert not (tmp_path / "s").exists()
 
@@ -155,7 +201,9 @@ ABSURD_OPTIONS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "option"), ABSURD_OPTIONS, ids=[" ".join(a) for a, _ in ABSURD_OPTIONS])
+@pytest.mark.parametrize(
+    ("args", "option"), ABSURD_OPTIONS, ids=[" ".join(a) for a, _ in ABSURD_OPTIONS]
+)
 def test_absurd_command_line_values_are_one_line(args, option, tmp_path):
     out = tmp_path / "s"
     status, stdout, err = run(*(out if a == "OUT" else a for a in args))

@@ -12,12 +12,23 @@ import pytest
 
 from hiprot.recording import load_session
 
-COMMANDS = ["scan", "record", "demo", "simulate", "analyze", "replay", "export", "monitor", "dashboard"]
+COMMANDS = [
+    "scan",
+    "record",
+    "demo",
+    "simulate",
+    "analyze",
+    "replay",
+    "export",
+    "monitor",
+    "dashboard",
+]
 
 
 def hiprot(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hiprot", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "hiprot", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -28,8 +39,18 @@ def test_every_command_has_help(command):
 
 
 def test_record_simulated_rig_for_a_duration(tmp_path):
-    result = hiprot("record", "--duration", "2", "--out", str(tmp_path), "--no-mqtt",
-                    "--activity", "walk", "--note", "first try")
+    result = hiprot(
+        "record",
+        "--duration",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--no-mqtt",
+        "--activity",
+        "walk",
+        "--note",
+        "first try",
+    )
     assert result.returncode == 0, result.stderr
     (session_dir,) = tmp_path.iterdir()
     meta = json.loads((session_dir / "session.json").read_text())
@@ -43,7 +64,9 @@ def test_record_simulated_rig_for_a_duration(tmp_path):
 def test_record_ends_cleanly_on_signal(tmp_path, signum):
     process = subprocess.Popen(
         [sys.executable, "-m", "hiprot", "record", "--out", str(tmp_path), "--no-mqtt"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 30
     while not list(tmp_path.glob("*/imu.bin")) and time.monotonic() < deadline:

@@ -54,27 +54,50 @@ def _edit(text: str, old: str, new: str) -> str:
 # (edit of sim.toml, words the one-line error must contain)
 BAD_RIGS = {
     "missing key": (lambda t: _edit(t, 'device_id = "hiprot-sim"\n', ""), ["device_id", "missing"]),
-    "wrong type": (lambda t: _edit(t, "sample_rate_hz = 200", 'sample_rate_hz = "fast"'),
-                   ["sample_rate_hz", "expected"]),
-    "unknown chip": (lambda t: _edit(t, 'chip = "icm42688"', 'chip = "bno055"'),
-                     ["sensors[0].chip", "icm42688"]),
-    "duplicate address": (lambda t: _edit(t, "address = 0x69", "address = 0x68"),
-                          ["sensors[1].address", "duplicate address 0x68 on bus 1"]),
-    "rate zero": (lambda t: _edit(t, "sample_rate_hz = 200", "sample_rate_hz = 0"), ["sample_rate_hz"]),
-    "rate 10 kHz": (lambda t: _edit(t, "sample_rate_hz = 200", "sample_rate_hz = 10000"),
-                    ["sample_rate_hz"]),
-    "misspelt key": (lambda t: _edit(t, "address = 0x69", "adress = 0x69"), ["adress", "misspelling"]),
+    "wrong type": (
+        lambda t: _edit(t, "sample_rate_hz = 200", 'sample_rate_hz = "fast"'),
+        ["sample_rate_hz", "expected"],
+    ),
+    "unknown chip": (
+        lambda t: _edit(t, 'chip = "icm42688"', 'chip = "bno055"'),
+        ["sensors[0].chip", "icm42688"],
+    ),
+    "duplicate address": (
+        lambda t: _edit(t, "address = 0x69", "address = 0x68"),
+        ["sensors[1].address", "duplicate address 0x68 on bus 1"],
+    ),
+    "rate zero": (
+        lambda t: _edit(t, "sample_rate_hz = 200", "sample_rate_hz = 0"),
+        ["sample_rate_hz"],
+    ),
+    "rate 10 kHz": (
+        lambda t: _edit(t, "sample_rate_hz = 200", "sample_rate_hz = 10000"),
+        ["sample_rate_hz"],
+    ),
+    "misspelt key": (
+        lambda t: _edit(t, "address = 0x69", "adress = 0x69"),
+        ["adress", "misspelling"],
+    ),
     "bad toml": (lambda t: t + "\n[[sensors\n", ["not valid TOML"]),
-    "password in rig": (lambda t: _edit(t, "port = 1883", 'port = 1883\npassword = "hunter2"'),
-                        ["mqtt.password", "password_file"]),
-    "shank without thigh": (lambda t: _edit(t, 'segment = "thigh"\nside = "right"', 'segment = "thigh"\nside = "left"'),
-                            ["right shank", "right thigh"]),
+    "password in rig": (
+        lambda t: _edit(t, "port = 1883", 'port = 1883\npassword = "hunter2"'),
+        ["mqtt.password", "password_file"],
+    ),
+    "shank without thigh": (
+        lambda t: _edit(t, 'segment = "thigh"\nside = "right"', 'segment = "thigh"\nside = "left"'),
+        ["right shank", "right thigh"],
+    ),
 }
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hiprot", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "hiprot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RIGS))
@@ -111,9 +134,20 @@ def _rig_with_password_file(tmp_path, mode: int):
     secret.write_text("hunter2\n")
     secret.chmod(mode)
     return parse_rig(
-        {"device_id": "d", "sample_rate_hz": 100,
-         "sensors": [{"name": "t", "segment": "thigh", "side": "right", "chip": "mpu6050", "address": 0x68}],
-         "mqtt": {"username": "u", "password_file": "pw"}},
+        {
+            "device_id": "d",
+            "sample_rate_hz": 100,
+            "sensors": [
+                {
+                    "name": "t",
+                    "segment": "thigh",
+                    "side": "right",
+                    "chip": "mpu6050",
+                    "address": 0x68,
+                }
+            ],
+            "mqtt": {"username": "u", "password_file": "pw"},
+        },
         tmp_path / "rig.toml",
     )
 
@@ -123,7 +157,9 @@ def test_password_file_open_to_group_or_others_is_refused(tmp_path, mode):
     rig = _rig_with_password_file(tmp_path, mode)
     with pytest.raises(ConfigError) as info:
         rig.mqtt.read_password()
-    assert f"password file is open to other users (mode {mode:04o}); run: chmod 600" in str(info.value)
+    assert f"password file is open to other users (mode {mode:04o}); run: chmod 600" in str(
+        info.value
+    )
     assert "hunter2" not in str(info.value)
 
 
@@ -136,12 +172,15 @@ def test_cli_refuses_an_empty_password_file(tmp_path, sim_rig_text):
     (tmp_path / "pw").write_text("\n")  # as firmware/install.sh leaves it until the user fills it
     (tmp_path / "pw").chmod(0o600)
     rig = tmp_path / "rig.toml"
-    rig.write_text(sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"'))
+    rig.write_text(
+        sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"')
+    )
     result = _run_cli("record", "--rig", str(rig), "--duration", "1", "--out", str(tmp_path / "s"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"hiprot: error: {tmp_path / 'pw'}: password file is empty; write the broker's password into it, "
-        "or remove password_file from the rig"]
+        "or remove password_file from the rig"
+    ]
     assert not (tmp_path / "s").exists()
 
 
@@ -149,7 +188,9 @@ def test_cli_refuses_a_group_readable_password_file(tmp_path, sim_rig_text):
     (tmp_path / "pw").write_text("hunter2\n")
     (tmp_path / "pw").chmod(0o640)
     rig = tmp_path / "rig.toml"
-    rig.write_text(sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"'))
+    rig.write_text(
+        sim_rig_text.replace("port = 1883", 'port = 1883\nusername = "u"\npassword_file = "pw"')
+    )
     result = _run_cli("record", "--rig", str(rig), "--duration", "1", "--out", str(tmp_path / "s"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert f"{tmp_path / 'pw'}: password file is open to other users (mode 0640)" in result.stderr
@@ -159,21 +200,50 @@ def test_cli_refuses_a_group_readable_password_file(tmp_path, sim_rig_text):
 
 def test_mux_channel_defaults_the_multiplexer_address(tmp_path):
     rig = parse_rig(
-        {"device_id": "d", "sample_rate_hz": 100,
-         "sensors": [{"name": "t", "segment": "thigh", "side": "right", "chip": "mpu6050",
-                      "address": 0x68, "mux_channel": 3}]},
+        {
+            "device_id": "d",
+            "sample_rate_hz": 100,
+            "sensors": [
+                {
+                    "name": "t",
+                    "segment": "thigh",
+                    "side": "right",
+                    "chip": "mpu6050",
+                    "address": 0x68,
+                    "mux_channel": 3,
+                }
+            ],
+        },
         Path("x.toml"),
     )
     assert rig.sensors[0].mux_address == 0x70
 
 
-TOML_SCALARS = (st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats()
-                | st.text(max_size=12))
-TOML_VALUES = st.recursive(TOML_SCALARS, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+TOML_SCALARS = st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | st.text(max_size=12)
+TOML_VALUES = st.recursive(
+    TOML_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 VALID_RIG = tomllib.loads((CONFIG / "sim.toml").read_text())
-KNOWN_KEYS = ["device_id", "sample_rate_hz", "name", "address", "mux_channel", "mag_chip", "host",
-              "username", "password_file", "ca_file", "topic_prefix", "tls", "scenario", "duration_s"]
+KNOWN_KEYS = [
+    "device_id",
+    "sample_rate_hz",
+    "name",
+    "address",
+    "mux_channel",
+    "mag_chip",
+    "host",
+    "username",
+    "password_file",
+    "ca_file",
+    "topic_prefix",
+    "tls",
+    "scenario",
+    "duration_s",
+]
 
 
 @st.composite
@@ -223,7 +293,7 @@ def test_any_rig_data_gives_a_rig_that_round_trips_or_a_config_error(data, tmp_p
 @given(cut=st.integers(0, 2000), insert=st.text(max_size=12), at=st.integers(0, 2000))
 def test_any_rig_text_gives_a_rig_or_a_config_error(cut, insert, at, tmp_path_factory):
     text = (CONFIG / "sim.toml").read_text()
-    text = text[:cut % (len(text) + 1)]
+    text = text[: cut % (len(text) + 1)]
     at %= len(text) + 1
     path = tmp_path_factory.getbasetemp() / "text.toml"
     path.write_bytes((text[:at] + insert + text[at:]).encode("utf-8", "surrogatepass"))

@@ -15,8 +15,28 @@ from hiprot.errors import RecordingError
 from hiprot.samples import ImuSamples
 
 SENSORS = ("right_thigh", "right_shank")
-CELL_TEXT = st.sampled_from(["", "nan", "inf", "-0", "1e3", "1_0", " 2 ", "x", '"', ",", "\n", "\r",
-                             "\0", "0.001", "-9.81", "1e400", "\ufeff", "\udcff"]) | st.text(max_size=4)
+CELL_TEXT = st.sampled_from(
+    [
+        "",
+        "nan",
+        "inf",
+        "-0",
+        "1e3",
+        "1_0",
+        " 2 ",
+        "x",
+        '"',
+        ",",
+        "\n",
+        "\r",
+        "\0",
+        "0.001",
+        "-9.81",
+        "1e400",
+        "\ufeff",
+        "\udcff",
+    ]
+) | st.text(max_size=4)
 
 
 def _samples(n: int, with_mag: bool, seed: int) -> dict[str, ImuSamples]:
@@ -24,8 +44,12 @@ def _samples(n: int, with_mag: bool, seed: int) -> dict[str, ImuSamples]:
     out = {}
     for i, name in enumerate(SENSORS):
         time_s = np.arange(n) * 0.005 + i * 0.001
-        out[name] = ImuSamples(time_s, rng.normal(0, 5, (n, 3)), rng.normal(0, 2, (n, 3)),
-                               rng.normal(0, 40, (n, 3)) if with_mag and i == 0 else None)
+        out[name] = ImuSamples(
+            time_s,
+            rng.normal(0, 5, (n, 3)),
+            rng.normal(0, 2, (n, 3)),
+            rng.normal(0, 40, (n, 3)) if with_mag and i == 0 else None,
+        )
     return out
 
 
@@ -59,9 +83,13 @@ def _parsed_rows(path) -> dict[str, list[list[float]]]:
     """What an accepted file must hold: its data rows (as any CSV parser splits them) per sensor,
     as numbers, in file order."""
     rows: dict[str, list[list[float]]] = {}
-    for cells in list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))[1:]:
+    for cells in list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))[
+        1:
+    ]:
         if cells:
-            rows.setdefault(cells[1], []).append([float(c) for c in cells[:1] + cells[2:] if c.strip()])
+            rows.setdefault(cells[1], []).append(
+                [float(c) for c in cells[:1] + cells[2:] if c.strip()]
+            )
     return rows
 
 
@@ -81,7 +109,9 @@ def test_any_damage_gives_the_file_s_own_values_or_a_clear_error(data, tmp_path_
     assert set(chunk) == set(expected)
     for name, s in chunk.items():
         assert np.all(np.diff(s.time_s) > 0), "time always increases"
-        table = np.hstack([s.time_s[:, None], s.acc, s.gyr] + ([s.mag] if s.mag is not None else []))
+        table = np.hstack(
+            [s.time_s[:, None], s.acc, s.gyr] + ([s.mag] if s.mag is not None else [])
+        )
         assert np.all(np.isfinite(table)), "no NaN or infinity passes through"
         assert table.tolist() == expected[name], "exactly the values in the file"
 

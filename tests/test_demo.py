@@ -16,8 +16,19 @@ from hiprot.sim import simulate
 def test_demo_publishes_to_a_real_broker_and_records(broker, subscribe, tmp_path):
     sub = subscribe(broker, "hiprot/#")
     result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "demo", "--broker", broker.address, "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "demo",
+            "--broker",
+            broker.address,
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 10)
     received = [(t, p) for t, p, _ in sub.received.messages]
@@ -42,7 +53,9 @@ def test_demo_publishes_to_a_real_broker_and_records(broker, subscribe, tmp_path
 def test_demo_without_broker_warns_once_and_still_records(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "hiprot", "demo", "--broker", "127.0.0.1:9", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]

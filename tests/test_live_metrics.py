@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 from hiprot.analysis.session import analyze_session
 from hiprot.processing import process_session
 from hiprot.recording import load_session
@@ -13,14 +12,47 @@ from hiprot.recording import load_session
 
 def test_replayed_walk_publishes_every_stride_batch_analysis_finds(broker, subscribe, tmp_path):
     session = tmp_path / "walk"
-    subprocess.run([sys.executable, "-m", "hiprot", "simulate", "--scenario", "walk", "--duration", "40",
-                    "--seed", "4", "--out", str(session)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "simulate",
+            "--scenario",
+            "walk",
+            "--duration",
+            "40",
+            "--seed",
+            "4",
+            "--out",
+            str(session),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     sub = subscribe(broker, "hiprot/+/stride")
-    result = subprocess.run([sys.executable, "-m", "hiprot", "replay", str(session), "--speed", "0",
-                             "--broker", broker.address], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "replay",
+            str(session),
+            "--speed",
+            "0",
+            "--broker",
+            broker.address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     batch = analyze_session(process_session(load_session(session))).strides
-    sub.received.wait(lambda r: len(r.on("/stride")) >= len(batch), 10)  # the broker may still forward
+    sub.received.wait(
+        lambda r: len(r.on("/stride")) >= len(batch), 10
+    )  # the broker may still forward
     live = sub.received.json("/stride")
     assert len(batch) > 20
     assert [(s["side"], s["index"]) for s in live] == [(s.side, s.index) for s in batch]

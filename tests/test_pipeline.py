@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from simulated import processed, target_rig
 
 from hiprot.pipeline import Pipeline
 from hiprot.samples import split_chunk
-
-from simulated import processed, target_rig
 
 
 def _live(rig, samples):
@@ -20,14 +19,22 @@ def _live(rig, samples):
 
 # Batch also corrects each accelerometer's offsets from rests all over the session, which live
 # processing cannot know in advance: that alone accounts for up to ~1.3° of knee flexion.
-@pytest.mark.parametrize("scenario, pelvis, tolerance", [("seated-ir", False, 1.5), ("walk", True, 1.5)])
+@pytest.mark.parametrize(
+    "scenario, pelvis, tolerance", [("seated-ir", False, 1.5), ("walk", True, 1.5)]
+)
 def test_live_angles_agree_with_batch(scenario, pelvis, tolerance):
-    truth, batch = processed(scenario, 1, pelvis, **({"duration_s": 60.0} if scenario == "walk" else {}))
-    pipeline, outputs = _live(target_rig(scenario, 1, pelvis, **({"duration_s": 60.0} if scenario == "walk" else {})),
-                              truth.samples)
+    truth, batch = processed(
+        scenario, 1, pelvis, **({"duration_s": 60.0} if scenario == "walk" else {})
+    )
+    pipeline, outputs = _live(
+        target_rig(scenario, 1, pelvis, **({"duration_s": 60.0} if scenario == "walk" else {})),
+        truth.samples,
+    )
     time_s = np.concatenate([o.time_s for o in outputs])
     assert np.all(np.diff(time_s) > 0), "each sample is emitted once, in order"
-    assert time_s[-1] == pytest.approx(batch.angles.time_s[-1], abs=0.01), "finish() flushes the delay"
+    assert time_s[-1] == pytest.approx(batch.angles.time_s[-1], abs=0.01), (
+        "finish() flushes the delay"
+    )
     for name, values in batch.angles.columns.items():
         live = np.concatenate([o.columns[name] for o in outputs if len(o)])
         difference = live - np.interp(time_s, batch.angles.time_s, values)

@@ -20,9 +20,13 @@ def _then_stand_still(samples: dict, seconds: float) -> dict:
     out = {}
     for name, s in samples.items():
         t = s.time_s[-1] + 0.005 * np.arange(1, int(seconds / 0.005) + 1)
-        acc = s.acc[s.time_s > s.time_s[-1] - 0.3].mean(axis=0) + 0.01 * rng.standard_normal((len(t), 3))
+        acc = s.acc[s.time_s > s.time_s[-1] - 0.3].mean(axis=0) + 0.01 * rng.standard_normal(
+            (len(t), 3)
+        )
         gyr = np.median(s.gyr[s.time_s < 3], axis=0) + 0.001 * rng.standard_normal((len(t), 3))
-        out[name] = ImuSamples(np.concatenate([s.time_s, t]), np.vstack([s.acc, acc]), np.vstack([s.gyr, gyr]))
+        out[name] = ImuSamples(
+            np.concatenate([s.time_s, t]), np.vstack([s.acc, acc]), np.vstack([s.gyr, gyr])
+        )
     return out
 
 
@@ -30,21 +34,30 @@ def test_standing_after_a_turn_keeps_the_last_walking_direction():
     rig = target_rig("walk", 5, duration_s=30.0)
     samples = _then_stand_still(simulate(rig).samples, 25.0)
     pipeline = Pipeline(rig)
-    outputs = [pipeline.process(chunk) for chunk in split_chunk(samples, 0.05)] + [pipeline.finish()]
+    outputs = [pipeline.process(chunk) for chunk in split_chunk(samples, 0.05)] + [
+        pipeline.finish()
+    ]
     time_s = np.concatenate([o.time_s for o in outputs if len(o)])
     live = np.concatenate([o.columns["right_hip_ir_deg"] for o in outputs if len(o)])
     batch = process_session(Session(None, rig, {}, samples)).angles
     still = time_s > 40.0  # well into the standing after the walk's last turn
-    difference = live[still] - np.interp(time_s[still], batch.time_s, batch.columns["right_hip_ir_deg"])
+    difference = live[still] - np.interp(
+        time_s[still], batch.time_s, batch.columns["right_hip_ir_deg"]
+    )
     assert np.abs(difference).max() < 3.0
     assert np.all(np.diff(time_s) > 0.004), "live angles come on a regular grid"
 
 
 def test_a_sensor_dropping_out_leaves_the_other_leg_going():
     rig = target_rig("walk", 6, duration_s=30.0)
-    rig = replace(rig, sensors=rig.sensors + tuple(
-        replace(s, name=s.name.replace("right", "left"), side="left", address=s.address + 2)
-        for s in rig.sensors))
+    rig = replace(
+        rig,
+        sensors=rig.sensors
+        + tuple(
+            replace(s, name=s.name.replace("right", "left"), side="left", address=s.address + 2)
+            for s in rig.sensors
+        ),
+    )
     pipeline = Pipeline(rig)
     last: dict[str, float] = {}
     for chunk in split_chunk(simulate(rig).samples, 0.05):
@@ -74,8 +87,11 @@ def test_a_thigh_only_leg_gives_hip_rotation_in_rotation_tests_only():
 
 def test_a_sensor_without_samples_is_left_out_with_a_warning():
     rig = target_rig("walk", 2, duration_s=20.0)
-    rig = replace(rig, sensors=rig.sensors + (replace(rig.sensors[0], name="pelvis", segment="pelvis",
-                                                      side=None, address=0x6A),))
+    rig = replace(
+        rig,
+        sensors=rig.sensors
+        + (replace(rig.sensors[0], name="pelvis", segment="pelvis", side=None, address=0x6A),),
+    )
     samples = simulate(replace(rig, sensors=rig.sensors[:2])).samples
     result = process_session(Session(None, rig, {}, samples))
     assert result.angles is not None and "right_hip_flexion_deg" not in result.angles.columns

@@ -47,8 +47,13 @@ def test_ready_watchdog_stopping_reach_a_path_socket(manager):
         clock.now += 0.25
         notifier.watchdog()
     notifier.stopping("done")
-    assert received(sock) == ["READY=1\nWATCHDOG=1\nSTATUS=recording", "WATCHDOG=1", "WATCHDOG=1",
-                              "WATCHDOG=1", "STOPPING=1\nSTATUS=done"]
+    assert received(sock) == [
+        "READY=1\nWATCHDOG=1\nSTATUS=recording",
+        "WATCHDOG=1",
+        "WATCHDOG=1",
+        "WATCHDOG=1",
+        "STOPPING=1\nSTATUS=done",
+    ]
 
 
 def test_ready_without_a_watchdog_is_no_ping(manager):
@@ -68,7 +73,11 @@ def test_abstract_socket_name():
 
 def test_watchdog_meant_for_another_process_is_not_pinged(manager):
     path, sock = manager
-    env = {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": str(os.getpid() + 1)}
+    env = {
+        "NOTIFY_SOCKET": str(path),
+        "WATCHDOG_USEC": "1000000",
+        "WATCHDOG_PID": str(os.getpid() + 1),
+    }
     ServiceNotifier(env).watchdog()
     assert received(sock) == []
 

@@ -35,12 +35,18 @@ def _signs(side: str, joint: str) -> np.ndarray:
     return np.array([flexion, mirror, mirror])
 
 
-def joint_rotation(flexion_deg, adduction_deg, rotation_deg, side: str, joint: str = "hip") -> np.ndarray:
+def joint_rotation(
+    flexion_deg, adduction_deg, rotation_deg, side: str, joint: str = "hip"
+) -> np.ndarray:
     """``q_PD`` (n, 4) from ISB angles in degrees (arrays broadcast)."""
-    angles = np.column_stack(np.broadcast_arrays(
-        np.atleast_1d(flexion_deg), np.atleast_1d(adduction_deg), np.atleast_1d(rotation_deg)
-    )).astype(float)
-    return quat.from_rotation(Rotation.from_euler("ZXY", angles * _signs(side, joint), degrees=True))
+    angles = np.column_stack(
+        np.broadcast_arrays(
+            np.atleast_1d(flexion_deg), np.atleast_1d(adduction_deg), np.atleast_1d(rotation_deg)
+        )
+    ).astype(float)
+    return quat.from_rotation(
+        Rotation.from_euler("ZXY", angles * _signs(side, joint), degrees=True)
+    )
 
 
 def joint_angles(q_pd: np.ndarray, side: str, joint: str = "hip") -> np.ndarray:
@@ -51,5 +57,7 @@ def joint_angles(q_pd: np.ndarray, side: str, joint: str = "hip") -> np.ndarray:
 
 def heading_rotation(heading_deg) -> np.ndarray:
     """``q_E_H`` for a body facing ``heading_deg`` (counter-clockwise from world +x, seen from above)."""
-    yaw = quat.from_rotation(Rotation.from_euler("z", np.atleast_1d(heading_deg)[:, None], degrees=True))
+    yaw = quat.from_rotation(
+        Rotation.from_euler("z", np.atleast_1d(heading_deg)[:, None], degrees=True)
+    )
     return quat.multiply(yaw, HEADING_TO_WORLD)

@@ -18,15 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hiprot.chip_catalogue import ADAPTER_TIMEOUT_S, IMU_CHIPS, MAG_CHIPS
+from hiprot.chip_catalogue import CHIPS as CATALOGUE
 from hiprot.errors import ConfigError
-from hiprot.sensors.bus import ADAPTER_TIMEOUT_S
 
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
 SEGMENTS = ("pelvis", "thigh", "shank")
 SIDES = ("left", "right")
-CHIPS = ("icm42688", "lsm6dsox", "lsm6ds3", "icm20948", "mpu6050")
-MAG_CHIPS = ("lis3mdl",)
 FILTERS = ("vqf", "madgwick", "mahony", "ekf")
 SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
 CALIBRATION_MOVES = ("knee-bends", "none")
@@ -69,7 +68,7 @@ class SensorConfig:
     @property
     def has_magnetometer(self) -> bool:
         """The ICM-20948 carries one (AK09916); an LSM6DS chip may have a LIS3MDL beside it."""
-        return self.chip == "icm20948" or self.mag_chip is not None
+        return CATALOGUE[self.chip].magnetometer == "own" or self.mag_chip is not None
 
     @property
     def location(self) -> tuple[int, int | None, int | None, int]:
@@ -119,10 +118,14 @@ class MqttConfig:
                 )
             password = self.password_file.read_text().strip()
         except OSError as exc:
-            raise ConfigError(f"{self.password_file}: cannot read password file: {exc.strerror}")
+            raise ConfigError(
+                f"{self.password_file}: cannot read password file: {exc.strerror}"
+            ) from exc
         if not password:
-            raise ConfigError(f"{self.password_file}: password file is empty; write the broker's "
-                              "password into it, or remove password_file from the rig")
+            raise ConfigError(
+                f"{self.password_file}: password file is empty; write the broker's "
+                "password into it, or remove password_file from the rig"
+            )
         return password
 
 
@@ -277,10 +280,12 @@ def _sensor(t: _Table) -> SensorConfig:
     name = t.get("name", str, "a sensor name of letters, digits, _ or -", check=_is_name)
     segment = t.choice("segment", SEGMENTS)
     side = t.choice("side", SIDES, None if segment == "pelvis" else ...)
-    chip = t.choice("chip", CHIPS)
+    chip = t.choice("chip", IMU_CHIPS)
     bus = t.get("bus", int, "an I2C bus number >= 0", 1, lambda v: v >= 0)
     address = _i2c_address(t, "address")
-    mux_channel = t.get("mux_channel", int, "a multiplexer channel 0-7", None, lambda v: 0 <= v <= 7)
+    mux_channel = t.get(
+        "mux_channel", int, "a multiplexer channel 0-7", None, lambda v: 0 <= v <= 7
+    )
     mux_address = t.get(
         "mux_address", int, "a TCA9548A address 0x70-0x77", None, lambda v: 0x70 <= v <= 0x77
     )
@@ -289,9 +294,14 @@ def _sensor(t: _Table) -> SensorConfig:
     if mux_address is not None and mux_channel is None:
         raise t.fail("mux_channel", "missing; expected a multiplexer channel 0-7 with mux_address")
     mag_chip = t.choice("mag_chip", MAG_CHIPS, None)
-    mag_address = _i2c_address(t, "mag_address", 0x1C if mag_chip else None)
-    if mag_chip and chip not in ("lsm6dsox", "lsm6ds3"):
-        raise t.fail("mag_chip", f"an external magnetometer is supported beside lsm6dsox/lsm6ds3, not {chip}")
+    mag_address = _i2c_address(
+        t, "mag_address", CATALOGUE[mag_chip].addresses[0] if mag_chip else None
+    )
+    if mag_chip and CATALOGUE[chip].magnetometer != "companion":
+        beside = "/".join(k for k, c in CATALOGUE.items() if c.magnetometer == "companion")
+        raise t.fail(
+            "mag_chip", f"an external magnetometer is supported beside {beside}, not {chip}"
+        )
     t.finish()
     return SensorConfig(
         name, segment, side, chip, bus, address, mux_address, mux_channel, mag_chip, mag_address
@@ -332,12 +342,17 @@ def _check_sensors(sensors: list[SensorConfig], t: _Table) -> None:
         if s.segment == "shank" and not any(
             o.segment == "thigh" and o.side == s.side for o in sensors
         ):
-            raise t.fail("sensors", f"the {s.side} shank sensor {s.name!r} needs a {s.side} thigh sensor")
+            raise t.fail(
+                "sensors", f"the {s.side} shank sensor {s.name!r} needs a {s.side} thigh sensor"
+            )
 
 
 def _mqtt(t: _Table) -> MqttConfig:
     base = t.source.parent
-    path = lambda v: None if v is None else (base / v)
+
+    def path(v):
+        return None if v is None else (base / v)
+
     cfg = MqttConfig(
         enabled=t.get("enabled", bool, "true or false", True),
         host=t.get("host", str, "a host name", "localhost", bool),
@@ -346,44 +361,77 @@ def _mqtt(t: _Table) -> MqttConfig:
         ca_file=path(t.get("ca_file", str, "a path", None)),
         username=t.get("username", str, "a user name", None),
         password_file=path(t.get("password_file", str, "a path", None)),
-        topic_prefix=t.get("topic_prefix", str, "a topic prefix without wildcards", "hiprot",
-                           lambda v: v and not any(c in v for c in "#+")),
-        angles_rate_hz=t.get("angles_rate_hz", float, "a rate 0.1-100 Hz", 20.0,
-                             lambda v: 0.1 <= v <= 100),
+        topic_prefix=t.get(
+            "topic_prefix",
+            str,
+            "a topic prefix without wildcards",
+            "hiprot",
+            lambda v: v and not any(c in v for c in "#+"),
+        ),
+        angles_rate_hz=t.get(
+            "angles_rate_hz", float, "a rate 0.1-100 Hz", 20.0, lambda v: 0.1 <= v <= 100
+        ),
         homeassistant_discovery=t.get("homeassistant_discovery", bool, "true or false", False),
-        websocket_port=t.get("websocket_port", int, "a TCP port 1-65535", 9001,
-                             lambda v: 0 < v < 65536),
+        websocket_port=t.get(
+            "websocket_port", int, "a TCP port 1-65535", 9001, lambda v: 0 < v < 65536
+        ),
         raw_topics=t.get("raw_topics", bool, "true or false", False),
     )
     if "password" in t.data:
-        raise t.fail("password", "passwords are not kept in rig files; use password_file "
-                                 f"(mode 600) or ${PASSWORD_ENV}")
+        raise t.fail(
+            "password",
+            f"passwords are not kept in rig files; use password_file (mode 600) or ${PASSWORD_ENV}",
+        )
     t.finish()
     return cfg
 
 
 def _fault(t: _Table, sensors: list[SensorConfig]) -> FaultConfig:
     kind = t.choice("kind", FAULT_KINDS)
-    fields: dict[str, Any] = {"kind": kind, "at_s": t.get(
-        "at_s", float, "a time 0-36000 s after acquisition started", check=lambda v: 0 <= v <= 36000)}
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "at_s": t.get(
+            "at_s",
+            float,
+            "a time 0-36000 s after acquisition started",
+            check=lambda v: 0 <= v <= 36000,
+        ),
+    }
     chips = {s.name: s.chip for s in sensors}
     if kind == "stuck":
         buses = sorted({s.bus for s in sensors})
-        fields["bus"] = t.get("bus", int, "a bus of the rig's sensors (" + ", ".join(map(str, buses))
-                              + ")", check=lambda v: v in buses)
+        fields["bus"] = t.get(
+            "bus",
+            int,
+            "a bus of the rig's sensors (" + ", ".join(map(str, buses)) + ")",
+            check=lambda v: v in buses,
+        )
     else:
-        fields["sensor"] = t.get("sensor", str, "one of the rig's sensors (" + ", ".join(chips)
-                                 + ")", check=lambda v: v in chips)
+        fields["sensor"] = t.get(
+            "sensor",
+            str,
+            "one of the rig's sensors (" + ", ".join(chips) + ")",
+            check=lambda v: v in chips,
+        )
     if kind == "errors":
-        fields["count"] = t.get("count", int, "a number of failing transactions 1-100000", 1,
-                                lambda v: 1 <= v <= 100000)
-        fields["errno"] = t.get("errno", int, "an errno of " + ", ".join(
-            f"{n} ({name})" for n, name in FAULT_ERRNOS.items()), 5, lambda v: v in FAULT_ERRNOS)
+        fields["count"] = t.get(
+            "count", int, "a number of failing transactions 1-100000", 1, lambda v: 1 <= v <= 100000
+        )
+        fields["errno"] = t.get(
+            "errno",
+            int,
+            "an errno of " + ", ".join(f"{n} ({name})" for n, name in FAULT_ERRNOS.items()),
+            5,
+            lambda v: v in FAULT_ERRNOS,
+        )
     else:
-        fields["for_s"] = t.get("for_s", float, "a duration 0.001-36000 s",
-                                check=lambda v: 0.001 <= v <= 36000)
+        fields["for_s"] = t.get(
+            "for_s", float, "a duration 0.001-36000 s", check=lambda v: 0.001 <= v <= 36000
+        )
     if kind == "swap":
-        fields["chip"] = t.choice("chip", tuple(c for c in CHIPS if c != chips[fields["sensor"]]))
+        fields["chip"] = t.choice(
+            "chip", tuple(c for c in IMU_CHIPS if c != chips[fields["sensor"]])
+        )
     unused = sorted(set(t.data) - t.used)
     if unused:
         raise t.fail(unused[0], f"not used by a fault of kind {kind!r}")
@@ -421,9 +469,16 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
         height_m=number("height_m", float, "a body height 1.2-2.2 m", d.height_m, 1.2, 2.2),
         still_s=number("still_s", float, "a standing calibration of 3-60 s", d.still_s, 3, 60),
         calibration_moves=t.choice("calibration_moves", CALIBRATION_MOVES, d.calibration_moves),
-        cadence_spm=number("cadence_spm", float, "a cadence 70-150 steps/min", d.cadence_spm, 70, 150),
-        turn_every_m=t.get("turn_every_m", float, "0 (no turns) or a distance 3-1000 m", d.turn_every_m,
-                           lambda v: v == 0 or 3 <= v <= 1000),
+        cadence_spm=number(
+            "cadence_spm", float, "a cadence 70-150 steps/min", d.cadence_spm, 70, 150
+        ),
+        turn_every_m=t.get(
+            "turn_every_m",
+            float,
+            "0 (no turns) or a distance 3-1000 m",
+            d.turn_every_m,
+            lambda v: v == 0 or 3 <= v <= 1000,
+        ),
         trials=number("trials", int, "a whole number 1-20", d.trials, 1, 20),
         reps=number("reps", int, "a whole number 1-100", d.reps, 1, 100),
         sets=number("sets", int, "a whole number 1-20", d.sets, 1, 20),
@@ -433,12 +488,15 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
         soft_tissue_deg=angle("soft_tissue_deg", d.soft_tissue_deg, 0, 20),
         gyro_bias_deg_s=number("gyro_bias_deg_s", float, "a bias bound 0-50 °/s", None, 0, 50),
         scale_error_pct=number("scale_error_pct", float, "a scale error bound 0-10 %", None, 0, 10),
-        mag_disturbance_ut=number("mag_disturbance_ut", float, "a disturbance 0-200 µT",
-                                  d.mag_disturbance_ut, 0, 200),
-        timestamp_jitter_s=number("timestamp_jitter_s", float, "a jitter 0-0.01 s",
-                                  d.timestamp_jitter_s, 0, 0.01),
-        bus_timeout_s=number("bus_timeout_s", float, "an I2C adapter timeout 0.001-1 s",
-                             d.bus_timeout_s, 0.001, 1),
+        mag_disturbance_ut=number(
+            "mag_disturbance_ut", float, "a disturbance 0-200 µT", d.mag_disturbance_ut, 0, 200
+        ),
+        timestamp_jitter_s=number(
+            "timestamp_jitter_s", float, "a jitter 0-0.01 s", d.timestamp_jitter_s, 0, 0.01
+        ),
+        bus_timeout_s=number(
+            "bus_timeout_s", float, "an I2C adapter timeout 0.001-1 s", d.bus_timeout_s, 0.001, 1
+        ),
         faults=_faults(t, sensors),
     )
     t.finish()
@@ -450,7 +508,9 @@ def parse_rig(data: dict[str, Any], source: Path) -> Rig:
     top = _Table(data, source)
     device_id = top.get("device_id", str, "a device id of letters, digits, _ or -", check=_is_name)
     rate = top.get(
-        "sample_rate_hz", float, f"a rate {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz",
+        "sample_rate_hz",
+        float,
+        f"a rate {MIN_RATE_HZ}-{MAX_RATE_HZ} Hz",
         check=lambda v: MIN_RATE_HZ <= v <= MAX_RATE_HZ,
     )
     raw_sensors = top.get("sensors", list, "a list of [[sensors]] tables", [])
@@ -479,9 +539,9 @@ def load_rig(path: str | os.PathLike | None = None) -> Rig:
         with open(source, "rb") as f:
             data = tomllib.load(f)
     except OSError as exc:
-        raise ConfigError(f"{source}: cannot read rig file: {exc.strerror}")
+        raise ConfigError(f"{source}: cannot read rig file: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}")
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     return parse_rig(data, source)
 
 

@@ -37,11 +37,18 @@ class RunSummary:
     calibration_error: str | None = None  # why the live angles never started, if they did not
 
 
-def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
-        publisher: Publisher | None, stop: threading.Event | None = None,
-        duration_s: float | None = None, session_path: Path | None = None,
-        activity: str | None = None, start_utc: str | None = None,
-        on_iteration: Callable[[], None] | None = None) -> RunSummary:
+def run(
+    rig: Rig,
+    source: Iterable[Chunk],
+    writer: SessionWriter | None,
+    publisher: Publisher | None,
+    stop: threading.Event | None = None,
+    duration_s: float | None = None,
+    session_path: Path | None = None,
+    activity: str | None = None,
+    start_utc: str | None = None,
+    on_iteration: Callable[[], None] | None = None,
+) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
 
@@ -60,8 +67,13 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
     feed = None
     if publisher is not None:
         start_utc = writer.meta["start_utc"] if writer is not None else start_utc
-        feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc,
-                        source.health if isinstance(source, Source) else None)
+        feed = LiveFeed(
+            publisher,
+            rig,
+            path or Path.cwd(),
+            start_utc,
+            source.health if isinstance(source, Source) else None,
+        )
         feed.start()
     metrics = MetricStream(rig.sides, rig.sample_rate_hz, activity) if feed is not None else None
     first_time = None
@@ -78,9 +90,13 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 break
             if not chunk:
                 if feed is not None and isinstance(source, Source):
-                    feed.idle(source.elapsed_s(), writer.dropped_chunks if writer is not None else 0)
+                    feed.idle(
+                        source.elapsed_s(), writer.dropped_chunks if writer is not None else 0
+                    )
                 continue
-            first_time = min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
+            first_time = (
+                min(s.time_s[0] for s in chunk.values()) if first_time is None else first_time
+            )
             reached_end = False
             if duration_s is not None:
                 end_s = first_time + duration_s - 0.5 / rig.sample_rate_hz
@@ -96,8 +112,12 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
             angles = pipeline.process(chunk)
             _extend_ranges(ranges, angles)
             if feed is not None:
-                feed.update(chunk, angles, pipeline.calibrated,
-                            writer.dropped_chunks if writer is not None else 0)
+                feed.update(
+                    chunk,
+                    angles,
+                    pipeline.calibrated,
+                    writer.dropped_chunks if writer is not None else 0,
+                )
                 _publish_metrics(publisher, metrics.update(angles), summary.metrics)
             if reached_end:
                 stop_reason = "duration"
@@ -107,7 +127,9 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
         angles = pipeline.finish()
         _extend_ranges(ranges, angles)
         if feed is not None:
-            feed.update({}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0)
+            feed.update(
+                {}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0
+            )
             _publish_metrics(publisher, metrics.update(angles) + metrics.finish(), summary.metrics)
     finally:
         try:
@@ -115,10 +137,17 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 extra = {"health": source.health()} if isinstance(source, Source) else {}
                 if feed is not None:
                     extra["metrics_published"] = summary.metrics
-                calibration = (pipeline.calibration.as_dict() if pipeline.calibration is not None
-                               else {"error": pipeline.calibration_error})
-                writer.close(duration_s=summary.duration_s, stop_reason=writer.stop_reason or stop_reason,
-                             calibration=calibration, **extra)
+                calibration = (
+                    pipeline.calibration.as_dict()
+                    if pipeline.calibration is not None
+                    else {"error": pipeline.calibration_error}
+                )
+                writer.close(
+                    duration_s=summary.duration_s,
+                    stop_reason=writer.stop_reason or stop_reason,
+                    calibration=calibration,
+                    **extra,
+                )
         finally:
             if feed is not None:
                 feed.close(summary.duration_s)
@@ -126,7 +155,9 @@ def run(rig: Rig, source: Iterable[Chunk], writer: SessionWriter | None,
                 summary.published = publisher.sent
     summary.angle_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     if pipeline.calibration is None and pipeline.rig.sides:
-        summary.calibration_error = pipeline.calibration_error or "no standing phase and movement seen"
+        summary.calibration_error = (
+            pipeline.calibration_error or "no standing phase and movement seen"
+        )
     return summary
 
 
@@ -152,8 +183,9 @@ def _extend_ranges(ranges: dict[str, list[float]], angles: Angles) -> None:
             ranges[name] = [min(lo, valid.min()), max(hi, valid.max())]
 
 
-def _publish_metrics(publisher: Publisher, metrics: list[tuple[str, dict]],
-                     counts: dict[str, int]) -> None:
+def _publish_metrics(
+    publisher: Publisher, metrics: list[tuple[str, dict]], counts: dict[str, int]
+) -> None:
     for kind, payload in metrics:
         publisher.publish_metric(kind, payload)
         counts[kind] = counts.get(kind, 0) + 1

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from hiprot.calibration import Calibration, calibrate
+from hiprot.chip_catalogue import gyro_bias_bound_dps
+from hiprot.columns import THIGH_HEADING
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
@@ -83,8 +84,12 @@ class Pipeline:
         self.rig = rig
         self.window_s, self.delay_s, self.step_s = window_s, delay_s, step_s
         self.filters = {
-            s.name: make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.has_magnetometer,
-                                max_bias_dps=gyro_bias_bound_dps(s.chip))
+            s.name: make_filter(
+                rig.fusion,
+                rig.sample_rate_hz,
+                magnetometer=s.has_magnetometer,
+                max_bias_dps=gyro_bias_bound_dps(s.chip),
+            )
             for s in rig.sensors
         }
         self.buffers = {s.name: _Buffer() for s in rig.sensors}
@@ -156,13 +161,21 @@ class Pipeline:
     def _angles(self, newest: float) -> Angles:
         """Angles of the legs whose sensors are all delivering; a sensor silent for
         ``STALE_S`` (unplugged, being retried) leaves its leg out until it is back."""
-        fresh = [s for s in self.rig.sensors
-                 if self.buffers[s.name].parts and self.buffers[s.name].last_time >= newest - STALE_S]
-        rig = self.rig if len(fresh) == len(self.rig.sensors) else replace(self.rig, sensors=tuple(fresh))
+        fresh = [
+            s
+            for s in self.rig.sensors
+            if self.buffers[s.name].parts and self.buffers[s.name].last_time >= newest - STALE_S
+        ]
+        rig = (
+            self.rig
+            if len(fresh) == len(self.rig.sensors)
+            else replace(self.rig, sensors=tuple(fresh))
+        )
         if not rig.sides:
             return Angles(np.empty(0))
-        result = self.kinematics.compute(rig, self._grid([s.name for s in fresh]), self.calibration,
-                                         self.anchors)
+        result = self.kinematics.compute(
+            rig, self._grid([s.name for s in fresh]), self.calibration, self.anchors
+        )
         self.anchors = result.anchors.merged_into(self.anchors)
         return self._emit(result, newest)
 
@@ -176,9 +189,13 @@ class Pipeline:
         for side, leg in result.legs.items():
             heading = leg.thigh_heading_deg[final]
             if side in self._last_heading:  # keep the unwrapped heading continuous across windows
-                heading = heading - 360.0 * np.round((heading[0] - self._last_heading[side]) / 360.0)
+                heading = heading - 360.0 * np.round(
+                    (heading[0] - self._last_heading[side]) / 360.0
+                )
             self._last_heading[side] = float(heading[-1])
-            legs[side] = {"thigh_heading_deg": heading}
+            legs[side] = {THIGH_HEADING: heading}
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
-        return Angles(time_s[final], {name: values[final] for name, values in result.columns.items()}, legs)
+        return Angles(
+            time_s[final], {name: values[final] for name, values in result.columns.items()}, legs
+        )

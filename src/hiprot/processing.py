@@ -13,6 +13,7 @@ import numpy as np
 
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError, RecordingError
 from hiprot.fusion import make_filter
@@ -20,7 +21,6 @@ from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.recording import Session
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 
 @dataclass
@@ -49,13 +49,19 @@ def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
     """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the magnetometer)."""
     out = {}
     for name, s in samples.items():
-        fusion = make_filter(rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None,
-                             max_bias_dps=gyro_bias_bound_dps(rig.sensor(name).chip))
+        fusion = make_filter(
+            rig.fusion,
+            rig.sample_rate_hz,
+            magnetometer=s.mag is not None,
+            max_bias_dps=gyro_bias_bound_dps(rig.sensor(name).chip),
+        )
         out[name] = Orientation(s.time_s, fusion.update(s))
     return out
 
 
-def process_session(session: Session, kinematics: SessionKinematics | None = None) -> ProcessedSession:
+def process_session(
+    session: Session, kinematics: SessionKinematics | None = None
+) -> ProcessedSession:
     """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
     orientations and says why in ``warnings``."""
     rig = session.rig
@@ -66,15 +72,20 @@ def process_session(session: Session, kinematics: SessionKinematics | None = Non
     if silent:
         rig = replace(rig, sensors=tuple(s for s in rig.sensors if s.name in delivered))
     corrections = {
-        name: accelerometer.estimate(s, rig.sample_rate_hz, gyro_bias_bound_dps(rig.sensor(name).chip))
+        name: accelerometer.estimate(
+            s, rig.sample_rate_hz, gyro_bias_bound_dps(rig.sensor(name).chip)
+        )
         for name, s in delivered.items()
     }
     samples = {name: corrections[name].apply(s) for name, s in delivered.items()}
     orientations = fuse(rig, samples)
-    streams = {name: (o.time_s, o.q_es, samples[name].acc, samples[name].gyr)
-               for name, o in orientations.items()}
-    result = ProcessedSession(session, rig, orientations, to_grid(streams, rig.sample_rate_hz),
-                              accelerometer=corrections)
+    streams = {
+        name: (o.time_s, o.q_es, samples[name].acc, samples[name].gyr)
+        for name, o in orientations.items()
+    }
+    result = ProcessedSession(
+        session, rig, orientations, to_grid(streams, rig.sample_rate_hz), accelerometer=corrections
+    )
     if silent:
         result.warnings.append(f"no samples from {', '.join(silent)}: analysed without them")
     if not rig.sides:
@@ -85,6 +96,8 @@ def process_session(session: Session, kinematics: SessionKinematics | None = Non
     except CalibrationError as exc:
         result.warnings.append(f"calibration failed: {exc}")
         return result
-    result.angles = (kinematics or SessionKinematics()).compute(rig, result.grid, result.calibration)
+    result.angles = (kinematics or SessionKinematics()).compute(
+        rig, result.grid, result.calibration
+    )
     result.warnings += result.angles.notes
     return result

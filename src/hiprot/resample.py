@@ -46,15 +46,22 @@ def _nlerp(t_new: np.ndarray, t: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def to_grid(streams: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-            rate_hz: float, max_gap_s: float | None = None, origin_s: float | None = None) -> Grid:
+def to_grid(
+    streams: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    rate_hz: float,
+    max_gap_s: float | None = None,
+    origin_s: float | None = None,
+) -> Grid:
     """``streams``: name → (time_s, q_es, acc, gyr). The grid spans the time all sensors share,
     on instants ``origin_s + k / rate_hz`` (default origin: where the shared span starts), so
     successive grids of a live stream line up."""
     start = max(s[0][0] for s in streams.values())
     stop = min(s[0][-1] for s in streams.values())
     origin_s = start if origin_s is None else origin_s
-    first, last = np.ceil((start - origin_s) * rate_hz - 1e-9), np.floor((stop - origin_s) * rate_hz + 1e-9)
+    first, last = (
+        np.ceil((start - origin_s) * rate_hz - 1e-9),
+        np.floor((stop - origin_s) * rate_hz + 1e-9),
+    )
     time_s = origin_s + np.arange(first, last + 1) / rate_hz
     max_gap_s = max_gap_s if max_gap_s is not None else 2.5 / rate_hz
     valid = np.ones(len(time_s), dtype=bool)

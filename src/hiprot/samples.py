@@ -30,22 +30,28 @@ class ImuSamples:
         if self.mag is not None:
             self.mag = np.asarray(self.mag, dtype=float).reshape(-1, 3)
         n = len(self.time_s)
-        if len(self.acc) != n or len(self.gyr) != n or (self.mag is not None and len(self.mag) != n):
+        if (
+            len(self.acc) != n
+            or len(self.gyr) != n
+            or (self.mag is not None and len(self.mag) != n)
+        ):
             raise ValueError("time, acc, gyr and mag must have the same number of samples")
 
     def __len__(self) -> int:
         return len(self.time_s)
 
-    def __getitem__(self, index: slice | np.ndarray) -> "ImuSamples":
+    def __getitem__(self, index: slice | np.ndarray) -> ImuSamples:
         mag = None if self.mag is None else self.mag[index]
         return ImuSamples(self.time_s[index], self.acc[index], self.gyr[index], mag)
 
     @classmethod
-    def empty(cls, with_mag: bool = False) -> "ImuSamples":
-        return cls(np.empty(0), np.empty((0, 3)), np.empty((0, 3)), np.empty((0, 3)) if with_mag else None)
+    def empty(cls, with_mag: bool = False) -> ImuSamples:
+        return cls(
+            np.empty(0), np.empty((0, 3)), np.empty((0, 3)), np.empty((0, 3)) if with_mag else None
+        )
 
     @classmethod
-    def concat(cls, parts: list["ImuSamples"]) -> "ImuSamples":
+    def concat(cls, parts: list[ImuSamples]) -> ImuSamples:
         """Join consecutive pieces of one sensor's stream."""
         if not parts:
             return cls.empty()

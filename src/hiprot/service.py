@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 class ServiceNotifier:
     """Sends state changes and rate-limited watchdog pings to the service manager."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic
+    ):
         environ = os.environ if environ is None else environ
         self.address = _socket_address(environ.get("NOTIFY_SOCKET", ""))
         self.watchdog_interval_s = _watchdog_interval_s(environ)

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from hiprot.analysis.gait_events import MidSwingDetector
 from hiprot.analysis.live import LiveAnalysis
-from hiprot.analysis.scoring import match_events, stride_peak_errors
 from hiprot.analysis.session import analysis_inputs, analyze_session
 from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary
+from hiprot.evaluation.analysis import match_events, stride_peak_errors
+from hiprot.kinematics.gait_events import MidSwingDetector
 
 
 def heel_strikes(scored, side):
@@ -97,9 +97,11 @@ def test_gait_summary_over_straight_strides_with_asymmetry(walk_with_pelvis):
         assert 0 < leg["stride_time_cv_percent"] < 5
         assert len(leg["curves"]["hip_ir_mean_deg"]) == CURVE_POINTS
     asym = summary["asymmetry"]["hip_ir_rom_deg"]
-    r, l = (summary["legs"][s]["hip_ir_rom_deg"]["mean"] for s in ("right", "left"))
-    assert asym["right_minus_left"] == pytest.approx(r - l, abs=0.02)
-    assert asym["symmetry_index_percent"] == pytest.approx(100 * (r - l) / ((r + l) / 2), abs=0.1)
+    rv, lv = (summary["legs"][s]["hip_ir_rom_deg"]["mean"] for s in ("right", "left"))
+    assert asym["right_minus_left"] == pytest.approx(rv - lv, abs=0.02)
+    assert asym["symmetry_index_percent"] == pytest.approx(
+        100 * (rv - lv) / ((rv + lv) / 2), abs=0.1
+    )
 
 
 def synthetic_walk(stride_s=1.0, strides=6, rate=100.0):
@@ -166,8 +168,12 @@ def test_a_column_missing_in_some_chunks_counts_as_missing_there():
         columns = {"hip_ir_deg": ir[part]}
         if not 2.5 <= t[i] < 3.0:
             columns["knee_flexion_deg"] = knee[part]
-        strides += segmenter.update(t[part], columns, [h for h in heel if t[i] <= h < t[i] + 0.5],
-                                    [x for x in toe if t[i] <= x < t[i] + 0.5])
+        strides += segmenter.update(
+            t[part],
+            columns,
+            [h for h in heel if t[i] <= h < t[i] + 0.5],
+            [x for x in toe if t[i] <= x < t[i] + 0.5],
+        )
     assert [s.start_s for s in strides] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert [s.knee_flexion_max_deg is None for s in strides] == [False, False, True, False, False]
 

@@ -8,10 +8,10 @@ import threading
 import paho.mqtt.client as mqtt
 import pytest
 
-from hiprot.analysis.gait_events import StreamingGaitEvents
 from hiprot.analysis.live import LiveAnalysis
 from hiprot.analysis.session import analysis_inputs
 from hiprot.config import MqttConfig
+from hiprot.kinematics.gait_events import StreamingGaitEvents
 from hiprot.mqtt import Publisher
 
 
@@ -54,7 +54,10 @@ def test_live_gives_the_batch_metrics(name, kind, request):
     live = stream(scored)
     assert {k for k, _ in live} == {kind}
     assert len(batch) >= 4
-    key = lambda p: (p["side"], p["start_s"])
+
+    def key(p):
+        return (p["side"], p["start_s"])
+
     assert sorted((p for _, p in live), key=key) == sorted((b.payload() for b in batch), key=key)
 
 

@@ -6,18 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from simulated import processed, target_rig
 
 from hiprot import quat
 from hiprot.calibration import calibrate
 from hiprot.calibration.accelerometer import rest_means
-from hiprot.calibration.rest import GRAVITY
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.errors import CalibrationError
 from hiprot.processing import process_session
 from hiprot.recording import Session
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 from hiprot.sim import simulate
-
-from simulated import processed, target_rig
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 # Standing gives the long axis to within the accelerometer offsets (±20 mg: up to ~1.6°), the
 # knee axis comes from the hinge fit (~1-1.5° with 2 % gyro scale errors): about 3° at most.
@@ -64,10 +63,15 @@ def test_accelerometer_offsets_come_from_rests_in_several_orientations():
     truth, result = processed("prone-ir", 1)
     for name, correction in result.accelerometer.items():
         assert correction.rests >= 3
-        rests = rest_means(truth.samples[name], truth.params["sample_rate_hz"],
-                           gyro_bias_bound_dps(target_rig("prone-ir", 1).sensor(name).chip))
+        rests = rest_means(
+            truth.samples[name],
+            truth.params["sample_rate_hz"],
+            gyro_bias_bound_dps(target_rig("prone-ir", 1).sensor(name).chip),
+        )
         before = np.abs(np.linalg.norm(rests, axis=1) - GRAVITY)
-        after = np.abs(np.linalg.norm((rests - correction.offset_m_s2) / correction.scale, axis=1) - GRAVITY)
+        after = np.abs(
+            np.linalg.norm((rests - correction.offset_m_s2) / correction.scale, axis=1) - GRAVITY
+        )
         assert after.max() < 0.5 * before.max()
     # the shank is seen upright (standing) and upside down (prone): its offset is well defined
     shank = result.accelerometer["right_shank"]

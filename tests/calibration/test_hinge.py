@@ -13,7 +13,9 @@ def _leg_motion(seed: int, scale_error: float = 0.0):
     rng = np.random.default_rng(seed)
     t = np.arange(0, 20, 1 / RATE)
     axis_b = np.array([0.0, 0.0, 1.0])  # knee axis in the segment frames
-    thigh_rate_b = np.column_stack([0.8 * np.sin(1.3 * t), 0.5 * np.sin(0.7 * t + 1), 3.0 * np.sin(2 * t)])
+    thigh_rate_b = np.column_stack(
+        [0.8 * np.sin(1.3 * t), 0.5 * np.sin(0.7 * t + 1), 3.0 * np.sin(2 * t)]
+    )
     knee_rate = 4.0 * np.sin(3.1 * t + 0.3)
     # the shank turns with the thigh (expressed in the tibia frame: same as the thigh's at this
     # instant up to the flexion angle about Z) plus the knee flexion about Z

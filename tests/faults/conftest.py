@@ -24,9 +24,13 @@ class RecordProcess:
 
     def __init__(self, args: list[str], state_dir: Path):
         env = {**os.environ, "XDG_STATE_HOME": str(state_dir)}
-        self.process = subprocess.Popen([sys.executable, "-m", "hiprot", "record", *args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env=env)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hiprot", "record", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -59,8 +63,11 @@ class RecordProcess:
 def walk_rig(tmp_path, sim_rig_text) -> Path:
     """The simulated walk, standing only 3 s and no knee bends: strides are published after ~8 s."""
     path = tmp_path / "walk.toml"
-    path.write_text(sim_rig_text.replace(
-        "duration_s = 20", 'duration_s = 20\nstill_s = 3\ncalibration_moves = "none"'))
+    path.write_text(
+        sim_rig_text.replace(
+            "duration_s = 20", 'duration_s = 20\nstill_s = 3\ncalibration_moves = "none"'
+        )
+    )
     return path
 
 
@@ -111,8 +118,9 @@ def unique_metrics(received, suffix: str) -> list[dict]:
     return unique
 
 
-def assert_no_sample_lost(session_dir, duration_s: float | None = None,
-                          rate_hz: float = RATE_HZ) -> None:
+def assert_no_sample_lost(
+    session_dir, duration_s: float | None = None, rate_hz: float = RATE_HZ
+) -> None:
     """The session is closed and whole: every sensor has a sample every period from the start of
     the sensors to its last, and rate × duration samples when ``duration_s`` is given (± 1: a
     chip's own clock runs a little off its nominal rate)."""

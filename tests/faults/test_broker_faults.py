@@ -54,15 +54,19 @@ def black_hole():
 
 
 def test_broker_down_at_start_then_killed_and_restarted_mid_session(
-        persistent_broker, subscribe, walk_rig, start_record, outbox_pending, tmp_path):
+    persistent_broker, subscribe, walk_rig, start_record, outbox_pending, tmp_path
+):
     persistent_broker.stop()
-    recorder = start_record("--rig", walk_rig, "--broker", persistent_broker.address,
-                            "--out", tmp_path / "sessions")
+    recorder = start_record(
+        "--rig", walk_rig, "--broker", persistent_broker.address, "--out", tmp_path / "sessions"
+    )
     recorder.wait_for("recording ")
     persistent_broker.start()
     sub = subscribe(persistent_broker, "hiprot/#", persistent=True)
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"online"], 30), "never connected"
-    time.sleep(6)  # a while into the session, close to the first stride (the retry back-off is short)
+    time.sleep(
+        6
+    )  # a while into the session, close to the first stride (the retry back-off is short)
     persistent_broker.stop()
     deadline = time.monotonic() + 60
     while outbox_pending() == 0:  # strides are produced while the broker is away
@@ -70,8 +74,9 @@ def test_broker_down_at_start_then_killed_and_restarted_mid_session(
         time.sleep(0.1)
     queued_while_down = outbox_pending()
     persistent_broker.start()
-    assert sub.received.wait(lambda r: len(unique_metrics(r, "/stride")) >= queued_while_down + 1,
-                             60), "queued strides and a later one were not delivered"
+    assert sub.received.wait(
+        lambda r: len(unique_metrics(r, "/stride")) >= queued_while_down + 1, 60
+    ), "queued strides and a later one were not delivered"
     recorder.process.send_signal(signal.SIGTERM)
     returncode, _, err = recorder.finish()
     assert returncode == 0, err
@@ -85,22 +90,27 @@ def test_broker_down_at_start_then_killed_and_restarted_mid_session(
 
 
 def test_unreachable_broker_keeps_the_recording_whole_and_metrics_for_later(
-        black_hole, broker, subscribe, walk_rig, start_record, outbox_pending, tmp_path):
-    recorder = start_record("--rig", walk_rig, "--broker", black_hole, "--duration", 10,
-                            "--out", tmp_path / "sessions")
+    black_hole, broker, subscribe, walk_rig, start_record, outbox_pending, tmp_path
+):
+    recorder = start_record(
+        "--rig", walk_rig, "--broker", black_hole, "--duration", 10, "--out", tmp_path / "sessions"
+    )
     returncode, _, err = recorder.finish()
     assert returncode == 0, err
     (warning,) = err.splitlines()
-    assert warning == (f"warning: MQTT broker {black_hole} not reachable; recording continues, "
-                       "publishing resumes when it appears")
+    assert warning == (
+        f"warning: MQTT broker {black_hole} not reachable; recording continues, "
+        "publishing resumes when it appears"
+    )
     (session_dir,) = (tmp_path / "sessions").iterdir()
     assert_no_sample_lost(session_dir, duration_s=10)  # waiting for the broker did not cost samples
     left = outbox_pending()
     assert left >= 3, "the strides wait in the outbox"
 
     sub = subscribe(broker, "hiprot/#")
-    later = start_record("--rig", walk_rig, "--broker", broker.address, "--duration", 1,
-                         "--out", tmp_path / "later")
+    later = start_record(
+        "--rig", walk_rig, "--broker", broker.address, "--duration", 1, "--out", tmp_path / "later"
+    )
     returncode, _, err = later.finish()
     assert returncode == 0 and err == ""
     assert sub.received.wait(lambda r: len(unique_metrics(r, "/stride")) >= left, 30)

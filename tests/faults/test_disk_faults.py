@@ -30,20 +30,30 @@ def _run_twice_on_nearly_full_disk(tmp_path):
     mount, kept = tmp_path / "disk", tmp_path / "kept"
     mount.mkdir()
     kept.mkdir()
-    record = shlex.join([sys.executable, "-m", "hiprot", "record", "--rig", str(rig),
-                         "--out", str(mount / "s")])
-    script = (f"mount -t tmpfs -o size={SIZE} tmpfs {mount} || exit 99\n"
-              f"head -c {SIZE - LIMIT - OVER_LIMIT} /dev/zero > {mount}/filler || exit 98\n"
-              f"{record} > {kept}/1.out 2> {kept}/1.err; echo $? > {kept}/1.rc\n"
-              f"head -c {OVER_LIMIT} /dev/zero > {mount}/other-program || exit 98\n"
-              f"{record} > {kept}/2.out 2> {kept}/2.err; echo $? > {kept}/2.rc\n"
-              f"cp -a {mount}/s {kept}/s\n")
-    result = subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-c", script],
-                            capture_output=True, text=True, timeout=120, check=False)
+    record = shlex.join(
+        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--out", str(mount / "s")]
+    )
+    script = (
+        f"mount -t tmpfs -o size={SIZE} tmpfs {mount} || exit 99\n"
+        f"head -c {SIZE - LIMIT - OVER_LIMIT} /dev/zero > {mount}/filler || exit 98\n"
+        f"{record} > {kept}/1.out 2> {kept}/1.err; echo $? > {kept}/1.rc\n"
+        f"head -c {OVER_LIMIT} /dev/zero > {mount}/other-program || exit 98\n"
+        f"{record} > {kept}/2.out 2> {kept}/2.err; echo $? > {kept}/2.rc\n"
+        f"cp -a {mount}/s {kept}/s\n"
+    )
+    result = subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if result.returncode == 99 or "unshare failed" in result.stderr:
         pytest.skip(f"mount namespaces are not permitted here: {result.stderr.strip()}")
     assert result.returncode == 0, result.stderr
-    runs = [{key: (kept / f"{n}.{key}").read_text() for key in ("rc", "out", "err")} for n in (1, 2)]
+    runs = [
+        {key: (kept / f"{n}.{key}").read_text() for key in ("rc", "out", "err")} for n in (1, 2)
+    ]
     return runs, list((kept / "s").iterdir())
 
 
@@ -62,4 +72,6 @@ def test_nearly_full_disk_stops_cleanly_then_refuses_to_start(tmp_path):
 
     assert second["rc"].strip() == "2" and second["out"] == ""
     (line,) = second["err"].splitlines()
-    assert line.startswith("hiprot: error: ") and "below the minimum of 50 MB (--min-free-mb)" in line
+    assert (
+        line.startswith("hiprot: error: ") and "below the minimum of 50 MB (--min-free-mb)" in line
+    )

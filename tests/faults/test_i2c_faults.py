@@ -66,11 +66,15 @@ chip = "mpu6050"
 def rig_text(duration_s: float, faults: str, sensors: list[tuple] = SENSORS) -> str:
     tables = "".join(
         f'\n[[sensors]]\nname = "{name}"\nsegment = "{segment}"\nchip = "{chip}"\nbus = {bus}\n'
-        f"address = {address}\n" + (f'side = "{side}"\n' if side else "")
+        f"address = {address}\n"
+        + (f'side = "{side}"\n' if side else "")
         + (f"mux_channel = {channel}\n" if channel is not None else "")
-        for name, segment, side, chip, bus, address, channel in sensors)
-    return (f'device_id = "faults"\nsample_rate_hz = 200\n\n[simulation]\nduration_s = {duration_s}\n'
-            f"{faults}\n{tables}")
+        for name, segment, side, chip, bus, address, channel in sensors
+    )
+    return (
+        f'device_id = "faults"\nsample_rate_hz = 200\n\n[simulation]\nduration_s = {duration_s}\n'
+        f"{faults}\n{tables}"
+    )
 
 
 class Run:
@@ -83,9 +87,23 @@ class Run:
         subscriber = Subscriber(broker, "hiprot/+/health")
         try:
             self.result = subprocess.run(
-                [sys.executable, "-m", "hiprot", "record", "--rig", str(path), "--broker",
-                 broker.address, "--out", str(workdir / "sessions")],
-                capture_output=True, text=True, timeout=120, check=False)
+                [
+                    sys.executable,
+                    "-m",
+                    "hiprot",
+                    "record",
+                    "--rig",
+                    str(path),
+                    "--broker",
+                    broker.address,
+                    "--out",
+                    str(workdir / "sessions"),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
             (session_dir,) = (workdir / "sessions").iterdir()
             self.session = load_session(session_dir)
             self.meta = json.loads((session_dir / "session.json").read_text())
@@ -107,11 +125,13 @@ def one_gap(run: Run, name: str, fault_s: float, back_s: float) -> tuple[float, 
     """The sensor's only gap, the same in its raw timestamps and in session.json, bracketing
     the fault (starting within a read period of it, ending within a retry of its end)."""
     health = run.sensor(name)
-    (start, end), = health["gaps"]
+    ((start, end),) = health["gaps"]
     times = run.session.samples[name].time_s
     steps = np.diff(times)
     (i,) = np.flatnonzero(steps > GAP_PERIODS / health["odr_hz"])
-    assert times[i] == pytest.approx(start, abs=1e-3) and times[i + 1] == pytest.approx(end, abs=1e-3)
+    assert times[i] == pytest.approx(start, abs=1e-3) and times[i + 1] == pytest.approx(
+        end, abs=1e-3
+    )
     assert fault_s - 2 * READ_PERIOD_S <= start <= fault_s + READ_PERIOD_S, (name, start)
     assert back_s <= end <= back_s + RETRY_S + START_UP_S, (name, end)
     assert health["available"] and health["samples"] == len(times)
@@ -162,8 +182,9 @@ def test_a_stuck_bus_stops_only_its_own_sensors(run):
     published(run, "pelvis", start, end)
     own_faults = {"right_shank": 2.0, "left_thigh": 2.5, "left_shank": 7.0}  # all on bus 1
     for name, own_fault_s in own_faults.items():
-        assert all(start >= own_fault_s - 2 * READ_PERIOD_S for start, _ in
-                   run.sensor(name)["gaps"]), f"{name} lost samples while bus 3 was stuck"
+        assert all(
+            start >= own_fault_s - 2 * READ_PERIOD_S for start, _ in run.sensor(name)["gaps"]
+        ), f"{name} lost samples while bus 3 was stuck"
 
 
 def test_a_wrong_chip_at_the_address_is_never_recorded(run):
@@ -176,12 +197,15 @@ def test_a_wrong_chip_at_the_address_is_never_recorded(run):
 
 
 def test_health_is_published_while_no_sensor_delivers(tmp_path):
-    stuck = '\n[[simulation.faults]]\nkind = "stuck"\nbus = 1\nat_s = 1.0\nfor_s = 2.5\n'
+    """Once a second while the only bus is stuck: at least 3 of the 4 reports due in the 4.2 s
+    of silence arrive (one may slip past the window's end on a busy machine; a 2.2 s window
+    asking for 2 of 2 failed there)."""
+    stuck = '\n[[simulation.faults]]\nkind = "stuck"\nbus = 1\nat_s = 1.0\nfor_s = 4.5\n'
     right_leg = [s for s in SENSORS if s[0] in ("right_thigh", "right_shank")]  # both on bus 1
-    quiet = Run(tmp_path, rig_text(5, stuck, right_leg))
+    quiet = Run(tmp_path, rig_text(7, stuck, right_leg))
     assert quiet.result.returncode == 0, quiet.result.stderr
-    silent = [m for m in quiet.health_messages if 1.2 < m["time_s"] < 3.4]
-    assert len(silent) >= 2, [m["time_s"] for m in quiet.health_messages]
+    silent = [m for m in quiet.health_messages if 1.2 < m["time_s"] < 5.4]
+    assert len(silent) >= 3, [m["time_s"] for m in quiet.health_messages]
     assert all(not s["available"] for m in silent for s in m["sensors"].values())
     for name in ("right_thigh", "right_shank"):
-        one_gap(quiet, name, 1.0, 3.5)
+        one_gap(quiet, name, 1.0, 5.5)

@@ -13,7 +13,9 @@ import signal
 from .conftest import assert_no_sample_lost
 
 
-def test_sigterm_closes_the_session_and_publishes_offline(broker, subscribe, start_record, tmp_path):
+def test_sigterm_closes_the_session_and_publishes_offline(
+    broker, subscribe, start_record, tmp_path
+):
     sub = subscribe(broker, "hiprot/#")
     recorder = start_record("--broker", broker.address, "--out", tmp_path / "sessions")
     recorder.wait_for("recording ")

@@ -12,9 +12,21 @@ from hiprot_testing import ROOT
 def test_a_short_soak_loses_no_sample_unexplained_and_delivers_every_metric(tmp_path):
     figures_path = tmp_path / "soak.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "soak.py"), "--minutes", "0.4", "--seed", "10",
-         "--json", str(figures_path)],
-        capture_output=True, text=True, timeout=180, check=False)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "soak.py"),
+            "--minutes",
+            "0.4",
+            "--seed",
+            "10",
+            "--json",
+            str(figures_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(figures_path.read_text())
     assert figures["i2c_faults"]["swap"] == 1 and figures["broker_restarts"] == 1

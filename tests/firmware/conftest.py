@@ -17,15 +17,22 @@ ACCOUNT_FILES = {
     "shadow": "root:*:19000:0:99999:7:::\n",
     "gshadow": "root:*::\n",
 }
-NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="install.sh creates users and sets owners: it needs root")
+NEEDS_ROOT = pytest.mark.skipif(
+    os.geteuid() != 0, reason="install.sh creates users and sets owners: it needs root"
+)
 
 
 def run_install(root: Path, *args: str) -> subprocess.CompletedProcess:
     """install.sh into ``root`` without the dependencies (numpy, scipy...) in the scratch venv."""
     env = {**os.environ, "HIPROT_PIP_ARGS": "--no-deps"}
-    return subprocess.run(["bash", str(INSTALL), "--root", str(root), *args], check=False,
-                          capture_output=True, text=True, env=env, timeout=300)
+    return subprocess.run(
+        ["bash", str(INSTALL), "--root", str(root), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def scratch_root(path: Path) -> Path:

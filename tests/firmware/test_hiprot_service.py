@@ -30,8 +30,13 @@ def verify(root: Path) -> subprocess.CompletedProcess:
     units = root / SYSTEM_UNITS.relative_to("/")
     if not units.exists():
         shutil.copytree(SYSTEM_UNITS, units, symlinks=True)
-    return subprocess.run(["systemd-analyze", "verify", f"--root={root}", "hiprot.service"],
-                          check=False, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", "hiprot.service"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @NEEDS_ROOT
@@ -52,8 +57,9 @@ def test_shell_scripts_pass_shellcheck():
     if shutil.which("shellcheck") is None:
         pytest.skip("shellcheck is not installed (.ci/run installs it)")
     scripts = [*sorted((ROOT / "firmware").glob("*.sh")), ROOT / ".ci" / "run"]
-    result = subprocess.run(["shellcheck", *map(str, scripts)], check=False, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["shellcheck", *map(str, scripts)], check=False, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout
 
 
@@ -105,21 +111,35 @@ def unit_command() -> tuple[list[str], dict[str, str]]:
     return command, env
 
 
-def test_record_as_the_unit_runs_it_notifies_ready_watchdog_and_stopping(tmp_path, broker, subscribe,
-                                                                         sim_rig_text):
+def test_record_as_the_unit_runs_it_notifies_ready_watchdog_and_stopping(
+    tmp_path, broker, subscribe, sim_rig_text
+):
     """The unit's own command line and environment, its paths under a scratch root, the simulated rig."""
     command, unit_env = unit_command()
     assert command[:2] == ["/opt/hiprot/venv/bin/hiprot", "record"]
-    scratch = {arg: str(tmp_path) + arg for arg in [*command[2:], *unit_env.values()] if arg.startswith("/")}
+    scratch = {
+        arg: str(tmp_path) + arg
+        for arg in [*command[2:], *unit_env.values()]
+        if arg.startswith("/")
+    }
     rig = Path(scratch["/etc/hiprot/rig.toml"])
     rig.parent.mkdir(parents=True)
     rig.write_text(sim_rig_text.replace("port = 1883", f"port = {broker.port}"))
     status = subscribe(broker, "hiprot/+/status")
     listener = NotifyListener()
-    env = {**os.environ, **{k: scratch.get(v, v) for k, v in unit_env.items()},
-           "NOTIFY_SOCKET": "@" + listener.name, "WATCHDOG_USEC": "1000000"}
-    process = subprocess.Popen([sys.executable, "-m", "hiprot", *(scratch.get(a, a) for a in command[1:])],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        **{k: scratch.get(v, v) for k, v in unit_env.items()},
+        "NOTIFY_SOCKET": "@" + listener.name,
+        "WATCHDOG_USEC": "1000000",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hiprot", *(scratch.get(a, a) for a in command[1:])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert listener.wait_for("READY", 60), process.stderr
         time.sleep(3)
@@ -140,7 +160,9 @@ def test_record_as_the_unit_runs_it_notifies_ready_watchdog_and_stopping(tmp_pat
     (session,) = (state / "sessions").iterdir()
     meta = json.loads((session / "session.json").read_text())
     assert meta["complete"] and meta["stop_reason"] == "signal"
-    assert (state / "mqtt-outbox-hiprot-sim.sqlite3").is_file(), "the outbox is in the state directory"
+    assert (state / "mqtt-outbox-hiprot-sim.sqlite3").is_file(), (
+        "the outbox is in the state directory"
+    )
     assert status.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 10)
     late = subscribe(broker, "hiprot/+/status")
     assert late.received.wait(lambda r: r.on("/status") == [b"offline"], 10), "offline is retained"

@@ -17,11 +17,19 @@ def snapshot(root: Path) -> dict[str, tuple]:
     tree = {}
     for path in sorted(root.rglob("*")):
         info = path.lstat()
-        content = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() and \
-            not path.is_symlink() else None
+        content = (
+            hashlib.sha256(path.read_bytes()).hexdigest()
+            if path.is_file() and not path.is_symlink()
+            else None
+        )
         link = os.readlink(path) if path.is_symlink() else None
-        tree[str(path.relative_to(root))] = (stat.filemode(info.st_mode), info.st_uid, info.st_gid,
-                                             link, content)
+        tree[str(path.relative_to(root))] = (
+            stat.filemode(info.st_mode),
+            info.st_uid,
+            info.st_gid,
+            link,
+            content,
+        )
     return tree
 
 
@@ -39,8 +47,9 @@ def test_install_creates_accounts_venv_config_and_enabled_unit(installed_root):
     hiprot_group = account(installed_root, "group", "hiprot")
     assert user[3] == hiprot_group[2]
     assert os.access(installed_root / "opt/hiprot/venv/bin/hiprot", os.X_OK)
-    assert (installed_root / "etc/hiprot/rig.toml").read_bytes() == \
-        (Path(__file__).parents[2] / "config/two-sensors.toml").read_bytes()
+    assert (installed_root / "etc/hiprot/rig.toml").read_bytes() == (
+        Path(__file__).parents[2] / "config/two-sensors.toml"
+    ).read_bytes()
     password = (installed_root / "etc/hiprot/mqtt-password").stat()
     assert stat.S_IMODE(password.st_mode) == 0o600 and password.st_uid == int(user[2])
     state = (installed_root / "var/lib/hiprot").stat()
@@ -74,7 +83,8 @@ def test_user_missing_from_i2c_is_added(installed_root, tmp_path):
     root = scratch_root(tmp_path / "root")
     (root / "etc/group").write_text("root:x:0:\ni2c:x:998:\nhiprot:x:997:\n")
     (root / "etc/passwd").write_text(
-        "root:x:0:0:root:/root:/bin/bash\nhiprot:x:997:997::/var/lib/hiprot:/usr/sbin/nologin\n")
+        "root:x:0:0:root:/root:/bin/bash\nhiprot:x:997:997::/var/lib/hiprot:/usr/sbin/nologin\n"
+    )
     result = run_install(root)
     assert result.returncode == 0, result.stderr
     assert "added hiprot to group i2c" in result.stdout

@@ -70,8 +70,13 @@ def test_make_filter_takes_a_plain_name_too():
 
 def test_unknown_filter_is_one_clear_line(tmp_path):
     path = _rig(tmp_path, '[fusion]\nfilter = "kalman"')
-    done = subprocess.run([sys.executable, "-m", "hiprot", "demo", "--rig", str(path), "--no-mqtt"],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "hiprot", "demo", "--rig", str(path), "--no-mqtt"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -13,8 +13,9 @@ from hiprot.fusion import FILTER_CLASSES, make_filter
 from hiprot.fusion.frames import initial_orientation, relevel
 
 RATE = 200.0
-POSES = Rotation.from_euler("ZYX", [[0, 0, 0], [90, 0, 0], [-135, 20, -10], [30, -40, 60]],
-                            degrees=True)
+POSES = Rotation.from_euler(
+    "ZYX", [[0, 0, 0], [90, 0, 0], [-135, 20, -10], [30, -40, 60]], degrees=True
+)
 
 
 def _angle_deg(q_a: np.ndarray, q_b: np.ndarray) -> np.ndarray:
@@ -57,8 +58,17 @@ def test_nine_axis_converges_to_the_known_pose_in_enu(name):
     samples.mag[t < 1.0] = pose.inv().apply(wrong)
     gains = {"madgwick": 0.3, "mahony": 2.0}
     kind = FILTER_CLASSES[name]
-    orientation = kind(RATE, magnetometer=True, **({"gain": gains[name]} if name == "madgwick" else
-                                                   {"k_p": gains[name]} if name == "mahony" else {}))
+    orientation = kind(
+        RATE,
+        magnetometer=True,
+        **(
+            {"gain": gains[name]}
+            if name == "madgwick"
+            else {"k_p": gains[name]}
+            if name == "mahony"
+            else {}
+        ),
+    )
     q = orientation.update(samples)
     assert _angle_deg(q[0], quat.from_rotation(pose)) > 30
     assert _angle_deg(q[-1], quat.from_rotation(pose)) < 1.0
@@ -81,4 +91,3 @@ def test_turning_counter_clockwise_about_up_turns_the_quaternion_so(name, use_ma
     assert _angle_deg(q[first_turned], expected) < 1.5
     if use_mag:
         assert _angle_deg(q[-1], quat.from_rotation(path[-1])) < 1.5
-

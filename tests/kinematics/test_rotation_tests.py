@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from hiprot.sim.scoring import peak_errors
-
 from simulated import processed
+
+from hiprot.evaluation.angles import peak_errors
 
 PEAK_TOLERANCE_DEG = 2.0
 
@@ -31,7 +30,10 @@ def test_a_restricted_hip_is_told_apart_from_a_normal_one(scenario, seed):
         truth, result = processed(scenario, seed, ir_max_deg=ir_max)
         peaks = peak_errors(result.angles.time_s, result.angles.columns, truth)
         best[ir_max] = max(p.estimated_deg for p in peaks if p.event == "ir_peak")
-        assert abs(best[ir_max] - max(p.true_deg for p in peaks if p.event == "ir_peak")) <= PEAK_TOLERANCE_DEG
+        assert (
+            abs(best[ir_max] - max(p.true_deg for p in peaks if p.event == "ir_peak"))
+            <= PEAK_TOLERANCE_DEG
+        )
     assert best[40.0] - best[15.0] > 15.0
 
 

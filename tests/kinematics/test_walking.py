@@ -7,14 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from simulated import processed, target_rig
 
+from hiprot.evaluation.angles import angle_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 from hiprot.samples import ImuSamples
 from hiprot.sim import simulate
-from hiprot.sim.scoring import angle_errors
-
-from simulated import processed, target_rig
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -45,19 +44,31 @@ def test_ten_minutes_of_walking_do_not_drift():
     rmse = [np.sqrt(np.mean(e**2)) for e in minutes]
     assert max(rmse) <= 3.0, rmse
     assert abs(np.mean(minutes[-1]) - np.mean(minutes[1])) <= 1.0, "the error must not grow"
-    assert abs(angle_errors(time_s, {"right_hip_ir_deg": ir}, truth)["right_hip_ir_deg"].trend_deg_per_min) < 0.1
+    assert (
+        abs(
+            angle_errors(time_s, {"right_hip_ir_deg": ir}, truth)[
+                "right_hip_ir_deg"
+            ].trend_deg_per_min
+        )
+        < 0.1
+    )
 
 
 def test_a_cheap_chip_with_a_large_gyro_bias_is_calibrated_and_accurate():
     """MPU-6050s with their datasheet bias (up to ±20 °/s per axis), timed by their FIFO
     as acquisition times them: the standing phase is still found, the bias estimated."""
     rig = target_rig("walk", 2)
-    rig = replace(rig, sensors=tuple(replace(s, chip="mpu6050") for s in rig.sensors),
-                  simulation=replace(rig.simulation, gyro_bias_deg_s=None, duration_s=60.0))
+    rig = replace(
+        rig,
+        sensors=tuple(replace(s, chip="mpu6050") for s in rig.sensors),
+        simulation=replace(rig.simulation, gyro_bias_deg_s=None, duration_s=60.0),
+    )
     truth = simulate(rig)
     biases = [np.degrees(np.abs(e.gyro_bias_rad_s)).max() for e in truth.errors.values()]
     assert max(biases) > 10.0  # the test is about a bias far beyond the better chips'
-    fifo_timed = {name: ImuSamples(truth.time_s, s.acc, s.gyr, s.mag) for name, s in truth.samples.items()}
+    fifo_timed = {
+        name: ImuSamples(truth.time_s, s.acc, s.gyr, s.mag) for name, s in truth.samples.items()
+    }
     result = process_session(Session(Path("mpu6050"), rig, {}, fifo_timed))
     assert result.calibration is not None, result.warnings
     errors = angle_errors(result.angles.time_s, result.angles.columns, truth)

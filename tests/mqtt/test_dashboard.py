@@ -16,22 +16,29 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
+
 
 @pytest.fixture
 def rig(tmp_path, ws_broker, sim_rig_text) -> Path:
     path = tmp_path / "rig.toml"
-    path.write_text(sim_rig_text.replace(
-        "port = 1883", f"port = {ws_broker.port}\nwebsocket_port = {ws_broker.ws_port}"))
+    path.write_text(
+        sim_rig_text.replace(
+            "port = 1883", f"port = {ws_broker.port}\nwebsocket_port = {ws_broker.ws_port}"
+        )
+    )
     return path
 
 
 @pytest.fixture
 def dashboard(rig):
     """``hiprot dashboard`` on a free port; yields its URL."""
-    process = subprocess.Popen([sys.executable, "-m", "hiprot", "dashboard", "--rig", str(rig), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hiprot", "dashboard", "--rig", str(rig), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = process.stdout.readline()
     url = next((w for w in line.split() if w.startswith("http://")), None)
     assert url, f"no URL in {line!r}: {process.stderr.read() if process.poll() is not None else ''}"
@@ -47,7 +54,12 @@ def browser():
             pytest.fail(f"{path} missing: .ci/run installs Debian's chromium and chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM[0]
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1000,1100"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1000,1100",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(CHROMIUM[1]))
     yield driver
@@ -69,9 +81,25 @@ def drive_session(rig: Path, broker, tmp_path: Path) -> subprocess.Popen:
     publishes as they complete."""
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     return subprocess.Popen(
-        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--duration", "16",
-         "--activity", "walk", "--out", str(tmp_path / "sessions")], stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "record",
+            "--rig",
+            str(rig),
+            "--duration",
+            "16",
+            "--activity",
+            "walk",
+            "--out",
+            str(tmp_path / "sessions"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _shown(value: float) -> str:
@@ -90,8 +118,9 @@ def _stroke_pixels(driver) -> int:
         return n;""")
 
 
-def test_browser_shows_live_angle_and_completed_stride(dashboard, browser, rig, ws_broker, subscribe,
-                                                       tmp_path):
+def test_browser_shows_live_angle_and_completed_stride(
+    dashboard, browser, rig, ws_broker, subscribe, tmp_path
+):
     sub = subscribe(ws_broker, "hiprot/hiprot-sim/#")
     wait = WebDriverWait(browser, 60, poll_frequency=0.2)
     browser.get(dashboard)
@@ -100,7 +129,9 @@ def test_browser_shows_live_angle_and_completed_stride(dashboard, browser, rig, 
     try:
         wait.until(lambda d: d.find_element(By.ID, "ir-right").text.endswith("°"))
         wait.until(lambda d: d.find_element(By.ID, "device-status").text == "online")
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#stride dd[data-key="hip_ir_max_deg"]'))
+        wait.until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, '#stride dd[data-key="hip_ir_max_deg"]')
+        )
         sub.received.wait(lambda r: r.json("/angles")[-1]["time_s"] >= 12.0, 30)
         shot = tmp_path / "dashboard.png"
         browser.save_screenshot(str(shot))

@@ -30,20 +30,42 @@ def test_decimator_keeps_the_rate_and_sends_the_freshest_sample():
     assert np.diff(picked).max() < 0.05 + 10 / 137
 
 
-def test_demo_publishes_session_angles_health_raw_and_discovery(broker, subscribe, tmp_path, sim_rig_text):
+def test_demo_publishes_session_angles_health_raw_and_discovery(
+    broker, subscribe, tmp_path, sim_rig_text
+):
     rig = tmp_path / "rig.toml"
-    rig.write_text(sim_rig_text.replace(
-        "port = 1883", "port = 1883\nangles_rate_hz = 10\nhomeassistant_discovery = true\nraw_topics = true"))
+    rig.write_text(
+        sim_rig_text.replace(
+            "port = 1883",
+            "port = 1883\nangles_rate_hz = 10\nhomeassistant_discovery = true\nraw_topics = true",
+        )
+    )
     sub = subscribe(broker, "#")
     result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "demo", "--rig", str(rig), "--broker", broker.address,
-         "--out", str(tmp_path / "sessions")],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "XDG_STATE_HOME": str(tmp_path)})
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "demo",
+            "--rig",
+            str(rig),
+            "--broker",
+            broker.address,
+            "--out",
+            str(tmp_path / "sessions"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "XDG_STATE_HOME": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 20)
 
     sessions = sub.received.json("hiprot/hiprot-sim/session")
-    assert sessions[0]["state"] == "recording" and sessions[0]["calibration"] == {"right": "standing"}
+    assert sessions[0]["state"] == "recording" and sessions[0]["calibration"] == {
+        "right": "standing"
+    }
     assert any(s["calibration"] == {"right": "calibrated"} for s in sessions)
     assert sessions[-1]["state"] == "ended" and sessions[-1]["duration_s"] > 19
     assert sessions[-1]["sensors"][0]["name"] == "right_thigh"
@@ -61,7 +83,9 @@ def test_demo_publishes_session_angles_health_raw_and_discovery(broker, subscrib
         assert abs(last["sensors"][name]["rate_hz"] - 200) < 1
         assert last["sensors"][name]["missed_samples"] == 0
     assert last["mqtt"]["connected"] and last["mqtt"]["metrics_dropped"] == 0
-    assert last["recording_dropped_chunks"] == 0 and "cpu_percent" in last and "disk_free_mb" in last
+    assert (
+        last["recording_dropped_chunks"] == 0 and "cpu_percent" in last and "disk_free_mb" in last
+    )
 
     raw = sub.received.json("/raw/right_thigh")
     assert sum(len(r["time_s"]) for r in raw) == 4000
@@ -73,20 +97,41 @@ def test_demo_publishes_session_angles_health_raw_and_discovery(broker, subscrib
             if topic.startswith("homeassistant/"):
                 configs[topic] = json.loads(payload)
     ir = configs["homeassistant/sensor/hiprot-sim/right_hip_ir/config"]
-    assert ir["state_topic"] == "hiprot/hiprot-sim/angles" and "right_hip_ir_deg" in ir["value_template"]
-    assert ir["availability_topic"] == "hiprot/hiprot-sim/status" and ir["unit_of_measurement"] == "°"
+    assert (
+        ir["state_topic"] == "hiprot/hiprot-sim/angles"
+        and "right_hip_ir_deg" in ir["value_template"]
+    )
+    assert (
+        ir["availability_topic"] == "hiprot/hiprot-sim/status" and ir["unit_of_measurement"] == "°"
+    )
     assert "homeassistant/sensor/hiprot-sim/cadence/config" in configs
-    assert configs["homeassistant/binary_sensor/hiprot-sim/status/config"]["payload_off"] == "offline"
+    assert (
+        configs["homeassistant/binary_sensor/hiprot-sim/status/config"]["payload_off"] == "offline"
+    )
     assert len({json.dumps(c["device"]) for c in configs.values()}) == 1, "one device"
 
 
 def test_health_carries_the_acquisition_counts(broker, subscribe, tmp_path, sim_rig_text):
     rig = tmp_path / "rig.toml"
-    rig.write_text(sim_rig_text.replace('duration_s = 20', 'duration_s = 6'))
+    rig.write_text(sim_rig_text.replace("duration_s = 20", "duration_s = 6"))
     sub = subscribe(broker, "hiprot/hiprot-sim/health")
     result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "demo", "--rig", str(rig), "--broker", broker.address,
-         "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "demo",
+            "--rig",
+            str(rig),
+            "--broker",
+            broker.address,
+            "--out",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert sub.received.wait(lambda r: len(r.json("/health")) >= 3, 20)
     sensors = sub.received.json("/health")[-1]["sensors"]

@@ -19,15 +19,29 @@ STRIDE = {"side": "right", "index": 3, "stride_time_s": 1.08, "hip_ir_max_deg": 
 
 
 def _publish_session(broker, tmp_path) -> Publisher:
-    publisher = Publisher(MqttConfig(port=broker.port), "hiprot-sim", broker.host,
-                          outbox_path=tmp_path / "outbox.sqlite3")
+    publisher = Publisher(
+        MqttConfig(port=broker.port),
+        "hiprot-sim",
+        broker.host,
+        outbox_path=tmp_path / "outbox.sqlite3",
+    )
     assert publisher.start()
-    publisher.publish("session", {"session": "s1", "state": "recording",
-                                  "calibration": {"right": "calibrated"}}, qos=1, retain=True)
+    publisher.publish(
+        "session",
+        {"session": "s1", "state": "recording", "calibration": {"right": "calibrated"}},
+        qos=1,
+        retain=True,
+    )
     publisher.publish("angles", {"time_s": 4.25, "right_hip_ir_deg": 17.25})
-    publisher.publish("health", {"time_s": 4.0, "sensors": {"right_thigh": {"rate_hz": 200.0,
-                                                                          "missed_samples": 2}},
-                                 "mqtt": {"queue_depth": 0, "metrics_dropped": 0}, "cpu_percent": 7.5})
+    publisher.publish(
+        "health",
+        {
+            "time_s": 4.0,
+            "sensors": {"right_thigh": {"rate_hz": 200.0, "missed_samples": 2}},
+            "mqtt": {"queue_depth": 0, "metrics_dropped": 0},
+            "cpu_percent": 7.5,
+        },
+    )
     publisher.publish_metric("stride", STRIDE)
     return publisher
 
@@ -42,12 +56,20 @@ def _wait_for(process: subprocess.Popen, text: str, timeout: float = 30) -> None
 
 
 def test_plain_monitor_prints_each_event(broker, tmp_path):
-    retained = Publisher(MqttConfig(port=broker.port), "hiprot-sim", broker.host,
-                         client_id="early", outbox_path=tmp_path / "early.sqlite3")
+    retained = Publisher(
+        MqttConfig(port=broker.port),
+        "hiprot-sim",
+        broker.host,
+        client_id="early",
+        outbox_path=tmp_path / "early.sqlite3",
+    )
     assert retained.start()
     monitor = subprocess.Popen(
         [sys.executable, "-m", "hiprot", "monitor", "--broker", broker.address, "--duration", "20"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(monitor, "status online")
     retained.stop()
     publisher = _publish_session(broker, tmp_path)
@@ -68,14 +90,17 @@ def test_full_screen_monitor_in_a_terminal(broker, tmp_path):
     tmux = shutil.which("tmux") or pytest.fail("tmux is not installed (.ci/run installs it)")
     session = f"hiprot-monitor-{os.getpid()}"
     command = f"{sys.executable} -m hiprot monitor --broker {broker.address}"
-    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command], check=True)
+    subprocess.run(
+        [tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command], check=True
+    )
 
     def screen_once_it_shows(text: str) -> str:
         deadline, screen = time.monotonic() + 30, ""
         while text not in screen and time.monotonic() < deadline:
             time.sleep(0.3)
-            screen = subprocess.run([tmux, "capture-pane", "-p", "-t", session],
-                                    capture_output=True, text=True).stdout
+            screen = subprocess.run(
+                [tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
         return screen
 
     try:
@@ -97,12 +122,29 @@ def test_monitor_wrong_password_one_line_exit_2(tls_broker, tls_files, tmp_path,
     secret.write_text("wrong\n")
     secret.chmod(0o600)
     rig = tmp_path / "rig.toml"
-    rig.write_text(sim_rig_text.replace(
-        "port = 1883", f'port = {tls_broker.port}\ntls = true\nca_file = "{tls_files["ca.crt"]}"\n'
-                       f'username = "{USER}"\npassword_file = "pw"').replace('host = "localhost"',
-                                                                           'host = "127.0.0.1"'))
-    result = subprocess.run([sys.executable, "-m", "hiprot", "monitor", "--rig", str(rig), "--plain",
-                             "--duration", "20"], capture_output=True, text=True, timeout=60)
+    rig.write_text(
+        sim_rig_text.replace(
+            "port = 1883",
+            f'port = {tls_broker.port}\ntls = true\nca_file = "{tls_files["ca.crt"]}"\n'
+            f'username = "{USER}"\npassword_file = "pw"',
+        ).replace('host = "localhost"', 'host = "127.0.0.1"')
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "monitor",
+            "--rig",
+            str(rig),
+            "--plain",
+            "--duration",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "refused the connection" in result.stderr
     assert "wrong" not in result.stderr

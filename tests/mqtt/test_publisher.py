@@ -27,8 +27,18 @@ def session_metrics(n: int) -> list[tuple[str, dict]]:
     out = []
     for i in range(n):
         kind = ("stride", "stride", "stride", "rep", "test")[i % 5]
-        out.append((kind, {"side": "right", "index": i, "start_s": round(i * 1.1, 3),
-                           "end_s": round(i * 1.1 + 1.05, 3), "hip_ir_max_deg": round(10 + i % 17, 1)}))
+        out.append(
+            (
+                kind,
+                {
+                    "side": "right",
+                    "index": i,
+                    "start_s": round(i * 1.1, 3),
+                    "end_s": round(i * 1.1 + 1.05, 3),
+                    "hip_ir_max_deg": round(10 + i % 17, 1),
+                },
+            )
+        )
     return out
 
 
@@ -47,15 +57,18 @@ def assert_exactly(produced, received) -> None:
     unique = [json.loads(p) for p in first.values()]
     assert [m["seq"] for m in unique] == sorted(m["seq"] for m in unique), "out of order"
     assert len({m["stream"] for m in unique}) == 1
-    stripped = [{k: v for k, v in m.items() if k not in ("seq", "stream", "timestamp")} for m in unique]
+    stripped = [
+        {k: v for k, v in m.items() if k not in ("seq", "stream", "timestamp")} for m in unique
+    ]
     assert stripped == [payload for _, payload in produced]
 
 
 def test_every_metric_of_a_session_arrives_in_order(broker, subscribe, tmp_path):
     sub = subscribe(broker, "hiprot/dev/#")
     produced = session_metrics(200)
-    publisher = Publisher(MqttConfig(port=broker.port), "dev", broker.host,
-                          outbox_path=tmp_path / "outbox.sqlite3")
+    publisher = Publisher(
+        MqttConfig(port=broker.port), "dev", broker.host, outbox_path=tmp_path / "outbox.sqlite3"
+    )
     assert publisher.start()
     for kind, payload in produced:
         publisher.publish_metric(kind, payload)
@@ -71,8 +84,12 @@ def test_every_metric_of_a_session_arrives_in_order(broker, subscribe, tmp_path)
 def test_broker_restart_mid_session_loses_no_metric(persistent_broker, subscribe, tmp_path):
     sub = subscribe(persistent_broker, "hiprot/dev/#", persistent=True)
     produced = session_metrics(300)
-    publisher = Publisher(MqttConfig(port=persistent_broker.port), "dev", persistent_broker.host,
-                          outbox_path=tmp_path / "outbox.sqlite3")
+    publisher = Publisher(
+        MqttConfig(port=persistent_broker.port),
+        "dev",
+        persistent_broker.host,
+        outbox_path=tmp_path / "outbox.sqlite3",
+    )
     assert publisher.start()
     for kind, payload in produced[:100]:
         publisher.publish_metric(kind, payload)
@@ -84,8 +101,9 @@ def test_broker_restart_mid_session_loses_no_metric(persistent_broker, subscribe
     for kind, payload in produced[150:200]:
         publisher.publish_metric(kind, payload)
         publisher.publish("angles", {"time_s": 0.0})
-    assert sub.received.wait(lambda r: publisher.stats.live_dropped >= 50, 10), \
+    assert sub.received.wait(lambda r: publisher.stats.live_dropped >= 50, 10), (
         "live angles are dropped while offline"
+    )
     persistent_broker.start()
     for kind, payload in produced[200:]:
         publisher.publish_metric(kind, payload)
@@ -138,8 +156,13 @@ def test_metrics_survive_a_killed_logger(broker, subscribe, tmp_path):
 
 def test_outbox_is_bounded_and_counts_what_it_drops(broker, subscribe, tmp_path):
     broker.stop()
-    publisher = Publisher(MqttConfig(port=broker.port), "dev", broker.host,
-                          outbox_path=tmp_path / "outbox.sqlite3", outbox_size=20)
+    publisher = Publisher(
+        MqttConfig(port=broker.port),
+        "dev",
+        broker.host,
+        outbox_path=tmp_path / "outbox.sqlite3",
+        outbox_size=20,
+    )
     assert not publisher.start()
     for i in range(30):
         publisher.publish_metric("rep", {"index": i})
@@ -156,8 +179,21 @@ def test_status_goes_offline_when_the_logger_is_killed(broker, subscribe, tmp_pa
     sub = subscribe(broker, "hiprot/+/status")
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     logger = subprocess.Popen(
-        [sys.executable, "-m", "hiprot", "record", "--broker", broker.address, "--out", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "record",
+            "--broker",
+            broker.address,
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"online"], 60), logger.stderr
     finally:
@@ -172,8 +208,14 @@ def _tls_config(tls_files, tmp_path, port: int, password: str, ca: bool = True) 
     secret = tmp_path / "mqtt-password"
     secret.write_text(password + "\n")
     secret.chmod(0o600)
-    return MqttConfig(host="127.0.0.1", port=port, tls=True, ca_file=tls_files["ca.crt"] if ca else None,
-                      username=USER, password_file=secret)
+    return MqttConfig(
+        host="127.0.0.1",
+        port=port,
+        tls=True,
+        ca_file=tls_files["ca.crt"] if ca else None,
+        username=USER,
+        password_file=secret,
+    )
 
 
 def test_tls_with_password_delivers(tls_broker, tls_files, tmp_path):
@@ -204,15 +246,34 @@ def test_unknown_certificate_authority_is_refused(tls_broker, tls_files, tmp_pat
 def test_cli_wrong_password_one_line_exit_2(tls_broker, tls_files, tmp_path, sim_rig_text):
     _tls_config(tls_files, tmp_path, tls_broker.port, "hunter2")
     rig = tmp_path / "rig.toml"
-    rig.write_text(sim_rig_text.replace(
-        "port = 1883",
-        f'port = {tls_broker.port}\ntls = true\nca_file = "{tls_files["ca.crt"]}"\n'
-        f'username = "{USER}"\npassword_file = "mqtt-password"'))
+    rig.write_text(
+        sim_rig_text.replace(
+            "port = 1883",
+            f'port = {tls_broker.port}\ntls = true\nca_file = "{tls_files["ca.crt"]}"\n'
+            f'username = "{USER}"\npassword_file = "mqtt-password"',
+        )
+    )
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--duration", "1",
-         "--broker", f"127.0.0.1:{tls_broker.port}", "--out", str(tmp_path / "sessions")],
-        capture_output=True, text=True, timeout=60, env=env)
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "record",
+            "--rig",
+            str(rig),
+            "--duration",
+            "1",
+            "--broker",
+            f"127.0.0.1:{tls_broker.port}",
+            "--out",
+            str(tmp_path / "sessions"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and "refused the connection" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout

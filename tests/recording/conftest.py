@@ -41,7 +41,12 @@ def hiprot():
     """Run ``python -m hiprot ARGS`` and return the completed process (text output)."""
 
     def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "hiprot", *map(str, args)],
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "hiprot", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     return run

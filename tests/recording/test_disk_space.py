@@ -23,28 +23,50 @@ def _record_on_small_disk(tmp_path, size_kb: int, *options: str):
     mount, kept = tmp_path / "disk", tmp_path / "kept"
     mount.mkdir()
     kept.mkdir()
-    record = shlex.join([sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--out",
-                         str(mount / "s"), "--duration", "60", *options])
-    script = (f"mount -t tmpfs -o size={size_kb}k tmpfs {mount} || exit 99\n"
-              f"{record}\nrc=$?\ncp -a {mount}/s/. {kept}/\nexit $rc\n")
-    result = subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-c", script],
-                            capture_output=True, text=True, timeout=120, check=False)
+    record = shlex.join(
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "record",
+            "--rig",
+            str(rig),
+            "--out",
+            str(mount / "s"),
+            "--duration",
+            "60",
+            *options,
+        ]
+    )
+    script = (
+        f"mount -t tmpfs -o size={size_kb}k tmpfs {mount} || exit 99\n"
+        f"{record}\nrc=$?\ncp -a {mount}/s/. {kept}/\nexit $rc\n"
+    )
+    result = subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode != 99, f"cannot mount a tmpfs in a private namespace: {result.stderr}"
     (session,) = kept.iterdir()
     return result, json.loads((session / "session.json").read_text()) | {"_path": session}
 
 
 def test_refuses_to_start_below_the_minimum(tmp_path, hiprot):
-    result = hiprot("record", "--out", tmp_path / "s", "--duration", "1", "--no-mqtt",
-                    "--min-free-mb", "1e12")
+    result = hiprot(
+        "record", "--out", tmp_path / "s", "--duration", "1", "--no-mqtt", "--min-free-mb", "1e12"
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "MB free, below the minimum of 1e+12 MB (--min-free-mb)" in result.stderr
     assert not (tmp_path / "s").exists()
 
 
 def test_warns_at_start_with_the_time_left(tmp_path, hiprot):
-    result = hiprot("record", "--out", tmp_path / "s", "--duration", "1", "--no-mqtt",
-                    "--warn-free-mb", "1e12")
+    result = hiprot(
+        "record", "--out", tmp_path / "s", "--duration", "1", "--no-mqtt", "--warn-free-mb", "1e12"
+    )
     assert result.returncode == 0, result.stderr
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("warning: ") and "disk space low" in warning
@@ -54,8 +76,9 @@ def test_warns_at_start_with_the_time_left(tmp_path, hiprot):
 
 
 def test_stops_cleanly_before_the_disk_is_full(tmp_path):
-    result, meta = _record_on_small_disk(tmp_path, 1200, "--warn-free-mb", "0.8",
-                                         "--min-free-mb", "0.4")
+    result, meta = _record_on_small_disk(
+        tmp_path, 1200, "--warn-free-mb", "0.8", "--min-free-mb", "0.4"
+    )
     assert result.returncode == 0, result.stderr
     warnings = result.stderr.splitlines()
     assert len(warnings) == 2 and "disk space low" in warnings[0]

@@ -8,23 +8,26 @@ import numpy as np
 import pytest
 
 from hiprot import quat
-from hiprot.recording import load_session
 from hiprot.processing import process_session
+from hiprot.recording import load_session
 from hiprot.recording.opensim import imu_label
 
 
 def _read_opensim(path: Path) -> tuple[list[str], list[str], list[list[str]]]:
     lines = path.read_text().splitlines()
     end = lines.index("endheader")
-    return lines[:end], lines[end + 1].split("\t"), [line.split("\t") for line in lines[end + 2:]]
+    return lines[:end], lines[end + 1].split("\t"), [line.split("\t") for line in lines[end + 2 :]]
 
 
 def test_csv_export_is_an_importable_session(rig, record, hiprot, tmp_path):
     path, sent = record(rig, duration_s=3.0)
     result = hiprot("export", path, "--format", "csv", "--out", tmp_path / "csv")
     assert result.returncode == 0 and result.stderr == ""
-    assert (tmp_path / "csv" / "imu.csv").read_text().startswith(
-        "time_s,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,mag_x,mag_y,mag_z\n")
+    assert (
+        (tmp_path / "csv" / "imu.csv")
+        .read_text()
+        .startswith("time_s,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z,mag_x,mag_y,mag_z\n")
+    )
     imported = load_session(tmp_path / "csv")
     assert imported.kind == "imported" and imported.rig.sensors == rig.sensors
     for name, s in sent.items():
@@ -40,8 +43,12 @@ def test_sto_export_for_opensense(rig, record, hiprot):
     assert result.returncode == 0, result.stderr
     out = path / "export"
     header, labels, rows = _read_opensim(out / f"{path.name}_orientations.sto")
-    assert header == ["DataRate=200.000000", "DataType=Quaternion", "version=3",
-                      "OpenSimVersion=4.5"]
+    assert header == [
+        "DataRate=200.000000",
+        "DataType=Quaternion",
+        "version=3",
+        "OpenSimVersion=4.5",
+    ]
     assert labels == ["time", "femur_r_imu", "tibia_r_imu"]
     session = load_session(path)
     grid = process_session(session).grid
@@ -64,8 +71,12 @@ def test_mot_export_holds_the_pipeline_angles(rig, record, hiprot):
     path, _ = record(rig, duration_s=10.0)
     assert hiprot("export", path, "--format", "sto").returncode == 0
     header, labels, rows = _read_opensim(path / "export" / f"{path.name}_angles.mot")
-    assert header[1:] == ["version=1", f"nRows={len(rows)}", f"nColumns={len(labels)}",
-                          "inDegrees=yes"]
+    assert header[1:] == [
+        "version=1",
+        f"nRows={len(rows)}",
+        f"nColumns={len(labels)}",
+        "inDegrees=yes",
+    ]
     batch = process_session(load_session(path)).angles
     assert labels == ["time", *batch.columns]
     table = np.array([[float(v) for v in r] for r in rows])
@@ -74,11 +85,16 @@ def test_mot_export_holds_the_pipeline_angles(rig, record, hiprot):
     assert np.isfinite(table[-1, 1])
 
 
-@pytest.mark.parametrize("segment, side, label", [
-    ("pelvis", None, "pelvis_imu"), ("thigh", "right", "femur_r_imu"),
-    ("thigh", "left", "femur_l_imu"), ("shank", "right", "tibia_r_imu"),
-    ("shank", "left", "tibia_l_imu"),
-])
+@pytest.mark.parametrize(
+    "segment, side, label",
+    [
+        ("pelvis", None, "pelvis_imu"),
+        ("thigh", "right", "femur_r_imu"),
+        ("thigh", "left", "femur_l_imu"),
+        ("shank", "right", "tibia_r_imu"),
+        ("shank", "left", "tibia_l_imu"),
+    ],
+)
 def test_imu_columns_are_named_after_opensim_bodies(segment, side, label):
     assert imu_label(segment, side) == label
 

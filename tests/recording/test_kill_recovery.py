@@ -19,9 +19,11 @@ from hiprot.recording import load_session
 
 CHILD = Path(recording_process.__file__)
 # (how many, delay range in s, counted from process start rather than from "ready")
-KILL_PLANS = [(12, (0.6, 2.2), False),  # while recording, after the first syncs
-              (2, (0.0, 0.6), False),  # around the first sync
-              (2, (0.0, 1.5), True)]  # while starting, often before any sample
+KILL_PLANS = [
+    (12, (0.6, 2.2), False),  # while recording, after the first syncs
+    (2, (0.0, 0.6), False),  # around the first sync
+    (2, (0.0, 1.5), True),
+]  # while starting, often before any sample
 MAX_LOST_S = 1.0
 
 
@@ -36,8 +38,12 @@ class Kill:
 
 
 def _run_and_kill(kill: Kill) -> Kill:
-    process = subprocess.Popen([sys.executable, str(CHILD), str(kill.out_dir)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(CHILD), str(kill.out_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     timer = threading.Timer(kill.delay_s, process.send_signal, (signal.SIGKILL,))
     if kill.from_spawn:
         timer.start()
@@ -54,8 +60,11 @@ def _run_and_kill(kill: Kill) -> Kill:
 
 def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_second(tmp_path):
     rng = np.random.default_rng(2024)
-    kills = [Kill(tmp_path / f"{p}-{i}", float(rng.uniform(*span)), from_spawn)
-             for p, (count, span, from_spawn) in enumerate(KILL_PLANS) for i in range(count)]
+    kills = [
+        Kill(tmp_path / f"{p}-{i}", float(rng.uniform(*span)), from_spawn)
+        for p, (count, span, from_spawn) in enumerate(KILL_PLANS)
+        for i in range(count)
+    ]
     with ThreadPoolExecutor(max_workers=4) as pool:
         done = list(pool.map(_run_and_kill, kills))
     _, sent = recording_process.sent_samples()
@@ -90,14 +99,19 @@ def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_sec
             lost.append(kill.last_sent - min(ends))
             assert lost[-1] <= MAX_LOST_S, f"{lost[-1]:.2f} s lost: {recovery.summary()}"
     assert recovered_sessions >= KILL_PLANS[0][0] // 2, "too few kills landed while recording"
-    print(f"\n{len(done)} kills, {recovered_sessions} sessions recovered, "
-          f"lost at most {max(lost):.3f} s (median {np.median(lost):.3f} s)")
+    print(
+        f"\n{len(done)} kills, {recovered_sessions} sessions recovered, "
+        f"lost at most {max(lost):.3f} s (median {np.median(lost):.3f} s)"
+    )
 
 
 def test_sigkill_of_hiprot_record_leaves_a_session_that_replays_and_exports(tmp_path, hiprot):
-    process = subprocess.Popen([sys.executable, "-m", "hiprot", "record", "--out",
-                                str(tmp_path / "s"), "--no-mqtt"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hiprot", "record", "--out", str(tmp_path / "s"), "--no-mqtt"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = process.stdout.readline()
     assert line.startswith("recording"), process.stderr.read()
     time.sleep(2.0)

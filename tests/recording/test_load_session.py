@@ -67,8 +67,10 @@ def test_a_flipped_byte_drops_one_block_and_says_how_many_samples(rig, record):
     session = load_session(path)
     (damage,) = session.recovery.dropped
     assert damage.samples and "damaged" in damage.reason
-    lost = sum(len(s) - len(session.samples[n]) if n in session.samples else len(s)
-               for n, s in sent.items())
+    lost = sum(
+        len(s) - len(session.samples[n]) if n in session.samples else len(s)
+        for n, s in sent.items()
+    )
     assert lost == damage.samples
     assert any("samples missing" in w for w in session.recovery.warnings)
     for name, got in session.samples.items():  # what is left is exactly the original samples
@@ -156,13 +158,16 @@ def test_unusable_sessions_give_one_clear_error(rig, record, case, words):
 
 @pytest.mark.parametrize("case, words", UNUSABLE)
 def test_every_command_refuses_an_unusable_session_in_one_line_and_changes_nothing(
-        rig, record, hiprot, tmp_path, case, words):
+    rig, record, hiprot, tmp_path, case, words
+):
     session_dir, _ = record(rig, duration_s=2.0)
     path = _make_unusable(session_dir, case)
     before = _files(session_dir)
-    for command in (["analyze", path, "--out", tmp_path / "report"],
-                    ["export", path, "--format", "sto", "--out", tmp_path / "export"],
-                    ["replay", path, "--speed", "0", "--no-mqtt"]):
+    for command in (
+        ["analyze", path, "--out", tmp_path / "report"],
+        ["export", path, "--format", "sto", "--out", tmp_path / "export"],
+        ["replay", path, "--speed", "0", "--no-mqtt"],
+    ):
         result = hiprot(*command)
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         (line,) = result.stderr.splitlines()
@@ -172,15 +177,18 @@ def test_every_command_refuses_an_unusable_session_in_one_line_and_changes_nothi
 
 
 def test_commands_on_a_damaged_session_recover_the_intact_blocks_and_change_nothing(
-        rig, record, hiprot, tmp_path):
+    rig, record, hiprot, tmp_path
+):
     path, sent = record(rig, duration_s=4.0)
     raw = path / "imu.bin"
     data = bytearray(raw.read_bytes())
     data[len(data) // 2] ^= 0x01  # one flipped bit in a block of samples
     raw.write_bytes(bytes(data))
     before = _files(path)
-    for command in (["analyze", path, "--out", tmp_path / "report"],
-                    ["export", path, "--format", "csv", "--out", tmp_path / "export"]):
+    for command in (
+        ["analyze", path, "--out", tmp_path / "report"],
+        ["export", path, "--format", "csv", "--out", tmp_path / "export"],
+    ):
         result = hiprot(*command)
         assert result.returncode == 0, (command, result.stderr)
         assert "block" in result.stdout + result.stderr, command  # the loss is said, not hidden
@@ -224,8 +232,11 @@ def test_cli_export_of_a_damaged_session_warns_then_exports(rig, record, hiprot,
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=8)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +251,15 @@ def recorded(tmp_path_factory):
 
 
 @settings(max_examples=80, deadline=None)
-@given(changes=st.dictionaries(st.sampled_from(sorted(META_TYPES)) | st.text(max_size=6), JSON_VALUES,
-                               min_size=1, max_size=4) | JSON_VALUES)
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(sorted(META_TYPES)) | st.text(max_size=6),
+        JSON_VALUES,
+        min_size=1,
+        max_size=4,
+    )
+    | JSON_VALUES
+)
 def test_any_session_json_damage_keeps_every_sample(recorded, changes):
     path, sent = recorded
     original = (path / "session.json").read_text()

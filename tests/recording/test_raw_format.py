@@ -30,8 +30,12 @@ SENSORS = ["pelvis", "right_thigh", "right_shank"]
 
 def _samples(rng: np.random.Generator, start: int, n: int, mag: bool) -> ImuSamples:
     t = (start + np.arange(n)) / 200.0
-    return ImuSamples(t, rng.normal(0, 9.81, (n, 3)), rng.normal(0, 2, (n, 3)),
-                      rng.normal(0, 50, (n, 3)) if mag else None)
+    return ImuSamples(
+        t,
+        rng.normal(0, 9.81, (n, 3)),
+        rng.normal(0, 2, (n, 3)),
+        rng.normal(0, 50, (n, 3)) if mag else None,
+    )
 
 
 def _file(blocks_per_sensor: int = 4, n: int = 20):
@@ -107,7 +111,7 @@ def test_cut_anywhere_gives_an_exact_prefix_and_reports_the_torn_tail():
         assert len(result.blocks) == complete_blocks, cut
         _assert_rows_are_original(chunk, sent)
         for name, got in chunk.items():  # a prefix: nothing skipped
-            assert np.array_equal(got.time_s, sent[name].time_s[:len(got)])
+            assert np.array_equal(got.time_s, sent[name].time_s[: len(got)])
         if cut in offsets:
             assert not result.damage
         else:
@@ -142,10 +146,13 @@ def test_a_flipped_byte_in_the_file_header_is_a_clear_error():
 
 
 @settings(max_examples=60, deadline=None)
-@given(cut=st.integers(min_value=0, max_value=10**6),
-       flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=1, max_value=255)),
-                      max_size=6),
-       garbage=st.binary(max_size=64))
+@given(
+    cut=st.integers(min_value=0, max_value=10**6),
+    flips=st.lists(
+        st.tuples(st.integers(min_value=0), st.integers(min_value=1, max_value=255)), max_size=6
+    ),
+    garbage=st.binary(max_size=64),
+)
 def test_any_damage_never_yields_a_wrong_value(cut, flips, garbage):
     data, sent, _ = _file()
     cut %= len(data) + 1

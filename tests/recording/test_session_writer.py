@@ -16,16 +16,24 @@ from hiprot.sim import simulate
 
 
 def test_session_json_describes_the_session(rig, record):
-    path, sent = record(rig, activity="seated-test", note="left hip, after mobility work",
-                        close_meta={"health": {"right_thigh": {"i2c_errors": 0}}})
+    path, sent = record(
+        rig,
+        activity="seated-test",
+        note="left hip, after mobility work",
+        close_meta={"health": {"right_thigh": {"i2c_errors": 0}}},
+    )
     meta = json.loads((path / "session.json").read_text())
     assert meta["format_version"] == 2 and meta["device_id"] == "hiprot-sim"
     assert datetime.fromisoformat(meta["start_utc"]).utcoffset().total_seconds() == 0
     assert meta["software_version"] and meta["sample_rate_hz"] == 200
-    placed = [(s["name"], s["segment"], s["side"], s["chip"], s["address"])
-              for s in meta["rig"]["sensors"]]
-    assert placed == [("right_thigh", "thigh", "right", "icm42688", 0x68),
-                      ("right_shank", "shank", "right", "icm42688", 0x69)]
+    placed = [
+        (s["name"], s["segment"], s["side"], s["chip"], s["address"])
+        for s in meta["rig"]["sensors"]
+    ]
+    assert placed == [
+        ("right_thigh", "thigh", "right", "icm42688", 0x68),
+        ("right_shank", "shank", "right", "icm42688", 0x69),
+    ]
     assert meta["calibration"] is None
     assert meta["activity"] == "seated-test" and meta["note"] == "left hip, after mobility work"
     assert meta["samples"] == {name: len(s) for name, s in sent.items()}
@@ -73,15 +81,34 @@ def test_gaps_in_the_timestamps_are_counted(rig, tmp_path):
 
 
 def test_magnetometer_sensor_and_changing_columns_are_kept(tmp_path):
-    rig = parse_rig({"device_id": "m", "sample_rate_hz": 100, "simulation": {}, "sensors": [
-        {"name": "thigh", "segment": "thigh", "side": "left", "chip": "lsm6dsox", "address": 0x6A,
-         "mag_chip": "lis3mdl"}]}, tmp_path / "rig.toml")
+    rig = parse_rig(
+        {
+            "device_id": "m",
+            "sample_rate_hz": 100,
+            "simulation": {},
+            "sensors": [
+                {
+                    "name": "thigh",
+                    "segment": "thigh",
+                    "side": "left",
+                    "chip": "lsm6dsox",
+                    "address": 0x6A,
+                    "mag_chip": "lis3mdl",
+                }
+            ],
+        },
+        tmp_path / "rig.toml",
+    )
     rng = np.random.default_rng(0)
 
     def piece(start, n, mag):
         t = (start + np.arange(n)) / 100.0
-        return ImuSamples(t, rng.normal(size=(n, 3)), rng.normal(size=(n, 3)),
-                          rng.normal(size=(n, 3)) if mag else None)
+        return ImuSamples(
+            t,
+            rng.normal(size=(n, 3)),
+            rng.normal(size=(n, 3)),
+            rng.normal(size=(n, 3)) if mag else None,
+        )
 
     parts = [piece(0, 5, True), piece(5, 5, True), piece(10, 5, False), piece(15, 5, True)]
     writer = SessionWriter(rig, tmp_path / "s")

@@ -105,7 +105,7 @@ def test_every_chip_delivers_its_rate_with_monotonic_timestamps_and_true_values(
     acq, _, _, motion, _ = acquisition(MIXED, 3.0)
     got = collect(acq)
     health = acq.health()
-    for name, (times, gyr, mags) in got.items():
+    for name, (times, gyr, _mags) in got.items():
         odr = health[name]["odr_hz"]
         assert abs(len(times) - 3.0 * odr) <= 1, name
         assert np.all(np.diff(times) > 0) and times[0] >= 0 and times[-1] < 3.0
@@ -170,6 +170,37 @@ def test_a_late_wake_up_loses_nothing_but_is_counted_late():
         assert h["late"] > 0
 
 
+ICM_PAIR = {
+    "device_id": "pair",
+    "sample_rate_hz": 200,
+    "sensors": [
+        {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x68},
+        {"name": "shank", "segment": "shank", "side": "right", "chip": "icm42688", "address": 0x69},
+    ],
+}
+
+
+def test_a_late_wake_up_past_the_silence_limit_but_within_the_fifo_loses_nothing():
+    """A loop stalled longer than ``silent_s`` (a busy machine) finds the chips' FIFOs full of
+    samples: they were not silent, so nothing is reconfigured and nothing is lost."""
+    acq, _, clock, _, events = acquisition(ICM_PAIR, 3.0)
+    fifo_s = min(s.imu.configuration.fifo_samples / s.imu.configuration.odr_hz for s in acq.sensors)
+    stall_s = (acq.silent_s + fifo_s) / 2
+    assert acq.silent_s + acq.read_period_s < stall_s < fifo_s - acq.read_period_s
+    stalled = {"done": False}
+
+    def stall(chunk):
+        if not stalled["done"] and clock.now() - acq.start_s > 1.0:
+            clock.sleep(stall_s)
+            stalled["done"] = True
+
+    collect(acq, stall)
+    assert not any("silent" in e for e in events), events
+    for h in acq.health().values():
+        assert h["gaps"] == [] and h["dropped"] == 0 and h["samples"] == 600
+        assert h["late"] > 0
+
+
 def test_a_stall_longer_than_the_fifo_is_a_counted_gap():
     acq, _, clock, _, _ = acquisition(TWO, 4.0)
     stalled = {"done": False}
@@ -222,8 +253,13 @@ STUCK_AND_FREE = {
     "sensors": [
         {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x68},
         {"name": "shank", "segment": "shank", "side": "right", "chip": "icm42688", "address": 0x69},
-        {"name": "left_thigh", "segment": "thigh", "side": "left", "chip": "lsm6dsox",
-         "address": 0x6A},
+        {
+            "name": "left_thigh",
+            "segment": "thigh",
+            "side": "left",
+            "chip": "lsm6dsox",
+            "address": 0x6A,
+        },
         # the smallest FIFO (0.19 s) on the free bus: a timeout plus a read period must fit it
         {"name": "pelvis", "segment": "pelvis", "chip": "icm20948", "address": 0x68, "bus": 3},
     ],
@@ -294,9 +330,14 @@ def test_a_wrong_chip_at_the_address_is_never_read_and_the_right_one_resumes():
     got = collect(acq, swap)
     shank = acq.health()["shank"]
     times = got["shank"][0]
-    assert not np.any((times > 1.0 + acq.read_period_s) & (times < 3.0)), "no sample of the wrong chip"
+    assert not np.any((times > 1.0 + acq.read_period_s) & (times < 3.0)), (
+        "no sample of the wrong chip"
+    )
     start, end = shank["gaps"][0]
     assert len(shank["gaps"]) == 1 and shank["available"]
     assert 0.95 <= start <= 1.05 and 3.0 <= end <= 3.0 + 0.5 + 2 * acq.read_period_s
-    assert "expected MPU-6050" in shank["last_error"] and "found 0x47 (ICM-42688-P)" in shank["last_error"]
+    assert (
+        "expected MPU-6050" in shank["last_error"]
+        and "found 0x47 (ICM-42688-P)" in shank["last_error"]
+    )
     assert acq.health()["thigh"]["gaps"] == [] and any("shank lost" in e for e in events)

@@ -12,7 +12,7 @@ import fcntl
 import pytest
 import smbus2
 
-from hiprot.sensors.bus import ADAPTER_TIMEOUT_S, SMBusBus
+from hiprot.sensors.bus import SMBusBus
 
 
 class RecordingSMBus:
@@ -92,7 +92,11 @@ def test_writes_and_single_bytes(bus):
     bus.write_register(0x68, 0x60, b"\x01\x02")
     bus.send_byte(0x70, 0x04)
     assert bus.receive_byte(0x70) == 0x05
-    assert bus._bus.calls == [("byte write", 0x68, 0x4E, 0x0F), ("block write", 0x68, 0x60, [1, 2]),
-                              ("send", 0x70, 0x04), ("receive", 0x70)]
+    assert bus._bus.calls == [
+        ("byte write", 0x68, 0x4E, 0x0F),
+        ("block write", 0x68, 0x60, [1, 2]),
+        ("send", 0x70, 0x04),
+        ("receive", 0x70),
+    ]
     assert bus.stats.transactions == 4
     assert bus.stats.wire_bytes == 3 + 4 + 2 + 2

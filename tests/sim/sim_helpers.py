@@ -11,21 +11,39 @@ from hiprot.config import Rig, parse_rig
 from hiprot.sim.body import DOWN_B, Body
 
 
-def make_rig(scenario: str = "walk", legs: tuple[str, ...] = ("right",), pelvis: bool = False,
-             chip: str = "icm42688", rate_hz: float = 200, mag_chip: str | None = None, **simulation) -> Rig:
+def make_rig(
+    scenario: str = "walk",
+    legs: tuple[str, ...] = ("right",),
+    pelvis: bool = False,
+    chip: str = "icm42688",
+    rate_hz: float = 200,
+    mag_chip: str | None = None,
+    **simulation,
+) -> Rig:
     """A simulated rig: thigh and shank on each of ``legs`` (and a pelvis sensor) behind a multiplexer."""
-    places = ([("pelvis", None)] if pelvis else []) + [(seg, side) for side in legs for seg in ("thigh", "shank")]
+    places = ([("pelvis", None)] if pelvis else []) + [
+        (seg, side) for side in legs for seg in ("thigh", "shank")
+    ]
     sensors = []
     for channel, (segment, side) in enumerate(places):
-        sensor = {"name": segment if side is None else f"{side}_{segment}", "segment": segment, "chip": chip,
-                  "address": 0x68, "mux_channel": channel}
+        sensor = {
+            "name": segment if side is None else f"{side}_{segment}",
+            "segment": segment,
+            "chip": chip,
+            "address": 0x68,
+            "mux_channel": channel,
+        }
         if side is not None:
             sensor["side"] = side
         if mag_chip is not None:
             sensor["mag_chip"] = mag_chip
         sensors.append(sensor)
-    data = {"device_id": "sim-test", "sample_rate_hz": rate_hz, "sensors": sensors,
-            "simulation": {"scenario": scenario, **simulation}}
+    data = {
+        "device_id": "sim-test",
+        "sample_rate_hz": rate_hz,
+        "sensors": sensors,
+        "simulation": {"scenario": scenario, **simulation},
+    }
     return parse_rig(data, Path("test-rig.toml"))
 
 
@@ -52,7 +70,9 @@ def segment_origin(sim, sensor: str) -> np.ndarray:
 def ankle_of(sim, side: str) -> np.ndarray:
     """World position (n, 3) of the ``side`` ankle joint centre (needs that side's shank sensor)."""
     q_shank = sim.q_E_segment[f"{side}_shank"]
-    return segment_origin(sim, f"{side}_shank") + quat.rotate(q_shank, DOWN_B * Body(sim.params["height_m"]).shank_m)
+    return segment_origin(sim, f"{side}_shank") + quat.rotate(
+        q_shank, DOWN_B * Body(sim.params["height_m"]).shank_m
+    )
 
 
 def heading_components(sim, vectors: np.ndarray) -> np.ndarray:
@@ -62,4 +82,6 @@ def heading_components(sim, vectors: np.ndarray) -> np.ndarray:
     forward[:, 2] = 0.0
     forward /= np.linalg.norm(forward, axis=1, keepdims=True)
     left = np.column_stack([-forward[:, 1], forward[:, 0], np.zeros(len(forward))])
-    return np.column_stack([np.sum(vectors * forward, axis=1), np.sum(vectors * left, axis=1), vectors[:, 2]])
+    return np.column_stack(
+        [np.sum(vectors * forward, axis=1), np.sum(vectors * left, axis=1), vectors[:, 2]]
+    )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sim_helpers import make_rig
 
 from hiprot.samples import ImuSamples
 from hiprot.sim import simulate
-from hiprot.sim.chips import CHIPS, GRAVITY, draw_errors, measure
+from hiprot.sim.chips import CHIPS, draw_errors, measure
 from hiprot.sim.imu import EARTH_FIELD_UT
-
-from sim_helpers import make_rig
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 
 @pytest.mark.parametrize("chip", sorted(CHIPS))
@@ -31,8 +31,18 @@ def test_noise_and_bias_follow_the_datasheet(chip):
 
 
 def test_scenario_bounds_replace_the_datasheet_bounds():
-    sim = simulate(make_rig("walk", legs=("left", "right"), pelvis=True, chip="mpu6050", gyro_bias_deg_s=1.0,
-                            scale_error_pct=2.0, seed=3), duration_s=5)
+    sim = simulate(
+        make_rig(
+            "walk",
+            legs=("left", "right"),
+            pelvis=True,
+            chip="mpu6050",
+            gyro_bias_deg_s=1.0,
+            scale_error_pct=2.0,
+            seed=3,
+        ),
+        duration_s=5,
+    )
     biases = np.degrees(np.concatenate([e.gyro_bias_rad_s for e in sim.errors.values()]))
     scales = np.concatenate([e.gyro_scale for e in sim.errors.values()])
     assert np.abs(biases).max() <= 1.0 and np.abs(biases).max() > 0.3
@@ -53,8 +63,14 @@ def test_gyro_bias_drifts_as_the_sensor_warms_up():
 def test_outputs_saturate_at_full_scale():
     t = np.arange(3) / 100
     huge = ImuSamples(t, np.full((3, 3), 300.0), np.full((3, 3), -60.0))
-    measured = measure(huge, CHIPS["icm42688"], draw_errors(CHIPS["icm42688"], np.random.default_rng(0), 0, 0),
-                       None, 100.0, np.random.default_rng(0))
+    measured = measure(
+        huge,
+        CHIPS["icm42688"],
+        draw_errors(CHIPS["icm42688"], np.random.default_rng(0), 0, 0),
+        None,
+        100.0,
+        np.random.default_rng(0),
+    )
     np.testing.assert_allclose(measured.acc, 16 * GRAVITY)
     np.testing.assert_allclose(measured.gyr, -np.radians(2000))
 
@@ -62,17 +78,23 @@ def test_outputs_saturate_at_full_scale():
 def test_magnetometer_sees_the_earth_field_and_the_configured_disturbance():
     clean = simulate(make_rig("walk", chip="icm20948", seed=4), duration_s=15)
     for samples in clean.clean.values():
-        np.testing.assert_allclose(np.linalg.norm(samples.mag, axis=1), np.linalg.norm(EARTH_FIELD_UT), rtol=1e-9)
+        np.testing.assert_allclose(
+            np.linalg.norm(samples.mag, axis=1), np.linalg.norm(EARTH_FIELD_UT), rtol=1e-9
+        )
     assert simulate(make_rig("walk", seed=4), duration_s=5).samples["right_thigh"].mag is None
-    disturbed = simulate(make_rig("walk", chip="lsm6dsox", mag_chip="lis3mdl", mag_disturbance_ut=20, seed=4),
-                         duration_s=15)
+    disturbed = simulate(
+        make_rig("walk", chip="lsm6dsox", mag_chip="lis3mdl", mag_disturbance_ut=20, seed=4),
+        duration_s=15,
+    )
     norms = np.linalg.norm(disturbed.clean["right_thigh"].mag, axis=1)
     assert norms.max() - norms.min() > 5
     assert disturbed.samples["right_thigh"].mag is not None
 
 
 def test_timestamps_jitter_but_increase_and_stay_near_the_sample_instants():
-    sim = simulate(make_rig("walk", legs=("left", "right"), timestamp_jitter_s=0.001, seed=5), duration_s=10)
+    sim = simulate(
+        make_rig("walk", legs=("left", "right"), timestamp_jitter_s=0.001, seed=5), duration_s=10
+    )
     for samples in sim.samples.values():
         lag = samples.time_s - sim.time_s
         assert np.all(np.diff(samples.time_s) > 0)

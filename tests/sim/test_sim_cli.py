@@ -16,32 +16,67 @@ from hiprot.sim import simulate
 
 
 def hiprot(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hiprot", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hiprot", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_simulate_writes_a_session_that_load_session_reads(tmp_path):
     out = tmp_path / "walk"
-    result = hiprot("simulate", "--scenario", "walk", "--out", str(out), "--seed", "3", "--duration", "12",
-                    "--legs", "both", "--pelvis", "--ir-max", "20", "--chip", "lsm6dsox")
+    result = hiprot(
+        "simulate",
+        "--scenario",
+        "walk",
+        "--out",
+        str(out),
+        "--seed",
+        "3",
+        "--duration",
+        "12",
+        "--legs",
+        "both",
+        "--pelvis",
+        "--ir-max",
+        "20",
+        "--chip",
+        "lsm6dsox",
+    )
     assert result.returncode == 0, result.stderr
     assert "session:" in result.stdout and "true right_hip_ir_deg" in result.stdout
     session = load_session(out)
-    assert set(session.samples) == {"pelvis", "left_thigh", "left_shank", "right_thigh", "right_shank"}
+    assert set(session.samples) == {
+        "pelvis",
+        "left_thigh",
+        "left_shank",
+        "right_thigh",
+        "right_shank",
+    }
     assert {len(s) for s in session.samples.values()} == {12 * 200}
     assert session.meta["activity"] == "walk" and session.meta["complete"]
-    assert session.meta["simulation"]["ir_max_deg"] == 20 and session.rig.sensors[0].chip == "lsm6dsox"
+    assert (
+        session.meta["simulation"]["ir_max_deg"] == 20 and session.rig.sensors[0].chip == "lsm6dsox"
+    )
 
     time_s, truth = read_angles_csv(out / "truth.csv")
-    assert list(truth) == ["left_hip_ir_deg", "left_knee_flexion_deg", "left_hip_flexion_deg",
-                           "left_hip_adduction_deg", "right_hip_ir_deg", "right_knee_flexion_deg",
-                           "right_hip_flexion_deg", "right_hip_adduction_deg"]
+    assert list(truth) == [
+        "left_hip_ir_deg",
+        "left_knee_flexion_deg",
+        "left_hip_flexion_deg",
+        "left_hip_adduction_deg",
+        "right_hip_ir_deg",
+        "right_knee_flexion_deg",
+        "right_hip_flexion_deg",
+        "right_hip_adduction_deg",
+    ]
     assert len(time_s) == 12 * 200
 
     events = (out / "truth_events.csv").read_text().splitlines()
     assert events[0] == "time_s,side,event"
     rows = [line.split(",") for line in events[1:]]
     assert {side for _, side, _ in rows} <= {"left", "right", "both"}
-    assert sum(1 for _, _, name in rows if name == "heel_strike") >= 8  # 6.5 s of walking, both legs
+    assert (
+        sum(1 for _, _, name in rows if name == "heel_strike") >= 8
+    )  # 6.5 s of walking, both legs
 
     mounting = json.loads((out / "truth_mounting.json").read_text())
     assert set(mounting) == set(session.samples)
@@ -63,7 +98,9 @@ def test_seated_test_defaults_to_the_whole_scenario_and_the_rigs_own_sensors(tmp
     session = load_session(out)
     assert set(session.samples) == {"right_thigh", "right_shank"}
     assert session.meta["activity"] == "seated-test"
-    assert session.meta["duration_s"] > 60, "the default rig's 20 s belong to its walk, not to the test"
+    assert session.meta["duration_s"] > 60, (
+        "the default rig's 20 s belong to its walk, not to the test"
+    )
     _, truth = read_angles_csv(out / "truth.csv")
     assert list(truth) == ["right_hip_ir_deg", "right_knee_flexion_deg"]
     assert 13 < truth["right_hip_ir_deg"].max() < 16.5

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sim_helpers import integrate_gyro, make_rig
 
 from hiprot import quat
 from hiprot.sim import simulate
-from hiprot.sim.chips import GRAVITY
 from hiprot.sim.mounting import REFLECT_S
-
-from sim_helpers import integrate_gyro, make_rig
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,7 @@ def test_integrating_the_gyro_reproduces_the_true_orientation_over_10_s_of_walki
     for name, clean in walk.clean.items():
         q_true = walk.q_ES(name)[start:]
         # Sample k is the mean rate over the interval ending at time_s[k].
-        q_integrated = integrate_gyro(q_true[0], clean.gyr[start + 1:], dt)
+        q_integrated = integrate_gyro(q_true[0], clean.gyr[start + 1 :], dt)
         error_deg = quat.angle_deg(quat.multiply(quat.conjugate(q_true), q_integrated))
         assert error_deg.max() < 0.5, name
         fastest = np.degrees(np.abs(clean.gyr[start:]).max())
@@ -59,7 +58,9 @@ def test_accelerometer_is_the_second_derivative_of_the_mounting_point(walk):
         p = walk.position_E[name]
         accel_e = (p[2:] - 2 * p[1:-1] + p[:-2]) / dt**2  # at samples 1 .. n-2
         force_s = quat.rotate(quat.conjugate(walk.q_ES(name)[1:-1]), accel_e + [0.0, 0.0, GRAVITY])
-        interval_mean = 0.5 * (force_s[1:] + force_s[:-1])  # over the interval ending at samples 2 .. n-2
+        interval_mean = 0.5 * (
+            force_s[1:] + force_s[:-1]
+        )  # over the interval ending at samples 2 .. n-2
         error = clean.acc[2:-1] - interval_mean
         dynamic = np.linalg.norm(clean.acc - clean.acc.mean(axis=0), axis=1).max()
         assert dynamic > 3.0, name
@@ -69,14 +70,25 @@ def test_accelerometer_is_the_second_derivative_of_the_mounting_point(walk):
 
 @pytest.mark.parametrize("scenario", ["walk", "seated-ir", "lunge"])
 def test_mirrored_scenarios_give_mirrored_signals(scenario):
-    right = simulate(make_rig(scenario, legs=("right",), pelvis=True, seed=5, reps=2, sets=1, trials=1),
-                     duration_s=30)
-    left = simulate(make_rig(scenario, legs=("left",), pelvis=True, seed=5, reps=2, sets=1, trials=1,
-                             mirror=True), duration_s=30)
+    right = simulate(
+        make_rig(scenario, legs=("right",), pelvis=True, seed=5, reps=2, sets=1, trials=1),
+        duration_s=30,
+    )
+    left = simulate(
+        make_rig(
+            scenario, legs=("left",), pelvis=True, seed=5, reps=2, sets=1, trials=1, mirror=True
+        ),
+        duration_s=30,
+    )
     for column in ("hip_ir", "knee_flexion", "hip_flexion", "hip_adduction"):
-        np.testing.assert_allclose(left.truth_deg[f"left_{column}_deg"], right.truth_deg[f"right_{column}_deg"],
-                                   atol=1e-9)
-    for r_name, l_name in (("right_thigh", "left_thigh"), ("right_shank", "left_shank"), ("pelvis", "pelvis")):
+        np.testing.assert_allclose(
+            left.truth_deg[f"left_{column}_deg"], right.truth_deg[f"right_{column}_deg"], atol=1e-9
+        )
+    for r_name, l_name in (
+        ("right_thigh", "left_thigh"),
+        ("right_shank", "left_shank"),
+        ("pelvis", "pelvis"),
+    ):
         r, m = right.clean[r_name], left.clean[l_name]
         # Reflecting the world reflects the sensor: its y axis flips; rates are axial vectors.
         np.testing.assert_allclose(m.acc, r.acc @ REFLECT_S, atol=1e-8, err_msg=l_name)
@@ -92,9 +104,13 @@ def test_same_seed_same_session_other_seed_other_session():
     other = simulate(make_rig("walk", legs=("right",), pelvis=True, seed=8, duration_s=10))
     for name in first.samples:
         for field in ("time_s", "acc", "gyr"):
-            np.testing.assert_array_equal(getattr(first.samples[name], field), getattr(again.samples[name], field))
+            np.testing.assert_array_equal(
+                getattr(first.samples[name], field), getattr(again.samples[name], field)
+            )
         assert not np.allclose(first.samples[name].gyr, other.samples[name].gyr)
-    np.testing.assert_array_equal(first.truth_deg["right_hip_ir_deg"], again.truth_deg["right_hip_ir_deg"])
+    np.testing.assert_array_equal(
+        first.truth_deg["right_hip_ir_deg"], again.truth_deg["right_hip_ir_deg"]
+    )
     assert first.events == again.events
     assert not np.allclose(first.mounting["right_thigh"].q_BS, other.mounting["right_thigh"].q_BS)
 
@@ -109,11 +125,15 @@ def test_adding_a_sensor_leaves_the_others_unchanged():
 def test_soft_tissue_turns_the_thigh_sensor_on_the_bone_without_changing_the_truth():
     rigid = simulate(make_rig("walk", legs=("right",), seed=13, duration_s=14))
     skin = simulate(make_rig("walk", legs=("right",), seed=13, duration_s=14, soft_tissue_deg=8))
-    np.testing.assert_array_equal(rigid.truth_deg["right_hip_ir_deg"], skin.truth_deg["right_hip_ir_deg"])
+    np.testing.assert_array_equal(
+        rigid.truth_deg["right_hip_ir_deg"], skin.truth_deg["right_hip_ir_deg"]
+    )
     on_bone = quat.multiply(quat.conjugate(rigid.q_ES("right_thigh")), skin.q_ES("right_thigh"))
     assert 4 < quat.angle_deg(on_bone).max() < 9
     dt = 1.0 / 200
-    q_integrated = integrate_gyro(skin.q_ES("right_thigh")[0], skin.clean["right_thigh"].gyr[1:], dt)
+    q_integrated = integrate_gyro(
+        skin.q_ES("right_thigh")[0], skin.clean["right_thigh"].gyr[1:], dt
+    )
     error = quat.angle_deg(quat.multiply(quat.conjugate(skin.q_ES("right_thigh")), q_integrated))
     assert error.max() < 0.5
 
@@ -123,5 +143,7 @@ def test_gyro_integration_holds_at_lower_rates(rate_hz):
     sim = simulate(make_rig("walk", legs=("right",), rate_hz=rate_hz, seed=11, duration_s=16))
     start = np.searchsorted(sim.time_s, 6.0)
     q_true = sim.q_ES("right_shank")[start:]
-    q_integrated = integrate_gyro(q_true[0], sim.clean["right_shank"].gyr[start + 1:], 1.0 / rate_hz)
+    q_integrated = integrate_gyro(
+        q_true[0], sim.clean["right_shank"].gyr[start + 1 :], 1.0 / rate_hz
+    )
     assert quat.angle_deg(quat.multiply(quat.conjugate(q_true), q_integrated)).max() < 0.5

@@ -5,15 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.signal import find_peaks
+from sim_helpers import ankle_of, heading_components, make_rig, segment_origin
 
 from hiprot import quat
 from hiprot.sim import simulate
 
-from sim_helpers import ankle_of, heading_components, make_rig, segment_origin
-
 
 def events_of(sim, name: str, side: str | None = None) -> np.ndarray:
-    return np.array([e.time_s for e in sim.events if e.event == name and (side is None or e.side == side)])
+    return np.array(
+        [e.time_s for e in sim.events if e.event == name and (side is None or e.side == side)]
+    )
 
 
 def truth_at(sim, column: str, times: np.ndarray) -> np.ndarray:
@@ -22,26 +23,38 @@ def truth_at(sim, column: str, times: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("scenario", ["walk", "seated-ir", "prone-ir", "exercise", "lunge"])
 def test_every_scenario_starts_standing_still_with_all_angles_zero(scenario):
-    sim = simulate(make_rig(scenario, legs=("left", "right"), pelvis=True, still_s=3.5, seed=3), duration_s=12)
+    sim = simulate(
+        make_rig(scenario, legs=("left", "right"), pelvis=True, still_s=3.5, seed=3), duration_s=12
+    )
     assert events_of(sim, "calibration_start")[0] == 0.0
     assert events_of(sim, "calibration_end")[0] == pytest.approx(3.5)
     still = sim.time_s <= 3.5
     for column, values in sim.truth_deg.items():
         assert np.abs(values[still]).max() < 1e-6, column
-    assert max(np.abs(values).max() for values in sim.truth_deg.values()) > 20, "moves after calibrating"
+    assert max(np.abs(values).max() for values in sim.truth_deg.values()) > 20, (
+        "moves after calibrating"
+    )
     for name, clean in sim.clean.items():
         assert np.abs(clean.gyr[still]).max() < 0.03, name  # sway, under rest thresholds of ~2 °/s
 
 
 @pytest.mark.parametrize("scenario", ["seated-ir", "prone-ir", "exercise", "lunge"])
 def test_after_standing_three_knee_bends_define_the_knee_axes(scenario):
-    sim = simulate(make_rig(scenario, legs=("left", "right"), pelvis=True, still_s=4, seed=3), duration_s=16)
+    sim = simulate(
+        make_rig(scenario, legs=("left", "right"), pelvis=True, still_s=4, seed=3), duration_s=16
+    )
     start, end = events_of(sim, "calibration_move_start"), events_of(sim, "calibration_move_end")
     assert list(start) == [4.0] and list(end) == [pytest.approx(4.0 + 3 * 2 * 1.2)]
-    assert [e.side for e in sim.events if e.event.startswith("calibration_move")] == ["both", "both"]
+    assert [e.side for e in sim.events if e.event.startswith("calibration_move")] == [
+        "both",
+        "both",
+    ]
     bends = (sim.time_s >= start[0]) & (sim.time_s <= end[0])
     for side in ("left", "right"):
-        knee, hip = sim.truth_deg[f"{side}_knee_flexion_deg"], sim.truth_deg[f"{side}_hip_flexion_deg"]
+        knee, hip = (
+            sim.truth_deg[f"{side}_knee_flexion_deg"],
+            sim.truth_deg[f"{side}_hip_flexion_deg"],
+        )
         peaks, _ = find_peaks(knee[bends], height=60)
         assert len(peaks) == 3 and np.all(np.abs(knee[bends][peaks] - 70) < 3)
         assert np.all(np.abs(hip[bends][peaks] - 40) < 3)
@@ -55,12 +68,16 @@ def test_after_standing_three_knee_bends_define_the_knee_axes(scenario):
 
 @pytest.mark.parametrize("scenario", ["walk", "seated-ir"])
 def test_calibration_moves_can_be_left_out_and_walking_needs_none(scenario):
-    plain = simulate(make_rig(scenario, legs=("right",), calibration_moves="none", seed=3), duration_s=14)
+    plain = simulate(
+        make_rig(scenario, legs=("right",), calibration_moves="none", seed=3), duration_s=14
+    )
     bending = simulate(make_rig(scenario, legs=("right",), seed=3), duration_s=14)
     assert not any(e.event.startswith("calibration_move") for e in plain.events)
     if scenario == "walk":
         assert plain.events == bending.events  # walking defines the knee axes by itself
-        np.testing.assert_array_equal(plain.samples["right_shank"].gyr, bending.samples["right_shank"].gyr)
+        np.testing.assert_array_equal(
+            plain.samples["right_shank"].gyr, bending.samples["right_shank"].gyr
+        )
     else:
         # Without them the person sits down (knees to 90°) right after standing still.
         soon = (plain.time_s > 5.0) & (plain.time_s < 9.0)
@@ -73,8 +90,17 @@ def test_calibration_moves_can_be_left_out_and_walking_needs_none(scenario):
 def test_rotation_tests_reach_the_persons_range_and_tell_restricted_from_normal(scenario):
     peaks = {}
     for ir_max in (15.0, 40.0):
-        sim = simulate(make_rig(scenario, legs=("right",), pelvis=True, ir_max_deg=ir_max, er_max_deg=35.0,
-                                trials=3, seed=9))
+        sim = simulate(
+            make_rig(
+                scenario,
+                legs=("right",),
+                pelvis=True,
+                ir_max_deg=ir_max,
+                er_max_deg=35.0,
+                trials=3,
+                seed=9,
+            )
+        )
         ir_times, er_times = events_of(sim, "ir_peak", "right"), events_of(sim, "er_peak", "right")
         assert len(ir_times) == len(er_times) == 3 == len(events_of(sim, "trial_start", "right"))
         ir = truth_at(sim, "right_hip_ir_deg", ir_times)
@@ -100,16 +126,26 @@ def test_seated_posture_is_hip_flexed_75_knee_90_and_adds_no_rotation():
 
 
 def test_left_hip_can_differ_from_the_right():
-    sim = simulate(make_rig("seated-ir", legs=("left", "right"), ir_max_deg=40.0, left_ir_max_deg=15.0,
-                            trials=2, seed=6))
+    sim = simulate(
+        make_rig(
+            "seated-ir",
+            legs=("left", "right"),
+            ir_max_deg=40.0,
+            left_ir_max_deg=15.0,
+            trials=2,
+            seed=6,
+        )
+    )
     left = truth_at(sim, "left_hip_ir_deg", events_of(sim, "ir_peak", "left"))
     right = truth_at(sim, "right_hip_ir_deg", events_of(sim, "ir_peak", "right"))
     assert left.max() < 16.5 and right.min() > 35
 
 
 def test_walking_has_normal_cadence_variability_toe_off_and_turns():
-    sim = simulate(make_rig("walk", legs=("left", "right"), cadence_spm=110, turn_every_m=8, seed=12),
-                   duration_s=90)
+    sim = simulate(
+        make_rig("walk", legs=("left", "right"), cadence_spm=110, turn_every_m=8, seed=12),
+        duration_s=90,
+    )
     for side in ("left", "right"):
         strikes = events_of(sim, "heel_strike", side)
         strides = np.diff(strikes)
@@ -141,7 +177,9 @@ def in_turns(sim) -> np.ndarray:
 def test_restricted_hip_walks_with_less_internal_rotation():
     peaks = {}
     for ir_max in (15.0, 40.0):
-        sim = simulate(make_rig("walk", legs=("right",), pelvis=True, ir_max_deg=ir_max, seed=2), duration_s=40)
+        sim = simulate(
+            make_rig("walk", legs=("right",), pelvis=True, ir_max_deg=ir_max, seed=2), duration_s=40
+        )
         straight = ~in_turns(sim)  # turning rotates the stance hip further (see the turn test)
         peaks[ir_max] = np.percentile(sim.truth_deg["right_hip_ir_deg"][straight], 99)
     assert 3 < peaks[15.0] < peaks[40.0] - 0.5
@@ -151,8 +189,10 @@ def test_restricted_hip_walks_with_less_internal_rotation():
 def foot_flat(sim, side: str, start: float = 0.10, end: float = 0.45) -> list[np.ndarray]:
     """Sample indices of each foot-flat span of ``side`` (by default 10-45 % of its gait cycle)."""
     strikes = events_of(sim, "heel_strike", side)
-    return [np.flatnonzero((sim.time_s >= a + start * (b - a)) & (sim.time_s <= a + end * (b - a)))
-            for a, b in zip(strikes[:-1], strikes[1:])]
+    return [
+        np.flatnonzero((sim.time_s >= a + start * (b - a)) & (sim.time_s <= a + end * (b - a)))
+        for a, b in zip(strikes[:-1], strikes[1:])
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +214,9 @@ def test_the_stance_ankle_stays_where_it_landed_from_foot_flat_to_heel_off(long_
             assert np.abs(velocity[span]).max() < 0.05, (side, sim.time_s[span[0]])
             assert np.ptp(ankle[span], axis=0).max() < 0.015, (side, sim.time_s[span[0]])
         swing = foot_flat(sim, side, 0.70, 0.85)
-        assert min(np.abs(velocity[span, 0]).max() for span in swing) > 1.5, "the same ankle swings through"
+        assert min(np.abs(velocity[span, 0]).max() for span in swing) > 1.5, (
+            "the same ankle swings through"
+        )
 
 
 def test_the_pelvis_sways_over_the_stance_foot_and_rises_at_mid_stance(long_walk):
@@ -197,9 +239,15 @@ def test_the_pelvis_sways_over_the_stance_foot_and_rises_at_mid_stance(long_walk
         mid_stance = np.searchsorted(sim.time_s[stride], a + 0.3 * (b - a))
         sway.append(np.ptp(lateral))
         rise.append(np.ptp(pelvis[stride, 2]))
-        width.append((ankles["left"][stride[mid_stance]] - ankles["right"][stride[mid_stance]]) @ left)
-        assert pelvis[stride[mid_stance], 2] - pelvis[stride[0], 2] > 0.015, "up from heel strike to mid-stance"
-        assert lateral[mid_stance] < np.percentile(lateral, 20), "over the right foot at its mid-stance"
+        width.append(
+            (ankles["left"][stride[mid_stance]] - ankles["right"][stride[mid_stance]]) @ left
+        )
+        assert pelvis[stride[mid_stance], 2] - pelvis[stride[0], 2] > 0.015, (
+            "up from heel strike to mid-stance"
+        )
+        assert lateral[mid_stance] < np.percentile(lateral, 20), (
+            "over the right foot at its mid-stance"
+        )
         assert 0.75 < speed.min() and speed.max() < 1.45
     assert len(sway) >= 10
     # Orendurff et al. (2004) at ~1.1 m/s: ~5.5 cm of sway, ~3.5 cm of rise and fall.
@@ -221,7 +269,10 @@ def test_the_stance_hip_rotates_when_the_body_turns_over_the_planted_foot(long_w
             if not np.all(turning[span]) or abs(turned) < 20:
                 continue
             # Turning toward the planted leg (left turn on the left foot) rotates its hip internally.
-            assert sign * np.sign(turned) * (rotation[span[-1]] - rotation[span[0]]) > 0.15 * abs(turned) - 2.5
+            assert (
+                sign * np.sign(turned) * (rotation[span[-1]] - rotation[span[0]])
+                > 0.15 * abs(turned) - 2.5
+            )
             checked += 1
         assert np.abs(rotation).max() < 20, "within half of the passive range of 40°"
     assert checked >= 4
@@ -230,8 +281,18 @@ def test_the_stance_hip_rotates_when_the_body_turns_over_the_planted_foot(long_w
 
 @pytest.mark.parametrize("scenario", ["exercise", "lunge"])
 def test_exercises_have_the_configured_reps_sets_and_range(scenario):
-    sim = simulate(make_rig(scenario, legs=("right",), pelvis=True, reps=5, sets=2, rest_s=5,
-                            rep_range_deg=25.0, seed=8))
+    sim = simulate(
+        make_rig(
+            scenario,
+            legs=("right",),
+            pelvis=True,
+            reps=5,
+            sets=2,
+            rest_s=5,
+            rep_range_deg=25.0,
+            seed=8,
+        )
+    )
     starts, ends = events_of(sim, "rep_start", "right"), events_of(sim, "rep_end", "right")
     assert len(starts) == len(ends) == 10
     assert np.all(starts < ends) and np.all(ends[:-1] < starts[1:])
@@ -255,7 +316,9 @@ def test_duration_cuts_or_extends_a_scenario():
     assert len(short.time_s) == 30 * 200
     assert all(e.time_s <= 30 for e in short.events)
     full = simulate(make_rig("seated-ir", legs=("right",), trials=1, seed=1))
-    longer = simulate(make_rig("seated-ir", legs=("right",), trials=1, seed=1), duration_s=full.duration_s + 10)
+    longer = simulate(
+        make_rig("seated-ir", legs=("right",), trials=1, seed=1), duration_s=full.duration_s + 10
+    )
     assert len(longer.events) == len(full.events)
     assert np.abs(longer.truth_deg["right_hip_ir_deg"][-1000:]).max() < 2
 
@@ -263,14 +326,19 @@ def test_duration_cuts_or_extends_a_scenario():
 @pytest.mark.parametrize("scenario", ["seated-ir", "prone-ir"])
 def test_the_foot_swings_outward_in_internal_rotation(scenario):
     sim = simulate(make_rig(scenario, legs=("left", "right"), trials=1, seed=2))
-    lateral_world = {"right": np.array([0.0, -1.0, 0.0]), "left": np.array([0.0, 1.0, 0.0])}  # facing +x
+    lateral_world = {
+        "right": np.array([0.0, -1.0, 0.0]),
+        "left": np.array([0.0, 1.0, 0.0]),
+    }  # facing +x
     for side in ("left", "right"):
         for event, outward in (("ir_peak", 1.0), ("er_peak", -1.0)):
             k = np.searchsorted(sim.time_s, events_of(sim, event, side)[0])
             knee_to_ankle = quat.rotate(sim.q_E_segment[f"{side}_shank"][k], [0.0, -1.0, 0.0])
             rotation = sim.truth_deg[f"{side}_hip_ir_deg"][k]
             assert outward * rotation > 25
-            assert knee_to_ankle @ lateral_world[side] == pytest.approx(np.sin(np.radians(rotation)), abs=0.03)
+            assert knee_to_ankle @ lateral_world[side] == pytest.approx(
+                np.sin(np.radians(rotation)), abs=0.03
+            )
 
 
 def test_walking_direction_truth_differs_from_the_hip_by_the_pelvis_rotation():

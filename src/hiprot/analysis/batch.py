@@ -77,9 +77,13 @@ def analyze_to(
 
 def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Path]:
     try:
-        from hiprot.analysis import plots  # matplotlib only when charts are drawn (not on the logger)
+        from hiprot.analysis import (
+            plots,
+        )  # matplotlib only when charts are drawn (not on the logger)
     except ImportError as exc:
-        raise HiprotError(f"charts need matplotlib ({exc}); reinstall hiprot or use --no-charts")
+        raise HiprotError(
+            f"charts need matplotlib ({exc}); reinstall hiprot or use --no-charts"
+        ) from exc
 
     name = report["session"]["name"]
     summaries = report["summaries"]

@@ -17,10 +17,11 @@ from hiprot import quat
 from hiprot.calibration.hinge import fit_hinge, principal_axis
 from hiprot.calibration.rest import first_rest_phase, rest_mask
 from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_from_vertical
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
+from hiprot.geometry import wrap
 from hiprot.resample import Grid
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
 MIN_MOVING_S = 0.5
@@ -70,12 +71,9 @@ def _movement(rates: list[np.ndarray], after: int, rate_hz: float) -> np.ndarray
     return index[: int(MAX_MOVEMENT_S * rate_hz)]
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return np.angle(np.exp(1j * angle))
-
-
-def _relative_sign(grid: Grid, thigh: str, shank: str, axes: dict, y: dict,
-                   moving: np.ndarray) -> int | None:
+def _relative_sign(
+    grid: Grid, thigh: str, shank: str, axes: dict, y: dict, moving: np.ndarray
+) -> int | None:
     """+1 if the two fitted knee axes point the same way, -1 if opposite, None if unknown.
 
     The knee axis seen by thigh and shank is one line, so its inclination is the same
@@ -94,7 +92,9 @@ def _relative_sign(grid: Grid, thigh: str, shank: str, axes: dict, y: dict,
     return 1 if contrast > 0 else -1
 
 
-def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int) -> tuple[dict, dict]:
+def _leg(
+    grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int
+) -> tuple[dict, dict]:
     """Mounting of one leg's thigh (and shank) sensors, with quality figures."""
     t_gyr = grid.tracks[thigh].gyr - bias[thigh]
     s_gyr = grid.tracks[shank].gyr - bias[shank] if shank is not None else None
@@ -125,13 +125,15 @@ def _leg(grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: i
         frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
         flexion = sagittal_angle(grid.tracks[thigh].q_es[first], frames[thigh])
         if shank is not None:
-            flexion = _wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
+            flexion = wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
         score = float(np.mean(flexion))
         if best is None or score > best[0]:
             best = (score, frames, flexion)
     _, frames, flexion = best
     name = "knee_flexion" if shank else "thigh_flexion"
-    quality[f"{name}_range_deg"] = [round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)]
+    quality[f"{name}_range_deg"] = [
+        round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)
+    ]
     return frames, quality
 
 

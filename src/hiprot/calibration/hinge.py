@@ -63,18 +63,24 @@ def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.n
     basis_1, basis_2 = _plane_basis(up_1), _plane_basis(up_2)
 
     def axes(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (np.cos(p[0]) * basis_1[0] + np.sin(p[0]) * basis_1[1],
-                np.cos(p[1]) * basis_2[0] + np.sin(p[1]) * basis_2[1])
+        return (
+            np.cos(p[0]) * basis_1[0] + np.sin(p[0]) * basis_1[1],
+            np.cos(p[1]) * basis_2[0] + np.sin(p[1]) * basis_2[1],
+        )
 
     weight = np.ones(len(gyr_1))
 
     def residual(p: np.ndarray) -> np.ndarray:
         j1, j2 = axes(p)
-        return weight * (np.linalg.norm(np.cross(gyr_1, j1), axis=1)
-                         - np.linalg.norm(np.cross(gyr_2, j2), axis=1))
+        return weight * (
+            np.linalg.norm(np.cross(gyr_1, j1), axis=1)
+            - np.linalg.norm(np.cross(gyr_2, j2), axis=1)
+        )
 
     grid = np.linspace(0, np.pi, 12, endpoint=False)
-    start = min(((a, b) for a in grid for b in grid), key=lambda p: np.sum(residual(np.array(p)) ** 2))
+    start = min(
+        ((a, b) for a in grid for b in grid), key=lambda p: np.sum(residual(np.array(p)) ** 2)
+    )
     best = least_squares(residual, np.array(start), method="lm")
     norm_1 = np.linalg.norm(gyr_1, axis=1) + 1e-9
     norm_2 = np.linalg.norm(gyr_2, axis=1) + 1e-9

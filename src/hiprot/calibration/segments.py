@@ -23,8 +23,10 @@ def frame_from_axes(y_s: np.ndarray, z_s: np.ndarray) -> np.ndarray:
     z = z_s - (z_s @ y) * y
     norm = np.linalg.norm(z)
     if norm < 0.3:
-        raise CalibrationError("the joint axis is nearly parallel to the segment's long axis; "
-                               "the movement did not define the knee axis")
+        raise CalibrationError(
+            "the joint axis is nearly parallel to the segment's long axis; "
+            "the movement did not define the knee axis"
+        )
     z /= norm
     x = np.cross(y, z)
     return quat.from_matrix(np.column_stack([x, y, z]))

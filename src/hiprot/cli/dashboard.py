@@ -13,16 +13,30 @@ from hiprot.errors import HiprotError
 
 @click.command()
 @rig_option
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to serve on; 0.0.0.0 to reach it from a phone on the same network.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
-              help="HTTP port (0 picks a free one).")
-@click.option("--ws-url", default=None, metavar="URL",
-              help="Broker WebSocket URL for the page, e.g. ws://pi.local:9001 "
-                   "(default: the rig's broker host, or the page's own host for localhost, "
-                   "at [mqtt] websocket_port).")
-@click.option("--device", default=None, metavar="ID",
-              help="Device id to show (default: the rig's).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to serve on; 0.0.0.0 to reach it from a phone on the same network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="HTTP port (0 picks a free one).",
+)
+@click.option(
+    "--ws-url",
+    default=None,
+    metavar="URL",
+    help="Broker WebSocket URL for the page, e.g. ws://pi.local:9001 "
+    "(default: the rig's broker host, or the page's own host for localhost, "
+    "at [mqtt] websocket_port).",
+)
+@click.option(
+    "--device", default=None, metavar="ID", help="Device id to show (default: the rig's)."
+)
 def dashboard(rig_path, host, port, ws_url, device) -> None:
     """Serve a live dashboard: hip IR chart, last stride/rep/test, health, connection state."""
     rig = load(rig_path)
@@ -30,10 +44,13 @@ def dashboard(rig_path, host, port, ws_url, device) -> None:
     try:
         server = DashboardServer(settings, host, port)
     except OSError as exc:
-        raise HiprotError(f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc}")
+        raise HiprotError(
+            f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
     broker = settings["ws_url"] or f"the page's host, WebSocket port {settings['ws_port']}"
-    click.echo(f"dashboard for {settings['base']} on {server.url} (broker: {broker}); "
-               "Ctrl-C ends it")
+    click.echo(
+        f"dashboard for {settings['base']} on {server.url} (broker: {broker}); Ctrl-C ends it"
+    )
     stop = stop_on_signals()
     thread = threading.Thread(target=server.serve_forever, name="dashboard-http", daemon=True)
     thread.start()

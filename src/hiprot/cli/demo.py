@@ -16,11 +16,11 @@ from hiprot.cli.common import (
     parse_broker,
     rig_option,
 )
+from hiprot.evaluation.angles import angle_errors
 from hiprot.mqtt import Publisher
 from hiprot.processing import process_session
 from hiprot.recording import SessionWriter, load_session
 from hiprot.sensors.acquisition import health_lines
-from hiprot.sim.scoring import angle_errors
 from hiprot.sim.session import SCENARIO_ACTIVITY
 from hiprot.sources import open_source
 
@@ -31,8 +31,14 @@ def warn(message: str) -> None:
 
 @click.command()
 @rig_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("sessions"), show_default=True, help="Where the demo session is written.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("sessions"),
+    show_default=True,
+    help="Where the demo session is written.",
+)
 @broker_option
 @no_mqtt_option
 def demo(rig_path, out_dir, broker, no_mqtt) -> None:
@@ -43,13 +49,16 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
     """
     rig = load(rig_path)
     if rig.simulation is None:
-        raise click.BadParameter("the demo needs a simulated rig (with a [simulation] table)",
-                                 param_hint="--rig")
+        raise click.BadParameter(
+            "the demo needs a simulated rig (with a [simulation] table)", param_hint="--rig"
+        )
     host, port = parse_broker(broker)
     source = open_source(rig, realtime=False, on_event=warn)
-    click.echo(f"simulated {source.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
-               f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz, "
-               "read through emulated chips")
+    click.echo(
+        f"simulated {source.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
+        f"with {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz, "
+        "read through emulated chips"
+    )
     try:
         publisher = None
         if rig.mqtt.enabled and not no_mqtt:
@@ -75,7 +84,9 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
         click.echo("batch analysis: " + "; ".join(processed.warnings))
     else:
         errors = angle_errors(processed.angles.time_s, processed.angles.columns, source.simulation)
-        click.echo("batch analysis of the recording against the simulated truth: " + ", ".join(
-            f"{name} RMSE {e.rmse:.1f} deg" for name, e in errors.items()))
+        click.echo(
+            "batch analysis of the recording against the simulated truth: "
+            + ", ".join(f"{name} RMSE {e.rmse:.1f} deg" for name, e in errors.items())
+        )
     if publisher is not None:
         click.echo(f"mqtt: {summary.published} messages to {publisher.base}/")

@@ -6,17 +6,27 @@ from pathlib import Path
 
 import click
 
+from hiprot.export import export_csv, export_sto
 from hiprot.recording import load_session
-from hiprot.recording.export import export_csv, export_sto
 
 
 @click.command()
 @click.argument("session_dir", metavar="SESSION", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "sto"]), required=True,
-              help="csv: imu.csv in the import layout + rig.toml; sto: OpenSense orientations "
-                   "(.sto) and joint angles (.mot).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: SESSION/export).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "sto"]),
+    required=True,
+    help="csv: imu.csv in the import layout + rig.toml; sto: OpenSense orientations "
+    "(.sto) and joint angles (.mot).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output directory (default: SESSION/export).",
+)
 def export(session_dir, fmt, out_dir) -> None:
     """Export SESSION for other tools: CSV, or OpenSim/OpenSense tables."""
     session = load_session(session_dir)

@@ -32,12 +32,21 @@ REFRESH_S = 0.25
 @click.command()
 @rig_option
 @broker_option
-@click.option("--device", default=None, metavar="ID",
-              help="Device id to watch (default: the rig's).")
-@click.option("--plain", is_flag=True, help="One line per event instead of a full screen "
-                                            "(the default when output is not a terminal).")
-@click.option("--duration", type=FiniteRange(min=0, min_open=True), default=None, metavar="S",
-              help="Stop after S seconds (default: until Ctrl-C).")
+@click.option(
+    "--device", default=None, metavar="ID", help="Device id to watch (default: the rig's)."
+)
+@click.option(
+    "--plain",
+    is_flag=True,
+    help="One line per event instead of a full screen (the default when output is not a terminal).",
+)
+@click.option(
+    "--duration",
+    type=FiniteRange(min=0, min_open=True),
+    default=None,
+    metavar="S",
+    help="Stop after S seconds (default: until Ctrl-C).",
+)
 def monitor(rig_path, broker, device, plain, duration) -> None:
     """Show live angles, the last stride/rep/test and health of a device."""
     rig = load(rig_path)
@@ -65,10 +74,12 @@ def monitor(rig_path, broker, device, plain, duration) -> None:
     try:
         client.connect(host, port, keepalive=KEEPALIVE_S)
     except ssl.SSLError as exc:
-        raise BrokerError(tls_failure_message(rig.mqtt, host, port, exc))
+        raise BrokerError(tls_failure_message(rig.mqtt, host, port, exc)) from exc
     except OSError as exc:
-        click.echo(f"warning: MQTT broker {host}:{port} not reachable ({exc.strerror or exc}); "
-                   "retrying", err=True)
+        click.echo(
+            f"warning: MQTT broker {host}:{port} not reachable ({exc.strerror or exc}); retrying",
+            err=True,
+        )
         client.connect_async(host, port, keepalive=KEEPALIVE_S)
     stop = stop_on_signals()
     full_screen = not plain and sys.stdout.isatty()

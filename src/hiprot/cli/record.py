@@ -46,22 +46,44 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 
 @click.command()
 @rig_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("sessions"), show_default=True, help="Directory for session directories.")
-@click.option("--duration", type=FiniteRange(min=0, min_open=True), default=None,
-              metavar="S", help="Stop after S seconds (default: until Ctrl-C or SIGTERM).")
-@click.option("--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("sessions"),
+    show_default=True,
+    help="Directory for session directories.",
+)
+@click.option(
+    "--duration",
+    type=FiniteRange(min=0, min_open=True),
+    default=None,
+    metavar="S",
+    help="Stop after S seconds (default: until Ctrl-C or SIGTERM).",
+)
+@click.option(
+    "--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is."
+)
 @click.option("--note", default=None, help="Free text stored in session.json.")
-@click.option("--min-free-mb", type=FiniteRange(min=0),
-              default=DiskPolicy.stop_free_bytes / MB, show_default=True,
-              help="Refuse to start, or stop cleanly, below this much free disk.")
-@click.option("--warn-free-mb", type=FiniteRange(min=0),
-              default=DiskPolicy.warn_free_bytes / MB, show_default=True,
-              help="Warn (with the recording time left) below this much free disk.")
+@click.option(
+    "--min-free-mb",
+    type=FiniteRange(min=0),
+    default=DiskPolicy.stop_free_bytes / MB,
+    show_default=True,
+    help="Refuse to start, or stop cleanly, below this much free disk.",
+)
+@click.option(
+    "--warn-free-mb",
+    type=FiniteRange(min=0),
+    default=DiskPolicy.warn_free_bytes / MB,
+    show_default=True,
+    help="Warn (with the recording time left) below this much free disk.",
+)
 @broker_option
 @no_mqtt_option
-def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker,
-           no_mqtt) -> None:
+def record(
+    rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker, no_mqtt
+) -> None:
     """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
 
     Also stops cleanly, metadata closed, when the disk is nearly full. Under
@@ -83,19 +105,31 @@ def record(rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_m
     try:
         with stopped_on_failure(publisher):
             writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
-        status = f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}"
+        status = (
+            f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}"
+        )
         click.echo(status)
         service = ServiceNotifier()
         service.ready(status)
-        summary = logger.run(rig, source, writer, publisher, stop, duration, activity=activity,
-                             on_iteration=service.watchdog)
+        summary = logger.run(
+            rig,
+            source,
+            writer,
+            publisher,
+            stop,
+            duration,
+            activity=activity,
+            on_iteration=service.watchdog,
+        )
         service.stopping(f"recorded {summary.duration_s:.1f} s to {summary.session}")
         health = source.health()
     finally:
         source.close()
     ended = f" (stopped early: {STOP_DISK_LOW})" if writer.stop_reason == STOP_DISK_LOW else ""
-    click.echo(f"recorded {summary.duration_s:.1f} s, "
-               f"{sum(summary.samples.values())} samples to {summary.session}{ended}")
+    click.echo(
+        f"recorded {summary.duration_s:.1f} s, "
+        f"{sum(summary.samples.values())} samples to {summary.session}{ended}"
+    )
     echo_calibration(summary)
     for line in health_lines(health):
         click.echo(f"sensor {line}")

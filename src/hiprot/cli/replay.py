@@ -25,11 +25,21 @@ from hiprot.recording.replay import replay_chunks
 
 @click.command()
 @click.argument("session_dir", metavar="SESSION", type=click.Path(path_type=Path))
-@click.option("--speed", type=FiniteRange(min=0), default=1.0, show_default=True,
-              help="Times real time; 0 replays as fast as possible.")
-@click.option("--rig", "rig_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Re-run with another rig file's settings (same sensor names), "
-                   "e.g. another fusion filter. Default: the session's own rig.toml.")
+@click.option(
+    "--speed",
+    type=FiniteRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Times real time; 0 replays as fast as possible.",
+)
+@click.option(
+    "--rig",
+    "rig_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Re-run with another rig file's settings (same sensor names), "
+    "e.g. another fusion filter. Default: the session's own rig.toml.",
+)
 @broker_option
 @no_mqtt_option
 def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
@@ -43,8 +53,10 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
         rig = load(rig_path)
         missing = sorted(set(session.samples) - {s.name for s in rig.sensors})
         if missing:
-            raise ConfigError(f"{rig_path}: has no sensors named {', '.join(missing)} "
-                              f"(the session {session.path} was recorded with them)")
+            raise ConfigError(
+                f"{rig_path}: has no sensors named {', '.join(missing)} "
+                f"(the session {session.path} was recorded with them)"
+            )
     host, port = parse_broker(broker)
     stop = stop_on_signals()
     pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
@@ -53,11 +65,20 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
     if rig.mqtt.enabled and not no_mqtt:
         publisher = Publisher(rig.mqtt, rig.device_id, host, port)
         publisher.start()
-    summary = logger.run(rig, replay_chunks(session, speed, stop), None, publisher, stop,
-                         session_path=session.path, activity=_activity(session.meta),
-                         start_utc=session.meta.get("start_utc"))
-    click.echo(f"replayed {summary.duration_s:.1f} s: "
-               + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items()))
+    summary = logger.run(
+        rig,
+        replay_chunks(session, speed, stop),
+        None,
+        publisher,
+        stop,
+        session_path=session.path,
+        activity=_activity(session.meta),
+        start_utc=session.meta.get("start_utc"),
+    )
+    click.echo(
+        f"replayed {summary.duration_s:.1f} s: "
+        + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items())
+    )
     echo_calibration(summary)
     for name, (lo, hi) in summary.angle_range_deg.items():
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")

@@ -92,8 +92,14 @@ class MadgwickFilter(AhrsFilter):
     name = "madgwick"
     q_earth_filter = Q_ENU_NWU
 
-    def __init__(self, rate_hz: float, magnetometer: bool = False, max_gap_s: float = MAX_GAP_S,
-                 rest_bias: RestBiasEstimator | None = None, gain: float | None = None):
+    def __init__(
+        self,
+        rate_hz: float,
+        magnetometer: bool = False,
+        max_gap_s: float = MAX_GAP_S,
+        rest_bias: RestBiasEstimator | None = None,
+        gain: float | None = None,
+    ):
         super().__init__(rate_hz, magnetometer, max_gap_s, rest_bias)
         self.gain = gain if gain is not None else (0.041 if magnetometer else 0.033)
         self._filter = Madgwick(frequency=rate_hz, gain=self.gain)
@@ -109,9 +115,15 @@ class MahonyFilter(AhrsFilter):
 
     name = "mahony"
 
-    def __init__(self, rate_hz: float, magnetometer: bool = False, max_gap_s: float = MAX_GAP_S,
-                 rest_bias: RestBiasEstimator | None = None,
-                 k_p: float = MAHONY_K_P, k_i: float = MAHONY_K_I):
+    def __init__(
+        self,
+        rate_hz: float,
+        magnetometer: bool = False,
+        max_gap_s: float = MAX_GAP_S,
+        rest_bias: RestBiasEstimator | None = None,
+        k_p: float = MAHONY_K_P,
+        k_i: float = MAHONY_K_I,
+    ):
         super().__init__(rate_hz, magnetometer, max_gap_s, rest_bias)
         self.k_p, self.k_i = k_p, k_i
         self._filter = Mahony(frequency=rate_hz, k_P=k_p, k_I=1.0)
@@ -134,8 +146,13 @@ class EkfFilter(AhrsFilter):
 
     name = "ekf"
 
-    def __init__(self, rate_hz: float, magnetometer: bool = False, max_gap_s: float = MAX_GAP_S,
-                 rest_bias: RestBiasEstimator | None = None):
+    def __init__(
+        self,
+        rate_hz: float,
+        magnetometer: bool = False,
+        max_gap_s: float = MAX_GAP_S,
+        rest_bias: RestBiasEstimator | None = None,
+    ):
         super().__init__(rate_hz, magnetometer, max_gap_s, rest_bias)
         self._filter = EKF(frequency=rate_hz)
         self._has_reference = False

@@ -96,8 +96,9 @@ class RestBiasEstimator:
             start = self.bias_ if self._bias_known else rate_at_rest[0]
             self._bias_known = True
             g = self.bias_gain
-            estimates, _ = lfilter([g], [1.0, g - 1.0], rate_at_rest, axis=0,
-                                   zi=((1.0 - g) * start)[None, :])
+            estimates, _ = lfilter(
+                [g], [1.0, g - 1.0], rate_at_rest, axis=0, zi=((1.0 - g) * start)[None, :]
+            )
         else:
             estimates = np.empty((0, 3))
         held = np.vstack([held_before[None, :], estimates])

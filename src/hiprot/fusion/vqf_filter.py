@@ -59,8 +59,9 @@ class VqfFilter(OrientationFilter):
             if steps.restart[start]:
                 self._restart_leveling()
             part = slice(start, stop)
-            q, rest = self._batch(steps.gyr[part], steps.acc[part],
-                                  None if steps.mag is None else steps.mag[part])
+            q, rest = self._batch(
+                steps.gyr[part], steps.acc[part], None if steps.mag is None else steps.mag[part]
+            )
             quats.append(q)
             rests.append(rest)
         return np.concatenate(quats), np.concatenate(rests)

@@ -23,16 +23,18 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import minimize_scalar
 
 from hiprot import quat
-from hiprot.analysis.gait_events import GaitEvents, MidSwingDetector
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
+from hiprot.columns import angle_columns as rig_columns
+from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
-from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle, yaw
+from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
+from hiprot.kinematics.gait_events import GaitEvents, MidSwingDetector
+from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
+from hiprot.units import STANDARD_GRAVITY
 
-UP = np.array([0.0, 0.0, 1.0])
-X_AXIS, Y_AXIS, Z_AXIS = np.eye(3)
 HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
 KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
@@ -66,12 +68,15 @@ class Anchors:
     pelvis_offset: dict[str, float] = field(default_factory=dict)
     pelvis_turn: float = 0.0
 
-    def merged_into(self, earlier: "Anchors | None") -> "Anchors":
+    def merged_into(self, earlier: Anchors | None) -> Anchors:
         """These headings, and ``earlier``'s for legs not computed this time."""
         if earlier is None:
             return self
-        return Anchors({**earlier.thigh_heading, **self.thigh_heading},
-                       {**earlier.pelvis_offset, **self.pelvis_offset}, self.pelvis_turn)
+        return Anchors(
+            {**earlier.thigh_heading, **self.thigh_heading},
+            {**earlier.pelvis_offset, **self.pelvis_offset},
+            self.pelvis_turn,
+        )
 
 
 @dataclass
@@ -87,15 +92,8 @@ class SessionAngles:
 
 def angle_columns(rig: Rig) -> list[str]:
     """The joint-angle columns reported for ``rig``, in ``angles.csv`` order."""
-    pelvis = rig.find("pelvis") is not None
-    columns = []
-    for side in rig.sides:
-        columns.append(f"{side}_hip_ir_deg")
-        if rig.find("shank", side) is not None:
-            columns.append(f"{side}_knee_flexion_deg")
-        if pelvis:
-            columns += [f"{side}_hip_flexion_deg", f"{side}_hip_adduction_deg"]
-    return columns
+    shanks = [side for side in rig.sides if rig.find("shank", side) is not None]
+    return rig_columns(rig.sides, shanks, rig.find("pelvis") is not None)
 
 
 def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,15 +103,15 @@ def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arctan2(forward[:, 1], forward[:, 0]), np.hypot(forward[:, 0], forward[:, 1])
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return np.angle(np.exp(1j * np.asarray(angle)))
-
-
-def _stride_mean(heading: np.ndarray, weight: np.ndarray, rate_hz: float, stride_s: float) -> np.ndarray:
+def _stride_mean(
+    heading: np.ndarray, weight: np.ndarray, rate_hz: float, stride_s: float
+) -> np.ndarray:
     return smooth_angle(heading, weight, max(1, int(round(stride_s * rate_hz))))
 
 
-def _offset_track(time_s: np.ndarray, at: np.ndarray, offsets: np.ndarray, fallback: float) -> np.ndarray:
+def _offset_track(
+    time_s: np.ndarray, at: np.ndarray, offsets: np.ndarray, fallback: float
+) -> np.ndarray:
     """A slowly varying heading offset: a running median of per-stride offsets, interpolated."""
     if len(offsets) == 0:
         return np.full(len(time_s), fallback)
@@ -194,56 +192,87 @@ class SessionKinematics:
     def __init__(self, detector: MidSwingDetector | None = None):
         self.detector = detector or MidSwingDetector()
 
-    def compute(self, rig: Rig, grid: Grid, calibration: Calibration,
-                anchors: Anchors | None = None) -> SessionAngles:
+    def compute(
+        self, rig: Rig, grid: Grid, calibration: Calibration, anchors: Anchors | None = None
+    ) -> SessionAngles:
         """Angles of every leg; ``anchors`` from an earlier call (live windows), else found
         in the grid's standing phase."""
-        q_eb = {n: quat.multiply(track.q_es, calibration.q_sb[n]) for n, track in grid.tracks.items()
-                if n in calibration.q_sb}
+        q_eb = {
+            n: quat.multiply(track.q_es, calibration.q_sb[n])
+            for n, track in grid.tracks.items()
+            if n in calibration.q_sb
+        }
         legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
         pelvis = rig.find("pelvis")
         if anchors is None:
-            anchors = self.anchor(grid, calibration, legs, q_eb[pelvis.name] if pelvis else None,
-                                  _acceleration_e(grid, pelvis.name) if pelvis else None)
-        carried = Anchors(dict(anchors.thigh_heading), dict(anchors.pelvis_offset), anchors.pelvis_turn)
+            anchors = self.anchor(
+                grid,
+                calibration,
+                legs,
+                q_eb[pelvis.name] if pelvis else None,
+                _acceleration_e(grid, pelvis.name) if pelvis else None,
+            )
+        carried = Anchors(
+            dict(anchors.thigh_heading), dict(anchors.pelvis_offset), anchors.pelvis_turn
+        )
         if pelvis is None:
             for leg in legs:
-                reference, direction = self._walking_reference(grid, leg, anchors.thigh_heading[leg.side])
+                reference, direction = self._walking_reference(
+                    grid, leg, anchors.thigh_heading[leg.side]
+                )
                 carried.thigh_heading[leg.side] = float(direction[-1])
                 self._hip(leg, reference, with_pelvis=False)
         else:
             q_pelvis = quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn))
             for leg in legs:
-                reference, offset = self._pelvis_reference(grid, leg, q_pelvis,
-                                                           anchors.pelvis_offset[leg.side])
+                reference, offset = self._pelvis_reference(
+                    grid, leg, q_pelvis, anchors.pelvis_offset[leg.side]
+                )
                 carried.pelvis_offset[leg.side] = float(offset[-1])
                 self._hip(leg, reference, with_pelvis=True)
         notes = []
         walking = any(len(leg.stride_time_s) for leg in legs)
         if pelvis is None and walking:
-            notes.append("no pelvis sensor: while walking, hip internal rotation is relative to the "
-                         "direction of walking (pelvis assumed upright and facing it)")
-        if any(leg.result.test_posture is not None and leg.result.test_posture.any() for leg in legs):
-            notes.append("where the thigh is horizontal (rotation tests, hip flexed to 90°), hip "
-                         "rotation is the femur's twist measured against gravity")
+            notes.append(
+                "no pelvis sensor: while walking, hip internal rotation is relative to the "
+                "direction of walking (pelvis assumed upright and facing it)"
+            )
+        if any(
+            leg.result.test_posture is not None and leg.result.test_posture.any() for leg in legs
+        ):
+            notes.append(
+                "where the thigh is horizontal (rotation tests, hip flexed to 90°), hip "
+                "rotation is the femur's twist measured against gravity"
+            )
         if pelvis is None and any(leg.shank is None for leg in legs):
-            notes.append("a leg with a thigh sensor only has hip rotation in rotation-test postures "
-                         "(thigh horizontal); walking needs its shank sensor")
+            notes.append(
+                "a leg with a thigh sensor only has hip rotation in rotation-test postures "
+                "(thigh horizontal); walking needs its shank sensor"
+            )
         computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
         columns = {name: computed[name] for name in angle_columns(rig)}
         for values in columns.values():
             values[~grid.valid] = np.nan
-        return SessionAngles(grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, carried)
+        return SessionAngles(
+            grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, carried
+        )
 
-    def anchor(self, grid: Grid, calibration: Calibration, legs: list[LegMotion],
-               q_pelvis: np.ndarray | None, pelvis_acc_e: np.ndarray | None) -> Anchors:
+    def anchor(
+        self,
+        grid: Grid,
+        calibration: Calibration,
+        legs: list[LegMotion],
+        q_pelvis: np.ndarray | None,
+        pelvis_acc_e: np.ndarray | None,
+    ) -> Anchors:
         """Headings while standing (and the pelvis frame's turn about its vertical)."""
-        standing = np.flatnonzero((grid.time_s >= calibration.standing_s[0])
-                                  & (grid.time_s <= calibration.standing_s[1]))
+        standing = np.flatnonzero(
+            (grid.time_s >= calibration.standing_s[0]) & (grid.time_s <= calibration.standing_s[1])
+        )
         anchors = Anchors()
         for leg in legs:
             heading, weight = z_heading(leg.thigh[standing])
-            anchors.thigh_heading[leg.side] = _circular_mean(heading, weight)
+            anchors.thigh_heading[leg.side] = circular_mean(heading, weight)
         if q_pelvis is not None:
             anchors.pelvis_turn = self._pelvis_turn(grid, q_pelvis, pelvis_acc_e, legs, standing)
             turned = quat.multiply(q_pelvis, _about_y(anchors.pelvis_turn))
@@ -251,7 +280,9 @@ class SessionKinematics:
                 anchors.pelvis_offset[leg.side] = _standing_offset(leg.thigh, turned, standing)
         return anchors
 
-    def _motion(self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str) -> LegMotion:
+    def _motion(
+        self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str
+    ) -> LegMotion:
         """Knee flexion, gait events and stride directions of one leg."""
         rate = grid.rate_hz
         thigh = rig.find("thigh", side).name
@@ -261,18 +292,24 @@ class SessionKinematics:
         if shank_sensor is None:
             return leg
         name = shank_sensor.name
-        shank = leg.shank = quat.multiply(yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name])
+        shank = leg.shank = quat.multiply(
+            yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name]
+        )
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
-        leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
+        leg.result.columns[knee_flexion(side)] = knee[:, 0]
         track = grid.tracks[name]
         leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
-        events = leg.result.events = self.detector.detect(leg.result.sagittal_rate, rate, knee[:, 0])
+        events = leg.result.events = self.detector.detect(
+            leg.result.sagittal_rate, rate, knee[:, 0]
+        )
         if len(events.heel_strike) > 2:
             leg.stride_s = float(np.median(np.diff(events.heel_strike))) / rate
         q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))
         long_axis = quat.rotate(shank, Y_AXIS)
         stances = mid_stances(long_axis[:, 2], events.heel_strike, events.toe_off)
-        centres, directions = walking_directions(q_es_aligned, track.acc, track.gyr, long_axis, rate, stances)
+        centres, directions = walking_directions(
+            q_es_aligned, track.acc, track.gyr, long_axis, rate, stances
+        )
         if len(centres):
             leg.stride_time_s = np.interp(centres, np.arange(len(grid.time_s)), grid.time_s)
             leg.stride_direction = directions
@@ -281,10 +318,14 @@ class SessionKinematics:
     def _straight(self, grid: Grid, leg: LegMotion, mean_heading: np.ndarray) -> np.ndarray:
         """Which strides walk straight: the heading barely changes around them."""
         at, unwrapped = leg.stride_time_s, np.unwrap(mean_heading)
-        change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(at - 1.0, grid.time_s, unwrapped)
+        change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(
+            at - 1.0, grid.time_s, unwrapped
+        )
         return np.abs(np.degrees(change)) < STRAIGHT_DEG
 
-    def _walking_reference(self, grid: Grid, leg: LegMotion, still: float) -> tuple[np.ndarray, np.ndarray]:
+    def _walking_reference(
+        self, grid: Grid, leg: LegMotion, still: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Upright pelvis facing the walking direction: the thigh's stride-mean heading less
         its (slowly varying) offset from the strides' travel direction; the standing heading
         ``still`` until the first strides."""
@@ -292,13 +333,14 @@ class SessionKinematics:
         mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
-        offsets = _wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
+        offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
         direction = mean - _offset_track(grid.time_s, at, offsets, 0.0)
         direction = _hold_outside(direction, leg.walking(grid.time_s) & (len(at) > 0), still)
         return heading_rotation(np.degrees(direction)), direction
 
-    def _pelvis_reference(self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray,
-                          still: float) -> tuple[np.ndarray, np.ndarray]:
+    def _pelvis_reference(
+        self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray, still: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
         by ``still`` (found standing) until the first strides; while walking so that the pelvis
         faces, on average over each stride, the direction the strides travel."""
@@ -306,13 +348,19 @@ class SessionKinematics:
         mean_p = np.unwrap(_stride_mean(heading_p, weight_p, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
-        offsets = _wrap(leg.stride_direction[straight] - np.interp(at, grid.time_s, mean_p))
+        offsets = wrap(leg.stride_direction[straight] - np.interp(at, grid.time_s, mean_p))
         offset = _offset_track(grid.time_s, at, offsets, still)
         offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
         return quat.multiply(yaw(offset), q_pelvis), offset
 
-    def _pelvis_turn(self, grid: Grid, q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray,
-                     legs: list[LegMotion], standing: np.ndarray) -> float:
+    def _pelvis_turn(
+        self,
+        grid: Grid,
+        q_pelvis: np.ndarray,
+        pelvis_acc_e: np.ndarray,
+        legs: list[LegMotion],
+        standing: np.ndarray,
+    ) -> float:
         """How far to turn the pelvis frame about its vertical so that its Z is the hip
         flexion axis (rad).
 
@@ -328,9 +376,14 @@ class SessionKinematics:
             turned = quat.multiply(q_pelvis, _about_y(angle))
             out = []
             for leg in legs:
-                reference = quat.multiply(yaw(_standing_offset(leg.thigh, turned, standing)), turned[pick])
-                out.append(joint_angles(quat.multiply(quat.conjugate(reference), leg.thigh[pick]),
-                                        leg.side, "hip"))
+                reference = quat.multiply(
+                    yaw(_standing_offset(leg.thigh, turned, standing)), turned[pick]
+                )
+                out.append(
+                    joint_angles(
+                        quat.multiply(quat.conjugate(reference), leg.thigh[pick]), leg.side, "hip"
+                    )
+                )
             return out
 
         def leak(angle: float) -> float:
@@ -338,8 +391,9 @@ class SessionKinematics:
 
         candidates = np.radians(np.arange(0, 180, 10.0))
         best = min(candidates, key=leak)
-        best = minimize_scalar(leak, bounds=(best - 0.18, best + 0.18), method="bounded",
-                               options={"xatol": 0.005}).x
+        best = minimize_scalar(
+            leak, bounds=(best - 0.18, best + 0.18), method="bounded", options={"xatol": 0.005}
+        ).x
         if _acceleration_agreement(q_pelvis, pelvis_acc_e, best, legs, standing, grid.rate_hz) < 0:
             best += np.pi
         return float(best)
@@ -349,36 +403,48 @@ class SessionKinematics:
         with the bent shank as the lever."""
         side, thigh = leg.side, leg.thigh
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
-        horizontal = leg.result.test_posture = np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+        horizontal = leg.result.test_posture = (
+            np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+        )
         if leg.shank is not None:
-            knee = leg.result.columns[f"{side}_knee_flexion_deg"]
+            knee = leg.result.columns[knee_flexion(side)]
             bent = horizontal & (knee > KNEE_BENT_DEG)
             thigh = thigh.copy()
             thigh[bent] = _femur_from_shank(thigh[bent], leg.shank[bent])
         if horizontal.any():
             test_pelvis = _virtual_pelvis_for_horizontal_thigh(thigh[horizontal])
-            test = joint_angles(quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip")
+            test = joint_angles(
+                quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip"
+            )
             hip[horizontal, 2] = test[:, 2]
             if not with_pelvis:
                 hip[horizontal] = test
         if leg.shank is None and not with_pelvis:
             hip[~horizontal] = np.nan  # no strides, no walking direction: only rotation tests
-        leg.result.columns[f"{side}_hip_ir_deg"] = hip[:, 2]
+        leg.result.columns[hip_ir(side)] = hip[:, 2]
         if with_pelvis:
-            leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
-            leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
+            leg.result.columns[hip_flexion(side)] = hip[:, 0]
+            leg.result.columns[hip_adduction(side)] = hip[:, 1]
 
 
 def _acceleration_e(grid: Grid, name: str) -> np.ndarray:
     """A sensor's acceleration (gravity removed) in its own earth frame, low-passed to the
     whole-body movement that neighbouring segments share."""
     track = grid.tracks[name]
-    acc = quat.rotate(track.q_es, track.acc) - 9.81 * UP
-    return uniform_filter1d(acc, max(1, int(SHARED_MOTION_S * grid.rate_hz)), axis=0, mode="nearest")
+    acc = quat.rotate(track.q_es, track.acc) - STANDARD_GRAVITY * UP
+    return uniform_filter1d(
+        acc, max(1, int(SHARED_MOTION_S * grid.rate_hz)), axis=0, mode="nearest"
+    )
 
 
-def _acceleration_agreement(q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray, turn: float,
-                            legs: list[LegMotion], standing: np.ndarray, rate_hz: float) -> float:
+def _acceleration_agreement(
+    q_pelvis: np.ndarray,
+    pelvis_acc_e: np.ndarray,
+    turn: float,
+    legs: list[LegMotion],
+    standing: np.ndarray,
+    rate_hz: float,
+) -> float:
     """Positive when, with the pelvis frame turned by ``turn`` and lined up with each thigh
     as when standing, the pelvis' horizontal acceleration points where the thighs' does."""
     turned = quat.multiply(q_pelvis, _about_y(turn))
@@ -391,15 +457,11 @@ def _acceleration_agreement(q_pelvis: np.ndarray, pelvis_acc_e: np.ndarray, turn
     return total
 
 
-def _circular_mean(angle: np.ndarray, weight: np.ndarray) -> float:
-    return float(np.angle(np.sum(weight * np.exp(1j * angle))))
-
-
 def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.ndarray) -> float:
     """Yaw turning the pelvis frame into the thigh's heading frame, standing feet forward."""
     heading_t, weight_t = z_heading(q_thigh[standing])
     heading_p, weight_p = z_heading(q_pelvis[standing])
-    return _circular_mean(heading_t - heading_p, weight_t * weight_p)
+    return circular_mean(heading_t - heading_p, weight_t * weight_p)
 
 
 def _about_y(angle: float) -> np.ndarray:

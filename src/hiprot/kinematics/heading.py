@@ -19,14 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from hiprot import quat
-
-Z_AXIS = np.array([0.0, 0.0, 1.0])
-
-
-def yaw(angle_rad: np.ndarray) -> np.ndarray:
-    """Rotations (n, 4) about the world vertical by ``angle_rad``."""
-    half = np.asarray(angle_rad, float) / 2
-    return np.column_stack([np.cos(half), 0 * half, 0 * half, np.sin(half)])
+from hiprot.geometry import Z_AXIS
 
 
 def horizontal_angle(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,8 +36,9 @@ def smooth_angle(angle: np.ndarray, weight: np.ndarray, window: int) -> np.ndarr
     return np.arctan2(s, c)
 
 
-def hinge_heading_offset(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray, rate_hz: float,
-                         window_s: float = 4.0) -> np.ndarray:
+def hinge_heading_offset(
+    q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray, rate_hz: float, window_s: float = 4.0
+) -> np.ndarray:
     """Yaw (rad) to apply to the shank so its knee axis lines up with the thigh's."""
     z_thigh = quat.rotate(q_eb_thigh, Z_AXIS)
     z_shank = quat.rotate(q_eb_shank, Z_AXIS)

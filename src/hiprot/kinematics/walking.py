@@ -19,20 +19,25 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
 from hiprot import quat
-
-GRAVITY = np.array([0.0, 0.0, 9.81])
-
+from hiprot.geometry import UP
+from hiprot.units import STANDARD_GRAVITY
 
 ANKLE_LEVER_M = 0.25
 
 
-def stride_direction(q_es: np.ndarray, acc: np.ndarray, gyr: np.ndarray, long_axis_e: np.ndarray,
-                     dt: float, lever_m: float = ANKLE_LEVER_M) -> tuple[float, float]:
+def stride_direction(
+    q_es: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    long_axis_e: np.ndarray,
+    dt: float,
+    lever_m: float = ANKLE_LEVER_M,
+) -> tuple[float, float]:
     """Horizontal direction (rad) and length (m) of one stride's displacement.
 
     ``long_axis_e``: the shank's long axis (segment Y) in the earth frame per sample.
     """
-    a_e = quat.rotate(q_es, acc) - GRAVITY
+    a_e = quat.rotate(q_es, acc) - STANDARD_GRAVITY * UP
     pivot = np.cross(quat.rotate(q_es[[0, -1]], gyr[[0, -1]]), lever_m * long_axis_e[[0, -1]])
     v = pivot[0] + cumulative_trapezoid(a_e, dx=dt, axis=0, initial=0)
     v -= np.outer(np.linspace(0.0, 1.0, len(v)), v[-1] - pivot[1])
@@ -40,7 +45,9 @@ def stride_direction(q_es: np.ndarray, acc: np.ndarray, gyr: np.ndarray, long_ax
     return float(np.arctan2(d[1], d[0])), float(np.hypot(d[0], d[1]))
 
 
-def mid_stances(long_axis_up: np.ndarray, heel_strike: np.ndarray, toe_off: np.ndarray) -> np.ndarray:
+def mid_stances(
+    long_axis_up: np.ndarray, heel_strike: np.ndarray, toe_off: np.ndarray
+) -> np.ndarray:
     """Index of the most upright shank sample between each heel strike and the next toe off."""
     out = []
     for hs in heel_strike:
@@ -53,16 +60,23 @@ def mid_stances(long_axis_up: np.ndarray, heel_strike: np.ndarray, toe_off: np.n
     return np.array(out, int)
 
 
-def walking_directions(q_es: np.ndarray, acc: np.ndarray, gyr: np.ndarray, long_axis_e: np.ndarray,
-                       rate_hz: float, stances: np.ndarray, max_stride_s: float = 2.5
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def walking_directions(
+    q_es: np.ndarray,
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    long_axis_e: np.ndarray,
+    rate_hz: float,
+    stances: np.ndarray,
+    max_stride_s: float = 2.5,
+) -> tuple[np.ndarray, np.ndarray]:
     """(time index of each stride's centre, walking direction in rad) between consecutive stances."""
     centres, directions = [], []
     for a, b in zip(stances[:-1], stances[1:]):
         if (b - a) / rate_hz > max_stride_s:
             continue
-        direction, length = stride_direction(q_es[a: b + 1], acc[a: b + 1], gyr[a: b + 1],
-                                             long_axis_e[a: b + 1], 1.0 / rate_hz)
+        direction, length = stride_direction(
+            q_es[a : b + 1], acc[a : b + 1], gyr[a : b + 1], long_axis_e[a : b + 1], 1.0 / rate_hz
+        )
         if length > 0.2:
             centres.append((a + b) / 2)
             directions.append(direction)

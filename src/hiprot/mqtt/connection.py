@@ -22,16 +22,18 @@ class BrokerError(HiprotError):
     """The broker refused us (wrong password, failed TLS): the configuration needs fixing."""
 
 
-def new_client(config: MqttConfig, client_id: str, password: str | None,
-               will_topic: str | None = None) -> mqtt.Client:
+def new_client(
+    config: MqttConfig, client_id: str, password: str | None, will_topic: str | None = None
+) -> mqtt.Client:
     """A paho client (callback API 2, MQTT 3.1.1, clean session) with TLS and credentials set."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     client.connect_timeout = CONNECT_TIMEOUT_S
     if config.username:
         client.username_pw_set(config.username, password)
     if config.tls:
-        client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None,
-                       cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set(
+            ca_certs=str(config.ca_file) if config.ca_file else None, cert_reqs=ssl.CERT_REQUIRED
+        )
     if will_topic is not None:
         client.will_set(will_topic, "offline", qos=1, retain=True)
     return client

@@ -107,8 +107,13 @@ class HealthMonitor:
         self._next_s = max(self._next_s + self.interval_s, time_s)
         return True
 
-    def report(self, time_s: float, recording_dropped_chunks: int, mqtt: dict,
-               source: dict[str, dict] | None = None) -> dict:
+    def report(
+        self,
+        time_s: float,
+        recording_dropped_chunks: int,
+        mqtt: dict,
+        source: dict[str, dict] | None = None,
+    ) -> dict:
         """The health payload (without the timestamp the publisher adds); ``source`` adds what
         the acquisition knows per sensor (availability, drops, gaps, I2C errors)."""
         wall, cpu = time.monotonic(), time.process_time()
@@ -116,8 +121,10 @@ class HealthMonitor:
         self._cpu = (wall, cpu)
         out = {
             "time_s": round(time_s, 3),
-            "sensors": {name: {**tally.report(), **_acquisition(source, name)}
-                        for name, tally in self.tallies.items()},
+            "sensors": {
+                name: {**tally.report(), **_acquisition(source, name)}
+                for name, tally in self.tallies.items()
+            },
             "recording_dropped_chunks": recording_dropped_chunks,
             "mqtt": mqtt,
             "cpu_percent": round(cpu_percent, 1),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot import __version__
+from hiprot.columns import TIME
 from hiprot.config import Rig
 from hiprot.mqtt.discovery import discovery_messages
 from hiprot.mqtt.health import HealthMonitor
@@ -56,19 +57,32 @@ class AngleDecimator:
 class LiveFeed:
     """Publishes one session of a logger run through ``publisher``."""
 
-    def __init__(self, publisher: Publisher, rig: Rig, session_dir: Path,
-                 start_utc: str | None = None, source_health: Callable[[], dict] | None = None):
+    def __init__(
+        self,
+        publisher: Publisher,
+        rig: Rig,
+        session_dir: Path,
+        start_utc: str | None = None,
+        source_health: Callable[[], dict] | None = None,
+    ):
         self.publisher, self.rig = publisher, rig
         self.source_health = source_health
         self.decimator = AngleDecimator(rig.mqtt.angles_rate_hz)
         self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
         self.session = {
-            "session": session_dir.name, "state": "recording", "start_utc": start_utc,
-            "software_version": __version__, "sample_rate_hz": rig.sample_rate_hz,
-            "angles_rate_hz": rig.mqtt.angles_rate_hz, "fusion_filter": rig.fusion.filter,
-            "sensors": [{"name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip}
-                        for s in rig.sensors],
-            "sides": list(rig.sides), "calibration": {side: "standing" for side in rig.sides},
+            "session": session_dir.name,
+            "state": "recording",
+            "start_utc": start_utc,
+            "software_version": __version__,
+            "sample_rate_hz": rig.sample_rate_hz,
+            "angles_rate_hz": rig.mqtt.angles_rate_hz,
+            "fusion_filter": rig.fusion.filter,
+            "sensors": [
+                {"name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip}
+                for s in rig.sensors
+            ],
+            "sides": list(rig.sides),
+            "calibration": {side: "standing" for side in rig.sides},
         }
 
     def start(self) -> None:
@@ -79,25 +93,34 @@ class LiveFeed:
                 self.publisher.publish_to(topic, body, qos=1, retain=True)
         self._publish_session()
 
-    def update(self, chunk: Chunk, angles: Angles, calibrated: dict[str, bool],
-               recording_dropped_chunks: int) -> None:
+    def update(
+        self,
+        chunk: Chunk,
+        angles: Angles,
+        calibrated: dict[str, bool],
+        recording_dropped_chunks: int,
+    ) -> None:
         """Publish what this chunk brings: angles, calibration changes, health, raw samples."""
         calibration = {side: "calibrated" if ok else "standing" for side, ok in calibrated.items()}
         if calibration != self.session["calibration"]:
             self.session["calibration"] = calibration
             self._publish_session()
         for i in self.decimator.indices(angles.time_s):
-            values = {k: round(float(v[i]), 2) for k, v in angles.columns.items()
-                      if math.isfinite(v[i])}
+            values = {
+                k: round(float(v[i]), 2) for k, v in angles.columns.items() if math.isfinite(v[i])
+            }
             time_s = round(float(angles.time_s[i]), 4)
-            self.publisher.publish("angles", {"time_s": time_s, **values})
+            self.publisher.publish("angles", {TIME: time_s, **values})
         if not chunk:
             return
         self.health.add(chunk)
         if self.rig.mqtt.raw_topics:
             for name, s in chunk.items():
-                raw = {"time_s": s.time_s.round(5).tolist(), "acc_m_s2": s.acc.round(4).tolist(),
-                       "gyr_rad_s": s.gyr.round(5).tolist()}
+                raw = {
+                    TIME: s.time_s.round(5).tolist(),
+                    "acc_m_s2": s.acc.round(4).tolist(),
+                    "gyr_rad_s": s.gyr.round(5).tolist(),
+                }
                 if s.mag is not None:
                     raw["mag_ut"] = s.mag.round(3).tolist()
                 self.publisher.publish(f"raw/{name}", raw)
@@ -107,9 +130,13 @@ class LiveFeed:
         """Publish health if it is due at ``time_s`` (also while no sensor delivers)."""
         if self.health.due(time_s):
             stats = self.publisher.stats
-            mqtt = {"connected": stats.connected, "queue_depth": stats.queue_depth,
-                    "metrics_dropped": stats.metrics_dropped, "live_dropped": stats.live_dropped,
-                    "reconnects": stats.reconnects}
+            mqtt = {
+                "connected": stats.connected,
+                "queue_depth": stats.queue_depth,
+                "metrics_dropped": stats.metrics_dropped,
+                "live_dropped": stats.live_dropped,
+                "reconnects": stats.reconnects,
+            }
             source = self.source_health() if self.source_health is not None else None
             report = self.health.report(time_s, recording_dropped_chunks, mqtt, source)
             self.publisher.publish("health", report)

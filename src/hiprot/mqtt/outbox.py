@@ -64,7 +64,7 @@ class Outbox:
             self.pending = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             self._release_lock()
-            raise HiprotError(f"{self.path}: unusable MQTT outbox: {exc}")
+            raise HiprotError(f"{self.path}: unusable MQTT outbox: {exc}") from exc
 
     @staticmethod
     def _take_lock(path: Path):
@@ -72,12 +72,12 @@ class Outbox:
             path.parent.mkdir(parents=True, exist_ok=True)
             lock = open(path.with_name(path.name + ".lock"), "w")
         except OSError as exc:
-            raise HiprotError(f"{path}: cannot create the MQTT outbox: {exc.strerror}")
+            raise HiprotError(f"{path}: cannot create the MQTT outbox: {exc.strerror}") from exc
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
-            raise OutboxBusy(f"{path}: MQTT outbox in use by another hiprot process")
+            raise OutboxBusy(f"{path}: MQTT outbox in use by another hiprot process") from None
         return lock
 
     def _release_lock(self) -> None:
@@ -104,8 +104,9 @@ class Outbox:
             self._db.executemany("INSERT INTO messages (topic, body) VALUES (?, ?)", kept)
             if dropped:
                 self.dropped += dropped
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'dropped'",
-                                 (str(self.dropped),))
+                self._db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'dropped'", (str(self.dropped),)
+                )
         self.pending += len(kept)
         return dropped
 

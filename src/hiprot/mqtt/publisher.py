@@ -22,6 +22,7 @@ re-sending is ours alone and always in outbox order.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import select
 import socket
@@ -31,7 +32,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import paho.mqtt.client as mqtt
 
 from hiprot.config import MqttConfig
@@ -53,6 +53,8 @@ CONNACK_WAIT_S = 10.0
 INFLIGHT_WINDOW = 100
 TICK_S = 0.5
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class PublisherStats:
@@ -69,10 +71,18 @@ class PublisherStats:
 class Publisher:
     """Publish JSON payloads for one device under ``<topic_prefix>/<device_id>/``."""
 
-    def __init__(self, config: MqttConfig, device_id: str, host: str | None = None,
-                 port: int | None = None, *, client_id: str | None = None,
-                 outbox_path: Path | str | None = None, queue_size: int = 10_000,
-                 outbox_size: int = 100_000):
+    def __init__(
+        self,
+        config: MqttConfig,
+        device_id: str,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        client_id: str | None = None,
+        outbox_path: Path | str | None = None,
+        queue_size: int = 10_000,
+        outbox_size: int = 100_000,
+    ):
         self.config = config
         self.host, self.port = host or config.host, port or config.port
         self.base = f"{config.topic_prefix}/{device_id}"
@@ -130,7 +140,7 @@ class Publisher:
         try:
             self._outbox = Outbox(self.outbox_path, self.outbox_size)
         except OutboxBusy as exc:
-            click.echo(f"warning: {exc}; metrics are kept in memory only", err=True)
+            log.warning("%s; metrics are kept in memory only", exc)
             self._outbox = Outbox(":memory:", self.outbox_size)
         self.stats.queue_depth = self._outbox.pending
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
@@ -140,9 +150,11 @@ class Publisher:
             self.stop()
             raise BrokerError(self._refusal)
         if not self.stats.connected:
-            self._warn("unreachable",
-                       f"warning: MQTT broker {self.host}:{self.port} not reachable; "
-                       "recording continues, publishing resumes when it appears")
+            self._warn(
+                "unreachable",
+                f"MQTT broker {self.host}:{self.port} not reachable; "
+                "recording continues, publishing resumes when it appears",
+            )
         return self.stats.connected
 
     def publish(self, name: str, payload: dict, qos: int = 0, retain: bool = False) -> None:
@@ -223,9 +235,10 @@ class Publisher:
         except (BlockingIOError, OSError):
             pass
 
-    def _warn(self, kind: str, line: str) -> None:
+    def _warn(self, kind: str, message: str) -> None:
+        """Log a warning of ``kind`` once: a broker that stays away is said once, not per retry."""
         if kind not in self._warned:
-            click.echo(line, err=True)
+            log.warning(message)
             self._warned.add(kind)
 
     # -- the worker's side: the only code that touches paho and the outbox --
@@ -372,8 +385,11 @@ class Publisher:
         if client is not None and self.stats.connected:
             info = client.publish(self.topic("status"), "offline", qos=1, retain=True)
             deadline = time.monotonic() + 2.0
-            while (not info.is_published() and client.socket() is not None
-                   and time.monotonic() < deadline):
+            while (
+                not info.is_published()
+                and client.socket() is not None
+                and time.monotonic() < deadline
+            ):
                 self._wait_and_io()
             if client.socket() is not None:
                 client.disconnect()
@@ -417,5 +433,5 @@ class Publisher:
         if self._refusal is None and not self._outcome.is_set():
             self._refusal = message
         elif self._refusal is None:
-            self._warn("refused", f"warning: {message}")
+            self._warn("refused", message)
         self._outcome.set()

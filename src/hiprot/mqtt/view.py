@@ -10,9 +10,18 @@ import json
 import threading
 import time
 
+from hiprot.columns import DEG, HIP_IR
+
 METRICS = ("stride", "rep", "test")
-UNITS = (("_deg", "°"), ("_s", " s"), ("_hz", " Hz"), ("_per_min", "/min"), ("_percent", " %"),
-         ("_mb", " MB"), ("_temp_c", " °C"))
+UNITS = (
+    ("_deg", "°"),
+    ("_s", " s"),
+    ("_hz", " Hz"),
+    ("_per_min", "/min"),
+    ("_percent", " %"),
+    ("_mb", " MB"),
+    ("_temp_c", " °C"),
+)
 HIDDEN = {"timestamp", "stream"}
 
 
@@ -26,8 +35,11 @@ def format_value(key: str, value) -> str:
 
 def format_payload(payload: dict) -> str:
     """All fields but the bookkeeping ones, units attached."""
-    return "  ".join(format_value(k, v) for k, v in payload.items()
-                     if k not in HIDDEN and not isinstance(v, (dict, list)))
+    return "  ".join(
+        format_value(k, v)
+        for k, v in payload.items()
+        if k not in HIDDEN and not isinstance(v, (dict, list))
+    )
 
 
 class DeviceView:
@@ -44,7 +56,7 @@ class DeviceView:
 
     def message(self, topic: str, payload: bytes) -> None:
         """Take one message from the device's topics."""
-        name = topic[len(self.base) + 1:]
+        name = topic[len(self.base) + 1 :]
         with self._lock:
             if name == "status":
                 self.status = payload.decode(errors="replace")
@@ -77,16 +89,18 @@ class DeviceView:
         """The full-screen view as lines."""
         with self._lock:
             link = "connected" if self.connected else "connecting..."
-            lines = [f"hiprot monitor  {self.base}  broker {broker} {link}  "
-                     f"device {self.status}", ""]
+            lines = [
+                f"hiprot monitor  {self.base}  broker {broker} {link}  device {self.status}",
+                "",
+            ]
             session = self.latest.get("session")
             lines.append("session  " + (self._session_line(session) if session else "-"))
             angles = self.latest.get("angles")
             lines.append("angles   " + (format_payload(angles) if angles else "-"))
             if angles:
                 for key, value in angles.items():
-                    if key.endswith("_hip_ir_deg"):
-                        lines.append(f"         {key[:-4]:<14} {_bar(value)}")
+                    if key.partition("_")[2] == HIP_IR:
+                        lines.append(f"         {key.removesuffix(DEG):<14} {_bar(value)}")
             lines.append("")
             for kind in METRICS:
                 data = self.latest.get(kind)
@@ -104,11 +118,14 @@ class DeviceView:
 
     @staticmethod
     def _health_line(data: dict) -> str:
-        parts = [f"{name} {s.get('rate_hz', 0):g} Hz missed {s.get('missed_samples', 0)}"
-                 for name, s in data.get("sensors", {}).items()]
+        parts = [
+            f"{name} {s.get('rate_hz', 0):g} Hz missed {s.get('missed_samples', 0)}"
+            for name, s in data.get("sensors", {}).items()
+        ]
         mqtt = data.get("mqtt", {})
-        parts.append(f"queue {mqtt.get('queue_depth', '?')} "
-                     f"dropped {mqtt.get('metrics_dropped', '?')}")
+        parts.append(
+            f"queue {mqtt.get('queue_depth', '?')} dropped {mqtt.get('metrics_dropped', '?')}"
+        )
         for key in ("cpu_percent", "disk_free_mb", "battery_percent", "cpu_temp_c"):
             if key in data:
                 parts.append(format_value(key, data[key]))

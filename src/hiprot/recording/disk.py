@@ -47,8 +47,9 @@ class DiskGuard:
     left for the warning. ``warn`` receives one-line messages.
     """
 
-    def __init__(self, directory: Path, policy: DiskPolicy, bytes_per_s: float,
-                 warn: Callable[[str], None]):
+    def __init__(
+        self, directory: Path, policy: DiskPolicy, bytes_per_s: float, warn: Callable[[str], None]
+    ):
         self.directory, self.policy = Path(directory), policy
         self.bytes_per_s, self.warn = bytes_per_s, warn
         self.warned = False
@@ -71,8 +72,10 @@ class DiskGuard:
         """True when free space is below the stop threshold (warns once below the warning one)."""
         free = self.free_bytes()
         if free < self.policy.stop_free_bytes:
-            self.warn(f"{self.directory}: only {free / MB:.1f} MB free; stopping the recording "
-                      f"(minimum {self.policy.stop_free_bytes / MB:g} MB, --min-free-mb)")
+            self.warn(
+                f"{self.directory}: only {free / MB:.1f} MB free; stopping the recording "
+                f"(minimum {self.policy.stop_free_bytes / MB:g} MB, --min-free-mb)"
+            )
             return True
         self._maybe_warn(free)
         return False
@@ -82,6 +85,8 @@ class DiskGuard:
             return
         self.warned = True
         left = max(0, free - self.policy.stop_free_bytes) / max(self.bytes_per_s, 1.0)
-        self.warn(f"{self.directory}: disk space low ({free / MB:.1f} MB free); the recording "
-                  f"stops by itself in about {_duration(left)} "
-                  f"(at {self.policy.stop_free_bytes / MB:g} MB free, --min-free-mb)")
+        self.warn(
+            f"{self.directory}: disk space low ({free / MB:.1f} MB free); the recording "
+            f"stops by itself in about {_duration(left)} "
+            f"(at {self.policy.stop_free_bytes / MB:g} MB free, --min-free-mb)"
+        )

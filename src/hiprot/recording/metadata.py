@@ -25,11 +25,20 @@ def rig_description(rig: Rig) -> dict:
     """The rig as stored in ``session.json``: rate, fusion, each sensor's chip, wiring and place."""
     sensors = []
     for s in rig.sensors:
-        sensors.append({
-            "name": s.name, "segment": s.segment, "side": s.side, "chip": s.chip, "bus": s.bus,
-            "address": s.address, "mux_address": s.mux_address, "mux_channel": s.mux_channel,
-            "mag_chip": s.mag_chip, "mag_address": s.mag_address,
-        })
+        sensors.append(
+            {
+                "name": s.name,
+                "segment": s.segment,
+                "side": s.side,
+                "chip": s.chip,
+                "bus": s.bus,
+                "address": s.address,
+                "mux_address": s.mux_address,
+                "mux_channel": s.mux_channel,
+                "mag_chip": s.mag_chip,
+                "mag_address": s.mag_address,
+            }
+        )
     return {
         "device_id": rig.device_id,
         "sample_rate_hz": rig.sample_rate_hz,
@@ -39,8 +48,9 @@ def rig_description(rig: Rig) -> dict:
     }
 
 
-def start_meta(rig: Rig, start: datetime, raw_file: str, activity: str | None,
-               note: str | None) -> dict:
+def start_meta(
+    rig: Rig, start: datetime, raw_file: str, activity: str | None, note: str | None
+) -> dict:
     """``session.json`` as written when a recording starts (``complete`` false)."""
     return {
         "format_version": FORMAT_VERSION,
@@ -91,7 +101,7 @@ class MetaFile:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.ftruncate(fd, len(data))
             os.fsync(fd)
         finally:
@@ -117,8 +127,16 @@ class MetaFile:
 
 
 # Keys that readers of a session rely on, with the JSON types they must have when present.
-META_TYPES = {"format_version": int, "raw_file": str, "complete": bool, "samples": dict,
-              "start_utc": str, "activity": str, "note": str, "duration_s": (int, float)}
+META_TYPES = {
+    "format_version": int,
+    "raw_file": str,
+    "complete": bool,
+    "samples": dict,
+    "start_utc": str,
+    "activity": str,
+    "note": str,
+    "duration_s": (int, float),
+}
 
 
 def read_meta(path: Path) -> dict:
@@ -131,7 +149,9 @@ def read_meta(path: Path) -> dict:
         raise ValueError("expected a JSON object")  # noqa: TRY004 - callers catch ValueError
     for key, kind in META_TYPES.items():
         value = meta.get(key)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)):
+        if value is not None and (
+            not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)
+        ):
             raise ValueError(f"{key!r} is {value!r}")
     samples = meta.get("samples") or {}
     if not all(isinstance(n, int) and not isinstance(n, bool) for n in samples.values()):

@@ -20,8 +20,13 @@ import numpy as np
 
 OPENSIM_VERSION = "4.5"
 # Body names of OpenSim's gait models (Rajagopal 2015, gait2392) for our segments.
-BODIES = {("pelvis", None): "pelvis", ("thigh", "right"): "femur_r", ("thigh", "left"): "femur_l",
-          ("shank", "right"): "tibia_r", ("shank", "left"): "tibia_l"}
+BODIES = {
+    ("pelvis", None): "pelvis",
+    ("thigh", "right"): "femur_r",
+    ("thigh", "left"): "femur_l",
+    ("shank", "right"): "tibia_r",
+    ("shank", "left"): "tibia_l",
+}
 
 
 def imu_label(segment: str, side: str | None) -> str:
@@ -29,13 +34,16 @@ def imu_label(segment: str, side: str | None) -> str:
     return f"{BODIES[(segment, side if segment != 'pelvis' else None)]}_imu"
 
 
-def write_orientations(path: Path, time_s: np.ndarray, quaternions: dict[str, np.ndarray],
-                       rate_hz: float) -> None:
+def write_orientations(
+    path: Path, time_s: np.ndarray, quaternions: dict[str, np.ndarray], rate_hz: float
+) -> None:
     """Write an OpenSense orientation file; ``quaternions``: IMU label → (n, 4) ``[w, x, y, z]``."""
     labels = list(quaternions)
     table = np.column_stack([time_s, *(quaternions[label] for label in labels)])
-    header = (f"DataRate={rate_hz:.6f}\nDataType=Quaternion\nversion=3\n"
-              f"OpenSimVersion={OPENSIM_VERSION}\nendheader\n" + "\t".join(["time", *labels]))
+    header = (
+        f"DataRate={rate_hz:.6f}\nDataType=Quaternion\nversion=3\n"
+        f"OpenSimVersion={OPENSIM_VERSION}\nendheader\n" + "\t".join(["time", *labels])
+    )
     row = "%.6f" + "\t%.8f,%.8f,%.8f,%.8f" * len(labels)
     np.savetxt(path, table, fmt=row, header=header, comments="")
 
@@ -44,6 +52,8 @@ def write_motion(path: Path, name: str, time_s: np.ndarray, columns: dict[str, n
     """Write a ``.mot`` table of angles in degrees (NaN where a value is unknown)."""
     labels = list(columns)
     table = np.column_stack([time_s, *(columns[label] for label in labels)])
-    header = (f"{name}\nversion=1\nnRows={len(table)}\nnColumns={len(labels) + 1}\ninDegrees=yes\n"
-              "endheader\n" + "\t".join(["time", *labels]))
+    header = (
+        f"{name}\nversion=1\nnRows={len(table)}\nnColumns={len(labels) + 1}\ninDegrees=yes\n"
+        "endheader\n" + "\t".join(["time", *labels])
+    )
     np.savetxt(path, table, delimiter="\t", header=header, comments="", fmt="%.6f")

@@ -71,8 +71,9 @@ def encode_block(sequence: int, sensor_index: int, samples: ImuSamples) -> bytes
         parts.append(samples.mag)
     payload = b"".join(np.ascontiguousarray(p, dtype="<f8").tobytes() for p in parts)
     flags = FLAG_MAG if samples.mag is not None else 0
-    head = _BLOCK_HEAD.pack(BLOCK_MAGIC, sequence, sensor_index, flags, len(samples),
-                            zlib.crc32(payload), 0)[:-4]
+    head = _BLOCK_HEAD.pack(
+        BLOCK_MAGIC, sequence, sensor_index, flags, len(samples), zlib.crc32(payload), 0
+    )[:-4]
     return head + _CRC.pack(zlib.crc32(head)) + payload
 
 
@@ -102,16 +103,19 @@ def decode_file_header(data: bytes) -> FileHeader:
     if magic != MAGIC:
         raise HeaderError("not a hiprot raw sample file (wrong magic bytes)")
     if version != RAW_FORMAT_VERSION:
-        raise HeaderError(f"raw format version {version} is not supported (this hiprot reads "
-                          f"version {RAW_FORMAT_VERSION}; a newer hiprot wrote it?)")
+        raise HeaderError(
+            f"raw format version {version} is not supported (this hiprot reads "
+            f"version {RAW_FORMAT_VERSION}; a newer hiprot wrote it?)"
+        )
     end = _FILE_HEAD.size + length
     if len(data) < end + _CRC.size:
-        raise HeaderError(f"file header incomplete ({len(data)} of {end + _CRC.size} bytes)",
-                          incomplete=True)
+        raise HeaderError(
+            f"file header incomplete ({len(data)} of {end + _CRC.size} bytes)", incomplete=True
+        )
     (crc,) = _CRC.unpack_from(data, end)
     if crc != zlib.crc32(data[:end]):
         raise HeaderError("file header damaged (CRC mismatch)")
-    body = json.loads(bytes(data[_FILE_HEAD.size:end]))
+    body = json.loads(bytes(data[_FILE_HEAD.size : end]))
     return FileHeader(list(body["sensors"]), body["rig_toml"], dict(body["meta"]), end + _CRC.size)
 
 
@@ -151,8 +155,13 @@ def _block_at(data: bytes, pos: int, sensors: int) -> tuple[str, Block | int | N
         return "short", None
     view = memoryview(data)  # CRCs over slices of a view copy nothing
     magic, seq, index, flags, n, payload_crc, header_crc = _BLOCK_HEAD.unpack_from(data, pos)
-    if (magic != BLOCK_MAGIC or header_crc != zlib.crc32(view[pos:pos + BLOCK_HEADER_SIZE - 4])
-            or index >= sensors or flags & ~FLAG_MAG or n > MAX_BLOCK_SAMPLES):
+    if (
+        magic != BLOCK_MAGIC
+        or header_crc != zlib.crc32(view[pos : pos + BLOCK_HEADER_SIZE - 4])
+        or index >= sensors
+        or flags & ~FLAG_MAG
+        or n > MAX_BLOCK_SAMPLES
+    ):
         return "bad-header", None
     has_mag = bool(flags & FLAG_MAG)
     start = pos + BLOCK_HEADER_SIZE
@@ -163,9 +172,9 @@ def _block_at(data: bytes, pos: int, sensors: int) -> tuple[str, Block | int | N
         return "bad-payload", n
     values = np.frombuffer(data, dtype="<f8", count=n * _columns(has_mag), offset=start)
     t = values[:n]
-    acc = values[n:4 * n].reshape(n, 3)
-    gyr = values[4 * n:7 * n].reshape(n, 3)
-    mag = values[7 * n:10 * n].reshape(n, 3) if has_mag else None
+    acc = values[n : 4 * n].reshape(n, 3)
+    gyr = values[4 * n : 7 * n].reshape(n, 3)
+    mag = values[7 * n : 10 * n].reshape(n, 3) if has_mag else None
     return "ok", Block(pos, seq, index, ImuSamples(t, acc, gyr, mag))
 
 
@@ -191,8 +200,11 @@ def scan_blocks(data: bytes, start: int, sensors: int, final: bool) -> ScanResul
             continue
         if status == "short":
             break
-        reason = ("block header damaged" if status == "bad-header"
-                  else "block payload damaged (CRC mismatch)")
+        reason = (
+            "block header damaged"
+            if status == "bad-header"
+            else "block payload damaged (CRC mismatch)"
+        )
         nxt = _next_valid_block(data, pos + 1, sensors)
         if nxt is None:
             break
@@ -221,7 +233,7 @@ def _tail_damage(data: bytes, pos: int, sensors: int) -> Damage:
     length = len(data) - pos
     if status == "bad-payload":
         return Damage(pos, length, "last block damaged (CRC mismatch)", found)
-    torn = length >= BLOCK_HEADER_SIZE or BLOCK_MAGIC.startswith(data[pos:pos + 4])
+    torn = length >= BLOCK_HEADER_SIZE or BLOCK_MAGIC.startswith(data[pos : pos + 4])
     if status == "short" and torn:
         samples = _BLOCK_HEAD.unpack_from(data, pos)[4] if length >= BLOCK_HEADER_SIZE else None
         return Damage(pos, length, TORN_BLOCK, samples)
@@ -249,8 +261,11 @@ class RawFileWriter:
         """Blocks (as bytes) for ``samples`` of sensor ``name``, split to the block size limit."""
         out = []
         for start in range(0, len(samples), MAX_BLOCK_SAMPLES):
-            out.append(encode_block(self.sequence, self.index[name],
-                                    samples[start:start + MAX_BLOCK_SAMPLES]))
+            out.append(
+                encode_block(
+                    self.sequence, self.index[name], samples[start : start + MAX_BLOCK_SAMPLES]
+                )
+            )
             self.sequence += 1
         return b"".join(out)
 
@@ -264,7 +279,7 @@ class RawFileWriter:
         size = self.size
         try:
             while view:
-                view = view[os.write(self._fd, view):]
+                view = view[os.write(self._fd, view) :]
         except OSError:
             os.ftruncate(self._fd, size)
             raise
@@ -337,7 +352,7 @@ class RawFileReader:
         new = self._file.read()
         self.bytes_read += len(new)
         if self._start < len(self._buffer):
-            self._buffer = self._buffer[self._start:] + new
+            self._buffer = self._buffer[self._start :] + new
         else:
             self._buffer = new
         self._base += self._start
@@ -352,9 +367,14 @@ class RawFileReader:
         for block in result.blocks:
             block.offset += self._base
             if block.sequence <= self._last_sequence:
-                self.damage.append(Damage(block.offset, _block_size(block),
-                                          "block out of order (repeated sequence number)",
-                                          len(block.samples)))
+                self.damage.append(
+                    Damage(
+                        block.offset,
+                        _block_size(block),
+                        "block out of order (repeated sequence number)",
+                        len(block.samples),
+                    )
+                )
                 continue
             self.missing_blocks += block.sequence - self._last_sequence - 1
             self._last_sequence = block.sequence

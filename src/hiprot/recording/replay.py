@@ -55,8 +55,12 @@ def _end_time(chunk: Chunk) -> float:
     return max(s.time_s[-1] for s in chunk.values())
 
 
-def replay_chunks(session: Session, speed: float = 1.0, stop: threading.Event | None = None,
-                  chunk_s: float = CHUNK_S) -> Iterator[Chunk]:
+def replay_chunks(
+    session: Session,
+    speed: float = 1.0,
+    stop: threading.Event | None = None,
+    chunk_s: float = CHUNK_S,
+) -> Iterator[Chunk]:
     """The session's samples in ``chunk_s`` chunks, in time order, paced at ``speed`` x real time.
 
     While the session is still being recorded, newly written samples are
@@ -70,8 +74,9 @@ def replay_chunks(session: Session, speed: float = 1.0, stop: threading.Event | 
         yield from _follow(session, pacer, stop, chunk_s)
 
 
-def _follow(session: Session, pacer: Pacer, stop: threading.Event | None,
-            chunk_s: float) -> Iterator[Chunk]:
+def _follow(
+    session: Session, pacer: Pacer, stop: threading.Event | None, chunk_s: float
+) -> Iterator[Chunk]:
     """Chunks appended to a live recording after ``session`` was loaded."""
     raw_path = Path(session.path) / RAW_FILE
     seen = {name: s.time_s[-1] for name, s in session.samples.items()}

@@ -72,8 +72,10 @@ class Recovery:
             head = f"still being recorded: {got} so far"
         elif not self.closed:
             share = 100.0 * self.bytes_recovered / self.bytes_total if self.bytes_total else 0.0
-            head = (f"recovered {got}, {share:.2f} % of the file; the recording was not closed "
-                    "(crash, kill or power loss)")
+            head = (
+                f"recovered {got}, {share:.2f} % of the file; the recording was not closed "
+                "(crash, kill or power loss)"
+            )
         else:
             head = f"recovered {got}"
         parts = [head]
@@ -134,8 +136,10 @@ def _read_meta(path: Path) -> tuple[dict, list[str]]:
         return {}, [f"{META_FILE} unreadable ({exc}); metadata taken from {RAW_FILE}"]
     version = meta.get("format_version")
     if isinstance(version, int) and version > FORMAT_VERSION:
-        raise RecordingError(f"{meta_path}: session format version {version} is newer than this "
-                             f"hiprot reads ({FORMAT_VERSION}); update hiprot")
+        raise RecordingError(
+            f"{meta_path}: session format version {version} is newer than this "
+            f"hiprot reads ({FORMAT_VERSION}); update hiprot"
+        )
     return meta, []
 
 
@@ -165,8 +169,9 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
             blocks = reader.read(final=not live)
     except HeaderError as exc:
         if exc.incomplete:
-            raise RecordingError(f"{raw_path}: {exc}: the recording was interrupted before any "
-                                 "sample was written") from exc
+            raise RecordingError(
+                f"{raw_path}: {exc}: the recording was interrupted before any sample was written"
+            ) from exc
         raise RecordingError(f"{raw_path}: {exc}") from exc
     header = reader.header
     if rig is None:  # the reader had no fallback, so this header passed its CRC
@@ -178,11 +183,18 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
     warnings += notes
     unknown = set(samples) - {s.name for s in rig.sensors}
     if unknown:
-        raise RecordingError(f"{raw_path}: samples of sensors not in rig.toml: "
-                             f"{', '.join(sorted(unknown))}")
-    recovery = Recovery(closed=bool(meta.get("complete")), live=live, warnings=warnings,
-                        bytes_total=reader.bytes_read, bytes_recovered=reader.bytes_valid,
-                        dropped=reader.damage, **_counts(samples))
+        raise RecordingError(
+            f"{raw_path}: samples of sensors not in rig.toml: {', '.join(sorted(unknown))}"
+        )
+    recovery = Recovery(
+        closed=bool(meta.get("complete")),
+        live=live,
+        warnings=warnings,
+        bytes_total=reader.bytes_read,
+        bytes_recovered=reader.bytes_valid,
+        dropped=reader.damage,
+        **_counts(samples),
+    )
     if reader.missing_blocks:
         recovery.warnings.append(f"{reader.missing_blocks} blocks missing from the sequence")
     if recovery.closed:
@@ -212,7 +224,9 @@ def assemble(blocks: list[Block], sensors: list[str], source: Path) -> tuple[Chu
         steps = np.diff(samples.time_s)
         if np.any(steps <= 0):
             i = int(np.argmax(steps <= 0)) + 1
-            raise RecordingError(f"{source}: time of sensor {name!r} does not increase at its "
-                                 f"sample {i} ({samples.time_s[i - 1]} then {samples.time_s[i]} s)")
+            raise RecordingError(
+                f"{source}: time of sensor {name!r} does not increase at its "
+                f"sample {i} ({samples.time_s[i - 1]} then {samples.time_s[i]} s)"
+            )
         chunk[name] = samples
     return chunk, notes

@@ -9,15 +9,15 @@ blocks: a full queue drops the chunk and counts it.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import click
 import numpy as np
 
 from hiprot.config import Rig, rig_to_toml
@@ -33,9 +33,18 @@ GAP_FACTOR = 1.5  # a step longer than 1.5 sample periods is a gap
 STOP_DISK_LOW = "disk space low"
 STOP_WRITE_ERROR = "write error"
 # session.json keys also kept in the imu.bin header, so a lost session.json can be recovered
-HEADER_META_KEYS = ("format_version", "device_id", "start_utc", "software_version",
-                    "sample_rate_hz", "activity", "note")
+HEADER_META_KEYS = (
+    "format_version",
+    "device_id",
+    "start_utc",
+    "software_version",
+    "sample_rate_hz",
+    "activity",
+    "note",
+)
 _TICK = object()
+
+log = logging.getLogger(__name__)
 
 
 def _new_session_dir(out_dir: Path, name: str) -> Path:
@@ -48,13 +57,10 @@ def _new_session_dir(out_dir: Path, name: str) -> Path:
         except FileExistsError:
             continue
         except OSError as exc:
-            raise RecordingError(f"{path}: cannot create session directory: "
-                                 f"{exc.strerror}") from exc
+            raise RecordingError(
+                f"{path}: cannot create session directory: {exc.strerror}"
+            ) from exc
     raise RecordingError(f"{out_dir}: too many sessions named {name}")
-
-
-def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
 
 
 def bytes_per_second(rig: Rig) -> float:
@@ -70,15 +76,24 @@ class SessionWriter:
     write error); the logger loop checks it and closes the session cleanly.
     """
 
-    def __init__(self, rig: Rig, out_dir: Path, activity: str | None = None,
-                 note: str | None = None, queue_size: int = 1000, *, disk: DiskPolicy | None = None,
-                 sync_interval_s: float = SYNC_INTERVAL_S, warn: Callable[[str], None] = _warn):
+    def __init__(
+        self,
+        rig: Rig,
+        out_dir: Path,
+        activity: str | None = None,
+        note: str | None = None,
+        queue_size: int = 1000,
+        *,
+        disk: DiskPolicy | None = None,
+        sync_interval_s: float = SYNC_INTERVAL_S,
+        warn: Callable[[str], None] = log.warning,
+    ):
         if not 0 < sync_interval_s <= 1.0:
             raise ValueError("sync_interval_s must be in (0, 1] s")
         self.rig, self.sync_interval_s = rig, sync_interval_s
         self._disk = DiskGuard(Path(out_dir), disk or DiskPolicy(), bytes_per_second(rig), warn)
         self._disk.check_start()
-        start = datetime.now(timezone.utc)
+        start = datetime.now(UTC)
         self.path = _new_session_dir(Path(out_dir), f"{rig.device_id}-{start:%Y%m%dT%H%M%SZ}")
         self.meta = start_meta(rig, start, RAW_FILE, activity, note)
         rig_toml = rig_to_toml(rig)
@@ -87,8 +102,9 @@ class SessionWriter:
             self._meta_file = MetaFile(self.path)
             self._meta_file.write(self.meta)
             header_meta = {k: self.meta[k] for k in HEADER_META_KEYS}
-            self._raw = RawFileWriter(self.path / RAW_FILE, [s.name for s in rig.sensors], rig_toml,
-                                      header_meta)
+            self._raw = RawFileWriter(
+                self.path / RAW_FILE, [s.name for s in rig.sensors], rig_toml, header_meta
+            )
             fsync_directory(self.path)
         except OSError as exc:
             raise RecordingError(f"{self.path}: cannot start the recording: {exc}") from exc
@@ -146,22 +162,31 @@ class SessionWriter:
             except queue.Full:
                 continue
         self._thread.join()
-        self.meta["dropped"] = {"queue_full_chunks": self._dropped_chunks,
-                                "queue_full_samples": dict(self._dropped_samples)}
-        self.meta["writer"] = {"cpu_s": round(self._cpu_s, 3), "raw_bytes": self._raw.size,
-                               "sync_interval_s": self.sync_interval_s}
+        self.meta["dropped"] = {
+            "queue_full_chunks": self._dropped_chunks,
+            "queue_full_samples": dict(self._dropped_samples),
+        }
+        self.meta["writer"] = {
+            "cpu_s": round(self._cpu_s, 3),
+            "raw_bytes": self._raw.size,
+            "sync_interval_s": self.sync_interval_s,
+        }
         self.meta.update(extra_meta)
-        self.meta["end_utc"] = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        self.meta["end_utc"] = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.meta["stop_reason"] = self.meta["stop_reason"] or "stopped"
         self.meta["complete"] = True
         try:
             self._meta_file.write(self.meta, final=True)
         except OSError as exc:
-            raise RecordingError(f"{self.path}: cannot close session.json ({exc}); "
-                                 "the samples are on disk and load as an unclosed session") from exc
+            raise RecordingError(
+                f"{self.path}: cannot close session.json ({exc}); "
+                "the samples are on disk and load as an unclosed session"
+            ) from exc
         if self.error is not None:
-            raise RecordingError(f"{self.path}: recording stopped by a write error: {self.error}; "
-                                 "the session is closed and holds what was written before")
+            raise RecordingError(
+                f"{self.path}: recording stopped by a write error: {self.error}; "
+                "the session is closed and holds what was written before"
+            )
         return self.path
 
     def _request_stop(self, reason: str) -> None:
@@ -208,8 +233,9 @@ class BlockAppender:
     dicts, updated in place).
     """
 
-    def __init__(self, raw: RawFileWriter, rig: Rig, samples: dict[str, int],
-                 gaps: dict[str, dict]):
+    def __init__(
+        self, raw: RawFileWriter, rig: Rig, samples: dict[str, int], gaps: dict[str, dict]
+    ):
         self.raw, self.rig, self.samples, self.gaps = raw, rig, samples, gaps
         self._period = 1.0 / rig.sample_rate_hz
         self._last_time: dict[str, float] = {}

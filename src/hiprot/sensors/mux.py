@@ -31,6 +31,7 @@ class Tca9548a:
             self.bus.send_byte(self.address, mask)
             self.enabled = mask
 
+
 def mux_on(bus: I2CBus, address: int) -> Tca9548a:
     """The multiplexer object for ``address`` on ``bus`` (one per address, kept on the bus)."""
     if address not in bus.muxes:

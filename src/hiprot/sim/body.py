@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from hiprot import quat
 from hiprot.anatomy import SIDE_SIGN, heading_rotation, joint_rotation
 from hiprot.sim.motion import CH, XYZ
@@ -85,11 +86,14 @@ def pelvis_rotation(posture: np.ndarray) -> np.ndarray:
 
 def _sway(posture: np.ndarray) -> np.ndarray:
     """``q_H_H'``: the whole-body sway (pitch about the right axis, then roll about the forward axis)."""
-    return quat.multiply(_elementary(2, posture[:, CH["sway_pitch"]]), _elementary(0, posture[:, CH["sway_roll"]]))
+    return quat.multiply(
+        _elementary(2, posture[:, CH["sway_pitch"]]), _elementary(0, posture[:, CH["sway_roll"]])
+    )
 
 
-def forward_kinematics(body: Body, posture: np.ndarray,
-                       sides: tuple[str, ...] = ("right", "left")) -> dict[str, SegmentPose]:
+def forward_kinematics(
+    body: Body, posture: np.ndarray, sides: tuple[str, ...] = ("right", "left")
+) -> dict[str, SegmentPose]:
     """Pose of every segment (keys of ``SEGMENTS``; legs of ``sides`` only) for postures ``(n, channels)``."""
     q_eh = heading_rotation(posture[:, CH["heading"]])
     q_sway = _sway(posture)
@@ -119,10 +123,13 @@ def ankles_from_pelvis(body: Body, posture: np.ndarray) -> dict[str, np.ndarray]
     return ankle_positions(body, at_origin)
 
 
-def ankle_positions(body: Body, posture: np.ndarray,
-                    sides: tuple[str, ...] = ("right", "left")) -> dict[str, np.ndarray]:
+def ankle_positions(
+    body: Body, posture: np.ndarray, sides: tuple[str, ...] = ("right", "left")
+) -> dict[str, np.ndarray]:
     """World position of the ankle joint centre (n, 3) of each of ``sides``."""
     poses = forward_kinematics(body, posture, sides)
-    return {side: poses[f"{side}_shank"].origin_E + quat.rotate(poses[f"{side}_shank"].q_EB,
-                                                                DOWN_B * body.shank_m)
-            for side in sides}
+    return {
+        side: poses[f"{side}_shank"].origin_E
+        + quat.rotate(poses[f"{side}_shank"].q_EB, DOWN_B * body.shank_m)
+        for side in sides
+    }

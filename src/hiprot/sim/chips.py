@@ -38,13 +38,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hiprot.chip_catalogue import CHIPS as CATALOGUE
 from hiprot.samples import ImuSamples
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
-GRAVITY = 9.80665
 WARMUP_C = 5.0
 WARMUP_TAU_S = 300.0
 GYRO_RANGE_DPS = 2000.0
 ACC_RANGE_G = 16.0
+
+ZRO_DPS = {key: c.gyro_offset_dps for key, c in CATALOGUE.items() if c.kind == "imu"}
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,11 @@ class MagSpec:
 
 
 CHIPS = {
-    "icm42688": ChipSpec(0.0028, 0.5, 0.005, 0.5, 70, 20, 0.15, 0.5),
-    "lsm6dsox": ChipSpec(0.0038, 1.0, 0.01, 1.0, 70, 20, 0.1, 1.0),
-    "lsm6ds3": ChipSpec(0.007, 10.0, 0.05, 1.0, 90, 40, 0.5, 1.0),
-    "icm20948": ChipSpec(0.015, 5.0, 0.05, 1.5, 230, 50, 0.8, 0.5),
-    "mpu6050": ChipSpec(0.005, 20.0, 0.16, 3.0, 400, 50, 0.28, 3.0),
+    "icm42688": ChipSpec(0.0028, ZRO_DPS["icm42688"], 0.005, 0.5, 70, 20, 0.15, 0.5),
+    "lsm6dsox": ChipSpec(0.0038, ZRO_DPS["lsm6dsox"], 0.01, 1.0, 70, 20, 0.1, 1.0),
+    "lsm6ds3": ChipSpec(0.007, ZRO_DPS["lsm6ds3"], 0.05, 1.0, 90, 40, 0.5, 1.0),
+    "icm20948": ChipSpec(0.015, ZRO_DPS["icm20948"], 0.05, 1.5, 230, 50, 0.8, 0.5),
+    "mpu6050": ChipSpec(0.005, ZRO_DPS["mpu6050"], 0.16, 3.0, 400, 50, 0.28, 3.0),
 }
 MAGNETOMETERS = {"lis3mdl": MagSpec(0.32, 400.0), "ak09916": MagSpec(0.15, 4900.0)}
 
@@ -101,8 +104,12 @@ class SensorErrors:
         return {name: [float(v) for v in value] for name, value in vars(self).items()}
 
 
-def draw_errors(spec: ChipSpec, rng: np.random.Generator, gyro_bias_deg_s: float | None,
-                scale_error_pct: float | None) -> SensorErrors:
+def draw_errors(
+    spec: ChipSpec,
+    rng: np.random.Generator,
+    gyro_bias_deg_s: float | None,
+    scale_error_pct: float | None,
+) -> SensorErrors:
     """Per-axis errors within the datasheet bounds (or the scenario's own bounds where given)."""
     bias = spec.gyro_zro_dps if gyro_bias_deg_s is None else gyro_bias_deg_s
     gyro_scale = spec.gyro_sensitivity_pct if scale_error_pct is None else scale_error_pct
@@ -121,21 +128,37 @@ def draw_errors(spec: ChipSpec, rng: np.random.Generator, gyro_bias_deg_s: float
     )
 
 
-def measure(clean: ImuSamples, spec: ChipSpec, errors: SensorErrors, mag: MagSpec | None,
-            rate_hz: float, rng: np.random.Generator) -> ImuSamples:
+def measure(
+    clean: ImuSamples,
+    spec: ChipSpec,
+    errors: SensorErrors,
+    mag: MagSpec | None,
+    rate_hz: float,
+    rng: np.random.Generator,
+) -> ImuSamples:
     """What the chip outputs for the ideal signals ``clean`` (timestamps untouched)."""
     n = len(clean)
     warm = WARMUP_C * (1 - np.exp(-clean.time_s / WARMUP_TAU_S))[:, None]
     root_bandwidth = np.sqrt(rate_hz / 2)
     gyr_noise = np.radians(spec.gyro_noise_dps_rthz) * root_bandwidth
     acc_noise = spec.acc_noise_ug_rthz * 1e-6 * GRAVITY * root_bandwidth
-    gyr = (clean.gyr * errors.gyro_scale + errors.gyro_bias_rad_s + errors.gyro_bias_tempco_rad_s_c * warm
-           + gyr_noise * rng.standard_normal((n, 3)))
-    acc = (clean.acc * errors.acc_scale + errors.acc_offset_m_s2 + errors.acc_offset_tempco_m_s2_c * warm
-           + acc_noise * rng.standard_normal((n, 3)))
+    gyr = (
+        clean.gyr * errors.gyro_scale
+        + errors.gyro_bias_rad_s
+        + errors.gyro_bias_tempco_rad_s_c * warm
+        + gyr_noise * rng.standard_normal((n, 3))
+    )
+    acc = (
+        clean.acc * errors.acc_scale
+        + errors.acc_offset_m_s2
+        + errors.acc_offset_tempco_m_s2_c * warm
+        + acc_noise * rng.standard_normal((n, 3))
+    )
     gyr = np.clip(gyr, -np.radians(GYRO_RANGE_DPS), np.radians(GYRO_RANGE_DPS))
     acc = np.clip(acc, -ACC_RANGE_G * GRAVITY, ACC_RANGE_G * GRAVITY)
     field = None
     if clean.mag is not None and mag is not None:
-        field = np.clip(clean.mag + mag.noise_ut * rng.standard_normal((n, 3)), -mag.range_ut, mag.range_ut)
+        field = np.clip(
+            clean.mag + mag.noise_ut * rng.standard_normal((n, 3)), -mag.range_ut, mag.range_ut
+        )
     return ImuSamples(clean.time_s, acc, gyr, field)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprot import quat
-from hiprot.sim.chips import GRAVITY
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 OVERSAMPLE_HZ = 400.0
 GRAVITY_E = np.array([0.0, 0.0, -GRAVITY])
@@ -45,7 +45,7 @@ class FineGrid:
     factor: int
 
     @classmethod
-    def for_rate(cls, rate_hz: float, samples: int) -> "FineGrid":
+    def for_rate(cls, rate_hz: float, samples: int) -> FineGrid:
         return cls(rate_hz, samples, max(2, int(np.ceil(OVERSAMPLE_HZ / rate_hz))))
 
     @property
@@ -62,7 +62,9 @@ class FineGrid:
         return 1 + (np.arange(self.samples) + 1) * self.factor
 
 
-def interval_means(grid: FineGrid, q_es: np.ndarray, p_e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def interval_means(
+    grid: FineGrid, q_es: np.ndarray, p_e: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean gyroscope (rad/s) and accelerometer (m/s²) per sample interval, sensor frame."""
     m, n, h = grid.factor, grid.samples, grid.step_s
     inner = slice(1, n * m + 2)  # fine points from the first interval's start to the last sample
@@ -83,7 +85,12 @@ class MagneticField:
     def __init__(self, disturbance_ut: float, rng: np.random.Generator, waves: int = 6):
         self.amplitude = disturbance_ut
         self.k = rng.normal(0, 1, (waves, 3)) * np.array([1.0, 1.0, 0.3])
-        self.k *= 2 * np.pi / rng.uniform(2.0, 6.0, (waves, 1)) / np.linalg.norm(self.k, axis=1, keepdims=True)
+        self.k *= (
+            2
+            * np.pi
+            / rng.uniform(2.0, 6.0, (waves, 1))
+            / np.linalg.norm(self.k, axis=1, keepdims=True)
+        )
         self.phase = rng.uniform(0, 2 * np.pi, waves)
         self.direction = rng.normal(0, 1, (waves, 3))
         self.direction /= np.linalg.norm(self.direction, axis=1, keepdims=True) * np.sqrt(waves / 2)

@@ -119,8 +119,15 @@ class SmoothNoise:
     Analytic in time, so it is the same on any grid; ``rms`` per channel.
     """
 
-    def __init__(self, rng: np.random.Generator, channels: int, rms: np.ndarray | float,
-                 f_lo_hz: float, f_hi_hz: float, terms: int = 6):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        channels: int,
+        rms: np.ndarray | float,
+        f_lo_hz: float,
+        f_hi_hz: float,
+        terms: int = 6,
+    ):
         self.freq = rng.uniform(f_lo_hz, f_hi_hz, (terms, channels))
         self.phase = rng.uniform(0, 2 * np.pi, (terms, channels))
         weights = rng.uniform(0.5, 1.0, (terms, channels))
@@ -150,8 +157,10 @@ class Motion:
         self._wobble = SmoothNoise(self.rng, len(JOINT_CHANNELS), WOBBLE_DEG, 0.1, 1.5)
         if self.mirror:
             self.events = [Event(e.time_s, mirror_side(e.side), e.event) for e in self.events]
-            self.peak_windows = [PeakWindow(w.start_s, w.end_s, mirror_side(w.side), w.event)
-                                 for w in self.peak_windows]
+            self.peak_windows = [
+                PeakWindow(w.start_s, w.end_s, mirror_side(w.side), w.event)
+                for w in self.peak_windows
+            ]
 
     def evaluate(self, t: np.ndarray) -> np.ndarray:
         """Postures (n, channels) at ``t``; before the first phase and after the last the pose holds."""
@@ -163,8 +172,10 @@ class Motion:
             mask = which == i
             if np.any(mask):
                 out[mask] = phase.evaluate(np.clip(t[mask], phase.start_s, phase.end_s))
-        perturbations = ((CH["wobble"], self._wobble, JOINT_CHANNELS),
-                         (CH["sway"], self._sway, [CH["sway_pitch"], CH["sway_roll"]]))
+        perturbations = (
+            (CH["wobble"], self._wobble, JOINT_CHANNELS),
+            (CH["sway"], self._sway, [CH["sway_pitch"], CH["sway_roll"]]),
+        )
         for weight, noise, channels in perturbations:
             active = out[:, weight] != 0
             if np.any(active):

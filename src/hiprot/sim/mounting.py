@@ -38,7 +38,9 @@ from hiprot.sim.motion import CH, mirror_side
 
 PLACES = ("pelvis", "right_thigh", "right_shank", "left_thigh", "left_shank")
 REFLECT_B = np.diag([1.0, 1.0, -1.0])  # mirror across the sagittal plane, segment frame
-REFLECT_S = np.diag([1.0, -1.0, 1.0])  # the matching flip of the sensor's axes (keeps it right-handed)
+REFLECT_S = np.diag(
+    [1.0, -1.0, 1.0]
+)  # the matching flip of the sensor's axes (keeps it right-handed)
 # Nominal sensor axes (columns x_S, y_S, z_S) in the right-side segment frame.
 _NOMINAL_AXES = {
     "pelvis": np.column_stack([[0, 1, 0], [0, 0, -1], [-1, 0, 0]]),
@@ -59,9 +61,12 @@ class Mounting:
 
     def as_dict(self) -> dict:
         euler = quat.to_rotation(self.q_BS).as_euler("xyz", degrees=True)
-        return {"segment": self.segment, "q_BS": [float(v) for v in self.q_BS],
-                "euler_xyz_deg": [round(float(v), 4) for v in euler],
-                "offset_B_m": [float(v) for v in self.offset_B_m]}
+        return {
+            "segment": self.segment,
+            "q_BS": [float(v) for v in self.q_BS],
+            "euler_xyz_deg": [round(float(v), 4) for v in euler],
+            "offset_B_m": [float(v) for v in self.offset_B_m],
+        }
 
 
 def place_of(sensor: SensorConfig) -> str:
@@ -72,13 +77,17 @@ def place_of(sensor: SensorConfig) -> str:
 def _nominal(segment: str, body: Body) -> tuple[np.ndarray, np.ndarray]:
     """Right-side nominal (rotation matrix R_BS, offset) of a segment kind."""
     h = body.height_m
-    offset = {"pelvis": [-0.07 * h, 0.035 * h, 0.0],
-              "thigh": [0.0, -0.5 * body.thigh_m, 0.045 * h],
-              "shank": [0.0, -0.33 * body.shank_m, 0.03 * h]}[segment]
+    offset = {
+        "pelvis": [-0.07 * h, 0.035 * h, 0.0],
+        "thigh": [0.0, -0.5 * body.thigh_m, 0.045 * h],
+        "shank": [0.0, -0.33 * body.shank_m, 0.03 * h],
+    }[segment]
     return _NOMINAL_AXES[segment].astype(float), np.array(offset)
 
 
-def draw_mounting(sensor: SensorConfig, body: Body, seed: int, max_deg: float, mirror: bool) -> Mounting:
+def draw_mounting(
+    sensor: SensorConfig, body: Body, seed: int, max_deg: float, mirror: bool
+) -> Mounting:
     """The true mounting of ``sensor`` (see the module docstring)."""
     place = place_of(sensor)
     side = None if sensor.segment == "pelvis" else sensor.side
@@ -96,7 +105,9 @@ def draw_mounting(sensor: SensorConfig, body: Body, seed: int, max_deg: float, m
     return Mounting(sensor.name, place, quat.from_rotation(Rotation.from_matrix(r_bs)), offset)
 
 
-def draw_mountings(rig: Rig, body: Body, seed: int, max_deg: float, mirror: bool) -> dict[str, Mounting]:
+def draw_mountings(
+    rig: Rig, body: Body, seed: int, max_deg: float, mirror: bool
+) -> dict[str, Mounting]:
     """Every sensor's true mounting, by sensor name."""
     return {s.name: draw_mounting(s, body, seed, max_deg, mirror) for s in rig.sensors}
 
@@ -109,8 +120,15 @@ def skin_motion(segment: str, postures: np.ndarray, amplitude_deg: float) -> np.
     share = (1.0 if kind == "thigh" else 0.5) * SIDE_SIGN[side]
     turn = np.radians(amplitude_deg * share * postures[:, CH[f"{side}_knee_flexion"]] / 90.0)
     about_long, about_anterior = turn, 0.3 * turn
-    q_long = np.column_stack([np.cos(about_long / 2), np.zeros_like(turn), np.sin(about_long / 2),
-                              np.zeros_like(turn)])
-    q_anterior = np.column_stack([np.cos(about_anterior / 2), np.sin(about_anterior / 2), np.zeros_like(turn),
-                                  np.zeros_like(turn)])
+    q_long = np.column_stack(
+        [np.cos(about_long / 2), np.zeros_like(turn), np.sin(about_long / 2), np.zeros_like(turn)]
+    )
+    q_anterior = np.column_stack(
+        [
+            np.cos(about_anterior / 2),
+            np.sin(about_anterior / 2),
+            np.zeros_like(turn),
+            np.zeros_like(turn),
+        ]
+    )
     return quat.multiply(q_long, q_anterior)

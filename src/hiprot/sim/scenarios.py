@@ -44,7 +44,16 @@ from hiprot import quat
 from hiprot.anatomy import joint_angles
 from hiprot.config import SimulationConfig
 from hiprot.sim.body import Body, ankle_positions, ankles_from_pelvis, forward_kinematics
-from hiprot.sim.motion import CH, CHANNELS, XYZ, Event, KeyframePhase, Motion, PeakWindow, mirror_side
+from hiprot.sim.motion import (
+    CH,
+    CHANNELS,
+    XYZ,
+    Event,
+    KeyframePhase,
+    Motion,
+    PeakWindow,
+    mirror_side,
+)
 from hiprot.sim.walking import Gait, WalkPhase
 
 WALK_S = 60.0
@@ -101,7 +110,7 @@ class Script:
     def posture(self) -> np.ndarray:
         return self.postures[-1]
 
-    def move(self, duration_s: float, plant: str | None = None, **channels: float) -> "Script":
+    def move(self, duration_s: float, plant: str | None = None, **channels: float) -> Script:
         """Move to a posture that differs in ``channels``; ``plant`` keeps that ankle (or ``both``) still."""
         new = self.posture.copy()
         for name, value in channels.items():
@@ -116,7 +125,7 @@ class Script:
         self.planted.append(plant)
         return self
 
-    def turn_pelvis(self, duration_s: float, rotation_deg: float) -> "Script":
+    def turn_pelvis(self, duration_s: float, rotation_deg: float) -> Script:
         """Turn the pelvis (``rotation`` channel) over femurs that keep their place in the world;
         the hip angles follow (solved with the ISB definition), the mean ankle position stays."""
         turned = self.posture.copy()
@@ -126,11 +135,13 @@ class Script:
         changes = {"rotation": rotation_deg}
         for side in ("right", "left"):
             q_hip = quat.multiply(quat.conjugate(q_pelvis), before[f"{side}_thigh"].q_EB)
-            for axis, value in zip(("flexion", "adduction", "rotation"), joint_angles(q_hip, side)[0]):
+            for axis, value in zip(
+                ("flexion", "adduction", "rotation"), joint_angles(q_hip, side)[0]
+            ):
                 changes[f"{side}_hip_{axis}"] = value
         return self.move(duration_s, plant="both", **changes)
 
-    def hold(self, duration_s: float) -> "Script":
+    def hold(self, duration_s: float) -> Script:
         return self.move(duration_s)
 
     def event(self, side: str, name: str) -> None:
@@ -143,8 +154,12 @@ class Script:
         self.windows.append(PeakWindow(since_s, self.now, side, name))
 
     def phase(self) -> KeyframePhase:
-        return KeyframePhase(np.array(self.times), np.array(self.postures), tuple(self.planted),
-                             partial(ankles_from_pelvis, self.body))
+        return KeyframePhase(
+            np.array(self.times),
+            np.array(self.postures),
+            tuple(self.planted),
+            partial(ankles_from_pelvis, self.body),
+        )
 
 
 def _calibration(script: Script, still_s: float) -> None:
@@ -158,10 +173,21 @@ def _knee_bends(s: Script) -> None:
     would move them), then standing still."""
     s.event("both", "calibration_move_start")
     for _ in range(KNEE_BENDS):
-        s.move(KNEE_BEND_S, plant="both", sway=0,
-               **{f"{side}_{joint}": angle for side in ("right", "left") for joint, angle in KNEE_BEND_DEG.items()})
-        s.move(KNEE_BEND_S, plant="both", **{f"{side}_{joint}": 0.0 for side in ("right", "left")
-                                              for joint in KNEE_BEND_DEG})
+        s.move(
+            KNEE_BEND_S,
+            plant="both",
+            sway=0,
+            **{
+                f"{side}_{joint}": angle
+                for side in ("right", "left")
+                for joint, angle in KNEE_BEND_DEG.items()
+            },
+        )
+        s.move(
+            KNEE_BEND_S,
+            plant="both",
+            **{f"{side}_{joint}": 0.0 for side in ("right", "left") for joint in KNEE_BEND_DEG},
+        )
     s.event("both", "calibration_move_end")
     s.move(0.5, sway=1)
     s.hold(AFTER_BENDS_S - 0.5)
@@ -169,28 +195,48 @@ def _knee_bends(s: Script) -> None:
 
 def _sit_down(s: Script) -> None:
     flexion = 90.0 - SEATED_POSTERIOR_TILT_DEG
-    legs = {f"{side}_{j}": v for side in ("right", "left") for j, v in (("hip_flexion", 55), ("knee_flexion", 60))}
+    legs = {
+        f"{side}_{j}": v
+        for side in ("right", "left")
+        for j, v in (("hip_flexion", 55), ("knee_flexion", 60))
+    }
     s.move(1.6, plant="both", sway=0, wobble=1, tilt=25, **legs)
-    legs = {f"{side}_{j}": v for side in ("right", "left") for j, v in (("hip_flexion", flexion), ("knee_flexion", 90))}
+    legs = {
+        f"{side}_{j}": v
+        for side in ("right", "left")
+        for j, v in (("hip_flexion", flexion), ("knee_flexion", 90))
+    }
     s.move(1.6, plant="both", tilt=-SEATED_POSTERIOR_TILT_DEG, **legs)
     s.hold(2.0)
 
 
 def _lie_prone(s: Script) -> None:
-    legs = {f"{side}_{j}": v for side in ("right", "left") for j, v in (("hip_flexion", 50), ("knee_flexion", 45))}
+    legs = {
+        f"{side}_{j}": v
+        for side in ("right", "left")
+        for j, v in (("hip_flexion", 50), ("knee_flexion", 45))
+    }
     s.move(2.0, plant="both", sway=0, wobble=1, tilt=35, **legs)
-    legs = {f"{side}_{j}": 0.0 for side in ("right", "left") for j in ("hip_flexion", "knee_flexion")}
+    legs = {
+        f"{side}_{j}": 0.0 for side in ("right", "left") for j in ("hip_flexion", "knee_flexion")
+    }
     s.move(3.0, tilt=90.0, x=0.6, y=0.0, z=TABLE_HEIGHT_M + 0.10, **legs)
     s.hold(2.0)
 
 
-def _rotation_trials(s: Script, person: Person, side: str, trials: int, rng: np.random.Generator) -> None:
+def _rotation_trials(
+    s: Script, person: Person, side: str, trials: int, rng: np.random.Generator
+) -> None:
     """Slow IR swing, hold, back; slow ER swing, hold, back — ``trials`` times."""
     for _ in range(trials):
-        ir = max(person.ir_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
-                 0.5 * person.ir_max_deg[side])
-        er = max(person.er_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
-                 0.5 * person.er_max_deg[side])
+        ir = max(
+            person.ir_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
+            0.5 * person.ir_max_deg[side],
+        )
+        er = max(
+            person.er_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
+            0.5 * person.er_max_deg[side],
+        )
         s.event(side, "trial_start")
         s.hold(1.0)
         _swing_to(s, side, "ir_peak", ir)
@@ -209,15 +255,25 @@ def _swing_to(s: Script, side: str, peak: str, rotation_deg: float) -> None:
     s.peak(side, peak, since)
 
 
-def _seated(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
-            rng: np.random.Generator) -> None:
+def _seated(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
     _sit_down(s)
     for side in sides:
         _rotation_trials(s, person, side, cfg.trials, rng)
 
 
-def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
-           rng: np.random.Generator) -> None:
+def _prone(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
     _lie_prone(s)
     for side in sides:
         s.move(1.5, **{f"{side}_knee_flexion": 90.0})
@@ -227,7 +283,9 @@ def _prone(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationCon
         s.hold(1.0)
 
 
-def _rep_ranges(person: Person, side: str, cfg: SimulationConfig, rng: np.random.Generator) -> np.ndarray:
+def _rep_ranges(
+    person: Person, side: str, cfg: SimulationConfig, rng: np.random.Generator
+) -> np.ndarray:
     target = _default(cfg.rep_range_deg, 0.8 * person.ir_max_deg[side])
     target = min(target, person.ir_max_deg[side])
     return np.minimum(target * (1 + 0.05 * rng.standard_normal(cfg.reps)), person.ir_max_deg[side])
@@ -238,8 +296,13 @@ def _rest(s: Script, rest_s: float) -> None:
     s.hold(rest_s)
 
 
-def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
-                    rng: np.random.Generator) -> None:
+def _ir_activations(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
     """Standing on one leg, working hip and knee at 90°, rotating the foot outward (IR) and back.
 
     First the pelvis shifts ``WEIGHT_SHIFT_M`` over the stance foot with both feet planted:
@@ -250,8 +313,13 @@ def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: Simu
         for side in sides:
             stance = mirror_side(side)
             s.event(side, "set_start")
-            s.move(1.0, plant="both", sway=0, wobble=1,
-                   **{f"{stance}_hip_adduction": shift_deg, f"{side}_hip_adduction": -shift_deg})
+            s.move(
+                1.0,
+                plant="both",
+                sway=0,
+                wobble=1,
+                **{f"{stance}_hip_adduction": shift_deg, f"{side}_hip_adduction": -shift_deg},
+            )
             s.move(1.2, plant=stance, **{f"{side}_hip_flexion": 90.0, f"{side}_knee_flexion": 90.0})
             s.hold(0.5)
             for target in _rep_ranges(person, side, cfg, rng):
@@ -267,8 +335,13 @@ def _ir_activations(s: Script, person: Person, sides: tuple[str, ...], cfg: Simu
             _rest(s, cfg.rest_s)
 
 
-def _lunges(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationConfig,
-            rng: np.random.Generator) -> None:
+def _lunges(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
     """Forward lunges with the tested leg behind; at the bottom the trunk and pelvis turn toward it.
 
     Both feet stay planted and both femurs keep their place, so the pelvis turns over them:
@@ -280,22 +353,36 @@ def _lunges(s: Script, person: Person, sides: tuple[str, ...], cfg: SimulationCo
     for _ in range(cfg.sets):
         for rear in sides:
             front = mirror_side(rear)
-            toward_rear = 1.0 if rear == "right" else -1.0  # pelvis rotation: right side forward is +
+            toward_rear = (
+                1.0 if rear == "right" else -1.0
+            )  # pelvis rotation: right side forward is +
             s.event(rear, "set_start")
             s.move(0.8, sway=0, wobble=1)
             for target in _rep_ranges(person, rear, cfg, rng):
                 start = s.posture.copy()
                 s.event(rear, "rep_start")
-                bottom = {f"{front}_hip_flexion": 85.0, f"{front}_knee_flexion": 90.0,
-                          f"{rear}_hip_flexion": -10.0, f"{rear}_knee_flexion": 95.0, "tilt": 5.0}
+                bottom = {
+                    f"{front}_hip_flexion": 85.0,
+                    f"{front}_knee_flexion": 90.0,
+                    f"{rear}_hip_flexion": -10.0,
+                    f"{rear}_knee_flexion": 95.0,
+                    "tilt": 5.0,
+                }
                 s.move(1.6, **bottom)
                 _place_ankle(s, front, start, step_m)
                 s.hold(0.3)
                 s.turn_pelvis(1.4, -toward_rear * target)
                 s.hold(0.5)
                 s.turn_pelvis(1.4, 0.0)
-                s.move(1.6, **{name: start[CH[name]] for name in (*bottom, "x", "y", "z")},
-                       **{f"{side}_hip_{axis}": 0.0 for side in ("right", "left") for axis in ("adduction", "rotation")})
+                s.move(
+                    1.6,
+                    **{name: start[CH[name]] for name in (*bottom, "x", "y", "z")},
+                    **{
+                        f"{side}_hip_{axis}": 0.0
+                        for side in ("right", "left")
+                        for axis in ("adduction", "rotation")
+                    },
+                )
                 s.event(rear, "rep_end")
                 s.hold(1.0)
             s.event(rear, "set_end")
@@ -309,11 +396,20 @@ def _place_ankle(s: Script, side: str, start: np.ndarray, step_m: float) -> None
     s.postures[-1][XYZ] += target - now
 
 
-_KEYFRAMED = {"seated-ir": _seated, "prone-ir": _prone, "exercise": _ir_activations, "lunge": _lunges}
+_KEYFRAMED = {
+    "seated-ir": _seated,
+    "prone-ir": _prone,
+    "exercise": _ir_activations,
+    "lunge": _lunges,
+}
 
 
-def build(config: SimulationConfig, sides: tuple[str, ...], duration_s: float | None,
-          rng: np.random.Generator) -> tuple[Motion, Person]:
+def build(
+    config: SimulationConfig,
+    sides: tuple[str, ...],
+    duration_s: float | None,
+    rng: np.random.Generator,
+) -> tuple[Motion, Person]:
     """The motion of ``config.scenario`` for the tested ``sides`` (real sides), and the person.
 
     ``duration_s`` (None: the scenario's natural length; walking: 60 s) cuts the
@@ -340,7 +436,9 @@ def build(config: SimulationConfig, sides: tuple[str, ...], duration_s: float | 
             script.hold(duration_s - script.now)
         phases, events = [script.phase()], script.events
     end = duration_s if duration_s is not None else phases[-1].end_s
-    events = sorted((e for e in events if e.time_s <= end and (e.side == "both" or e.side in canonical)),
-                    key=lambda e: (e.time_s, e.side, e.event))
+    events = sorted(
+        (e for e in events if e.time_s <= end and (e.side == "both" or e.side in canonical)),
+        key=lambda e: (e.time_s, e.side, e.event),
+    )
     windows = [w for w in script.windows if w.end_s <= end]
     return Motion(phases, events, windows, rng, mirror), person

@@ -16,7 +16,7 @@ Files (in the session directory):
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hiprot import __version__
@@ -25,9 +25,21 @@ from hiprot.csvio import write_angles_csv, write_imu_csv
 from hiprot.errors import RecordingError
 from hiprot.sim.simulator import Simulation
 
-SCENARIO_ACTIVITY = {"walk": "walk", "seated-ir": "seated-test", "prone-ir": "prone-test", "exercise": "exercise",
-              "lunge": "exercise"}
-FILES = ("rig.toml", "imu.csv", "session.json", "truth.csv", "truth_events.csv", "truth_mounting.json")
+SCENARIO_ACTIVITY = {
+    "walk": "walk",
+    "seated-ir": "seated-test",
+    "prone-ir": "prone-test",
+    "exercise": "exercise",
+    "lunge": "exercise",
+}
+FILES = (
+    "rig.toml",
+    "imu.csv",
+    "session.json",
+    "truth.csv",
+    "truth_events.csv",
+    "truth_mounting.json",
+)
 
 
 def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
@@ -42,14 +54,21 @@ def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
         write_imu_csv(path / "imu.csv", simulation.samples)
         write_angles_csv(path / "truth.csv", simulation.time_s, simulation.truth_deg)
         (path / "truth_events.csv").write_text(
-            "time_s,side,event\n" + "".join(f"{e.time_s:.6f},{e.side},{e.event}\n" for e in simulation.events))
-        mounting = {name: {**mount.as_dict(), "chip": simulation.params["chips"][name],
-                           "errors": simulation.errors[name].as_dict()}
-                    for name, mount in simulation.mounting.items()}
+            "time_s,side,event\n"
+            + "".join(f"{e.time_s:.6f},{e.side},{e.event}\n" for e in simulation.events)
+        )
+        mounting = {
+            name: {
+                **mount.as_dict(),
+                "chip": simulation.params["chips"][name],
+                "errors": simulation.errors[name].as_dict(),
+            }
+            for name, mount in simulation.mounting.items()
+        }
         (path / "truth_mounting.json").write_text(json.dumps(mounting, indent=2))
         (path / "session.json").write_text(json.dumps(_metadata(rig, simulation), indent=2))
     except OSError as exc:
-        raise RecordingError(f"{path}: cannot write the simulated session: {exc.strerror}")
+        raise RecordingError(f"{path}: cannot write the simulated session: {exc.strerror}") from exc
     return path
 
 
@@ -58,7 +77,7 @@ def _metadata(rig: Rig, simulation: Simulation) -> dict:
     return {
         "format_version": 1,
         "device_id": rig.device_id,
-        "start_utc": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "start_utc": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "software_version": __version__,
         "sample_rate_hz": rig.sample_rate_hz,
         "sensors": [s.name for s in rig.sensors],

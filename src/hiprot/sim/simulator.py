@@ -13,6 +13,7 @@ import numpy as np
 
 from hiprot import quat
 from hiprot.anatomy import heading_rotation, joint_angles
+from hiprot.columns import HIP_ADDUCTION, HIP_FLEXION, HIP_IR, KNEE_FLEXION, split_column
 from hiprot.config import Rig, SimulationConfig
 from hiprot.kinematics.angles import angle_columns
 from hiprot.samples import Chunk, ImuSamples
@@ -73,7 +74,9 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
     """Simulate the rig's scenario for ``duration_s`` (default: the rig's, else the scenario's length)."""
     cfg = rig.simulation or SimulationConfig()
     duration_s = duration_s if duration_s is not None else cfg.duration_s
-    motion, person = scenarios.build(cfg, rig.sides, duration_s, np.random.default_rng([cfg.seed, 1]))
+    motion, person = scenarios.build(
+        cfg, rig.sides, duration_s, np.random.default_rng([cfg.seed, 1])
+    )
     total_s = duration_s if duration_s is not None else motion.duration_s
     grid = FineGrid.for_rate(rig.sample_rate_hz, round(total_s * rig.sample_rate_hz))
     postures = motion.evaluate(grid.times)
@@ -95,7 +98,9 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
         p_e = pose.origin_E + quat.rotate(q_eb, mount.offset_B_m)
         q_sensor[sensor.name] = q_es[at_samples]
         gyr, acc = interval_means(grid, q_es, p_e)
-        rng = np.random.default_rng([cfg.seed, 3, PLACES.index(_canonical_place(sensor, cfg.mirror))])
+        rng = np.random.default_rng(
+            [cfg.seed, 3, PLACES.index(_canonical_place(sensor, cfg.mirror))]
+        )
         mag_chip = chips.magnetometer_of(sensor.chip, sensor.mag_chip)
         mag = None
         if mag_chip is not None:
@@ -104,22 +109,47 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
         clean[sensor.name] = ImuSamples(time_s, acc, gyr, mag)
         spec = chips.CHIPS[sensor.chip]
         errors[sensor.name] = chips.draw_errors(spec, rng, cfg.gyro_bias_deg_s, cfg.scale_error_pct)
-        measured = chips.measure(clean[sensor.name], spec, errors[sensor.name],
-                                 chips.MAGNETOMETERS.get(mag_chip), rig.sample_rate_hz, rng)
+        measured = chips.measure(
+            clean[sensor.name],
+            spec,
+            errors[sensor.name],
+            chips.MAGNETOMETERS.get(mag_chip),
+            rig.sample_rate_hz,
+            rng,
+        )
         latency = np.abs(rng.normal(0, cfg.timestamp_jitter_s, len(time_s)))
         measured.time_s = time_s + np.minimum(latency, LATENCY_MAX / rig.sample_rate_hz)
         samples[sensor.name] = measured
         positions[sensor.name] = p_e[at_samples]
-    events = sorted(motion.events + _peak_events(motion, time_s, joints),
-                    key=lambda e: (e.time_s, e.side, e.event))
-    params = {**asdict(cfg), "duration_s": float(total_s), "sample_rate_hz": rig.sample_rate_hz,
-              "tested_sides": list(rig.sides), "ir_max_deg_by_side": _by_real_side(person.ir_max_deg, cfg),
-              "er_max_deg_by_side": _by_real_side(person.er_max_deg, cfg),
-              "walking_speed_m_s": walking_speed(person.body, 120.0 / cfg.cadence_spm),
-              "seated_posterior_tilt_deg": scenarios.SEATED_POSTERIOR_TILT_DEG,
-              "chips": {s.name: s.chip for s in rig.sensors}}
-    return Simulation(samples, time_s, truth, joints, events, q_segment, mountings, q_sensor, clean,
-                      positions, errors, params)
+    events = sorted(
+        motion.events + _peak_events(motion, time_s, joints),
+        key=lambda e: (e.time_s, e.side, e.event),
+    )
+    params = {
+        **asdict(cfg),
+        "duration_s": float(total_s),
+        "sample_rate_hz": rig.sample_rate_hz,
+        "tested_sides": list(rig.sides),
+        "ir_max_deg_by_side": _by_real_side(person.ir_max_deg, cfg),
+        "er_max_deg_by_side": _by_real_side(person.er_max_deg, cfg),
+        "walking_speed_m_s": walking_speed(person.body, 120.0 / cfg.cadence_spm),
+        "seated_posterior_tilt_deg": scenarios.SEATED_POSTERIOR_TILT_DEG,
+        "chips": {s.name: s.chip for s in rig.sensors},
+    }
+    return Simulation(
+        samples,
+        time_s,
+        truth,
+        joints,
+        events,
+        q_segment,
+        mountings,
+        q_sensor,
+        clean,
+        positions,
+        errors,
+        params,
+    )
 
 
 def _canonical_place(sensor, mirror: bool) -> str:
@@ -139,8 +169,12 @@ def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> di
     pelvis sensor can measure), named ``<side>_thigh_heading``."""
     joints = {}
     for side in ("right", "left"):
-        q_pelvis_thigh = quat.multiply(quat.conjugate(q_segment["pelvis"]), q_segment[f"{side}_thigh"])
-        q_thigh_shank = quat.multiply(quat.conjugate(q_segment[f"{side}_thigh"]), q_segment[f"{side}_shank"])
+        q_pelvis_thigh = quat.multiply(
+            quat.conjugate(q_segment["pelvis"]), q_segment[f"{side}_thigh"]
+        )
+        q_thigh_shank = quat.multiply(
+            quat.conjugate(q_segment[f"{side}_thigh"]), q_segment[f"{side}_shank"]
+        )
         q_heading_thigh = quat.multiply(quat.conjugate(q_heading), q_segment[f"{side}_thigh"])
         joints[f"{side}_hip"] = joint_angles(q_pelvis_thigh, side, "hip")
         joints[f"{side}_knee"] = joint_angles(q_thigh_shank, side, "knee")
@@ -149,12 +183,16 @@ def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> di
 
 
 def _truth(rig: Rig, joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    source = {"hip_flexion": ("hip", 0), "hip_adduction": ("hip", 1), "hip_ir": ("hip", 2),
-              "knee_flexion": ("knee", 0)}
+    source = {
+        HIP_FLEXION: ("hip", 0),
+        HIP_ADDUCTION: ("hip", 1),
+        HIP_IR: ("hip", 2),
+        KNEE_FLEXION: ("knee", 0),
+    }
     truth = {}
     for column in angle_columns(rig):
-        side, rest = column.split("_", 1)
-        joint, axis = source[rest.removesuffix("_deg")]
+        side, angle = split_column(column)
+        joint, axis = source[angle]
         truth[column] = joints[f"{side}_{joint}"][:, axis]
     return truth
 

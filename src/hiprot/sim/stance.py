@@ -78,7 +78,9 @@ def foot_flat_spans(t: np.ndarray, phase: np.ndarray, strides: int) -> list[Foot
 
 def _bridge(before: tuple, after: tuple) -> BPoly:
     """The quintic from ``before`` to ``after``, each (time, value, rate, acceleration)."""
-    return BPoly.from_derivatives([before[0], after[0]], [np.array(before[1:]), np.array(after[1:])])
+    return BPoly.from_derivatives(
+        [before[0], after[0]], [np.array(before[1:]), np.array(after[1:])]
+    )
 
 
 def _lateral(body: Body, postures: np.ndarray, side: str) -> np.ndarray:
@@ -88,8 +90,14 @@ def _lateral(body: Body, postures: np.ndarray, side: str) -> np.ndarray:
     return np.sum(ankle_positions(body, postures, (side,))[side] * right, axis=1)
 
 
-def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway: Callable,
-                    start_s: float, stop_s: float) -> dict[str, CubicSpline]:
+def solve_adduction(
+    body: Body,
+    spans: list[FootFlat],
+    postures: Postures,
+    sway: Callable,
+    start_s: float,
+    stop_s: float,
+) -> dict[str, CubicSpline]:
     """Per side, the correction of hip adduction (degrees, a spline over time) that holds each
     stance ankle still across the walking direction while the pelvis sways by ``sway(t)`` (m,
     to the right)."""
@@ -98,18 +106,36 @@ def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway:
     for side in LAGS:
         mine = [span for span in spans if span.side == side]
         inner = [grid[_between(grid, s.start_s, s.end_s)] for s in mine]
-        times = [np.concatenate([[s.start_s], x[(x > s.start_s) & (x < s.end_s)], [s.end_s]])
-                 for s, x in zip(mine, inner)]
-        solved = np.split(_hold_ankle(body, side, np.concatenate(times), np.array([len(x) for x in times]),
-                                      postures, sway), np.cumsum([len(x) for x in times])[:-1])
+        times = [
+            np.concatenate([[s.start_s], x[(x > s.start_s) & (x < s.end_s)], [s.end_s]])
+            for s, x in zip(mine, inner)
+        ]
+        solved = np.split(
+            _hold_ankle(
+                body, side, np.concatenate(times), np.array([len(x) for x in times]), postures, sway
+            ),
+            np.cumsum([len(x) for x in times])[:-1],
+        )
         values = np.zeros_like(grid)
         for span, time, fix in zip(mine, times, solved):
             flat = CubicSpline(time, fix)
-            at_start = (span.start_s, 0.0, float(flat(span.start_s, 1)), float(flat(span.start_s, 2)))
-            at_end = (span.end_s, float(fix[-1]), float(flat(span.end_s, 1)), float(flat(span.end_s, 2)))
-            pieces = ((span.strike_s, span.start_s, _bridge((span.strike_s, 0.0, 0.0, 0.0), at_start)),
-                      (span.start_s, span.end_s, flat),
-                      (span.end_s, span.toe_off_s, _bridge(at_end, (span.toe_off_s, 0.0, 0.0, 0.0))))
+            at_start = (
+                span.start_s,
+                0.0,
+                float(flat(span.start_s, 1)),
+                float(flat(span.start_s, 2)),
+            )
+            at_end = (
+                span.end_s,
+                float(fix[-1]),
+                float(flat(span.end_s, 1)),
+                float(flat(span.end_s, 2)),
+            )
+            pieces = (
+                (span.strike_s, span.start_s, _bridge((span.strike_s, 0.0, 0.0, 0.0), at_start)),
+                (span.start_s, span.end_s, flat),
+                (span.end_s, span.toe_off_s, _bridge(at_end, (span.toe_off_s, 0.0, 0.0, 0.0))),
+            )
             for begin, end, piece in pieces:
                 inside = _between(grid, begin, end)
                 values[inside] = piece(grid[inside])
@@ -117,8 +143,9 @@ def solve_adduction(body: Body, spans: list[FootFlat], postures: Postures, sway:
     return fixes
 
 
-def _hold_ankle(body: Body, side: str, t: np.ndarray, counts: np.ndarray, postures: Postures,
-                sway: Callable) -> np.ndarray:
+def _hold_ankle(
+    body: Body, side: str, t: np.ndarray, counts: np.ndarray, postures: Postures, sway: Callable
+) -> np.ndarray:
     """Adduction corrections at ``t`` (consecutive spans of ``counts`` samples, each starting at
     its foot flat with no correction) by a Newton step on the ankle's lateral place: the
     ankle is held exactly by the pelvis path anyway, so a millimetre of sway matters little."""
@@ -129,13 +156,21 @@ def _hold_ankle(body: Body, side: str, t: np.ndarray, counts: np.ndarray, postur
     return (target - landed) / slope
 
 
-def solve_path(body: Body, spans: list[FootFlat], postures: Postures, t: np.ndarray,
-               start_xyz: np.ndarray, stop_s: float) -> CubicSpline:
+def solve_path(
+    body: Body,
+    spans: list[FootFlat],
+    postures: Postures,
+    t: np.ndarray,
+    start_xyz: np.ndarray,
+    stop_s: float,
+) -> CubicSpline:
     """The pelvis position (a spline over time, metres) for a walk from standing at ``start_xyz``
     (time ``t[0]``) to standing at ``stop_s``: each foot-flat ankle still on the floor, quintic
     bridges between."""
     ankles = ankle_positions(body, postures(t, None))
-    floor = start_xyz[2] - body.thigh_m - body.shank_m  # the ankle's height when its foot is on the floor
+    floor = (
+        start_xyz[2] - body.thigh_m - body.shank_m
+    )  # the ankle's height when its foot is on the floor
     path = np.empty((len(t), 3))
     still = np.zeros(3)
     before = (t[0], start_xyz, still, still)
@@ -154,15 +189,18 @@ def solve_path(body: Body, spans: list[FootFlat], postures: Postures, t: np.ndar
     return CubicSpline(t, path)
 
 
-def _ankle_motion(body: Body, side: str, times: np.ndarray, postures: Postures,
-                  step_s: float = 1e-3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ankle_motion(
+    body: Body, side: str, times: np.ndarray, postures: Postures, step_s: float = 1e-3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Position, velocity and acceleration (n, 3) of the ``side`` ankle relative to the pelvis origin."""
     t = np.concatenate([times - step_s, times, times + step_s])
     before, now, after = np.split(ankle_positions(body, postures(t, None), (side,))[side], 3)
     return now, (after - before) / (2 * step_s), (after - 2 * now + before) / step_s**2
 
 
-def _bridge_shift(before: tuple, end_s: float, velocity: np.ndarray, acceleration: np.ndarray) -> np.ndarray:
+def _bridge_shift(
+    before: tuple, end_s: float, velocity: np.ndarray, acceleration: np.ndarray
+) -> np.ndarray:
     """Displacement from ``before`` = (time, position, velocity, acceleration) to ``end_s`` when the
     velocity follows the cubic between the two ends' velocities and accelerations."""
     span = end_s - before[0]

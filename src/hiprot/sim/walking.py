@@ -59,7 +59,11 @@ VARIABILITY = {
     "pelvis_rotation": (0.08, 0.6),
 }  # fmt: skip
 LEG_CURVES = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_flexion")
-PELVIS_CURVES = {"pelvis_tilt": "tilt", "pelvis_obliquity": "obliquity", "pelvis_rotation": "rotation"}
+PELVIS_CURVES = {
+    "pelvis_tilt": "tilt",
+    "pelvis_obliquity": "obliquity",
+    "pelvis_rotation": "rotation",
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ def walking_speed(body: Body, stride_s: float) -> float:
     heel strike to toe off on the walking curves, divided by the stance time. Turns are planned
     with it; the simulated walk, whose pelvis follows the planted feet, comes within a few
     per cent of it."""
+
     def ankle_forward(phase: float) -> float:
         hip = np.radians(curves.normative("hip_flexion", phase) + HIP_FLEXION_OFFSET_DEG)
         knee = np.radians(curves.normative("knee_flexion", phase))
@@ -97,14 +102,23 @@ def _soft_limit(x: np.ndarray, positive: float, negative: float) -> np.ndarray:
 class WalkPhase:
     """Walking from ``start_s`` (standing at ``start_xyz``, facing world +x) until ``end_s``."""
 
-    def __init__(self, start_s: float, end_s: float, start_xyz: np.ndarray, body: Body, gait: Gait,
-                 rng: np.random.Generator):
+    def __init__(
+        self,
+        start_s: float,
+        end_s: float,
+        start_xyz: np.ndarray,
+        body: Body,
+        gait: Gait,
+        rng: np.random.Generator,
+    ):
         self.start_s, self.end_s, self.body, self.gait = start_s, end_s, body, gait
         self.start_xyz = np.asarray(start_xyz, dtype=float)
         stride_s = 120.0 / gait.cadence_spm
         self.speed = walking_speed(body, stride_s)
         available = end_s - start_s - 0.5
-        strides = np.clip(1 + STRIDE_CV * rng.standard_normal(int(available / stride_s) + 1), 0.93, 1.07)
+        strides = np.clip(
+            1 + STRIDE_CV * rng.standard_normal(int(available / stride_s) + 1), 0.93, 1.07
+        )
         strides *= stride_s
         count = int(np.searchsorted(np.cumsum(strides), available, side="right"))
         self.strides = max(count, 0)
@@ -120,7 +134,9 @@ class WalkPhase:
 
     # -- plan --------------------------------------------------------------------------------------
 
-    def _draw_variation(self, rng: np.random.Generator) -> dict[str, tuple[CubicSpline, CubicSpline]]:
+    def _draw_variation(
+        self, rng: np.random.Generator
+    ) -> dict[str, tuple[CubicSpline, CubicSpline]]:
         """Per-stride gain and offset of every curve, as smooth functions of the gait phase."""
         knots = np.arange(-1, self.strides + 2) + 0.5
         variation = {}
@@ -130,7 +146,10 @@ class WalkPhase:
                 gain_sd, offset_sd = VARIABILITY[name]
                 gain = 1 + gain_sd * rng.standard_normal(len(knots))
                 offset = offset_sd * rng.standard_normal(len(knots))
-                variation[f"{owner}_{name}"] = (CubicSpline(knots, gain), CubicSpline(knots, offset))
+                variation[f"{owner}_{name}"] = (
+                    CubicSpline(knots, gain),
+                    CubicSpline(knots, offset),
+                )
         return variation
 
     def _schedule_turns(self, stride_s: float) -> list[tuple[float, float]]:
@@ -147,13 +166,18 @@ class WalkPhase:
 
     def _plant_feet(self) -> None:
         """Solve the stance hips' adduction corrections, then the pelvis path (see :mod:`~hiprot.sim.stance`)."""
-        t = np.linspace(self.start_s, self.stop_s, int(np.ceil((self.stop_s - self.start_s) * PATH_GRID_HZ)) + 1)
+        t = np.linspace(
+            self.start_s, self.stop_s, int(np.ceil((self.stop_s - self.start_s) * PATH_GRID_HZ)) + 1
+        )
         phase = self._phase(t)
-        self._strike_heading = {side: self._heading(np.interp(np.arange(-1, self.strides + 1) + lag, phase, t))
-                                for side, lag in LAGS.items()}
+        self._strike_heading = {
+            side: self._heading(np.interp(np.arange(-1, self.strides + 1) + lag, phase, t))
+            for side, lag in LAGS.items()
+        }
         spans = foot_flat_spans(t, phase, self.strides)
-        self._adduction_fix = solve_adduction(self.body, spans, self._angles, self._sway, self.start_s,
-                                              self.stop_s)
+        self._adduction_fix = solve_adduction(
+            self.body, spans, self._angles, self._sway, self.start_s, self.stop_s
+        )
         self._path = solve_path(self.body, spans, self._angles, t, self.start_xyz, self.stop_s)
 
     # -- functions of time -------------------------------------------------------------------------
@@ -183,7 +207,9 @@ class WalkPhase:
         angles = np.array([angle for _, angle in self.turns])
         before = np.concatenate([[0.0], np.cumsum(angles)])
         index, progress = self._turn_progress(t)
-        return before[index + 1] - np.where(index >= 0, angles[index] * (1 - minimum_jerk(progress)), 0.0)
+        return before[index + 1] - np.where(
+            index >= 0, angles[index] * (1 - minimum_jerk(progress)), 0.0
+        )
 
     def _slowdown(self, t: np.ndarray) -> np.ndarray:
         if not self.turns:
@@ -247,7 +273,9 @@ class WalkPhase:
         """Heel strikes and toe offs of both legs (where the gait is at least half under way), turns."""
         if not self.walking:
             return []
-        t = np.linspace(self.start_s, self.stop_s, int((self.stop_s - self.start_s) * EVENT_GRID_HZ) + 1)
+        t = np.linspace(
+            self.start_s, self.stop_s, int((self.stop_s - self.start_s) * EVENT_GRID_HZ) + 1
+        )
         phase = self._phase(t)
         found = []
         for side, lag in LAGS.items():

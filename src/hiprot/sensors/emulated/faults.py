@@ -58,8 +58,10 @@ def schedule_faults(
         bus = buses[sensor.bus]
         place = (sensor.address, sensor.mux_address, sensor.mux_channel)
         if fault.kind == "errors":
-            schedule.add(fault.at_s, lambda bus=bus, f=fault, p=place: bus.inject_errors(
-                f.count, f.errno, *p))
+            schedule.add(
+                fault.at_s,
+                lambda bus=bus, f=fault, p=place: bus.inject_errors(f.count, f.errno, *p),
+            )
         elif fault.kind == "unplug":
             schedule.add(fault.at_s, lambda bus=bus, p=place: bus.unplug(*p))
             schedule.add(fault.at_s + fault.for_s, lambda bus=bus, p=place: bus.replug(*p))

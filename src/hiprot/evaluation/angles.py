@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hiprot.columns import hip_ir
 from hiprot.sim.simulator import Simulation
 
 
@@ -43,8 +44,9 @@ def _calibration_end(simulation: Simulation) -> float:
     return ends[0] if ends else 0.0
 
 
-def angle_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
-                 simulation: Simulation) -> dict[str, AngleError]:
+def angle_errors(
+    time_s: np.ndarray, columns: dict[str, np.ndarray], simulation: Simulation
+) -> dict[str, AngleError]:
     """Errors of each estimated column against the truth, after the standing calibration."""
     scored = time_s > _calibration_end(simulation)
     out = {}
@@ -53,13 +55,18 @@ def angle_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
         ok = scored & np.isfinite(values)
         error = values[ok] - truth[ok]
         slope = np.polyfit(time_s[ok] / 60.0, error, 1)[0] if ok.sum() > 2 else np.nan
-        out[name] = AngleError(float(np.sqrt(np.mean(error**2))), float(np.max(np.abs(error))),
-                               float(np.mean(error)), float(slope))
+        out[name] = AngleError(
+            float(np.sqrt(np.mean(error**2))),
+            float(np.max(np.abs(error))),
+            float(np.mean(error)),
+            float(slope),
+        )
     return out
 
 
-def peak_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
-                simulation: Simulation) -> list[PeakError]:
+def peak_errors(
+    time_s: np.ndarray, columns: dict[str, np.ndarray], simulation: Simulation
+) -> list[PeakError]:
     """Each trial's true peak IR and ER against the extreme of the estimate in that trial."""
     out = []
     starts = [e for e in simulation.events if e.event == "trial_start"]
@@ -69,7 +76,7 @@ def peak_errors(time_s: np.ndarray, columns: dict[str, np.ndarray],
             continue
         start = max(e.time_s for e in starts if e.side == event.side and e.time_s <= event.time_s)
         end = min(e.time_s for e in ends if e.side == event.side and e.time_s >= event.time_s)
-        name = f"{event.side}_hip_ir_deg"
+        name = hip_ir(event.side)
         inside = (time_s >= start) & (time_s <= end)
         estimate = columns[name][inside]
         true = float(np.interp(event.time_s, simulation.time_s, simulation.truth_deg[name]))
