@@ -154,3 +154,14 @@ def test_new_scenarios_run_and_keep_the_hip_unrotated_where_no_test_is_done(scen
         "walk-pauses": "stand_start",
     }[scenario]
     assert expected in events
+
+
+def test_a_hip_restricted_to_zero_reaches_no_ir_in_the_test_and_compensates_in_gait():
+    seated = simulate(
+        make_rig("seated-ir", legs=("right",), seed=5, trials=2, ir_max_deg=0, er_max_deg=30)
+    )
+    effort = abs(seated.params["day"]["effort_deg_by_side"]["right"])
+    assert seated.truth_deg["right_hip_ir_deg"].max() < effort + 1.5
+    walk = simulate(make_rig("walk", pelvis=True, seed=5, duration_s=16, ir_max_deg=0))
+    walking = walk.time_s > 8
+    assert walk.truth_deg["right_hip_ir_deg"][walking].max() < 3.0

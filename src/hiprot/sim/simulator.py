@@ -40,7 +40,8 @@ class Simulation:
       :func:`hiprot.sim.body.pelvis_rotation`);
     - ``events``: true events (heel_strike, toe_off, rep_start, rep_end, set_start,
       set_end, trial_start, trial_end, ir_peak, er_peak, turn_start, turn_end,
-      calibration_start, calibration_end, calibration_move_start, calibration_move_end);
+      calibration_start, calibration_end, calibration_move_start, calibration_move_end,
+      stand_start, stand_end, fidget_start, fidget_end, foot_on_step);
     - ``q_E_segment``: true segment orientations (``pelvis``, ``<side>_thigh``,
       ``<side>_shank`` → (n, 4)) and ``origin_E`` their origins (n, 3, m); ``mounting``: each sensor's true ``q_BS`` and offset;
       ``q_E_sensor``: each sensor's true orientation (includes the soft-tissue artefact: the

@@ -108,6 +108,11 @@ def _soft_limit(x: np.ndarray, positive: float, negative: float) -> np.ndarray:
     return out
 
 
+def _smooth_min(x: np.ndarray, bound: float, width_deg: float = 1.0) -> np.ndarray:
+    """``min(x, bound)`` rounded over about ``width_deg`` (keeps accelerations finite)."""
+    return -width_deg * np.logaddexp(-x / width_deg, -bound / width_deg)
+
+
 class WalkPhase:
     """Walking from ``start_s`` (standing at ``start_xyz``, facing world +x) until ``end_s``."""
 
@@ -269,9 +274,14 @@ class WalkPhase:
         turn = sum(lost.values()) if self.gait.compensation else np.zeros_like(t)
         for side in LAGS:
             # The femurs keep walking straight as the pelvis turns, except that a hip short of
-            # internal rotation lets the pelvis turn its femur (compensation).
+            # internal rotation lets the pelvis turn its femur (compensation); a hip never turns
+            # past its passive range for it (then its femur turns along).
             own = lost[side] if self.gait.compensation else 0.0
-            out[:, CH[f"{side}_hip_rotation"]] -= SIDE_SIGN[side] * (pelvis_offset + turn - own)
+            shift = SIDE_SIGN[side] * (pelvis_offset + turn - own)
+            if np.any(shift):
+                channel = CH[f"{side}_hip_rotation"]
+                inside = _smooth_min(out[:, channel] - shift, self.gait.ir_max_deg[side])
+                out[:, channel] = -_smooth_min(-inside, self.gait.er_max_deg[side])
         for name, channel in PELVIS_CURVES.items():
             out[:, CH[channel]] = envelope * self._curve("pelvis", name, phase, phase)
         out[:, CH["rotation"]] += pelvis_offset + turn
