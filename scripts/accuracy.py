@@ -16,7 +16,9 @@ Per scenario, rig and filter: RMSE of hip IR, knee flexion, hip flexion/adductio
 (and any pelvis column the product reports), the worst drift, the test peaks'
 mean/max absolute error, and return-to-zero (mean/max absolute hip IR error where
 the true hip rests near zero: after trials and reps, in standing pauses, on a
-fidgeting leg).
+fidgeting leg). Last, the same hip's seated test on ``--sessions`` days: how much
+the day's mean peak IR varies, truly (set to the published SEM of 1.95°, Krause et
+al. 2015) and as the product measures it, and the MDC95 that implies.
 
     python scripts/accuracy.py [--seeds 3] [--filters vqf] [--realism realistic,technical]
 """
@@ -109,6 +111,33 @@ def evaluate(scenario: str, pelvis: bool, filter_name: str, realism: str, args) 
     return row
 
 
+def between_sessions(sessions: int, seeds: int) -> None:
+    """Seated test of the same hip on ``sessions`` days (realistic): the spread of each day's
+    mean peak IR, true and as the product measures it, per person (seed)."""
+    print(f"\n== between sessions of the same hip, seated test (realistic, {sessions} sessions)")
+    print(f"{'person':8} {'true SD':>8} {'measured SD':>12} {'implied MDC95':>14}")
+    for seed in range(1, seeds + 1):
+        true, measured = [], []
+        for session in range(1, sessions + 1):
+            rig = rig_for("seated-ir", seed, False, "vqf", 0.0, "realistic")
+            rig = replace(rig, simulation=replace(rig.simulation, session=session))
+            simulation = simulate(rig)
+            processed = process_session(Session(Path("s"), rig, {}, simulation.samples))
+            if processed.angles is None:
+                continue
+            angles = processed.angles
+            peaks = [
+                p
+                for p in peak_errors(angles.time_s, angles.columns, simulation)
+                if p.event == "ir_peak"
+            ]
+            true.append(np.mean([p.true_deg for p in peaks]))
+            measured.append(np.mean([p.estimated_deg for p in peaks]))
+        sd_true, sd_measured = np.std(true, ddof=1), np.std(measured, ddof=1)
+        mdc = 1.96 * np.sqrt(2) * sd_measured
+        print(f"{seed:<8} {sd_true:8.2f} {sd_measured:12.2f} {mdc:14.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -116,13 +145,16 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--realism", default="realistic,technical")
     parser.add_argument("--walk-s", type=float, default=120.0, help="length of the walks")
+    parser.add_argument(
+        "--sessions", type=int, default=12, help="days of the same hip (0: skip that table)"
+    )
     args = parser.parse_args()
     header = (
         f"{'scenario':11} {'rig':11} {'filter':8} "
         + " ".join(f"{label:>8}" for _, label in COLUMNS)
         + f" {'drift/min':>8} {'peaks':>11} {'to zero':>11}"
     )
-    for realism in args.realism.split(","):
+    for realism in filter(None, args.realism.split(",")):
         title = "on people (realistic)" if realism == "realistic" else "technical (idealized)"
         print(f"\n== {title}: RMSE in degrees; peaks and return-to-zero: mean / max abs error")
         print(header)
@@ -132,6 +164,8 @@ def main() -> None:
                 for filter_name in args.filters.split(","):
                     print(evaluate(scenario, pelvis, filter_name, realism, args), flush=True)
         print(f"({time.perf_counter() - started:.0f} s)")
+    if args.sessions > 1:
+        between_sessions(args.sessions, args.seeds)
 
 
 if __name__ == "__main__":
