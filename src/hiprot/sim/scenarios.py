@@ -22,10 +22,11 @@ knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
   rotates the rear hip internally by about as much; ``sets`` × ``reps`` with rests;
 - ``squat``: ``sets`` × ``reps`` body-weight squats, feet planted, hips to 90° and knees
   to 100° with 20° of anterior pelvic tilt, 1.5 s down and 1.5 s up, with rests;
-- ``stairs``: climbs two flights of ``STAIR_STEPS`` steps, one step per foot, with a
-  standing pause between; keyframed at the joint angles of stair ascent (McFadyen &
-  Winter, J Biomech 21:733-744 (1988): swing hip ~60° and knee ~90°, contact at hip
-  ~55° and knee ~60°), which with this body makes steps of about 18 cm;
+- ``stairs``: a flight of ``STAIR_STEPS`` steps up, a standing pause on the landing, a
+  flight down, a pause; one step per foot, keyframed at the joint angles of McFadyen &
+  Winter, J Biomech 21:733-744 (1988) — up: swing hip ~60° and knee ~90°, contact at
+  hip ~55° and knee ~60° (steps of about 18 cm with this body); down: the stance knee
+  flexes to ~80° while the leading leg reaches down nearly straight (about 16 cm);
 - ``fidget``: sits down as for the seated test, then the tested legs fidget for
   ``FIDGET_S`` — knees bouncing, legs swaying in and out, feet shifting — without
   any hip rotation test (events ``fidget_start``/``fidget_end``);
@@ -551,39 +552,51 @@ def _stairs(
     cfg: SimulationConfig,
     rng: np.random.Generator,
 ) -> None:
-    """Two flights of stairs up, one step per foot: the trailing leg swings up, lands on the
-    next step, and the body rises over it while the other leg pushes off."""
-    for _ in range(2):
-        s.move(0.5, sway=0, wobble=1)
-        lead, trail = "right", "left"
-        for step in range(STAIR_STEPS):
-            pace = 1 + 0.04 * rng.standard_normal()
-            if step:
-                s.event(lead, "heel_strike")
-            s.move(
-                0.45 * pace,
-                plant=trail,
-                **{f"{lead}_hip_flexion": 60.0, f"{lead}_knee_flexion": 90.0},
-            )
-            s.move(
-                0.25 * pace,
-                plant=trail,
-                **{f"{lead}_hip_flexion": 55.0, f"{lead}_knee_flexion": 60.0},
-            )
-            s.event(lead, "foot_on_step")
-            last = step == STAIR_STEPS - 1
-            trail_end = (0.0, 0.0) if last else (-10.0, 35.0)
-            s.move(
-                0.6 * pace,
-                plant=lead,
-                **{f"{lead}_hip_flexion": 0.0, f"{lead}_knee_flexion": 0.0},
-                **{f"{trail}_hip_flexion": trail_end[0], f"{trail}_knee_flexion": trail_end[1]},
-            )
-            lead, trail = trail, lead
-        s.move(0.5, sway=1, wobble=0)
-        s.event("both", "stand_start")
-        s.hold(PAUSE_S)
-        s.event("both", "stand_end")
+    """A flight of stairs up, a pause on the landing, a flight down, a pause; one step per foot."""
+    s.move(0.5, sway=0, wobble=1)
+    lead, trail = "right", "left"
+    for step in range(STAIR_STEPS):  # up: the trailing leg swings up and lands on the next step
+        pace = 1 + 0.04 * rng.standard_normal()
+        s.move(0.45 * pace, plant=trail, **_leg(lead, 60.0, 90.0))
+        s.move(0.25 * pace, plant=trail, **_leg(lead, 55.0, 60.0))
+        _foot_on_step(s, lead)
+        last = step == STAIR_STEPS - 1
+        s.move(0.6 * pace, plant=lead, **_leg(lead, 0.0, 0.0), **_leg(trail, *_push(last)))
+        lead, trail = trail, lead
+    _landing(s)
+    lead, stance = "right", "left"
+    for step in range(STAIR_STEPS):  # down: the stance knee lowers the body, the lead foot lands
+        pace = 1 + 0.04 * rng.standard_normal()
+        s.move(0.4 * pace, plant=stance, **_leg(lead, 25.0, 45.0))
+        s.move(0.5 * pace, plant=stance, **_leg(lead, 20.0, 5.0), **_leg(stance, 35.0, 80.0))
+        _foot_on_step(s, lead)
+        last = step == STAIR_STEPS - 1
+        lift = (0.0, 0.0) if last else (10.0, 40.0)
+        s.move(0.6 * pace, plant=lead, **_leg(lead, 0.0, 0.0), **_leg(stance, *lift))
+        lead, stance = stance, lead
+    _landing(s)
+
+
+def _leg(side: str, hip_flexion: float, knee_flexion: float) -> dict[str, float]:
+    return {f"{side}_hip_flexion": hip_flexion, f"{side}_knee_flexion": knee_flexion}
+
+
+def _push(last: bool) -> tuple[float, float]:
+    """The trailing leg's hip and knee flexion as it pushes off a step (straight on the last)."""
+    return (0.0, 0.0) if last else (-10.0, 35.0)
+
+
+def _foot_on_step(s: Script, side: str) -> None:
+    s.event(side, "heel_strike")
+    s.event(side, "foot_on_step")
+
+
+def _landing(s: Script) -> None:
+    s.move(0.5, sway=1, wobble=0)
+    s.event("both", "stand_start")
+    s.hold(PAUSE_S)
+    s.event("both", "stand_end")
+    s.move(0.5, sway=0, wobble=1)
 
 
 def _fidget(
