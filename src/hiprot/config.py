@@ -27,7 +27,18 @@ BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 SEGMENTS = ("pelvis", "thigh", "shank")
 SIDES = ("left", "right")
 FILTERS = ("vqf", "madgwick", "mahony", "ekf")
-SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
+SCENARIOS = (
+    "walk",
+    "seated-ir",
+    "prone-ir",
+    "exercise",
+    "lunge",
+    "squat",
+    "stairs",
+    "fidget",
+    "walk-pauses",
+)
+REALISM = ("realistic", "technical")
 CALIBRATION_MOVES = ("knee-bends", "none")
 FAULT_KINDS = ("errors", "unplug", "stuck", "swap")
 FAULT_ERRNOS = {5: "EIO", 11: "EAGAIN", 110: "ETIMEDOUT", 121: "EREMOTEIO"}
@@ -155,8 +166,10 @@ class SimulationConfig:
 
     Every key is documented in the README's simulator section. ``None`` means "the
     scenario's natural length" (``duration_s``), "80 % of ``ir_max_deg``"
-    (``rep_range_deg``), "same as the right hip" (``left_*``) or "the chip's datasheet
-    figure" (``gyro_bias_deg_s``, ``scale_error_pct``).
+    (``rep_range_deg``), "same as the right hip" (``left_*``), "the chip's datasheet
+    figure" (``gyro_bias_deg_s``, ``scale_error_pct``) or "the ``realism`` preset's
+    value" (the soft-tissue, knee, person, compensation and session keys; see
+    :mod:`hiprot.sim.realism`).
     """
 
     scenario: str = "walk"
@@ -178,7 +191,16 @@ class SimulationConfig:
     rest_s: float = 15.0
     rep_range_deg: float | None = None
     mounting_max_deg: float = 30.0
-    soft_tissue_deg: float = 0.0
+    realism: str = "realistic"
+    soft_tissue_deg: float | None = None
+    soft_tissue_attenuation: float | None = None
+    soft_tissue_wobble_deg: float | None = None
+    knee_screw_home_deg: float | None = None
+    knee_varus_deg: float | None = None
+    person_variation: bool | None = None
+    compensation: bool | None = None
+    session_variation: bool | None = None
+    session: int = 0
     gyro_bias_deg_s: float | None = None
     scale_error_pct: float | None = None
     mag_disturbance_ut: float = 0.0
@@ -485,7 +507,18 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
         rest_s=number("rest_s", float, "a rest of 2-600 s", d.rest_s, 2, 600),
         rep_range_deg=angle("rep_range_deg", None, 5, 90),
         mounting_max_deg=angle("mounting_max_deg", d.mounting_max_deg),
-        soft_tissue_deg=angle("soft_tissue_deg", d.soft_tissue_deg, 0, 20),
+        realism=t.choice("realism", REALISM, d.realism),
+        soft_tissue_deg=angle("soft_tissue_deg", None, 0, 20),
+        soft_tissue_attenuation=number(
+            "soft_tissue_attenuation", float, "a fraction 0-0.8", None, 0, 0.8
+        ),
+        soft_tissue_wobble_deg=angle("soft_tissue_wobble_deg", None, 0, 5),
+        knee_screw_home_deg=angle("knee_screw_home_deg", None, 0, 20),
+        knee_varus_deg=angle("knee_varus_deg", None, 0, 10),
+        person_variation=t.get("person_variation", bool, "true or false", None),
+        compensation=t.get("compensation", bool, "true or false", None),
+        session_variation=t.get("session_variation", bool, "true or false", None),
+        session=number("session", int, "a session number 0-10000", d.session, 0, 10000),
         gyro_bias_deg_s=number("gyro_bias_deg_s", float, "a bias bound 0-50 °/s", None, 0, 50),
         scale_error_pct=number("scale_error_pct", float, "a scale error bound 0-10 %", None, 0, 10),
         mag_disturbance_ut=number(

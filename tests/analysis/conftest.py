@@ -24,8 +24,13 @@ def sim_rig(
     ir_max: float | None = None,
     **simulation,
 ) -> Rig:
-    """The default simulated rig set up for ``scenario``; ``simulation`` overrides more keys."""
+    """The default simulated rig set up for ``scenario``; ``simulation`` overrides more keys.
+
+    Technical realism unless ``realism`` is given: these tests hold the analysis to its
+    accuracy on rigid bodies with a hinge knee; the figures on people (realistic defaults)
+    are scripts/analysis_eval.py's and scripts/accuracy.py's."""
     rig = build_rig(load_rig(), scenario, seed, duration, legs, pelvis, ir_max, None, None)
+    simulation = {"realism": "technical", **simulation}
     rig = replace(rig, simulation=replace(rig.simulation, **simulation))
     return parse_rig(tomllib.loads(rig_to_toml(rig)), Path("rig.toml"))
 

@@ -68,9 +68,9 @@ def segment_origin(sim, sensor: str) -> np.ndarray:
 
 
 def ankle_of(sim, side: str) -> np.ndarray:
-    """World position (n, 3) of the ``side`` ankle joint centre (needs that side's shank sensor)."""
+    """World position (n, 3) of the ``side`` ankle joint centre."""
     q_shank = sim.q_E_segment[f"{side}_shank"]
-    return segment_origin(sim, f"{side}_shank") + quat.rotate(
+    return sim.origin_E[f"{side}_shank"] + quat.rotate(
         q_shank, DOWN_B * Body(sim.params["height_m"]).shank_m
     )
 

@@ -47,6 +47,10 @@ def test_defaults_and_round_trip(tmp_path):
     path.write_text(rig_to_toml(rig))
     assert load_rig(path).simulation == sim
     assert rig_with().simulation == SimulationConfig()
+    realism = rig_with(realism="technical", knee_varus_deg=3, session=2, compensation=True)
+    path.write_text(rig_to_toml(realism))
+    assert load_rig(path).simulation == realism.simulation
+    assert realism.simulation.knee_varus_deg == 3.0 and realism.simulation.session == 2
 
 
 @pytest.mark.parametrize(
@@ -64,6 +68,11 @@ def test_defaults_and_round_trip(tmp_path):
         ("scenario", "dance", "walk|seated-ir"),
         ("calibration_moves", "squats", "knee-bends|none"),
         ("cadense_spm", 100, "cadence_spm"),
+        ("realism", "ideal", "realistic|technical"),
+        ("soft_tissue_attenuation", 0.9, "0-0.8"),
+        ("knee_screw_home_deg", 30, "0-20°"),
+        ("compensation", 1, "true or false"),
+        ("session", -1, "0-10000"),
     ],
 )
 def test_bad_values_name_the_key(key, value, words):

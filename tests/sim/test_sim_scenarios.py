@@ -255,8 +255,13 @@ def test_the_pelvis_sways_over_the_stance_foot_and_rises_at_mid_stance(long_walk
     assert 0.04 < np.median(width) < 0.12, "step width between the ankle centres"
 
 
-def test_the_stance_hip_rotates_when_the_body_turns_over_the_planted_foot(long_walk):
-    sim = long_walk
+def test_the_stance_hip_rotates_when_the_body_turns_over_the_planted_foot():
+    # The turn model alone (technical realism): a person's own rotation offset and pelvic
+    # rotation would move the hip beyond the half range checked below.
+    sim = simulate(
+        make_rig("walk", legs=("left", "right"), pelvis=True, seed=1, realism="technical"),
+        duration_s=40,
+    )
     dt = 1.0 / sim.params["sample_rate_hz"]
     forward = quat.rotate(sim.q_E_segment["pelvis"], [1.0, 0.0, 0.0])
     heading = np.degrees(np.unwrap(np.arctan2(forward[:, 1], forward[:, 0])))
@@ -325,7 +330,10 @@ def test_duration_cuts_or_extends_a_scenario():
 
 @pytest.mark.parametrize("scenario", ["seated-ir", "prone-ir"])
 def test_the_foot_swings_outward_in_internal_rotation(scenario):
-    sim = simulate(make_rig(scenario, legs=("left", "right"), trials=1, seed=2))
+    # A pure-hinge knee (technical realism): the knee's varus with flexion moves the foot too.
+    sim = simulate(
+        make_rig(scenario, legs=("left", "right"), trials=1, seed=2, realism="technical")
+    )
     lateral_world = {
         "right": np.array([0.0, -1.0, 0.0]),
         "left": np.array([0.0, 1.0, 0.0]),
@@ -342,7 +350,11 @@ def test_the_foot_swings_outward_in_internal_rotation(scenario):
 
 
 def test_walking_direction_truth_differs_from_the_hip_by_the_pelvis_rotation():
-    sim = simulate(make_rig("walk", legs=("right",), pelvis=True, seed=5), duration_s=30)
+    # The normative pelvis alone (technical realism); a person's constant pelvic rotation is
+    # tested in test_sim_realism.py.
+    sim = simulate(
+        make_rig("walk", legs=("right",), pelvis=True, seed=5, realism="technical"), duration_s=30
+    )
     walking = sim.time_s > 8
     hip = sim.joint_deg["right_hip"][walking, 2]
     heading = sim.joint_deg["right_thigh_heading"][walking, 2]

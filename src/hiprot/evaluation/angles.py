@@ -2,7 +2,9 @@
 
 Used by the accuracy tests and ``scripts/accuracy.py``: errors of every
 angle column after the calibration phase, a drift figure (the error's linear
-trend), and the peak internal/external rotation of each rotation-test trial.
+trend), the peak internal/external rotation of each rotation-test trial, and
+return-to-zero: the hip IR error where the true hip rests near zero (after trials
+and reps, standing pauses, a fidgeting leg).
 """
 
 from __future__ import annotations
@@ -82,4 +84,57 @@ def peak_errors(
         true = float(np.interp(event.time_s, simulation.time_s, simulation.truth_deg[name]))
         peak = np.nanmax(estimate) if event.event == "ir_peak" else np.nanmin(estimate)
         out.append(PeakError(event.side, event.event, true, float(peak)))
+    return out
+
+
+# Spans in which the true hip is back at (or held near) zero: (start event, end event or
+# seconds after the start event).
+REST_SPANS = {
+    "trial_end": 1.5,  # the 2 s rest after each test trial
+    "rep_end": 0.5,  # the pause after each rep
+    "stand_start": "stand_end",  # standing pauses of a walk, and at the top of the stairs
+    "fidget_start": "fidget_end",  # a fidgeting leg that is never rotated
+}
+
+
+@dataclass
+class RestError:
+    """Mean error (degrees) of ``side``'s hip IR over one span where the true hip rests near zero."""
+
+    side: str
+    event: str
+    start_s: float
+    error_deg: float
+
+
+def rest_errors(
+    time_s: np.ndarray, columns: dict[str, np.ndarray], simulation: Simulation
+) -> list[RestError]:
+    """Return-to-zero: the hip IR estimate's mean error in every rest span of ``REST_SPANS``,
+    for each side with a hip IR column (spans of side ``both`` count for every such side)."""
+    out = []
+    for event in simulation.events:
+        span = REST_SPANS.get(event.event)
+        if span is None:
+            continue
+        if isinstance(span, str):
+            ends = [
+                e.time_s for e in simulation.events if e.event == span and e.time_s > event.time_s
+            ]
+            if not ends:
+                continue
+            end = min(ends)
+        else:
+            end = event.time_s + span
+        sides = ("right", "left") if event.side == "both" else (event.side,)
+        for side in sides:
+            name = f"{side}_hip_ir_deg"
+            if name not in columns or name not in simulation.truth_deg:
+                continue
+            inside = (time_s >= event.time_s) & (time_s <= end) & np.isfinite(columns[name])
+            if not inside.any():
+                continue
+            truth = np.interp(time_s[inside], simulation.time_s, simulation.truth_deg[name])
+            error = float(np.mean(columns[name][inside] - truth))
+            out.append(RestError(side, event.event, event.time_s, error))
     return out

@@ -14,6 +14,11 @@ A posture (see :mod:`hiprot.sim.motion`) gives the heading, the pelvis angles
 relative to the heading frame, the pelvis position in the world and the ISB
 hip and knee angles; a small whole-body sway rotates the body rigidly about
 the ankles, so it moves the sensors but leaves every joint angle unchanged.
+
+The knee need not be a pure hinge: with ``knee_screw_home_deg`` and
+``knee_varus_deg`` the tibia rotates internally and into varus as the knee flexes
+(:mod:`hiprot.sim.realism`), on top of the posture's knee angles — everywhere,
+so planted feet, the stance leg and the true knee angles all include it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 from hiprot import quat
 from hiprot.anatomy import SIDE_SIGN, heading_rotation, joint_rotation
 from hiprot.sim.motion import CH, XYZ
+from hiprot.sim.realism import KNEE_SCREW_HOME_SCALE_DEG, KNEE_VARUS_SCALE_DEG
 
 SEGMENTS = ("pelvis", "right_thigh", "right_shank", "left_thigh", "left_shank")
 DOWN_B = np.array([0.0, -1.0, 0.0])
@@ -32,9 +38,18 @@ DOWN_B = np.array([0.0, -1.0, 0.0])
 
 @dataclass(frozen=True)
 class Body:
-    """Segment dimensions of an adult of ``height_m``."""
+    """Segment dimensions of an adult of ``height_m``, and how far the knee is from a hinge."""
 
     height_m: float = 1.75
+    knee_screw_home_deg: float = 0.0
+    knee_varus_deg: float = 0.0
+
+    def knee_coupling(self, flexion_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Adduction (varus +) and internal rotation (degrees) the knee adds at ``flexion_deg``."""
+        flexion = np.maximum(flexion_deg, 0.0)
+        varus = self.knee_varus_deg * np.tanh(flexion / KNEE_VARUS_SCALE_DEG)
+        rotation = self.knee_screw_home_deg * np.tanh(flexion / KNEE_SCREW_HOME_SCALE_DEG)
+        return varus, rotation
 
     @property
     def thigh_m(self) -> float:
@@ -110,7 +125,9 @@ def forward_kinematics(
         hip_e = pelvis_e + quat.rotate(q_ep, [0.0, 0.0, SIDE_SIGN[side] * body.hip_width_m / 2])
         q_et = quat.multiply(q_ep, joint_rotation(hip[:, 0], hip[:, 1], hip[:, 2], side, "hip"))
         knee_e = hip_e + quat.rotate(q_et, DOWN_B * body.thigh_m)
-        q_es = quat.multiply(q_et, joint_rotation(knee[:, 0], knee[:, 1], knee[:, 2], side, "knee"))
+        varus, screw = body.knee_coupling(knee[:, 0])
+        q_tk = joint_rotation(knee[:, 0], knee[:, 1] + varus, knee[:, 2] + screw, side, "knee")
+        q_es = quat.multiply(q_et, q_tk)
         poses[f"{side}_thigh"] = SegmentPose(q_et, hip_e)
         poses[f"{side}_shank"] = SegmentPose(q_es, knee_e)
     return poses

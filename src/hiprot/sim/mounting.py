@@ -14,13 +14,10 @@ sensor does not change it. In a mirrored scenario the draws of the canonical
 side are reflected (segment z and sensor y flip), so mirrored sensors give
 mirrored signals.
 
-Optionally (``soft_tissue_deg``, default 0) the skin under a leg sensor moves
-relative to the bone: the sensor turns about the segment's long axis by up to
-``soft_tissue_deg`` (and by 30 % of it about the anterior axis) in proportion
-to knee flexion, half as much on the shank. Thigh soft-tissue artefacts of
-several degrees about the long axis are the largest error of skin-mounted hip
-rotation measurement (Leardini et al., Gait Posture 21:212-225, 2005); the
-figures here are a simple model of that, not a published fit.
+The skin under a leg sensor moves relative to the bone (soft-tissue artefact, with
+the magnitudes of :mod:`hiprot.sim.realism`): the thigh sensor lags the femur's
+axial rotation relative to the pelvis (attenuation), twists with knee flexion and
+wobbles after each heel strike; the shank sensor twists and wobbles less.
 """
 
 from __future__ import annotations
@@ -35,6 +32,14 @@ from hiprot.anatomy import SIDE_SIGN
 from hiprot.config import Rig, SensorConfig
 from hiprot.sim.body import Body
 from hiprot.sim.motion import CH, mirror_side
+from hiprot.sim.realism import (
+    SHANK_STA_SHARE,
+    STA_TWIST_ANTERIOR_SHARE,
+    STA_WOBBLE_ANTERIOR_SHARE,
+    STA_WOBBLE_HZ,
+    STA_WOBBLE_TAU_S,
+    Realism,
+)
 
 PLACES = ("pelvis", "right_thigh", "right_shank", "left_thigh", "left_shank")
 REFLECT_B = np.diag([1.0, 1.0, -1.0])  # mirror across the sagittal plane, segment frame
@@ -86,14 +91,16 @@ def _nominal(segment: str, body: Body) -> tuple[np.ndarray, np.ndarray]:
 
 
 def draw_mounting(
-    sensor: SensorConfig, body: Body, seed: int, max_deg: float, mirror: bool
+    sensor: SensorConfig, body: Body, seed: int, max_deg: float, mirror: bool, strap: int = 0
 ) -> Mounting:
-    """The true mounting of ``sensor`` (see the module docstring)."""
+    """The true mounting of ``sensor`` (see the module docstring); ``strap`` > 0: the modules
+    strapped on anew (another session of the same person), another draw."""
     place = place_of(sensor)
     side = None if sensor.segment == "pelvis" else sensor.side
     canonical_side = mirror_side(side) if (mirror and side) else side
     canonical = "pelvis" if side is None else f"{canonical_side}_{sensor.segment}"
-    rng = np.random.default_rng([seed, 2, PLACES.index(canonical)])
+    key = [seed, 2, PLACES.index(canonical)] + ([strap] if strap else [])
+    rng = np.random.default_rng(key)
     turn = Rotation.from_euler("xyz", rng.uniform(-max_deg, max_deg, 3), degrees=True).as_matrix()
     shift = rng.uniform(-1, 1, 3) * _SPREAD_M
     r_bs, offset = _nominal(sensor.segment, body)
@@ -106,29 +113,51 @@ def draw_mounting(
 
 
 def draw_mountings(
-    rig: Rig, body: Body, seed: int, max_deg: float, mirror: bool
+    rig: Rig, body: Body, seed: int, max_deg: float, mirror: bool, strap: int = 0
 ) -> dict[str, Mounting]:
     """Every sensor's true mounting, by sensor name."""
-    return {s.name: draw_mounting(s, body, seed, max_deg, mirror) for s in rig.sensors}
+    return {s.name: draw_mounting(s, body, seed, max_deg, mirror, strap) for s in rig.sensors}
 
 
-def skin_motion(segment: str, postures: np.ndarray, amplitude_deg: float) -> np.ndarray | None:
-    """``q_B_B'``: how the skin carrying a sensor on ``segment`` has turned on the bone (None: not at all)."""
-    if amplitude_deg == 0 or segment == "pelvis":
+def skin_motion(
+    segment: str,
+    postures: np.ndarray,
+    time_s: np.ndarray,
+    realism: Realism,
+    heel_strikes_s: list[float] = (),
+) -> np.ndarray | None:
+    """``q_B_B'``: how the skin carrying a sensor on ``segment`` has turned on the bone at
+    ``time_s`` (None: not at all); ``heel_strikes_s``: that leg's heel strikes."""
+    if segment == "pelvis":
         return None
     side, kind = segment.split("_")
-    share = (1.0 if kind == "thigh" else 0.5) * SIDE_SIGN[side]
-    turn = np.radians(amplitude_deg * share * postures[:, CH[f"{side}_knee_flexion"]] / 90.0)
-    about_long, about_anterior = turn, 0.3 * turn
-    q_long = np.column_stack(
-        [np.cos(about_long / 2), np.zeros_like(turn), np.sin(about_long / 2), np.zeros_like(turn)]
-    )
-    q_anterior = np.column_stack(
-        [
-            np.cos(about_anterior / 2),
-            np.sin(about_anterior / 2),
-            np.zeros_like(turn),
-            np.zeros_like(turn),
-        ]
-    )
+    share = 1.0 if kind == "thigh" else SHANK_STA_SHARE
+    flexion = postures[:, CH[f"{side}_knee_flexion"]]
+    twist = share * realism.soft_tissue_deg * flexion / 90.0
+    wobble = share * realism.soft_tissue_wobble_deg * _ringing(time_s, heel_strikes_s)
+    about_long = twist + wobble
+    about_anterior = STA_TWIST_ANTERIOR_SHARE * twist + STA_WOBBLE_ANTERIOR_SHARE * wobble
+    if kind == "thigh":  # the skin lags the femur's rotation relative to the pelvis
+        about_long = (
+            about_long - realism.soft_tissue_attenuation * postures[:, CH[f"{side}_hip_rotation"]]
+        )
+    if not (np.any(about_long) or np.any(about_anterior)):
+        return None
+    long_rad = np.radians(SIDE_SIGN[side] * about_long)
+    anterior_rad = np.radians(SIDE_SIGN[side] * about_anterior)
+    zero = np.zeros_like(long_rad)
+    q_long = np.column_stack([np.cos(long_rad / 2), zero, np.sin(long_rad / 2), zero])
+    q_anterior = np.column_stack([np.cos(anterior_rad / 2), np.sin(anterior_rad / 2), zero, zero])
     return quat.multiply(q_long, q_anterior)
+
+
+def _ringing(time_s: np.ndarray, strikes_s: list[float]) -> np.ndarray:
+    """Unit damped oscillations starting at each heel strike (``STA_WOBBLE_HZ``, ``STA_WOBBLE_TAU_S``)."""
+    out = np.zeros_like(time_s)
+    for strike in strikes_s:
+        inside = slice(
+            np.searchsorted(time_s, strike), np.searchsorted(time_s, strike + 8 * STA_WOBBLE_TAU_S)
+        )
+        since = time_s[inside] - strike
+        out[inside] += np.exp(-since / STA_WOBBLE_TAU_S) * np.sin(2 * np.pi * STA_WOBBLE_HZ * since)
+    return out

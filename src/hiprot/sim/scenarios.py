@@ -1,4 +1,4 @@
-"""The five scenarios, each a :class:`~hiprot.sim.motion.Motion` that starts with standing still.
+"""The scenarios, each a :class:`~hiprot.sim.motion.Motion` that starts with standing still.
 
 Every scenario begins with ``still_s`` seconds of quiet standing, feet forward —
 the calibration posture that defines zero for every joint angle. The product's
@@ -19,7 +19,19 @@ knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
   ``sets`` sets of ``reps`` reps to ``rep_range_deg`` with rests;
 - ``lunge``: forward lunges with the tested leg behind; at the bottom the trunk and
   pelvis turn toward the rear leg by ``rep_range_deg`` over planted feet, which
-  rotates the rear hip internally by about as much; ``sets`` × ``reps`` with rests.
+  rotates the rear hip internally by about as much; ``sets`` × ``reps`` with rests;
+- ``squat``: ``sets`` × ``reps`` body-weight squats, feet planted, hips to 90° and knees
+  to 100° with 20° of anterior pelvic tilt, 1.5 s down and 1.5 s up, with rests;
+- ``stairs``: a flight of ``STAIR_STEPS`` steps up, a standing pause on the landing, a
+  flight down, a pause; one step per foot, keyframed at the joint angles of McFadyen &
+  Winter, J Biomech 21:733-744 (1988) — up: swing hip ~60° and knee ~90°, contact at
+  hip ~55° and knee ~60° (steps of about 18 cm with this body); down: the stance knee
+  flexes to ~80° while the leading leg reaches down nearly straight (about 16 cm);
+- ``fidget``: sits down as for the seated test, then the tested legs fidget for
+  ``FIDGET_S`` — knees bouncing, legs swaying in and out, feet shifting — without
+  any hip rotation test (events ``fidget_start``/``fidget_end``);
+- ``walk-pauses``: straight walking bouts of ``BOUT_S`` separated by ``PAUSE_S`` of
+  standing still (events ``stand_start``/``stand_end``), until the end.
 
 The **true hip IR** in every scenario is the ISB hip angle (pelvis → femur,
 Cardan Z-X-Y, rotation about the femur's long axis last) relative to the standing
@@ -41,7 +53,7 @@ from functools import partial
 import numpy as np
 
 from hiprot import quat
-from hiprot.anatomy import joint_angles
+from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.config import SimulationConfig
 from hiprot.sim.body import Body, ankle_positions, ankles_from_pelvis, forward_kinematics
 from hiprot.sim.motion import (
@@ -54,35 +66,63 @@ from hiprot.sim.motion import (
     PeakWindow,
     mirror_side,
 )
+from hiprot.sim.realism import (
+    PRONE_ROLL_PER_DEG,
+    SEATED_OBLIQUITY_PER_DEG,
+    TRIAL_SHORTFALL_SD_DEG,
+    Day,
+    Individual,
+    Realism,
+    draw_day,
+    draw_individual,
+    realism_of,
+)
 from hiprot.sim.walking import Gait, WalkPhase
 
 WALK_S = 60.0
 SEATED_POSTERIOR_TILT_DEG = 15.0
 TABLE_HEIGHT_M = 0.75
-TRIAL_SHORTFALL_SD_DEG = 1.5
 SWING_S, HOLD_S, RETURN_S = 3.0, 3.0, 2.5
 KNEE_BENDS, KNEE_BEND_S, AFTER_BENDS_S = 3, 1.2, 2.0
 KNEE_BEND_DEG = {"hip_flexion": 40.0, "knee_flexion": 70.0}
 WEIGHT_SHIFT_M = 0.04  # the pelvis over the stance foot before standing on one leg
+STAIR_STEPS = 10
+FIDGET_S = 40.0
+BOUT_S, PAUSE_S = 20.0, 8.0
 
 
 @dataclass(frozen=True)
 class Person:
-    """The simulated person: body dimensions and passive hip-rotation range per side."""
+    """The simulated person: body dimensions, passive hip-rotation range per side, who they are
+    beyond that (:class:`~hiprot.sim.realism.Individual`), this session's day and the realism
+    in force."""
 
     body: Body
     ir_max_deg: dict[str, float]
     er_max_deg: dict[str, float]
+    individual: Individual = Individual.average()
+    day: Day = Day.usual()
+    realism: Realism | None = None
+
+    @property
+    def compensates(self) -> bool:
+        return self.realism is not None and self.realism.compensation
 
 
 def person_from(config: SimulationConfig, mirror: bool) -> Person:
-    """The person of ``config``; in a mirrored scenario the canonical right leg is the real left."""
+    """The person of ``config``; in a mirrored scenario the canonical right leg is the real left
+    (the random draws of the person and the day are canonical, so a mirrored scenario is the
+    mirror image of the unmirrored one)."""
+    realism = realism_of(config)
     ir = {"right": config.ir_max_deg, "left": _default(config.left_ir_max_deg, config.ir_max_deg)}
     er = {"right": config.er_max_deg, "left": _default(config.left_er_max_deg, config.er_max_deg)}
+    individual = draw_individual(config.seed, realism)
+    day = draw_day(config.seed, config.session, realism)
     if mirror:
         ir = {side: ir[mirror_side(side)] for side in ir}
         er = {side: er[mirror_side(side)] for side in er}
-    return Person(Body(config.height_m), ir, er)
+    body = Body(config.height_m, realism.knee_screw_home_deg, realism.knee_varus_deg)
+    return Person(body, ir, er, individual, day, realism)
 
 
 def _default(value: float | None, fallback: float) -> float:
@@ -101,6 +141,7 @@ class Script:
         self.planted: list[str | None] = []
         self.events: list[Event] = []
         self.windows: list[PeakWindow] = []
+        self.feet_fix = {"right": 0.0, "left": 0.0}  # hip adduction taking up knee varus (deg)
 
     @property
     def now(self) -> float:
@@ -115,6 +156,17 @@ class Script:
         new = self.posture.copy()
         for name, value in channels.items():
             new[CH[name]] = value
+        for side in ("right", "left"):
+            if f"{side}_hip_adduction" in channels:
+                self.feet_fix[side] = 0.0  # an explicit adduction replaces the correction
+        if plant == "both" and self.body.knee_varus_deg:
+            for side in ("right", "left"):
+                new[CH[f"{side}_hip_adduction"]] -= self.feet_fix[side]
+            corrected = self._keep_feet_apart(new)
+            for side in ("right", "left"):
+                channel = CH[f"{side}_hip_adduction"]
+                self.feet_fix[side] = float(corrected[channel] - new[channel])
+            new = corrected
         if plant is not None:
             before, after = (ankle_positions(self.body, p[None, :]) for p in (self.posture, new))
             sides = ("right", "left") if plant == "both" else (plant,)
@@ -124,6 +176,23 @@ class Script:
         self.postures.append(new)
         self.planted.append(plant)
         return self
+
+    def _keep_feet_apart(self, posture: np.ndarray) -> np.ndarray:
+        """``posture`` with each hip's adduction corrected (two Newton steps) so that the knees'
+        varus with flexion does not move the ankles sideways: with both feet planted the hips
+        take it up."""
+        hinge = Body(self.body.height_m, self.body.knee_screw_home_deg, 0.0)
+        out = posture.copy()
+        for side in ("right", "left"):
+            channel = CH[f"{side}_hip_adduction"]
+            target = _lateral_ankle(hinge, out, side)
+            for _ in range(2):
+                nudged = out.copy()
+                nudged[channel] += 1.0
+                now = _lateral_ankle(self.body, out, side)
+                slope = _lateral_ankle(self.body, nudged, side) - now
+                out[channel] += (target - now) / slope
+        return out
 
     def turn_pelvis(self, duration_s: float, rotation_deg: float) -> Script:
         """Turn the pelvis (``rotation`` channel) over femurs that keep their place in the world;
@@ -162,6 +231,15 @@ class Script:
         )
 
 
+def _lateral_ankle(body: Body, posture: np.ndarray, side: str) -> float:
+    """How far the ``side`` ankle lies to the right of the pelvis origin (m), across the heading."""
+    heading = np.radians(posture[CH["heading"]])
+    right = np.array([np.sin(heading), -np.cos(heading), 0.0])
+    at_origin = posture.copy()
+    at_origin[XYZ] = 0.0
+    return float(ankle_positions(body, at_origin[None, :], (side,))[side][0] @ right)
+
+
 def _calibration(script: Script, still_s: float) -> None:
     script.event("both", "calibration_start")
     script.hold(still_s)
@@ -193,8 +271,9 @@ def _knee_bends(s: Script) -> None:
     s.hold(AFTER_BENDS_S - 0.5)
 
 
-def _sit_down(s: Script) -> None:
-    flexion = 90.0 - SEATED_POSTERIOR_TILT_DEG
+def _sit_down(s: Script, person: Person) -> None:
+    tilt = SEATED_POSTERIOR_TILT_DEG + person.day.seated_tilt_deg
+    flexion = 90.0 - tilt
     legs = {
         f"{side}_{j}": v
         for side in ("right", "left")
@@ -206,7 +285,7 @@ def _sit_down(s: Script) -> None:
         for side in ("right", "left")
         for j, v in (("hip_flexion", flexion), ("knee_flexion", 90))
     }
-    s.move(1.6, plant="both", tilt=-SEATED_POSTERIOR_TILT_DEG, **legs)
+    s.move(1.6, plant="both", tilt=-tilt, **legs)
     s.hold(2.0)
 
 
@@ -224,35 +303,79 @@ def _lie_prone(s: Script) -> None:
     s.hold(2.0)
 
 
+def reach_deg(passive_deg: float, effort_deg: float, rng: np.random.Generator) -> float:
+    """One trial's end range: the passive range moved by the day's effort, a random 0-3° short
+    of that (|N(0, 1.5°)|), never below half the passive range."""
+    reach = passive_deg + effort_deg - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal())
+    return max(reach, 0.5 * passive_deg)
+
+
 def _rotation_trials(
-    s: Script, person: Person, side: str, trials: int, rng: np.random.Generator
+    s: Script,
+    person: Person,
+    side: str,
+    trials: int,
+    rng: np.random.Generator,
+    compensate: tuple[str, float] | None = None,
 ) -> None:
-    """Slow IR swing, hold, back; slow ER swing, hold, back — ``trials`` times."""
+    """Slow IR swing, hold, back; slow ER swing, hold, back — ``trials`` times. ``compensate``:
+    the pelvis channel that follows the hip's rotation and by how much per degree."""
+    effort = person.day.effort_deg[side]
     for _ in range(trials):
-        ir = max(
-            person.ir_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
-            0.5 * person.ir_max_deg[side],
-        )
-        er = max(
-            person.er_max_deg[side] - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal()),
-            0.5 * person.er_max_deg[side],
-        )
+        ir = reach_deg(person.ir_max_deg[side], effort, rng)
+        er = reach_deg(person.er_max_deg[side], effort, rng)
         s.event(side, "trial_start")
         s.hold(1.0)
-        _swing_to(s, side, "ir_peak", ir)
+        _swing_to(s, side, "ir_peak", ir, compensate)
         s.hold(1.0)
-        _swing_to(s, side, "er_peak", -er)
+        _swing_to(s, side, "er_peak", -er, compensate)
         s.event(side, "trial_end")
         s.hold(2.0)
 
 
-def _swing_to(s: Script, side: str, peak: str, rotation_deg: float) -> None:
-    """A slow swing of the foot to ``rotation_deg`` of hip rotation, a hold there and back to 0."""
+def _swing_to(
+    s: Script,
+    side: str,
+    peak: str,
+    rotation_deg: float,
+    compensate: tuple[str, float] | None = None,
+) -> None:
+    """A slow swing of the foot to ``rotation_deg`` of hip rotation, a hold there and back to 0;
+    with ``compensate`` the pelvis turns along (the femur moves with it, the hip angle does not)."""
     since = s.now
-    s.move(SWING_S, **{f"{side}_hip_rotation": rotation_deg})
+    rest = s.posture.copy()
+    pelvis = {}
+    if compensate is not None:
+        channel, per_deg = compensate
+        sign = _thigh_rotation_sign(s.body, rest, side, channel)
+        pelvis = {channel: rest[CH[channel]] + sign * per_deg * rotation_deg}
+    s.move(SWING_S, **{f"{side}_hip_rotation": rotation_deg}, **pelvis)
     s.hold(HOLD_S)
-    s.move(RETURN_S, **{f"{side}_hip_rotation": 0.0})
+    back = {channel: rest[CH[channel]]} if compensate is not None else {}
+    s.move(RETURN_S, **{f"{side}_hip_rotation": 0.0}, **back)
     s.peak(side, peak, since)
+
+
+def _compensation(person: Person, side: str, position: str) -> tuple[str, float] | None:
+    """The pelvis channel that follows the tested hip's rotation in ``position``, per degree."""
+    if not person.compensates:
+        return None
+    if position == "seated":
+        return "obliquity", SEATED_OBLIQUITY_PER_DEG
+    return "rotation", PRONE_ROLL_PER_DEG
+
+
+def _thigh_rotation_sign(body: Body, posture: np.ndarray, side: str, channel: str) -> float:
+    """+1 if turning the pelvis ``channel`` up turns the ``side`` femur internally as seen from
+    the heading frame (what a rig without a pelvis sensor measures), else -1."""
+    turned = posture.copy()
+    turned[CH[channel]] += 1.0
+    rotation = []
+    for p in (posture, turned):
+        q_thigh = forward_kinematics(body, p[None, :], (side,))[f"{side}_thigh"].q_EB
+        q_heading = heading_rotation(p[None, CH["heading"]])
+        rotation.append(joint_angles(quat.multiply(quat.conjugate(q_heading), q_thigh), side)[0, 2])
+    return 1.0 if rotation[1] >= rotation[0] else -1.0
 
 
 def _seated(
@@ -262,9 +385,9 @@ def _seated(
     cfg: SimulationConfig,
     rng: np.random.Generator,
 ) -> None:
-    _sit_down(s)
+    _sit_down(s, person)
     for side in sides:
-        _rotation_trials(s, person, side, cfg.trials, rng)
+        _rotation_trials(s, person, side, cfg.trials, rng, _compensation(person, side, "seated"))
 
 
 def _prone(
@@ -278,7 +401,7 @@ def _prone(
     for side in sides:
         s.move(1.5, **{f"{side}_knee_flexion": 90.0})
         s.hold(1.0)
-        _rotation_trials(s, person, side, cfg.trials, rng)
+        _rotation_trials(s, person, side, cfg.trials, rng, _compensation(person, side, "prone"))
         s.move(1.5, **{f"{side}_knee_flexion": 0.0})
         s.hold(1.0)
 
@@ -396,12 +519,156 @@ def _place_ankle(s: Script, side: str, start: np.ndarray, step_m: float) -> None
     s.postures[-1][XYZ] += target - now
 
 
+def _squats(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
+    """Body-weight squats with both feet planted."""
+    down = {f"{side}_{j}": v for side in ("right", "left") for j, v in (("hip_flexion", 90.0),)}
+    down |= {f"{side}_knee_flexion": 100.0 for side in ("right", "left")}
+    up = {name: 0.0 for name in down}
+    for _ in range(cfg.sets):
+        s.event("both", "set_start")
+        s.move(0.8, sway=0, wobble=1)
+        for _ in range(cfg.reps):
+            s.event("both", "rep_start")
+            depth = 1 + 0.05 * rng.standard_normal()
+            s.move(1.5, plant="both", tilt=20.0 * depth, **{k: v * depth for k, v in down.items()})
+            s.hold(0.3)
+            s.move(1.5, plant="both", tilt=0.0, **up)
+            s.event("both", "rep_end")
+            s.hold(0.5)
+        s.event("both", "set_end")
+        _rest(s, cfg.rest_s)
+
+
+def _stairs(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
+    """A flight of stairs up, a pause on the landing, a flight down, a pause; one step per foot."""
+    s.move(0.5, sway=0, wobble=1)
+    lead, trail = "right", "left"
+    for step in range(STAIR_STEPS):  # up: the trailing leg swings up and lands on the next step
+        pace = 1 + 0.04 * rng.standard_normal()
+        s.move(0.45 * pace, plant=trail, **_leg(lead, 60.0, 90.0))
+        s.move(0.25 * pace, plant=trail, **_leg(lead, 55.0, 60.0))
+        _foot_on_step(s, lead)
+        last = step == STAIR_STEPS - 1
+        s.move(0.6 * pace, plant=lead, **_leg(lead, 0.0, 0.0), **_leg(trail, *_push(last)))
+        lead, trail = trail, lead
+    _landing(s)
+    lead, stance = "right", "left"
+    for step in range(STAIR_STEPS):  # down: the stance knee lowers the body, the lead foot lands
+        pace = 1 + 0.04 * rng.standard_normal()
+        s.move(0.4 * pace, plant=stance, **_leg(lead, 25.0, 45.0))
+        s.move(0.5 * pace, plant=stance, **_leg(lead, 20.0, 5.0), **_leg(stance, 35.0, 80.0))
+        _foot_on_step(s, lead)
+        last = step == STAIR_STEPS - 1
+        lift = (0.0, 0.0) if last else (10.0, 40.0)
+        s.move(0.6 * pace, plant=lead, **_leg(lead, 0.0, 0.0), **_leg(stance, *lift))
+        lead, stance = stance, lead
+    _landing(s)
+
+
+def _leg(side: str, hip_flexion: float, knee_flexion: float) -> dict[str, float]:
+    return {f"{side}_hip_flexion": hip_flexion, f"{side}_knee_flexion": knee_flexion}
+
+
+def _push(last: bool) -> tuple[float, float]:
+    """The trailing leg's hip and knee flexion as it pushes off a step (straight on the last)."""
+    return (0.0, 0.0) if last else (-10.0, 35.0)
+
+
+def _foot_on_step(s: Script, side: str) -> None:
+    s.event(side, "heel_strike")
+    s.event(side, "foot_on_step")
+
+
+def _landing(s: Script) -> None:
+    s.move(0.5, sway=1, wobble=0)
+    s.event("both", "stand_start")
+    s.hold(PAUSE_S)
+    s.event("both", "stand_end")
+    s.move(0.5, sway=0, wobble=1)
+
+
+def _fidget(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
+    """Seated, the tested legs move restlessly without rotating at the hip."""
+    _sit_down(s, person)
+    s.event("both", "fidget_start")
+    flexion = 90.0 - SEATED_POSTERIOR_TILT_DEG - person.day.seated_tilt_deg
+    end = s.now + FIDGET_S
+    while s.now < end:
+        moves = {}
+        for side in sides:
+            moves[f"{side}_knee_flexion"] = float(rng.uniform(65.0, 110.0))
+            moves[f"{side}_hip_adduction"] = float(rng.uniform(-8.0, 6.0))
+            moves[f"{side}_hip_flexion"] = flexion + float(rng.uniform(-5.0, 8.0))
+        s.move(float(rng.uniform(0.4, 1.5)), **moves)
+        s.hold(float(rng.uniform(0.0, 1.5)))
+    rest = {f"{side}_{j}": 0.0 for side in sides for j in ("hip_adduction",)}
+    rest |= {f"{side}_knee_flexion": 90.0 for side in sides}
+    rest |= {f"{side}_hip_flexion": flexion for side in sides}
+    s.move(1.0, **rest)
+    s.event("both", "fidget_end")
+    s.hold(2.0)
+
+
 _KEYFRAMED = {
     "seated-ir": _seated,
     "prone-ir": _prone,
     "exercise": _ir_activations,
     "lunge": _lunges,
+    "squat": _squats,
+    "stairs": _stairs,
+    "fidget": _fidget,
 }
+
+
+def _walk_with_pauses(
+    script: Script, person: Person, config: SimulationConfig, end: float, rng: np.random.Generator
+) -> tuple[list, list[Event]]:
+    """Straight walking bouts separated by standing pauses (sway ramps in and out)."""
+    gait = Gait(
+        config.cadence_spm,
+        0.0,
+        person.ir_max_deg,
+        person.er_max_deg,
+        person.individual,
+        person.compensates,
+    )
+    phases, events = [script.phase()], list(script.events)
+    now, xyz = script.now, script.posture[XYZ]
+    while now < end:
+        walk = WalkPhase(now, min(now + BOUT_S, end), xyz, person.body, gait, rng)
+        phases.append(walk)
+        events += walk.events()
+        now = walk.end_s
+        xyz = walk.evaluate(np.array([walk.stop_s]))[0, XYZ]
+        if now >= end:
+            break
+        pause_end = min(now + PAUSE_S, end)
+        standing = np.zeros((4, len(CHANNELS)))
+        standing[:, XYZ] = xyz
+        standing[1:3, CH["sway"]] = 1.0
+        times = np.array([now, now + 0.5, max(pause_end - 0.5, now + 0.5), pause_end])
+        phases.append(KeyframePhase(times, standing))
+        events += [Event(now + 0.5, "both", "stand_start"), Event(times[2], "both", "stand_end")]
+        now = pause_end
+    return phases, events
 
 
 def build(
@@ -424,10 +691,21 @@ def build(
         script.move(0.5, sway=0)
         end = duration_s if duration_s is not None else WALK_S
         end = max(end, script.now)
-        gait = Gait(config.cadence_spm, config.turn_every_m, person.ir_max_deg, person.er_max_deg)
+        gait = Gait(
+            config.cadence_spm,
+            config.turn_every_m,
+            person.ir_max_deg,
+            person.er_max_deg,
+            person.individual,
+            person.compensates,
+        )
         walk = WalkPhase(script.now, end, script.posture[XYZ], person.body, gait, rng)
         phases = [script.phase(), walk]
         events = script.events + walk.events()
+    elif config.scenario == "walk-pauses":
+        script.move(0.5, sway=0)
+        end = duration_s if duration_s is not None else WALK_S
+        phases, events = _walk_with_pauses(script, person, config, max(end, script.now), rng)
     else:
         if config.calibration_moves == "knee-bends":
             _knee_bends(script)

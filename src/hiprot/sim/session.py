@@ -31,6 +31,10 @@ SCENARIO_ACTIVITY = {
     "prone-ir": "prone-test",
     "exercise": "exercise",
     "lunge": "exercise",
+    "squat": "exercise",
+    "stairs": "walk",
+    "fidget": "seated-test",
+    "walk-pauses": "walk",
 }
 FILES = (
     "rig.toml",

@@ -7,7 +7,7 @@ and the sensor's place, so adding a sensor changes nothing about the others.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -35,14 +35,18 @@ class Simulation:
       timestamps with read jitter) — the input of the product;
     - ``time_s``: the true sample instants; ``truth_deg``: the true joint angles at
       those instants, columns as in ``angles.csv``; ``joint_deg``: all ISB angles
-      (``<side>_hip``/``<side>_knee`` → (n, 3) flexion, adduction, rotation) and the
-      femur relative to the walking direction (``<side>_thigh_heading``, same order);
+      (``<side>_hip``/``<side>_knee`` → (n, 3) flexion, adduction, rotation), the
+      femur relative to the walking direction (``<side>_thigh_heading``, same order) and
+      the pelvis relative to it (``pelvis`` → (n, 3) tilt, obliquity, rotation; see
+      :func:`hiprot.sim.body.pelvis_rotation`);
     - ``events``: true events (heel_strike, toe_off, rep_start, rep_end, set_start,
       set_end, trial_start, trial_end, ir_peak, er_peak, turn_start, turn_end,
-      calibration_start, calibration_end, calibration_move_start, calibration_move_end);
+      calibration_start, calibration_end, calibration_move_start, calibration_move_end,
+      stand_start, stand_end, fidget_start, fidget_end, foot_on_step);
     - ``q_E_segment``: true segment orientations (``pelvis``, ``<side>_thigh``,
-      ``<side>_shank`` → (n, 4)); ``mounting``: each sensor's true ``q_BS`` and offset;
-      ``q_E_sensor``: each sensor's true orientation (includes soft-tissue motion, if any);
+      ``<side>_shank`` → (n, 4)) and ``origin_E`` their origins (n, 3, m); ``mounting``: each sensor's true ``q_BS`` and offset;
+      ``q_E_sensor``: each sensor's true orientation (includes the soft-tissue artefact: the
+      truth is the bones', the samples the skin's);
     - ``clean``: the noise- and error-free signals at ``time_s``; ``position_E``: each
       sensor's mounting point in the world (m); ``errors``: the chip errors drawn;
     - ``params``: every parameter used (the ``[simulation]`` table and derived values).
@@ -60,6 +64,7 @@ class Simulation:
     position_E: dict[str, np.ndarray]
     errors: dict[str, chips.SensorErrors]
     params: dict
+    origin_E: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
@@ -86,13 +91,20 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
     q_segment = {name: poses[name].q_EB[at_samples] for name in SEGMENTS}
     joints = _joint_angles(q_segment, heading_rotation(postures[at_samples, CH["heading"]]))
     truth = _truth(rig, joints)
-    mountings = draw_mountings(rig, person.body, cfg.seed, cfg.mounting_max_deg, cfg.mirror)
+    realism = person.realism
+    strap = cfg.session if realism.session_variation else 0
+    mountings = draw_mountings(rig, person.body, cfg.seed, cfg.mounting_max_deg, cfg.mirror, strap)
+    strikes = {
+        side: [e.time_s for e in motion.events if e.event == "heel_strike" and e.side == side]
+        for side in ("right", "left")
+    }
     field = MagneticField(cfg.mag_disturbance_ut, np.random.default_rng([cfg.seed, 4]))
     samples, clean, positions, errors, q_sensor = {}, {}, {}, {}, {}
     for sensor in rig.sensors:
         mount = mountings[sensor.name]
         pose = poses[mount.segment]
-        skin = skin_motion(mount.segment, postures, cfg.soft_tissue_deg)
+        side = mount.segment.split("_")[0]
+        skin = skin_motion(mount.segment, postures, grid.times, realism, strikes.get(side, []))
         q_eb = pose.q_EB if skin is None else quat.multiply(pose.q_EB, skin)
         q_es = quat.multiply(q_eb, mount.q_BS)
         p_e = pose.origin_E + quat.rotate(q_eb, mount.offset_B_m)
@@ -133,7 +145,21 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
         "ir_max_deg_by_side": _by_real_side(person.ir_max_deg, cfg),
         "er_max_deg_by_side": _by_real_side(person.er_max_deg, cfg),
         "walking_speed_m_s": walking_speed(person.body, 120.0 / cfg.cadence_spm),
-        "seated_posterior_tilt_deg": scenarios.SEATED_POSTERIOR_TILT_DEG,
+        "seated_posterior_tilt_deg": scenarios.SEATED_POSTERIOR_TILT_DEG
+        + person.day.seated_tilt_deg,
+        "realism_in_force": asdict(realism),
+        "person": {
+            "hip_rotation_offset_deg_by_side": _by_real_side(
+                person.individual.hip_rotation_offset_deg, cfg
+            ),
+            "hip_rotation_gain_by_side": _by_real_side(person.individual.hip_rotation_gain, cfg),
+            "pelvis_rotation_offset_deg": person.individual.pelvis_rotation_offset_deg
+            * (-1.0 if cfg.mirror else 1.0),
+        },
+        "day": {
+            "effort_deg_by_side": _by_real_side(person.day.effort_deg, cfg),
+            "seated_tilt_change_deg": person.day.seated_tilt_deg,
+        },
         "chips": {s.name: s.chip for s in rig.sensors},
     }
     return Simulation(
@@ -149,6 +175,7 @@ def simulate(rig: Rig, duration_s: float | None = None) -> Simulation:
         positions,
         errors,
         params,
+        {name: poses[name].origin_E[at_samples] for name in SEGMENTS},
     )
 
 
@@ -179,6 +206,9 @@ def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> di
         joints[f"{side}_hip"] = joint_angles(q_pelvis_thigh, side, "hip")
         joints[f"{side}_knee"] = joint_angles(q_thigh_shank, side, "knee")
         joints[f"{side}_thigh_heading"] = joint_angles(q_heading_thigh, side, "hip")
+    q_heading_pelvis = quat.multiply(quat.conjugate(q_heading), q_segment["pelvis"])
+    zxy = quat.to_rotation(q_heading_pelvis).as_euler("ZXY", degrees=True)
+    joints["pelvis"] = zxy * np.array([-1.0, -1.0, 1.0])  # see body.pelvis_rotation
     return joints
 
 

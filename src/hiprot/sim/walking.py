@@ -30,6 +30,11 @@
   curve is limited smoothly (tanh) to half of the passive IR or ER range — a
   modelling choice, not a published figure — so a restricted hip walks with
   slightly less peak IR.
+- The person (:mod:`hiprot.sim.realism`): each hip's rotation curve has the person's
+  gain and offset (anteversion); the pelvis keeps a constant rotation relative to the
+  walking direction while the femurs walk straight (so each hip turns by it); with
+  compensation, internal rotation the passive range takes away from a hip's gait
+  curve is taken up by turning the pelvis.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from hiprot.anatomy import SIDE_SIGN
 from hiprot.sim import curves
 from hiprot.sim.body import Body
 from hiprot.sim.motion import CH, CHANNELS, XYZ, Event, minimum_jerk
+from hiprot.sim.realism import Individual
 from hiprot.sim.stance import LAGS, contact, foot_flat_spans, solve_adduction, solve_path
 
 STRIDE_CV = 0.02
@@ -68,12 +74,15 @@ PELVIS_CURVES = {
 
 @dataclass(frozen=True)
 class Gait:
-    """Who walks how: cadence, turning distance and the passive hip-rotation range per side."""
+    """Who walks how: cadence, turning distance, the passive hip-rotation range per side, the
+    person's individual gait and whether they compensate."""
 
     cadence_spm: float
     turn_every_m: float
     ir_max_deg: dict[str, float]
     er_max_deg: dict[str, float]
+    individual: Individual = Individual.average()
+    compensation: bool = False
 
 
 def walking_speed(body: Body, stride_s: float) -> float:
@@ -97,6 +106,11 @@ def _soft_limit(x: np.ndarray, positive: float, negative: float) -> np.ndarray:
     out[up] = positive * np.tanh(x[up] / positive) if positive > 0 else 0.0
     out[~up] = -negative * np.tanh(-x[~up] / negative) if negative > 0 else 0.0
     return out
+
+
+def _smooth_min(x: np.ndarray, bound: float, width_deg: float = 1.0) -> np.ndarray:
+    """``min(x, bound)`` rounded over about ``width_deg`` (keeps accelerations finite)."""
+    return -width_deg * np.logaddexp(-x / width_deg, -bound / width_deg)
 
 
 class WalkPhase:
@@ -236,6 +250,9 @@ class WalkPhase:
         out = np.zeros((len(t), len(CHANNELS)))
         envelope = self._envelope(phase)
         heading = self._heading(t)
+        person = self.gait.individual
+        pelvis_offset = envelope * person.pelvis_rotation_offset_deg
+        lost = {}  # per side: the pelvis turn (right side forward +) that gives the femur its IR
         for side, lag in LAGS.items():
             ir, er = self.gait.ir_max_deg[side] / 2, self.gait.er_max_deg[side] / 2
             for name in LEG_CURVES:
@@ -246,11 +263,28 @@ class WalkPhase:
                 elif name == "hip_adduction":
                     value = value + self._fix(side, t, fix)
                 elif name == "hip_rotation":
-                    value = _soft_limit(value, ir, er)
+                    wanted = (
+                        value * person.hip_rotation_gain[side]
+                        + envelope * person.hip_rotation_offset_deg[side]
+                    )
+                    value = _soft_limit(wanted, ir, er)
+                    lost[side] = SIDE_SIGN[side] * np.maximum(wanted - value, 0.0)
                     value += _soft_limit(self._turn_rotation(side, phase, heading), ir, er)
                 out[:, CH[f"{side}_{joint}_{axis}"]] = value
+        turn = sum(lost.values()) if self.gait.compensation else np.zeros_like(t)
+        for side in LAGS:
+            # The femurs keep walking straight as the pelvis turns, except that a hip short of
+            # internal rotation lets the pelvis turn its femur (compensation); a hip never turns
+            # past its passive range for it (then its femur turns along).
+            own = lost[side] if self.gait.compensation else 0.0
+            shift = SIDE_SIGN[side] * (pelvis_offset + turn - own)
+            if np.any(shift):
+                channel = CH[f"{side}_hip_rotation"]
+                inside = _smooth_min(out[:, channel] - shift, self.gait.ir_max_deg[side])
+                out[:, channel] = -_smooth_min(-inside, self.gait.er_max_deg[side])
         for name, channel in PELVIS_CURVES.items():
             out[:, CH[channel]] = envelope * self._curve("pelvis", name, phase, phase)
+        out[:, CH["rotation"]] += pelvis_offset + turn
         out[:, CH["heading"]] = heading
         return out
 

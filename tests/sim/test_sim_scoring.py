@@ -1,0 +1,23 @@
+"""Return-to-zero scoring: the hip IR error where the true hip rests near zero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_helpers import make_rig
+
+from hiprot.evaluation.angles import rest_errors
+from hiprot.sim import simulate
+
+
+def test_rest_errors_score_each_rest_span_of_each_side():
+    sim = simulate(make_rig("walk-pauses", legs=("right", "left"), seed=2, duration_s=70))
+    columns = {name: values + 2.0 for name, values in sim.truth_deg.items() if "hip_ir" in name}
+    columns["left_hip_ir_deg"] = columns["left_hip_ir_deg"] - 5.0
+    rests = rest_errors(sim.time_s, columns, sim)
+    pauses = [e for e in sim.events if e.event == "stand_start"]
+    assert len(pauses) == 2 and len(rests) == 2 * len(pauses)
+    for rest in rests:
+        assert rest.error_deg == pytest.approx(2.0 if rest.side == "right" else -3.0)
+    assert {r.event for r in rests} == {"stand_start"}
+    assert np.all([r.start_s in {p.time_s for p in pauses} for r in rests])
