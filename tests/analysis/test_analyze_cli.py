@@ -28,6 +28,8 @@ REPORT_KEYS = {
     "summaries",
     "warnings",
     "files",
+    "run_id",
+    "outputs",
 }
 
 

@@ -74,8 +74,9 @@ def write_report(path: Path, report: dict) -> None:
     Path(path).write_text(json.dumps(report, indent=2, default=_plain) + "\n")
 
 
-def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
-    """The CSV tables that fit the session's activity (a header alone when nothing was found)."""
+def tables(analysis: SessionAnalysis) -> dict[str, list]:
+    """The CSV tables that fit the session's activity, by file name, with their rows (a table
+    that fits the activity is there even when nothing was found: a header alone)."""
     rows = {
         "strides.csv": analysis.strides,
         "reps.csv": analysis.reps,
@@ -87,17 +88,16 @@ def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
         "seated-test": "tests.csv",
         "prone-test": "tests.csv",
     }.get(analysis.activity)
-    written = []
-    for name, kind in TABLES.items():
-        if name != wanted and not rows[name]:
-            continue
-        columns = [f.name for f in fields(kind) if f.name != "curves"]
-        with open(out_dir / name, "w", newline="") as f:
-            writer = csv.DictWriter(f, columns)
-            writer.writeheader()
-            writer.writerows(item.payload() for item in rows[name])
-        written.append(name)
-    return written
+    return {name: rows[name] for name in TABLES if name == wanted or rows[name]}
+
+
+def write_table(path: Path, name: str, items: list) -> None:
+    """Write table ``name`` (a key of :data:`TABLES`) of ``items`` to ``path``."""
+    columns = [f.name for f in fields(TABLES[name]) if f.name != "curves"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows(item.payload() for item in items)
 
 
 def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
