@@ -108,6 +108,11 @@ BAD_CSV = {
         ["not CSV", "field larger than field limit"],
     ),
     "header only": (lambda t: t.splitlines()[0] + "\n", ["no samples"]),
+    "underscore in a number": (
+        _set_cell(3, 2, "1_0"),
+        [":4:", "acc_x: expected a number, got '1_0'"],
+    ),
+    "non-ASCII digits": (_set_cell(3, 2, "\uff11"), [":4:", "acc_x: expected a number"]),
 }
 
 
