@@ -56,7 +56,9 @@ def private_dir(path: Path) -> Path:
         except FileExistsError:
             if directory.is_dir():
                 continue
-            raise
+            raise NotADirectoryError(
+                errno.ENOTDIR, "a file is in the way", str(directory)
+            ) from None
         os.chmod(directory, PRIVATE_DIR)  # mkdir's mode is cut by the umask; this is exact
     return path
 
