@@ -57,7 +57,7 @@ def private_dir(path: Path) -> Path:
             if directory.is_dir():
                 continue
             raise NotADirectoryError(
-                errno.ENOTDIR, "a file is in the way", str(directory)
+                errno.ENOTDIR, f"not a directory: {directory}", str(directory)
             ) from None
         os.chmod(directory, PRIVATE_DIR)  # mkdir's mode is cut by the umask; this is exact
     return path
