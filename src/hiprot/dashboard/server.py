@@ -14,7 +14,7 @@ Hardening (OWASP Secure Headers Project; RFC 9110 §7.2 for ``Host``):
   posts), ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``
   and ``X-Frame-Options: DENY``;
 - the ``Host`` header must name this device (``localhost``, its host name,
-  ``<host name>.local``, its FQDN, the ``--host`` address, names given with
+  ``<host name>.local``, the ``--host`` address, names given with
   ``--allow-host``) or be the address the request arrived at; anything else is
   421 Misdirected Request. A page on another site whose DNS name is re-pointed
   at the device (DNS rebinding) sends its own name, so it reads nothing.
@@ -61,7 +61,7 @@ def dashboard_settings(rig: Rig, device_id: str | None = None, ws_url: str | Non
 def own_names(bind_host: str, extra: Iterable[str] = ()) -> frozenset[str]:
     """Host names (lower case) by which this device may be asked for the dashboard."""
     hostname = socket.gethostname()
-    names = {"localhost", hostname, f"{hostname}.local", socket.getfqdn(), *extra}
+    names = {"localhost", hostname, f"{hostname}.local", *extra}  # no DNS lookup at start
     names.add(bind_host)  # the address printed in the URL, 0.0.0.0 included
     return frozenset(n.lower().rstrip(".") for n in names if n)
 
