@@ -67,12 +67,16 @@ def _deg(value) -> str:
 
 
 def _analyze_all(
-    pairs: list[tuple[Path, Path]], activity: str | None, jobs: int | None, charts: bool
+    pairs: list[tuple[Path, Path]],
+    activity: str | None,
+    jobs: int | None,
+    charts: bool,
+    skip_empty: bool = True,
 ) -> tuple[dict[Path, dict], int, int]:
     """Analyse every session (in parallel when several), print a result or one error line each;
     returns the reports by session (read back and checked from disk), the number that failed
-    and the number skipped: among several sessions, one without any sample (a recording killed
-    while it started) gets a warning instead of an error."""
+    and the number skipped: among several sessions (``skip_empty``), one without any sample (a
+    recording killed while it started) gets a warning instead of an error."""
     reports, failed, skipped = {}, 0, 0
     items = [(session, target, activity, charts) for session, target in pairs]
     bar = (
@@ -95,7 +99,7 @@ def _analyze_all(
                 click.echo(f"{session}: results in {target}")
                 for line in _summary_lines(reports[session]):
                     click.echo(line)
-            elif isinstance(error, EmptySessionError) and len(items) > 1:
+            elif isinstance(error, EmptySessionError) and skip_empty and len(items) > 1:
                 skipped += 1
                 click.echo(f"hiprot: warning: {session}: skipped: {error}", err=True)
             elif isinstance(error, HiprotError):
@@ -205,8 +209,8 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: bool) -> None:
-    reports, failed, skipped = _analyze_all(_targets(pair, out_dir), activity, jobs, charts)
-    _exit_if_failed(failed + skipped, 0, len(pair))
+    reports, failed, _ = _analyze_all(_targets(pair, out_dir), activity, jobs, charts, False)
+    _exit_if_failed(failed, 0, len(pair))
     result = compare(reports[pair[0]], reports[pair[1]])
     target = out_dir or pair[1] / "analysis"
     try:
