@@ -87,6 +87,14 @@ BAD_RIGS = {
         lambda t: _edit(t, 'device_id = "hiprot-sim"', 'device_id = "hüft-sensor"'),
         ["device_id", "letters, digits, _ or -"],
     ),
+    "device id of 49 characters": (
+        lambda t: _edit(t, 'device_id = "hiprot-sim"', f'device_id = "{"d" * 49}"'),
+        ["device_id", "(at most 48)"],
+    ),
+    "sensor name of 70 000 characters": (
+        lambda t: _edit(t, 'name = "right_thigh"', f'name = "{"s" * 70_000}"'),
+        ["sensors[0].name", "(at most 48)"],
+    ),
     "non-ASCII sensor name": (
         lambda t: _edit(t, 'name = "right_thigh"', 'name = "oberschenkel_rechts_\u00e4"'),
         ["sensors[0].name", "letters, digits, _ or -"],

@@ -36,6 +36,8 @@ FAULT_ERRNOS = {5: "EIO", 11: "EAGAIN", 110: "ETIMEDOUT", 121: "EREMOTEIO"}
 MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
 PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
 MAX_TOPIC_PREFIX_BYTES = 128  # see _topic_prefix
+# device and sensor names: the longest topic, <prefix>/<device_id>/raw/<sensor>, stays in 256 bytes
+MAX_NAME = 48
 MAX_RIG_BYTES = 1_000_000  # a five-sensor rig with a hundred simulated faults is about 10 kB
 
 CONFIG_DIRS = (
@@ -281,7 +283,12 @@ def _i2c_address(t: _Table, key: str, default: Any = ...) -> Any:
 
 
 def _sensor(t: _Table) -> SensorConfig:
-    name = t.get("name", str, "a sensor name of letters, digits, _ or -", check=_is_name)
+    name = t.get(
+        "name",
+        str,
+        f"a sensor name of letters, digits, _ or - (at most {MAX_NAME})",
+        check=_is_name,
+    )
     segment = t.choice("segment", SEGMENTS)
     side = t.choice("side", SIDES, None if segment == "pelvis" else ...)
     chip = t.choice("chip", CHIPS)
@@ -310,8 +317,9 @@ def _sensor(t: _Table) -> SensorConfig:
 
 
 def _is_name(value: str) -> bool:
-    """ASCII letters, digits, ``_`` and ``-`` only: names go into topics, paths and file names."""
-    return BARE_KEY.fullmatch(value) is not None
+    """ASCII letters, digits, ``_`` and ``-`` only, at most :data:`MAX_NAME`: names go into
+    topics, paths and file names."""
+    return len(value) <= MAX_NAME and BARE_KEY.fullmatch(value) is not None
 
 
 def _check_sensors(sensors: list[SensorConfig], t: _Table) -> None:
@@ -392,8 +400,8 @@ def _topic_prefix(t: _Table) -> str:
     (a leading, trailing or doubled ``/``) are legal but make a different topic tree than
     the one a subscriber to ``<prefix>/#`` expects, so they are refused too. Length: MQTT
     allows 65 535 bytes per topic; a prefix is a few words, and :data:`MAX_TOPIC_PREFIX_BYTES`
-    keeps every topic (prefix, device id, ``raw/<sensor>``) within 256 bytes, the limit of
-    AWS IoT Core, the strictest common broker.
+    keeps every topic (prefix, device id and sensor name of at most :data:`MAX_NAME`,
+    ``raw/<sensor>``) within 256 bytes, the limit of AWS IoT Core, the strictest common broker.
     """
     value = t.get("topic_prefix", str, "a topic prefix", "hiprot")
     problem = None
@@ -534,7 +542,12 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
 def parse_rig(data: dict[str, Any], source: Path) -> Rig:
     """Validate a rig already parsed from TOML."""
     top = _Table(data, source)
-    device_id = top.get("device_id", str, "a device id of letters, digits, _ or -", check=_is_name)
+    device_id = top.get(
+        "device_id",
+        str,
+        f"a device id of letters, digits, _ or - (at most {MAX_NAME})",
+        check=_is_name,
+    )
     rate = top.get(
         "sample_rate_hz",
         float,
