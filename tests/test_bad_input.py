@@ -124,6 +124,11 @@ BAD_CSV = {
         _set_cell(2, 1, "x" * 500),
         [":3:", "'" + "x" * 60 + "…' is not in the rig"],
     ),
+    "underscore in a number": (
+        _set_cell(3, 2, "1_0"),
+        [":4:", "acc_x: expected a number, got '1_0'"],
+    ),
+    "non-ASCII digits": (_set_cell(3, 2, "\uff11"), [":4:", "acc_x: expected a number"]),
 }
 
 

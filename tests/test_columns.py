@@ -8,11 +8,11 @@ import pytest
 
 from hiprot import columns
 from hiprot.analysis.compare import compare, history
-from hiprot.analysis.report import read_report, read_table
+from hiprot.analysis.outputs import AnalysisOutputError, read_report
+from hiprot.analysis.report import read_table
 from hiprot.analysis.strides import Stride
 from hiprot.columns import REFERENCE_PELVIS, REFERENCE_WALKING
 from hiprot.csvio import read_angles_csv, write_angles_csv
-from hiprot.errors import RecordingError
 
 
 def test_names_are_those_of_the_files_users_have():
@@ -120,12 +120,18 @@ def _walk_report(name: str, range_key: str, reference: str, ranges: list[float])
     }
 
 
+def _saved(directory, report: dict):
+    """``report`` saved as an analysis directory's ``report.json`` (a run listing no outputs)."""
+    path = directory / "report.json"
+    path.write_text(json.dumps({**report, "run_id": "legacy", "outputs": {}}))
+    return path
+
+
 def test_a_report_written_under_old_names_loads_and_compares_under_the_current_ones(
     legacy, tmp_path
 ):
-    old = tmp_path / "report.json"
-    old.write_text(json.dumps(_walk_report("1", "hip_ir_range_deg", REFERENCE_WALKING, [8, 9])))
-    report = read_report(old)
+    old = _saved(tmp_path, _walk_report("1", "hip_ir_range_deg", REFERENCE_WALKING, [8, 9]))
+    report = read_report(tmp_path)
     assert report["strides"]["right"][0]["hip_ir_rom_deg"] == 8
     assert "hip_ir_range_deg" not in report["strides"]["right"][0]
     assert report["summaries"]["gait"]["legs"]["right"]["hip_ir_rom_deg"]["mean"] == 1.0
@@ -139,9 +145,8 @@ def test_a_report_written_under_old_names_loads_and_compares_under_the_current_o
 
 
 def test_a_report_of_the_other_reference_keeps_its_names(legacy, tmp_path):
-    path = tmp_path / "report.json"
-    path.write_text(json.dumps(_walk_report("1", "hip_ir_rom_deg", REFERENCE_PELVIS, [1])))
-    assert read_report(path)["angles"]["columns"] == ["right_hip_twist_deg"]
+    _saved(tmp_path, _walk_report("1", "hip_ir_rom_deg", REFERENCE_PELVIS, [1]))
+    assert read_report(tmp_path)["angles"]["columns"] == ["right_hip_twist_deg"]
 
 
 def test_a_strides_table_written_under_an_old_name_reads_under_the_current_one(legacy, tmp_path):
@@ -156,8 +161,8 @@ def test_a_strides_table_written_under_an_old_name_reads_under_the_current_one(l
 def test_an_unreadable_report_is_one_clear_error(tmp_path):
     path = tmp_path / "report.json"
     path.write_text("{not json")
-    with pytest.raises(RecordingError, match="cannot read report"):
-        read_report(path)
+    with pytest.raises(AnalysisOutputError, match="unreadable: not valid JSON"):
+        read_report(tmp_path)
     path.write_text("[1, 2]")
-    with pytest.raises(RecordingError, match="not a session report"):
-        read_report(path)
+    with pytest.raises(AnalysisOutputError, match="lists no checked outputs"):
+        read_report(tmp_path)

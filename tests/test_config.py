@@ -83,6 +83,45 @@ BAD_RIGS = {
         lambda t: _edit(t, "port = 1883", 'port = 1883\npassword = "hunter2"'),
         ["mqtt.password", "password_file"],
     ),
+    "non-ASCII device id": (
+        lambda t: _edit(t, 'device_id = "hiprot-sim"', 'device_id = "hüft-sensor"'),
+        ["device_id", "letters, digits, _ or -"],
+    ),
+    "device id of 49 characters": (
+        lambda t: _edit(t, 'device_id = "hiprot-sim"', f'device_id = "{"d" * 49}"'),
+        ["device_id", "(at most 48)"],
+    ),
+    "sensor name of 70 000 characters": (
+        lambda t: _edit(t, 'name = "right_thigh"', f'name = "{"s" * 70_000}"'),
+        ["sensors[0].name", "(at most 48)"],
+    ),
+    "non-ASCII sensor name": (
+        lambda t: _edit(t, 'name = "right_thigh"', 'name = "oberschenkel_rechts_\u00e4"'),
+        ["sensors[0].name", "letters, digits, _ or -"],
+    ),
+    **{
+        f"topic prefix {label}": (
+            lambda t, prefix=prefix: _edit(
+                t, "port = 1883", f"port = 1883\ntopic_prefix = {prefix}"
+            ),
+            ["mqtt.topic_prefix", "unusable MQTT topic prefix", why],
+        )
+        for label, prefix, why in [
+            ("with NUL", '"hiprot\\u0000x"', "control character"),
+            ("with a newline", '"hip\\nrot"', "control character"),
+            ("with DEL", '"hip\\u007frot"', "control character"),
+            ("with +", '"hiprot/+"', "wildcards"),
+            ("with #", '"hiprot/#"', "wildcards"),
+            ("$SYS", '"$SYS/x"', "belong to the broker"),
+            ("leading $", '"$hiprot"', "belong to the broker"),
+            ("empty", '""', "empty"),
+            ("leading /", '"/hiprot"', "empty level"),
+            ("trailing /", '"hiprot/"', "empty level"),
+            ("double /", '"a//b"', "empty level"),
+            ("70 000 characters", '"' + "p" * 70_000 + '"', "longer than 128 bytes"),
+            ("129 bytes of UTF-8", '"' + "\u00e9" * 65 + '"', "longer than 128 bytes"),
+        ]
+    },
     "shank without thigh": (
         lambda t: _edit(t, 'segment = "thigh"\nside = "right"', 'segment = "thigh"\nside = "left"'),
         ["right shank", "right thigh"],
@@ -121,6 +160,24 @@ def test_unreadable_rig_file(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "nope.toml" in result.stderr and "cannot read rig file" in result.stderr
+
+
+@pytest.mark.parametrize("prefix", ["hiprot", "home/physio-lab/hiprot", "a" * 128, "ü" * 64])
+def test_good_topic_prefixes_load(prefix, tmp_path, sim_rig_text):
+    path = tmp_path / "rig.toml"
+    path.write_text(_edit(sim_rig_text, "port = 1883", f'port = 1883\ntopic_prefix = "{prefix}"'))
+    assert load_rig(path).mqtt.topic_prefix == prefix
+
+
+def test_a_rig_file_with_a_byte_order_mark_loads(tmp_path, sim_rig_text):
+    path = tmp_path / "rig.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + sim_rig_text.encode())
+    shipped = load_rig(CONFIG / "sim.toml")
+    assert replace(load_rig(path), source=None) == replace(shipped, source=None)
+    result = _run_cli(
+        "simulate", "--rig", str(path), "--duration", "5", "--out", str(tmp_path / "s")
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_rig_that_is_a_directory(tmp_path):

@@ -21,6 +21,7 @@ from typing import Any
 from hiprot.chip_catalogue import ADAPTER_TIMEOUT_S, IMU_CHIPS, MAG_CHIPS
 from hiprot.chip_catalogue import CHIPS as CATALOGUE
 from hiprot.errors import ConfigError
+from hiprot.files import read_regular
 
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
@@ -44,6 +45,10 @@ FAULT_KINDS = ("errors", "unplug", "stuck", "swap")
 FAULT_ERRNOS = {5: "EIO", 11: "EAGAIN", 110: "ETIMEDOUT", 121: "EREMOTEIO"}
 MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
 PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
+MAX_TOPIC_PREFIX_BYTES = 128  # see _topic_prefix
+# device and sensor names: the longest topic, <prefix>/<device_id>/raw/<sensor>, stays in 256 bytes
+MAX_NAME = 48
+MAX_RIG_BYTES = 1_000_000  # a five-sensor rig with a hundred simulated faults is about 10 kB
 
 CONFIG_DIRS = (
     Path(__file__).resolve().parents[2] / "config",  # a source checkout (editable install)
@@ -299,7 +304,12 @@ def _i2c_address(t: _Table, key: str, default: Any = ...) -> Any:
 
 
 def _sensor(t: _Table) -> SensorConfig:
-    name = t.get("name", str, "a sensor name of letters, digits, _ or -", check=_is_name)
+    name = t.get(
+        "name",
+        str,
+        f"a sensor name of letters, digits, _ or - (at most {MAX_NAME})",
+        check=_is_name,
+    )
     segment = t.choice("segment", SEGMENTS)
     side = t.choice("side", SIDES, None if segment == "pelvis" else ...)
     chip = t.choice("chip", IMU_CHIPS)
@@ -331,7 +341,9 @@ def _sensor(t: _Table) -> SensorConfig:
 
 
 def _is_name(value: str) -> bool:
-    return bool(value) and all(c.isalnum() or c in "_-" for c in value)
+    """ASCII letters, digits, ``_`` and ``-`` only, at most :data:`MAX_NAME`: names go into
+    topics, paths and file names."""
+    return len(value) <= MAX_NAME and BARE_KEY.fullmatch(value) is not None
 
 
 def _check_sensors(sensors: list[SensorConfig], t: _Table) -> None:
@@ -383,13 +395,7 @@ def _mqtt(t: _Table) -> MqttConfig:
         ca_file=path(t.get("ca_file", str, "a path", None)),
         username=t.get("username", str, "a user name", None),
         password_file=path(t.get("password_file", str, "a path", None)),
-        topic_prefix=t.get(
-            "topic_prefix",
-            str,
-            "a topic prefix without wildcards",
-            "hiprot",
-            lambda v: v and not any(c in v for c in "#+"),
-        ),
+        topic_prefix=_topic_prefix(t),
         angles_rate_hz=t.get(
             "angles_rate_hz", float, "a rate 0.1-100 Hz", 20.0, lambda v: 0.1 <= v <= 100
         ),
@@ -406,6 +412,40 @@ def _mqtt(t: _Table) -> MqttConfig:
         )
     t.finish()
     return cfg
+
+
+def _topic_prefix(t: _Table) -> str:
+    """``topic_prefix``: a topic a broker delivers as it is, or a ConfigError saying why not.
+
+    MQTT 3.1.1 (OASIS 2014) §4.7: ``+`` and ``#`` are wildcards, not allowed in a topic name
+    one publishes to; topics starting with ``$`` belong to the broker (Mosquitto acknowledges
+    and discards what is published to ``$SYS/...``); U+0000 is forbidden and control
+    characters should not be used (§1.5.3: a broker may close the connection). Empty levels
+    (a leading, trailing or doubled ``/``) are legal but make a different topic tree than
+    the one a subscriber to ``<prefix>/#`` expects, so they are refused too. Length: MQTT
+    allows 65 535 bytes per topic; a prefix is a few words, and :data:`MAX_TOPIC_PREFIX_BYTES`
+    keeps every topic (prefix, device id and sensor name of at most :data:`MAX_NAME`,
+    ``raw/<sensor>``) within 256 bytes, the limit of AWS IoT Core, the strictest common broker.
+    """
+    value = t.get("topic_prefix", str, "a topic prefix", "hiprot")
+    problem = None
+    if not value:
+        problem = "it is empty"
+    elif len(value.encode("utf-8", "surrogatepass")) > MAX_TOPIC_PREFIX_BYTES:
+        problem = f"longer than {MAX_TOPIC_PREFIX_BYTES} bytes"
+    elif any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
+        problem = "it holds a control character (NUL, newline...), which brokers refuse"
+    elif "+" in value or "#" in value:
+        problem = "+ and # are MQTT wildcards, not allowed in a topic one publishes to"
+    elif value.startswith("$"):
+        problem = "topics starting with $ belong to the broker ($SYS...), which drops what is sent"
+    elif "" in value.split("/"):
+        problem = "it has an empty level (a leading, trailing or doubled /)"
+    if problem:
+        raise t.fail(
+            "topic_prefix", f"unusable MQTT topic prefix {json.dumps(value)[:80]}: {problem}"
+        )
+    return value
 
 
 def _fault(t: _Table, sensors: list[SensorConfig]) -> FaultConfig:
@@ -539,7 +579,12 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
 def parse_rig(data: dict[str, Any], source: Path) -> Rig:
     """Validate a rig already parsed from TOML."""
     top = _Table(data, source)
-    device_id = top.get("device_id", str, "a device id of letters, digits, _ or -", check=_is_name)
+    device_id = top.get(
+        "device_id",
+        str,
+        f"a device id of letters, digits, _ or - (at most {MAX_NAME})",
+        check=_is_name,
+    )
     rate = top.get(
         "sample_rate_hz",
         float,
@@ -569,12 +614,24 @@ def load_rig(path: str | os.PathLike | None = None) -> Rig:
     """Load and validate a rig file; the simulated rig when ``path`` is None."""
     source = Path(path) if path is not None else default_rig_path()
     try:
-        with open(source, "rb") as f:
-            data = tomllib.load(f)
+        data = read_regular(source, MAX_RIG_BYTES)
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read rig file: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8-sig")  # an editor on Windows may start the file with a BOM
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{source}: not UTF-8 text (byte {exc.start})") from exc
+    return parse_rig_text(text, source)
+
+
+def parse_rig_text(text: str, source: Path) -> Rig:
+    """Parse and validate rig TOML text; every failure a :class:`ConfigError` naming ``source``."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"{source}: not a rig: arrays or tables nested too deeply") from None
     return parse_rig(data, source)
 
 

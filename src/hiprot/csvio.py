@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 
 from hiprot.columns import TIME, current_names, reference_of
 from hiprot.errors import RecordingError
+from hiprot.files import physical_memory, read_regular
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.units import STANDARD_GRAVITY
 
@@ -29,6 +31,11 @@ IMU_COLUMNS = (
     "gyr_x", "gyr_y", "gyr_z",
     "mag_x", "mag_y", "mag_z",
 )  # fmt: skip
+# a decimal number with optional exponent (NaN and infinity are read, then refused by name)
+NUMBER = re.compile(
+    r"\s*[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf|infinity)\s*",
+    re.IGNORECASE | re.ASCII,
+)
 COLUMN_UNITS = {"time": "s", "acc": "m/s²", "gyr": "rad/s", "mag": "µT"}
 # Beyond what any supported chip measures (±16 g, ±2000 °/s, the AK09916's ±4912 µT), with a
 # quarter to spare: such values are in other units (mg, °/s, nT), not the import layout's.
@@ -85,8 +92,8 @@ def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
 
     ``sensors`` (names from the rig) makes unknown sensor names an error.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # a spreadsheet may start with a BOM
+    try:  # a spreadsheet may start with a BOM; the rows' Python floats take ~8x the text
+        text = read_regular(Path(path), physical_memory() // 8).decode("utf-8-sig")
     except OSError as exc:
         raise RecordingError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
@@ -186,12 +193,13 @@ def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
 
 
 def _number(path: Path, line_no: int, column: int, cell: str) -> float:
-    try:
-        return float(cell)
-    except ValueError:
+    """A decimal number as CSV writers write it; Python's ``float`` also takes ``1_0`` (ten)
+    and non-ASCII digits, which no CSV tool means as numbers."""
+    if not NUMBER.fullmatch(cell):
         raise RecordingError(
             f"{path}:{line_no}: {IMU_COLUMNS[column]}: expected a number, got {_shown(cell)}"
-        ) from None
+        )
+    return float(cell)
 
 
 def _check_plausible(path: Path, line_no: int, values: list[float]) -> None:

@@ -23,5 +23,10 @@ class RecordingError(HiprotError):
     """A recording cannot be written or read."""
 
 
+class EmptySessionError(RecordingError):
+    """A session directory holds no sample at all: its recording was stopped or killed before
+    the first sync (a batch skips it with a warning)."""
+
+
 class CalibrationError(HiprotError):
     """The data cannot define the sensor-to-segment alignment."""

@@ -8,11 +8,17 @@ import json
 import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import matplotlib.image
 import pytest
 
-from hiprot.analysis.report import read_report, read_table
+from hiprot.analysis.batch import is_session
+from hiprot.analysis.outputs import read_report
+from hiprot.analysis.report import read_table
+from hiprot.errors import EmptySessionError
+from hiprot.recording import load_session
 
 from .conftest import sim_rig, write_sim
 
@@ -30,6 +36,8 @@ REPORT_KEYS = {
     "summaries",
     "warnings",
     "files",
+    "run_id",
+    "outputs",
 }
 
 
@@ -124,7 +132,7 @@ def test_walk_report_tables_and_charts(analysed):
         len(rows) == len(strides)
         and float(rows[0]["hip_ir_max_deg"]) == strides[0]["hip_ir_max_deg"]
     )
-    assert read_report(out / "walk" / "report.json") == report  # today's names read as written
+    assert read_report(out / "walk") == report  # today's names read as written
     assert read_table(out / "walk" / "strides.csv", report["angles"]["hip_ir_reference"]) == rows
     for name in ("hip_ir.png", "gait_cycle.png", "strides.png"):
         assert_png(out / "walk" / name)
@@ -171,3 +179,60 @@ def test_history_over_a_directory_skips_the_corrupt_session(sessions, tmp_path):
 def test_one_mode_at_a_time(sessions):
     result = hiprot(sessions / "walk", "--history", sessions)
     assert result.returncode == 2 and "one of them" in result.stderr
+
+
+def _killed_while_starting(sessions: Path, delay_s: float) -> None:
+    """Start ``hiprot record`` into ``sessions`` and SIGKILL it ``delay_s`` after its session
+    directory appears: long before the first sync (0.5 s), so no sample is on disk."""
+    before = set(sessions.iterdir())
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "hiprot", "record", "--no-mqtt", "--out", str(sessions)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while set(sessions.iterdir()) == before:
+        assert recorder.poll() is None and time.monotonic() < deadline
+        time.sleep(0.001)
+    time.sleep(delay_s)
+    recorder.kill()
+    recorder.wait(10)
+
+
+def test_sessions_killed_while_starting_are_skipped_not_failed(tmp_path):
+    sessions = tmp_path / "sessions"
+    sessions.mkdir()
+    for delay_s in (0.0, 0.002, 0.01, 0.05):
+        _killed_while_starting(sessions, delay_s)
+    empty = sorted(p for p in sessions.iterdir() if is_session(p))
+    assert empty, "a kill left no session directory with a session file"
+    for path in empty:
+        with pytest.raises(EmptySessionError):
+            load_session(path)
+    write_sim(sim_rig("walk", 35, duration=20.0), sessions / "walk")
+    result = hiprot(sessions, "--no-charts", "--jobs", "1")
+    assert result.returncode == 0, result.stderr
+    assert f"{sessions / 'walk'}: results in" in result.stdout
+    warnings = [line for line in result.stderr.splitlines() if "warning:" in line]
+    assert len(warnings) == len(empty) and all("skipped" in w for w in warnings)
+    assert f"{len(empty)} of {len(empty) + 1} sessions skipped" in result.stderr
+    assert "error" not in result.stderr and "Traceback" not in result.stderr
+
+    shutil.rmtree(sessions / "walk")  # nothing left to analyse: that is a failure
+    if len(empty) > 1:
+        assert hiprot(sessions, "--no-charts", "--jobs", "1").returncode == 2
+    result = hiprot(empty[0], "--no-charts")  # named alone, an empty session is an error
+    assert result.returncode == 2 and result.stderr.startswith("hiprot: error: ")
+
+
+def test_no_activity_and_no_angles_is_said_plainly(tmp_path):
+    session = write_sim(sim_rig("walk", 36, duration=20.0), tmp_path / "walk")
+    imu = session / "imu.csv"
+    lines = imu.read_text().splitlines(keepends=True)
+    imu.write_text(lines[0] + "".join(r for r in lines[1:] if float(r.split(",")[0]) > 6.0))
+    (session / "session.json").unlink()  # no activity recorded, and no standing phase left
+    result = hiprot(session, "--no-charts")
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if "activity:" in line]
+    assert "None" not in line and "command line" not in line
+    assert line.strip() == "activity: unknown (not given, and no joint angles to infer it from)"

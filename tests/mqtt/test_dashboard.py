@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -30,21 +34,30 @@ def rig(tmp_path, ws_broker, sim_rig_text) -> Path:
     return path
 
 
-@pytest.fixture
-def dashboard(rig):
-    """``hiprot dashboard`` on a free port; yields its URL."""
+@contextlib.contextmanager
+def serving(rig: Path, *options: str):
+    """``hiprot dashboard --rig RIG OPTIONS`` on a free port; yields its URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "hiprot", "dashboard", "--rig", str(rig), "--port", "0"],
+        [sys.executable, "-m", "hiprot", "dashboard", "--rig", str(rig), "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = process.stdout.readline()
-    url = next((w for w in line.split() if w.startswith("http://")), None)
-    assert url, f"no URL in {line!r}: {process.stderr.read() if process.poll() is not None else ''}"
-    yield url
-    process.terminate()
-    process.wait(10)
+    try:
+        line = process.stdout.readline()
+        url = next((w for w in line.split() if w.startswith("http://")), None)
+        assert url, f"no URL in {line!r}: {process.stderr.read() if process.poll() else ''}"
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def dashboard(rig):
+    """``hiprot dashboard`` on a free port; yields its URL."""
+    with serving(rig) as url:
+        yield url
 
 
 @pytest.fixture
@@ -74,6 +87,72 @@ def test_dashboard_serves_page_libraries_and_settings(dashboard):
     settings = json.loads(urllib.request.urlopen(dashboard + "config.json").read())
     assert settings["base"] == "hiprot/hiprot-sim" and settings["ws_url"] is None
     assert "password" not in json.dumps(settings)
+
+
+def _get(url: str, path: str, host: str | None = None) -> http.client.HTTPResponse:
+    """GET ``path`` from the server at ``url``, with another ``Host`` header if given."""
+    address = url.removeprefix("http://").rstrip("/")
+    connection = http.client.HTTPConnection(address, timeout=10)
+    connection.putrequest("GET", path, skip_host=host is not None)
+    if host is not None:
+        connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+def test_config_json_hands_out_no_user_name_and_no_broker_host(tmp_path, sim_rig_text):
+    rig = tmp_path / "rig.toml"
+    rig.write_text(
+        sim_rig_text.replace(
+            'host = "localhost"', 'host = "mqtt.internal.example"\nusername = "physio-7"'
+        )
+    )
+    with serving(rig) as url:
+        text = urllib.request.urlopen(url + "config.json").read().decode()
+    assert "physio-7" not in text and "mqtt.internal.example" not in text
+    assert json.loads(text)["ws_url"] is None  # the page connects to its own host
+    with serving(rig, "--ws-url", "ws://pi.local:9001") as url:
+        assert json.loads(urllib.request.urlopen(url + "config.json").read())["ws_url"] == (
+            "ws://pi.local:9001"
+        )
+
+
+def test_no_listing_no_version_banner_and_security_headers(dashboard):
+    for path in ("/", "/config.json", "/dashboard.js", "/nothing-here"):
+        response = _get(dashboard, path)
+        assert response.getheader("Server") == "hiprot", path
+        csp = response.getheader("Content-Security-Policy")
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
+        assert response.getheader("X-Content-Type-Options") == "nosniff"
+        assert response.getheader("Referrer-Policy") == "no-referrer"
+        assert response.getheader("X-Frame-Options") == "DENY"
+    for path in ("/vendor/", "/vendor"):
+        response = _get(dashboard, path)
+        assert response.status in (301, 404), path
+        if response.status == 301:
+            assert _get(dashboard, response.getheader("Location")).status == 404
+
+
+def test_only_the_devices_own_names_are_answered(tmp_path, rig):
+    port_of = lambda url: url.rstrip("/").rsplit(":", 1)[1]  # noqa: E731
+    with serving(rig, "--host", "0.0.0.0", "--allow-host", "hiprot.example.lan") as url:
+        port = port_of(url)
+        local = f"http://127.0.0.1:{port}/"
+        for host in (
+            f"localhost:{port}",
+            f"127.0.0.1:{port}",
+            f"0.0.0.0:{port}",
+            f"{socket.gethostname()}:{port}",
+            f"{socket.gethostname()}.local:{port}",
+            "HIPROT.example.lan",
+        ):
+            assert _get(local, "/config.json", host).status == 200, host
+        for host in ("attacker.example", f"attacker.example:{port}", "10.1.2.3", ""):
+            response = _get(local, "/config.json", host)
+            assert response.status == 421, host  # DNS rebinding: another site's name
+            assert response.getheader("Content-Security-Policy")
 
 
 def drive_session(rig: Path, broker, tmp_path: Path) -> subprocess.Popen:

@@ -109,6 +109,12 @@ def test_demo_publishes_session_angles_health_raw_and_discovery(
         configs["homeassistant/binary_sensor/hiprot-sim/status/config"]["payload_off"] == "offline"
     )
     assert len({json.dumps(c["device"]) for c in configs.values()}) == 1, "one device"
+    # default_entity_id (HA 2025.10+) instead of the deprecated object_id, with the entity ids
+    # HA generated from the old object_id "hiprot_hiprot-sim_right_hip_ir" (slugified)
+    assert not any("object_id" in c for c in configs.values())
+    assert ir["default_entity_id"] == "sensor.hiprot_hiprot_sim_right_hip_ir"
+    status = configs["homeassistant/binary_sensor/hiprot-sim/status/config"]
+    assert status["default_entity_id"] == "binary_sensor.hiprot_hiprot_sim_status"
 
 
 def test_health_carries_the_acquisition_counts(broker, subscribe, tmp_path, sim_rig_text):

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot.analysis.report import build_report, write_report, write_tables
+from hiprot.analysis.outputs import OutputSet
+from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import analyze_session
 from hiprot.csvio import write_angles_csv
 from hiprot.errors import HiprotError
@@ -25,6 +26,8 @@ from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import load_session
 
 SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
+CHARTS = ("hip_ir.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
+OUTPUT_FILES = ("orientations.csv", "angles.csv", *TABLES, *CHARTS)  # all a run may write
 
 
 def is_session(path: Path) -> bool:
@@ -57,25 +60,30 @@ def write_orientations(path: Path, processed: ProcessedSession) -> None:
 def analyze_to(
     session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
 ) -> dict:
-    """Analyse one session and write every output into ``out_dir``; returns its report."""
+    """Analyse one session and write every output into ``out_dir``, ``report.json`` last
+    (see :mod:`hiprot.analysis.outputs`); returns its report."""
     processed = process_session(load_session(session_dir))
     analysis = analyze_session(processed, activity)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_orientations(out_dir / "orientations.csv", processed)
     report = build_report(processed, analysis)
-    files = ["orientations.csv"]
-    if processed.angles is not None:
-        write_angles_csv(out_dir / "angles.csv", processed.angles.time_s, processed.angles.columns)
-        files.append("angles.csv")
-    files += write_tables(out_dir, analysis)
-    if charts:
-        files += [p.name for p in _charts(processed, report, out_dir)]
-    report["files"] = sorted(files + ["report.json"])
-    write_report(out_dir / "report.json", report)
+    try:
+        outputs = OutputSet(out_dir, OUTPUT_FILES)
+        with outputs.file("orientations.csv") as path:
+            write_orientations(path, processed)
+        if processed.angles is not None:
+            with outputs.file("angles.csv") as path:
+                write_angles_csv(path, processed.angles.time_s, processed.angles.columns)
+        for name, items in tables(analysis).items():
+            with outputs.file(name) as path:
+                write_table(path, name, items)
+        if charts:
+            _charts(processed, report, outputs)
+        outputs.finish(report, write_report)
+    except OSError as exc:
+        raise HiprotError(f"{out_dir}: cannot write the analysis: {exc.strerror or exc}") from exc
     return report
 
 
-def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Path]:
+def _charts(processed: ProcessedSession, report: dict, outputs: OutputSet) -> None:
     try:
         from hiprot.analysis import (
             plots,
@@ -87,23 +95,20 @@ def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Pa
 
     name = report["session"]["name"]
     summaries = report["summaries"]
-    out = []
     if processed.angles is not None:
-        out.append(
-            plots.hip_ir_timeline(
-                processed.angles.time_s, processed.angles.columns, report, out_dir / "hip_ir.png"
-            )
-        )
+        with outputs.file("hip_ir.png") as path:
+            plots.hip_ir_timeline(processed.angles.time_s, processed.angles.columns, report, path)
     if summaries["gait"] is not None:
-        out.append(plots.gait_cycle(summaries["gait"], out_dir / "gait_cycle.png", name))
-        out.append(plots.stride_peaks(report["strides"], out_dir / "strides.png", name))
+        with outputs.file("gait_cycle.png") as path:
+            plots.gait_cycle(summaries["gait"], path, name)
+        with outputs.file("strides.png") as path:
+            plots.stride_peaks(report["strides"], path, name)
     if report["reps"]:
-        out.append(plots.rep_bars(report["reps"], out_dir / "reps.png", name))
+        with outputs.file("reps.png") as path:
+            plots.rep_bars(report["reps"], path, name)
     if report["tests"]:
-        out.append(
-            plots.trial_bars(report["tests"], summaries["tests"], out_dir / "tests.png", name)
-        )
-    return out
+        with outputs.file("tests.png") as path:
+            plots.trial_bars(report["tests"], summaries["tests"], path, name)
 
 
 def run_parallel(

@@ -74,17 +74,6 @@ def write_report(path: Path, report: dict) -> None:
     Path(path).write_text(json.dumps(report, indent=2, default=_plain) + "\n")
 
 
-def read_report(path: Path) -> dict:
-    """A saved ``report.json``, keys renamed since it was written under their current names."""
-    try:
-        report = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise RecordingError(f"{path}: cannot read report: {exc}") from exc
-    if not isinstance(report, dict):
-        raise RecordingError(f"{path}: not a session report (a JSON object)")
-    return current_names(report)
-
-
 def read_table(path: Path, reference: str | None = None) -> list[dict[str, str]]:
     """The rows of a saved ``strides.csv``, ``reps.csv`` or ``tests.csv`` (cells as text), columns
     renamed since under their current names; ``reference``: the session's hip IR reference (its
@@ -97,8 +86,9 @@ def read_table(path: Path, reference: str | None = None) -> list[dict[str, str]]
     return [current_names(row, reference) for row in rows]
 
 
-def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
-    """The CSV tables that fit the session's activity (a header alone when nothing was found)."""
+def tables(analysis: SessionAnalysis) -> dict[str, list]:
+    """The CSV tables that fit the session's activity, by file name, with their rows (a table
+    that fits the activity is there even when nothing was found: a header alone)."""
     rows = {
         "strides.csv": analysis.strides,
         "reps.csv": analysis.reps,
@@ -110,17 +100,16 @@ def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:
         "seated-test": "tests.csv",
         "prone-test": "tests.csv",
     }.get(analysis.activity)
-    written = []
-    for name, kind in TABLES.items():
-        if name != wanted and not rows[name]:
-            continue
-        columns = [f.name for f in fields(kind) if f.name != "curves"]
-        with open(out_dir / name, "w", newline="") as f:
-            writer = csv.DictWriter(f, columns)
-            writer.writeheader()
-            writer.writerows(item.payload() for item in rows[name])
-        written.append(name)
-    return written
+    return {name: rows[name] for name in TABLES if name == wanted or rows[name]}
+
+
+def write_table(path: Path, name: str, items: list) -> None:
+    """Write table ``name`` (a key of :data:`TABLES`) of ``items`` to ``path``."""
+    columns = [f.name for f in fields(TABLES[name]) if f.name != "curves"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows(item.payload() for item in items)
 
 
 def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:

@@ -27,6 +27,7 @@ from hiprot.processing import ProcessedSession
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
 TEST_ER_S = 2.0
 WALK_SHARE = 0.5  # strides covering this share of the time after standing: a walk
+NOT_DETERMINED = "not given, and no joint angles to infer it from"
 
 
 @dataclass
@@ -58,7 +59,7 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
 
 def analyze_session(processed: ProcessedSession, activity: str | None = None) -> SessionAnalysis:
     """Strides, reps or trials of ``processed``; a session without angles gets warnings only."""
-    source = "command line"
+    source = "command line" if activity is not None else NOT_DETERMINED
     if activity is None and processed.session.meta.get("activity") in ACTIVITIES:
         activity, source = processed.session.meta["activity"], "session.json"
     if processed.angles is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from hiprot import __version__
@@ -17,11 +19,20 @@ from hiprot.cli.scan import scan
 from hiprot.cli.simulate import simulate
 from hiprot.errors import HiprotError
 
+PRIVATE_UMASK = 0o077
+
 
 class HiprotGroup(click.Group):
-    """Turns expected failures and bad command lines into one line on stderr and exit status 2."""
+    """Turns expected failures and bad command lines into one line on stderr and exit status 2.
+
+    Commands run with umask 077: movement data is personal, so whatever a command creates —
+    sessions, exports, analyses, the MQTT outbox, files made by SQLite or matplotlib — is
+    its owner's alone, whatever the user's umask (the code that writes sessions sets 0700/0600
+    itself as well).
+    """
 
     def invoke(self, ctx: click.Context):
+        umask = os.umask(PRIVATE_UMASK)
         try:
             return super().invoke(ctx)
         except HiprotError as exc:
@@ -31,6 +42,8 @@ class HiprotGroup(click.Group):
             command = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
             click.echo(f"hiprot: error: {exc.format_message()} (see {command} --help)", err=True)
             ctx.exit(exc.exit_code)
+        finally:
+            os.umask(umask)
 
 
 @click.group(cls=HiprotGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -13,8 +13,10 @@ import click
 from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
 from hiprot.analysis.compare import compare, history, write_history_csv
 from hiprot.analysis.live import ACTIVITIES
+from hiprot.analysis.outputs import read_report
 from hiprot.columns import CADENCE, HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key, trial_summary_key
-from hiprot.errors import HiprotError
+from hiprot.errors import EmptySessionError, HiprotError
+from hiprot.files import atomic_path, private_dir
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 IR_BEST, IR_MEAN, IR_SD = (trial_summary_key("ir", s) for s in ("best", "mean", "sd"))
@@ -38,7 +40,7 @@ def _targets(sessions: list[Path], out_dir: Path | None) -> list[tuple[Path, Pat
 def _summary_lines(report: dict) -> list[str]:
     """A few lines for the terminal: what was found, per leg."""
     info, summaries = report["session"], report["summaries"]
-    lines = [f"  activity: {info['activity']} ({info['activity_source']})"]
+    lines = [f"  activity: {info['activity'] or 'unknown'} ({info['activity_source']})"]
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
         ir = leg.get(HIP_IR_MAX, {})
@@ -68,11 +70,17 @@ def _deg(value) -> str:
 
 
 def _analyze_all(
-    pairs: list[tuple[Path, Path]], activity: str | None, jobs: int | None, charts: bool
-) -> tuple[dict[Path, dict], int]:
+    pairs: list[tuple[Path, Path]],
+    activity: str | None,
+    jobs: int | None,
+    charts: bool,
+    skip_empty: bool = True,
+) -> tuple[dict[Path, dict], int, int]:
     """Analyse every session (in parallel when several), print a result or one error line each;
-    returns the reports by session and the number that failed."""
-    reports, failed = {}, 0
+    returns the reports by session (read back and checked from disk), the number that failed
+    and the number skipped: among several sessions (``skip_empty``), one without any sample (a
+    recording killed while it started) gets a warning instead of an error."""
+    reports, failed, skipped = {}, 0, 0
     items = [(session, target, activity, charts) for session, target in pairs]
     bar = (
         click.progressbar(length=len(items), label="analysing sessions", file=sys.stderr)
@@ -82,19 +90,26 @@ def _analyze_all(
     if bar is not None:
         bar.__enter__()
     try:
-        for (session, target, *_), report, error in run_parallel(
+        for (session, target, *_), _report, error in run_parallel(
             analyze_to, items, jobs, (lambda: bar.update(1)) if bar is not None else None
         ):
             if error is None:
-                reports[session] = report
+                try:
+                    reports[session] = read_report(target)
+                except HiprotError as exc:
+                    error = exc
+            if error is None:
                 click.echo(f"{session}: results in {target}")
-                for line in _summary_lines(report):
+                for line in _summary_lines(reports[session]):
                     click.echo(line)
-                continue
-            failed += 1
-            if isinstance(error, HiprotError):
+            elif isinstance(error, EmptySessionError) and skip_empty and len(items) > 1:
+                skipped += 1
+                click.echo(f"hiprot: warning: {session}: skipped: {error}", err=True)
+            elif isinstance(error, HiprotError):
+                failed += 1
                 click.echo(f"hiprot: error: {session}: {error}", err=True)
             else:
+                failed += 1
                 click.echo(
                     f"hiprot: error: {session}: unexpected failure, traceback follows", err=True
                 )
@@ -102,7 +117,7 @@ def _analyze_all(
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    return reports, failed
+    return reports, failed, skipped
 
 
 @click.command()
@@ -164,29 +179,54 @@ def analyze(sessions, out_dir, pair, history_dir, activity, jobs, no_charts) -> 
         _history(history_dir, out_dir, activity, jobs, charts)
     else:
         found = session_dirs(list(sessions))
-        _, failed = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
-        _exit_if_failed(failed, len(found))
+        _, failed, skipped = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
+        _exit_if_failed(failed, skipped, len(found))
 
 
-def _exit_if_failed(failed: int, total: int) -> None:
-    """Exit status 2 if any session failed; the count when there were several (one has its line)."""
+def _exit_if_failed(failed: int, skipped: int, total: int) -> None:
+    """Exit status 2 if any session failed (skipped empty ones do not count, unless nothing was
+    analysed); the counts when there were several (one has its line)."""
+    if skipped:
+        click.echo(
+            f"hiprot: {skipped} of {total} sessions skipped: no samples (recording interrupted "
+            "before its first sync)",
+            err=True,
+        )
     if failed:
         if total > 1:
             click.echo(f"hiprot: {failed} of {total} sessions failed", err=True)
         raise click.exceptions.Exit(2)
+    if skipped == total:
+        raise click.exceptions.Exit(2)
+
+
+def _begin(target: Path, summary: str) -> None:
+    """Make ``target`` and remove its previous ``summary`` file, which is written last: one
+    present always belongs with the files beside it."""
+    private_dir(target)
+    (target / summary).unlink(missing_ok=True)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: bool) -> None:
-    reports, failed = _analyze_all(_targets(pair, out_dir), activity, jobs, charts)
-    _exit_if_failed(failed, len(pair))
+    reports, failed, _ = _analyze_all(_targets(pair, out_dir), activity, jobs, charts, False)
+    _exit_if_failed(failed, 0, len(pair))
     result = compare(reports[pair[0]], reports[pair[1]])
     target = out_dir or pair[1] / "analysis"
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "compare.json").write_text(json.dumps(result, indent=2) + "\n")
-    if charts:
-        from hiprot.analysis import plots  # matplotlib only when charts are drawn
+    try:
+        _begin(target, "compare.json")
+        if charts:
+            from hiprot.analysis import plots  # matplotlib only when charts are drawn
 
-        plots.comparison(result, target / "compare.png")
+            with atomic_path(target / "compare.png") as path:
+                plots.comparison(result, path)
+        with atomic_path(target / "compare.json") as path:  # last: the comparison is complete
+            _write_json(path, result)
+    except OSError as exc:
+        raise HiprotError(f"{target}: cannot write the comparison: {exc.strerror or exc}") from exc
     click.echo(f"before {result['before']['name']}, after {result['after']['name']}:")
     for change in result["changes"]:
         click.echo(f"  {change['verdict']}")
@@ -197,16 +237,22 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
     found = session_dirs([directory])
     if found == [directory]:
         raise HiprotError(f"{directory}: no session directories in it")
-    reports, failed = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
+    reports, failed, skipped = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
     if reports:
         result = history(list(reports.values()))
         target = out_dir or directory / "history"
-        target.mkdir(parents=True, exist_ok=True)
-        (target / "history.json").write_text(json.dumps(result, indent=2) + "\n")
-        write_history_csv(target / "history.csv", result)
-        if charts:
-            from hiprot.analysis import plots  # matplotlib only when charts are drawn
+        try:
+            _begin(target, "history.json")
+            with atomic_path(target / "history.csv") as path:
+                write_history_csv(path, result)
+            if charts:
+                from hiprot.analysis import plots  # matplotlib only when charts are drawn
 
-            plots.history(result, target / "history.png")
+                with atomic_path(target / "history.png") as path:
+                    plots.history(result, path)
+            with atomic_path(target / "history.json") as path:  # last: the history is complete
+                _write_json(path, result)
+        except OSError as exc:
+            raise HiprotError(f"{target}: cannot write the history: {exc.strerror or exc}") from exc
         click.echo(f"history of {len(reports)} sessions in {target}")
-    _exit_if_failed(failed, len(found))
+    _exit_if_failed(failed, skipped, len(found))

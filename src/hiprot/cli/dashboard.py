@@ -30,19 +30,26 @@ from hiprot.errors import HiprotError
     "--ws-url",
     default=None,
     metavar="URL",
-    help="Broker WebSocket URL for the page, e.g. ws://pi.local:9001 "
-    "(default: the rig's broker host, or the page's own host for localhost, "
-    "at [mqtt] websocket_port).",
+    help="Broker WebSocket URL for the page, e.g. ws://pi.local:9001 (default: the page's own "
+    "host at [mqtt] websocket_port; the rig's broker host is never handed to the page).",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Another name the page may be opened by (besides localhost, this machine's host name, "
+    "<host name>.local and its addresses); requests naming other hosts get 421.",
 )
 @click.option(
     "--device", default=None, metavar="ID", help="Device id to show (default: the rig's)."
 )
-def dashboard(rig_path, host, port, ws_url, device) -> None:
+def dashboard(rig_path, host, port, ws_url, allow_hosts, device) -> None:
     """Serve a live dashboard: hip IR chart, last stride/rep/test, health, connection state."""
     rig = load(rig_path)
     settings = dashboard_settings(rig, device, ws_url)
     try:
-        server = DashboardServer(settings, host, port)
+        server = DashboardServer(settings, host, port, allow_hosts)
     except OSError as exc:
         raise HiprotError(
             f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc}"
@@ -51,6 +58,11 @@ def dashboard(rig_path, host, port, ws_url, device) -> None:
     click.echo(
         f"dashboard for {settings['base']} on {server.url} (broker: {broker}); Ctrl-C ends it"
     )
+    if ws_url is None and rig.mqtt.host not in ("localhost", "127.0.0.1", "::1"):
+        click.echo(
+            "note: the page connects to the WebSocket port of the host it was opened from; "
+            "if the broker runs elsewhere, give --ws-url ws://BROKER:PORT"
+        )
     stop = stop_on_signals()
     thread = threading.Thread(target=server.serve_forever, name="dashboard-http", daemon=True)
     thread.start()

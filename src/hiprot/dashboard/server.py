@@ -2,12 +2,30 @@
 
 The page itself talks MQTT over WebSockets straight to the broker; this server
 only hands out files and the settings the page needs (topic base, WebSocket
-address, user name — never a password).
+port or URL). It hands out no user name, password or broker host name: the page
+asks for credentials itself, and connects to its own host unless ``--ws-url``
+names the broker.
+
+Hardening (OWASP Secure Headers Project; RFC 9110 §7.2 for ``Host``):
+
+- no directory listings, and a ``Server`` header without versions;
+- every response carries a Content-Security-Policy (only this server's own
+  scripts, styles and images, WebSocket connections, no framing, no form
+  posts), ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``
+  and ``X-Frame-Options: DENY``;
+- the ``Host`` header must name this device (``localhost``, its host name,
+  ``<host name>.local``, the ``--host`` address, names given with
+  ``--allow-host``) or be the address the request arrived at; anything else is
+  421 Misdirected Request. A page on another site whose DNS name is re-pointed
+  at the device (DNS rebinding) sends its own name, so it reads nothing.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
+from collections.abc import Iterable
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
@@ -16,32 +34,88 @@ from pathlib import Path
 from hiprot.config import Rig
 
 STATIC = Path(str(files("hiprot.dashboard") / "static"))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 
 def dashboard_settings(rig: Rig, device_id: str | None = None, ws_url: str | None = None) -> dict:
     """What the page needs to connect: ``ws_url`` None means "the page's host, ``ws_port``"."""
-    broker_host = rig.mqtt.host
-    if ws_url is None and broker_host not in ("localhost", "127.0.0.1", "::1"):
-        scheme = "wss" if rig.mqtt.tls else "ws"
-        ws_url = f"{scheme}://{broker_host}:{rig.mqtt.websocket_port}"
+    device_id = device_id or rig.device_id
     return {
-        "device_id": device_id or rig.device_id,
-        "base": f"{rig.mqtt.topic_prefix}/{device_id or rig.device_id}",
+        "device_id": device_id,
+        "base": f"{rig.mqtt.topic_prefix}/{device_id}",
         "ws_url": ws_url,
         "ws_port": rig.mqtt.websocket_port,
         "ws_tls": rig.mqtt.tls,
-        "username": rig.mqtt.username,
     }
+
+
+def own_names(bind_host: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """Host names (lower case) by which this device may be asked for the dashboard."""
+    hostname = socket.gethostname()
+    names = {"localhost", hostname, f"{hostname}.local", *extra}  # no DNS lookup at start
+    names.add(bind_host)  # the address printed in the URL, 0.0.0.0 included
+    return frozenset(n.lower().rstrip(".") for n in names if n)
+
+
+def host_of(header: str) -> str:
+    """The host part of a ``Host`` header (port and IPv6 brackets removed), lower case."""
+    value = header.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else ""
+    if value.count(":") == 1:
+        value = value.split(":")[0]
+    return value.rstrip(".")
 
 
 class _Handler(SimpleHTTPRequestHandler):
     """Static files from the package, plus ``/config.json``; no access log on the terminal."""
 
-    def __init__(self, *args, settings: bytes, **kwargs):
-        self.settings = settings
+    def __init__(self, *args, settings: bytes, allowed: frozenset[str], **kwargs):
+        self.settings, self.allowed = settings, allowed
         super().__init__(*args, directory=str(STATIC), **kwargs)
 
+    def version_string(self) -> str:
+        return "hiprot"
+
+    def end_headers(self) -> None:
+        for name, value in SECURITY_HEADERS.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def list_directory(self, path):
+        self.send_error(404)
+        return None
+
+    def _host_allowed(self) -> bool:
+        host = host_of(self.headers.get("Host", ""))
+        if host in self.allowed:
+            return True
+        try:
+            asked = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        local = ipaddress.ip_address(self.connection.getsockname()[0])
+        return asked == local or asked == getattr(local, "ipv4_mapped", None)
+
+    def do_HEAD(self) -> None:
+        if not self._host_allowed():
+            self.send_error(421, "this server answers to its own names only")
+            return
+        super().do_HEAD()
+
     def do_GET(self) -> None:
+        if not self._host_allowed():
+            self.send_error(421, "this server answers to its own names only")
+            return
         if self.path.split("?")[0] == "/config.json":
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -57,12 +131,24 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 class DashboardServer(ThreadingHTTPServer):
-    """An HTTP server for the dashboard on ``host:port`` (port 0 picks a free one)."""
+    """An HTTP server for the dashboard on ``host:port`` (port 0 picks a free one);
+    ``allow_hosts`` adds names it answers to (e.g. a DNS name of the device)."""
 
     daemon_threads = True
 
-    def __init__(self, settings: dict, host: str = "127.0.0.1", port: int = 8080):
-        super().__init__((host, port), partial(_Handler, settings=json.dumps(settings).encode()))
+    def __init__(
+        self,
+        settings: dict,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        allow_hosts: Iterable[str] = (),
+    ):
+        handler = partial(
+            _Handler,
+            settings=json.dumps(settings).encode(),
+            allowed=own_names(host, allow_hosts),
+        )
+        super().__init__((host, port), handler)
 
     @property
     def url(self) -> str:

@@ -4,11 +4,16 @@ Each entity reads one of our topics (``angles``, ``stride``, ``health``,
 ``status``) with a value template; all share the device block and take their
 availability from the retained ``status`` topic, so they turn unavailable
 when the logger goes offline. See https://www.home-assistant.io/integrations/mqtt/.
+
+Entity ids are set with ``default_entity_id`` (the full id, ``sensor.<slug>``), which replaced
+``object_id`` in Home Assistant 2025.10 (``object_id`` stops working in 2026.4). The slug is the
+one HA made of the old ``object_id`` (:func:`entity_slug`), so existing users keep their ids.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from hiprot import __version__
 from hiprot.columns import CADENCE, DEG, HIP_IR_MAX, HIP_IR_ROM, STRIDE_TIME, hip_ir
@@ -19,6 +24,13 @@ DISCOVERY_PREFIX = "homeassistant"
 def _keep_last(key: str) -> str:
     """A template that reads ``key`` and keeps the last state when a message lacks it."""
     return f"{{{{ value_json.{key} if value_json.{key} is defined else this.state }}}}"
+
+
+def entity_slug(text: str) -> str:
+    """What Home Assistant's ``slugify`` makes of an ASCII name (lower case, every run of
+    other characters one ``_``, none at the ends): the entity id it generated from the
+    ``object_id`` hiprot published before 2025.10."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def discovery_messages(
@@ -81,7 +93,7 @@ def discovery_messages(
         config = {
             "name": name,
             "unique_id": f"hiprot_{device_id}_{object_id}",
-            "object_id": f"hiprot_{device_id}_{object_id}",
+            "default_entity_id": "sensor." + entity_slug(f"hiprot_{device_id}_{object_id}"),
             "state_topic": f"{base}/{topic}",
             "value_template": _keep_last(key),
             "device": device,
@@ -97,7 +109,7 @@ def discovery_messages(
             {
                 "name": "Logger",
                 "unique_id": f"hiprot_{device_id}_status",
-                "object_id": f"hiprot_{device_id}_status",
+                "default_entity_id": "binary_sensor." + entity_slug(f"hiprot_{device_id}_status"),
                 "state_topic": f"{base}/status",
                 "payload_on": "online",
                 "payload_off": "offline",

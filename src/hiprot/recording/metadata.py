@@ -6,7 +6,6 @@ the temporary file used for the atomic replace is allocated in advance.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 from datetime import datetime
@@ -14,11 +13,14 @@ from pathlib import Path
 
 from hiprot import __version__
 from hiprot.config import Rig
+from hiprot.files import PRIVATE_FILE, fsync_directory, read_regular
 
 FORMAT_VERSION = 2  # session directory layout; 1 was the first CSV-only recorder
 META_FILE = "session.json"
 SPARE_FILE = "session.json.tmp"
 RESERVED_BYTES = 64 * 1024
+# session.json is a few kB; a per-sensor gap list of a day-long recording stays far below this
+MAX_META_BYTES = 64 * 1024 * 1024
 
 
 def rig_description(rig: Rig) -> dict:
@@ -73,18 +75,6 @@ def start_meta(
     }
 
 
-def fsync_directory(path: Path) -> None:
-    """Make created or renamed directory entries durable (on filesystems that sync directories)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno != errno.EINVAL:  # EINVAL: this filesystem does not sync directories
-            raise
-    finally:
-        os.close(fd)
-
-
 class MetaFile:
     """Writes ``session.json`` by replacing it atomically from a pre-allocated spare file."""
 
@@ -97,7 +87,7 @@ class MetaFile:
         """Replace ``session.json`` with ``meta``; reserve space for the next write unless final."""
         data = json.dumps(meta, indent=2).encode() + b"\n"
         # no O_TRUNC: write into the blocks reserved before, then cut to length
-        fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT, 0o644)
+        fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
         try:
             view = memoryview(data)
             while view:
@@ -114,7 +104,7 @@ class MetaFile:
     def _reserve(self) -> None:
         """Allocate the spare file now; without space the next write simply needs fresh space."""
         try:
-            fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(self._spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         except OSError:
             return
         try:
@@ -142,9 +132,13 @@ META_TYPES = {
 def read_meta(path: Path) -> dict:
     """``session.json`` as a dict; ValueError/OSError as raised (callers word the message).
 
-    A key of :data:`META_TYPES` with another type (a damaged or hand-edited file) is a ValueError.
+    A key of :data:`META_TYPES` with another type (a damaged or hand-edited file), or JSON nested
+    too deeply for the parser, is a ValueError; a FIFO, device or oversized file an OSError.
     """
-    meta = json.loads(Path(path).read_text())
+    try:
+        meta = json.loads(read_regular(Path(path), MAX_META_BYTES))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     if not isinstance(meta, dict):
         raise ValueError("expected a JSON object")  # noqa: TRY004 - callers catch ValueError
     for key, kind in META_TYPES.items():

@@ -31,6 +31,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.files import PRIVATE_FILE, open_regular, physical_memory
 from hiprot.samples import ImuSamples
 
 MAGIC = b"\x89HIPROT\n"
@@ -115,8 +117,13 @@ def decode_file_header(data: bytes) -> FileHeader:
     (crc,) = _CRC.unpack_from(data, end)
     if crc != zlib.crc32(data[:end]):
         raise HeaderError("file header damaged (CRC mismatch)")
-    body = json.loads(bytes(data[_FILE_HEAD.size : end]))
-    return FileHeader(list(body["sensors"]), body["rig_toml"], dict(body["meta"]), end + _CRC.size)
+    try:
+        body = json.loads(bytes(data[_FILE_HEAD.size : end]))
+        return FileHeader(
+            list(body["sensors"]), str(body["rig_toml"]), dict(body["meta"]), end + _CRC.size
+        )
+    except (ValueError, RecursionError, KeyError, TypeError) as exc:
+        raise HeaderError(f"file header unusable ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass
@@ -252,7 +259,9 @@ class RawFileWriter:
         self.index = {name: i for i, name in enumerate(sensors)}
         self.sequence = 0
         self.size = 0
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        self._fd = os.open(
+            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, PRIVATE_FILE
+        )
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         self.append(encode_file_header(sensors, rig_toml, meta))
         self.sync()
@@ -300,10 +309,12 @@ class RawFileWriter:
 def writer_alive(path: Path) -> bool:
     """True while a :class:`RawFileWriter` (in any process) still has ``path`` open."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block this check
     except OSError:
         return False
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
@@ -333,8 +344,8 @@ class RawFileReader:
         self._buffer = b""  # bytes read but not yet parsed start at self._start
         self._start = 0
         self._base = 0  # file offset of self._buffer[0]
-        try:
-            self._file = open(self.path, "rb")  # noqa: SIM115 - kept open to follow a growing file
+        try:  # kept open to follow a growing file; the whole file is held in memory
+            self._file = open_regular(self.path, physical_memory())
         except OSError as exc:
             raise HeaderError(f"cannot open: {exc.strerror}") from exc
 

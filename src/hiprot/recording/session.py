@@ -12,15 +12,14 @@ One reader for every kind of session:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from hiprot.config import Rig, load_rig, parse_rig
+from hiprot.config import Rig, load_rig, parse_rig_text
 from hiprot.csvio import read_imu_csv
-from hiprot.errors import ConfigError, RecordingError
+from hiprot.errors import ConfigError, EmptySessionError, RecordingError
 from hiprot.recording.metadata import FORMAT_VERSION, META_FILE, read_meta
 from hiprot.recording.raw import Block, Damage, HeaderError, RawFileReader, writer_alive
 from hiprot.recording.writer import RAW_FILE
@@ -113,11 +112,13 @@ def load_session(path: str | Path) -> Session:
     if not path.is_dir():
         raise RecordingError(f"{path}: not a session directory")
     meta, warnings = _read_meta(path)
-    raw_name = meta.get("raw_file") or (RAW_FILE if (path / RAW_FILE).exists() else CSV_FILE)
-    if raw_name == RAW_FILE:
+    named = meta.get("raw_file")
+    if named is not None and named not in (RAW_FILE, CSV_FILE):  # never a path to follow
+        warnings.append(f"{META_FILE} names raw_file {named!r}; read {RAW_FILE} or {CSV_FILE}")
+    if (path / RAW_FILE).exists() or (named == RAW_FILE and not (path / CSV_FILE).exists()):
         return _load_recorded(path, meta, warnings)
     if not (path / CSV_FILE).exists():
-        raise RecordingError(f"{path}: no samples file ({RAW_FILE} or {CSV_FILE})")
+        raise EmptySessionError(f"{path}: no samples file ({RAW_FILE} or {CSV_FILE})")
     rig = load_rig(path / "rig.toml")
     samples = read_imu_csv(path / CSV_FILE, tuple(s.name for s in rig.sensors))
     recovery = Recovery(closed=True, warnings=warnings, **_counts(samples))
@@ -161,7 +162,7 @@ def _rig_or_error(path: Path) -> tuple[Rig | None, ConfigError | None]:
 def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
     raw_path = path / RAW_FILE
     if not raw_path.exists():
-        raise RecordingError(f"{raw_path}: missing; no samples were recorded here")
+        raise EmptySessionError(f"{raw_path}: missing; no samples were recorded here")
     rig, rig_error = _rig_or_error(path)
     live = writer_alive(raw_path)
     try:
@@ -169,13 +170,13 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
             blocks = reader.read(final=not live)
     except HeaderError as exc:
         if exc.incomplete:
-            raise RecordingError(
+            raise EmptySessionError(
                 f"{raw_path}: {exc}: the recording was interrupted before any sample was written"
             ) from exc
         raise RecordingError(f"{raw_path}: {exc}") from exc
     header = reader.header
     if rig is None:  # the reader had no fallback, so this header passed its CRC
-        rig = parse_rig(tomllib.loads(header.rig_toml), raw_path)
+        rig = parse_rig_text(header.rig_toml, raw_path)
         warnings.append(f"rig.toml unusable ({rig_error}); rig taken from {RAW_FILE}")
     if not meta:
         meta = dict(header.meta, complete=False)
@@ -203,7 +204,7 @@ def _load_recorded(path: Path, meta: dict, warnings: list[str]) -> Session:
             if got < expected:
                 recovery.warnings.append(f"{name}: {expected - got} of {expected} samples missing")
     if not samples and not live:
-        raise RecordingError(f"{path}: no samples recorded ({recovery.summary()})")
+        raise EmptySessionError(f"{path}: no samples recorded ({recovery.summary()})")
     return Session(path, rig, meta, samples, recovery, "recorded")
 
 

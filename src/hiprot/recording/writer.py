@@ -22,8 +22,9 @@ import numpy as np
 
 from hiprot.config import Rig, rig_to_toml
 from hiprot.errors import RecordingError
+from hiprot.files import PRIVATE_DIR, PRIVATE_FILE, fsync_directory, private_dir
 from hiprot.recording.disk import DiskGuard, DiskPolicy
-from hiprot.recording.metadata import MetaFile, fsync_directory, start_meta
+from hiprot.recording.metadata import MetaFile, start_meta
 from hiprot.recording.raw import RawFileWriter
 from hiprot.samples import Chunk, ImuSamples
 
@@ -52,7 +53,9 @@ def _new_session_dir(out_dir: Path, name: str) -> Path:
     for attempt in range(1, 1000):
         path = out_dir / (name if attempt == 1 else f"{name}-{attempt}")
         try:
-            path.mkdir(parents=True)
+            private_dir(path.parent)
+            path.mkdir(PRIVATE_DIR)
+            os.chmod(path, PRIVATE_DIR)  # movement data is private, whatever the umask
             return path
         except FileExistsError:
             continue
@@ -120,7 +123,8 @@ class SessionWriter:
 
     @staticmethod
     def _write_durably(path: Path, data: bytes) -> None:
-        with open(path, "wb") as f:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

@@ -23,6 +23,7 @@ from hiprot import __version__
 from hiprot.config import Rig, rig_to_toml
 from hiprot.csvio import write_angles_csv, write_imu_csv
 from hiprot.errors import RecordingError
+from hiprot.files import atomic_path, atomic_write, private_dir
 from hiprot.sim.simulator import Simulation
 
 SCENARIO_ACTIVITY = {
@@ -47,19 +48,23 @@ FILES = (
 
 
 def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
-    """Write the session into directory ``path`` (created; refused if it already holds a session)."""
+    """Write the session into directory ``path`` (created private; refused if it already holds a
+    session); each file is written atomically, so a killed run leaves no truncated one."""
     path = Path(path)
     taken = [name for name in FILES if (path / name).exists()]
     if taken:
         raise RecordingError(f"{path}: already holds a session ({taken[0]}); choose another --out")
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "rig.toml").write_text(rig_to_toml(rig))
-        write_imu_csv(path / "imu.csv", simulation.samples)
-        write_angles_csv(path / "truth.csv", simulation.time_s, simulation.truth_deg)
-        (path / "truth_events.csv").write_text(
+        private_dir(path)
+        atomic_write(path / "rig.toml", rig_to_toml(rig))
+        with atomic_path(path / "imu.csv") as temp:
+            write_imu_csv(temp, simulation.samples)
+        with atomic_path(path / "truth.csv") as temp:
+            write_angles_csv(temp, simulation.time_s, simulation.truth_deg)
+        atomic_write(
+            path / "truth_events.csv",
             "time_s,side,event\n"
-            + "".join(f"{e.time_s:.6f},{e.side},{e.event}\n" for e in simulation.events)
+            + "".join(f"{e.time_s:.6f},{e.side},{e.event}\n" for e in simulation.events),
         )
         mounting = {
             name: {
@@ -69,8 +74,8 @@ def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
             }
             for name, mount in simulation.mounting.items()
         }
-        (path / "truth_mounting.json").write_text(json.dumps(mounting, indent=2))
-        (path / "session.json").write_text(json.dumps(_metadata(rig, simulation), indent=2))
+        atomic_write(path / "truth_mounting.json", json.dumps(mounting, indent=2))
+        atomic_write(path / "session.json", json.dumps(_metadata(rig, simulation), indent=2))
     except OSError as exc:
         raise RecordingError(f"{path}: cannot write the simulated session: {exc.strerror}") from exc
     return path

@@ -71,7 +71,6 @@ class Dashboard {
       $("login").hidden = true;
       this.connect($("login-user").value, $("login-password").value);
     });
-    $("login-user").value = cfg.username || "";
   }
 
   url() {
@@ -184,4 +183,4 @@ class Dashboard {
 
 fetch("config.json")
   .then((response) => response.json())
-  .then((cfg) => new Dashboard(cfg).connect(cfg.username, undefined));
+  .then((cfg) => new Dashboard(cfg).connect());
