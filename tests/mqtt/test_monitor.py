@@ -23,9 +23,10 @@ def _publish_session(broker, tmp_path) -> Publisher:
         MqttConfig(port=broker.port),
         "hiprot-sim",
         broker.host,
-        outbox_path=tmp_path / "outbox.sqlite3",
+        outbox_dir=tmp_path / "outbox",
     )
     assert publisher.start()
+    publisher.begin_session("s1")
     publisher.publish(
         "session",
         {"session": "s1", "state": "recording", "calibration": {"right": "calibrated"}},
@@ -61,7 +62,7 @@ def test_plain_monitor_prints_each_event(broker, tmp_path):
         "hiprot-sim",
         broker.host,
         client_id="early",
-        outbox_path=tmp_path / "early.sqlite3",
+        outbox_dir=tmp_path / "early",
     )
     assert retained.start()
     monitor = subprocess.Popen(

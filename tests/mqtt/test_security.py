@@ -106,7 +106,7 @@ def test_tls_checks_the_broker_s_host_name(tmp_path, tls_files):
         with pytest.raises(
             BrokerError, match="TLS failed: certificate verify failed: IP address mismatch"
         ):
-            Publisher(config, "dev", outbox_path=tmp_path / "outbox.sqlite3").start()
+            Publisher(config, "dev", outbox_dir=tmp_path / "outbox").start()
     finally:
         broker.stop()
 

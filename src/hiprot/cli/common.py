@@ -67,3 +67,20 @@ def echo_calibration(summary) -> None:
     """Say why a run produced no live joint angles, if it did not."""
     if summary.calibration_error:
         click.echo(f"note: no live joint angles: {summary.calibration_error}")
+
+
+def echo_mqtt(outcome: dict | None) -> None:
+    """One line on what the broker acknowledged and what did not get there, and why."""
+    if outcome is None:
+        return
+    acknowledged = sum(outcome["metrics_acknowledged"].values())
+    line = f"mqtt: {acknowledged} metrics acknowledged by the broker"
+    if outcome["metrics_waiting"]:
+        line += f", {outcome['metrics_waiting']} wait in the outbox for the next start"
+    if outcome["metrics_dropped"]:
+        line += f", {outcome['metrics_dropped']} dropped (outbox full)"
+    if outcome["metrics_lost"]:
+        line += f", {outcome['metrics_lost']} lost"
+    if "problem" in outcome:
+        line += f"; degraded: {outcome['problem']}"
+    click.echo(line)

@@ -62,7 +62,7 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
     try:
         publisher = None
         if rig.mqtt.enabled and not no_mqtt:
-            publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
+            publisher = Publisher(rig.mqtt, rig.device_id, host, port)
             publisher.start()
         activity = SCENARIO_ACTIVITY[rig.simulation.scenario]
         writer = SessionWriter(rig, out_dir, activity=activity, note="hiprot demo")

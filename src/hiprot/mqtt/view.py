@@ -20,7 +20,7 @@ UNITS = (
     ("_mb", " MB"),
     ("_temp_c", " °C"),
 )
-HIDDEN = {"timestamp", "stream"}
+HIDDEN = {"timestamp", "stream", "session", "replay"}
 
 
 def format_value(key: str, value) -> str:
