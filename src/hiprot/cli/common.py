@@ -84,3 +84,14 @@ def echo_mqtt(outcome: dict | None) -> None:
     if "problem" in outcome:
         line += f"; degraded: {outcome['problem']}"
     click.echo(line)
+
+
+def warn_lost(previous: dict) -> None:
+    """Report the MQTT metrics a killed run of this device held only in memory (its lock note)."""
+    if previous.get("memory_only"):
+        click.echo(
+            f"warning: {previous['memory_only']} MQTT metrics of session "
+            f"{previous.get('session')} existed only in memory when its recorder was killed: "
+            "they are lost",
+            err=True,
+        )

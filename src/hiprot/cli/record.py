@@ -20,6 +20,7 @@ from hiprot.cli.common import (
     parse_broker,
     rig_option,
     stop_on_signals,
+    warn_lost,
 )
 from hiprot.mqtt import Publisher
 from hiprot.recording import DiskPolicy, SessionWriter
@@ -107,7 +108,7 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
     """The recording itself, with the device locked (or ``lock.problem`` said why not)."""
     if lock.problem is not None:
         warn(f"{lock.problem}; recording anyway")
-    _warn_lost(lock.previous)
+    warn_lost(lock.previous)
     source_duration = None if duration is None else duration + 1.0
     publisher = None
     if rig.mqtt.enabled and not no_mqtt:
@@ -132,8 +133,6 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
             f"recording {len(rig.sensors)}{simulated} sensors at {rig.sample_rate_hz:g} Hz "
             f"to {writer.path}"
         )
-        if simulated:
-            status += " (no real sensors: the simulated rig; --rig FILE for a real one)"
         click.echo(status)
         service = ServiceNotifier()
         service.ready(status)
@@ -160,12 +159,3 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
     for line in health_lines(health):
         click.echo(f"sensor {line}")
     echo_mqtt(summary.mqtt)
-
-
-def _warn_lost(previous: dict) -> None:
-    """Report the metrics a killed run of this device held only in memory."""
-    if previous.get("memory_only"):
-        warn(
-            f"{previous['memory_only']} MQTT metrics of session {previous.get('session')} "
-            "existed only in memory when its recorder was killed: they are lost"
-        )

@@ -18,6 +18,7 @@ from hiprot.cli.common import (
     no_mqtt_option,
     parse_broker,
     stop_on_signals,
+    warn_lost,
 )
 from hiprot.errors import ConfigError
 from hiprot.mqtt import Publisher
@@ -71,6 +72,7 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
         lock = DeviceLock(rig.device_id, "replay").acquire()
         if lock.problem is not None:
             click.echo(f"warning: {lock.problem}; replaying anyway", err=True)
+        warn_lost(lock.previous)
         adopt_legacy_outbox(rig.device_id)
         publisher = Publisher(
             rig.mqtt,

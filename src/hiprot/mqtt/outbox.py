@@ -75,6 +75,8 @@ class Outbox:
         self.path: Path | None = None
         self.problem: str | None = None
         self._rows: dict[int, tuple[str, str]] = {}
+        self._seqs: set[int] = set()  # pending, wherever they are
+        self._unreadable: set[int] = set()  # pending in a file that failed and could not be read
         self._last_seq = 0
         self._disk_seq = 0  # the last seq committed to the file, when it went to memory
         self._db: sqlite3.Connection | None = None
@@ -111,14 +113,15 @@ class Outbox:
         """
         box = cls.__new__(cls)
         box.max_messages, box.problem, box.path = 0, None, None
-        box._rows, box._db, box._lock_fd = {}, None, None
+        box._rows, box._db, box._lock_fd, box._unreadable = {}, None, None, set()
         try:
             box._open(Path(path), create=False)
             meta = dict(box._db.execute("SELECT key, value FROM meta").fetchall())
             box.stream, box.session = meta["stream"], meta.get("session")
             box.replay = json.loads(meta.get("replay", "false")) is True
             box.dropped = int(meta.get("dropped", "0"))
-            box.pending = box._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            box._seqs = {s for (s,) in box._db.execute("SELECT seq FROM messages")}
+            box.pending = len(box._seqs)
         except KeyError as exc:
             box._close_file()
             raise sqlite3.DatabaseError(f"no {exc} in its meta table") from None
@@ -147,6 +150,11 @@ class Outbox:
     def in_memory(self) -> bool:
         """True when messages are held in memory only (by choice or after a failure)."""
         return self._db is None
+
+    @property
+    def lost(self) -> int:
+        """Pending messages lost with a file that failed and could not be read back."""
+        return len(self._unreadable)
 
     @property
     def memory_only(self) -> int:
@@ -178,8 +186,9 @@ class Outbox:
         if self._db is None:
             self._rows.update((seq, (topic, body)) for seq, topic, body in rows)
         self._last_seq += len(rows)
+        self._seqs.update(seq for seq, _, _ in rows)
         self.dropped += dropped
-        self.pending += len(rows)
+        self.pending = len(self._seqs)
         return dropped
 
     def after(self, seq: int, limit: int) -> list[tuple[int, str, bytes]]:
@@ -211,13 +220,13 @@ class Outbox:
             try:
                 with self._db:
                     self._db.executemany("DELETE FROM messages WHERE seq = ?", [(s,) for s in seqs])
-                self.pending = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-                return
             except sqlite3.Error as exc:
                 self._to_memory(exc)
         for s in seqs:
             self._rows.pop(s, None)
-        self.pending = len(self._rows)
+        self._seqs.difference_update(seqs)
+        self._unreadable.difference_update(seqs)  # delivered after all (it was in flight)
+        self.pending = len(self._seqs)
 
     def close(self) -> None:
         """Close the file; delete it when nothing is left in it to deliver."""
@@ -234,9 +243,11 @@ class Outbox:
             rows = self._db.execute("SELECT seq, topic, body FROM messages ORDER BY seq").fetchall()
             self._rows = {s: (topic, body) for s, topic, body in rows}
         except sqlite3.Error:
-            self._rows = {}  # unreadable: they stay in the file for the next start
+            self._rows = {}  # unreadable: lost (the file is put aside at the next start)
+        self._unreadable = self._seqs - self._rows.keys()
+        self._seqs = set(self._rows)
         self._close_file()
-        self.pending = len(self._rows)
+        self.pending = len(self._seqs)
 
     def _close_file(self) -> None:
         if self._db is not None:

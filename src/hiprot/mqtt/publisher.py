@@ -130,6 +130,7 @@ class Publisher:
         self._current: Outbox | None = None  # this session's
         self._leftovers: list[Outbox] = []  # earlier sessions', oldest first
         self._noted_memory_only = 0
+        self._lost_counted: dict[Outbox, int] = {}
         self._client: mqtt.Client | None = None
         self._drop_client = False
         self._connack_deadline = 0.0
@@ -472,6 +473,10 @@ class Publisher:
         """Bring queue depth, outbox state and the memory-only note up to date."""
         boxes = self._boxes()
         self.stats.queue_depth = sum(box.pending for box in boxes)
+        for box in boxes:
+            if box.lost != self._lost_counted.get(box, 0):
+                self.stats.metrics_lost += box.lost - self._lost_counted.get(box, 0)
+                self._lost_counted[box] = box.lost
         box = self._current
         if box is None:
             return
@@ -564,6 +569,7 @@ class Publisher:
 
     def _close_outboxes(self) -> None:
         """What only memory held is lost now: counted, and the memory-only note cleared."""
+        self._note_outbox()
         box = self._current
         if box is not None:
             self.stats.metrics_lost += box.memory_only
