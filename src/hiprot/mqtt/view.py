@@ -149,6 +149,8 @@ class DeviceView:
         parts.append(
             f"queue {mqtt.get('queue_depth', '?')} dropped {mqtt.get('metrics_dropped', '?')}"
         )
+        if mqtt.get("outbox") == "memory" or "problem" in mqtt:
+            parts.append(f"outbox {mqtt.get('outbox', '?')}: {mqtt.get('problem', '-')}")
         for key in ("cpu_percent", "disk_free_mb", "battery_percent", "cpu_temp_c"):
             if key in data:
                 parts.append(format_value(key, data[key]))

@@ -196,6 +196,7 @@ class Dashboard {
     }
     const m = data.mqtt || {};
     rows.push(["publisher", `queue ${m.queue_depth}, metrics dropped ${m.metrics_dropped}, angles dropped ${m.live_dropped}, reconnects ${m.reconnects}`]);
+    if (m.outbox === "memory" || m.problem) rows.push(["outbox", `${m.outbox}: ${m.problem ?? "-"}`]);
     rows.push(["recording", `${data.recording_dropped_chunks} chunks dropped`]);
     for (const key of ["cpu_percent", "load_1min", "disk_free_mb", "battery_percent", "cpu_temp_c"]) {
       if (key in data) rows.push(formatEntry(key, data[key]));
