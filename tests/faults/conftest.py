@@ -23,6 +23,7 @@ class RecordProcess:
     """``hiprot record`` running in the background; its stdout lines are collected as they come."""
 
     def __init__(self, args: list[str], state_dir: Path):
+        self.state_dir = state_dir
         env = {**os.environ, "XDG_STATE_HOME": str(state_dir)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hiprot", "record", *args],

@@ -171,6 +171,23 @@ def test_second_recorder_of_a_device_is_refused_and_never_takes_over(
     assert err.count("\n") == 1 and "already in use by another hiprot process" in err
     assert f"pid {first.process.pid}, hiprot record" in err
     assert not (tmp_path / "b").exists()
+    demo = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hiprot",
+            "demo",
+            "--broker",
+            broker.address,
+            "--out",
+            tmp_path / "d",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_STATE_HOME": str(first.state_dir)},
+    )
+    assert demo.returncode == 2 and "already in use" in demo.stderr and demo.stdout == ""
     returncode, _, err = first.finish()
     assert returncode == 0, err
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 30)

@@ -117,10 +117,12 @@ class Outbox:
         try:
             box._open(Path(path), create=False)
             meta = dict(box._db.execute("SELECT key, value FROM meta").fetchall())
+            box._seqs = {s for (s,) in box._db.execute("SELECT seq FROM messages")}
+            if not meta and not box._seqs:  # killed while it was being made: nothing in it
+                meta = {"stream": "", "session": None}
             box.stream, box.session = meta["stream"], meta.get("session")
             box.replay = json.loads(meta.get("replay", "false")) is True
             box.dropped = int(meta.get("dropped", "0"))
-            box._seqs = {s for (s,) in box._db.execute("SELECT seq FROM messages")}
             box.pending = len(box._seqs)
         except KeyError as exc:
             box._close_file()

@@ -75,10 +75,8 @@ class PublisherStats:
     metrics_lost: int = 0  # held in memory when the publisher stopped, or refused by paho
     live_dropped: int = 0
     reconnects: int = 0
-    errors: int = 0  # unexpected errors the worker survived
     outbox: str = "disk"  # "disk", or "memory" (by choice or after the file failed)
     problem: str | None = None  # the latest degradation, one line
-    alive: bool = True  # False if the worker thread ended before stop()
 
 
 class Publisher:
@@ -344,7 +342,6 @@ class Publisher:
                     break
         finally:
             if not self._stopping.is_set():
-                self.stats.alive = False
                 self.stats.problem = "MQTT publisher stopped unexpectedly"
             self._shutdown()
 
@@ -361,8 +358,7 @@ class Publisher:
         self._note_outbox()
 
     def _failed(self, exc: Exception) -> None:
-        """Survive an unexpected error: count it, drop the connection, retry after a back-off."""
-        self.stats.errors += 1
+        """Survive an unexpected error: say it, drop the connection, retry after a back-off."""
         self._degraded("error", f"MQTT publisher error: {type(exc).__name__}: {exc}"[:300])
         self._drop_connection()
         self._stopping.wait(TICK_S)
