@@ -109,9 +109,7 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
             yield chunk
 
     stamper = Stamper(port, "hiprot/+/angles")
-    publisher = Publisher(
-        rig.mqtt, rig.device_id, "127.0.0.1", port, outbox_path=workdir / "outbox.sqlite3"
-    )
+    publisher = Publisher(rig.mqtt, rig.device_id, "127.0.0.1", port, outbox_dir=workdir / "outbox")
     publisher.start()
     t0 = time.monotonic()
     logger.run(rig, paced(), SessionWriter(rig, workdir / "sessions"), publisher)
@@ -135,10 +133,11 @@ def publisher_rate(port: int, workdir: Path, n: int, kind: str) -> float:
         kind,
         "127.0.0.1",
         port,
-        outbox_path=workdir / f"{kind}.sqlite3",
+        outbox_dir=workdir / kind,
         queue_size=2 * n,
     )
     publisher.start()
+    publisher.begin_session("bench")
     start = time.monotonic()
     for i in range(n):
         if kind == "metrics":

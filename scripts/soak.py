@@ -11,7 +11,7 @@ unique by ``(stream, seq)``) and ``health`` messages. At the end it prints:
 - samples expected (each sensor's rate × duration) vs recorded (the session
   file) vs lost during the injected faults (the health's gaps), and any
   unexplained loss;
-- metrics produced (``metrics_published`` in ``session.json``) vs delivered;
+- metrics produced (``metrics_produced`` in ``session.json``) vs delivered;
 - memory (VmRSS of the ``hiprot record`` process) at start, after warm-up, every so
   often, and at the end.
 
@@ -287,7 +287,7 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
             broker.start()
         (session_path,) = (workdir / "sessions").iterdir()
         meta = json.loads((session_path / "session.json").read_text())
-        produced = sum(meta.get("metrics_published", {}).values())
+        produced = sum(meta.get("metrics_produced", {}).values())
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(counter.metrics) < produced:
             time.sleep(0.2)

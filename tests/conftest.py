@@ -43,6 +43,13 @@ def private_home(session_home, tmp_path_factory, monkeypatch):
     return root
 
 
+@pytest.fixture(autouse=True)
+def private_state_home(tmp_path_factory, monkeypatch):
+    """hiprot's state (device lock, MQTT outboxes) goes to a directory of the test's own,
+    never the home directory; a test may still set ``XDG_STATE_HOME`` for a process it starts."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def broker(tmp_path):
     """A fresh Mosquitto broker for one test, stopped afterwards."""

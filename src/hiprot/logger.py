@@ -33,6 +33,7 @@ class RunSummary:
     angle_range_deg: dict[str, tuple[float, float]] = field(default_factory=dict)
     published: int = 0
     metrics: dict[str, int] = field(default_factory=dict)  # metric messages handed to MQTT, by kind
+    mqtt: dict | None = None  # the publisher's outcome (acknowledged, waiting, lost, outbox...)
     stopped_early: bool = False
     calibration_error: str | None = None  # why the live angles never started, if they did not
 
@@ -48,6 +49,8 @@ def run(
     activity: str | None = None,
     start_utc: str | None = None,
     on_iteration: Callable[[], None] | None = None,
+    session_id: str | None = None,
+    replay: bool = False,
 ) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
@@ -55,7 +58,9 @@ def run(
     A live :class:`~hiprot.sources.Source` may yield empty chunks (no sensor had
     new samples; health is still published on its clock); its ``health()`` goes into the
     session metadata as ``health``.
-    ``session_path`` and ``start_utc`` name the session when there is no writer (replay). Completed
+    ``session_path`` and ``start_utc`` name the session when there is no writer (replay);
+    ``session_id`` (default: the session directory's name) goes into every metric, and
+    ``replay`` marks a replay in them and in the ``session`` topic. Completed
     strides, repetitions or test trials (by ``activity``; strides when unknown) are
     published as metrics. ``on_iteration`` is called once per pass of the loop, empty
     chunks included (the systemd watchdog ping: a hung loop stops it).
@@ -67,6 +72,7 @@ def run(
     feed = None
     if publisher is not None:
         start_utc = writer.meta["start_utc"] if writer is not None else start_utc
+        publisher.begin_session(session_id or (path or Path.cwd()).name, replay)
         feed = LiveFeed(
             publisher,
             rig,
@@ -133,10 +139,18 @@ def run(
             _publish_metrics(publisher, metrics.update(angles) + metrics.finish(), summary.metrics)
     finally:
         try:
+            if feed is not None:  # first, so session.json says what the broker acknowledged
+                feed.close(summary.duration_s)
+                publisher.stop()
+                summary.published = publisher.sent
+                summary.mqtt = publisher.outcome()
+        finally:
             if writer is not None:
                 extra = {"health": source.health()} if isinstance(source, Source) else {}
-                if feed is not None:
-                    extra["metrics_published"] = summary.metrics
+                if summary.mqtt is not None:
+                    extra["metrics_produced"] = summary.metrics
+                    extra["metrics_published"] = summary.mqtt["metrics_acknowledged"]
+                    extra["mqtt"] = summary.mqtt
                 calibration = (
                     pipeline.calibration.as_dict()
                     if pipeline.calibration is not None
@@ -148,11 +162,6 @@ def run(
                     calibration=calibration,
                     **extra,
                 )
-        finally:
-            if feed is not None:
-                feed.close(summary.duration_s)
-                publisher.stop()
-                summary.published = publisher.sent
     summary.angle_range_deg = {k: (lo, hi) for k, (lo, hi) in ranges.items()}
     if pipeline.calibration is None and pipeline.rig.sides:
         summary.calibration_error = (

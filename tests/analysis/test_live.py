@@ -77,9 +77,10 @@ def test_live_metrics_arrive_at_a_subscriber(broker, walk_without_pelvis, tmp_pa
     sub.loop_start()
     assert subscribed.wait(10)
     publisher = Publisher(
-        MqttConfig(port=broker.port), "dev", broker.host, outbox_path=tmp_path / "outbox.sqlite3"
+        MqttConfig(port=broker.port), "dev", broker.host, outbox_dir=tmp_path / "outbox"
     )
     assert publisher.start()
+    publisher.begin_session("s1")
     produced = stream(walk_without_pelvis)
     for kind, payload in produced:
         publisher.publish_metric(kind, payload)
@@ -93,5 +94,6 @@ def test_live_metrics_arrive_at_a_subscriber(broker, walk_without_pelvis, tmp_pa
     sub.loop_stop()
     assert len(produced) > 30
     assert [
-        {k: v for k, v in m.items() if k not in ("seq", "stream", "timestamp")} for m in received
+        {k: v for k, v in m.items() if k not in ("seq", "stream", "session", "timestamp")}
+        for m in received
     ] == [p for _, p in produced]

@@ -23,6 +23,7 @@ class RecordProcess:
     """``hiprot record`` running in the background; its stdout lines are collected as they come."""
 
     def __init__(self, args: list[str], state_dir: Path):
+        self.state_dir = state_dir
         env = {**os.environ, "XDG_STATE_HOME": str(state_dir)}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hiprot", "record", *args],
@@ -93,17 +94,17 @@ def start_record(state_dir):
 
 @pytest.fixture
 def outbox_pending(state_dir):
-    """How many metrics wait in the simulated rig's on-disk outbox (0 when it does not exist)."""
+    """How many metrics wait in the simulated rig's on-disk outboxes (one per session)."""
 
     def count() -> int:
-        path = state_dir / "hiprot" / "mqtt-outbox-hiprot-sim.sqlite3"
-        if not path.exists():
-            return 0
-        with sqlite3.connect(path) as db:
-            try:
-                return db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-            except sqlite3.OperationalError:  # created, no table yet
-                return 0
+        total = 0
+        for path in (state_dir / "hiprot" / "hiprot-sim" / "outbox").glob("*.sqlite3"):
+            with sqlite3.connect(path) as db:
+                try:
+                    total += db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+                except sqlite3.OperationalError:  # created, no table yet
+                    pass
+        return total
 
     return count
 

@@ -152,7 +152,9 @@ def test_record_as_the_unit_runs_it_notifies_ready_watchdog_and_stopping(
         listener.close()
     assert process.returncode == 0, err
     messages = listener.messages
-    assert "READY" in messages[0] and messages[0]["STATUS"].startswith("recording 2 sensors")
+    assert "READY" in messages[0] and messages[0]["STATUS"].startswith(
+        "recording 2 SIMULATED sensors"
+    )
     assert "STOPPING" in messages[-1] and messages[-1]["STATUS"].startswith("recorded")
     pings = [m for m in messages[1:-1] if m == {"WATCHDOG": "1"}]
     assert len(pings) == len(messages) - 2 and len(pings) >= 3, messages
@@ -160,9 +162,8 @@ def test_record_as_the_unit_runs_it_notifies_ready_watchdog_and_stopping(
     (session,) = (state / "sessions").iterdir()
     meta = json.loads((session / "session.json").read_text())
     assert meta["complete"] and meta["stop_reason"] == "signal"
-    assert (state / "mqtt-outbox-hiprot-sim.sqlite3").is_file(), (
-        "the outbox is in the state directory"
-    )
+    assert (state / "hiprot-sim" / "lock").is_file(), "the device lock is in the state directory"
+    assert (state / "hiprot-sim" / "outbox").is_dir(), "so are the outboxes"
     assert status.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 10)
     late = subscribe(broker, "hiprot/+/status")
     assert late.received.wait(lambda r: r.on("/status") == [b"offline"], 10), "offline is retained"

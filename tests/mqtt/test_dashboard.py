@@ -20,6 +20,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from hiprot.config import MqttConfig
+from hiprot.mqtt import Publisher
+
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
 
 
@@ -231,3 +234,46 @@ def test_browser_shows_live_angle_and_completed_stride(
     last = [a for a in sub.received.json("/angles") if "right_hip_ir_deg" in a][-1]
     assert browser.find_element(By.ID, "ir-right").text == f"{last['right_hip_ir_deg']:.1f}°"
     assert "ended" in browser.find_element(By.ID, "session").text
+
+
+def _publisher(broker, outbox_dir: Path, session: str, client_id: str | None = None) -> Publisher:
+    publisher = Publisher(
+        MqttConfig(port=broker.port),
+        "hiprot-sim",
+        broker.host,
+        client_id=client_id,
+        outbox_dir=outbox_dir,
+    )
+    assert publisher.start()
+    publisher.begin_session(session, replay=session != "s1")
+    return publisher
+
+
+def test_browser_clears_the_cards_of_the_previous_session(dashboard, browser, ws_broker, tmp_path):
+    """A new session (here a replay of a simulated rig, which the page says) empties the stride,
+    rep and test cards; a late metric of the earlier session is not shown under it."""
+    earlier = _publisher(ws_broker, tmp_path / "a", "s1")
+    earlier.publish("session", {"session": "s1", "state": "ended"}, qos=1, retain=True)
+    earlier.publish_metric("stride", {"side": "right", "index": 4, "hip_ir_max_deg": 11.5})
+    assert earlier.flush(10)
+    earlier.stop()
+    wait = WebDriverWait(browser, 60, poll_frequency=0.2)
+    browser.get(dashboard)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#stride dd[data-key="hip_ir_max_deg"]'))
+    assert not browser.find_element(By.ID, "session-kind").is_displayed()
+
+    replay = _publisher(ws_broker, tmp_path / "b", "s2")
+    session = {"session": "s2", "state": "recording", "simulated": True, "replay": True}
+    replay.publish("session", {**session, "replay_of": "WALK"}, qos=1, retain=True)
+    wait.until(lambda d: "none yet" in d.find_element(By.ID, "stride").text)
+    assert browser.find_element(By.ID, "session-kind").text == "REPLAY of WALK, SIMULATED"
+    late = _publisher(ws_broker, tmp_path / "c", "s1", client_id="late")
+    late.publish_metric("rep", {"side": "right", "index": 2, "hip_ir_max_deg": 9.0})
+    assert late.flush(10)
+    late.stop()
+    replay.publish_metric("test", {"side": "right", "trial": 1, "hip_ir_max_deg": 14.0})
+    assert replay.flush(10)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#test dd[data-key="hip_ir_max_deg"]'))
+    replay.stop()
+    assert "none yet" in browser.find_element(By.ID, "rep").text, "s1's late rep is not shown"
+    assert "none yet" in browser.find_element(By.ID, "stride").text

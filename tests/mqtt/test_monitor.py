@@ -23,9 +23,10 @@ def _publish_session(broker, tmp_path) -> Publisher:
         MqttConfig(port=broker.port),
         "hiprot-sim",
         broker.host,
-        outbox_path=tmp_path / "outbox.sqlite3",
+        outbox_dir=tmp_path / "outbox",
     )
     assert publisher.start()
+    publisher.begin_session("s1")
     publisher.publish(
         "session",
         {"session": "s1", "state": "recording", "calibration": {"right": "calibrated"}},
@@ -61,7 +62,7 @@ def test_plain_monitor_prints_each_event(broker, tmp_path):
         "hiprot-sim",
         broker.host,
         client_id="early",
-        outbox_path=tmp_path / "early.sqlite3",
+        outbox_dir=tmp_path / "early",
     )
     assert retained.start()
     monitor = subprocess.Popen(
@@ -115,6 +116,69 @@ def test_full_screen_monitor_in_a_terminal(broker, tmp_path):
     assert "right_hip_ir 17.25°" in screen and "ER ----" in screen
     assert "last stride seq 1  side right  index 3  stride_time 1.08 s  hip_ir_max 12.5°" in screen
     assert "right_thigh 200 Hz missed 2" in screen
+
+
+def test_monitor_clears_the_cards_of_the_previous_session(broker, tmp_path):
+    """A new session empties last stride/rep/test; a late metric of the earlier one stays out."""
+    tmux = shutil.which("tmux") or pytest.fail("tmux is not installed (.ci/run installs it)")
+    earlier = _publish_session(broker, tmp_path)
+    assert earlier.flush(10)
+    earlier.stop()
+    session = f"hiprot-monitor-clear-{os.getpid()}"
+    command = f"{sys.executable} -m hiprot monitor --broker {broker.address}"
+    subprocess.run(
+        [tmux, "new-session", "-d", "-s", session, "-x", "120", "-y", "30", command], check=True
+    )
+
+    def screen_once_it_shows(text: str) -> str:
+        deadline, screen = time.monotonic() + 30, ""
+        while text not in screen and time.monotonic() < deadline:
+            time.sleep(0.3)
+            screen = subprocess.run(
+                [tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
+        return screen
+
+    try:
+        assert "last stride seq 1" in screen_once_it_shows("last stride seq 1")
+        replay = Publisher(
+            MqttConfig(port=broker.port), "hiprot-sim", broker.host, outbox_dir=tmp_path / "r"
+        )
+        assert replay.start()
+        replay.begin_session("s2", replay=True)
+        replay.publish(
+            "session",
+            {
+                "session": "s2",
+                "state": "recording",
+                "simulated": True,
+                "replay": True,
+                "replay_of": "WALK",
+            },
+            qos=1,
+            retain=True,
+        )
+        screen = screen_once_it_shows("s2 recording")
+        late = Publisher(
+            MqttConfig(port=broker.port),
+            "hiprot-sim",
+            broker.host,
+            client_id="late",
+            outbox_dir=tmp_path / "late",
+        )
+        assert late.start()
+        late.begin_session("s1")
+        late.publish_metric("rep", {"index": 9})
+        assert late.flush(10)
+        late.stop()
+        time.sleep(1.0)
+        after_late = screen_once_it_shows("s2 recording")
+        replay.stop()
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", session])
+    assert "session  s2 recording  REPLAY of WALK  SIMULATED" in screen
+    assert "last stride -\n" in screen, "the stride of session s1 is not shown under s2"
+    assert "last rep    -\n" in after_late, "a late rep of s1 is not shown under s2"
 
 
 def test_monitor_wrong_password_one_line_exit_2(tls_broker, tls_files, tmp_path, sim_rig_text):

@@ -57,8 +57,10 @@ def assert_exactly(produced, received) -> None:
     unique = [json.loads(p) for p in first.values()]
     assert [m["seq"] for m in unique] == sorted(m["seq"] for m in unique), "out of order"
     assert len({m["stream"] for m in unique}) == 1
+    assert len({m["session"] for m in unique}) == 1, "one session, named in every metric"
     stripped = [
-        {k: v for k, v in m.items() if k not in ("seq", "stream", "timestamp")} for m in unique
+        {k: v for k, v in m.items() if k not in ("seq", "stream", "session", "timestamp")}
+        for m in unique
     ]
     assert stripped == [payload for _, payload in produced]
 
@@ -67,9 +69,10 @@ def test_every_metric_of_a_session_arrives_in_order(broker, subscribe, tmp_path)
     sub = subscribe(broker, "hiprot/dev/#")
     produced = session_metrics(200)
     publisher = Publisher(
-        MqttConfig(port=broker.port), "dev", broker.host, outbox_path=tmp_path / "outbox.sqlite3"
+        MqttConfig(port=broker.port), "dev", broker.host, outbox_dir=tmp_path / "outbox"
     )
     assert publisher.start()
+    publisher.begin_session("s1")
     for kind, payload in produced:
         publisher.publish_metric(kind, payload)
     assert publisher.flush(30)
@@ -88,9 +91,10 @@ def test_broker_restart_mid_session_loses_no_metric(persistent_broker, subscribe
         MqttConfig(port=persistent_broker.port),
         "dev",
         persistent_broker.host,
-        outbox_path=tmp_path / "outbox.sqlite3",
+        outbox_dir=tmp_path / "outbox",
     )
     assert publisher.start()
+    publisher.begin_session("s1")
     for kind, payload in produced[:100]:
         publisher.publish_metric(kind, payload)
         publisher.publish("angles", {"time_s": 0.0})
@@ -115,14 +119,15 @@ def test_broker_restart_mid_session_loses_no_metric(persistent_broker, subscribe
 
 
 def test_metrics_survive_a_killed_logger(broker, subscribe, tmp_path):
-    outbox = tmp_path / "outbox.sqlite3"
+    outbox = tmp_path / "outbox"
     broker.stop()
     script = textwrap.dedent(f"""
         import time
         from hiprot.config import MqttConfig
         from hiprot.mqtt import Publisher
-        pub = Publisher(MqttConfig(port={broker.port}), "dev", "{broker.host}", outbox_path="{outbox}")
+        pub = Publisher(MqttConfig(port={broker.port}), "dev", "{broker.host}", outbox_dir="{outbox}")
         pub.start()
+        pub.begin_session("killed")
         for i in range(50):
             pub.publish_metric("stride", {{"index": i}})
         time.sleep(120)
@@ -132,10 +137,11 @@ def test_metrics_survive_a_killed_logger(broker, subscribe, tmp_path):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with sqlite3.connect(outbox) as db:
+                (path,) = outbox.glob("killed-*.sqlite3")
+                with sqlite3.connect(path) as db:
                     if db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 50:
                         break
-            except sqlite3.OperationalError:
+            except (ValueError, sqlite3.OperationalError):
                 pass
             time.sleep(0.1)
         else:
@@ -145,13 +151,16 @@ def test_metrics_survive_a_killed_logger(broker, subscribe, tmp_path):
         logger.wait(10)
     broker.start()
     sub = subscribe(broker, "hiprot/dev/#")
-    again = Publisher(MqttConfig(port=broker.port), "dev", broker.host, outbox_path=outbox)
+    again = Publisher(MqttConfig(port=broker.port), "dev", broker.host, outbox_dir=outbox)
     assert again.start()
+    again.begin_session("next")
     assert again.flush(30)
     again.stop()
     assert sub.received.wait(lambda r: len(metrics_received(sub)) >= 50, 30)
     assert_exactly([("stride", {"index": i}) for i in range(50)], metrics_received(sub))
     assert [m["seq"] for _, m in metrics_received(sub)] == list(range(1, 51))
+    assert {m["session"] for _, m in metrics_received(sub)} == {"killed"}, "under its own session"
+    assert list(outbox.iterdir()) == [], "delivered outboxes are deleted"
 
 
 def test_outbox_is_bounded_and_counts_what_it_drops(broker, subscribe, tmp_path):
@@ -160,10 +169,11 @@ def test_outbox_is_bounded_and_counts_what_it_drops(broker, subscribe, tmp_path)
         MqttConfig(port=broker.port),
         "dev",
         broker.host,
-        outbox_path=tmp_path / "outbox.sqlite3",
+        outbox_dir=tmp_path / "outbox",
         outbox_size=20,
     )
     assert not publisher.start()
+    publisher.begin_session("s1")
     for i in range(30):
         publisher.publish_metric("rep", {"index": i})
     broker.start()
@@ -220,8 +230,9 @@ def _tls_config(tls_files, tmp_path, port: int, password: str, ca: bool = True) 
 
 def test_tls_with_password_delivers(tls_broker, tls_files, tmp_path):
     config = _tls_config(tls_files, tmp_path, tls_broker.port, PASSWORD)
-    publisher = Publisher(config, "dev", outbox_path=tmp_path / "outbox.sqlite3")
+    publisher = Publisher(config, "dev", outbox_dir=tmp_path / "outbox")
     assert publisher.start()
+    publisher.begin_session("s1")
     publisher.publish_metric("stride", {"index": 0})
     assert publisher.flush(20)
     publisher.stop()
@@ -229,7 +240,7 @@ def test_tls_with_password_delivers(tls_broker, tls_files, tmp_path):
 
 def test_wrong_password_is_a_clear_error(tls_broker, tls_files, tmp_path):
     config = _tls_config(tls_files, tmp_path, tls_broker.port, "not the password")
-    publisher = Publisher(config, "dev", outbox_path=tmp_path / "outbox.sqlite3")
+    publisher = Publisher(config, "dev", outbox_dir=tmp_path / "outbox")
     with pytest.raises(BrokerError) as info:
         publisher.start()
     message = str(info.value)
@@ -240,7 +251,7 @@ def test_wrong_password_is_a_clear_error(tls_broker, tls_files, tmp_path):
 def test_unknown_certificate_authority_is_refused(tls_broker, tls_files, tmp_path):
     config = _tls_config(tls_files, tmp_path, tls_broker.port, PASSWORD, ca=False)
     with pytest.raises(BrokerError, match="TLS failed: certificate verify failed"):
-        Publisher(config, "dev", outbox_path=tmp_path / "outbox.sqlite3").start()
+        Publisher(config, "dev", outbox_dir=tmp_path / "outbox").start()
 
 
 def test_cli_wrong_password_one_line_exit_2(tls_broker, tls_files, tmp_path, sim_rig_text):

@@ -91,3 +91,31 @@ def echo_calibration(summary) -> None:
     """Say why a run produced no live joint angles, if it did not."""
     if summary.calibration_error:
         click.echo(f"note: no live joint angles: {summary.calibration_error}")
+
+
+def echo_mqtt(outcome: dict | None) -> None:
+    """One line on what the broker acknowledged and what did not get there, and why."""
+    if outcome is None:
+        return
+    acknowledged = sum(outcome["metrics_acknowledged"].values())
+    line = f"mqtt: {acknowledged} metrics acknowledged by the broker"
+    if outcome["metrics_waiting"]:
+        line += f", {outcome['metrics_waiting']} wait in the outbox for the next start"
+    if outcome["metrics_dropped"]:
+        line += f", {outcome['metrics_dropped']} dropped (outbox full)"
+    if outcome["metrics_lost"]:
+        line += f", {outcome['metrics_lost']} lost"
+    if "problem" in outcome:
+        line += f"; degraded: {outcome['problem']}"
+    click.echo(line)
+
+
+def warn_lost(previous: dict) -> None:
+    """Report the MQTT metrics a killed run of this device held only in memory (its lock note)."""
+    if previous.get("memory_only"):
+        click.echo(
+            f"warning: {previous['memory_only']} MQTT metrics of session "
+            f"{previous.get('session')} existed only in memory when its recorder was killed: "
+            "they are lost",
+            err=True,
+        )

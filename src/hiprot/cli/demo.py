@@ -23,6 +23,7 @@ from hiprot.recording import SessionWriter, load_session
 from hiprot.sensors.acquisition import health_lines
 from hiprot.sim.session import SCENARIO_ACTIVITY
 from hiprot.sources import open_source
+from hiprot.state import DeviceLock
 
 
 def warn(message: str) -> None:
@@ -53,6 +54,18 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
             "the demo needs a simulated rig (with a [simulation] table)", param_hint="--rig"
         )
     host, port = parse_broker(broker)
+    publishing = rig.mqtt.enabled and not no_mqtt
+    # the device's topics and client id are one process's at a time
+    lock = DeviceLock(rig.device_id, "demo").acquire() if publishing else None
+    try:
+        _demo(rig, out_dir, host, port, publishing)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _demo(rig, out_dir, host, port, publishing) -> None:
+    """The demo itself, with the device locked when it publishes."""
     source = open_source(rig, realtime=False, on_event=warn)
     click.echo(
         f"simulated {source.simulation.duration_s:g} s of '{rig.simulation.scenario}' "
@@ -61,8 +74,8 @@ def demo(rig_path, out_dir, broker, no_mqtt) -> None:
     )
     try:
         publisher = None
-        if rig.mqtt.enabled and not no_mqtt:
-            publisher = Publisher(rig.mqtt, rig.device_id, host, port, outbox_path=":memory:")
+        if publishing:
+            publisher = Publisher(rig.mqtt, rig.device_id, host, port)
             publisher.start()
         activity = SCENARIO_ACTIVITY[rig.simulation.scenario]
         writer = SessionWriter(rig, out_dir, activity=activity, note="hiprot demo")

@@ -14,11 +14,13 @@ from hiprot.cli.common import (
     FiniteRange,
     broker_option,
     echo_calibration,
+    echo_mqtt,
     load,
     no_mqtt_option,
     parse_broker,
     rig_option,
     stop_on_signals,
+    warn_lost,
 )
 from hiprot.mqtt import Publisher
 from hiprot.recording import DiskPolicy, SessionWriter
@@ -27,6 +29,7 @@ from hiprot.recording.writer import STOP_DISK_LOW
 from hiprot.sensors.acquisition import health_lines
 from hiprot.service import ServiceNotifier
 from hiprot.sources import open_source
+from hiprot.state import DeviceLock, adopt_legacy_outbox, outbox_dir
 
 
 def warn(message: str) -> None:
@@ -93,20 +96,42 @@ def record(
     rig = load(rig_path)
     host, port = parse_broker(broker)
     disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
-    source_duration = None if duration is None else duration + 1.0
     stop = stop_on_signals()
+    lock = DeviceLock(rig.device_id, "record").acquire()
+    try:
+        _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop)
+    finally:
+        lock.release()
+
+
+def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop) -> None:
+    """The recording itself, with the device locked (or ``lock.problem`` said why not)."""
+    if lock.problem is not None:
+        warn(f"{lock.problem}; recording anyway")
+    warn_lost(lock.previous)
+    source_duration = None if duration is None else duration + 1.0
     publisher = None
     if rig.mqtt.enabled and not no_mqtt:
         # connect before the sensors start, so that waiting for a broker cannot overflow their FIFOs
-        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
+        adopt_legacy_outbox(rig.device_id)
+        publisher = Publisher(
+            rig.mqtt,
+            rig.device_id,
+            host,
+            port,
+            outbox_dir=outbox_dir(rig.device_id),
+            on_memory_only=lock.note_memory_only,
+        )
         publisher.start()
     with stopped_on_failure(publisher):
         source = open_source(rig, duration_s=source_duration, on_event=warn)
     try:
         with stopped_on_failure(publisher):
             writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
+        simulated = " SIMULATED" if rig.simulation is not None else ""
         status = (
-            f"recording {len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz to {writer.path}"
+            f"recording {len(rig.sensors)}{simulated} sensors at {rig.sample_rate_hz:g} Hz "
+            f"to {writer.path}"
         )
         click.echo(status)
         service = ServiceNotifier()
@@ -133,3 +158,4 @@ def record(
     echo_calibration(summary)
     for line in health_lines(health):
         click.echo(f"sensor {line}")
+    echo_mqtt(summary.mqtt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import click
@@ -12,15 +13,18 @@ from hiprot.cli.common import (
     FiniteRange,
     broker_option,
     echo_calibration,
+    echo_mqtt,
     load,
     no_mqtt_option,
     parse_broker,
     stop_on_signals,
+    warn_lost,
 )
 from hiprot.errors import ConfigError
 from hiprot.mqtt import Publisher
 from hiprot.recording import load_session
 from hiprot.recording.replay import replay_chunks
+from hiprot.state import DeviceLock, adopt_legacy_outbox, outbox_dir
 
 
 @click.command()
@@ -46,6 +50,8 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
     """Replay SESSION through the live pipeline, publishing like a live rig.
 
     A session still being recorded is followed until its recorder closes it.
+    Published, it is marked as a replay under a session id of its own, and it
+    is refused while another process records or publishes for the same device.
     """
     session = load_session(session_dir)
     rig = session.rig
@@ -61,20 +67,39 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
     stop = stop_on_signals()
     pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
     click.echo(f"replaying {session.path} at {pace}: {session.recovery.summary()}")
-    publisher = None
+    publisher, lock = None, None
     if rig.mqtt.enabled and not no_mqtt:
-        publisher = Publisher(rig.mqtt, rig.device_id, host, port)
-        publisher.start()
-    summary = logger.run(
-        rig,
-        replay_chunks(session, speed, stop),
-        None,
-        publisher,
-        stop,
-        session_path=session.path,
-        activity=_activity(session.meta),
-        start_utc=session.meta.get("start_utc"),
-    )
+        lock = DeviceLock(rig.device_id, "replay").acquire()
+        if lock.problem is not None:
+            click.echo(f"warning: {lock.problem}; replaying anyway", err=True)
+        warn_lost(lock.previous)
+        adopt_legacy_outbox(rig.device_id)
+        publisher = Publisher(
+            rig.mqtt,
+            rig.device_id,
+            host,
+            port,
+            outbox_dir=outbox_dir(rig.device_id),
+            on_memory_only=lock.note_memory_only,
+        )
+    try:
+        if publisher is not None:
+            publisher.start()
+        summary = logger.run(
+            rig,
+            replay_chunks(session, speed, stop),
+            None,
+            publisher,
+            stop,
+            session_path=session.path,
+            activity=_activity(session.meta),
+            start_utc=session.meta.get("start_utc"),
+            session_id=f"{session.path.name}-replay-{uuid.uuid4().hex[:8]}",
+            replay=True,
+        )
+    finally:
+        if lock is not None:
+            lock.release()
     click.echo(
         f"replayed {summary.duration_s:.1f} s: "
         + ", ".join(f"{n} {c} samples" for n, c in summary.samples.items())
@@ -82,8 +107,7 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
     echo_calibration(summary)
     for name, (lo, hi) in summary.angle_range_deg.items():
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")
-    if publisher is not None:
-        click.echo(f"mqtt: {summary.published} messages published")
+    echo_mqtt(summary.mqtt)
 
 
 def _activity(meta: dict) -> str | None:

@@ -70,8 +70,10 @@ class LiveFeed:
         self.decimator = AngleDecimator(rig.mqtt.angles_rate_hz)
         self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
         self.session = {
-            "session": session_dir.name,
+            "session": publisher.session or session_dir.name,
             "state": "recording",
+            "simulated": rig.simulation is not None,
+            "replay": publisher.replay,
             "start_utc": start_utc,
             "software_version": __version__,
             "sample_rate_hz": rig.sample_rate_hz,
@@ -84,6 +86,8 @@ class LiveFeed:
             "sides": list(rig.sides),
             "calibration": {side: "standing" for side in rig.sides},
         }
+        if publisher.replay:
+            self.session["replay_of"] = session_dir.name
 
     def start(self) -> None:
         """Announce the device to Home Assistant (if enabled) and the session (retained)."""
@@ -133,10 +137,15 @@ class LiveFeed:
             mqtt = {
                 "connected": stats.connected,
                 "queue_depth": stats.queue_depth,
+                "metrics_acknowledged": stats.metrics_acknowledged,
                 "metrics_dropped": stats.metrics_dropped,
+                "metrics_lost": stats.metrics_lost,
                 "live_dropped": stats.live_dropped,
                 "reconnects": stats.reconnects,
+                "outbox": stats.outbox,
             }
+            if stats.problem is not None:
+                mqtt["problem"] = stats.problem
             source = self.source_health() if self.source_health is not None else None
             report = self.health.report(time_s, recording_dropped_chunks, mqtt, source)
             self.publisher.publish("health", report)

@@ -4,11 +4,13 @@ Callers (the logger loop, any thread) only put messages into bounded queues;
 one worker thread owns the paho client and does all the publishing (paho is
 not thread-safe for that), driving paho's external-loop API over ``select``.
 
-- **Metrics** (``stride``, ``rep``, ``test``) go through the on-disk
+- **Metrics** (``stride``, ``rep``, ``test``) go through the session's on-disk
   :class:`~hiprot.mqtt.outbox.Outbox` and leave it only when the broker
   acknowledged them (QoS 1), so they survive a broker restart and a restart of
-  the logger itself; they are (re)sent oldest first after every reconnect.
-  Each payload carries ``seq`` and ``stream``, which mark any re-sent copy.
+  the logger itself; they are (re)sent oldest first after every reconnect,
+  after what earlier sessions left (each under its own session id).
+  Each payload carries ``seq`` and ``stream``, which mark any re-sent copy, and
+  ``session`` (``replay`` for a replayed session).
 - **Live** messages (``angles``, ``health``, ``raw/...``) are sent while
   connected and dropped (counted) while offline: they would be stale.
 - **Retained** messages (``session``, discovery configs) are remembered and
@@ -17,6 +19,11 @@ not thread-safe for that), driving paho's external-loop API over ``select``.
 
 A new paho client is made for every connection attempt (with back-off), so
 re-sending is ours alone and always in outbox order.
+
+Publishing is a side channel: nothing in it may stop or silence the recording.
+A failing outbox carries on in memory, a message paho refuses is dropped and
+counted, any other error resets the connection; each shows in :class:`PublisherStats`
+(``outbox``, ``problem``), hence in ``health``, ``session.json`` and the CLI summary.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ import logging
 import queue
 import select
 import socket
+import sqlite3
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +51,10 @@ from hiprot.mqtt.connection import (
     refusal_message,
     tls_failure_message,
 )
-from hiprot.mqtt.outbox import Outbox, OutboxBusy, default_outbox_path
+from hiprot.mqtt.outbox import Outbox, OutboxBusy, leftover_paths, put_aside
 
 METRIC_KINDS = ("stride", "rep", "test")
-RESERVED_KEYS = {"seq", "stream"}
+RESERVED_KEYS = {"seq", "stream", "session", "replay"}
 CONNECT_WAIT_S = 2.0
 FLUSH_WAIT_S = 5.0
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.25, 15.0
@@ -63,13 +72,23 @@ class PublisherStats:
     connected: bool = False
     sent: int = 0
     queue_depth: int = 0
-    metrics_dropped: int = 0
+    metrics_acknowledged: int = 0  # by the broker (PUBACK), leftovers of earlier sessions included
+    metrics_dropped: int = 0  # outbox or queue full
+    metrics_lost: int = 0  # held in memory when the publisher stopped, or refused by paho
     live_dropped: int = 0
     reconnects: int = 0
+    outbox: str = "disk"  # "disk", or "memory" (by choice or after the file failed)
+    problem: str | None = None  # the latest degradation, one line
 
 
 class Publisher:
-    """Publish JSON payloads for one device under ``<topic_prefix>/<device_id>/``."""
+    """Publish JSON payloads for one device under ``<topic_prefix>/<device_id>/``.
+
+    Metrics wait in one outbox per session in ``outbox_dir`` (None: in memory);
+    ``on_memory_only(session, n)`` is told whenever the number of metrics that
+    exist only in memory changes, so a caller can leave a note a later start
+    reads if this process is killed (the loss is then reported, not silent).
+    """
 
     def __init__(
         self,
@@ -79,17 +98,22 @@ class Publisher:
         port: int | None = None,
         *,
         client_id: str | None = None,
-        outbox_path: Path | str | None = None,
+        outbox_dir: Path | str | None = None,
         queue_size: int = 10_000,
         outbox_size: int = 100_000,
+        on_memory_only: Callable[[str, int], None] | None = None,
     ):
         self.config = config
         self.host, self.port = host or config.host, port or config.port
         self.base = f"{config.topic_prefix}/{device_id}"
         self.client_id = client_id or f"hiprot-{device_id}"
-        self.outbox_path = Path(outbox_path) if outbox_path else default_outbox_path(device_id)
+        self.outbox_dir = Path(outbox_dir) if outbox_dir is not None else None
         self.outbox_size = outbox_size
-        self.stats = PublisherStats()
+        self.on_memory_only = on_memory_only
+        self.session: str | None = None
+        self.replay = False
+        self.acknowledged: dict[str, int] = {}  # this session's metrics the broker acknowledged
+        self.stats = PublisherStats(outbox="disk" if self.outbox_dir is not None else "memory")
         self._count_lock = threading.Lock()
         self._password = config.read_password() if config.username else None
         self._metrics: queue.Queue[tuple[str, str]] = queue.Queue(maxsize=queue_size)
@@ -103,15 +127,18 @@ class Publisher:
         self._outcome = threading.Event()
         self._refusal: str | None = None
         self._thread: threading.Thread | None = None
-        self._outbox: Outbox | None = None
+        self._current: Outbox | None = None  # this session's
+        self._leftovers: list[Outbox] = []  # earlier sessions', oldest first
+        self._noted_memory_only = 0
+        self._lost_counted: dict[Outbox, int] = {}
         self._client: mqtt.Client | None = None
         self._drop_client = False
         self._connack_deadline = 0.0
         self._next_attempt = 0.0
         self._backoff_s = BACKOFF_FIRST_S
-        self._inflight: dict[int, int] = {}
-        self._acked: list[int] = []
-        self._cursor = 0
+        self._inflight: dict[int, tuple[Outbox, int, str]] = {}  # mid -> (outbox, seq, kind)
+        self._acked: list[tuple[Outbox, int, str]] = []
+        self._cursors: dict[Outbox, int] = {}
         self._ever_connected = False
         self._warned: set[str] = set()
         self._flush_deadline = 0.0
@@ -130,19 +157,15 @@ class Publisher:
         return f"{self.base}/{name}"
 
     def start(self) -> bool:
-        """Open the outbox and connect in the background.
+        """Take up the outboxes earlier sessions left and connect in the background.
 
         Waits up to ``CONNECT_WAIT_S`` for the broker: True when connected; when
         it does not answer, one warning line and False (publishing starts when
         it appears). A refusal (wrong password, failed TLS) raises
         :class:`BrokerError`, a configuration error.
         """
-        try:
-            self._outbox = Outbox(self.outbox_path, self.outbox_size)
-        except OutboxBusy as exc:
-            log.warning("%s; metrics are kept in memory only", exc)
-            self._outbox = Outbox(":memory:", self.outbox_size)
-        self.stats.queue_depth = self._outbox.pending
+        self._leftovers = self._open_leftovers()
+        self.stats.queue_depth = sum(box.pending for box in self._leftovers)
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
         self._thread.start()
         self._outcome.wait(CONNECT_WAIT_S)
@@ -156,6 +179,33 @@ class Publisher:
                 "recording continues, publishing resumes when it appears",
             )
         return self.stats.connected
+
+    def begin_session(self, session: str, replay: bool = False) -> None:
+        """Open the outbox of ``session`` (its id goes into every metric); once, before metrics.
+
+        A file that cannot be made (full or read-only file system...) gives one
+        warning and an outbox in memory: publishing goes on.
+        """
+        if self._current is not None:
+            raise RuntimeError("one session per publisher")
+        box = Outbox(self.outbox_dir, session, replay, self.outbox_size)
+        if box.problem is not None:
+            self._degraded("outbox", f"{box.problem}; metrics held in memory (lost if killed)")
+        self.session, self.replay = session, replay
+        self._current = box
+
+    def outcome(self) -> dict:
+        """This session's delivery once stopped, for ``session.json`` and the run summary."""
+        out = {
+            "metrics_acknowledged": dict(self.acknowledged),
+            "metrics_waiting": self._waiting,
+            "metrics_dropped": self.stats.metrics_dropped,
+            "metrics_lost": self.stats.metrics_lost,
+            "outbox": self.stats.outbox,
+        }
+        if self.stats.problem is not None:
+            out["problem"] = self.stats.problem
+        return out
 
     def publish(self, name: str, payload: dict, qos: int = 0, retain: bool = False) -> None:
         """Publish ``payload`` as JSON on ``<base>/<name>`` with a wall-clock ``timestamp``.
@@ -181,7 +231,7 @@ class Publisher:
         """Queue one stride / rep / test message for guaranteed, in-order delivery (QoS 1).
 
         ``payload`` holds the metrics (units in key names); ``timestamp``,
-        ``seq`` and ``stream`` are added. The message is retained so a new
+        ``seq``, ``stream`` and ``session`` are added. The message is retained so a new
         dashboard shows the last one at once. Never blocks: a full queue drops
         the message and counts it in ``stats.metrics_dropped``.
         """
@@ -189,6 +239,8 @@ class Publisher:
             raise ValueError(f"metric kind must be one of {METRIC_KINDS}, not {kind!r}")
         if RESERVED_KEYS & payload.keys():
             raise ValueError(f"metric keys {sorted(RESERVED_KEYS)} are set by the publisher")
+        if self._current is None:
+            raise RuntimeError("begin_session() before publishing metrics")
         body = json.dumps({"timestamp": round(time.time(), 3), **payload})
         with self._count_lock:
             self._metrics_queued += 1
@@ -212,7 +264,8 @@ class Publisher:
     def stop(self, flush_timeout: float = FLUSH_WAIT_S) -> None:
         """Deliver what is queued (up to ``flush_timeout``), publish ``offline`` and disconnect.
 
-        Metrics still unacknowledged stay in the outbox for the next start.
+        Metrics still unacknowledged stay in the outbox file for the next start;
+        those held in memory only are lost and counted in ``stats.metrics_lost``.
         """
         if self._thread is not None:
             self._flush_deadline = time.monotonic() + flush_timeout
@@ -222,6 +275,35 @@ class Publisher:
             self._thread = None
         self._wake_r.close()
         self._wake_w.close()
+
+    @property
+    def _waiting(self) -> int:
+        """This session's metrics left in its outbox file for the next start."""
+        box = self._current
+        return 0 if box is None else box.pending - box.memory_only
+
+    def _open_leftovers(self) -> list[Outbox]:
+        """Outboxes earlier runs left, oldest first; a damaged one is put aside with a warning."""
+        found = []
+        for path in leftover_paths(self.outbox_dir):
+            try:
+                box = Outbox.leftover(path)
+            except OutboxBusy:
+                continue  # a live publisher's
+            except (OSError, sqlite3.Error) as exc:
+                aside = put_aside(path)
+                kept = f"kept as {aside}" if aside else "left in place"
+                self._warn(
+                    f"damaged {path}",
+                    f"MQTT outbox {path} of an earlier session is damaged ({exc}); "
+                    f"its metrics are lost ({kept})",
+                )
+                continue
+            if box.pending == 0:
+                box.close()
+            else:
+                found.append(box)
+        return found
 
     def _count_drop(self, counter: str, n: int) -> None:
         """Drops are counted by callers and the worker alike, hence the lock."""
@@ -241,36 +323,68 @@ class Publisher:
             log.warning(message)
             self._warned.add(kind)
 
-    # -- the worker's side: the only code that touches paho and the outbox --
+    def _degraded(self, kind: str, problem: str) -> None:
+        """Note a degradation: one warning per ``kind`` of problem, and the latest in the stats."""
+        self.stats.problem = problem
+        self._warn(kind, problem)
+
+    # -- the worker's side: the only code that touches paho and the outboxes --
+
+    def _boxes(self) -> list[Outbox]:
+        current = self._current
+        return self._leftovers + ([current] if current is not None else [])
 
     def _run(self) -> None:
         try:
             while True:
-                self._connect_if_due()
-                self._wait_and_io()
-                self._take_metrics()
-                if self.stats.connected:
-                    self._send_retained_and_live()
-                    self._send_metrics()
-                else:
-                    self._drop_live()
+                try:
+                    self._pass()
+                except Exception as exc:  # noqa: BLE001 - a side channel never stops the recording
+                    self._failed(exc)
                 if self._stopping.is_set() and self._flushed():
                     break
         finally:
+            if not self._stopping.is_set():
+                self.stats.problem = "MQTT publisher stopped unexpectedly"
             self._shutdown()
+
+    def _pass(self) -> None:
+        """One round: connect when due, network I/O, take new metrics, send."""
+        self._connect_if_due()
+        self._wait_and_io()
+        self._take_metrics()
+        if self.stats.connected:
+            self._send_retained_and_live()
+            self._send_metrics()
+        else:
+            self._drop_live()
+        self._note_outbox()
+
+    def _failed(self, exc: Exception) -> None:
+        """Survive an unexpected error: say it, drop the connection, retry after a back-off."""
+        self._degraded("error", f"MQTT publisher error: {type(exc).__name__}: {exc}"[:300])
+        self._drop_connection()
+        self._stopping.wait(TICK_S)
+
+    def _drop_connection(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            sock = client.socket()
+            if sock is not None:
+                sock.close()
+        self.stats.connected = False
+        self._inflight.clear()
+        self._schedule_retry()
 
     def _connect_if_due(self) -> None:
         now = time.monotonic()
         if self._client is not None:
             if not self.stats.connected and now > self._connack_deadline:
-                sock = self._client.socket()
-                if sock is not None:
-                    sock.close()
-                self._client = None
-                self._schedule_retry()
+                self._drop_connection()
             return
         if now < self._next_attempt or self._stopping.is_set():
             return
+        self._next_attempt = now + self._backoff_s  # also if making the client fails
         client = new_client(self.config, self.client_id, self._password, self.topic("status"))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -320,12 +434,30 @@ class Publisher:
         if self._drop_client:
             self._drop_client = False
             self._client = None
-        if self._acked:
-            self._outbox.remove(self._acked)
-            self._acked = []
-            self.stats.queue_depth = self._outbox.pending
+        self._forget_acked()
+
+    def _forget_acked(self) -> None:
+        """Remove acknowledged metrics from their outboxes; close drained leftovers."""
+        if not self._acked:
+            return
+        acked, self._acked = self._acked, []
+        by_box: dict[Outbox, list[int]] = {}
+        for box, seq, kind in acked:
+            by_box.setdefault(box, []).append(seq)
+            if box is self._current:
+                self.acknowledged[kind] = self.acknowledged.get(kind, 0) + 1
+        self.stats.metrics_acknowledged += len(acked)
+        for box, seqs in by_box.items():
+            box.remove(seqs)
+            if box is not self._current and box.pending == 0 and box in self._leftovers:
+                self._leftovers.remove(box)
+                self._cursors.pop(box, None)
+                box.close()
 
     def _take_metrics(self) -> None:
+        box = self._current
+        if box is None:
+            return
         batch = []
         while True:
             try:
@@ -333,12 +465,29 @@ class Publisher:
             except queue.Empty:
                 break
         if batch:
-            self._count_drop("metrics_dropped", self._outbox.add(batch))
-            self.stats.queue_depth = self._outbox.pending
+            self._count_drop("metrics_dropped", box.add(batch))
             self._metrics_taken += len(batch)
 
+    def _note_outbox(self) -> None:
+        """Bring queue depth, outbox state and the memory-only note up to date."""
+        boxes = self._boxes()
+        self.stats.queue_depth = sum(box.pending for box in boxes)
+        for box in boxes:
+            if box.lost != self._lost_counted.get(box, 0):
+                self.stats.metrics_lost += box.lost - self._lost_counted.get(box, 0)
+                self._lost_counted[box] = box.lost
+        box = self._current
+        if box is None:
+            return
+        if box.in_memory and self.stats.outbox == "disk":
+            self.stats.outbox = "memory"
+            self._degraded("outbox", f"{box.problem} (lost if the logger is killed)")
+        if self.on_memory_only is not None and box.memory_only != self._noted_memory_only:
+            self._noted_memory_only = box.memory_only
+            self.on_memory_only(box.session, box.memory_only)
+
     def _flushed(self) -> bool:
-        if not self.stats.connected or self._outbox.pending == 0:
+        if not self.stats.connected or all(box.pending == 0 for box in self._boxes()):
             return True
         return time.monotonic() >= self._flush_deadline
 
@@ -362,40 +511,71 @@ class Publisher:
 
     def _send_metrics(self) -> None:
         room = INFLIGHT_WINDOW - len(self._inflight)
-        if room <= 0 or self._outbox.pending == 0:
-            return
-        for seq, topic, payload in self._outbox.after(self._cursor, room):
-            info = self._client.publish(topic, payload, qos=1, retain=True)
-            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+        for box in self._boxes():
+            if room <= 0:
                 return
-            self._inflight[info.mid] = seq
-            self._cursor = seq
-            self.stats.sent += 1
+            if box.pending == 0:
+                continue
+            for seq, topic, payload in box.after(self._cursors.get(box, 0), room):
+                try:
+                    info = self._client.publish(topic, payload, qos=1, retain=True)
+                except ValueError as exc:  # paho refuses it (e.g. topic too long): never sendable
+                    box.remove([seq])
+                    self._cursors[box] = seq
+                    self.stats.metrics_lost += 1
+                    self._degraded("refused", f"MQTT refused a metric (counted as lost): {exc}")
+                    continue
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    return
+                self._inflight[info.mid] = (box, seq, topic.rsplit("/", 1)[-1])
+                self._cursors[box] = seq
+                self.stats.sent += 1
+                room -= 1
 
     def _send(self, topic: str, body: bytes, qos: int, retain: bool) -> bool:
-        info = self._client.publish(topic, body, qos=qos, retain=retain)
+        try:
+            info = self._client.publish(topic, body, qos=qos, retain=retain)
+        except ValueError as exc:  # paho refuses it (e.g. topic too long): never sendable
+            self._count_drop("live_dropped", 1)
+            self._degraded("refused", f"MQTT refused a message (dropped): {exc}")
+            return True
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return False
         self.stats.sent += 1
         return True
 
     def _shutdown(self) -> None:
-        self._take_metrics()
-        client = self._client
-        if client is not None and self.stats.connected:
-            info = client.publish(self.topic("status"), "offline", qos=1, retain=True)
-            deadline = time.monotonic() + 2.0
-            while (
-                not info.is_published()
-                and client.socket() is not None
-                and time.monotonic() < deadline
-            ):
-                self._wait_and_io()
-            if client.socket() is not None:
-                client.disconnect()
-        self.stats.connected = False
-        self._client = None
-        self._outbox.close()
+        try:
+            self._take_metrics()
+            client = self._client
+            if client is not None and self.stats.connected:
+                info = client.publish(self.topic("status"), "offline", qos=1, retain=True)
+                deadline = time.monotonic() + 2.0
+                while (
+                    not info.is_published()
+                    and client.socket() is not None
+                    and time.monotonic() < deadline
+                ):
+                    self._wait_and_io()
+                if client.socket() is not None:
+                    client.disconnect()
+        except Exception as exc:  # noqa: BLE001 - closing the outboxes below matters more
+            self._failed(exc)
+        finally:
+            self.stats.connected = False
+            self._client = None
+            self._close_outboxes()
+
+    def _close_outboxes(self) -> None:
+        """What only memory held is lost now: counted, and the memory-only note cleared."""
+        self._note_outbox()
+        box = self._current
+        if box is not None:
+            self.stats.metrics_lost += box.memory_only
+            if self.on_memory_only is not None and self._noted_memory_only:
+                self.on_memory_only(box.session, 0)
+        for box in self._boxes():
+            box.close()
 
     # -- paho callbacks (run in the worker thread, inside loop_read) --------
 
@@ -410,7 +590,7 @@ class Publisher:
         self._refusal = None
         self._backoff_s = BACKOFF_FIRST_S
         self._inflight.clear()
-        self._cursor = 0
+        self._cursors.clear()
         client.publish(self.topic("status"), "online", qos=1, retain=True)
         with self._retained_lock:
             retained = list(self._retained.items())
@@ -425,9 +605,9 @@ class Publisher:
         self._schedule_retry()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        seq = self._inflight.pop(mid, None)
-        if seq is not None:
-            self._acked.append(seq)
+        sent = self._inflight.pop(mid, None)
+        if sent is not None:
+            self._acked.append(sent)
 
     def _refused(self, message: str) -> None:
         if self._refusal is None and not self._outcome.is_set():

@@ -2,6 +2,9 @@
 
 :class:`DeviceView` keeps the latest message of each topic and renders either
 a full screen (for a terminal) or one line per event (for logs and pipes).
+The last stride/rep/test shown always belong to the current session (by the
+``session`` id every metric carries): a new session clears those of the one
+before, and a metric an earlier session left, delivered late, is only an event line.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ UNITS = (
     ("_mb", " MB"),
     ("_temp_c", " °C"),
 )
-HIDDEN = {"timestamp", "stream"}
+HIDDEN = {"timestamp", "stream", "session", "replay"}
 
 
 def format_value(key: str, value) -> str:
@@ -50,6 +53,7 @@ class DeviceView:
         self.connected = False
         self.status = "unknown"
         self.latest: dict[str, dict] = {}
+        self.session_id: str | None = None
         self.events: list[str] = []
         self._lock = threading.Lock()
         self._last_angles_line = 0.0
@@ -68,16 +72,30 @@ class DeviceView:
                 return
             if not isinstance(data, dict):
                 return
-            self.latest[name] = data
             if name in METRICS:
-                self.events.append(f"{name} {format_payload(data)}")
-            elif name == "session":
+                earlier = self.session_id is not None and data.get("session") != self.session_id
+                if earlier:
+                    self.events.append(f"{name} of earlier session {data.get('session')} (late)")
+                else:
+                    self.latest[name] = data
+                    self.events.append(f"{name} {format_payload(data)}")
+                return
+            self.latest[name] = data
+            if name == "session":
+                self._new_session(data.get("session"))
                 self.events.append(f"session {self._session_line(data)}")
             elif name == "health":
                 self.events.append(f"health {self._health_line(data)}")
             elif name == "angles" and time.monotonic() - self._last_angles_line >= 1.0:
                 self._last_angles_line = time.monotonic()
                 self.events.append(f"angles {format_payload(data)}")
+
+    def _new_session(self, session_id) -> None:
+        """Forget the metrics of any other session (retained ones may arrive before the session)."""
+        self.session_id = session_id
+        for kind in METRICS:
+            if kind in self.latest and self.latest[kind].get("session") != session_id:
+                del self.latest[kind]
 
     def take_events(self) -> list[str]:
         """Lines for plain output since the last call."""
@@ -114,7 +132,14 @@ class DeviceView:
     def _session_line(data: dict) -> str:
         sides = data.get("calibration", {}).items()
         calibration = ", ".join(f"{side} {state}" for side, state in sides) or "-"
-        return f"{data.get('session', '?')} {data.get('state', '?')}  calibration: {calibration}"
+        kind = ""
+        if data.get("replay"):
+            kind += f"  REPLAY of {data.get('replay_of', '?')}"
+        if data.get("simulated"):
+            kind += "  SIMULATED"
+        return (
+            f"{data.get('session', '?')} {data.get('state', '?')}{kind}  calibration: {calibration}"
+        )
 
     @staticmethod
     def _health_line(data: dict) -> str:
@@ -126,6 +151,8 @@ class DeviceView:
         parts.append(
             f"queue {mqtt.get('queue_depth', '?')} dropped {mqtt.get('metrics_dropped', '?')}"
         )
+        if mqtt.get("outbox") == "memory" or "problem" in mqtt:
+            parts.append(f"outbox {mqtt.get('outbox', '?')}: {mqtt.get('problem', '-')}")
         for key in ("cpu_percent", "disk_free_mb", "battery_percent", "cpu_temp_c"):
             if key in data:
                 parts.append(format_value(key, data[key]))

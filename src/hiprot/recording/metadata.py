@@ -60,6 +60,7 @@ def start_meta(
         "start_utc": start.isoformat(timespec="milliseconds"),
         "end_utc": None,
         "software_version": __version__,
+        "simulated": rig.simulation is not None,
         "sample_rate_hz": rig.sample_rate_hz,
         "rig": rig_description(rig),
         "calibration": None,

@@ -1,12 +1,14 @@
 // hiprot dashboard: subscribes to <prefix>/<device>/# over MQTT-over-WebSockets and shows
 // live hip IR (numbers and a 10 s scrolling chart), the last stride/rep/test, health and
 // the connection state. Payload formats are described in the project README.
+// The cards only ever show the current session's metrics (every metric names its session):
+// a new session clears them, and a late metric of an earlier session is not shown.
 "use strict";
 
 const WINDOW_S = 10;
 const SIDES = ["right", "left"];
 const UNITS = [["_deg", "°"], ["_s", " s"], ["_hz", " Hz"], ["_per_min", "/min"], ["_percent", " %"], ["_mb", " MB"], ["_temp_c", " °C"]];
-const HIDDEN = new Set(["timestamp", "stream"]);
+const HIDDEN = new Set(["timestamp", "stream", "session", "replay"]);
 const $ = (id) => document.getElementById(id);
 
 function label(name) {
@@ -65,6 +67,8 @@ class Dashboard {
     this.cfg = cfg;
     this.chart = new Chart($("chart"));
     this.counts = { stride: 0, rep: 0, test: 0 };
+    this.sessionId = null;
+    this.cards = {};
     $("device").textContent = cfg.device_id;
     $("login").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -129,6 +133,17 @@ class Dashboard {
   }
 
   session(data) {
+    if (data.session !== this.sessionId) {
+      this.sessionId = data.session;
+      for (const kind of Object.keys(this.counts)) {
+        if (this.cards[kind] && this.cards[kind].session !== data.session) this.clearCard(kind);
+      }
+    }
+    const kinds = [];
+    if (data.replay) kinds.push(`REPLAY of ${data.replay_of ?? "?"}`);
+    if (data.simulated) kinds.push("SIMULATED");
+    $("session-kind").hidden = kinds.length === 0;
+    $("session-kind").firstElementChild.textContent = kinds.join(", ");
     if (Array.isArray(data.sides)) {
       SIDES.forEach((side, i) => {
         $(`angle-${side}`).hidden = !data.sides.includes(side);
@@ -141,7 +156,20 @@ class Dashboard {
     $("session").className = "";
   }
 
+  clearCard(kind) {
+    delete this.cards[kind];
+    this.counts[kind] = 0;
+    const card = $(kind);
+    card.querySelector(".count").textContent = "";
+    const none = document.createElement("dd");
+    none.className = "muted";
+    none.textContent = "none yet";
+    card.querySelector(".metrics").replaceChildren(none);
+  }
+
   metric(kind, data) {
+    if (this.sessionId !== null && data.session !== this.sessionId) return;  // an earlier session's, late
+    this.cards[kind] = data;
     this.counts[kind] += 1;
     const card = $(kind);
     card.querySelector(".count").textContent =
@@ -167,6 +195,7 @@ class Dashboard {
     }
     const m = data.mqtt || {};
     rows.push(["publisher", `queue ${m.queue_depth}, metrics dropped ${m.metrics_dropped}, angles dropped ${m.live_dropped}, reconnects ${m.reconnects}`]);
+    if (m.outbox === "memory" || m.problem) rows.push(["outbox", `${m.outbox}: ${m.problem ?? "-"}`]);
     rows.push(["recording", `${data.recording_dropped_chunks} chunks dropped`]);
     for (const key of ["cpu_percent", "load_1min", "disk_free_mb", "battery_percent", "cpu_temp_c"]) {
       if (key in data) rows.push(formatEntry(key, data[key]));
