@@ -36,18 +36,13 @@ def session_home(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def private_home(session_home, tmp_path_factory, monkeypatch):
-    """Every test gets its own home and XDG config, data and state folders (an MQTT outbox left
-    by one test is never found by the next); subprocesses inherit them through the environment."""
+    """Every test gets its own home and XDG config, data and state folders (hiprot's device lock
+    and MQTT outboxes left by one test are never found by the next); subprocesses inherit them
+    through the environment, and a test may still set ``XDG_STATE_HOME`` for a process it
+    starts."""
     root = tmp_path_factory.mktemp("home")
     _point_home_at(root, monkeypatch)
     return root
-
-
-@pytest.fixture(autouse=True)
-def private_state_home(tmp_path_factory, monkeypatch):
-    """hiprot's state (device lock, MQTT outboxes) goes to a directory of the test's own,
-    never the home directory; a test may still set ``XDG_STATE_HOME`` for a process it starts."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture

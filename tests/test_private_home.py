@@ -12,16 +12,17 @@ from pathlib import Path
 import pytest
 from hiprot_testing import STARTING_ENVIRONMENT, free_port
 
-from hiprot.mqtt.outbox import default_outbox_path
+from hiprot.state import device_state_dir, outbox_dir
 
 FOLDERS = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")
 
 
-def real_outbox(device_id: str) -> Path:
-    """Where ``hiprot record`` would keep the outbox of ``device_id`` in the real home."""
+def real_state(device_id: str) -> Path:
+    """Where ``hiprot record`` would keep the state (lock, outboxes) of ``device_id`` in the real
+    home."""
     env = STARTING_ENVIRONMENT
     state = env.get("XDG_STATE_HOME") or Path(env.get("HOME", "~")).expanduser() / ".local/state"
-    return Path(state) / "hiprot" / f"mqtt-outbox-{device_id}.sqlite3"
+    return Path(state) / "hiprot" / device_id
 
 
 HOMES_SEEN: list[Path] = []
@@ -40,15 +41,15 @@ def test_home_and_xdg_folders_lie_under_tmp_and_are_the_test_s_own(run, tmp_path
     assert Path.home() == home
     assert home not in HOMES_SEEN, "two tests shared a home"
     HOMES_SEEN.append(home)
-    assert default_outbox_path("x").is_relative_to(home)
-    probe = "from hiprot.mqtt.outbox import default_outbox_path as d; print(d('x'))"
+    assert outbox_dir("x").is_relative_to(home)
+    probe = "from hiprot.state import outbox_dir as d; print(d('x'))"
     child = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert Path(child.stdout.strip()).is_relative_to(home)
 
 
-def test_a_record_run_keeps_its_outbox_in_the_private_state_folder(
+def test_a_record_run_keeps_its_state_in_the_private_state_folder(
     tmp_path, tmp_path_factory, sim_rig_text
 ):
     device_id = f"home-check-{os.getpid()}-{time.monotonic_ns()}"
@@ -65,7 +66,7 @@ def test_a_record_run_keeps_its_outbox_in_the_private_state_folder(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    outbox = default_outbox_path(device_id)
-    assert outbox.is_file()
-    assert outbox.is_relative_to(tmp_path_factory.getbasetemp().resolve())
-    assert not real_outbox(device_id).exists()
+    state = device_state_dir(device_id)
+    assert any(state.iterdir()), "the run kept its lock and outboxes here"
+    assert state.is_relative_to(tmp_path_factory.getbasetemp().resolve())
+    assert not real_state(device_id).exists()
