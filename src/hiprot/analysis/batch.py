@@ -94,7 +94,7 @@ def _charts(processed: ProcessedSession, report: dict, out_dir: Path) -> list[Pa
                 processed.angles.time_s, processed.angles.columns, report, out_dir / "hip_ir.png"
             )
         )
-    if summaries["gait"] is not None:
+    if summaries["gait"] is not None and processed.angles is not None:
         out.append(plots.gait_cycle(summaries["gait"], out_dir / "gait_cycle.png", name))
         out.append(plots.stride_peaks(report["strides"], out_dir / "strides.png", name))
     if report["reps"]:

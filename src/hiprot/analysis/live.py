@@ -29,6 +29,7 @@ from hiprot.analysis.gait_events import StreamingGaitEvents
 from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import Stride, StrideSegmenter
+from hiprot.kinematics.shank_events import ShankEventDetector
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
 LEG_INPUTS = {
@@ -132,11 +133,11 @@ class MetricStream:
     """The live pipeline's angles in, stride/rep/test metrics out.
 
     Gait events come from each leg's :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
-    (shank sagittal rate and knee angle), the metrics from :class:`LiveAnalysis`.
+    (the shank's swing-axis rate and acceleration, the knee angle), the metrics from :class:`LiveAnalysis`.
     """
 
     def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
-        self.gait = {side: StreamingGaitEvents(rate_hz) for side in sides}
+        self.gait = {side: StreamingGaitEvents(rate_hz, ShankEventDetector()) for side in sides}
         self.analysis = LiveAnalysis(sides, rate_hz, activity, keep=False)
 
     def update(self, angles) -> list[tuple[str, dict]]:
@@ -149,7 +150,9 @@ class MetricStream:
             columns[f"{side}_thigh_heading_deg"] = leg["thigh_heading_deg"]
             if "sagittal_rate" in leg and side in self.gait:
                 knee = angles.columns.get(f"{side}_knee_flexion_deg")
-                events[side] = self.gait[side].update(angles.time_s, leg["sagittal_rate"], knee)
+                events[side] = self.gait[side].update(
+                    angles.time_s, leg["sagittal_rate"], leg.get("shank_acc"), knee
+                )
         return self.analysis.update(angles.time_s, columns, events)
 
     def finish(self) -> list[tuple[str, dict]]:

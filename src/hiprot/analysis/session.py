@@ -6,7 +6,9 @@ the time after the standing phase → ``walk``; the hip going into external
 rotation (below −10° for 2 s or more) → a rotation test, ``seated-test`` when
 the thigh's front faces up then, ``prone-test`` when it faces down; anything
 else → ``exercise``. The metrics come from :class:`~hiprot.analysis.live.LiveAnalysis`
-fed the whole session at once, so batch and live agree.
+fed the whole session at once, so batch and live agree. A session without joint
+angles (it could not be calibrated) still gets each shank's stride timing, from
+its own gyroscope and accelerometer.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from hiprot import quat
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial
-from hiprot.analysis.strides import Stride
+from hiprot.analysis.strides import Stride, StrideSegmenter, stance_warnings
+from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.processing import ProcessedSession
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
@@ -61,7 +64,7 @@ def analyze_session(processed: ProcessedSession, activity: str | None = None) ->
     if activity is None and processed.session.meta.get("activity") in ACTIVITIES:
         activity, source = processed.session.meta["activity"], "session.json"
     if processed.angles is None:
-        return SessionAnalysis(activity, source, warnings=["no joint angles: nothing to analyse"])
+        return _timing_only(processed, activity, source)
     time_s, columns, events = analysis_inputs(processed)
     sides = tuple(processed.angles.legs)
     rate_hz = processed.grid.rate_hz
@@ -82,6 +85,34 @@ def analyze_session(processed: ProcessedSession, activity: str | None = None) ->
         sum(s.skipped for s in live.segmenters.values()),
     )
     result.warnings += _findings(result, sides)
+    return result
+
+
+def _timing_only(processed: ProcessedSession, activity: str | None, source: str) -> SessionAnalysis:
+    """Stride timing from each shank's own signals, for a session without joint angles."""
+    grid, strides = processed.grid, []
+    shanks = [s for s in processed.rig.sensors if s.segment == "shank" and s.name in grid.tracks]
+    for sensor in shanks:
+        track = grid.tracks[sensor.name]
+        _, events = shank_events(track.gyr, track.acc, grid.rate_hz, ShankEventDetector())
+        times = events.times(grid.time_s)
+        strides += StrideSegmenter(sensor.side).update(
+            grid.time_s, {}, times["heel_strike"], times["toe_off"]
+        )
+    strides.sort(key=lambda s: s.end_s)
+    span = float(grid.time_s[-1] - grid.time_s[0]) if len(grid.time_s) else 0.0
+    walking = max(
+        (sum(s.stride_time_s for s in strides if s.side == x.side) for x in shanks), default=0.0
+    )
+    if activity is None and strides and walking >= WALK_SHARE * span:
+        activity, source = "walk", "inferred from the data"
+    result = SessionAnalysis(activity, source, strides if activity == "walk" else [])
+    result.warnings.append(
+        "no joint angles: stride timing only"
+        if result.strides
+        else "no joint angles: nothing to analyse"
+    )
+    result.warnings += stance_warnings(result.strides)
     return result
 
 
@@ -116,6 +147,7 @@ def _findings(result: SessionAnalysis, sides: tuple[str, ...]) -> list[str]:
         for side in sides:
             if not any(s.side == side for s in result.strides):
                 out.append(f"{side} leg: no strides found in a walking session")
+        out += stance_warnings(result.strides)
         turning = sum(1 for s in result.strides if s.turning)
         if turning:
             out.append(f"{turning} turning strides are listed but left out of the gait summaries")

@@ -44,7 +44,9 @@ def _summary_lines(report: dict) -> list[str]:
             f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
             f"{leg.get('cadence_steps_per_min', {}).get('mean', float('nan')):.0f} steps/min, "
             f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
-            f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°"
+            f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°, "
+            f"stance {leg['stance_median_percent']:.0f} %"
+            + ("" if leg["stance_plausible"] else " (implausible: events doubtful)")
         )
     for side, leg in (summaries["reps"] or {}).items():
         lines.append(
