@@ -91,3 +91,20 @@ def _longest_run(flags: np.ndarray) -> int:
         return 0
     edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
     return int((edges[1::2] - edges[::2]).max())
+
+
+def recorded_full_scale(health: dict | None) -> FullScale:
+    """A recorded sensor's ranges from its ``health`` entry, else the drivers' ranges."""
+    ranges = (health or {}).get("full_scale")
+    if not ranges:
+        return DRIVER_FULL_SCALE
+    return FullScale.of(ranges.get("accel_g"), ranges.get("gyro_dps"))
+
+
+def saturated_on(time_s: np.ndarray, samples: ImuSamples, full_scale: FullScale) -> np.ndarray:
+    """(len(time_s),) True at the times ``time_s`` next to a saturated sample of ``samples``."""
+    masks = saturation_masks(samples, full_scale)
+    mask = (masks["acc"] | masks["gyr"]).astype(float)
+    if not mask.any():
+        return np.zeros(len(time_s), bool)
+    return np.interp(time_s, samples.time_s, mask, left=0.0, right=0.0) > 0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hiprot.analysis.live import LiveAnalysis
-from hiprot.analysis.report import write_tables
+from hiprot.analysis.report import build_report, write_tables
 from hiprot.analysis.scoring import match_events, stride_peak_errors
 from hiprot.analysis.session import analysis_inputs, analyze_session
 from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary, stance_warnings
@@ -234,3 +234,25 @@ def test_activity_inferred_when_the_session_does_not_say(name, activity, request
     unlabelled = replace(processed, session=replace(processed.session, meta={}))
     result = analyze_session(unlabelled)
     assert (result.activity, result.activity_source) == (activity, "inferred from the data")
+
+
+def test_strides_during_saturated_samples_are_marked_and_counted(walk_without_pelvis):
+    scored = walk_without_pelvis
+    samples = dict(scored.sim.samples)
+    name = scored.processed.rig.find("shank", "right").name
+    clipped = samples[name][np.arange(len(samples[name]))]  # a copy
+    hit = (clipped.time_s > 30.0) & (clipped.time_s < 30.2)
+    clipped.acc[hit, 0] = 16 * 9.80665  # 0.2 s at the accelerometer's ±16 g
+    samples[name] = clipped
+    processed = process_session(Session(Path("clipped"), scored.processed.rig, {}, samples))
+    analysis = analyze_session(processed, "walk")
+    marked = [s for s in analysis.strides if s.saturated]
+    assert marked and all(s.start_s < 30.2 and s.end_s > 30.0 for s in marked)
+    assert all(s.saturated is False for s in analysis.strides if s not in marked)
+    report = build_report(processed, analysis)
+    assert report["recording"]["sensors"][name]["saturated"] == {"acc": int(hit.sum()), "gyr": 0}
+    assert any(
+        w.startswith(f"sensor {name}: {hit.sum()} accelerometer") for w in report["warnings"]
+    )
+    unclipped = build_report(scored.processed, scored.analysis)
+    assert unclipped["recording"]["sensors"][name]["saturated"] == {"acc": 0, "gyr": 0}

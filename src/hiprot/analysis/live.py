@@ -10,7 +10,8 @@ Inputs per call, all on the session's sample clock:
 - ``time_s`` (n,) and ``columns``: the joint-angle columns of ``angles.csv``
   (``<side>_hip_ir_deg``, ``<side>_knee_flexion_deg``) and, when known,
   ``<side>_thigh_heading_deg`` (the thigh's heading about the vertical, used to
-  mark turning strides);
+  mark turning strides) and ``<side>_saturated`` (a sensor of the leg at full
+  scale, to mark its strides);
 - ``events``: newly known gait events per side, ``{"right": {"heel_strike":
   [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
   live, from the batch detector in batch. Events may arrive before or after
@@ -36,6 +37,7 @@ LEG_INPUTS = {
     "hip_ir_deg": "hip_ir_deg",
     "knee_flexion_deg": "knee_flexion_deg",
     "thigh_heading_deg": "heading_deg",
+    "saturated": "saturated",
 }  # column suffix → stride segmenter input
 
 

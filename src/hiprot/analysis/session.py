@@ -24,6 +24,7 @@ from hiprot.analysis.rotation_tests import Trial
 from hiprot.analysis.strides import Stride, StrideSegmenter, stance_warnings
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.processing import ProcessedSession
+from hiprot.saturation import recorded_full_scale, saturated_on
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
 TEST_ER_S = 2.0
@@ -46,11 +47,13 @@ class SessionAnalysis:
 
 def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict]:
     """(time_s, columns, events) for :class:`LiveAnalysis` from a processed session: the angle
-    columns plus each thigh's heading, and each leg's gait events as times."""
+    columns plus each thigh's heading and where its sensors were at full scale, and each
+    leg's gait events as times."""
     angles = processed.angles
     columns = dict(angles.columns)
     for side, leg in angles.legs.items():
         columns[f"{side}_thigh_heading_deg"] = leg.thigh_heading_deg
+        columns[f"{side}_saturated"] = leg_saturated(processed, side)
     events = {
         side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
         for side, leg in angles.legs.items()
@@ -88,6 +91,18 @@ def analyze_session(processed: ProcessedSession, activity: str | None = None) ->
     return result
 
 
+def leg_saturated(processed: ProcessedSession, side: str) -> np.ndarray:
+    """On the session's grid, True next to a sample at full scale of the leg's sensors (or
+    the pelvis sensor): the angles computed there are wrong."""
+    grid, health = processed.grid, processed.session.meta.get("health") or {}
+    out = np.zeros(len(grid.time_s), bool)
+    for sensor in processed.rig.sensors:
+        if sensor.side in (side, None) and sensor.name in processed.session.samples:
+            samples = processed.session.samples[sensor.name]
+            out |= saturated_on(grid.time_s, samples, recorded_full_scale(health.get(sensor.name)))
+    return out
+
+
 def _timing_only(processed: ProcessedSession, activity: str | None, source: str) -> SessionAnalysis:
     """Stride timing from each shank's own signals, for a session without joint angles."""
     grid, strides = processed.grid, []
@@ -97,7 +112,10 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
         _, events = shank_events(track.gyr, track.acc, grid.rate_hz, ShankEventDetector())
         times = events.times(grid.time_s)
         strides += StrideSegmenter(sensor.side).update(
-            grid.time_s, {}, times["heel_strike"], times["toe_off"]
+            grid.time_s,
+            {"saturated": leg_saturated(processed, sensor.side)},
+            times["heel_strike"],
+            times["toe_off"],
         )
     strides.sort(key=lambda s: s.end_s)
     span = float(grid.time_s[-1] - grid.time_s[0]) if len(grid.time_s) else 0.0

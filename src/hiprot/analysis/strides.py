@@ -4,7 +4,8 @@ A stride runs from one heel strike of a leg to its next; its toe off splits it
 into stance and swing. Per stride: time, cadence, stance share, hip IR at heel
 strike, peak IR, peak ER (positive = external), the IR range over the stride,
 in stance and in swing, peak knee flexion, and whether the walker was turning
-(the thigh's heading changed by more than ``turn_deg`` over the stride).
+(the thigh's heading changed by more than ``turn_deg`` over the stride), and
+whether a sensor of the leg was at full scale during it (its angles are wrong).
 A leg without any hip angle (its session could not be calibrated) still gets
 its strides' timing, the angle metrics left empty. Session summaries
 (:func:`gait_summary`) use the straight strides only — turns change how the hip
@@ -25,7 +26,8 @@ import numpy as np
 from hiprot.analysis.formatting import rounded, sample_sd
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
-LEG_COLUMNS = ("hip_ir_deg", "knee_flexion_deg", "heading_deg")  # per-leg inputs, without the side
+# per-leg inputs, without the side; "saturated": True where a sensor of the leg was at full scale
+LEG_COLUMNS = ("hip_ir_deg", "knee_flexion_deg", "heading_deg", "saturated")
 METRICS = (
     "stride_time_s",
     "cadence_steps_per_min",
@@ -64,6 +66,7 @@ class Stride:
     hip_ir_rom_swing_deg: float | None
     knee_flexion_max_deg: float | None
     turning: bool | None
+    saturated: bool | None  # a sensor of the leg at full scale during it: its angles are wrong
     curves: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
@@ -180,6 +183,7 @@ class StrideSegmenter:
             float(np.ptp(swing_ir)),
             float(knee[1].max()) if knee_ok else None,
             self._turning(start, end),
+            self._saturated(start, end),
             curves,
         )
 
@@ -198,6 +202,7 @@ class StrideSegmenter:
             120.0 / duration,
             *[None] * 7,
             self._turning(start, end),
+            self._saturated(start, end),
         )
 
     def _extended(self, name: str, start: float, end: float, inside: np.ndarray):
@@ -210,6 +215,13 @@ class StrideSegmenter:
             np.concatenate([[start], self.time_s[inside], [end]]),
             np.concatenate([[ends[0]], values[inside], [ends[1]]]),
         )
+
+    def _saturated(self, start: float, end: float) -> bool | None:
+        flags = self.columns.get("saturated")
+        if flags is None:
+            return None
+        inside = (self.time_s >= start) & (self.time_s <= end)
+        return bool(np.nan_to_num(flags[inside]).any())
 
     def _turning(self, start: float, end: float) -> bool | None:
         heading = self.columns.get("heading_deg")
