@@ -106,11 +106,14 @@ class ShankEventDetector:
         cutoff = min(cutoff_hz or self.cutoff_hz, 0.45 * rate_hz)
         return sosfiltfilt(butter(4, cutoff, fs=rate_hz, output="sos"), values, axis=0)
 
-    def jerk(self, acc: np.ndarray, rate_hz: float) -> np.ndarray:
-        """Magnitude of the rate of change of the low-passed acceleration (m/s³), from each
+    def jerk(self, acc: np.ndarray, rate_hz: float, smooth: bool = True) -> np.ndarray:
+        """Magnitude of the rate of change of the (low-passed) acceleration (m/s³), from each
         sample to the next: an impact shows at the first sample that has it."""
-        smooth = self.smooth(acc, rate_hz, self.impact_cutoff_hz)
-        return np.linalg.norm(np.diff(smooth, axis=0, prepend=smooth[:1]), axis=1) * rate_hz
+        if not smooth:
+            size = np.linalg.norm(acc, axis=1)
+            return np.diff(size, prepend=size[:1]) * rate_hz
+        acc = self.smooth(acc, rate_hz, self.impact_cutoff_hz)
+        return np.linalg.norm(np.diff(acc, axis=0, prepend=acc[:1]), axis=1) * rate_hz
 
     def detect(
         self,
@@ -123,7 +126,11 @@ class ShankEventDetector:
         positive); ``acc`` (n, 3), the shank's acceleration in m/s², times heel strike by its
         impact, ``knee_flexion_deg`` (n,) by the end of knee extension where there is none."""
         smooth = self.smooth(rate, rate_hz)
-        jerk = self.jerk(acc, rate_hz) if acc is not None and len(acc) > 30 else None
+        jerks = (
+            (self.jerk(acc, rate_hz), self.jerk(acc, rate_hz, smooth=False))
+            if acc is not None and len(acc) > 30
+            else None
+        )
         knee_rate = self._knee_rate(knee_flexion_deg, rate_hz)
         peaks, _ = find_peaks(
             smooth,
@@ -142,7 +149,7 @@ class ShankEventDetector:
             crossing = p + after[0]
             end_of_swing = crossing - 1 + zero_fraction(smooth[crossing - 1], smooth[crossing])
             mid.append(p)
-            heel.append(self._contact(end_of_swing, p, jerk, knee_rate, rate_hz))
+            heel.append(self._contact(end_of_swing, p, jerks, knee_rate, rate_hz))
             toe.append(start + int(np.argmin(before)))
         return GaitEvents(np.array(mid, int), np.array(heel, float), np.array(toe, int))
 
@@ -150,19 +157,27 @@ class ShankEventDetector:
         self,
         end_of_swing: float,
         peak: int,
-        jerk: np.ndarray | None,
+        jerks: tuple[np.ndarray, np.ndarray] | None,
         knee_rate: np.ndarray | None,
         rate_hz: float,
     ) -> float:
         """Heel strike (fractional index): the impact at ``end_of_swing`` when there is one,
-        else ``contact_delay_s`` after the end of knee extension or of the swing."""
-        if jerk is not None:
+        else ``contact_delay_s`` after the end of knee extension or of the swing.
+
+        The impact is found in the low-passed jerk (a threshold independent of the sample
+        rate) and timed in the raw one, whose largest step within the low-pass' spread
+        (half a period of ``impact_cutoff_hz``) lies between the last sample before the
+        impact and the first with it: heel strike is half a sample before that one."""
+        if jerks is not None:
+            jerk, raw = jerks
             lo = max(0, int(np.ceil(end_of_swing - self.impact_lead_s * rate_hz)))
             hi = min(len(jerk), int(end_of_swing + self.impact_window_s * rate_hz) + 1)
             if hi > lo:
                 i = lo + int(np.argmax(jerk[lo:hi]))
                 if jerk[i] >= self.impact_jerk_m_s3:
-                    return float(i)
+                    spread = max(1, int(np.ceil(0.5 / self.impact_cutoff_hz * rate_hz)))
+                    near = slice(max(1, i - spread), min(len(raw), i + spread + 1))
+                    return near.start + float(np.argmax(raw[near])) - 0.5
         if knee_rate is not None:
             end_of_swing = self._knee_extended(knee_rate, end_of_swing, peak, rate_hz)
         return end_of_swing + self.contact_delay_s * rate_hz
