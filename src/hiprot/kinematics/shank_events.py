@@ -10,20 +10,20 @@ On that rate the mid-swing peak method (Aminian et al., J Biomech 35:689
 (2002); Salarian et al., IEEE TBME 51:1434 (2004)): each swing is a large
 positive peak; **toe off** is the deepest backward rotation (the minimum)
 before it. The swing ends where the forward rotation stops (the rate falls back
-through zero); **heel strike** is the impact that stops it: the largest jerk of
-the shank's low-passed acceleration around that zero crossing (20 ms before to
-100 ms after), when it exceeds ``impact_jerk_m_s3`` (the heel-strike transient seen
-by shank accelerometers: Selles et al., IEEE TNSRE 13:81 (2005)). Without an
-impact (a soft contact, no accelerometer) heel strike is the end of knee
-extension when the knee angle is known — the knee, extending through terminal
-swing, turns to flexion just before initial contact (Perry & Burnfield 2010: 5°
-at contact after 7° at 95 % of the cycle), a timing that holds in the short
-steps of starting and stopping — else the shank's zero crossing; either plus
-``contact_delay_s`` (about 2 % of a stride). On the real walks of HuGaDB (Chereshnev & Kertész-Farkas,
-AIST 2017) the impact is the published rule's negative minimum after mid-swing
-(within one sample, 17 ms); on the simulator, which has no impact, that
-minimum comes 55–60 ms after contact while the zero crossing plus 20 ms is
-within a few ms of it (``scripts/analysis_eval.py``).
+through zero); **heel strike** is the impact that stops it, the heel-strike
+transient shank accelerometers see (Selles et al., IEEE TNSRE 13:81 (2005)): the
+largest jerk of the low-passed acceleration from 20 ms before to 100 ms after
+that zero crossing, when it exceeds ``impact_jerk_m_s3``, timed in the raw
+acceleration. On HuGaDB's real walks (Chereshnev & Kertész-Farkas, AIST 2017)
+the impact falls on the published rule's negative minimum after mid-swing (median
+offset 0, within a sample of 17 ms), and 98 % of impacts exceed 600 m/s³; the
+simulator, which models no impact, never reaches 480 m/s³ — its negative minimum
+is the loading response, 55–60 ms after contact. Without an impact heel strike
+is the end of knee extension when the knee angle is known — the knee, extending
+through terminal swing, turns to flexion just before initial contact (Perry &
+Burnfield 2010: 5° at contact after 7° at 95 % of the cycle), a timing that
+holds in the short steps of starting and stopping — else the shank's zero
+crossing; either plus ``contact_delay_s`` (about 2 % of a stride).
 
 Every threshold is absolute (rad/s, m/s³, s), so the same samples give the same
 events whether they are analysed whole or in overlapping windows
