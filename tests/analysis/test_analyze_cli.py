@@ -167,3 +167,26 @@ def test_history_over_a_directory_skips_the_corrupt_session(sessions, tmp_path):
 def test_one_mode_at_a_time(sessions):
     result = hiprot(sessions / "walk", "--history", sessions)
     assert result.returncode == 2 and "one of them" in result.stderr
+
+
+def test_a_walk_without_standing_still_gets_its_stride_timing(sessions, tmp_path):
+    """No standing phase: no calibration, no angles, but strides.csv times every stride but
+    the one across the shank's gap (20.0-20.4 s)."""
+    walk = tmp_path / "walk-no-standing"
+    shutil.copytree(sessions / "walk", walk)
+    lines = (walk / "imu.csv").read_text().splitlines(keepends=True)
+    kept = [lines[0]] + [row for row in lines[1:] if 8.0 < float(row.split(",")[0]) < 26.0]
+    (walk / "imu.csv").write_text("".join(kept))
+    result = hiprot(walk, "--out", tmp_path / "out", "--no-charts")
+    out = tmp_path / "out"  # one session: its results straight into --out
+    report = json.loads((out / "report.json").read_text())
+    assert report["calibration"] is None and report["angles"]["columns"] == []
+    with open(out / "strides.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 12
+    assert all(50 < float(r["stance_percent"]) < 65 for r in rows)
+    assert all(r["hip_ir_max_deg"] == "" for r in rows)
+    assert not any(float(r["start_s"]) < 20.4 and float(r["end_s"]) > 20.0 for r in rows)
+    assert "1 strides skipped: a sensor had a gap in its samples" in report["warnings"]
+    assert report["summaries"]["gait"]["legs"]["right"]["stance_plausible"] is True
+    assert "stance" in result.stdout and "stride timing only" in result.stdout

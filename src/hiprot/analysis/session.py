@@ -104,8 +104,10 @@ def leg_saturated(processed: ProcessedSession, side: str) -> np.ndarray:
 
 
 def _timing_only(processed: ProcessedSession, activity: str | None, source: str) -> SessionAnalysis:
-    """Stride timing from each shank's own signals, for a session without joint angles."""
+    """Stride timing from each shank's own signals, for a session without joint angles;
+    strides across a gap in a sensor's samples are skipped (their events are guesses)."""
     grid, strides = processed.grid, []
+    gaps = grid.time_s[~grid.valid]
     shanks = [s for s in processed.rig.sensors if s.segment == "shank" and s.name in grid.tracks]
     for sensor in shanks:
         track = grid.tracks[sensor.name]
@@ -118,19 +120,26 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
             times["toe_off"],
         )
     strides.sort(key=lambda s: s.end_s)
+    whole = [s for s in strides if not np.any((gaps >= s.start_s) & (gaps <= s.end_s))]
+    skipped, strides = len(strides) - len(whole), whole
     span = float(grid.time_s[-1] - grid.time_s[0]) if len(grid.time_s) else 0.0
     walking = max(
         (sum(s.stride_time_s for s in strides if s.side == x.side) for x in shanks), default=0.0
     )
     if activity is None and strides and walking >= WALK_SHARE * span:
         activity, source = "walk", "inferred from the data"
-    result = SessionAnalysis(activity, source, strides if activity == "walk" else [])
+    walk = activity == "walk"
+    result = SessionAnalysis(activity, source, strides if walk else [], [], [], skipped * walk)
     result.warnings.append(
         "no joint angles: stride timing only"
         if result.strides
         else "no joint angles: nothing to analyse"
     )
     result.warnings += stance_warnings(result.strides)
+    if result.skipped_strides:
+        result.warnings.append(
+            f"{result.skipped_strides} strides skipped: a sensor had a gap in its samples"
+        )
     return result
 
 
