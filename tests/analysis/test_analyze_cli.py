@@ -190,3 +190,4 @@ def test_a_walk_without_standing_still_gets_its_stride_timing(sessions, tmp_path
     assert "1 strides skipped: a sensor had a gap in its samples" in report["warnings"]
     assert report["summaries"]["gait"]["legs"]["right"]["stance_plausible"] is True
     assert "stance" in result.stdout and "stride timing only" in result.stdout
+    assert "nan" not in result.stdout and "peak IR" not in result.stdout

@@ -38,14 +38,18 @@ def _summary_lines(report: dict) -> list[str]:
     lines = [f"  activity: {info['activity']} ({info['activity_source']})"]
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
-        ir = leg.get("hip_ir_max_deg", {})
-        rom = leg.get("hip_ir_rom_deg", {})
+        ir = leg.get("hip_ir_max_deg")
+        rom = leg.get("hip_ir_rom_deg")
+        angles = (
+            f"peak IR {ir['mean']:.1f} ± {ir['sd'] or 0:.1f}°, "
+            f"IR range {rom['mean']:.1f} ± {rom['sd'] or 0:.1f}°, "
+            if ir and rom
+            else ""
+        )
         lines.append(
             f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
             f"{leg.get('cadence_steps_per_min', {}).get('mean', float('nan')):.0f} steps/min, "
-            f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
-            f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°, "
-            f"stance {leg['stance_median_percent']:.0f} %"
+            f"{angles}stance {leg['stance_median_percent']:.0f} %"
             + ("" if leg["stance_plausible"] else " (implausible: events doubtful)")
         )
     for side, leg in (summaries["reps"] or {}).items():
