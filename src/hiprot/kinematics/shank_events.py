@@ -16,7 +16,7 @@ largest jerk of the low-passed acceleration from 20 ms before to 100 ms after
 that zero crossing, when it exceeds ``impact_jerk_m_s3``, timed in the raw
 acceleration. On HuGaDB's real walks (Chereshnev & Kertész-Farkas, AIST 2017)
 the impact falls on the published rule's negative minimum after mid-swing (median
-offset 0, within a sample of 17 ms), and 98 % of impacts exceed 600 m/s³; the
+offset half a sample, ±8.5 ms, on every leg), and 98 % of impacts exceed 600 m/s³; the
 simulator, which models no impact, never reaches 480 m/s³ — its negative minimum
 is the loading response, 55–60 ms after contact. Without an impact heel strike
 is the end of knee extension when the knee angle is known — the knee, extending
