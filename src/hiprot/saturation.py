@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprot.samples import ImuSamples
+from hiprot.units import STANDARD_GRAVITY
 
-STANDARD_GRAVITY = 9.80665
 FULL_SCALE_FRACTION = 0.995  # 32767 counts of 16.4 per °/s is 1998 °/s, not 2000
 PLATEAU_SAMPLES = 3  # an axis' extreme value held this long is a clipped range
 SMALLEST_RANGE_ACC = 2.0 * STANDARD_GRAVITY  # no MEMS IMU clips below these

@@ -11,9 +11,9 @@ import pytest
 
 from hiprot.analysis.live import LiveAnalysis
 from hiprot.analysis.report import build_report, write_tables
-from hiprot.analysis.scoring import match_events, stride_peak_errors
 from hiprot.analysis.session import analysis_inputs, analyze_session
 from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary, stance_warnings
+from hiprot.evaluation.analysis import match_events, stride_peak_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 

@@ -22,6 +22,8 @@ from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial
 from hiprot.analysis.strides import Stride, StrideSegmenter, stance_warnings
+from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading
+from hiprot.geometry import X_AXIS
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.processing import ProcessedSession
 from hiprot.saturation import recorded_full_scale, saturated_on
@@ -29,7 +31,6 @@ from hiprot.saturation import recorded_full_scale, saturated_on
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
 TEST_ER_S = 2.0
 WALK_SHARE = 0.5  # strides covering this share of the time after standing: a walk
-X_AXIS, Y_AXIS = np.eye(3)[:2]
 
 
 @dataclass
@@ -52,8 +53,8 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
     angles = processed.angles
     columns = dict(angles.columns)
     for side, leg in angles.legs.items():
-        columns[f"{side}_thigh_heading_deg"] = leg.thigh_heading_deg
-        columns[f"{side}_saturated"] = leg_saturated(processed, side)
+        columns[thigh_heading(side)] = leg.thigh_heading_deg
+        columns[leg_column(side, SATURATED)] = leg_saturated(processed, side)
     events = {
         side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
         for side, leg in angles.legs.items()
@@ -115,7 +116,7 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
         times = events.times(grid.time_s)
         strides += StrideSegmenter(sensor.side).update(
             grid.time_s,
-            {"saturated": leg_saturated(processed, sensor.side)},
+            {SATURATED: leg_saturated(processed, sensor.side)},
             times["heel_strike"],
             times["toe_off"],
         )
@@ -156,7 +157,7 @@ def _infer_activity(
         return "walk"
     rig = processed.rig
     for side in processed.angles.legs:
-        er = after & (columns[f"{side}_hip_ir_deg"] < -TEST_ER_DEG)
+        er = after & (columns[hip_ir(side)] < -TEST_ER_DEG)
         if er.sum() >= TEST_ER_S * processed.grid.rate_hz:
             thigh = rig.find("thigh", side).name
             q_eb = quat.multiply(

@@ -17,10 +17,11 @@ from hiprot import quat
 from hiprot.calibration.hinge import fit_hinge, principal_axis
 from hiprot.calibration.rest import first_rest_phase, rest_mask
 from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_from_vertical
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
+from hiprot.geometry import wrap
 from hiprot.resample import Grid
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
 MIN_MOVING_S = 0.5
@@ -68,10 +69,6 @@ def _movement(rates: list[np.ndarray], after: int, rate_hz: float) -> np.ndarray
     moving[:after] = False
     index = np.flatnonzero(moving)
     return index[: int(MAX_MOVEMENT_S * rate_hz)]
-
-
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return np.angle(np.exp(1j * angle))
 
 
 def _relative_sign(
@@ -128,7 +125,7 @@ def _leg(
         frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
         flexion = sagittal_angle(grid.tracks[thigh].q_es[first], frames[thigh])
         if shank is not None:
-            flexion = _wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
+            flexion = wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
         score = float(np.mean(flexion))
         if best is None or score > best[0]:
             best = (score, frames, flexion)

@@ -27,7 +27,7 @@ crossing; either plus ``contact_delay_s`` (about 2 % of a stride).
 
 Every threshold is absolute (rad/s, m/s³, s), so the same samples give the same
 events whether they are analysed whole or in overlapping windows
-(:class:`~hiprot.analysis.gait_events.StreamingGaitEvents`).
+(:class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
-from hiprot.analysis.gait_events import GaitEvents, zero_fraction
+from hiprot.kinematics.gait_events import GaitEvents, zero_fraction
 
 MIN_FAST_SAMPLES = 10  # fewer fast samples than this: no axis can be told
 
