@@ -195,3 +195,23 @@ def test_a_walk_without_standing_still_gets_its_stride_timing(sessions, tmp_path
     assert report["summaries"]["gait"]["legs"]["right"]["stance_plausible"] is True
     assert "stance" in result.stdout and "stride timing only" in result.stdout
     assert "nan" not in result.stdout and "peak IR" not in result.stdout
+
+
+def test_the_summary_marks_an_implausible_stance():
+    from hiprot.cli.analyze import _summary_lines
+
+    leg = {"strides": 20, "turning_strides": 0, "cadence_steps_per_min": {"mean": 110.0}}
+    gait = {
+        "legs": {
+            "right": {**leg, "stance_median_percent": 59.0, "stance_plausible": True},
+            "left": {**leg, "stance_median_percent": 21.0, "stance_plausible": False},
+        }
+    }
+    report = {
+        "session": {"activity": "walk", "activity_source": "session.json"},
+        "summaries": {"gait": gait, "reps": None, "tests": None},
+        "warnings": [],
+    }
+    right, left = _summary_lines(report)[1:3]
+    assert right.endswith("stance 59 %") and "peak IR" not in right
+    assert left.endswith("stance 21 % (implausible: events doubtful)")
