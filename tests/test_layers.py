@@ -3,7 +3,9 @@
 Layers, lowest first (a module may import its own layer and those below):
 
 0. foundation — errors, units, geometry, quat, columns, chip catalogue, config,
-   samples, anatomy (ISB frame definitions), files (safe reads, atomic private writes), state (the device's state directory), the package itself (its version);
+   samples, anatomy (ISB frame definitions), files (safe reads, atomic private
+   writes), state (the device's state directory), saturation (samples at full scale),
+   the package itself (its version);
 1. measurement and algorithms — sensors, sim, fusion, calibration, kinematics,
    resample;
 2. analysis — gait, exercise and rotation-test metrics, reports;
@@ -32,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", (
         "hiprot", "hiprot.errors", "hiprot.units", "hiprot.geometry", "hiprot.quat",
         "hiprot.columns", "hiprot.chip_catalogue", "hiprot.config", "hiprot.samples",
-        "hiprot.anatomy", "hiprot.files", "hiprot.state",
+        "hiprot.anatomy", "hiprot.files", "hiprot.state", "hiprot.saturation",
     )),
     ("measurement and algorithms", (
         "hiprot.sensors", "hiprot.sim", "hiprot.fusion", "hiprot.calibration",

@@ -26,6 +26,7 @@ HIP_FLEXION = "hip_flexion_deg"
 HIP_ADDUCTION = "hip_adduction_deg"
 KNEE_FLEXION = "knee_flexion_deg"
 THIGH_HEADING = "thigh_heading_deg"  # the thigh's heading about the vertical (marks turns)
+SATURATED = "saturated"  # True where a sensor of the leg was at full scale (marks strides)
 PELVIS_ANGLES = (HIP_FLEXION, HIP_ADDUCTION)  # reported only with a pelvis sensor
 
 
@@ -105,6 +106,8 @@ HIP_IR_ROM_SWING = "hip_ir_rom_swing_deg"
 KNEE_FLEXION_MAX = "knee_flexion_max_deg"
 KNEE_FLEXION_ROM = "knee_flexion_rom_deg"
 STRIDE_TIME_CV = "stride_time_cv_percent"  # stride-time variability in a gait summary
+STANCE_MEDIAN = "stance_median_percent"  # a leg's median stance in a gait summary
+STANCE_PLAUSIBLE = "stance_plausible"  # whether that median is within normal walking's range
 STRIDE_METRICS = (
     STRIDE_TIME,
     CADENCE,

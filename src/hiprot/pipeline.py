@@ -35,7 +35,8 @@ class Angles:
     """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``.
 
     ``legs`` carries per side what the live analysis needs besides:
-    ``sagittal_rate`` (the shank's rate about the knee axis, rad/s) and
+    ``sagittal_rate`` (the shank's rate about its swing axis, rad/s), ``shank_acc`` (its
+    acceleration, m/s²) and
     ``thigh_heading_deg`` (continuous from one emission to the next).
     """
 
@@ -196,6 +197,7 @@ class Pipeline:
             legs[side] = {THIGH_HEADING: heading}
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
+                legs[side]["shank_acc"] = leg.shank_acc[final]
         return Angles(
             time_s[final], {name: values[final] for name, values in result.columns.items()}, legs
         )

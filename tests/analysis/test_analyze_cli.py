@@ -236,3 +236,47 @@ def test_no_activity_and_no_angles_is_said_plainly(tmp_path):
     (line,) = [line for line in result.stdout.splitlines() if "activity:" in line]
     assert "None" not in line and "command line" not in line
     assert line.strip() == "activity: unknown (not given, and no joint angles to infer it from)"
+
+
+def test_a_walk_without_standing_still_gets_its_stride_timing(sessions, tmp_path):
+    """No standing phase: no calibration, no angles, but strides.csv times every stride but
+    the one across the shank's gap (20.0-20.4 s)."""
+    walk = tmp_path / "walk-no-standing"
+    shutil.copytree(sessions / "walk", walk)
+    lines = (walk / "imu.csv").read_text().splitlines(keepends=True)
+    kept = [lines[0]] + [row for row in lines[1:] if 8.0 < float(row.split(",")[0]) < 26.0]
+    (walk / "imu.csv").write_text("".join(kept))
+    result = hiprot(walk, "--out", tmp_path / "out", "--no-charts")
+    out = tmp_path / "out"  # one session: its results straight into --out
+    report = json.loads((out / "report.json").read_text())
+    assert report["calibration"] is None and report["angles"]["columns"] == []
+    with open(out / "strides.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 12
+    assert all(50 < float(r["stance_percent"]) < 65 for r in rows)
+    assert all(r["hip_ir_max_deg"] == "" for r in rows)
+    assert not any(float(r["start_s"]) < 20.4 and float(r["end_s"]) > 20.0 for r in rows)
+    assert "1 strides skipped: a sensor had a gap in its samples" in report["warnings"]
+    assert report["summaries"]["gait"]["legs"]["right"]["stance_plausible"] is True
+    assert "stance" in result.stdout and "stride timing only" in result.stdout
+    assert "nan" not in result.stdout and "peak IR" not in result.stdout
+
+
+def test_the_summary_marks_an_implausible_stance():
+    from hiprot.cli.analyze import _summary_lines
+
+    leg = {"strides": 20, "turning_strides": 0, "cadence_steps_per_min": {"mean": 110.0}}
+    gait = {
+        "legs": {
+            "right": {**leg, "stance_median_percent": 59.0, "stance_plausible": True},
+            "left": {**leg, "stance_median_percent": 21.0, "stance_plausible": False},
+        }
+    }
+    report = {
+        "session": {"activity": "walk", "activity_source": "session.json"},
+        "summaries": {"gait": gait, "reps": None, "tests": None},
+        "warnings": [],
+    }
+    right, left = _summary_lines(report)[1:3]
+    assert right.endswith("stance 59 %") and "peak IR" not in right
+    assert left.endswith("stance 21 % (implausible: events doubtful)")

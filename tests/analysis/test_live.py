@@ -12,18 +12,19 @@ from hiprot.analysis.live import LiveAnalysis
 from hiprot.analysis.session import analysis_inputs
 from hiprot.config import MqttConfig
 from hiprot.kinematics.gait_events import StreamingGaitEvents
+from hiprot.kinematics.shank_events import ShankEventDetector
 from hiprot.mqtt import Publisher
 
 
 def stream(scored, chunk: int = 10) -> list[tuple[str, dict]]:
     """Feed a processed session to the live objects in chunks, as the live pipeline would:
-    angles and the shank rate (and knee angle) per chunk, events from the streaming detector."""
+    angles, the shank's rate and acceleration and the knee angle per chunk, events from the streaming detector."""
     processed = scored.processed
     time_s, columns, _ = analysis_inputs(processed)
     rate_hz = processed.grid.rate_hz
     legs = processed.angles.legs
     live = LiveAnalysis(tuple(legs), rate_hz, scored.analysis.activity)
-    detectors = {side: StreamingGaitEvents(rate_hz) for side in legs}
+    detectors = {side: StreamingGaitEvents(rate_hz, ShankEventDetector()) for side in legs}
     out = []
     for i in range(0, len(time_s), chunk):
         part = slice(i, i + chunk)
@@ -31,6 +32,7 @@ def stream(scored, chunk: int = 10) -> list[tuple[str, dict]]:
             side: d.update(
                 time_s[part],
                 legs[side].sagittal_rate[part],
+                legs[side].shank_acc[part],
                 columns[f"{side}_knee_flexion_deg"][part],
             )
             for side, d in detectors.items()

@@ -11,6 +11,7 @@ from chips import turning
 
 from hiprot.config import parse_rig
 from hiprot.errors import SensorError
+from hiprot.samples import ImuSamples
 from hiprot.sensors.acquisition import Acquisition
 from hiprot.sensors.clock import VirtualClock
 from hiprot.sensors.emulated import EMULATED_CHIPS, Motion, emulated_buses
@@ -341,3 +342,26 @@ def test_a_wrong_chip_at_the_address_is_never_read_and_the_right_one_resumes():
         and "found 0x47 (ICM-42688-P)" in shank["last_error"]
     )
     assert acq.health()["thigh"]["gaps"] == [] and any("shank lost" in e for e in events)
+
+
+def test_samples_at_full_scale_are_counted_per_sensor():
+    """±16 g and ±2000 °/s (the drivers' ranges): 0.5 s beyond the accelerometer's, 0.25 s
+    beyond the gyroscope's."""
+    rig = parse_rig(TWO, Path("test.toml"))
+    t = np.arange(0.0, 5.0, 0.001)
+    acc = np.tile([0.0, 0.0, 9.80665], (len(t), 1))
+    acc[(t >= 1.0) & (t < 1.5), 0] = 25 * 9.80665
+    gyr = np.zeros((len(t), 3))
+    gyr[(t >= 2.0) & (t < 2.25), 2] = np.radians(2500.0)
+    motion = ImuSamples(t, acc, gyr, np.zeros((len(t), 3)))
+    clock, playback = VirtualClock(), Playback()
+    buses = emulated_buses(rig, clock, {s.name: motion for s in rig.sensors}, playback)
+    acq = Acquisition(rig, buses, clock, 3.0)
+    acq.open()
+    playback.start(acq.start_s)
+    collect(acq)
+    for name, health in acq.health().items():
+        odr = health["odr_hz"]
+        assert abs(health["saturated"]["acc"] - 0.5 * odr) <= 2, name
+        assert abs(health["saturated"]["gyr"] - 0.25 * odr) <= 2, name
+        assert health["full_scale"] == {"accel_g": 16, "gyro_dps": 2000}

@@ -98,7 +98,7 @@ def _charts(processed: ProcessedSession, report: dict, outputs: OutputSet) -> No
     if processed.angles is not None:
         with outputs.file("hip_ir.png") as path:
             plots.hip_ir_timeline(processed.angles.time_s, processed.angles.columns, report, path)
-    if summaries["gait"] is not None:
+    if summaries["gait"] is not None and processed.angles is not None:
         with outputs.file("gait_cycle.png") as path:
             plots.gait_cycle(summaries["gait"], path, name)
         with outputs.file("strides.png") as path:

@@ -10,7 +10,8 @@ Inputs per call, all on the session's sample clock:
 - ``time_s`` (n,) and ``columns``: the joint-angle columns of ``angles.csv``
   (``<side>_hip_ir_deg``, ``<side>_knee_flexion_deg``) and, when known,
   ``<side>_thigh_heading_deg`` (the thigh's heading about the vertical, used to
-  mark turning strides);
+  mark turning strides) and ``<side>_saturated`` (a sensor of the leg at full
+  scale, to mark its strides);
 - ``events``: newly known gait events per side, ``{"right": {"heel_strike":
   [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
   live, from the batch detector in batch. Events may arrive before or after
@@ -31,6 +32,7 @@ from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
 from hiprot.columns import (
     HIP_IR,
     KNEE_FLEXION,
+    SATURATED,
     THIGH_HEADING,
     hip_ir,
     knee_flexion,
@@ -38,12 +40,14 @@ from hiprot.columns import (
     thigh_heading,
 )
 from hiprot.kinematics.gait_events import StreamingGaitEvents
+from hiprot.kinematics.shank_events import ShankEventDetector
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
 LEG_INPUTS = {
     HIP_IR: HIP_IR,
     KNEE_FLEXION: KNEE_FLEXION,
     THIGH_HEADING: HEADING,
+    SATURATED: SATURATED,
 }  # column suffix → stride segmenter input
 
 
@@ -137,11 +141,12 @@ class MetricStream:
     """The live pipeline's angles in, stride/rep/test metrics out.
 
     Gait events come from each leg's :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
-    (shank sagittal rate and knee angle), the metrics from :class:`LiveAnalysis`.
+    (the shank's swing-axis rate and acceleration, the knee angle), the metrics from
+    :class:`LiveAnalysis`.
     """
 
     def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
-        self.gait = {side: StreamingGaitEvents(rate_hz) for side in sides}
+        self.gait = {side: StreamingGaitEvents(rate_hz, ShankEventDetector()) for side in sides}
         self.analysis = LiveAnalysis(sides, rate_hz, activity, keep=False)
 
     def update(self, angles) -> list[tuple[str, dict]]:
@@ -154,7 +159,9 @@ class MetricStream:
             columns[thigh_heading(side)] = leg[THIGH_HEADING]
             if "sagittal_rate" in leg and side in self.gait:
                 knee = angles.columns.get(knee_flexion(side))
-                events[side] = self.gait[side].update(angles.time_s, leg["sagittal_rate"], knee)
+                events[side] = self.gait[side].update(
+                    angles.time_s, leg["sagittal_rate"], leg.get("shank_acc"), knee
+                )
         return self.analysis.update(angles.time_s, columns, events)
 
     def finish(self) -> list[tuple[str, dict]]:

@@ -4,8 +4,8 @@
 The report gathers, for one session: what it was (session info), how well the
 sensors could be aligned (calibration quality), what the angles mean (notes),
 every stride per leg, every repetition and test trial, the summaries over them,
-and warnings — samples dropped by the sensors or the recorder, angles missing,
-a recording recovered after a crash.
+and warnings — samples dropped by the sensors or the recorder, samples at a
+sensor's full scale, angles missing, a recording recovered after a crash.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hiprot.analysis.strides import Stride, gait_summary
 from hiprot.columns import HIP_IR_REFERENCE, REFERENCE_PELVIS, REFERENCE_WALKING, current_names
 from hiprot.errors import RecordingError
 from hiprot.processing import ProcessedSession
+from hiprot.saturation import recorded_full_scale, saturation_counts
 
 FORMAT_VERSION = 1
 TABLES = {"strides.csv": Stride, "reps.csv": Rep, "tests.csv": Trial}
@@ -142,12 +143,16 @@ def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dic
 
 
 def _recording(processed: ProcessedSession) -> dict:
-    """Samples delivered and lost per sensor, recorder drops, angle gaps, crash recovery."""
+    """Samples delivered, lost and at full scale per sensor, recorder drops, angle gaps, crash
+    recovery."""
     meta = processed.session.meta
     health = meta.get("health") or {}
     sensors = {}
     for name, samples in processed.session.samples.items():
-        entry = {"samples": len(samples)}
+        entry = {
+            "samples": len(samples),
+            "saturated": saturation_counts(samples, recorded_full_scale(health.get(name))),
+        }
         for key in ("dropped", "gaps", "i2c_failures"):
             if key in health.get(name, {}):
                 entry[key] = health[name][key]
@@ -201,6 +206,14 @@ def _recording_warnings(processed: ProcessedSession) -> list[str]:
             out.append(
                 f"sensor {name}: {health['dropped']} samples dropped in {len(gaps)} gaps "
                 f"({lost_s:.2f} s)"
+            )
+    health = meta.get("health") or {}
+    for name, samples in processed.session.samples.items():
+        counts = saturation_counts(samples, recorded_full_scale(health.get(name)))
+        if counts["acc"] or counts["gyr"]:
+            out.append(
+                f"sensor {name}: {counts['acc']} accelerometer and {counts['gyr']} gyroscope "
+                "samples at full scale: angles there are wrong (strides marked saturated)"
             )
     if meta.get("dropped_chunks"):
         out.append(f"recording: {meta['dropped_chunks']} chunks of samples dropped by the recorder")

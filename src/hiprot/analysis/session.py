@@ -6,7 +6,9 @@ the time after the standing phase → ``walk``; the hip going into external
 rotation (below −10° for 2 s or more) → a rotation test, ``seated-test`` when
 the thigh's front faces up then, ``prone-test`` when it faces down; anything
 else → ``exercise``. The metrics come from :class:`~hiprot.analysis.live.LiveAnalysis`
-fed the whole session at once, so batch and live agree.
+fed the whole session at once, so batch and live agree. A session without joint
+angles (it could not be calibrated) still gets each shank's stride timing, from
+its own gyroscope and accelerometer.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from hiprot import quat
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial
-from hiprot.analysis.strides import Stride
-from hiprot.columns import hip_ir, thigh_heading
+from hiprot.analysis.strides import Stride, StrideSegmenter, stance_warnings
+from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading
 from hiprot.geometry import X_AXIS
+from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.processing import ProcessedSession
+from hiprot.saturation import recorded_full_scale, saturated_on
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
 TEST_ER_S = 2.0
@@ -45,11 +49,13 @@ class SessionAnalysis:
 
 def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict]:
     """(time_s, columns, events) for :class:`LiveAnalysis` from a processed session: the angle
-    columns plus each thigh's heading, and each leg's gait events as times."""
+    columns plus each thigh's heading and where its sensors were at full scale, and each
+    leg's gait events as times."""
     angles = processed.angles
     columns = dict(angles.columns)
     for side, leg in angles.legs.items():
         columns[thigh_heading(side)] = leg.thigh_heading_deg
+        columns[leg_column(side, SATURATED)] = leg_saturated(processed, side)
     events = {
         side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
         for side, leg in angles.legs.items()
@@ -63,7 +69,7 @@ def analyze_session(processed: ProcessedSession, activity: str | None = None) ->
     if activity is None and processed.session.meta.get("activity") in ACTIVITIES:
         activity, source = processed.session.meta["activity"], "session.json"
     if processed.angles is None:
-        return SessionAnalysis(activity, source, warnings=["no joint angles: nothing to analyse"])
+        return _timing_only(processed, activity, source)
     time_s, columns, events = analysis_inputs(processed)
     sides = tuple(processed.angles.legs)
     rate_hz = processed.grid.rate_hz
@@ -84,6 +90,58 @@ def analyze_session(processed: ProcessedSession, activity: str | None = None) ->
         sum(s.skipped for s in live.segmenters.values()),
     )
     result.warnings += _findings(result, sides)
+    return result
+
+
+def leg_saturated(processed: ProcessedSession, side: str) -> np.ndarray:
+    """On the session's grid, True next to a sample at full scale of the leg's sensors (or
+    the pelvis sensor): the angles computed there are wrong."""
+    grid, health = processed.grid, processed.session.meta.get("health") or {}
+    out = np.zeros(len(grid.time_s), bool)
+    for sensor in processed.rig.sensors:
+        if sensor.side in (side, None) and sensor.name in processed.session.samples:
+            samples = processed.session.samples[sensor.name]
+            out |= saturated_on(grid.time_s, samples, recorded_full_scale(health.get(sensor.name)))
+    return out
+
+
+def _timing_only(processed: ProcessedSession, activity: str | None, source: str) -> SessionAnalysis:
+    """Stride timing from each shank's own signals, for a session without joint angles;
+    strides across a gap in a sensor's samples are skipped (their events are guesses)."""
+    grid, strides = processed.grid, []
+    gaps = grid.time_s[~grid.valid]
+    shanks = [s for s in processed.rig.sensors if s.segment == "shank" and s.name in grid.tracks]
+    for sensor in shanks:
+        track = grid.tracks[sensor.name]
+        _, events = shank_events(track.gyr, track.acc, grid.rate_hz, ShankEventDetector())
+        times = events.times(grid.time_s)
+        strides += StrideSegmenter(sensor.side).update(
+            grid.time_s,
+            {SATURATED: leg_saturated(processed, sensor.side)},
+            times["heel_strike"],
+            times["toe_off"],
+        )
+    strides.sort(key=lambda s: s.end_s)
+    whole = [s for s in strides if not np.any((gaps >= s.start_s) & (gaps <= s.end_s))]
+    skipped, strides = len(strides) - len(whole), whole
+    span = float(grid.time_s[-1] - grid.time_s[0]) if len(grid.time_s) else 0.0
+    walking = max(
+        (sum(s.stride_time_s for s in strides if s.side == x.side) for x in shanks), default=0.0
+    )
+    if activity is None and strides and walking >= WALK_SHARE * span:
+        activity, source = "walk", "inferred from the data"
+    walk = activity == "walk"
+    result = SessionAnalysis(activity, source, strides if walk else [], [], [], skipped * walk)
+    result.warnings.append(
+        "no joint angles: stride timing only"
+        if result.strides
+        else "no joint angles: nothing to analyse"
+    )
+    result.warnings += stance_warnings(result.strides)
+    if result.skipped_strides:
+        result.warnings.append(
+            f"{result.skipped_strides} strides skipped: a sensor had a gap in its samples"
+        )
     return result
 
 
@@ -118,6 +176,7 @@ def _findings(result: SessionAnalysis, sides: tuple[str, ...]) -> list[str]:
         for side in sides:
             if not any(s.side == side for s in result.strides):
                 out.append(f"{side} leg: no strides found in a walking session")
+        out += stance_warnings(result.strides)
         turning = sum(1 for s in result.strides if s.turning)
         if turning:
             out.append(f"{turning} turning strides are listed but left out of the gait summaries")

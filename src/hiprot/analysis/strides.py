@@ -4,9 +4,13 @@ A stride runs from one heel strike of a leg to its next; its toe off splits it
 into stance and swing. Per stride: time, cadence, stance share, hip IR at heel
 strike, peak IR, peak ER (positive = external), the IR range over the stride,
 in stance and in swing, peak knee flexion, and whether the walker was turning
-(the thigh's heading changed by more than ``turn_deg`` over the stride).
-Session summaries (:func:`gait_summary`) use the straight strides only — turns
-change how the hip rotates — while every stride stays listed.
+(the thigh's heading changed by more than ``turn_deg`` over the stride), and
+whether a sensor of the leg was at full scale during it (its angles are wrong).
+A leg without any hip angle (its session could not be calibrated) still gets
+its strides' timing, the angle metrics left empty. Session summaries
+(:func:`gait_summary`) use the straight strides only — turns change how the hip
+rotates — while every stride stays listed; a leg whose median stance lies
+outside :data:`STANCE_PLAUSIBLE_PERCENT` is marked implausible.
 
 :class:`StrideSegmenter` takes samples and events as they come (any chunking,
 events before or after their samples) and returns each stride once both its
@@ -25,6 +29,9 @@ from hiprot.columns import (
     HIP_IR,
     KNEE_FLEXION,
     PERCENT,
+    SATURATED,
+    STANCE_MEDIAN,
+    STANCE_PLAUSIBLE,
     STRIDE_METRICS,
     STRIDE_TIME,
     STRIDE_TIME_CV,
@@ -35,8 +42,13 @@ from hiprot.geometry import wrap
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
-LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING)  # per-leg inputs, without the side
+# per-leg inputs, without the side; SATURATED: True where a sensor of the leg was at full scale
+LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING, SATURATED)
 METRICS = STRIDE_METRICS
+# Stance is about 60 % of the gait cycle in normal walking (Perry & Burnfield, Gait Analysis,
+# 2nd ed. 2010), less when walking fast and more when slow; a leg's median outside this
+# band means its gait events are wrong, not that the person walks so.
+STANCE_PLAUSIBLE_PERCENT = (50.0, 70.0)
 
 
 @dataclass
@@ -51,14 +63,15 @@ class Stride:
     stride_time_s: float
     stance_percent: float
     cadence_steps_per_min: float
-    hip_ir_at_heel_strike_deg: float
-    hip_ir_max_deg: float
-    hip_er_max_deg: float
-    hip_ir_rom_deg: float
-    hip_ir_rom_stance_deg: float
-    hip_ir_rom_swing_deg: float
+    hip_ir_at_heel_strike_deg: float | None
+    hip_ir_max_deg: float | None
+    hip_er_max_deg: float | None
+    hip_ir_rom_deg: float | None
+    hip_ir_rom_stance_deg: float | None
+    hip_ir_rom_swing_deg: float | None
     knee_flexion_max_deg: float | None
     turning: bool | None
+    saturated: bool | None  # a sensor of the leg at full scale during it: its angles are wrong
     curves: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
@@ -141,6 +154,8 @@ class StrideSegmenter:
     def _stride(self, start: float, end: float, toe: float) -> Stride | None:
         t = self.time_s
         inside = (t > start) & (t < end)
+        if HIP_IR not in self.columns:
+            return self._timing(start, end, toe)
         ir = self._extended(HIP_IR, start, end, inside)
         if ir is None or not np.all(np.isfinite(ir[1])):
             return None
@@ -173,7 +188,26 @@ class StrideSegmenter:
             float(np.ptp(swing_ir)),
             float(knee[1].max()) if knee_ok else None,
             self._turning(start, end),
+            self._saturated(start, end),
             curves,
+        )
+
+    def _timing(self, start: float, end: float, toe: float) -> Stride:
+        """A stride of a leg without angles: its timing only."""
+        duration = end - start
+        self.count += 1
+        return Stride(
+            self.side,
+            self.count,
+            start,
+            end,
+            toe,
+            duration,
+            100 * (toe - start) / duration,
+            120.0 / duration,
+            *[None] * 7,
+            self._turning(start, end),
+            self._saturated(start, end),
         )
 
     def _extended(self, name: str, start: float, end: float, inside: np.ndarray):
@@ -186,6 +220,13 @@ class StrideSegmenter:
             np.concatenate([[start], self.time_s[inside], [end]]),
             np.concatenate([[ends[0]], values[inside], [ends[1]]]),
         )
+
+    def _saturated(self, start: float, end: float) -> bool | None:
+        flags = self.columns.get(SATURATED)
+        if flags is None:
+            return None
+        inside = (self.time_s >= start) & (self.time_s <= end)
+        return bool(np.nan_to_num(flags[inside]).any())
 
     def _turning(self, start: float, end: float) -> bool | None:
         heading = self.columns.get(HEADING)
@@ -211,6 +252,10 @@ def gait_summary(strides: list[Stride]) -> dict:
             "turning_strides": sum(1 for s in mine if s.turning),
         }
         legs[side] = _leg_summary(straight, leg)
+        stance = [s.stance_percent for s in mine]
+        legs[side][STANCE_MEDIAN] = float(np.median(stance))
+        low, high = STANCE_PLAUSIBLE_PERCENT
+        legs[side][STANCE_PLAUSIBLE] = bool(low <= np.median(stance) <= high)
     out: dict = {"legs": legs}
     if {"left", "right"} <= set(legs):
         out["asymmetry"] = _asymmetry(legs["right"], legs["left"])
@@ -218,6 +263,20 @@ def gait_summary(strides: list[Stride]) -> dict:
     if both:
         out[CADENCE] = 120.0 / float(np.mean(both))
     return rounded(out)
+
+
+def stance_warnings(strides: list[Stride]) -> list[str]:
+    """A warning per leg whose median stance is implausible: its gait events are wrong."""
+    low, high = STANCE_PLAUSIBLE_PERCENT
+    out = []
+    for side in sorted({s.side for s in strides}):
+        median = float(np.median([s.stance_percent for s in strides if s.side == side]))
+        if not low <= median <= high:
+            out.append(
+                f"{side} leg: median stance {median:.0f} % of the stride, outside the "
+                f"{low:.0f}-{high:.0f} % of walking: its heel strikes and toe offs are doubtful"
+            )
+    return out
 
 
 def _leg_summary(straight: list[Stride], leg: dict) -> dict:

@@ -14,7 +14,16 @@ from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
 from hiprot.analysis.compare import compare, history, write_history_csv
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.analysis.outputs import read_report
-from hiprot.columns import CADENCE, HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key, trial_summary_key
+from hiprot.columns import (
+    CADENCE,
+    HIP_IR_MAX,
+    HIP_IR_ROM,
+    STANCE_MEDIAN,
+    STANCE_PLAUSIBLE,
+    mean_key,
+    sd_key,
+    trial_summary_key,
+)
 from hiprot.errors import EmptySessionError, HiprotError
 from hiprot.files import atomic_path, private_dir
 
@@ -43,13 +52,19 @@ def _summary_lines(report: dict) -> list[str]:
     lines = [f"  activity: {info['activity'] or 'unknown'} ({info['activity_source']})"]
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
-        ir = leg.get(HIP_IR_MAX, {})
-        rom = leg.get(HIP_IR_ROM, {})
+        ir = leg.get(HIP_IR_MAX)
+        rom = leg.get(HIP_IR_ROM)
+        angles = (
+            f"peak IR {ir['mean']:.1f} ± {ir['sd'] or 0:.1f}°, "
+            f"IR range {rom['mean']:.1f} ± {rom['sd'] or 0:.1f}°, "
+            if ir and rom
+            else ""
+        )
         lines.append(
             f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
             f"{leg.get(CADENCE, {}).get('mean', float('nan')):.0f} steps/min, "
-            f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
-            f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°"
+            f"{angles}stance {leg[STANCE_MEDIAN]:.0f} %"
+            + ("" if leg[STANCE_PLAUSIBLE] else " (implausible: events doubtful)")
         )
     for side, leg in (summaries["reps"] or {}).items():
         lines.append(

@@ -29,8 +29,9 @@ from hiprot.columns import angle_columns as rig_columns
 from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
 from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
-from hiprot.kinematics.gait_events import GaitEvents, MidSwingDetector
+from hiprot.kinematics.gait_events import GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
+from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
 from hiprot.units import STANDARD_GRAVITY
@@ -48,7 +49,8 @@ class LegResult:
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     events: GaitEvents = field(default_factory=GaitEvents)
-    sagittal_rate: np.ndarray | None = None
+    sagittal_rate: np.ndarray | None = None  # the shank's rate about its swing axis (rad/s)
+    shank_acc: np.ndarray | None = None  # the shank's acceleration (m/s², sensor frame)
     thigh_heading_deg: np.ndarray | None = None  # the thigh's heading about the vertical, unwrapped
     test_posture: np.ndarray | None = None  # True where the thigh is horizontal (rotation tests)
 
@@ -189,8 +191,8 @@ class SessionKinematics:
     ``detector``: the gait event detector (strides give the walking direction).
     """
 
-    def __init__(self, detector: MidSwingDetector | None = None):
-        self.detector = detector or MidSwingDetector()
+    def __init__(self, detector: ShankEventDetector | None = None):
+        self.detector = detector or ShankEventDetector()
 
     def compute(
         self, rig: Rig, grid: Grid, calibration: Calibration, anchors: Anchors | None = None
@@ -298,10 +300,11 @@ class SessionKinematics:
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
         leg.result.columns[knee_flexion(side)] = knee[:, 0]
         track = grid.tracks[name]
-        leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
-        events = leg.result.events = self.detector.detect(
-            leg.result.sagittal_rate, rate, knee[:, 0]
+        leg.result.shank_acc = track.acc
+        leg.result.sagittal_rate, leg.result.events = shank_events(
+            track.gyr, track.acc, rate, self.detector, knee[:, 0]
         )
+        events = leg.result.events
         if len(events.heel_strike) > 2:
             leg.stride_s = float(np.median(np.diff(events.heel_strike))) / rate
         q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))

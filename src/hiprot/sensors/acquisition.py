@@ -17,6 +17,8 @@ itself, on a busy machine, finds the FIFO full and reconfigures nothing). Waits 
 other sensors' FIFOs: a stuck bus (a transaction timed out) makes all its
 sensors unavailable at once, so it costs one adapter timeout per retry, and at
 most one sensor is reconnected per cycle, after every other sensor was read.
+Samples at the full scale the chip was set to are counted (``saturated``): the
+angles computed from them are wrong.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 from hiprot.config import Rig, SensorConfig
 from hiprot.errors import SensorError
 from hiprot.samples import Chunk, ImuSamples
+from hiprot.saturation import FullScale, at_full_scale
 from hiprot.sensors.base import ImuDriver
 from hiprot.sensors.bus import I2CBus
 from hiprot.sensors.clock import Clock, sleep_until
@@ -66,6 +69,9 @@ class SensorHealth:
     i2c_retries: int = 0
     i2c_failures: int = 0
     last_error: str | None = None
+    ranges: tuple[float, float] | None = None  # the chip's set ranges: (g, °/s)
+    saturated_acc: int = 0  # samples with an accelerometer axis at full scale
+    saturated_gyr: int = 0
 
     @property
     def rate_hz(self) -> float:
@@ -90,6 +96,10 @@ class SensorHealth:
             "i2c_retries": self.i2c_retries,
             "i2c_failures": self.i2c_failures,
             "last_error": self.last_error,
+            "saturated": {"acc": self.saturated_acc, "gyr": self.saturated_gyr},
+            "full_scale": None
+            if self.ranges is None
+            else {"accel_g": self.ranges[0], "gyro_dps": self.ranges[1]},
         }
 
 
@@ -180,6 +190,7 @@ class Acquisition:
             sensor.imu.start()
         sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
         sensor.health.odr_hz = configuration.odr_hz
+        sensor.health.ranges = (configuration.accel_range_g, configuration.gyro_range_dps)
         sensor.health.available = True
         sensor.heard_at = self.clock.now()
         sensor.verify_at = sensor.heard_at + self.verify_s
@@ -296,7 +307,16 @@ class Acquisition:
         )
         samples = ImuSamples(times, reading.acc, reading.gyr, mag)[keep]
         self._account(sensor, samples.time_s, ended)
+        self._count_saturated(sensor, samples)
         return samples
+
+    def _count_saturated(self, sensor: _Sensor, samples: ImuSamples) -> None:
+        """Samples at the full scale the chip was set to (their angles are wrong)."""
+        if sensor.health.ranges is None or not len(samples):
+            return
+        full_scale = FullScale.of(*sensor.health.ranges)
+        sensor.health.saturated_acc += int(at_full_scale(samples.acc, full_scale.acc_m_s2).sum())
+        sensor.health.saturated_gyr += int(at_full_scale(samples.gyr, full_scale.gyr_rad_s).sum())
 
     def _account(self, sensor: _Sensor, times: np.ndarray, read_end_s: float) -> None:
         health = sensor.health
@@ -343,6 +363,12 @@ def health_lines(health: dict[str, dict]) -> list[str]:
         lines.append(
             f"{name}: {h['samples']} samples at {h['rate_hz']:.1f} Hz (chip {h['odr_hz']:g} Hz), "
             f"{h['dropped']} dropped in {len(h['gaps'])} gaps, {h['late']} late, "
-            f"{h['i2c_errors']} I2C errors ({h['i2c_retries']} retried), {state}"
+            f"{h['i2c_errors']} I2C errors ({h['i2c_retries']} retried), "
+            f"{_saturated(h)} at full scale, {state}"
         )
     return lines
+
+
+def _saturated(health: dict) -> str:
+    counts = health.get("saturated") or {"acc": 0, "gyr": 0}
+    return f"{counts['acc']} accelerometer / {counts['gyr']} gyroscope samples"

@@ -1,0 +1,230 @@
+"""Every real recording given, through hiprot's batch analysis: what it makes of real people.
+
+Takes directories (or files) holding recordings: hiprot session directories, and
+HuGaDB walking files (Chereshnev & Kertész-Farkas, "HuGaDB: Human Gait Database for
+Activity Recognition from Wearable Inertial Sensor Networks", AIST 2017: tab-separated
+int16 counts at about 58.8 Hz, accelerometer ±2 g (count / 16384 × g), gyroscope
+±2000 °/s (count / 16.4), thigh, shank and foot modules on both legs). HuGaDB's thigh
+and shank modules become a hiprot rig (MPU-9250 modules: the ``mpu6050`` chip, its
+register family); its foot modules are left out of the rig and give an independent
+stride count: one swing peak of the foot gyroscope per stride (the same peak search
+as the shank's, about the foot's own principal axis).
+
+Prints per recording and leg: the calibration (verdict when the analysis gives one,
+else the hinge residual, or why it failed), return to zero at rests when the report has
+it, heel strikes found against the foot's swings, the median time from the foot's swing
+peak to heel strike, the median stance share (normal walking: about 60 %) and, as a
+cross-check, the stance share the same rules find on the foot module, and the samples at
+full scale per sensor.
+
+Usage: ``.venv/bin/python scripts/real_data.py [--standing-s 5] DIR_OR_FILE [...]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from hiprot.analysis.batch import is_session
+from hiprot.analysis.report import build_report
+from hiprot.analysis.session import analyze_session
+from hiprot.config import parse_rig
+from hiprot.errors import HiprotError
+from hiprot.kinematics.shank_events import ShankEventDetector, shank_events, swing_axis
+from hiprot.processing import process_session
+from hiprot.recording import Session, load_session
+from hiprot.samples import ImuSamples
+
+HUGADB_RATE_HZ = 58.8
+G = 9.80665
+SIDES = {"R": "right", "L": "left"}
+SEGMENTS = {"T": "thigh", "S": "shank"}
+
+
+def read_hugadb(path: Path, standing_s: float = 0.0) -> tuple[Session, dict[str, ImuSamples]]:
+    """A HuGaDB file as a hiprot session (thighs and shanks) and its foot modules' samples;
+    with ``standing_s``, that long a still standing phase is put before the walk (each
+    module at rest along its mean acceleration over the walk), so that calibration runs."""
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    header = lines[0].split()
+    data = np.array([line.split() for line in lines[1:]], float)
+    columns = {}
+    for i, name in enumerate(header):  # "RS_acc_x" or "acc_rs_x"
+        parts = name.lower().split("_")
+        if len(parts) == 3:
+            if parts[0] in ("acc", "gyro"):
+                parts = [parts[1], parts[0], parts[2]]
+            columns[(parts[0].upper(), parts[1], parts[2])] = data[:, i]
+    still = int(round(standing_s * HUGADB_RATE_HZ))
+    time_s = np.arange(still + len(data)) / HUGADB_RATE_HZ
+    noise = np.random.default_rng(0)
+
+    def module(code: str) -> ImuSamples:
+        acc = np.column_stack([columns[(code, "acc", a)] for a in "xyz"]) / 16384 * G
+        gyr = np.radians(np.column_stack([columns[(code, "gyro", a)] for a in "xyz"]) / 16.4)
+        down = acc.mean(axis=0) / np.linalg.norm(acc.mean(axis=0)) * G
+        acc = np.concatenate([down + noise.normal(0, 0.02, (still, 3)), acc])
+        gyr = np.concatenate([noise.normal(0, 0.002, (still, 3)), gyr])
+        return ImuSamples(time_s, acc, gyr)
+
+    sensors, samples, health = [], {}, {}
+    for i, (side_code, side) in enumerate(SIDES.items()):
+        for j, (segment_code, segment) in enumerate(SEGMENTS.items()):
+            name = f"{side}_{segment}"
+            sensors.append(
+                {"name": name, "segment": segment, "side": side, "chip": "mpu6050"}
+                | {"address": 0x68 + j, "mux_channel": i}
+            )
+            samples[name] = module(side_code + segment_code)
+            health[name] = {"full_scale": {"accel_g": 2.0, "gyro_dps": 2000.0}}
+    rig = parse_rig(
+        {"device_id": "hugadb", "sample_rate_hz": HUGADB_RATE_HZ, "sensors": sensors},
+        path,
+    )
+    feet = {side: module(code + "F") for code, side in SIDES.items()}
+    meta = {"health": health, "complete": True}  # the activity is left to the analysis
+    return Session(path, rig, meta, samples, kind="imported"), feet
+
+
+def foot_rate(foot: ImuSamples, shank_rate: np.ndarray, detector: ShankEventDetector):
+    """The foot's rate about its principal axis, signed to turn with the shank (foot and
+    shank swing forward together); None when the foot never turned fast."""
+    axis = swing_axis(foot.gyr, detector.min_peak_rad_s)
+    if axis is None:
+        return None
+    rate = foot.gyr @ axis
+    n = min(len(rate), len(shank_rate))
+    return -rate if np.dot(rate[:n], shank_rate[:n]) < 0 else rate
+
+
+def foot_swings(rate: np.ndarray, time_s: np.ndarray, detector: ShankEventDetector):
+    """Times of the foot's swing peaks, one per stride."""
+    rate_hz = 1 / np.median(np.diff(time_s))
+    peaks, _ = find_peaks(
+        detector.smooth(rate, rate_hz),
+        height=detector.min_peak_rad_s,
+        distance=max(1, int(detector.min_stride_s * rate_hz)),
+        prominence=detector.min_peak_rad_s,
+    )
+    return time_s[peaks]
+
+
+def median_stance(heel_strike: np.ndarray, toe_off: np.ndarray) -> float:
+    """Median stance share (%) of the strides with one toe off between their heel strikes."""
+    shares = []
+    for start, end in zip(heel_strike[:-1], heel_strike[1:]):
+        toe = toe_off[(toe_off > start) & (toe_off < end)]
+        if len(toe) == 1:
+            shares.append(100 * (toe[0] - start) / (end - start))
+    return float(np.median(shares)) if shares else float("nan")
+
+
+def recordings(paths: list[Path]) -> list[Path]:
+    out = []
+    for path in paths:
+        if is_session(path) or path.is_file():
+            out.append(path)
+        elif path.is_dir():
+            out += sorted(p for p in path.iterdir() if is_session(p))
+            out += sorted(path.glob("HuGaDB_*walking*.txt"))
+    return out
+
+
+def report_recording(path: Path, standing_s: float) -> None:
+    feet: dict[str, ImuSamples] = {}
+    if path.is_file():
+        session, feet = read_hugadb(path, standing_s)
+    else:
+        session = load_session(path)
+    processed = process_session(session)
+    analysis = analyze_session(processed)
+    report = build_report(processed, analysis)
+    print(f"{path.name}: {analysis.activity} ({analysis.activity_source})")
+    calibration = report["calibration"]
+    failed = [w for w in report["warnings"] if w.startswith("calibration failed")]
+    detector = ShankEventDetector()
+    grid = processed.grid
+    for side in processed.rig.sides:
+        strides = [s for s in analysis.strides if s.side == side]
+        shank = processed.rig.find("shank", side)
+        heel, shank_rate = np.empty(0), np.empty(0)
+        if shank is not None:
+            track = grid.tracks[shank.name]
+            shank_rate, events = shank_events(track.gyr, track.acc, grid.rate_hz, detector)
+            heel = events.times(grid.time_s)["heel_strike"]
+        print(f"  {side}: {_calibration(calibration, side, failed)}")
+        rtz = (report.get("return_to_zero") or {}).get(side)
+        print(f"    return to zero: {rtz if rtz else 'no rests to compare'}")
+        rate = foot_rate(feet[side], shank_rate, detector) if side in feet else None
+        if rate is not None:
+            foot = feet[side]
+            swings = foot_swings(rate, foot.time_s, detector)
+            lag = [heel[heel > t][0] - t for t in swings if (heel > t).any()]
+            print(
+                f"    heel strikes {len(heel)}, foot swings {len(swings)} "
+                f"(difference {len(heel) - len(swings):+d}); foot swing peak to heel strike "
+                f"median {1000 * np.median(lag):.0f} ms"
+            )
+            by_foot = detector.detect(rate, HUGADB_RATE_HZ, foot.acc).times(foot.time_s)
+            print(
+                "    the same rules on the foot module (a cross-check): median stance "
+                f"{median_stance(by_foot['heel_strike'], by_foot['toe_off']):.1f} %"
+            )
+        else:
+            print(f"    heel strikes {len(heel)} (no foot module to count swings)")
+        if strides:
+            stance = np.median([s.stance_percent for s in strides])
+            cadence = np.median([s.cadence_steps_per_min for s in strides])
+            print(
+                f"    strides {len(strides)}: median stance {stance:.1f} %, "
+                f"cadence {cadence:.0f} steps/min"
+            )
+        else:
+            print("    strides 0")
+    for name, entry in report["recording"]["sensors"].items():
+        counts = entry["saturated"]
+        print(
+            f"  {name}: {counts['acc']} accelerometer ({100 * counts['acc'] / entry['samples']:.1f} %)"
+            f" and {counts['gyr']} gyroscope samples at full scale"
+        )
+    for warning in report["warnings"]:
+        if not warning.startswith("sensor "):  # the counts are above
+            print(f"  warning: {warning}")
+
+
+def _calibration(calibration: dict | None, side: str, failed: list[str]) -> str:
+    if calibration is None:
+        return failed[0] if failed else "no calibration"
+    quality = calibration.get("quality", {}).get(side, {})
+    verdict = quality.get("verdict") or calibration.get("verdict", {}).get(side)
+    residual = quality.get("hinge_residual_pct")
+    return f"calibration {verdict or 'without verdict'}, hinge residual {residual} %"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="recording directories or files")
+    parser.add_argument(
+        "--standing-s",
+        type=float,
+        default=0.0,
+        help="put this long a still standing phase before each HuGaDB walk (they have none)",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    found = recordings(args.paths)
+    if not found:
+        raise SystemExit(f"no recordings in {', '.join(map(str, args.paths))}")
+    for path in found:
+        try:
+            report_recording(path, args.standing_s)
+        except HiprotError as exc:
+            print(f"{path.name}: {exc}")
+
+
+if __name__ == "__main__":
+    main()
