@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hiprot.analysis.live import LiveAnalysis
-from hiprot.analysis.report import build_report, write_tables
+from hiprot.analysis.report import build_report, tables, write_table
 from hiprot.analysis.session import analysis_inputs, analyze_session
 from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary, stance_warnings
 from hiprot.evaluation.analysis import match_events, stride_peak_errors
@@ -56,8 +56,9 @@ def test_stride_timing_without_joint_angles(walk_without_pelvis, tmp_path):
     )
     assert all(50 < s.stance_percent < 65 for s in analysis.strides if not s.turning)
     assert any("stride timing only" in w for w in analysis.warnings)
-    written = write_tables(tmp_path, analysis)
+    written = tables(analysis)
     assert "strides.csv" in written
+    write_table(tmp_path / "strides.csv", "strides.csv", written["strides.csv"])
     rows = list(csv.DictReader(open(tmp_path / "strides.csv")))
     assert len(rows) == len(analysis.strides)
     assert all(
