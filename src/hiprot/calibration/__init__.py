@@ -48,12 +48,17 @@ class Calibration:
         }
 
 
-def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
+def still_mask(rig: Rig, grid: Grid) -> np.ndarray:
+    """True on the grid where every sensor is at rest (:func:`~hiprot.calibration.rest.rest_mask`)."""
     still = grid.valid.copy()
     for name, track in grid.tracks.items():
         bias_dps = gyro_bias_bound_dps(rig.sensor(name).chip)
         still &= rest_mask(track.acc, track.gyr, grid.rate_hz, bias_dps)
-    phase = first_rest_phase(still, grid.rate_hz, MIN_STANDING_S)
+    return still
+
+
+def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
+    phase = first_rest_phase(still_mask(rig, grid), grid.rate_hz, MIN_STANDING_S)
     if phase is None:
         raise CalibrationError(
             "no still standing phase found: stand still with feet forward for at least 3 s "

@@ -396,6 +396,42 @@ def _place_ankle(s: Script, side: str, start: np.ndarray, step_m: float) -> None
     s.postures[-1][XYZ] += target - now
 
 
+def _walk(
+    script: Script, person: Person, cfg: SimulationConfig, end_s: float, rng: np.random.Generator
+) -> tuple[list, list[Event]]:
+    """Walking until ``end_s``; with ``pauses``, in as many equal bouts, each followed by
+    ``rest_s`` of quiet standing where the bout stopped (the last one ends the session)."""
+    gait = Gait(cfg.cadence_spm, cfg.turn_every_m, person.ir_max_deg, person.er_max_deg)
+    phases, events = [script.phase()], list(script.events)
+    bouts = max(cfg.pauses, 1)
+    walk_s = (end_s - script.now - cfg.pauses * (cfg.rest_s + 0.5)) / bouts
+    start, posture = script.now, script.posture
+    for bout in range(bouts):
+        walk = WalkPhase(
+            start,
+            start + max(walk_s, 0.0),
+            posture[XYZ],
+            person.body,
+            gait,
+            rng,
+            posture[CH["heading"]],
+        )
+        phases.append(walk)
+        events += walk.events()
+        if bout >= cfg.pauses:
+            break
+        posture = walk.evaluate(np.array([walk.end_s]))[0]
+        rest = Script(person.body)
+        rest.times, rest.postures = [walk.end_s], [posture]
+        _rest(rest, cfg.rest_s - 1.0)
+        events.append(Event(walk.end_s, "both", "rest_start"))
+        events.append(Event(rest.now, "both", "rest_end"))
+        rest.move(0.5, sway=0)
+        phases.append(rest.phase())
+        start, posture = rest.now, rest.posture
+    return phases, events
+
+
 _KEYFRAMED = {
     "seated-ir": _seated,
     "prone-ir": _prone,
@@ -423,11 +459,7 @@ def build(
     if config.scenario == "walk":
         script.move(0.5, sway=0)
         end = duration_s if duration_s is not None else WALK_S
-        end = max(end, script.now)
-        gait = Gait(config.cadence_spm, config.turn_every_m, person.ir_max_deg, person.er_max_deg)
-        walk = WalkPhase(script.now, end, script.posture[XYZ], person.body, gait, rng)
-        phases = [script.phase(), walk]
-        events = script.events + walk.events()
+        phases, events = _walk(script, person, config, max(end, script.now), rng)
     else:
         if config.calibration_moves == "knee-bends":
             _knee_bends(script)
