@@ -25,3 +25,7 @@ class RecordingError(HiprotError):
 
 class CalibrationError(HiprotError):
     """The data cannot define the sensor-to-segment alignment."""
+
+
+class AnalysisError(HiprotError):
+    """A session yields no joint angles to analyse."""

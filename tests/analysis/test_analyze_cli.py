@@ -21,6 +21,7 @@ REPORT_KEYS = {
     "session",
     "recording",
     "calibration",
+    "return_to_zero",
     "angles",
     "strides",
     "reps",

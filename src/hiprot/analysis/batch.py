@@ -19,8 +19,9 @@ import numpy as np
 
 from hiprot.analysis.report import build_report, write_report, write_tables
 from hiprot.analysis.session import analyze_session
+from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.csvio import write_angles_csv
-from hiprot.errors import HiprotError
+from hiprot.errors import AnalysisError, HiprotError
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import load_session
 
@@ -57,12 +58,25 @@ def write_orientations(path: Path, processed: ProcessedSession) -> None:
 def analyze_to(
     session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
 ) -> dict:
-    """Analyse one session and write every output into ``out_dir``; returns its report."""
+    """Analyse one session and write every output into ``out_dir``; returns its report.
+
+    A leg whose calibration is unusable has its angles withheld; a session left without
+    joint angles raises :class:`AnalysisError` after writing what it could (orientations,
+    the report)."""
     processed = process_session(load_session(session_dir))
+    verdicts = {}
+    if processed.angles is not None:
+        verdicts = judge(
+            processed.calibration.quality, processed.angles, tuple(processed.angles.legs)
+        )
+        processed.warnings += withhold(processed.angles, verdicts)
+    check = processed.angles
+    if refused(verdicts):
+        processed.angles = None
     analysis = analyze_session(processed, activity)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_orientations(out_dir / "orientations.csv", processed)
-    report = build_report(processed, analysis)
+    report = build_report(processed, analysis, verdicts, check)
     files = ["orientations.csv"]
     if processed.angles is not None:
         write_angles_csv(out_dir / "angles.csv", processed.angles.time_s, processed.angles.columns)
@@ -72,6 +86,11 @@ def analyze_to(
         files += [p.name for p in _charts(processed, report, out_dir)]
     report["files"] = sorted(files + ["report.json"])
     write_report(out_dir / "report.json", report)
+    if processed.angles is None:
+        why = processed.warnings[-1] if processed.warnings else "no joint angles"
+        raise AnalysisError(
+            f"no joint angles: {why} (wrote {', '.join(report['files'])} to {out_dir})"
+        )
     return report
 
 

@@ -100,6 +100,35 @@ def _relative_sign(
     return 1 if contrast > 0 else -1
 
 
+def _axis_halves(
+    t_gyr: np.ndarray,
+    s_gyr: np.ndarray,
+    q_thigh: np.ndarray,
+    q_shank: np.ndarray,
+    stop: int,
+    rate_hz: float,
+) -> float | None:
+    """How far the knee axis fitted on the first half of the session's knee flexion and
+    extension lies from the one fitted on the second half (degrees, the larger of thigh
+    and shank): a sensor that slipped, or a knee that is no clean hinge, gives two axes.
+    Only samples where the knee itself flexes or extends count (both segments turning
+    together about the femur, as in a rotation test, say nothing about the hinge)."""
+    z_thigh, z_shank = (quat.rotate(q, np.array([0.0, 0.0, 1.0])) for q in (q_thigh, q_shank))
+    flexing = np.flatnonzero(np.abs(s_gyr @ z_shank - t_gyr @ z_thigh) > MOVING_RATE)
+    flexing = flexing[flexing >= stop]
+    if len(flexing) < 2 * MIN_MOVING_S * rate_hz:
+        return None
+    first, second = np.array_split(flexing, 2)
+    thigh_up, shank_up = (quat.rotate(q, np.array([0.0, 1.0, 0.0])) for q in (q_thigh, q_shank))
+    a = fit_hinge(t_gyr[first], s_gyr[first], thigh_up, shank_up)
+    b = fit_hinge(t_gyr[second], s_gyr[second], thigh_up, shank_up)
+    angles = [
+        np.degrees(np.arccos(min(1.0, abs(float(u @ v)))))
+        for u, v in ((a.axis_1, b.axis_1), (a.axis_2, b.axis_2))
+    ]
+    return round(max(angles), 1)
+
+
 def _leg(
     grid: Grid, thigh: str, shank: str | None, y: dict, bias: dict, stop: int
 ) -> tuple[dict, dict]:
@@ -138,6 +167,10 @@ def _leg(
         if best is None or score > best[0]:
             best = (score, frames, flexion)
     _, frames, flexion = best
+    if shank is not None:
+        halves = _axis_halves(t_gyr, s_gyr, frames[thigh], frames[shank], stop, grid.rate_hz)
+        if halves is not None:
+            quality["knee_axis_halves_deg"] = halves
     name = "knee_flexion" if shank else "thigh_flexion"
     quality[f"{name}_range_deg"] = [
         round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)

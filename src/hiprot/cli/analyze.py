@@ -36,6 +36,23 @@ def _summary_lines(report: dict) -> list[str]:
     """A few lines for the terminal: what was found, per leg."""
     info, summaries = report["session"], report["summaries"]
     lines = [f"  activity: {info['activity']} ({info['activity_source']})"]
+    verdicts = (report.get("calibration") or {}).get("verdict") or {}
+    if verdicts:
+        lines.append(
+            "  calibration: "
+            + ", ".join(
+                f"{side} {v['verdict']}" + (f" ({', '.join(v['reasons'])})" if v["reasons"] else "")
+                for side, v in verdicts.items()
+            )
+        )
+    for rest in (report.get("return_to_zero") or {}).get("rests", []):
+        readings = ", ".join(
+            f"{name.removesuffix('_deg').replace('_', ' ')} {value:+.1f}°"
+            for name, value in rest["angles_deg"].items()
+        )
+        lines.append(
+            f"  return to zero, standing at {rest['start_s']:.0f}-{rest['end_s']:.0f} s: {readings}"
+        )
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
         ir = leg.get("hip_ir_max_deg", {})

@@ -46,7 +46,7 @@ from scipy.stats import theilslopes
 
 MAX_START_TURN_DEG = 45.0
 MAX_REST_DRIFT_DEG_S = 1.0
-ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
+ANCHOR_WINDOW_S = 20.0  # about twenty strides, and inside a live window (20 s) after the rest
 
 
 @dataclass
