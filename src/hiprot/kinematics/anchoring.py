@@ -17,8 +17,8 @@ pelvis faces (thigh + shank only) — comes from two sources:
   over the first ``ANCHOR_WINDOW_S`` are fitted with a line (Theil-Sen: the median
   of pairwise slopes, robust to odd strides — Sen, J Am Stat Assoc 63:1379-1389,
   1968), for heading drift goes on while walking (on the simulator with 1 °/s of
-  gyroscope bias, up to 12° a minute between pelvis and thigh), and the line's
-  value where the rest ended, less the rest's value, is the correction.
+  gyroscope bias, up to 12° a minute between pelvis and thigh); the line's value at
+  the first straight stride, less the rest's value, is the correction.
 
 Without a pelvis sensor a walk that starts more than ``MAX_START_TURN_DEG`` away
 from the direction stood in is taken to start with a turn: its walking estimate
@@ -46,7 +46,7 @@ from scipy.stats import theilslopes
 
 MAX_START_TURN_DEG = 45.0
 MAX_REST_DRIFT_DEG_S = 1.0
-ANCHOR_WINDOW_S = 20.0  # about twenty strides, and inside a live window (20 s) after the rest
+ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
 
 
 @dataclass
@@ -122,7 +122,7 @@ def anchored(
                 first = first[0] + np.angle(np.exp(1j * (first - first[0])))
                 if len(first) >= 3:
                     slope, intercept, *_ = theilslopes(first, at)
-                    start_value = intercept + slope * time_s[begin]
+                    start_value = intercept + slope * at[0]
                 else:
                     start_value = float(np.median(first))
                 value = _wrap(float(start_value) - current)
