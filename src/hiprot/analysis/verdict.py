@@ -21,7 +21,7 @@ are McGinley et al.'s for gait kinematics (Gait Posture 29:360-369, 2009): up to
 acceptable, 2-5° reasonable, beyond 5° not. ``DOUBTFUL`` holds, per figure, the
 smallest value the sweep showed in a leg whose hip-IR error exceeded 2°, ``UNUSABLE``
 the smallest in a leg beyond 5°: below them no simulated leg was worse than its
-class. Walks without a pelvis sensor are left out of that rule (their hip IR is
+class (a figure at or above a limit decides). Walks without a pelvis sensor are left out of that rule (their hip IR is
 relative to the walking direction, 3.5° RMSE from the pelvis' own rotation with any
 calibration). Two figures are reported but do not decide: the knee axis' halves
 (up to 56° apart in exercises whose hip IR was within 0.3°: it does not predict),
@@ -40,7 +40,7 @@ from hiprot.kinematics.angles import SessionAngles
 GOOD, DOUBTFUL_LABEL, UNUSABLE_LABEL = "good", "doubtful", "unusable"
 DOUBTFUL = {
     "hinge_residual_pct": 4.4,
-    "method_agreement_deg": 6.5,
+    "method_agreement_deg": 6.3,
     "return_to_zero_deg": WARN_DEG,
 }
 UNUSABLE = {
@@ -76,11 +76,11 @@ def verdict(figures: dict[str, float]) -> dict:
     """``{"verdict", "figures", "reasons"[, "advice"]}`` for one leg's figures."""
     reasons, label = [], GOOD
     for name, value in figures.items():
-        if value > UNUSABLE.get(name, float("inf")):
-            reasons.append(f"{name} {value:g} > {UNUSABLE[name]:g}")
+        if value >= UNUSABLE.get(name, float("inf")):
+            reasons.append(f"{name} {value:g} >= {UNUSABLE[name]:g}")
             label = UNUSABLE_LABEL
-        elif value > DOUBTFUL.get(name, float("inf")):
-            reasons.append(f"{name} {value:g} > {DOUBTFUL[name]:g}")
+        elif value >= DOUBTFUL.get(name, float("inf")):
+            reasons.append(f"{name} {value:g} >= {DOUBTFUL[name]:g}")
             label = DOUBTFUL_LABEL if label == GOOD else label
     out = {"verdict": label, "figures": figures, "reasons": reasons}
     if label != GOOD:
