@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from hiprot.analysis import return_to_zero
+from hiprot.analysis.scoring import run
 from hiprot.analysis.verdict import ADVICE, DOUBTFUL, UNUSABLE, verdict
 
 from .conftest import sim_rig, write_sim
@@ -119,3 +120,13 @@ def test_a_session_without_joint_angles_exits_non_zero_after_writing_what_it_cou
     assert (session / "analysis" / "orientations.csv").exists()
     report = json.loads((session / "analysis" / "report.json").read_text())
     assert report["calibration"] is None and report["return_to_zero"] is None
+
+
+def test_rests_that_re_establish_the_zero_do_not_hide_repetitions():
+    """Lunges with a pelvis sensor drift by a few degrees between the rests that end each set;
+    jumping back to the zero there looked like an excursion that never returned, and every
+    later repetition of that leg was lost (seed 1: 0 of 16 on the right)."""
+    scored = run(sim_rig("lunge", 1, "both", True))
+    for side in ("left", "right"):
+        found = [r for r in scored.analysis.reps if r.side == side]
+        assert len(found) == len(scored.true_events(side, "rep_start")), side

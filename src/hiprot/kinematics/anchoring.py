@@ -32,6 +32,11 @@ while it lasts, but the walk after it is not anchored to it (its drift rate chan
 when walking starts, so the two cannot be compared across the gap): the walking
 estimate is then used as it is.
 
+A rest moves the reference to its value at ``RAMP_DEG_S`` (1 °/s), not at once:
+a step of several degrees in hip IR would look like a movement to the repetition
+counter (:mod:`hiprot.analysis.excursions` starts an excursion at 4° from a 1-s
+median), while a ramp this slow is followed as the resting value.
+
 The reference each rest would have had without it — the value carried into it —
 is kept per rest: the return-to-zero check compares the angles it gives there
 with the first standing, independently of that rest.
@@ -46,6 +51,7 @@ from scipy.stats import theilslopes
 
 MAX_START_TURN_DEG = 45.0
 MAX_REST_DRIFT_DEG_S = 1.0
+RAMP_DEG_S = 1.0
 ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
 
 
@@ -105,7 +111,9 @@ def anchored(
             rest_begin, rest_end = edges[k]
             result.carried.append(current)
             values = rest_values[k - 1]
-            out[rest_begin:rest_end] = values
+            out[rest_begin:rest_end] = values + _ramp(
+                _wrap(current - float(values[0])), time_s[rest_begin:rest_end] - time_s[rest_begin]
+            )
             current = float(values[-1])
             span = time_s[rest_end - 1] - time_s[rest_begin]
             drift = abs(values[-1] - values[0]) / span if span > 0 else 0.0
@@ -138,6 +146,12 @@ def anchored(
         out[begin:stop] = np.where(index >= 0, values[np.maximum(index, 0)], current)
         current = float(out[stop - 1])
     return result
+
+
+def _ramp(step: float, since_s: np.ndarray) -> np.ndarray:
+    """What is left of ``step`` (rad) ``since_s`` after a rest began, shrinking at
+    ``RAMP_DEG_S``: a re-established zero is approached gradually, not jumped to."""
+    return np.sign(step) * np.maximum(0.0, abs(step) - np.radians(RAMP_DEG_S) * since_s)
 
 
 def _first_straight(at: np.ndarray, straight: np.ndarray, before_turn: bool) -> np.ndarray:
