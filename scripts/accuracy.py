@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from hiprot.config import FusionConfig, SimulationConfig, load_rig
+from hiprot.evaluation.angles import angle_errors, peak_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 from hiprot.sim import simulate
-from hiprot.sim.scoring import angle_errors, peak_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")

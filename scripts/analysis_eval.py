@@ -21,15 +21,15 @@ import numpy as np
 
 from hiprot.analysis.compare import compare
 from hiprot.analysis.report import build_report
-from hiprot.analysis.scoring import (
+from hiprot.cli.simulate import build_rig
+from hiprot.config import load_rig
+from hiprot.evaluation.analysis import (
     match_events,
     run,
     stride_peak_errors,
     true_rep_peaks,
     true_test_peaks,
 )
-from hiprot.cli.simulate import build_rig
-from hiprot.config import load_rig
 
 # name → (scenario, legs, pelvis, ir_max)
 CASES = {

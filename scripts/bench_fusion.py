@@ -7,7 +7,10 @@ that keeping up needs (CPU seconds per second of data). The issue's budget is
 Batch: samples per second of one whole recording per filter, next to a naive
 per-sample ``ahrs`` Madgwick loop timed in the same run.
 
-    .venv/bin/python scripts/bench_fusion.py [--seconds 60] [--filters vqf,madgwick]
+    .venv/bin/python scripts/bench_fusion.py [--data DIR] [--seconds 60] [--filters vqf,madgwick]
+
+The samples come from the fast combined-motion trial in ``--data`` (default:
+the subset shipped in ``tests/data/broad/``), from 6 s before its first movement.
 """
 
 from __future__ import annotations
@@ -16,26 +19,38 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
 from ahrs.filters import Madgwick
 
 from hiprot.config import FusionConfig
+from hiprot.evaluation.broad import Trial, load_trial, trial_paths
 from hiprot.fusion import FILTER_CLASSES, make_filter
-from hiprot.fusion.broad import load_trial, trial_paths
 from hiprot.fusion.frames import initial_orientation
 from hiprot.samples import ImuSamples
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "broad"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "broad"
+TRIAL = "fast_combined"
+LEAD_S = 6.0
 RATE_HZ = 200.0
 SENSORS = 5
 LIVE_CHUNK_S = 0.05
 BUDGET = 0.10
 
 
-def recording(seconds: float, offset: int) -> ImuSamples:
-    """Real IMU samples (a BROAD trial with motion) retimed to a 200 Hz clock."""
-    trial = load_trial(trial_paths(DATA)[6])
+def combined_trial(data: Path) -> Trial:
+    """The fast combined-motion trial of the BROAD folder ``data``."""
+    paths = [p for p in trial_paths(data) if TRIAL in p.stem]
+    if not paths:
+        raise SystemExit(f"{data}: no BROAD trial named *{TRIAL}*")
+    return load_trial(paths[0])
+
+
+def recording(trial: Trial, seconds: float, offset: int) -> ImuSamples:
+    """Real IMU samples (the trial from just before its motion) retimed to a 200 Hz clock."""
     n = int(seconds * RATE_HZ)
-    start = int(30 * trial.rate_hz) + offset
+    start = int(np.flatnonzero(trial.movement)[0] - LEAD_S * trial.rate_hz) + offset
+    if start + n > len(trial.samples):
+        raise SystemExit(f"{trial.name}: too short for {seconds:g} s of samples")
     s = trial.samples[start : start + n]
     return ImuSamples(s.time_s - s.time_s[0], s.acc, s.gyr, s.mag)
 
@@ -71,11 +86,13 @@ def batch_rate(fusion: FusionConfig, samples: ImuSamples) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="folder of BROAD .npz trials")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the recording")
     parser.add_argument("--filters", default=",".join(FILTER_CLASSES))
     args = parser.parse_args()
     names = [n for n in args.filters.split(",") if n]
-    streams = [recording(args.seconds, offset=97 * k) for k in range(SENSORS)]
+    trial = combined_trial(args.data)
+    streams = [recording(trial, args.seconds, offset=97 * k) for k in range(SENSORS)]
     short = streams[0][: int(10 * RATE_HZ)]
     live_chunk = int(LIVE_CHUNK_S * RATE_HZ)
 

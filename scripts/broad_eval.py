@@ -4,7 +4,9 @@ For each filter, 6D and 9D: total / heading / inclination RMSE in degrees
 (averaged over the trials, errors as the BROAD README defines them) and speed
 in samples per second as a ratio to a naive per-sample ``ahrs`` Madgwick loop
 timed in the same run, interleaved trial by trial so that the load of a shared
-machine hits both alike. 6D heading has no absolute reference: its column
+machine hits both alike. ``--data DIR`` points at the full data set (the
+README's figures); without it, the four-trial subset shipped in
+``tests/data/broad/``. 6D heading has no absolute reference: its column
 (marked *) is the heading drift left after removing one constant heading
 offset per trial.
 
@@ -22,11 +24,11 @@ from pathlib import Path
 import numpy as np
 from ahrs.filters import Madgwick
 
+from hiprot.evaluation.broad import Trial, errors, load_trial, trial_paths
 from hiprot.fusion import FILTER_CLASSES, MahonyFilter
-from hiprot.fusion.broad import Trial, errors, load_trial, trial_paths
 from hiprot.fusion.frames import initial_orientation
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "broad"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "broad"
 BASELINE_SAMPLES = 5000
 MAHONY_GAINS = [(k_p, 0.0) for k_p in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)] + [
     (0.2, 0.02),
@@ -114,7 +116,12 @@ def mahony_gains(trials: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA, help="folder of BROAD .npz trials")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA,
+        help="folder of BROAD .npz trials (default: the subset in tests/data/broad)",
+    )
     parser.add_argument(
         "--filters",
         default=",".join(FILTER_CLASSES),

@@ -27,10 +27,10 @@ import numpy as np
 from hiprot.analysis.verdict import leg_figures, verdict
 from hiprot.cli.simulate import build_rig
 from hiprot.config import load_rig
+from hiprot.evaluation.angles import angle_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 from hiprot.sim import simulate
-from hiprot.sim.scoring import angle_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
+# The environment pytest was started with, taken when conftest.py imports this module, before
+# its fixtures point HOME and the XDG folders into tmp: the real home is found here.
+STARTING_ENVIRONMENT = dict(os.environ)
 
 # Four sensors at 1000 Hz write about 224 kB/s, so a 1 MB disk fills in seconds.
 FAST_RIG = """

@@ -108,6 +108,22 @@ BAD_CSV = {
         ["not CSV", "field larger than field limit"],
     ),
     "header only": (lambda t: t.splitlines()[0] + "\n", ["no samples"]),
+    "quote opening the header, never closed": (
+        lambda t: '"' + t,
+        [":1:", 'a quote (") opens a cell that runs on to line'],
+    ),
+    "quote opening the header, closed rows later": (
+        lambda t: '"' + _set_cell(6, 1, 'right_thigh"')(t),
+        [":1:", 'a quote (") opens a cell that runs on to line 7'],
+    ),
+    "quote in a sample, closed rows later": (
+        _lines(lambda ls: ls[:3] + ['"' + ls[3]] + ls[4:8] + [ls[8] + '"'] + ls[9:]),
+        [":4:", 'a quote (") opens a cell that runs on to line 9'],
+    ),
+    "long unknown sensor name": (
+        _set_cell(2, 1, "x" * 500),
+        [":3:", "'" + "x" * 60 + "…' is not in the rig"],
+    ),
 }
 
 

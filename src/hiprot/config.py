@@ -18,15 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hiprot.chip_catalogue import ADAPTER_TIMEOUT_S, IMU_CHIPS, MAG_CHIPS
+from hiprot.chip_catalogue import CHIPS as CATALOGUE
 from hiprot.errors import ConfigError
-from hiprot.sensors.bus import ADAPTER_TIMEOUT_S
 
 BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")  # a TOML key that needs no quotes
 
 SEGMENTS = ("pelvis", "thigh", "shank")
 SIDES = ("left", "right")
-CHIPS = ("icm42688", "lsm6dsox", "lsm6ds3", "icm20948", "mpu6050")
-MAG_CHIPS = ("lis3mdl",)
 FILTERS = ("vqf", "madgwick", "mahony", "ekf")
 SCENARIOS = ("walk", "seated-ir", "prone-ir", "exercise", "lunge")
 CALIBRATION_MOVES = ("knee-bends", "none")
@@ -69,7 +68,7 @@ class SensorConfig:
     @property
     def has_magnetometer(self) -> bool:
         """The ICM-20948 carries one (AK09916); an LSM6DS chip may have a LIS3MDL beside it."""
-        return self.chip == "icm20948" or self.mag_chip is not None
+        return CATALOGUE[self.chip].magnetometer == "own" or self.mag_chip is not None
 
     @property
     def location(self) -> tuple[int, int | None, int | None, int]:
@@ -282,7 +281,7 @@ def _sensor(t: _Table) -> SensorConfig:
     name = t.get("name", str, "a sensor name of letters, digits, _ or -", check=_is_name)
     segment = t.choice("segment", SEGMENTS)
     side = t.choice("side", SIDES, None if segment == "pelvis" else ...)
-    chip = t.choice("chip", CHIPS)
+    chip = t.choice("chip", IMU_CHIPS)
     bus = t.get("bus", int, "an I2C bus number >= 0", 1, lambda v: v >= 0)
     address = _i2c_address(t, "address")
     mux_channel = t.get(
@@ -296,10 +295,13 @@ def _sensor(t: _Table) -> SensorConfig:
     if mux_address is not None and mux_channel is None:
         raise t.fail("mux_channel", "missing; expected a multiplexer channel 0-7 with mux_address")
     mag_chip = t.choice("mag_chip", MAG_CHIPS, None)
-    mag_address = _i2c_address(t, "mag_address", 0x1C if mag_chip else None)
-    if mag_chip and chip not in ("lsm6dsox", "lsm6ds3"):
+    mag_address = _i2c_address(
+        t, "mag_address", CATALOGUE[mag_chip].addresses[0] if mag_chip else None
+    )
+    if mag_chip and CATALOGUE[chip].magnetometer != "companion":
+        beside = "/".join(k for k, c in CATALOGUE.items() if c.magnetometer == "companion")
         raise t.fail(
-            "mag_chip", f"an external magnetometer is supported beside lsm6dsox/lsm6ds3, not {chip}"
+            "mag_chip", f"an external magnetometer is supported beside {beside}, not {chip}"
         )
     t.finish()
     return SensorConfig(
@@ -428,7 +430,9 @@ def _fault(t: _Table, sensors: list[SensorConfig]) -> FaultConfig:
             "for_s", float, "a duration 0.001-36000 s", check=lambda v: 0.001 <= v <= 36000
         )
     if kind == "swap":
-        fields["chip"] = t.choice("chip", tuple(c for c in CHIPS if c != chips[fields["sensor"]]))
+        fields["chip"] = t.choice(
+            "chip", tuple(c for c in IMU_CHIPS if c != chips[fields["sensor"]])
+        )
     unused = sorted(set(t.data) - t.used)
     if unused:
         raise t.fail(unused[0], f"not used by a fault of kind {kind!r}")

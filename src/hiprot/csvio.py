@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.columns import TIME, current_names, reference_of
 from hiprot.errors import RecordingError
 from hiprot.samples import Chunk, ImuSamples
-from hiprot.sensors.base import STANDARD_GRAVITY
+from hiprot.units import STANDARD_GRAVITY
 
 IMU_COLUMNS = (
-    "time_s", "sensor",
+    TIME, "sensor",
     "acc_x", "acc_y", "acc_z",
     "gyr_x", "gyr_y", "gyr_z",
     "mag_x", "mag_y", "mag_z",
@@ -95,6 +96,7 @@ def read_imu_csv(path: Path, sensors: tuple[str, ...] | None = None) -> Chunk:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
+        _check_one_line(path, 1, reader.line_num, header or [])
         _check_header(path, header)
         rows, has_mag = _read_rows(path, reader, sensors)
     except csv.Error as exc:
@@ -122,25 +124,42 @@ def _check_header(path: Path, header: list[str] | None) -> None:
     got = tuple(h.strip() for h in header) if header is not None else ()
     if got == IMU_COLUMNS:
         return
+    shown = _shown(",".join(got))
     for expected, column in zip(IMU_COLUMNS, got):
         quantity = expected.split("_")[0]
         named = "time" if quantity == "time" else expected  # "time_ms", "gyr_x_deg_s", "acc_x[g]"
         if column != expected and column.startswith(named) and quantity in COLUMN_UNITS:
             raise RecordingError(
-                f"{path}: column {column!r}: the CSV import layout has {expected!r} in "
+                f"{path}: column {_shown(column)}: the CSV import layout has {expected!r} in "
                 f"{COLUMN_UNITS[quantity]} only; convert the values and name the column {expected!r}"
             )
-    raise RecordingError(
-        f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {','.join(got)}"
-    )
+    raise RecordingError(f"{path}: expected the header {','.join(IMU_COLUMNS)}, got {shown}")
+
+
+def _check_one_line(path: Path, first: int, last: int, cells: list[str]) -> None:
+    """A quote that opens a cell and closes lines later (or never) is refused as such, rather
+    than read as one cell holding the lines after it."""
+    if last > first or any("\n" in c or "\r" in c for c in cells):
+        raise RecordingError(
+            f'{path}:{first}: a quote (") opens a cell that runs on to line {last}; '
+            "the CSV import layout has one row per line"
+        )
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a one-line message (line breaks escaped), cut after ``limit``
+    characters so that a damaged file is never dumped into the message."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
     """Rows per sensor as float lists (time, acc, gyr[, mag]) and whether each sensor has mag."""
     rows: dict[str, list[list[float]]] = {}
     has_mag: dict[str, bool] = {}
+    line_no = reader.line_num
     for row in reader:
-        line_no = reader.line_num
+        first, line_no = line_no + 1, reader.line_num
+        _check_one_line(path, first, line_no, row)
         if not row:
             continue
         if len(row) != len(IMU_COLUMNS):
@@ -150,7 +169,7 @@ def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
         name = row[1]
         if sensors is not None and name not in sensors:
             raise RecordingError(
-                f"{path}:{line_no}: sensor {name!r} is not in the rig ({', '.join(sensors)})"
+                f"{path}:{line_no}: sensor {_shown(name)} is not in the rig ({', '.join(sensors)})"
             )
         has_cells = any(c.strip() for c in row[8:11])
         values = [_number(path, line_no, i, row[i]) for i in [0, *range(2, 11 if has_cells else 8)]]
@@ -160,7 +179,7 @@ def _read_rows(path: Path, reader, sensors: tuple[str, ...] | None):
         _check_plausible(path, line_no, values[1:] + (mag or []))
         if has_mag.setdefault(name, mag is not None) != (mag is not None):
             raise RecordingError(
-                f"{path}:{line_no}: sensor {name!r} has magnetometer values on some rows only"
+                f"{path}:{line_no}: sensor {_shown(name)} has magnetometer values on some rows only"
             )
         rows.setdefault(name, []).append(values + (mag or []))
     return rows, has_mag
@@ -171,7 +190,7 @@ def _number(path: Path, line_no: int, column: int, cell: str) -> float:
         return float(cell)
     except ValueError:
         raise RecordingError(
-            f"{path}:{line_no}: {IMU_COLUMNS[column]}: expected a number, got {cell!r}"
+            f"{path}:{line_no}: {IMU_COLUMNS[column]}: expected a number, got {_shown(cell)}"
         ) from None
 
 
@@ -189,19 +208,19 @@ def write_angles_csv(path: Path, time_s: np.ndarray, columns: dict[str, np.ndarr
     """Write a joint-angle table: ``time_s`` then the given ``*_deg`` columns."""
     names = list(columns)
     table = np.column_stack([time_s] + [columns[n] for n in names])
-    np.savetxt(
-        path, table, delimiter=",", header=",".join(["time_s"] + names), comments="", fmt="%.4f"
-    )
+    np.savetxt(path, table, delimiter=",", header=",".join([TIME] + names), comments="", fmt="%.4f")
 
 
 def read_angles_csv(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Read a joint-angle table written by :func:`write_angles_csv`."""
+    """Read a joint-angle table written by :func:`write_angles_csv` (of this version or an
+    earlier one: columns since renamed get their current names)."""
     try:
         with open(path) as f:
             header = f.readline().strip().split(",")
         table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
     except (OSError, ValueError) as exc:
         raise RecordingError(f"{path}: cannot read angle table: {exc}") from exc
-    if header[0] != "time_s" or table.shape[1] != len(header):
-        raise RecordingError(f"{path}: expected time_s then angle columns, got {header}")
-    return table[:, 0], {name: table[:, i] for i, name in enumerate(header) if i > 0}
+    if header[0] != TIME or table.shape[1] != len(header):
+        raise RecordingError(f"{path}: expected {TIME} then angle columns, got {header}")
+    names = current_names(header[1:], reference_of(header[1:]))
+    return table[:, 0], {name: table[:, i] for i, name in enumerate(names, start=1)}

@@ -17,13 +17,14 @@ import numpy as np
 
 from hiprot.analysis.verdict import UNUSABLE_LABEL, leg_figures, verdict
 from hiprot.calibration import Calibration, calibrate
+from hiprot.chip_catalogue import gyro_bias_bound_dps
+from hiprot.columns import THIGH_HEADING, split_column
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
@@ -213,12 +214,12 @@ class Pipeline:
                     (heading[0] - self._last_heading[side]) / 360.0
                 )
             self._last_heading[side] = float(heading[-1])
-            legs[side] = {"thigh_heading_deg": heading}
+            legs[side] = {THIGH_HEADING: heading}
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
         columns = {
             name: values[final]
             for name, values in result.columns.items()
-            if not any(name.startswith(f"{side}_") for side in refused)
+            if split_column(name)[0] not in refused
         }
         return Angles(time_s[final], columns, legs)

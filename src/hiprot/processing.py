@@ -13,6 +13,7 @@ import numpy as np
 
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError, RecordingError
 from hiprot.fusion import make_filter
@@ -20,7 +21,6 @@ from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.recording import Session
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 
 @dataclass

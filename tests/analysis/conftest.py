@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hiprot.analysis.scoring import Scored, run
 from hiprot.cli.simulate import build_rig
 from hiprot.config import Rig, load_rig, parse_rig, rig_to_toml
+from hiprot.evaluation.analysis import Scored, run
 from hiprot.sim import simulate
 from hiprot.sim.session import write_session
 

@@ -12,6 +12,8 @@ import sys
 import matplotlib.image
 import pytest
 
+from hiprot.analysis.report import read_report, read_table
+
 from .conftest import sim_rig, write_sim
 
 REPORT_KEYS = {
@@ -123,6 +125,8 @@ def test_walk_report_tables_and_charts(analysed):
         len(rows) == len(strides)
         and float(rows[0]["hip_ir_max_deg"]) == strides[0]["hip_ir_max_deg"]
     )
+    assert read_report(out / "walk" / "report.json") == report  # today's names read as written
+    assert read_table(out / "walk" / "strides.csv", report["angles"]["hip_ir_reference"]) == rows
     for name in ("hip_ir.png", "gait_cycle.png", "strides.png"):
         assert_png(out / "walk" / name)
     assert sorted(report["files"]) == sorted(p.name for p in (out / "walk").iterdir())

@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from hiprot.analysis.gait_events import MidSwingDetector
 from hiprot.analysis.live import LiveAnalysis
-from hiprot.analysis.scoring import match_events, stride_peak_errors
 from hiprot.analysis.session import analysis_inputs, analyze_session
 from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary
+from hiprot.evaluation.analysis import match_events, stride_peak_errors
+from hiprot.kinematics.gait_events import MidSwingDetector
 
 
 def heel_strikes(scored, side):

@@ -8,10 +8,10 @@ import threading
 import paho.mqtt.client as mqtt
 import pytest
 
-from hiprot.analysis.gait_events import StreamingGaitEvents
 from hiprot.analysis.live import LiveAnalysis
 from hiprot.analysis.session import analysis_inputs
 from hiprot.config import MqttConfig
+from hiprot.kinematics.gait_events import StreamingGaitEvents
 from hiprot.mqtt import Publisher
 
 

@@ -13,7 +13,7 @@ from hiprot.analysis.rotation_tests import (
     detectable_change,
     trial_summary,
 )
-from hiprot.analysis.scoring import run, true_test_peaks
+from hiprot.evaluation.analysis import run, true_test_peaks
 
 from .conftest import sim_rig
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from hiprot.analysis import return_to_zero
-from hiprot.analysis.scoring import run
 from hiprot.analysis.verdict import ADVICE, DOUBTFUL, UNUSABLE, verdict
+from hiprot.evaluation.analysis import run
 
 from .conftest import sim_rig, write_sim
 

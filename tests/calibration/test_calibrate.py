@@ -11,12 +11,12 @@ from simulated import processed, target_rig
 from hiprot import quat
 from hiprot.calibration import calibrate
 from hiprot.calibration.accelerometer import rest_means
-from hiprot.calibration.rest import GRAVITY
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.errors import CalibrationError
 from hiprot.processing import process_session
 from hiprot.recording import Session
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 from hiprot.sim import simulate
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 # Standing gives the long axis to within the accelerometer offsets (±20 mg: up to ~1.6°), the
 # knee axis comes from the hinge fit (~1-1.5° with 2 % gyro scale errors): about 3° at most.

@@ -197,12 +197,15 @@ def test_a_wrong_chip_at_the_address_is_never_recorded(run):
 
 
 def test_health_is_published_while_no_sensor_delivers(tmp_path):
-    stuck = '\n[[simulation.faults]]\nkind = "stuck"\nbus = 1\nat_s = 1.0\nfor_s = 2.5\n'
+    """Once a second while the only bus is stuck: at least 3 of the 4 reports due in the 4.2 s
+    of silence arrive (one may slip past the window's end on a busy machine; a 2.2 s window
+    asking for 2 of 2 failed there)."""
+    stuck = '\n[[simulation.faults]]\nkind = "stuck"\nbus = 1\nat_s = 1.0\nfor_s = 4.5\n'
     right_leg = [s for s in SENSORS if s[0] in ("right_thigh", "right_shank")]  # both on bus 1
-    quiet = Run(tmp_path, rig_text(5, stuck, right_leg))
+    quiet = Run(tmp_path, rig_text(7, stuck, right_leg))
     assert quiet.result.returncode == 0, quiet.result.stderr
-    silent = [m for m in quiet.health_messages if 1.2 < m["time_s"] < 3.4]
-    assert len(silent) >= 2, [m["time_s"] for m in quiet.health_messages]
+    silent = [m for m in quiet.health_messages if 1.2 < m["time_s"] < 5.4]
+    assert len(silent) >= 3, [m["time_s"] for m in quiet.health_messages]
     assert all(not s["available"] for m in silent for s in m["sensors"].values())
     for name in ("right_thigh", "right_shank"):
-        one_gap(quiet, name, 1.0, 3.5)
+        one_gap(quiet, name, 1.0, 5.5)

@@ -14,10 +14,11 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from hiprot.samples import ImuSamples
+from hiprot.units import STANDARD_GRAVITY
 
-GRAVITY = 9.81
+GRAVITY = STANDARD_GRAVITY
 FIELD_ENU = np.array([0.0, 20.0, -45.0])  # µT: north and down, as in central Europe
-BROAD = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "broad"
+BROAD = Path(__file__).resolve().parents[1] / "data" / "broad"  # the shipped subset
 
 
 def samples_for(
@@ -43,7 +44,13 @@ def still(time_s: np.ndarray, q_es: Rotation) -> Rotation:
 
 
 def broad_trials() -> list[Path]:
-    """The BROAD trial files beside the repository; a missing data set fails loudly."""
+    """The BROAD subset's trial files (``tests/data/broad/``), in name order."""
     paths = sorted(BROAD.glob("*.npz"))
-    assert paths, f"BROAD data not found in {BROAD} (CI keeps ../shared beside the clone)"
+    assert paths, f"BROAD subset missing from {BROAD}"
     return paths
+
+
+def broad_trial(kind: str) -> Path:
+    """The subset's one trial whose name contains ``kind`` (e.g. ``fast_combined``)."""
+    (path,) = [p for p in broad_trials() if kind in p.stem]
+    return path

@@ -6,11 +6,11 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
-from synthetic import broad_trials
+from synthetic import broad_trial
 
 from hiprot.config import FusionConfig
+from hiprot.evaluation.broad import load_trial
 from hiprot.fusion import FILTER_CLASSES, make_filter
-from hiprot.fusion.broad import load_trial
 from hiprot.samples import ImuSamples
 
 
@@ -36,8 +36,8 @@ def _chunks(n: int, seed: int) -> list[slice]:
 
 @pytest.fixture(scope="module")
 def stream():
-    trial = load_trial(broad_trials()[6])  # fast combined motion, starting after 36 s of rest
-    start = int(30 * trial.rate_hz)
+    trial = load_trial(broad_trial("fast_combined"))
+    start = int(np.flatnonzero(trial.movement)[0] - 6 * trial.rate_hz)  # 6 s of rest, then motion
     return trial.rate_hz, _irregular(trial.samples[start : start + 4000], seed=3)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from simulated import processed
 
-from hiprot.sim.scoring import peak_errors
+from hiprot.evaluation.angles import peak_errors
 
 PEAK_TOLERANCE_DEG = 2.0
 

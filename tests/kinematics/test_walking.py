@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from simulated import processed, target_rig
 
+from hiprot.evaluation.angles import angle_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 from hiprot.samples import ImuSamples
 from hiprot.sim import simulate
-from hiprot.sim.scoring import angle_errors
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -4,6 +4,8 @@ are followed as they grow."""
 from __future__ import annotations
 
 import json
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -66,40 +68,50 @@ def test_chunks_for_replay_keep_every_sample_in_order(n, start, window):
     assert np.array_equal(np.concatenate([p["a"].time_s for p in pieces]), t)
 
 
-def test_replay_follows_a_session_while_it_is_recorded(tmp_path):
+def test_replay_follows_a_session_while_it_is_recorded(tmp_path, rig):
+    """The recorder runs until the replay has said it follows a live session (was: a 3 s
+    recording, over before a replay started on a loaded machine), then is stopped; the replay,
+    as fast as it can, ends with every sample recorded, those written after it started
+    included."""
+    long_rig = tmp_path / "long.toml"  # 2 minutes for the replay to start: a generous deadline
+    long_rig.write_text(rig.source.read_text().replace("duration_s = 20", "duration_s = 120"))
+    assert "duration_s = 120" in long_rig.read_text()
+    command = [sys.executable, "-m", "hiprot"]
     recorder = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hiprot",
-            "record",
-            "--out",
-            str(tmp_path),
-            "--duration",
-            "3",
-            "--no-mqtt",
-        ],
+        [*command, "record", "--rig", str(long_rig), "--out", str(tmp_path / "s"), "--no-mqtt"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = recorder.stdout.readline()
-    assert line.startswith("recording"), recorder.stderr.read()
-    path = line.rsplit(" to ", 1)[1].strip()
-    replay = subprocess.run(
-        [sys.executable, "-m", "hiprot", "replay", path, "--no-mqtt"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert recorder.wait(timeout=60) == 0
-    assert replay.returncode == 0, replay.stderr
-    assert "still being recorded" in replay.stdout
+    replay = None
+    try:
+        line = recorder.stdout.readline()
+        assert line.startswith("recording"), recorder.stderr.read()
+        path = line.rsplit(" to ", 1)[1].strip()
+        replay = subprocess.Popen(
+            [*command, "replay", path, "--speed", "0", "--no-mqtt"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = replay.stdout.readline()
+        assert first.startswith("replaying"), first + replay.stderr.read()
+        so_far = re.search(r"still being recorded: (\d+) samples", first)
+        assert so_far, first
+        recorder.send_signal(signal.SIGTERM)
+        assert recorder.wait(timeout=120) == 0, recorder.stderr.read()
+        out, err = replay.communicate(timeout=300)
+        assert replay.returncode == 0, err
+    finally:
+        for process in (recorder, replay):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(10)
     final = load_session(path)
     assert final.recovery.complete
     expected = ", ".join(f"{n} {c} samples" for n, c in final.recovery.samples.items())
-    assert expected in replay.stdout
+    assert expected in out
+    assert sum(final.recovery.samples.values()) > int(so_far[1]), "samples came after the start"
 
 
 def test_replay_with_another_rig_file(rig, record, tmp_path, hiprot):

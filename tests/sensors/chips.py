@@ -11,6 +11,7 @@ from hiprot.sensors.clock import VirtualClock
 from hiprot.sensors.device import I2CDevice
 from hiprot.sensors.drivers import IMU_DRIVERS, MAG_DRIVERS
 from hiprot.sensors.emulated import EMULATED_CHIPS, EmulatedBus, Motion
+from hiprot.units import STANDARD_GRAVITY
 
 ADDRESS = {
     "icm42688": 0x68,
@@ -53,7 +54,7 @@ def bench(
     return Bench(clock, bus, emulated, driver)
 
 
-def still(acc=(0.0, 0.0, 9.80665), gyr=(0.0, 0.0, 0.0), mag=(0.0, 0.0, 0.0)) -> Motion:
+def still(acc=(0.0, 0.0, STANDARD_GRAVITY), gyr=(0.0, 0.0, 0.0), mag=(0.0, 0.0, 0.0)) -> Motion:
     """Constant readings."""
     return Motion(ImuSamples([0.0], [acc], [gyr], [mag]))
 

@@ -170,6 +170,37 @@ def test_a_late_wake_up_loses_nothing_but_is_counted_late():
         assert h["late"] > 0
 
 
+ICM_PAIR = {
+    "device_id": "pair",
+    "sample_rate_hz": 200,
+    "sensors": [
+        {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x68},
+        {"name": "shank", "segment": "shank", "side": "right", "chip": "icm42688", "address": 0x69},
+    ],
+}
+
+
+def test_a_late_wake_up_past_the_silence_limit_but_within_the_fifo_loses_nothing():
+    """A loop stalled longer than ``silent_s`` (a busy machine) finds the chips' FIFOs full of
+    samples: they were not silent, so nothing is reconfigured and nothing is lost."""
+    acq, _, clock, _, events = acquisition(ICM_PAIR, 3.0)
+    fifo_s = min(s.imu.configuration.fifo_samples / s.imu.configuration.odr_hz for s in acq.sensors)
+    stall_s = (acq.silent_s + fifo_s) / 2
+    assert acq.silent_s + acq.read_period_s < stall_s < fifo_s - acq.read_period_s
+    stalled = {"done": False}
+
+    def stall(chunk):
+        if not stalled["done"] and clock.now() - acq.start_s > 1.0:
+            clock.sleep(stall_s)
+            stalled["done"] = True
+
+    collect(acq, stall)
+    assert not any("silent" in e for e in events), events
+    for h in acq.health().values():
+        assert h["gaps"] == [] and h["dropped"] == 0 and h["samples"] == 600
+        assert h["late"] > 0
+
+
 def test_a_stall_longer_than_the_fifo_is_a_counted_gap():
     acq, _, clock, _, _ = acquisition(TWO, 4.0)
     stalled = {"done": False}

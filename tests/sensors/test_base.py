@@ -12,6 +12,7 @@ from chips import bench, still, turning
 from hiprot.sensors.bus import ChipMismatch, I2CError
 from hiprot.sensors.drivers import IMU_DRIVERS
 from hiprot.sensors.emulated import Motion
+from hiprot.units import STANDARD_GRAVITY
 
 IMUS = sorted(IMU_DRIVERS)
 EXPECTED_ID = {
@@ -127,4 +128,4 @@ def test_an_overflowing_fifo_is_flushed_and_reported(chip):
     b.clock.sleep(0.05)
     after = b.driver.read_fifo()
     assert not after.overflow and 9 <= len(after) <= 12
-    assert np.allclose(after.acc, [0, 0, 9.80665], atol=0.01)
+    assert np.allclose(after.acc, [0, 0, STANDARD_GRAVITY], atol=0.01)

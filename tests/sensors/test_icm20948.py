@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import struct
 
 import numpy as np
@@ -10,8 +9,9 @@ import pytest
 from chips import bench, settle, still
 
 from hiprot.sensors.bus import ChipMismatch
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
-G, DEG = 9.80665, math.pi / 180
+G, DEG = STANDARD_GRAVITY, DEG_TO_RAD
 
 
 def configured(with_mag=False, **motion):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import struct
 
 import numpy as np
 import pytest
 from chips import bench, settle, still
 
-G, DEG = 9.80665, math.pi / 180
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
+
+G, DEG = STANDARD_GRAVITY, DEG_TO_RAD
 
 
 def configured(rate_hz=200):
@@ -64,9 +65,7 @@ def test_fifo_packets_are_parsed_and_invalid_data_flagged():
 
 
 def test_emulated_chip_quantises_and_saturates_like_the_datasheet():
-    b = bench(
-        "icm42688", still(acc=(0.0, 9.80665, 20 * 9.80665), gyr=(0.0, -3000 * DEG, 1000 * DEG))
-    )
+    b = bench("icm42688", still(acc=(0.0, G, 20 * G), gyr=(0.0, -3000 * DEG, 1000 * DEG)))
     b.driver.identify()
     b.driver.configure(200)
     b.clock.sleep(0.01)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import struct
 
 import numpy as np
 import pytest
 from chips import bench, settle, still
 
-G, DEG = 9.80665, math.pi / 180
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
+
+G, DEG = STANDARD_GRAVITY, DEG_TO_RAD
 
 
 def configured(rate_hz=200):

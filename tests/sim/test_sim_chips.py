@@ -8,8 +8,9 @@ from sim_helpers import make_rig
 
 from hiprot.samples import ImuSamples
 from hiprot.sim import simulate
-from hiprot.sim.chips import CHIPS, GRAVITY, draw_errors, measure
+from hiprot.sim.chips import CHIPS, draw_errors, measure
 from hiprot.sim.imu import EARTH_FIELD_UT
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 
 @pytest.mark.parametrize("chip", sorted(CHIPS))

@@ -9,8 +9,8 @@ from sim_helpers import integrate_gyro, make_rig
 
 from hiprot import quat
 from hiprot.sim import simulate
-from hiprot.sim.chips import GRAVITY
 from hiprot.sim.mounting import REFLECT_S
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Across sessions: before/after comparison with its verdict, and each leg's history.
 
-Both work from session reports (``report.json`` content). What is compared
+Both work from session reports (``report.json`` content, of this version or an earlier one:
+names since changed are read under their current names). What is compared
 depends on the activity both sessions share:
 
 - rotation tests: per leg, the trial mean of peak internal and of peak external
@@ -24,21 +25,36 @@ import numpy as np
 
 from hiprot.analysis.formatting import rounded, sample_sd
 from hiprot.analysis.rotation_tests import detectable_change
+from hiprot.columns import (
+    BEST,
+    BEST_CHANGE,
+    CHANGE,
+    COUNT,
+    DETECTABLE_CHANGE,
+    HIP_ER_MAX,
+    HIP_IR_MAX,
+    HIP_IR_REFERENCE,
+    HIP_IR_ROM,
+    HISTORY_COLUMNS,
+    SD,
+    VALUE,
+    current_names,
+)
 from hiprot.errors import HiprotError
 
 # kind of session → [(measure, list in the report, key)]; values are taken per leg
 TEST_MEASURES = [
-    ("internal rotation (test, trial mean)", "tests", "hip_ir_max_deg"),
-    ("external rotation (test, trial mean)", "tests", "hip_er_max_deg"),
+    ("internal rotation (test, trial mean)", "tests", HIP_IR_MAX),
+    ("external rotation (test, trial mean)", "tests", HIP_ER_MAX),
 ]
 MEASURES = {
     "seated-test": TEST_MEASURES,
     "prone-test": TEST_MEASURES,
     "walk": [
-        ("IR range per stride (walking)", "strides", "hip_ir_rom_deg"),
-        ("peak IR per stride (walking)", "strides", "hip_ir_max_deg"),
+        ("IR range per stride (walking)", "strides", HIP_IR_ROM),
+        ("peak IR per stride (walking)", "strides", HIP_IR_MAX),
     ],
-    "exercise": [("IR range per repetition", "reps", "hip_ir_rom_deg")],
+    "exercise": [("IR range per repetition", "reps", HIP_IR_ROM)],
 }
 
 
@@ -63,6 +79,7 @@ def leg_values(report: dict, side: str, listing: str, key: str) -> np.ndarray:
 
 def compare(before: dict, after: dict) -> dict:
     """Per leg and measure: before, after, change, the smallest detectable change and a verdict."""
+    before, after = current_names(before), current_names(after)
     family = _family(before)
     if family != _family(after) or family not in MEASURES:
         raise ComparisonError(
@@ -71,7 +88,7 @@ def compare(before: dict, after: dict) -> dict:
             "compare two sessions of the same kind (two seated tests, two prone tests, two walks "
             "or two exercises)"
         )
-    references = {r["angles"]["hip_ir_reference"] for r in (before, after)}
+    references = {r["angles"][HIP_IR_REFERENCE] for r in (before, after)}
     if len(references) > 1:
         raise ComparisonError(
             f"cannot compare {before['session']['name']} with {after['session']['name']}: hip IR is "
@@ -109,9 +126,9 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
         "key": key,
         "before": _stats(b),
         "after": _stats(a),
-        "change_deg": change,
-        "best_change_deg": float(a.max() - b.max()),
-        "detectable_change_deg": threshold,
+        CHANGE: change,
+        BEST_CHANGE: float(a.max() - b.max()),
+        DETECTABLE_CHANGE: threshold,
         "detectable": detectable,
         "verdict": verdict,
     }
@@ -119,10 +136,10 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
 
 def _stats(values: np.ndarray) -> dict:
     return {
-        "value_deg": float(values.mean()),
-        "sd_deg": sample_sd(values),
-        "best_deg": float(values.max()),
-        "n": len(values),
+        VALUE: float(values.mean()),
+        SD: sample_sd(values),
+        BEST: float(values.max()),
+        COUNT: len(values),
     }
 
 
@@ -134,7 +151,8 @@ def _about(report: dict) -> dict:
 def history(reports: list[dict]) -> dict:
     """Each session (oldest first) with each leg's measures: mean, SD and count."""
     ordered = sorted(
-        reports, key=lambda r: (r["session"].get("start_utc") or "", r["session"]["name"])
+        (current_names(r) for r in reports),
+        key=lambda r: (r["session"].get("start_utc") or "", r["session"]["name"]),
     )
     sessions = []
     for report in ordered:
@@ -153,19 +171,7 @@ def write_history_csv(path: Path, result: dict) -> None:
     """One row per session, leg and measure."""
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "session",
-                "start_utc",
-                "activity",
-                "side",
-                "measure",
-                "mean_deg",
-                "sd_deg",
-                "best_deg",
-                "n",
-            ]
-        )
+        writer.writerow(HISTORY_COLUMNS)
         for s in result["sessions"]:
             for side, measures in s["legs"].items():
                 for measure, v in measures.items():
@@ -176,9 +182,9 @@ def write_history_csv(path: Path, result: dict) -> None:
                             s["activity"],
                             side,
                             measure,
-                            v["value_deg"],
-                            v["sd_deg"],
-                            v["best_deg"],
-                            v["n"],
+                            v[VALUE],
+                            v[SD],
+                            v[BEST],
+                            v[COUNT],
                         ]
                     )

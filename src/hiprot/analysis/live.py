@@ -12,7 +12,7 @@ Inputs per call, all on the session's sample clock:
   ``<side>_thigh_heading_deg`` (the thigh's heading about the vertical, used to
   mark turning strides);
 - ``events``: newly known gait events per side, ``{"right": {"heel_strike":
-  [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+  [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
   live, from the batch detector in batch. Events may arrive before or after
   their samples.
 
@@ -25,16 +25,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from hiprot.analysis.gait_events import StreamingGaitEvents
 from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
-from hiprot.analysis.strides import Stride, StrideSegmenter
+from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
+from hiprot.columns import (
+    HIP_IR,
+    KNEE_FLEXION,
+    THIGH_HEADING,
+    hip_ir,
+    knee_flexion,
+    leg_column,
+    thigh_heading,
+)
+from hiprot.kinematics.gait_events import StreamingGaitEvents
 
 ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
 LEG_INPUTS = {
-    "hip_ir_deg": "hip_ir_deg",
-    "knee_flexion_deg": "knee_flexion_deg",
-    "thigh_heading_deg": "heading_deg",
+    HIP_IR: HIP_IR,
+    KNEE_FLEXION: KNEE_FLEXION,
+    THIGH_HEADING: HEADING,
 }  # column suffix → stride segmenter input
 
 
@@ -82,14 +91,14 @@ class LiveAnalysis:
         out: list[tuple[float, str, object]] = []
         events = events or {}
         for side in self.sides:
-            ir = columns.get(f"{side}_hip_ir_deg")
+            ir = columns.get(hip_ir(side))
             if ir is None:
                 continue
             if side in self.segmenters:
                 leg = {
-                    name: columns[f"{side}_{suffix}"]
+                    name: columns[leg_column(side, suffix)]
                     for suffix, name in LEG_INPUTS.items()
-                    if f"{side}_{suffix}" in columns
+                    if leg_column(side, suffix) in columns
                 }
                 found = events.get(side, {})
                 for stride in self.segmenters[side].update(
@@ -97,14 +106,10 @@ class LiveAnalysis:
                 ):
                     out.append((stride.end_s, "stride", stride))
             if side in self.counters:
-                for rep in self.counters[side].update(
-                    time_s, ir, columns.get(f"{side}_knee_flexion_deg")
-                ):
+                for rep in self.counters[side].update(time_s, ir, columns.get(knee_flexion(side))):
                     out.append((rep.end_s, "rep", rep))
             if side in self.testers:
-                for trial in self.testers[side].update(
-                    time_s, ir, columns.get(f"{side}_knee_flexion_deg")
-                ):
+                for trial in self.testers[side].update(time_s, ir, columns.get(knee_flexion(side))):
                     out.append((trial.end_s, "test", trial))
         return self._kept(out)
 
@@ -131,7 +136,7 @@ class LiveAnalysis:
 class MetricStream:
     """The live pipeline's angles in, stride/rep/test metrics out.
 
-    Gait events come from each leg's :class:`~hiprot.analysis.gait_events.StreamingGaitEvents`
+    Gait events come from each leg's :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
     (shank sagittal rate and knee angle), the metrics from :class:`LiveAnalysis`.
     """
 
@@ -146,9 +151,9 @@ class MetricStream:
         columns = dict(angles.columns)
         events = {}
         for side, leg in angles.legs.items():
-            columns[f"{side}_thigh_heading_deg"] = leg["thigh_heading_deg"]
+            columns[thigh_heading(side)] = leg[THIGH_HEADING]
             if "sagittal_rate" in leg and side in self.gait:
-                knee = angles.columns.get(f"{side}_knee_flexion_deg")
+                knee = angles.columns.get(knee_flexion(side))
                 events[side] = self.gait[side].update(angles.time_s, leg["sagittal_rate"], knee)
         return self.analysis.update(angles.time_s, columns, events)
 
@@ -156,7 +161,5 @@ class MetricStream:
         """What the end of the stream completes: the last gait events, held-back reps and trials."""
         events = {side: gait.finish() for side, gait in self.gait.items()}
         empty = np.empty(0)
-        out = self.analysis.update(
-            empty, {f"{s}_hip_ir_deg": empty for s in self.analysis.sides}, events
-        )
+        out = self.analysis.update(empty, {hip_ir(s): empty for s in self.analysis.sides}, events)
         return out + self.analysis.finish()

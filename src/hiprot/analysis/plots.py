@@ -15,6 +15,23 @@ matplotlib.use("Agg")  # headless: before pyplot is imported
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hiprot.columns import (
+    DETECTABLE_CHANGE,
+    HIP_ER_MAX,
+    HIP_IR,
+    HIP_IR_MAX,
+    HIP_IR_ROM,
+    PERCENT,
+    SD,
+    STANCE,
+    TEST_DIRECTIONS,
+    VALUE,
+    mean_key,
+    sd_key,
+    split_column,
+    trial_summary_key,
+)
+
 COLOURS = {"right": "#d9480f", "left": "#1c7ed6"}
 IR_AXIS = "Hip rotation (°)\n+ internal / − external"
 DPI = 110
@@ -34,10 +51,10 @@ def gait_cycle(summary: dict, path: Path, session: str) -> Path:
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for side, leg in summary["legs"].items():
         curves = leg.get("curves")
-        if not curves or "hip_ir_mean_deg" not in curves:
+        if not curves or mean_key(HIP_IR) not in curves:
             continue
         x, mean, sd = (
-            np.array(curves[k], float) for k in ("percent", "hip_ir_mean_deg", "hip_ir_sd_deg")
+            np.array(curves[k], float) for k in (PERCENT, mean_key(HIP_IR), sd_key(HIP_IR))
         )
         colour = COLOURS.get(side, "grey")
         ax.plot(
@@ -50,13 +67,13 @@ def gait_cycle(summary: dict, path: Path, session: str) -> Path:
         ax.fill_between(
             x, mean - sd, mean + sd, color=colour, alpha=0.2, label=f"{side} leg: ± 1 SD"
         )
-        if "stance_percent" in leg:
+        if STANCE in leg:
             ax.axvline(
-                leg["stance_percent"]["mean"],
+                leg[STANCE]["mean"],
                 color=colour,
                 ls="--",
                 lw=1,
-                label=f"{side} toe off ({leg['stance_percent']['mean']:.0f} %)",
+                label=f"{side} toe off ({leg[STANCE]['mean']:.0f} %)",
             )
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlim(0, 100)
@@ -89,7 +106,7 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
             kind = "turning" if turning else "straight"
             ax.scatter(
                 t,
-                [r["hip_ir_max_deg"] for r in chosen],
+                [r[HIP_IR_MAX] for r in chosen],
                 marker="^",
                 s=22,
                 label=f"{side}: peak internal rotation ({kind})",
@@ -97,7 +114,7 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
             )
             ax.scatter(
                 t,
-                [-r["hip_er_max_deg"] for r in chosen],
+                [-r[HIP_ER_MAX] for r in chosen],
                 marker="v",
                 s=22,
                 label=f"{side}: peak external rotation ({kind})",
@@ -121,7 +138,7 @@ def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
             chosen = [r for r in mine if r["set"] == number]
             ax.bar(
                 [r["index"] for r in chosen],
-                [r["hip_ir_rom_deg"] for r in chosen],
+                [r[HIP_IR_ROM] for r in chosen],
                 color=cmap(number - 1),
                 alpha=0.8,
                 label=f"set {number}: range of internal rotation",
@@ -129,7 +146,7 @@ def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
         if mine:
             ax.plot(
                 [r["index"] for r in mine],
-                [r["hip_ir_max_deg"] for r in mine],
+                [r[HIP_IR_MAX] for r in mine],
                 "k_",
                 ms=14,
                 mew=2,
@@ -154,7 +171,7 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
     fig, ax = plt.subplots(figsize=(8, 4.8))
     fig.set_size_inches(8, 5.4)
     width = 0.8 / max(1, max(len([t for t in trials if t["side"] == s]) for s in sides))
-    for group, (key, name) in enumerate((("hip_ir_max_deg", "ir"), ("hip_er_max_deg", "er"))):
+    for group, (name, key) in enumerate(TEST_DIRECTIONS.items()):
         for k, side in enumerate(sides):
             mine = [t for t in trials if t["side"] == side]
             base = group * (len(sides) + 0.5) + k
@@ -170,18 +187,18 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
                     label=f"{side} leg, trials 1-{len(mine)}" if group == 0 and j == 0 else None,
                 )
             leg = summary.get(side, {})
-            if leg.get(f"{name}_best_deg") is not None:
+            if leg.get(trial_summary_key(name, "best")) is not None:
                 ax.plot(
                     [base - 0.42, base + 0.42],
-                    [leg[f"{name}_best_deg"]] * 2,
+                    [leg[trial_summary_key(name, "best")]] * 2,
                     color="black",
                     lw=1.5,
                     label="best trial" if group == 0 and k == 0 else None,
                 )
-                sd = leg.get(f"{name}_sd_deg") or 0.0
+                sd = leg.get(trial_summary_key(name, "sd")) or 0.0
                 ax.errorbar(
                     base,
-                    leg[f"{name}_mean_deg"],
+                    leg[trial_summary_key(name, "mean")],
                     yerr=sd,
                     fmt="o",
                     color="black",
@@ -205,8 +222,8 @@ def hip_ir_timeline(
     """Hip rotation of each leg over the session, with the repetitions and trials found shaded."""
     fig, ax = plt.subplots(figsize=(10, 4.2))
     for name, values in columns.items():
-        if name.endswith("_hip_ir_deg"):
-            side = name.split("_")[0]
+        side, angle = split_column(name)
+        if angle == HIP_IR:
             ax.plot(
                 time_s, values, color=COLOURS.get(side, "grey"), lw=1, label=f"{side} hip rotation"
             )
@@ -238,8 +255,8 @@ def comparison(result: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(rows)), 4.8))
     x = np.arange(len(rows))
     for offset, when, alpha in ((-0.2, "before", 0.45), (0.2, "after", 0.9)):
-        values = [r[when]["value_deg"] for r in rows]
-        errors = [r[when].get("sd_deg") or 0.0 for r in rows]
+        values = [r[when][VALUE] for r in rows]
+        errors = [r[when].get(SD) or 0.0 for r in rows]
         ax.bar(
             x + offset,
             values,
@@ -251,16 +268,14 @@ def comparison(result: dict, path: Path) -> Path:
             label=f"{when}: {result[when]['name']} (mean ± SD)",
         )
     for k, r in enumerate(rows):
-        top = max(r["before"]["value_deg"], r["after"]["value_deg"])
+        top = max(r["before"][VALUE], r["after"][VALUE])
         verdict = {
             True: "real change",
             False: "no detectable change",
             None: "repeatability unknown",
         }
         limit = (
-            ""
-            if r["detectable_change_deg"] is None
-            else f"\n(repeatability {r['detectable_change_deg']:.1f}°)"
+            "" if r[DETECTABLE_CHANGE] is None else f"\n(repeatability {r[DETECTABLE_CHANGE]:.1f}°)"
         )
         ax.annotate(
             f"{r['change_deg']:+.1f}°\n{verdict[r['detectable']]}{limit}",
@@ -296,8 +311,8 @@ def history(result: dict, path: Path) -> Path:
         ]
         ax.errorbar(
             [k for k, _ in points],
-            [p["value_deg"] for _, p in points],
-            yerr=[p.get("sd_deg") or 0.0 for _, p in points],
+            [p[VALUE] for _, p in points],
+            yerr=[p.get(SD) or 0.0 for _, p in points],
             fmt=styles[measures.index(measure) % 4],
             color=COLOURS.get(side, "grey"),
             capsize=3,

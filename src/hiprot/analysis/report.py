@@ -24,6 +24,8 @@ from hiprot.analysis.reps import Rep, rep_summary
 from hiprot.analysis.rotation_tests import Trial, trial_summary
 from hiprot.analysis.session import SessionAnalysis
 from hiprot.analysis.strides import Stride, gait_summary
+from hiprot.columns import HIP_IR_REFERENCE, REFERENCE_PELVIS, REFERENCE_WALKING, current_names
+from hiprot.errors import RecordingError
 from hiprot.kinematics.angles import SessionAngles
 from hiprot.processing import ProcessedSession
 
@@ -56,10 +58,8 @@ def build_report(
         "return_to_zero": check,
         "angles": {
             "columns": list(angles.columns) if angles is not None else [],
-            "hip_ir_reference": (
-                "pelvis sensor"
-                if processed.rig.find("pelvis") is not None
-                else "direction of walking (no pelvis sensor)"
+            HIP_IR_REFERENCE: (
+                REFERENCE_PELVIS if processed.rig.find("pelvis") is not None else REFERENCE_WALKING
             ),
             "notes": list(angles.notes) if angles is not None else [],
         },
@@ -85,6 +85,29 @@ def build_report(
 def write_report(path: Path, report: dict) -> None:
     """Write ``report.json`` (numpy numbers become plain JSON numbers)."""
     Path(path).write_text(json.dumps(report, indent=2, default=_plain) + "\n")
+
+
+def read_report(path: Path) -> dict:
+    """A saved ``report.json``, keys renamed since it was written under their current names."""
+    try:
+        report = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise RecordingError(f"{path}: cannot read report: {exc}") from exc
+    if not isinstance(report, dict):
+        raise RecordingError(f"{path}: not a session report (a JSON object)")
+    return current_names(report)
+
+
+def read_table(path: Path, reference: str | None = None) -> list[dict[str, str]]:
+    """The rows of a saved ``strides.csv``, ``reps.csv`` or ``tests.csv`` (cells as text), columns
+    renamed since under their current names; ``reference``: the session's hip IR reference (its
+    report's ``angles.hip_ir_reference``) for renames of one kind of session."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise RecordingError(f"{path}: cannot read table: {exc}") from exc
+    return [current_names(row, reference) for row in rows]
 
 
 def write_tables(out_dir: Path, analysis: SessionAnalysis) -> list[str]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from hiprot.analysis.excursions import Excursion, ExcursionDetector, crossing
 from hiprot.analysis.formatting import rounded, sample_sd
+from hiprot.columns import HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key
 
 LUNGE_KNEE_RANGE_DEG = 45.0  # knee flexion range within a rep above which it is a lunge
 
@@ -178,9 +179,9 @@ def _stats(reps: list[Rep]) -> dict:
     peak = np.array([r.hip_ir_max_deg for r in reps])
     duration = np.array([r.duration_s for r in reps])
     return {
-        "hip_ir_rom_mean_deg": rom.mean(),
-        "hip_ir_rom_sd_deg": sample_sd(rom),
-        "hip_ir_max_mean_deg": peak.mean(),
-        "hip_ir_max_sd_deg": sample_sd(peak),
+        mean_key(HIP_IR_ROM): rom.mean(),
+        sd_key(HIP_IR_ROM): sample_sd(rom),
+        mean_key(HIP_IR_MAX): peak.mean(),
+        sd_key(HIP_IR_MAX): sample_sd(peak),
         "duration_mean_s": duration.mean(),
     }

@@ -27,6 +27,7 @@ from scipy.stats import t as student_t
 
 from hiprot.analysis.excursions import Excursion, ExcursionDetector
 from hiprot.analysis.formatting import rounded, sample_sd
+from hiprot.columns import TEST_DIRECTIONS, trial_summary_key
 
 TESTS = {"seated-test": "seated-ir", "prone-test": "prone-ir"}
 MIN_DETECTABLE_DEG = 1.0  # no change under a degree is called real, however alike the trials
@@ -126,14 +127,14 @@ def trial_summary(trials: list[Trial]) -> dict:
     for side in sorted({t.side for t in trials}):
         mine = [t for t in trials if t.side == side]
         leg: dict = {"test": mine[0].test, "trials": len(mine)}
-        for key, name in (("hip_ir_max_deg", "ir"), ("hip_er_max_deg", "er")):
+        for name, key in TEST_DIRECTIONS.items():
             values = np.array([getattr(t, key) for t in mine if getattr(t, key) is not None])
             sd = sample_sd(values)
             leg[f"{name}_trials"] = len(values)
-            leg[f"{name}_best_deg"] = float(values.max()) if len(values) else None
-            leg[f"{name}_mean_deg"] = float(values.mean()) if len(values) else None
-            leg[f"{name}_sd_deg"] = sd
-            leg[f"{name}_detectable_change_deg"] = detectable_change(
+            leg[trial_summary_key(name, "best")] = float(values.max()) if len(values) else None
+            leg[trial_summary_key(name, "mean")] = float(values.mean()) if len(values) else None
+            leg[trial_summary_key(name, "sd")] = sd
+            leg[trial_summary_key(name, "detectable_change")] = detectable_change(
                 sd, len(values), sd, len(values)
             )
         out[side] = leg

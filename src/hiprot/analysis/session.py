@@ -20,12 +20,13 @@ from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial
 from hiprot.analysis.strides import Stride
+from hiprot.columns import hip_ir, thigh_heading
+from hiprot.geometry import X_AXIS
 from hiprot.processing import ProcessedSession
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
 TEST_ER_S = 2.0
 WALK_SHARE = 0.5  # strides covering this share of the time after standing: a walk
-X_AXIS, Y_AXIS = np.eye(3)[:2]
 
 
 @dataclass
@@ -47,7 +48,7 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
     angles = processed.angles
     columns = dict(angles.columns)
     for side, leg in angles.legs.items():
-        columns[f"{side}_thigh_heading_deg"] = leg.thigh_heading_deg
+        columns[thigh_heading(side)] = leg.thigh_heading_deg
     events = {
         side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
         for side, leg in angles.legs.items()
@@ -98,7 +99,7 @@ def _infer_activity(
         return "walk"
     rig = processed.rig
     for side in processed.angles.legs:
-        er = after & (columns[f"{side}_hip_ir_deg"] < -TEST_ER_DEG)
+        er = after & (columns[hip_ir(side)] < -TEST_ER_DEG)
         if er.sum() >= TEST_ER_S * processed.grid.rate_hz:
             thigh = rig.find("thigh", side).name
             q_eb = quat.multiply(

@@ -20,21 +20,23 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hiprot.analysis.formatting import rounded, sample_sd
+from hiprot.columns import (
+    CADENCE,
+    HIP_IR,
+    KNEE_FLEXION,
+    PERCENT,
+    STRIDE_METRICS,
+    STRIDE_TIME,
+    STRIDE_TIME_CV,
+    mean_key,
+    sd_key,
+)
+from hiprot.geometry import wrap
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
-LEG_COLUMNS = ("hip_ir_deg", "knee_flexion_deg", "heading_deg")  # per-leg inputs, without the side
-METRICS = (
-    "stride_time_s",
-    "cadence_steps_per_min",
-    "stance_percent",
-    "hip_ir_at_heel_strike_deg",
-    "hip_ir_max_deg",
-    "hip_er_max_deg",
-    "hip_ir_rom_deg",
-    "hip_ir_rom_stance_deg",
-    "hip_ir_rom_swing_deg",
-    "knee_flexion_max_deg",
-)
+HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
+LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING)  # per-leg inputs, without the side
+METRICS = STRIDE_METRICS
 
 
 @dataclass
@@ -139,19 +141,19 @@ class StrideSegmenter:
     def _stride(self, start: float, end: float, toe: float) -> Stride | None:
         t = self.time_s
         inside = (t > start) & (t < end)
-        ir = self._extended("hip_ir_deg", start, end, inside)
+        ir = self._extended(HIP_IR, start, end, inside)
         if ir is None or not np.all(np.isfinite(ir[1])):
             return None
         times, values = ir
         stance, swing = times <= toe, times >= toe
         stance_ir = np.append(values[stance], np.interp(toe, times, values))
         swing_ir = np.append(values[swing], np.interp(toe, times, values))
-        knee = self._extended("knee_flexion_deg", start, end, inside)
+        knee = self._extended(KNEE_FLEXION, start, end, inside)
         knee_ok = knee is not None and np.all(np.isfinite(knee[1]))
         grid = np.linspace(start, end, CURVE_POINTS)
-        curves = {"hip_ir_deg": np.interp(grid, times, values)}
+        curves = {HIP_IR: np.interp(grid, times, values)}
         if knee_ok:
-            curves["knee_flexion_deg"] = np.interp(grid, *knee)
+            curves[KNEE_FLEXION] = np.interp(grid, *knee)
         duration = end - start
         self.count += 1
         return Stride(
@@ -186,14 +188,14 @@ class StrideSegmenter:
         )
 
     def _turning(self, start: float, end: float) -> bool | None:
-        heading = self.columns.get("heading_deg")
+        heading = self.columns.get(HEADING)
         if heading is None:
             return None
         at = np.clip(np.searchsorted(self.time_s, [start, end]), 0, len(self.time_s) - 1)
         change = heading[at[1]] - heading[at[0]]
         if not np.isfinite(change):
             return None
-        return bool(abs((change + 180.0) % 360.0 - 180.0) > self.turn_deg)
+        return bool(abs(np.degrees(wrap(np.radians(change)))) > self.turn_deg)
 
 
 def gait_summary(strides: list[Stride]) -> dict:
@@ -214,7 +216,7 @@ def gait_summary(strides: list[Stride]) -> dict:
         out["asymmetry"] = _asymmetry(legs["right"], legs["left"])
     both = [s.stride_time_s for s in strides if not s.turning]
     if both:
-        out["cadence_steps_per_min"] = 120.0 / float(np.mean(both))
+        out[CADENCE] = 120.0 / float(np.mean(both))
     return rounded(out)
 
 
@@ -225,16 +227,14 @@ def _leg_summary(straight: list[Stride], leg: dict) -> dict:
         )
         if len(values):
             leg[metric] = {"mean": float(values.mean()), "sd": sample_sd(values)}
-    if "stride_time_s" in leg and leg["stride_time_s"]["sd"] is not None:
-        leg["stride_time_cv_percent"] = (
-            100 * leg["stride_time_s"]["sd"] / leg["stride_time_s"]["mean"]
-        )
-    curves = {"percent": np.linspace(0, 100, CURVE_POINTS)}
-    for name in ("hip_ir_deg", "knee_flexion_deg"):
+    if STRIDE_TIME in leg and leg[STRIDE_TIME]["sd"] is not None:
+        leg[STRIDE_TIME_CV] = 100 * leg[STRIDE_TIME]["sd"] / leg[STRIDE_TIME]["mean"]
+    curves = {PERCENT: np.linspace(0, 100, CURVE_POINTS)}
+    for name in (HIP_IR, KNEE_FLEXION):
         stack = np.array([s.curves[name] for s in straight if name in s.curves])
         if len(stack):
-            curves[f"{name[:-4]}_mean_deg"] = stack.mean(axis=0)
-            curves[f"{name[:-4]}_sd_deg"] = (
+            curves[mean_key(name)] = stack.mean(axis=0)
+            curves[sd_key(name)] = (
                 stack.std(axis=0, ddof=1) if len(stack) > 1 else np.zeros(CURVE_POINTS)
             )
     if len(curves) > 1:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.analysis.return_to_zero import WARN_DEG
+from hiprot.columns import hip_ir, split_column
 from hiprot.kinematics.angles import SessionAngles
 
 GOOD, DOUBTFUL_LABEL, UNUSABLE_LABEL = "good", "doubtful", "unusable"
@@ -65,7 +66,7 @@ def leg_figures(quality: dict, angles: SessionAngles | None, side: str) -> dict[
         corrections = angles.walk_corrections_deg.get(side) or []
         if corrections:
             out["method_agreement_deg"] = round(max(abs(c) for c in corrections), 1)
-        column = f"{side}_hip_ir_deg"
+        column = hip_ir(side)
         readings = [r.angles_deg[column] for r in angles.rests if column in r.angles_deg]
         if readings:
             out["return_to_zero_deg"] = round(max(abs(v) for v in readings), 1)
@@ -103,7 +104,7 @@ def withhold(angles: SessionAngles, verdicts: dict) -> list[str]:
         why = ", ".join(judged["reasons"])
         if judged["verdict"] == UNUSABLE_LABEL:
             for name in angles.columns:
-                if name.startswith(f"{side}_"):
+                if split_column(name)[0] == side:
                     angles.columns[name] = np.full(len(angles.time_s), np.nan)
             out.append(
                 f"{side} leg: calibration unusable ({why}), its angles are withheld: {ADVICE}"

@@ -17,10 +17,11 @@ from hiprot import quat
 from hiprot.calibration.hinge import fit_hinge, principal_axis
 from hiprot.calibration.rest import first_rest_phase, rest_mask
 from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_from_vertical
+from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
+from hiprot.geometry import Y_AXIS, Z_AXIS, wrap
 from hiprot.resample import Grid
-from hiprot.sensors.drivers import gyro_bias_bound_dps
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
 MIN_MOVING_S = 0.5
@@ -75,10 +76,6 @@ def _movement(rates: list[np.ndarray], after: int, rate_hz: float) -> np.ndarray
     return index[: int(MAX_MOVEMENT_S * rate_hz)]
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return np.angle(np.exp(1j * angle))
-
-
 def _relative_sign(
     grid: Grid, thigh: str, shank: str, axes: dict, y: dict, moving: np.ndarray
 ) -> int | None:
@@ -113,13 +110,13 @@ def _axis_halves(
     and shank): a sensor that slipped, or a knee that is no clean hinge, gives two axes.
     Only samples where the knee itself flexes or extends count (both segments turning
     together about the femur, as in a rotation test, say nothing about the hinge)."""
-    z_thigh, z_shank = (quat.rotate(q, np.array([0.0, 0.0, 1.0])) for q in (q_thigh, q_shank))
+    z_thigh, z_shank = (quat.rotate(q, Z_AXIS) for q in (q_thigh, q_shank))
     flexing = np.flatnonzero(np.abs(s_gyr @ z_shank - t_gyr @ z_thigh) > MOVING_RATE)
     flexing = flexing[flexing >= stop]
     if len(flexing) < 2 * MIN_MOVING_S * rate_hz:
         return None
     first, second = np.array_split(flexing, 2)
-    thigh_up, shank_up = (quat.rotate(q, np.array([0.0, 1.0, 0.0])) for q in (q_thigh, q_shank))
+    thigh_up, shank_up = (quat.rotate(q, Y_AXIS) for q in (q_thigh, q_shank))
     a = fit_hinge(t_gyr[first], s_gyr[first], thigh_up, shank_up)
     b = fit_hinge(t_gyr[second], s_gyr[second], thigh_up, shank_up)
     angles = [
@@ -162,7 +159,7 @@ def _leg(
         frames = {n: frame_from_axes(y[n], s * axes[n]) for n, s in zip(axes, signs)}
         flexion = sagittal_angle(grid.tracks[thigh].q_es[first], frames[thigh])
         if shank is not None:
-            flexion = _wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
+            flexion = wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
         score = float(np.mean(flexion))
         if best is None or score > best[0]:
             best = (score, frames, flexion)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import least_squares
 
-from hiprot.calibration.rest import GRAVITY, rest_mask
+from hiprot.calibration.rest import rest_mask
 from hiprot.samples import ImuSamples
+from hiprot.units import STANDARD_GRAVITY
 
 MIN_REST_S = 0.5
 MIN_SPREAD_DEG = 30.0  # rests must differ in orientation by at least this much
@@ -65,7 +66,7 @@ def estimate(samples: ImuSamples, rate_hz: float, max_bias_dps: float) -> Accele
 
     def residual(p: np.ndarray) -> np.ndarray:
         offset, scale = p[:3], 1 + p[3:]
-        fit = np.linalg.norm((means - offset) / scale, axis=1) - GRAVITY
+        fit = np.linalg.norm((means - offset) / scale, axis=1) - STANDARD_GRAVITY
         return np.concatenate([fit, p[:3] / OFFSET_PRIOR_M_S2 * 0.1, p[3:] / SCALE_PRIOR * 0.1])
 
     p = least_squares(residual, np.zeros(6)).x

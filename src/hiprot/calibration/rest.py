@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-GRAVITY = 9.81
+from hiprot.units import STANDARD_GRAVITY
 
 
 def rest_mask(
@@ -26,7 +26,7 @@ def rest_mask(
     """Boolean (n,) — True where the sensor is at rest over a centred window.
 
     ``max_bias_dps``: the largest gyroscope bias per axis the chip may have
-    (:func:`hiprot.sensors.drivers.gyro_bias_bound_dps`).
+    (:func:`hiprot.chip_catalogue.gyro_bias_bound_dps`).
     """
     max_mean_rate = max(5 * gyr_threshold, np.sqrt(3) * np.radians(max_bias_dps))
     size = max(3, int(round(window_s * rate_hz)))
@@ -43,7 +43,7 @@ def rest_mask(
         (gyr_spread < gyr_threshold)
         & (np.linalg.norm(gyr_mean, axis=1) < max_mean_rate)
         & (acc_spread < acc_threshold)
-        & (np.abs(acc_norm - GRAVITY) < 2 * acc_threshold)
+        & (np.abs(acc_norm - STANDARD_GRAVITY) < 2 * acc_threshold)
     )
 
 

@@ -6,6 +6,7 @@ import click
 
 from hiprot import __version__
 from hiprot.cli.analyze import analyze
+from hiprot.cli.common import install_log_handler
 from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
 from hiprot.cli.export import export
@@ -36,6 +37,7 @@ class HiprotGroup(click.Group):
 @click.version_option(__version__, prog_name="hiprot")
 def main() -> None:
     """Measure hip internal rotation with IMUs on a Raspberry Pi."""
+    install_log_handler()  # library code logs; only the command line prints
 
 
 for command in (scan, record, demo, simulate, analyze, replay, export, monitor, dashboard):

@@ -13,9 +13,12 @@ import click
 from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
 from hiprot.analysis.compare import compare, history, write_history_csv
 from hiprot.analysis.live import ACTIVITIES
+from hiprot.columns import CADENCE, HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key, trial_summary_key
 from hiprot.errors import HiprotError
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+IR_BEST, IR_MEAN, IR_SD = (trial_summary_key("ir", s) for s in ("best", "mean", "sd"))
+ER_BEST = trial_summary_key("er", "best")
 
 
 def _targets(sessions: list[Path], out_dir: Path | None) -> list[tuple[Path, Path]]:
@@ -55,24 +58,24 @@ def _summary_lines(report: dict) -> list[str]:
         )
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
-        ir = leg.get("hip_ir_max_deg", {})
-        rom = leg.get("hip_ir_rom_deg", {})
+        ir = leg.get(HIP_IR_MAX, {})
+        rom = leg.get(HIP_IR_ROM, {})
         lines.append(
             f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
-            f"{leg.get('cadence_steps_per_min', {}).get('mean', float('nan')):.0f} steps/min, "
+            f"{leg.get(CADENCE, {}).get('mean', float('nan')):.0f} steps/min, "
             f"peak IR {ir.get('mean', float('nan')):.1f} ± {ir.get('sd') or 0:.1f}°, "
             f"IR range {rom.get('mean', float('nan')):.1f} ± {rom.get('sd') or 0:.1f}°"
         )
     for side, leg in (summaries["reps"] or {}).items():
         lines.append(
             f"  {side}: {leg['reps']} reps in {leg['sets']} sets, IR range "
-            f"{leg['hip_ir_rom_mean_deg']:.1f} ± {leg['hip_ir_rom_sd_deg'] or 0:.1f}°"
+            f"{leg[mean_key(HIP_IR_ROM)]:.1f} ± {leg[sd_key(HIP_IR_ROM)] or 0:.1f}°"
         )
     for side, leg in (summaries["tests"] or {}).items():
         lines.append(
-            f"  {side}: {leg['trials']} trials, peak IR best {_deg(leg['ir_best_deg'])} "
-            f"(mean {_deg(leg['ir_mean_deg'])} ± {_deg(leg['ir_sd_deg'])}), peak ER best "
-            f"{_deg(leg['er_best_deg'])}"
+            f"  {side}: {leg['trials']} trials, peak IR best {_deg(leg[IR_BEST])} "
+            f"(mean {_deg(leg[IR_MEAN])} ± {_deg(leg[IR_SD])}), peak ER best "
+            f"{_deg(leg[ER_BEST])}"
         )
     return lines + [f"  note: {w}" for w in report["warnings"]]
 

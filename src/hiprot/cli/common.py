@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import signal
 import threading
@@ -22,6 +23,29 @@ broker_option = click.option(
     "--broker", default=None, metavar="HOST[:PORT]", help="MQTT broker, overriding the rig file."
 )
 no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish over MQTT.")
+
+
+class EchoHandler(logging.Handler):
+    """Library log records as lines on stderr: ``warning: ...`` (the level, lower case, then the
+    message) from warnings up, the bare message below. Echoed at each record, so the line goes
+    to whatever stderr is then (as ``click.echo`` did in the library before)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.levelno >= logging.WARNING:
+                message = f"{record.levelname.lower()}: {message}"
+            click.echo(message, err=True)
+        except Exception:  # a broken stderr must not stop a recording
+            self.handleError(record)
+
+
+def install_log_handler() -> None:
+    """Print hiprot's library log records (warnings and up) on stderr, once per process."""
+    logger = logging.getLogger("hiprot")
+    if not any(isinstance(h, EchoHandler) for h in logger.handlers):
+        logger.addHandler(EchoHandler(logging.WARNING))
+    logger.setLevel(logging.WARNING)
 
 
 class FiniteRange(click.FloatRange):

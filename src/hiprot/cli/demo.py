@@ -16,11 +16,11 @@ from hiprot.cli.common import (
     parse_broker,
     rig_option,
 )
+from hiprot.evaluation.angles import angle_errors
 from hiprot.mqtt import Publisher
 from hiprot.processing import process_session
 from hiprot.recording import SessionWriter, load_session
 from hiprot.sensors.acquisition import health_lines
-from hiprot.sim.scoring import angle_errors
 from hiprot.sim.session import SCENARIO_ACTIVITY
 from hiprot.sources import open_source
 

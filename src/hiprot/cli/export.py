@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from hiprot.export import export_csv, export_sto
 from hiprot.recording import load_session
-from hiprot.recording.export import export_csv, export_sto
 
 
 @click.command()

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import numpy as np
 
+from hiprot.chip_catalogue import IMU_CHIPS
 from hiprot.cli.common import FiniteRange, load, rig_option
 from hiprot.config import (
-    CHIPS,
     SCENARIOS,
     Rig,
     SensorConfig,
@@ -124,7 +124,10 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
     help="The person's passive hip external rotation range.",
 )
 @click.option(
-    "--chip", type=click.Choice(CHIPS), default=None, help="Chip of every sensor (its noise model)."
+    "--chip",
+    type=click.Choice(IMU_CHIPS),
+    default=None,
+    help="Chip of every sensor (its noise model).",
 )
 def simulate(
     scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip

@@ -50,7 +50,7 @@ def make_filter(
     9-axis fusion needs both ``use_magnetometer = true`` in the rig and a
     sensor that has a magnetometer (``magnetometer=True``); a bare filter name
     means 6-axis. ``max_bias_dps`` is the largest gyroscope bias per axis the
-    sensor's chip may have (:func:`hiprot.sensors.drivers.gyro_bias_bound_dps`):
+    sensor's chip may have (:func:`hiprot.chip_catalogue.gyro_bias_bound_dps`):
     rest detection and the bias estimate must reach that far.
     """
     if isinstance(fusion, str):

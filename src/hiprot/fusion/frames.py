@@ -20,8 +20,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from hiprot import quat
+from hiprot.geometry import UP
 
-UP = np.array([0.0, 0.0, 1.0])
 Q_ENU_NWU = np.array([np.sqrt(0.5), 0.0, 0.0, np.sqrt(0.5)])
 
 

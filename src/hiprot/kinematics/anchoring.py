@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import theilslopes
 
+from hiprot.geometry import wrap
+
 MAX_START_TURN_DEG = 45.0
 MAX_REST_DRIFT_DEG_S = 1.0
 RAMP_DEG_S = 1.0
@@ -69,10 +71,6 @@ class Reference:
     carried: list[float] = field(default_factory=list)
     corrections: list[float] = field(default_factory=list)
     correction: float | None = None
-
-
-def _wrap(angle: float) -> float:
-    return float(np.angle(np.exp(1j * angle)))
 
 
 def anchored(
@@ -112,7 +110,7 @@ def anchored(
             result.carried.append(current)
             values = rest_values[k - 1]
             out[rest_begin:rest_end] = values + _ramp(
-                _wrap(current - float(values[0])), time_s[rest_begin:rest_end] - time_s[rest_begin]
+                wrap(current - float(values[0])), time_s[rest_begin:rest_end] - time_s[rest_begin]
             )
             current = float(values[-1])
             span = time_s[rest_end - 1] - time_s[rest_begin]
@@ -133,7 +131,7 @@ def anchored(
                     start_value = intercept + slope * at[0]
                 else:
                     start_value = float(np.median(first))
-                value = _wrap(float(start_value) - current)
+                value = wrap(float(start_value) - current)
                 if max_start_turn is not None and abs(value) > max_start_turn:
                     value = 0.0  # a walk that starts with a turn: nothing to compare
                 else:

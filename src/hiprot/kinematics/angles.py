@@ -29,18 +29,20 @@ from scipy.ndimage import median_filter, uniform_filter1d
 from scipy.optimize import minimize_scalar
 
 from hiprot import quat
-from hiprot.analysis.gait_events import GaitEvents, MidSwingDetector
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
+from hiprot.columns import angle_columns as rig_columns
+from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
+from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
 from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored
-from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle, yaw
+from hiprot.kinematics.gait_events import GaitEvents, MidSwingDetector
+from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.rests import standing_rests
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
+from hiprot.units import STANDARD_GRAVITY
 
-UP = np.array([0.0, 0.0, 1.0])
-X_AXIS, Y_AXIS, Z_AXIS = np.eye(3)
 HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
 KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
@@ -117,15 +119,8 @@ class SessionAngles:
 
 def angle_columns(rig: Rig) -> list[str]:
     """The joint-angle columns reported for ``rig``, in ``angles.csv`` order."""
-    pelvis = rig.find("pelvis") is not None
-    columns = []
-    for side in rig.sides:
-        columns.append(f"{side}_hip_ir_deg")
-        if rig.find("shank", side) is not None:
-            columns.append(f"{side}_knee_flexion_deg")
-        if pelvis:
-            columns += [f"{side}_hip_flexion_deg", f"{side}_hip_adduction_deg"]
-    return columns
+    shanks = [side for side in rig.sides if rig.find("shank", side) is not None]
+    return rig_columns(rig.sides, shanks, rig.find("pelvis") is not None)
 
 
 def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,10 +128,6 @@ def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     z = quat.rotate(q_eb, Z_AXIS)
     forward = np.column_stack([-z[:, 1], z[:, 0]])  # up × z, horizontal part
     return np.arctan2(forward[:, 1], forward[:, 0]), np.hypot(forward[:, 0], forward[:, 1])
-
-
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return np.angle(np.exp(1j * np.asarray(angle)))
 
 
 def _stride_mean(
@@ -318,7 +309,7 @@ class SessionKinematics:
         anchors = Anchors()
         for leg in legs:
             heading, weight = z_heading(leg.thigh[standing])
-            anchors.thigh_heading[leg.side] = _circular_mean(heading, weight)
+            anchors.thigh_heading[leg.side] = circular_mean(heading, weight)
         if q_pelvis is not None:
             anchors.pelvis_turn = self._pelvis_turn(grid, q_pelvis, pelvis_acc_e, legs, standing)
             turned = quat.multiply(q_pelvis, _about_y(anchors.pelvis_turn))
@@ -342,7 +333,7 @@ class SessionKinematics:
             yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name]
         )
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
-        leg.result.columns[f"{side}_knee_flexion_deg"] = knee[:, 0]
+        leg.result.columns[knee_flexion(side)] = knee[:, 0]
         track = grid.tracks[name]
         leg.result.sagittal_rate = track.gyr @ quat.rotate(calibration.q_sb[name], Z_AXIS)
         events = leg.result.events = self.detector.detect(
@@ -385,7 +376,7 @@ class SessionKinematics:
         mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
-        offsets = _wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
+        offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
         walk = mean - _offset_track(grid.time_s, at, offsets, 0.0)
         rest_values = [_rest_track(heading[a:b], weight[a:b]) for a, b in rests]
         track = anchored(
@@ -421,7 +412,7 @@ class SessionKinematics:
         mean_p = np.unwrap(_stride_mean(heading_p, weight_p, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
-        raw = _wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
+        raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
         walk = _offset_track(grid.time_s, at, raw[straight], still)
         heading_t, weight_t = z_heading(leg.thigh)
         rest_values = [
@@ -496,7 +487,7 @@ class SessionKinematics:
             np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
         )
         if leg.shank is not None:
-            knee = leg.result.columns[f"{side}_knee_flexion_deg"]
+            knee = leg.result.columns[knee_flexion(side)]
             bent = horizontal & (knee > KNEE_BENT_DEG)
             thigh = thigh.copy()
             thigh[bent] = _femur_from_shank(thigh[bent], leg.shank[bent])
@@ -510,17 +501,17 @@ class SessionKinematics:
                 hip[horizontal] = test
         if leg.shank is None and not with_pelvis:
             hip[~horizontal] = np.nan  # no strides, no walking direction: only rotation tests
-        leg.result.columns[f"{side}_hip_ir_deg"] = hip[:, 2]
+        leg.result.columns[hip_ir(side)] = hip[:, 2]
         if with_pelvis:
-            leg.result.columns[f"{side}_hip_flexion_deg"] = hip[:, 0]
-            leg.result.columns[f"{side}_hip_adduction_deg"] = hip[:, 1]
+            leg.result.columns[hip_flexion(side)] = hip[:, 0]
+            leg.result.columns[hip_adduction(side)] = hip[:, 1]
 
 
 def _acceleration_e(grid: Grid, name: str) -> np.ndarray:
     """A sensor's acceleration (gravity removed) in its own earth frame, low-passed to the
     whole-body movement that neighbouring segments share."""
     track = grid.tracks[name]
-    acc = quat.rotate(track.q_es, track.acc) - 9.81 * UP
+    acc = quat.rotate(track.q_es, track.acc) - STANDARD_GRAVITY * UP
     return uniform_filter1d(
         acc, max(1, int(SHARED_MOTION_S * grid.rate_hz)), axis=0, mode="nearest"
     )
@@ -549,22 +540,18 @@ def _acceleration_agreement(
 def _rest_track(angle: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """An angle (rad) through a rest: a weighted straight line, for heading drift goes on
     while standing (fast with a cheap gyroscope until the filter has learnt its bias)."""
-    unwrapped = np.unwrap(_wrap(angle))
+    unwrapped = np.unwrap(wrap(angle))
     if len(angle) < 2:
         return unwrapped
     x = np.arange(len(angle), dtype=float)
     return np.polyval(np.polyfit(x, unwrapped, 1, w=np.sqrt(weight) + 1e-9), x)
 
 
-def _circular_mean(angle: np.ndarray, weight: np.ndarray) -> float:
-    return float(np.angle(np.sum(weight * np.exp(1j * angle))))
-
-
 def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.ndarray) -> float:
     """Yaw turning the pelvis frame into the thigh's heading frame, standing feet forward."""
     heading_t, weight_t = z_heading(q_thigh[standing])
     heading_p, weight_p = z_heading(q_pelvis[standing])
-    return _circular_mean(heading_t - heading_p, weight_t * weight_p)
+    return circular_mean(heading_t - heading_p, weight_t * weight_p)
 
 
 def _about_y(angle: float) -> np.ndarray:
@@ -598,8 +585,8 @@ def _return_to_zero(
                 quat.multiply(quat.conjugate(reference), leg.thigh[a:b]), leg.side, "hip"
             )
             hip[~grid.valid[a:b]] = np.nan
-            for axis, name in ((2, "ir"), (0, "flexion"), (1, "adduction")):
-                column = f"{leg.side}_hip_{name}_deg"
+            for axis, column in ((2, hip_ir), (0, hip_flexion), (1, hip_adduction)):
+                column = column(leg.side)
                 if column in values:
                     values[column] = float(np.nanmedian(hip[:, axis]))
         out.append(

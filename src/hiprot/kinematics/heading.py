@@ -19,14 +19,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from hiprot import quat
-
-Z_AXIS = np.array([0.0, 0.0, 1.0])
-
-
-def yaw(angle_rad: np.ndarray) -> np.ndarray:
-    """Rotations (n, 4) about the world vertical by ``angle_rad``."""
-    half = np.asarray(angle_rad, float) / 2
-    return np.column_stack([np.cos(half), 0 * half, 0 * half, np.sin(half)])
+from hiprot.geometry import Z_AXIS
 
 
 def horizontal_angle(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -16,10 +16,10 @@ from hiprot import quat
 from hiprot.calibration import MIN_STANDING_S, Calibration, still_mask
 from hiprot.calibration.rest import rest_phases
 from hiprot.config import Rig
+from hiprot.geometry import Y_AXIS
 from hiprot.resample import Grid
 
 UPRIGHT_DEG = 15.0
-Y_AXIS = np.array([0.0, 1.0, 0.0])
 
 
 def standing_rests(

@@ -19,9 +19,8 @@ import numpy as np
 from scipy.integrate import cumulative_trapezoid
 
 from hiprot import quat
-
-GRAVITY = np.array([0.0, 0.0, 9.81])
-
+from hiprot.geometry import UP
+from hiprot.units import STANDARD_GRAVITY
 
 ANKLE_LEVER_M = 0.25
 
@@ -38,7 +37,7 @@ def stride_direction(
 
     ``long_axis_e``: the shank's long axis (segment Y) in the earth frame per sample.
     """
-    a_e = quat.rotate(q_es, acc) - GRAVITY
+    a_e = quat.rotate(q_es, acc) - STANDARD_GRAVITY * UP
     pivot = np.cross(quat.rotate(q_es[[0, -1]], gyr[[0, -1]]), lever_m * long_axis_e[[0, -1]])
     v = pivot[0] + cumulative_trapezoid(a_e, dx=dt, axis=0, initial=0)
     v -= np.outer(np.linspace(0.0, 1.0, len(v)), v[-1] - pivot[1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from hiprot import __version__
+from hiprot.columns import CADENCE, DEG, HIP_IR_MAX, HIP_IR_ROM, STRIDE_TIME, hip_ir
 
 DISCOVERY_PREFIX = "homeassistant"
 
@@ -38,10 +39,10 @@ def discovery_messages(
     }
     sensors = [
         (
-            f"{side}_hip_ir",
+            hip_ir(side).removesuffix(DEG),
             f"{side.capitalize()} hip internal rotation",
             "angles",
-            f"{side}_hip_ir_deg",
+            hip_ir(side),
             "°",
             {"icon": "mdi:rotate-right"},
         )
@@ -52,7 +53,7 @@ def discovery_messages(
             "cadence",
             "Cadence",
             "stride",
-            "cadence_steps_per_min",
+            CADENCE,
             "steps/min",
             {"icon": "mdi:walk"},
         ),
@@ -60,12 +61,12 @@ def discovery_messages(
             "stride_time",
             "Last stride time",
             "stride",
-            "stride_time_s",
+            STRIDE_TIME,
             "s",
             {"device_class": "duration"},
         ),
-        ("stride_hip_ir_max", "Last stride hip IR max", "stride", "hip_ir_max_deg", "°", {}),
-        ("stride_hip_ir_rom", "Last stride hip IR range", "stride", "hip_ir_rom_deg", "°", {}),
+        ("stride_hip_ir_max", "Last stride hip IR max", "stride", HIP_IR_MAX, "°", {}),
+        ("stride_hip_ir_rom", "Last stride hip IR range", "stride", HIP_IR_ROM, "°", {}),
         (
             "queue_depth",
             "MQTT queue depth",

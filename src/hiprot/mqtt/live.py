@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot import __version__
+from hiprot.columns import TIME
 from hiprot.config import Rig
 from hiprot.mqtt.discovery import discovery_messages
 from hiprot.mqtt.health import HealthMonitor
@@ -117,14 +118,14 @@ class LiveFeed:
                 k: round(float(v[i]), 2) for k, v in angles.columns.items() if math.isfinite(v[i])
             }
             time_s = round(float(angles.time_s[i]), 4)
-            self.publisher.publish("angles", {"time_s": time_s, **values})
+            self.publisher.publish("angles", {TIME: time_s, **values})
         if not chunk:
             return
         self.health.add(chunk)
         if self.rig.mqtt.raw_topics:
             for name, s in chunk.items():
                 raw = {
-                    "time_s": s.time_s.round(5).tolist(),
+                    TIME: s.time_s.round(5).tolist(),
                     "acc_m_s2": s.acc.round(4).tolist(),
                     "gyr_rad_s": s.gyr.round(5).tolist(),
                 }

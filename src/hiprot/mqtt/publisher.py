@@ -22,6 +22,7 @@ re-sending is ours alone and always in outbox order.
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import select
 import socket
@@ -31,7 +32,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 import paho.mqtt.client as mqtt
 
 from hiprot.config import MqttConfig
@@ -52,6 +52,8 @@ BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.25, 15.0
 CONNACK_WAIT_S = 10.0
 INFLIGHT_WINDOW = 100
 TICK_S = 0.5
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -138,7 +140,7 @@ class Publisher:
         try:
             self._outbox = Outbox(self.outbox_path, self.outbox_size)
         except OutboxBusy as exc:
-            click.echo(f"warning: {exc}; metrics are kept in memory only", err=True)
+            log.warning("%s; metrics are kept in memory only", exc)
             self._outbox = Outbox(":memory:", self.outbox_size)
         self.stats.queue_depth = self._outbox.pending
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
@@ -150,7 +152,7 @@ class Publisher:
         if not self.stats.connected:
             self._warn(
                 "unreachable",
-                f"warning: MQTT broker {self.host}:{self.port} not reachable; "
+                f"MQTT broker {self.host}:{self.port} not reachable; "
                 "recording continues, publishing resumes when it appears",
             )
         return self.stats.connected
@@ -233,9 +235,10 @@ class Publisher:
         except (BlockingIOError, OSError):
             pass
 
-    def _warn(self, kind: str, line: str) -> None:
+    def _warn(self, kind: str, message: str) -> None:
+        """Log a warning of ``kind`` once: a broker that stays away is said once, not per retry."""
         if kind not in self._warned:
-            click.echo(line, err=True)
+            log.warning(message)
             self._warned.add(kind)
 
     # -- the worker's side: the only code that touches paho and the outbox --
@@ -430,5 +433,5 @@ class Publisher:
         if self._refusal is None and not self._outcome.is_set():
             self._refusal = message
         elif self._refusal is None:
-            self._warn("refused", f"warning: {message}")
+            self._warn("refused", message)
         self._outcome.set()

@@ -10,6 +10,8 @@ import json
 import threading
 import time
 
+from hiprot.columns import DEG, HIP_IR
+
 METRICS = ("stride", "rep", "test")
 UNITS = (
     ("_deg", "°"),
@@ -97,8 +99,8 @@ class DeviceView:
             lines.append("angles   " + (format_payload(angles) if angles else "-"))
             if angles:
                 for key, value in angles.items():
-                    if key.endswith("_hip_ir_deg"):
-                        lines.append(f"         {key[:-4]:<14} {_bar(value)}")
+                    if key.partition("_")[2] == HIP_IR:
+                        lines.append(f"         {key.removesuffix(DEG):<14} {_bar(value)}")
             lines.append("")
             for kind in METRICS:
                 data = self.latest.get(kind)

@@ -9,6 +9,7 @@ blocks: a full queue drops the chunk and counts it.
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import click
 import numpy as np
 
 from hiprot.config import Rig, rig_to_toml
@@ -44,6 +44,8 @@ HEADER_META_KEYS = (
 )
 _TICK = object()
 
+log = logging.getLogger(__name__)
+
 
 def _new_session_dir(out_dir: Path, name: str) -> Path:
     """Create ``out_dir/name`` (``name-2``, ``name-3``... if taken)."""
@@ -59,10 +61,6 @@ def _new_session_dir(out_dir: Path, name: str) -> Path:
                 f"{path}: cannot create session directory: {exc.strerror}"
             ) from exc
     raise RecordingError(f"{out_dir}: too many sessions named {name}")
-
-
-def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
 
 
 def bytes_per_second(rig: Rig) -> float:
@@ -88,7 +86,7 @@ class SessionWriter:
         *,
         disk: DiskPolicy | None = None,
         sync_interval_s: float = SYNC_INTERVAL_S,
-        warn: Callable[[str], None] = _warn,
+        warn: Callable[[str], None] = log.warning,
     ):
         if not 0 < sync_interval_s <= 1.0:
             raise ValueError("sync_interval_s must be in (0, 1] s")

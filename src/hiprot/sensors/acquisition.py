@@ -12,7 +12,8 @@ looked for: a chip that lost power between two reads answers from its reset
 state with its FIFO off, and a different chip may answer at the address. Every
 sensor's WHO_AM_I is checked again every ``verify_s`` and whenever it has been
 silent for ``silent_s``; a wrong chip makes it unavailable (and retried), a
-silent right chip is reconfigured. Waits are kept short for the sake of the
+right chip whose FIFO is still empty then is reconfigured (a loop that was late
+itself, on a busy machine, finds the FIFO full and reconfigures nothing). Waits are kept short for the sake of the
 other sensors' FIFOs: a stuck bus (a transaction timed out) makes all its
 sensors unavailable at once, so it costs one adapter timeout per retry, and at
 most one sensor is reconnected per cycle, after every other sensor was read.
@@ -213,15 +214,19 @@ class Acquisition:
             return None
         try:
             silent_s = now - sensor.heard_at
-            if silent_s > self.silent_s:  # identifies first: a wrong chip raises ChipMismatch
-                self._connect(sensor, start=True)
-                self.on_event(
-                    f"{sensor.config.name} silent for {silent_s:.2g} s "
-                    "(reset by a power glitch?); reconfigured"
-                )
-            elif now >= sensor.verify_at:
+            if silent_s > self.silent_s or now >= sensor.verify_at:
                 sensor.verify_at = now + self.verify_s
-                sensor.imu.identify()
+                sensor.imu.identify()  # first: a wrong chip raises ChipMismatch, is never read
+            samples = self._read(sensor)
+            if now - sensor.heard_at <= self.silent_s:  # heard in this read or lately
+                return samples
+            # Nothing in its FIFO after silent_s: the chip is not sampling. (A loop that was
+            # itself late, on a busy machine, finds the FIFO full instead and reconfigures nothing.)
+            self._connect(sensor, start=True)
+            self.on_event(
+                f"{sensor.config.name} silent for {silent_s:.2g} s "
+                "(reset by a power glitch?); reconfigured"
+            )
             return self._read(sensor)
         except SensorError as exc:
             self._note_timeout(sensor, exc)

@@ -9,7 +9,6 @@ SI units in the chip's own axes (as its datasheet draws them).
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
@@ -21,9 +20,6 @@ from hiprot.sensors.clock import Clock, MonotonicClock
 from hiprot.sensors.device import I2CDevice
 from hiprot.sensors.ids import known
 
-STANDARD_GRAVITY = 9.80665  # m/s² per g
-DEG_TO_RAD = math.pi / 180.0
-GAUSS_TO_UT = 100.0
 FILTER_FRACTION = (
     0.3  # low-pass bandwidth chosen as the widest at or below 0.3 × ODR (anti-aliasing)
 )
@@ -151,11 +147,9 @@ class ChipDriver:
 class ImuDriver(ChipDriver, ABC):
     """An accelerometer + gyroscope chip with a FIFO, read in bursts.
 
-    ``GYRO_OFFSET_DPS`` is the datasheet's zero-rate offset tolerance (±°/s per
-    axis, at 25 °C): how large a gyroscope bias the fusion must expect.
+    Its part's figures (FIFO size, gyroscope offset tolerance) are in
+    :mod:`hiprot.chip_catalogue`.
     """
-
-    GYRO_OFFSET_DPS: float
 
     def __init__(self, device: I2CDevice, clock: Clock | None = None, with_mag: bool = False):
         super().__init__(device, clock)

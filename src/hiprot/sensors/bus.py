@@ -15,18 +15,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from hiprot.chip_catalogue import ADAPTER_TIMEOUT_S
 from hiprot.errors import SensorError
 
 if TYPE_CHECKING:
     from hiprot.sensors.mux import Tca9548a
 
-# How long one transaction may take before the kernel gives up (ETIMEDOUT). Linux's default is
-# 1 s, which a stuck bus (a device holding SDA low) would cost on every try while every other
-# bus waits and their FIFOs overflow. 0.1 s covers the longest burst hiprot reads at 400 kHz
-# (a whole 2 kB FIFO: 46 ms) and its usual reads at 100 kHz, and a stall of that long plus a
-# read period fits the smallest FIFO (ICM-20948: 42 samples, 0.19 s at 220 Hz). Set per adapter
-# with the I2C_TIMEOUT ioctl (linux/i2c-dev.h), in units of 10 ms.
-ADAPTER_TIMEOUT_S = 0.1
 I2C_TIMEOUT = 0x0702
 SMBUS_BLOCK_MAX = 32  # bytes an SMBus block transfer carries; longer reads use i2c_rdwr
 I2C_MSG_MAX = 8192  # the Linux i2c-dev limit for one message of an I2C_RDWR transfer

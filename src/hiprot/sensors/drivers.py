@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hiprot.chip_catalogue import CHIPS
 from hiprot.config import SensorConfig
 from hiprot.sensors.base import ImuDriver
 from hiprot.sensors.bus import I2CBus
@@ -22,17 +23,6 @@ IMU_DRIVERS: dict[str, type[ImuDriver]] = {
     "mpu6050": Mpu6050,
 }
 MAG_DRIVERS: dict[str, type[Lis3mdl]] = {"lis3mdl": Lis3mdl}
-DEFAULT_BIAS_BOUND_DPS = 2.0  # VQF's default bias clip: enough for the better chips
-BIAS_MARGIN = 1.5  # datasheet tolerances are typical values; real parts stray beyond them
-
-
-def gyro_bias_bound_dps(chip: str) -> float:
-    """The largest gyroscope bias per axis (°/s) to expect from ``chip``.
-
-    Rest detection and bias estimation must accept at least this much: a cheap
-    chip (MPU-6050: ±20 °/s) sitting still would otherwise never count as at rest.
-    """
-    return max(DEFAULT_BIAS_BOUND_DPS, BIAS_MARGIN * IMU_DRIVERS[chip].GYRO_OFFSET_DPS)
 
 
 def imu_driver(
@@ -40,7 +30,7 @@ def imu_driver(
 ) -> ImuDriver:
     """The driver of ``sensor``'s IMU chip at its (bus, multiplexer channel, address)."""
     device = I2CDevice(bus, sensor.address, sensor.mux_address, sensor.mux_channel)
-    with_mag = use_magnetometer and sensor.chip == "icm20948"
+    with_mag = use_magnetometer and CHIPS[sensor.chip].magnetometer == "own"
     return IMU_DRIVERS[sensor.chip](device, clock, with_mag=with_mag)
 
 

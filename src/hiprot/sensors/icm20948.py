@@ -40,10 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiprot.chip_catalogue import CHIPS
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
     FILTER_FRACTION,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -52,8 +51,9 @@ from hiprot.sensors.base import (
 )
 from hiprot.sensors.bus import ChipMismatch, I2CError
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
-FIFO_BYTES = 512
+FIFO_BYTES = CHIPS["icm20948"].fifo_bytes
 IMU_PACKET = np.dtype([("acc", ">i2", 3), ("gyr", ">i2", 3)])
 MAG_PACKET = np.dtype(
     [
@@ -83,9 +83,8 @@ RESET_S, STARTUP_S, SLV4_WAIT_S, SLV4_POLLS = 0.1, 0.05, 0.001, 20
 class Icm20948(ImuDriver):
     """ICM-20948 at 0x68/0x69; with ``with_mag`` its magnetometer rides in every FIFO packet."""
 
-    GYRO_OFFSET_DPS = 5.0  # DS-000189 Table 1: ZRO ±5 °/s
-
-    part, chip = "ICM-20948", "icm20948"
+    chip = "icm20948"
+    part = CHIPS[chip].part
     who_am_i_register, chip_ids, who_am_i_bank = 0x00, {0xEA: "ICM-20948"}, 0
 
     user_fifo_en = Bit(0x03, 6, bank=0)  # USER_CTRL

@@ -36,10 +36,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiprot.chip_catalogue import CHIPS
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
     FILTER_FRACTION,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -48,8 +47,9 @@ from hiprot.sensors.base import (
     widest_at_most,
 )
 from hiprot.sensors.registers import Bit, Bits
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
-FIFO_BYTES = 2048
+FIFO_BYTES = CHIPS["icm42688"].fifo_bytes
 PACKET = np.dtype(
     [("header", "u1"), ("acc", ">i2", 3), ("gyr", ">i2", 3), ("temp", "i1"), ("timestamp", ">u2")]
 )
@@ -80,9 +80,8 @@ STARTUP_S = 0.05
 class Icm42688(ImuDriver):
     """ICM-42688-P at 0x68/0x69: FIFO packets of accel + gyro read in one burst."""
 
-    GYRO_OFFSET_DPS = 0.5  # DS-000347 Table 1: ZRO ±0.5 °/s
-
-    part, chip = "ICM-42688-P", "icm42688"
+    chip = "icm42688"
+    part = CHIPS[chip].part
     who_am_i_register, chip_ids = 0x75, {0x47: "ICM-42688-P"}
 
     soft_reset = Bit(0x11, 0)  # DEVICE_CONFIG.SOFT_RESET_CONFIG

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hiprot.sensors.base import GAUSS_TO_UT, ChipDriver
+from hiprot.chip_catalogue import CHIPS
+from hiprot.sensors.base import ChipDriver
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import GAUSS_TO_UT
 
 LSB_PER_GAUSS = 6842.0
 AUTO_INCREMENT = 0x80
@@ -31,7 +33,8 @@ ODR_HZ = 80.0
 class Lis3mdl(ChipDriver):
     """LIS3MDL at 0x1C/0x1E: one field reading (µT, chip axes) per read."""
 
-    part, chip = "LIS3MDL", "lis3mdl"
+    chip = "lis3mdl"
+    part = CHIPS[chip].part
     who_am_i_register, chip_ids = 0x0F, {0x3D: "LIS3MDL"}
 
     om = Bits(0x20, 6, 5)  # CTRL_REG1

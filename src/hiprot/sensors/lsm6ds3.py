@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiprot.chip_catalogue import CHIPS
 from hiprot.sensors.base import Configuration, Reading
 from hiprot.sensors.lsm6dsox import STARTUP_S, Lsm6dsFamily
 from hiprot.sensors.registers import Bits
 
 PATTERN_WORDS = 6
-FIFO_WORDS = {0x69: 4096, 0x6A: 2048}
+# 16-bit words: the LSM6DS3's 8 kbytes (the catalogue's figure), the LSM6DS3TR-C's 4 kbytes
+FIFO_WORDS = {0x69: CHIPS["lsm6ds3"].fifo_bytes // 2, 0x6A: 2048}
 DIFF_HIGH_MASK = {0x69: 0x0F, 0x6A: 0x07}
 OVER_RUN = 0x40
 
@@ -36,9 +38,8 @@ OVER_RUN = 0x40
 class Lsm6ds3(Lsm6dsFamily):
     """LSM6DS3/LSM6DS3TR-C at 0x6A/0x6B: whole gyro+accel patterns read from the FIFO."""
 
-    GYRO_OFFSET_DPS = 10.0  # DS10508 Table 3: G_TyOff ±10 °/s
-
-    part, chip = "LSM6DS3", "lsm6ds3"
+    chip = "lsm6ds3"
+    part = CHIPS[chip].part
     chip_ids = {0x69: "LSM6DS3", 0x6A: "LSM6DS3TR-C/LSM6DSL"}
 
     dec_fifo_gyro = Bits(0x08, 5, 3)  # FIFO_CTRL3

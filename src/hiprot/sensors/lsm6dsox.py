@@ -32,9 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiprot.chip_catalogue import CHIPS
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -42,6 +41,7 @@ from hiprot.sensors.base import (
     slowest_at_least,
 )
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
 ODR_CODES = {
     1: 12.5,
@@ -61,7 +61,7 @@ GYRO_FS = {250: 0b00, 500: 0b01, 1000: 0b10, 2000: 0b11}
 GYRO_MDPS_PER_LSB = {250: 8.75, 500: 17.5, 1000: 35.0, 2000: 70.0}
 WORD = np.dtype([("tag", "u1"), ("xyz", "<i2", 3)])
 TAG_GYRO, TAG_ACCEL = 0x01, 0x02
-FIFO_WORDS = 3 * 1024 // WORD.itemsize
+FIFO_WORDS = CHIPS["lsm6dsox"].fifo_bytes // WORD.itemsize
 FIFO_OVR = 0x40
 RESET_POLLS, RESET_WAIT_S, STARTUP_S = 10, 0.001, 0.07
 
@@ -108,9 +108,8 @@ class Lsm6dsFamily(ImuDriver):
 class Lsm6dsox(Lsm6dsFamily):
     """LSM6DSOX/LSM6DSO at 0x6A/0x6B: gyro and accel words paired by their time-slot tag."""
 
-    GYRO_OFFSET_DPS = 1.0  # DS12814 Table 2: G_TyOff ±1 °/s
-
-    part, chip = "LSM6DSOX", "lsm6dsox"
+    chip = "lsm6dsox"
+    part = CHIPS[chip].part
     chip_ids = {0x6C: "LSM6DSOX/LSM6DSO"}
 
     lpf2_xl_en = Bit(0x10, 1)  # CTRL1_XL

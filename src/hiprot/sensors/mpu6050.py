@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hiprot.chip_catalogue import CHIPS
 from hiprot.sensors.base import (
-    DEG_TO_RAD,
     FILTER_FRACTION,
-    STANDARD_GRAVITY,
     Configuration,
     ImuDriver,
     Reading,
@@ -41,8 +40,9 @@ from hiprot.sensors.base import (
     widest_at_most,
 )
 from hiprot.sensors.registers import Bit, Bits, Byte
+from hiprot.units import DEG_TO_RAD, STANDARD_GRAVITY
 
-FIFO_BYTES = 1024
+FIFO_BYTES = CHIPS["mpu6050"].fifo_bytes
 SAMPLE = np.dtype([("acc", ">i2", 3), ("gyr", ">i2", 3)])
 GYRO_OUTPUT_HZ = 1000.0
 DLPF_GYRO_HZ = {1: 188.0, 2: 98.0, 3: 42.0, 4: 20.0, 5: 10.0, 6: 5.0}
@@ -58,9 +58,8 @@ RESET_S, STARTUP_S = 0.1, 0.05
 class Mpu6050(ImuDriver):
     """MPU-6050 at 0x68/0x69: accel + gyro samples of 12 bytes through the FIFO."""
 
-    GYRO_OFFSET_DPS = 20.0  # PS-MPU-6000A-00 6.1: ZRO ±20 °/s
-
-    part, chip = "MPU-6050", "mpu6050"
+    chip = "mpu6050"
+    part = CHIPS[chip].part
     who_am_i_register, chip_ids = 0x75, {0x68: "MPU-6050"}
 
     smplrt_div = Byte(0x19)  # SMPLRT_DIV

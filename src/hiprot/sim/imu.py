@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprot import quat
-from hiprot.sim.chips import GRAVITY
+from hiprot.units import STANDARD_GRAVITY as GRAVITY
 
 OVERSAMPLE_HZ = 400.0
 GRAVITY_E = np.array([0.0, 0.0, -GRAVITY])

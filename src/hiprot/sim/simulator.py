@@ -13,6 +13,7 @@ import numpy as np
 
 from hiprot import quat
 from hiprot.anatomy import heading_rotation, joint_angles
+from hiprot.columns import HIP_ADDUCTION, HIP_FLEXION, HIP_IR, KNEE_FLEXION, split_column
 from hiprot.config import Rig, SimulationConfig
 from hiprot.kinematics.angles import angle_columns
 from hiprot.samples import Chunk, ImuSamples
@@ -183,15 +184,15 @@ def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> di
 
 def _truth(rig: Rig, joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     source = {
-        "hip_flexion": ("hip", 0),
-        "hip_adduction": ("hip", 1),
-        "hip_ir": ("hip", 2),
-        "knee_flexion": ("knee", 0),
+        HIP_FLEXION: ("hip", 0),
+        HIP_ADDUCTION: ("hip", 1),
+        HIP_IR: ("hip", 2),
+        KNEE_FLEXION: ("knee", 0),
     }
     truth = {}
     for column in angle_columns(rig):
-        side, rest = column.split("_", 1)
-        joint, axis = source[rest.removesuffix("_deg")]
+        side, angle = split_column(column)
+        joint, axis = source[angle]
         truth[column] = joints[f"{side}_{joint}"][:, axis]
     return truth
 

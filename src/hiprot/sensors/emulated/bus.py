@@ -19,7 +19,8 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hiprot.sensors.bus import ADAPTER_TIMEOUT_S, I2CBus
+from hiprot.chip_catalogue import ADAPTER_TIMEOUT_S
+from hiprot.sensors.bus import I2CBus
 from hiprot.sensors.clock import Clock
 from hiprot.sensors.emulated.tca9548a import EmulatedTca9548a
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.emulated.chip import Fifo, RegisterChip, put_le
-from hiprot.sensors.emulated.motion import STANDARD_GRAVITY, to_raw
+from hiprot.sensors.emulated.motion import to_raw
+from hiprot.units import STANDARD_GRAVITY
 
 ODR_HZ = {
     1: 12.5,

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.samples import ImuSamples
-
-STANDARD_GRAVITY = 9.80665
+from hiprot.units import STANDARD_GRAVITY
 
 
 class Playback:

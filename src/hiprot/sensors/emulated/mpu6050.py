@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from hiprot.sensors.emulated.chip import Fifo, RegisterChip, put_be
-from hiprot.sensors.emulated.motion import STANDARD_GRAVITY, to_raw
+from hiprot.sensors.emulated.motion import to_raw
+from hiprot.units import STANDARD_GRAVITY
 
 GYRO_LSB_PER_DPS = {0: 131.0, 1: 65.5, 2: 32.8, 3: 16.4}
 ACCEL_LSB_PER_G = {0: 16384.0, 1: 8192.0, 2: 4096.0, 3: 2048.0}

@@ -1,7 +1,9 @@
 """Export a session to the formats other tools read: the CSV import layout and OpenSim tables.
 
 Orientations and joint angles come from batch processing
-(:func:`hiprot.processing.process_session`), on its common time grid.
+(:func:`hiprot.processing.process_session`), on its common time grid. This module
+sits above both processing and :mod:`hiprot.recording` (which only writes and reads
+the formats, :mod:`hiprot.recording.opensim`), so storage never depends on processing.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot.analysis.session import SessionAnalysis, analyze_session
+from hiprot.columns import hip_ir
 from hiprot.config import Rig
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Session
@@ -40,7 +41,7 @@ class Scored:
         """The true hip IR the rig can measure: pelvis → femur with a pelvis sensor, else the
         femur relative to the walking direction."""
         if self.processed.rig.find("pelvis") is not None:
-            return self.sim.truth_deg[f"{side}_hip_ir_deg"]
+            return self.sim.truth_deg[hip_ir(side)]
         return self.sim.joint_deg[f"{side}_thigh_heading"][:, 2]
 
 

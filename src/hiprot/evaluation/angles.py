@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hiprot.columns import hip_ir
 from hiprot.sim.simulator import Simulation
 
 
@@ -75,7 +76,7 @@ def peak_errors(
             continue
         start = max(e.time_s for e in starts if e.side == event.side and e.time_s <= event.time_s)
         end = min(e.time_s for e in ends if e.side == event.side and e.time_s >= event.time_s)
-        name = f"{event.side}_hip_ir_deg"
+        name = hip_ir(event.side)
         inside = (time_s >= start) & (time_s <= end)
         estimate = columns[name][inside]
         true = float(np.interp(event.time_s, simulation.time_s, simulation.truth_deg[name]))

@@ -1,9 +1,10 @@
 """Orientation accuracy on the BROAD dataset (Laidig, Caruso, Cereatti, Seel, *Data* 2021, CC-BY-4.0).
 
-Loads the ``.npz`` trials of ``shared/data/broad/`` as :class:`ImuSamples`
-with their optical ground truth, and computes the errors as the dataset's
-authors do (see its README): ``q_err = q_imu ⊗ q_opt⁻¹`` in the earth frame,
-total ``2·acos|w|``, heading ``2·atan|z/w|``, inclination
+Loads ``.npz`` trials (the full data set, given as a folder, or the subset the
+tests ship in ``tests/data/broad/``) as :class:`ImuSamples` with their optical
+ground truth, and computes the errors as the dataset's authors do (see
+``tests/data/broad/README.md``): ``q_err = q_imu ⊗ q_opt⁻¹`` in the earth
+frame, total ``2·acos|w|``, heading ``2·atan|z/w|``, inclination
 ``2·acos√(w² + z²)``, each an RMSE in degrees over the movement phases where
 the truth is known.
 """
@@ -18,8 +19,6 @@ import numpy as np
 from hiprot import quat
 from hiprot.errors import ConfigError
 from hiprot.samples import ImuSamples
-
-DEFAULT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "broad"
 
 
 @dataclass
@@ -42,7 +41,7 @@ class Errors:
     inclination_deg: float
 
 
-def trial_paths(directory: Path = DEFAULT_DIR) -> list[Path]:
+def trial_paths(directory: Path) -> list[Path]:
     """The trial files in ``directory``, in name order."""
     paths = sorted(Path(directory).glob("*.npz"))
     if not paths:

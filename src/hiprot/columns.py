@@ -1,0 +1,205 @@
+"""Column names and measure keys of every hiprot product, in one place.
+
+``angles.csv``, the MQTT ``angles`` topic, ``report.json``, ``strides.csv`` /
+``reps.csv`` / ``tests.csv`` and the simulator's ``truth.csv`` all name the
+same quantities; the names are built here and nowhere else (the model is
+gaitmap's ``gaitmap.utils.consts``: named constants and small functions). A
+joint-angle column is ``<side>_<angle>``, e.g. ``right_hip_ir_deg``; a measure
+key carries its unit as a suffix (``_deg``, ``_s``, ``_percent``).
+
+Names that were changed are kept in :data:`LEGACY_NAMES`, and :func:`current_names`
+turns a file written under an older name into today's, so sessions analysed by an
+earlier version still load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SIDES = ("right", "left")
+TIME = "time_s"
+DEG = "_deg"
+
+# Per-leg joint angles (degrees, ISB), without the side.
+HIP_IR = "hip_ir_deg"
+HIP_FLEXION = "hip_flexion_deg"
+HIP_ADDUCTION = "hip_adduction_deg"
+KNEE_FLEXION = "knee_flexion_deg"
+THIGH_HEADING = "thigh_heading_deg"  # the thigh's heading about the vertical (marks turns)
+PELVIS_ANGLES = (HIP_FLEXION, HIP_ADDUCTION)  # reported only with a pelvis sensor
+
+
+def leg_column(side: str, angle: str) -> str:
+    """The column of ``angle`` (e.g. :data:`HIP_IR`) of leg ``side``: ``right_hip_ir_deg``."""
+    return f"{side}_{angle}"
+
+
+def split_column(column: str) -> tuple[str, str]:
+    """``right_hip_ir_deg`` → ``("right", "hip_ir_deg")``."""
+    side, angle = column.split("_", 1)
+    return side, angle
+
+
+def hip_ir(side: str) -> str:
+    """Hip internal rotation of leg ``side`` (positive = internal)."""
+    return leg_column(side, HIP_IR)
+
+
+def hip_flexion(side: str) -> str:
+    """Hip flexion of leg ``side`` (with a pelvis sensor)."""
+    return leg_column(side, HIP_FLEXION)
+
+
+def hip_adduction(side: str) -> str:
+    """Hip adduction of leg ``side`` (with a pelvis sensor)."""
+    return leg_column(side, HIP_ADDUCTION)
+
+
+def knee_flexion(side: str) -> str:
+    """Knee flexion of leg ``side`` (with a shank sensor)."""
+    return leg_column(side, KNEE_FLEXION)
+
+
+def thigh_heading(side: str) -> str:
+    """The thigh's heading of leg ``side`` about the vertical, unwrapped."""
+    return leg_column(side, THIGH_HEADING)
+
+
+def angle_columns(sides: Iterable[str], shanks: Iterable[str], pelvis: bool) -> list[str]:
+    """The joint-angle columns of a rig with legs ``sides``, shank sensors on ``shanks`` and
+    a pelvis sensor or not, in ``angles.csv`` order."""
+    with_shank = set(shanks)
+    columns = []
+    for side in sides:
+        columns.append(hip_ir(side))
+        if side in with_shank:
+            columns.append(knee_flexion(side))
+        if pelvis:
+            columns += [leg_column(side, angle) for angle in PELVIS_ANGLES]
+    return columns
+
+
+# What hip IR is measured against (report.json ``angles.hip_ir_reference``).
+HIP_IR_REFERENCE = "hip_ir_reference"
+REFERENCE_PELVIS = "pelvis sensor"
+REFERENCE_WALKING = "direction of walking (no pelvis sensor)"
+
+
+def reference_of(columns: Iterable[str]) -> str:
+    """The hip IR reference of an angle table, told by its columns: pelvis angles are there
+    only when a pelvis sensor was worn."""
+    angles = {split_column(c)[1] for c in columns if "_" in c}
+    return REFERENCE_PELVIS if angles & set(PELVIS_ANGLES) else REFERENCE_WALKING
+
+
+# Measure keys of one stride, repetition or test trial (report, CSV tables, MQTT).
+STRIDE_TIME = "stride_time_s"
+CADENCE = "cadence_steps_per_min"
+STANCE = "stance_percent"
+HIP_IR_AT_HEEL_STRIKE = "hip_ir_at_heel_strike_deg"
+HIP_IR_MAX = "hip_ir_max_deg"
+HIP_ER_MAX = "hip_er_max_deg"  # positive = external
+HIP_IR_ROM = "hip_ir_rom_deg"
+HIP_IR_ROM_STANCE = "hip_ir_rom_stance_deg"
+HIP_IR_ROM_SWING = "hip_ir_rom_swing_deg"
+KNEE_FLEXION_MAX = "knee_flexion_max_deg"
+KNEE_FLEXION_ROM = "knee_flexion_rom_deg"
+STRIDE_TIME_CV = "stride_time_cv_percent"  # stride-time variability in a gait summary
+STRIDE_METRICS = (
+    STRIDE_TIME,
+    CADENCE,
+    STANCE,
+    HIP_IR_AT_HEEL_STRIKE,
+    HIP_IR_MAX,
+    HIP_ER_MAX,
+    HIP_IR_ROM,
+    HIP_IR_ROM_STANCE,
+    HIP_IR_ROM_SWING,
+    KNEE_FLEXION_MAX,
+)  # summarised per leg (mean ± SD over straight strides)
+
+# Summary keys.
+PERCENT = "percent"  # the gait cycle axis of the normalised curves
+# A measure's values in one session (comparison and history) and their change between two.
+VALUE = "value_deg"  # the mean
+SD = "sd_deg"
+BEST = "best_deg"
+COUNT = "n"
+CHANGE = "change_deg"
+BEST_CHANGE = "best_change_deg"
+DETECTABLE_CHANGE = "detectable_change_deg"
+HISTORY_COLUMNS = (
+    "session",
+    "start_utc",
+    "activity",
+    "side",
+    "measure",
+    "mean_deg",  # VALUE of the history
+    SD,
+    BEST,
+    COUNT,
+)  # history.csv: one row per session, leg and measure
+TEST_DIRECTIONS = {
+    "ir": HIP_IR_MAX,
+    "er": HIP_ER_MAX,
+}  # rotation-test summary prefix → trial measure
+
+
+def _stem(name: str) -> str:
+    return name.removesuffix(DEG)
+
+
+def mean_key(name: str) -> str:
+    """Key of the mean of ``name`` (a measure or a gait-cycle curve) in a summary:
+    ``hip_ir_rom_deg`` → ``hip_ir_rom_mean_deg``."""
+    return f"{_stem(name)}_mean{DEG}"
+
+
+def sd_key(name: str) -> str:
+    """Key of the sample SD of ``name`` in a summary: ``hip_ir_rom_deg`` → ``hip_ir_rom_sd_deg``."""
+    return f"{_stem(name)}_sd{DEG}"
+
+
+def trial_summary_key(prefix: str, statistic: str) -> str:
+    """Key of a rotation-test summary (prefix from :data:`TEST_DIRECTIONS`): ``ir_best_deg``."""
+    return f"{prefix}_{statistic}{DEG}"
+
+
+# Old name → current name, for files written by earlier versions. ``None`` holds renames of
+# every session; a hip IR reference holds renames of the sessions measured against it (the
+# two-sensor walking measure is to become "thigh rotation relative to the walking direction",
+# a rename of the sessions of REFERENCE_WALKING only). No name has been changed yet.
+LEGACY_NAMES: dict[str | None, dict[str, str]] = {None: {}, REFERENCE_WALKING: {}}
+
+
+def current_names(data, reference: str | None = None):
+    """``data`` under today's names: a name, a list, or a dict (a report, a table row) whose
+    keys at any depth, and names given as values (``angles.columns``, a comparison's ``key``),
+    are renamed by :data:`LEGACY_NAMES`. ``reference`` (by default a report's own
+    ``angles.hip_ir_reference``) adds the renames of sessions measured against it."""
+    if reference is None and isinstance(data, dict):
+        reference = (data.get("angles") or {}).get(HIP_IR_REFERENCE)
+    table = {**LEGACY_NAMES.get(None, {}), **LEGACY_NAMES.get(reference, {})}
+    return _renamed(data, table) if table else data
+
+
+def _renamed(data, table: dict[str, str]):
+    if isinstance(data, str):
+        return _current(data, table)
+    if isinstance(data, dict):
+        return {_current(k, table): _renamed(v, table) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_renamed(v, table) for v in data]
+    return data
+
+
+def _current(name, table: dict[str, str]):
+    """A name's current form; a side-prefixed column is looked up by its angle too."""
+    if not isinstance(name, str):
+        return name
+    if name in table:
+        return table[name]
+    side, _, angle = name.partition("_")
+    if side in SIDES and angle in table:
+        return leg_column(side, table[angle])
+    return name
