@@ -15,9 +15,9 @@ import pytest
 from simulated import processed
 
 from hiprot import quat
+from hiprot.geometry import yaw
 from hiprot.kinematics.anchoring import RAMP_DEG_S, anchored
 from hiprot.kinematics.angles import SessionKinematics
-from hiprot.kinematics.heading import yaw
 
 WALK = {"duration_s": 90.0, "pauses": 2, "rest_s": 10.0, "soft_tissue_deg": 10.0}
 
