@@ -49,8 +49,9 @@ UNUSABLE = {
     "method_agreement_deg": 13.1,
 }
 ADVICE = (
-    "re-strap the sensors firmly (thigh on the side of the thigh, shank just below the "
-    "knee), stand still with feet forward for 3 s, then walk 5 steps or do 3 knee bends"
+    "re-strap the sensors firmly (thigh sensor on the side of the mid-thigh, shank sensor "
+    "on the side of the upper third of the shin), stand still with feet forward for 3 s, "
+    "then walk 5 steps or do 3 knee bends"
 )
 
 
