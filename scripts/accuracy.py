@@ -16,11 +16,14 @@ Per scenario, rig and filter: RMSE of hip IR, knee flexion, hip flexion/adductio
 (and any pelvis column the product reports), the worst drift, the test peaks'
 mean/max absolute error, and return-to-zero (mean/max absolute hip IR error where
 the true hip rests near zero: after trials and reps, in standing pauses, on a
-fidgeting leg). Last, the same hip's seated test on ``--sessions`` days: how much
+fidgeting leg), and the product's own return-to-zero self-check (the largest hip IR
+it reads in a later still standing rest, computed without that rest; "—" without
+one). ``--pauses N`` gives the walks N standing rests (the last at the end), so that
+the self-check has rests to check. Last, the same hip's seated test on ``--sessions`` days: how much
 the day's mean peak IR varies, truly (set to the published SEM of 1.95°, Krause et
 al. 2015) and as the product measures it, and the MDC95 that implies.
 
-    python scripts/accuracy.py [--seeds 3] [--filters vqf] [--realism realistic,technical]
+    python scripts/accuracy.py [--seeds 3] [--filters vqf] [--realism realistic,technical] [--pauses 2]
 """
 
 from __future__ import annotations
@@ -49,7 +52,15 @@ COLUMNS = (
 )
 
 
-def rig_for(scenario: str, seed: int, pelvis: bool, filter_name: str, walk_s: float, realism: str):
+def rig_for(
+    scenario: str,
+    seed: int,
+    pelvis: bool,
+    filter_name: str,
+    walk_s: float,
+    realism: str,
+    pauses: int = 0,
+):
     base = load_rig(ROOT / "config" / "sim.toml")
     sensors = list(base.sensors)
     if pelvis:
@@ -63,6 +74,7 @@ def rig_for(scenario: str, seed: int, pelvis: bool, filter_name: str, walk_s: fl
         scale_error_pct=2.0,
         duration_s=walk_s if scenario in WALKS else None,
         realism=realism,
+        pauses=pauses if scenario == "walk" else 0,
     )
     return replace(
         base, sensors=tuple(sensors), simulation=simulation, fusion=FusionConfig(filter=filter_name)
@@ -80,12 +92,16 @@ def _pair(values: list[float]) -> str:
     return f"{errors.mean():.1f} / {errors.max():.1f}"
 
 
+def _worst(values: list[float]) -> str:
+    return f"{np.abs(values).max():.1f}" if values else "—"
+
+
 def evaluate(scenario: str, pelvis: bool, filter_name: str, realism: str, args) -> str:
     """One table row: the scores of ``args.seeds`` seeds."""
     rmse: dict[str, list[float]] = {key: [] for key, _ in COLUMNS}
-    drift, peaks, rests, failures = [], [], [], 0
+    drift, peaks, rests, checks, failures = [], [], [], [], 0
     for seed in range(1, args.seeds + 1):
-        rig = rig_for(scenario, seed, pelvis, filter_name, args.walk_s, realism)
+        rig = rig_for(scenario, seed, pelvis, filter_name, args.walk_s, realism, args.pauses)
         simulation = simulate(rig)
         processed = process_session(Session(Path(f"sim-{seed}"), rig, {}, simulation.samples))
         if processed.angles is None:
@@ -100,11 +116,12 @@ def evaluate(scenario: str, pelvis: bool, filter_name: str, realism: str, args) 
             drift.append(abs(error.trend_deg_per_min))
         peaks += [p.error for p in peak_errors(angles.time_s, angles.columns, simulation)]
         rests += [r.error_deg for r in rest_errors(angles.time_s, angles.columns, simulation)]
+        checks += [v for r in angles.rests for k, v in r.angles_deg.items() if "hip_ir" in k]
     rig_name = "pelvis+legs" if pelvis else "thigh+shank"
     cells = " ".join(f"{_cell(rmse[key]):>8}" for key, _ in COLUMNS)
     row = (
         f"{scenario:11} {rig_name:11} {filter_name:8} {cells} {max(drift, default=0):8.2f}"
-        f" {_pair(peaks):>11} {_pair(rests):>11}"
+        f" {_pair(peaks):>11} {_pair(rests):>11} {_worst(checks):>10}"
     )
     if failures:
         row += f"  (calibration failed in {failures} seed(s))"
@@ -148,11 +165,12 @@ def main() -> None:
     parser.add_argument(
         "--sessions", type=int, default=12, help="days of the same hip (0: skip that table)"
     )
+    parser.add_argument("--pauses", type=int, default=0, help="standing rests in the walks")
     args = parser.parse_args()
     header = (
         f"{'scenario':11} {'rig':11} {'filter':8} "
         + " ".join(f"{label:>8}" for _, label in COLUMNS)
-        + f" {'drift/min':>8} {'peaks':>11} {'to zero':>11}"
+        + f" {'drift/min':>8} {'peaks':>11} {'to zero':>11} {'self-check':>10}"
     )
     for realism in filter(None, args.realism.split(",")):
         title = "on people (realistic)" if realism == "realistic" else "technical (idealized)"

@@ -157,8 +157,7 @@ def report_recording(path: Path, standing_s: float) -> None:
             shank_rate, events = shank_events(track.gyr, track.acc, grid.rate_hz, detector)
             heel = events.times(grid.time_s)["heel_strike"]
         print(f"  {side}: {_calibration(calibration, side, failed)}")
-        rtz = (report.get("return_to_zero") or {}).get(side)
-        print(f"    return to zero: {rtz if rtz else 'no rests to compare'}")
+        print(f"    return to zero: {_return_to_zero(report.get('return_to_zero'), side)}")
         rate = foot_rate(feet[side], shank_rate, detector) if side in feet else None
         if rate is not None:
             foot = feet[side]
@@ -199,10 +198,27 @@ def report_recording(path: Path, standing_s: float) -> None:
 def _calibration(calibration: dict | None, side: str, failed: list[str]) -> str:
     if calibration is None:
         return failed[0] if failed else "no calibration"
-    quality = calibration.get("quality", {}).get(side, {})
-    verdict = quality.get("verdict") or calibration.get("verdict", {}).get(side)
-    residual = quality.get("hinge_residual_pct")
-    return f"calibration {verdict or 'without verdict'}, hinge residual {residual} %"
+    residual = calibration.get("quality", {}).get(side, {}).get("hinge_residual_pct")
+    verdict = (calibration.get("verdict") or {}).get(side)
+    if verdict is None:
+        return f"calibration without verdict, hinge residual {residual} %"
+    reasons = f" ({', '.join(verdict['reasons'])})" if verdict["reasons"] else ""
+    return f"calibration {verdict['verdict']}{reasons}, hinge residual {residual} %"
+
+
+def _return_to_zero(check: dict | None, side: str) -> str:
+    """The report's return-to-zero check of ``side``'s columns: per later still standing
+    rest, what each angle reads against the first standing."""
+    rests = []
+    for rest in (check or {}).get("rests", []):
+        readings = ", ".join(
+            f"{name.removeprefix(side + '_').removesuffix('_deg')} {value:+.1f}°"
+            for name, value in rest["angles_deg"].items()
+            if name.startswith(side + "_")
+        )
+        if readings:
+            rests.append(f"{rest['start_s']:.0f}-{rest['end_s']:.0f} s: {readings}")
+    return "; ".join(rests) if rests else "no rests to compare"
 
 
 def main() -> None:

@@ -53,3 +53,21 @@ def test_nothing_is_emitted_before_the_rig_is_calibrated():
     assert emitted_while_standing == 0
     assert pipeline.calibrated == {"right": False}
     assert "movement" in pipeline.calibration_error or "knee" in pipeline.calibration_error
+
+
+def test_a_leg_judged_unusable_is_not_emitted_live():
+    """Soft tissue as bad as the simulator makes it: the knee is no hinge, the calibration
+    verdict says unusable with what to do, and the leg's angles are withheld."""
+    rig = target_rig("walk", 4, True, duration_s=30.0, soft_tissue_deg=20.0)
+    truth, _ = processed("walk", 4, True, duration_s=30.0, soft_tissue_deg=20.0)
+    pipeline, outputs = _live(rig, truth.samples)
+    verdict = pipeline.verdicts["right"]
+    assert verdict["verdict"] == "unusable" and "re-strap" in verdict["advice"]
+    assert not any(name.startswith("right_") for o in outputs for name in o.columns)
+
+
+def test_a_good_calibration_is_judged_good_live():
+    truth, _ = processed("walk", 1, True, duration_s=60.0)
+    pipeline, outputs = _live(target_rig("walk", 1, True, duration_s=60.0), truth.samples)
+    assert pipeline.verdicts["right"]["verdict"] == "good", pipeline.verdicts
+    assert any("right_hip_ir_deg" in o.columns for o in outputs if len(o))

@@ -190,6 +190,7 @@ class SimulationConfig:
     calibration_moves: str = "knee-bends"
     cadence_spm: float = 110.0
     turn_every_m: float = 10.0
+    pauses: int = 0
     trials: int = 3
     reps: int = 8
     sets: int = 2
@@ -541,6 +542,7 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
             d.turn_every_m,
             lambda v: v == 0 or 3 <= v <= 1000,
         ),
+        pauses=number("pauses", int, "a whole number 0-20", d.pauses, 0, 20),
         trials=number("trials", int, "a whole number 1-20", d.trials, 1, 20),
         reps=number("reps", int, "a whole number 1-100", d.reps, 1, 100),
         sets=number("sets", int, "a whole number 1-20", d.sets, 1, 20),

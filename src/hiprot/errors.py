@@ -30,3 +30,7 @@ class EmptySessionError(RecordingError):
 
 class CalibrationError(HiprotError):
     """The data cannot define the sensor-to-segment alignment."""
+
+
+class AnalysisError(HiprotError):
+    """A session yields no joint angles to analyse."""

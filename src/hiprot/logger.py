@@ -123,6 +123,7 @@ def run(
                     angles,
                     pipeline.calibrated,
                     writer.dropped_chunks if writer is not None else 0,
+                    pipeline.verdicts,
                 )
                 _publish_metrics(publisher, metrics.update(angles), summary.metrics)
             if reached_end:
@@ -134,7 +135,11 @@ def run(
         _extend_ranges(ranges, angles)
         if feed is not None:
             feed.update(
-                {}, angles, pipeline.calibrated, writer.dropped_chunks if writer is not None else 0
+                {},
+                angles,
+                pipeline.calibrated,
+                writer.dropped_chunks if writer is not None else 0,
+                pipeline.verdicts,
             )
             _publish_metrics(publisher, metrics.update(angles) + metrics.finish(), summary.metrics)
     finally:

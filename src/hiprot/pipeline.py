@@ -15,9 +15,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hiprot.analysis.verdict import UNUSABLE_LABEL, leg_figures, verdict
 from hiprot.calibration import Calibration, calibrate
 from hiprot.chip_catalogue import gyro_bias_bound_dps
-from hiprot.columns import THIGH_HEADING
+from hiprot.columns import THIGH_HEADING, split_column
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
@@ -102,11 +103,26 @@ class Pipeline:
         self._emitted_until = -np.inf
         self._last_heading: dict[str, float] = {}
         self._origin_s: float | None = None
+        self._agreement: dict[str, float] = {}
 
     @property
     def calibrated(self) -> dict[str, bool]:
         """Per leg: are its angles being computed?"""
         return {side: self.calibration is not None for side in self.rig.sides}
+
+    @property
+    def verdicts(self) -> dict[str, dict]:
+        """Per calibrated leg, the calibration verdict (:mod:`hiprot.analysis.verdict`) from
+        the calibration's figures and the walking corrections seen so far."""
+        if self.calibration is None:
+            return {}
+        out = {}
+        for side in self.rig.sides:
+            figures = leg_figures(self.calibration.quality, None, side)
+            if side in self._agreement:
+                figures["method_agreement_deg"] = self._agreement[side]
+            out[side] = verdict(figures)
+        return out
 
     def process(self, chunk: Chunk) -> Angles:
         """Fuse ``chunk``; return the joint angles that became final (possibly none)."""
@@ -181,6 +197,11 @@ class Pipeline:
         return self._emit(result, newest)
 
     def _emit(self, result, newest: float) -> Angles:
+        for side, corrections in result.walk_corrections_deg.items():
+            if corrections:
+                largest = round(max(abs(c) for c in corrections), 1)
+                self._agreement[side] = max(self._agreement.get(side, 0.0), largest)
+        refused = [s for s, v in self.verdicts.items() if v["verdict"] == UNUSABLE_LABEL]
         time_s = result.time_s
         final = (time_s > self._emitted_until) & (time_s <= newest - self.delay_s)
         if not final.any():
@@ -198,6 +219,9 @@ class Pipeline:
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
                 legs[side]["shank_acc"] = leg.shank_acc[final]
-        return Angles(
-            time_s[final], {name: values[final] for name, values in result.columns.items()}, legs
-        )
+        columns = {
+            name: values[final]
+            for name, values in result.columns.items()
+            if split_column(name)[0] not in refused
+        }
+        return Angles(time_s[final], columns, legs)

@@ -29,6 +29,7 @@ REPORT_KEYS = {
     "session",
     "recording",
     "calibration",
+    "return_to_zero",
     "angles",
     "strides",
     "reps",
@@ -233,7 +234,9 @@ def test_no_activity_and_no_angles_is_said_plainly(tmp_path):
     imu.write_text(lines[0] + "".join(kept))
     (session / "session.json").unlink()  # no activity recorded, no standing phase, no stride
     result = hiprot(session, "--no-charts")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # written what it could, then: no joint angles
+    (why,) = result.stderr.splitlines()
+    assert why.startswith(f"hiprot: error: {session}: no joint angles: ")
     (line,) = [line for line in result.stdout.splitlines() if "activity:" in line]
     assert "None" not in line and "command line" not in line
     assert line.strip() == "activity: unknown (not given, and no joint angles to infer it from)"
@@ -248,6 +251,9 @@ def test_a_walk_without_standing_still_gets_its_stride_timing(sessions, tmp_path
     kept = [lines[0]] + [row for row in lines[1:] if 8.0 < float(row.split(",")[0]) < 26.0]
     (walk / "imu.csv").write_text("".join(kept))
     result = hiprot(walk, "--out", tmp_path / "out", "--no-charts")
+    assert result.returncode == 2  # stride timing written and listed, yet no joint angles
+    (why,) = result.stderr.splitlines()
+    assert "no joint angles" in why and "strides.csv" in why
     out = tmp_path / "out"  # one session: its results straight into --out
     report = json.loads((out / "report.json").read_text())
     assert report["calibration"] is None and report["angles"]["columns"] == []

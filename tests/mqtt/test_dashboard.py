@@ -234,6 +234,8 @@ def test_browser_shows_live_angle_and_completed_stride(
     last = [a for a in sub.received.json("/angles") if "right_hip_ir_deg" in a][-1]
     assert browser.find_element(By.ID, "ir-right").text == f"{last['right_hip_ir_deg']:.1f}°"
     assert "ended" in browser.find_element(By.ID, "session").text
+    verdict = sub.received.json("/session")[-1]["calibration_verdict"]["right"]["verdict"]
+    assert f"calibration: right {verdict}" in browser.find_element(By.ID, "verdict").text
 
 
 def _publisher(broker, outbox_dir: Path, session: str, client_id: str | None = None) -> Publisher:

@@ -67,6 +67,10 @@ def test_demo_publishes_session_angles_health_raw_and_discovery(
         "right": "standing"
     }
     assert any(s["calibration"] == {"right": "calibrated"} for s in sessions)
+    assert sessions[0]["calibration_verdict"] == {}
+    judged = [s["calibration_verdict"]["right"] for s in sessions if s["calibration_verdict"]]
+    assert judged and judged[-1]["verdict"] == "good", judged[-1]
+    assert "hinge_residual_pct" in judged[-1]["figures"]
     assert sessions[-1]["state"] == "ended" and sessions[-1]["duration_s"] > 19
     assert sessions[-1]["sensors"][0]["name"] == "right_thigh"
 

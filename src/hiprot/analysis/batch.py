@@ -20,8 +20,9 @@ import numpy as np
 from hiprot.analysis.outputs import OutputSet
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import analyze_session
+from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.csvio import write_angles_csv
-from hiprot.errors import HiprotError
+from hiprot.errors import AnalysisError, HiprotError
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import load_session
 
@@ -61,10 +62,23 @@ def analyze_to(
     session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
 ) -> dict:
     """Analyse one session and write every output into ``out_dir``, ``report.json`` last
-    (see :mod:`hiprot.analysis.outputs`); returns its report."""
+    (see :mod:`hiprot.analysis.outputs`); returns its report.
+
+    A leg whose calibration is unusable has its angles withheld; a session left without
+    joint angles raises :class:`AnalysisError` after writing what it could (orientations,
+    stride timing, the report)."""
     processed = process_session(load_session(session_dir))
+    verdicts = {}
+    if processed.angles is not None:
+        verdicts = judge(
+            processed.calibration.quality, processed.angles, tuple(processed.angles.legs)
+        )
+        processed.warnings += withhold(processed.angles, verdicts)
+    check = processed.angles
+    if refused(verdicts):
+        processed.angles = None
     analysis = analyze_session(processed, activity)
-    report = build_report(processed, analysis)
+    report = build_report(processed, analysis, verdicts, check)
     try:
         outputs = OutputSet(out_dir, OUTPUT_FILES)
         with outputs.file("orientations.csv") as path:
@@ -80,6 +94,11 @@ def analyze_to(
         outputs.finish(report, write_report)
     except OSError as exc:
         raise HiprotError(f"{out_dir}: cannot write the analysis: {exc.strerror or exc}") from exc
+    if processed.angles is None:
+        why = processed.warnings[-1] if processed.warnings else "no joint angles"
+        raise AnalysisError(
+            f"no joint angles: {why} (wrote {', '.join(report['files'])} to {out_dir})"
+        )
     return report
 
 

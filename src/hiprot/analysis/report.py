@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from hiprot import __version__
+from hiprot.analysis import return_to_zero
 from hiprot.analysis.reps import Rep, rep_summary
 from hiprot.analysis.rotation_tests import Trial, trial_summary
 from hiprot.analysis.session import SessionAnalysis
 from hiprot.analysis.strides import Stride, gait_summary
 from hiprot.columns import HIP_IR_REFERENCE, REFERENCE_PELVIS, REFERENCE_WALKING, current_names
 from hiprot.errors import RecordingError
+from hiprot.kinematics.angles import SessionAngles
 from hiprot.processing import ProcessedSession
 from hiprot.saturation import recorded_full_scale, saturation_counts
 
@@ -32,19 +34,29 @@ FORMAT_VERSION = 1
 TABLES = {"strides.csv": Stride, "reps.csv": Rep, "tests.csv": Trial}
 
 
-def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:
-    """The ``report.json`` content of one analysed session."""
+def build_report(
+    processed: ProcessedSession,
+    analysis: SessionAnalysis,
+    verdicts: dict | None = None,
+    computed: SessionAngles | None = None,
+) -> dict:
+    """The ``report.json`` content of one analysed session; ``verdicts``: the calibration
+    verdict per leg (:mod:`hiprot.analysis.verdict`); ``computed``: the angles as computed,
+    when they were withheld since (their return-to-zero check is still reported)."""
     angles = processed.angles
     sides = tuple(angles.legs) if angles is not None else processed.rig.sides
+    check = return_to_zero.return_to_zero(computed or angles)
+    calibration = processed.calibration.as_dict() if processed.calibration is not None else None
+    if calibration is not None:
+        calibration["verdict"] = verdicts or {}
     return {
         "format_version": FORMAT_VERSION,
         "software_version": __version__,
         "generated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "session": _session_info(processed, analysis),
         "recording": _recording(processed),
-        "calibration": processed.calibration.as_dict()
-        if processed.calibration is not None
-        else None,
+        "calibration": calibration,
+        "return_to_zero": check,
         "angles": {
             "columns": list(angles.columns) if angles is not None else [],
             HIP_IR_REFERENCE: (
@@ -66,6 +78,7 @@ def build_report(processed: ProcessedSession, analysis: SessionAnalysis) -> dict
         },
         "warnings": _recording_warnings(processed)
         + list(processed.warnings)
+        + return_to_zero.warnings(check)
         + list(analysis.warnings),
     }
 

@@ -20,7 +20,7 @@ from hiprot.calibration.segments import frame_from_axes, sagittal_angle, tilt_fr
 from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
-from hiprot.geometry import wrap
+from hiprot.geometry import Y_AXIS, Z_AXIS, wrap
 from hiprot.resample import Grid
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
@@ -49,12 +49,17 @@ class Calibration:
         }
 
 
-def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
+def still_mask(rig: Rig, grid: Grid) -> np.ndarray:
+    """True on the grid where every sensor is at rest (:func:`~hiprot.calibration.rest.rest_mask`)."""
     still = grid.valid.copy()
     for name, track in grid.tracks.items():
         bias_dps = gyro_bias_bound_dps(rig.sensor(name).chip)
         still &= rest_mask(track.acc, track.gyr, grid.rate_hz, bias_dps)
-    phase = first_rest_phase(still, grid.rate_hz, MIN_STANDING_S)
+    return still
+
+
+def _standing(rig: Rig, grid: Grid) -> tuple[int, int]:
+    phase = first_rest_phase(still_mask(rig, grid), grid.rate_hz, MIN_STANDING_S)
     if phase is None:
         raise CalibrationError(
             "no still standing phase found: stand still with feet forward for at least 3 s "
@@ -90,6 +95,35 @@ def _relative_sign(
     if abs(contrast) < MIN_SIGN_CONTRAST:
         return None  # the tilts disagree either way: the knee is no clean hinge here
     return 1 if contrast > 0 else -1
+
+
+def _axis_halves(
+    t_gyr: np.ndarray,
+    s_gyr: np.ndarray,
+    q_thigh: np.ndarray,
+    q_shank: np.ndarray,
+    stop: int,
+    rate_hz: float,
+) -> float | None:
+    """How far the knee axis fitted on the first half of the session's knee flexion and
+    extension lies from the one fitted on the second half (degrees, the larger of thigh
+    and shank): a sensor that slipped, or a knee that is no clean hinge, gives two axes.
+    Only samples where the knee itself flexes or extends count (both segments turning
+    together about the femur, as in a rotation test, say nothing about the hinge)."""
+    z_thigh, z_shank = (quat.rotate(q, Z_AXIS) for q in (q_thigh, q_shank))
+    flexing = np.flatnonzero(np.abs(s_gyr @ z_shank - t_gyr @ z_thigh) > MOVING_RATE)
+    flexing = flexing[flexing >= stop]
+    if len(flexing) < 2 * MIN_MOVING_S * rate_hz:
+        return None
+    first, second = np.array_split(flexing, 2)
+    thigh_up, shank_up = (quat.rotate(q, Y_AXIS) for q in (q_thigh, q_shank))
+    a = fit_hinge(t_gyr[first], s_gyr[first], thigh_up, shank_up)
+    b = fit_hinge(t_gyr[second], s_gyr[second], thigh_up, shank_up)
+    angles = [
+        np.degrees(np.arccos(min(1.0, abs(float(u @ v)))))
+        for u, v in ((a.axis_1, b.axis_1), (a.axis_2, b.axis_2))
+    ]
+    return round(max(angles), 1)
 
 
 def _leg(
@@ -130,6 +164,10 @@ def _leg(
         if best is None or score > best[0]:
             best = (score, frames, flexion)
     _, frames, flexion = best
+    if shank is not None:
+        halves = _axis_halves(t_gyr, s_gyr, frames[thigh], frames[shank], stop, grid.rate_hz)
+        if halves is not None:
+            quality["knee_axis_halves_deg"] = halves
     name = "knee_flexion" if shank else "thigh_flexion"
     quality[f"{name}_range_deg"] = [
         round(float(np.degrees(np.percentile(flexion, p))), 1) for p in (2, 98)

@@ -47,11 +47,18 @@ def rest_mask(
     )
 
 
-def first_rest_phase(mask: np.ndarray, rate_hz: float, min_s: float) -> tuple[int, int] | None:
-    """(start, stop) of the first run of True at least ``min_s`` long, or None."""
+def rest_phases(mask: np.ndarray, rate_hz: float, min_s: float) -> list[tuple[int, int]]:
+    """(start, stop) of every run of True at least ``min_s`` long, in time order."""
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(int)))
-    for start, stop in zip(edges[::2], edges[1::2]):
-        if stop - start >= min_s * rate_hz:
-            return int(start), int(stop)
-    return None
+    return [
+        (int(start), int(stop))
+        for start, stop in zip(edges[::2], edges[1::2])
+        if stop - start >= min_s * rate_hz
+    ]
+
+
+def first_rest_phase(mask: np.ndarray, rate_hz: float, min_s: float) -> tuple[int, int] | None:
+    """(start, stop) of the first run of True at least ``min_s`` long, or None."""
+    phases = rest_phases(mask, rate_hz, min_s)
+    return phases[0] if phases else None

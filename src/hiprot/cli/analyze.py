@@ -24,7 +24,7 @@ from hiprot.columns import (
     sd_key,
     trial_summary_key,
 )
-from hiprot.errors import EmptySessionError, HiprotError
+from hiprot.errors import AnalysisError, EmptySessionError, HiprotError
 from hiprot.files import atomic_path, private_dir
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -50,6 +50,23 @@ def _summary_lines(report: dict) -> list[str]:
     """A few lines for the terminal: what was found, per leg."""
     info, summaries = report["session"], report["summaries"]
     lines = [f"  activity: {info['activity'] or 'unknown'} ({info['activity_source']})"]
+    verdicts = (report.get("calibration") or {}).get("verdict") or {}
+    if verdicts:
+        lines.append(
+            "  calibration: "
+            + ", ".join(
+                f"{side} {v['verdict']}" + (f" ({', '.join(v['reasons'])})" if v["reasons"] else "")
+                for side, v in verdicts.items()
+            )
+        )
+    for rest in (report.get("return_to_zero") or {}).get("rests", []):
+        readings = ", ".join(
+            f"{name.removesuffix('_deg').replace('_', ' ')} {value:+.1f}°"
+            for name, value in rest["angles_deg"].items()
+        )
+        lines.append(
+            f"  return to zero, standing at {rest['start_s']:.0f}-{rest['end_s']:.0f} s: {readings}"
+        )
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
         ir = leg.get(HIP_IR_MAX)
@@ -108,16 +125,19 @@ def _analyze_all(
         for (session, target, *_), _report, error in run_parallel(
             analyze_to, items, jobs, (lambda: bar.update(1)) if bar is not None else None
         ):
-            if error is None:
+            written = error is None or isinstance(error, AnalysisError)
+            if written:  # also a session without joint angles: what it has was written
                 try:
                     reports[session] = read_report(target)
                 except HiprotError as exc:
                     error = exc
-            if error is None:
+            if session in reports:
                 click.echo(f"{session}: results in {target}")
                 for line in _summary_lines(reports[session]):
                     click.echo(line)
-            elif isinstance(error, EmptySessionError) and skip_empty and len(items) > 1:
+            if error is None:
+                continue
+            if isinstance(error, EmptySessionError) and skip_empty and len(items) > 1:
                 skipped += 1
                 click.echo(f"hiprot: warning: {session}: skipped: {error}", err=True)
             elif isinstance(error, HiprotError):

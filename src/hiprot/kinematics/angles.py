@@ -8,10 +8,16 @@ Three ways to the hip, chosen per sample:
   pelvis frame is taken upright (hip flexed: seated) or lying face down
   (prone), its heading given by the femur's long axis.
 - **with a pelvis sensor**: pelvis → femur directly. The pelvis' heading
-  relative to the thigh's (unobservable with 6-axis fusion) is re-estimated
-  from the walking direction every stride, so drift does not accumulate.
+  relative to the thigh's (unobservable with 6-axis fusion) is set by still
+  standing and followed through walking from stride to stride, so drift does
+  not accumulate (:mod:`hiprot.kinematics.anchoring`).
 - **thigh + shank only**: hip IR relative to the direction of walking — the
-  pelvis is taken upright, facing the walking direction.
+  pelvis is taken upright, facing the direction stood in at the last rest, and
+  turning as the walking direction turns.
+
+Every later still standing rest re-establishes hip IR zero; the angles each rest
+would read without it (the reference carried into it) are compared with the
+first standing: the return-to-zero check, which needs no truth.
 """
 
 from __future__ import annotations
@@ -29,8 +35,10 @@ from hiprot.columns import angle_columns as rig_columns
 from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
 from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
+from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored
 from hiprot.kinematics.gait_events import GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
+from hiprot.kinematics.rests import standing_rests
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
@@ -59,16 +67,18 @@ class LegResult:
 class Anchors:
     """Headings fixed while standing at calibration; live windows reuse them.
 
-    ``thigh_heading``: per side, the thigh's heading (rad, its own filter frame);
-    ``pelvis_offset``: per side, the yaw turning the pelvis frame into that thigh's;
-    ``pelvis_turn``: the pelvis frame's rotation about its own vertical (rad).
-    ``compute`` returns them as they stand at the end of its data, so that live
-    windows carry the walking direction on through stretches without strides.
+    ``thigh_heading``: per side, the direction the pelvis faces (rad, that thigh's
+    filter frame; no pelvis sensor); ``pelvis_offset``: per side, the yaw turning the
+    pelvis frame into that thigh's; ``pelvis_turn``: the pelvis frame's rotation about
+    its own vertical (rad); ``walk_correction``: per side, the walking correction in
+    force (:mod:`hiprot.kinematics.anchoring`). ``compute`` returns them as they stand
+    at the end of its data, so that live windows carry them on.
     """
 
     thigh_heading: dict[str, float] = field(default_factory=dict)
     pelvis_offset: dict[str, float] = field(default_factory=dict)
     pelvis_turn: float = 0.0
+    walk_correction: dict[str, float] = field(default_factory=dict)
 
     def merged_into(self, earlier: Anchors | None) -> Anchors:
         """These headings, and ``earlier``'s for legs not computed this time."""
@@ -78,18 +88,35 @@ class Anchors:
             {**earlier.thigh_heading, **self.thigh_heading},
             {**earlier.pelvis_offset, **self.pelvis_offset},
             self.pelvis_turn,
+            {**earlier.walk_correction, **self.walk_correction},
         )
 
 
 @dataclass
+class RestReading:
+    """A still standing rest after the first: its span, and per angle column how far the
+    angles there, computed without it as an anchor, sit from the first standing's."""
+
+    start_s: float
+    end_s: float
+    angles_deg: dict[str, float]
+
+
+@dataclass
 class SessionAngles:
-    """Angles on the grid's time base, per leg, with notes on what they mean."""
+    """Angles on the grid's time base, per leg, with notes on what they mean.
+
+    ``rests``: the return-to-zero check (batch only); ``walk_corrections_deg``: per
+    side, how far each walking estimate of the hip reference sat from the standing zero.
+    """
 
     time_s: np.ndarray
     columns: dict[str, np.ndarray]
     legs: dict[str, LegResult]
     notes: list[str]
     anchors: Anchors
+    rests: list[RestReading] = field(default_factory=list)
+    walk_corrections_deg: dict[str, list[float]] = field(default_factory=dict)
 
 
 def angle_columns(rig: Rig) -> list[str]:
@@ -154,13 +181,6 @@ def _femur_from_shank(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray) -> np.ndar
     return quat.from_matrix(np.stack([x, y, np.cross(x, y)], axis=2))
 
 
-def _hold_outside(values: np.ndarray, inside: np.ndarray, initial: float) -> np.ndarray:
-    """``values`` where ``inside``; elsewhere the last inside value (``initial`` before any)."""
-    index = np.where(inside, np.arange(len(values)), -1)
-    index = np.maximum.accumulate(index)
-    return np.where(index >= 0, values[np.maximum(index, 0)], initial)
-
-
 @dataclass
 class LegMotion:
     """What one leg's sensors say before any hip reference is chosen."""
@@ -206,6 +226,7 @@ class SessionKinematics:
         }
         legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
         pelvis = rig.find("pelvis")
+        batch = anchors is None
         if anchors is None:
             anchors = self.anchor(
                 grid,
@@ -214,24 +235,34 @@ class SessionKinematics:
                 q_eb[pelvis.name] if pelvis else None,
                 _acceleration_e(grid, pelvis.name) if pelvis else None,
             )
+        rests = standing_rests(rig, grid, q_eb, calibration)
         carried = Anchors(
-            dict(anchors.thigh_heading), dict(anchors.pelvis_offset), anchors.pelvis_turn
+            dict(anchors.thigh_heading),
+            dict(anchors.pelvis_offset),
+            anchors.pelvis_turn,
+            dict(anchors.walk_correction),
         )
-        if pelvis is None:
-            for leg in legs:
-                reference, direction = self._walking_reference(
-                    grid, leg, anchors.thigh_heading[leg.side]
+        q_pelvis = (
+            quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn)) if pelvis else None
+        )
+        tracks = {}
+        for leg in legs:
+            correction = anchors.walk_correction.get(leg.side)
+            if q_pelvis is None:
+                start = anchors.thigh_heading[leg.side]
+                reference, track = self._walking_reference(grid, leg, start, correction, rests)
+                carried.thigh_heading[leg.side] = float(track.values[-1])
+            else:
+                start = anchors.pelvis_offset[leg.side]
+                reference, track = self._pelvis_reference(
+                    grid, leg, q_pelvis, start, correction, rests
                 )
-                carried.thigh_heading[leg.side] = float(direction[-1])
-                self._hip(leg, reference, with_pelvis=False)
-        else:
-            q_pelvis = quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn))
-            for leg in legs:
-                reference, offset = self._pelvis_reference(
-                    grid, leg, q_pelvis, anchors.pelvis_offset[leg.side]
-                )
-                carried.pelvis_offset[leg.side] = float(offset[-1])
-                self._hip(leg, reference, with_pelvis=True)
+                carried.pelvis_offset[leg.side] = float(track.values[-1])
+            carried.walk_correction.pop(leg.side, None)
+            if track.correction is not None:
+                carried.walk_correction[leg.side] = track.correction
+            tracks[leg.side] = track
+            self._hip(leg, reference, with_pelvis=q_pelvis is not None)
         notes = []
         walking = any(len(leg.stride_time_s) for leg in legs)
         if pelvis is None and walking:
@@ -256,7 +287,13 @@ class SessionKinematics:
         for values in columns.values():
             values[~grid.valid] = np.nan
         return SessionAngles(
-            grid.time_s, columns, {leg.side: leg.result for leg in legs}, notes, carried
+            grid.time_s,
+            columns,
+            {leg.side: leg.result for leg in legs},
+            notes,
+            carried,
+            _return_to_zero(grid, legs, columns, rests, tracks, q_pelvis) if batch else [],
+            {side: np.degrees(t.corrections).round(2).tolist() for side, t in tracks.items()},
         )
 
     def anchor(
@@ -327,34 +364,77 @@ class SessionKinematics:
         return np.abs(np.degrees(change)) < STRAIGHT_DEG
 
     def _walking_reference(
-        self, grid: Grid, leg: LegMotion, still: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Upright pelvis facing the walking direction: the thigh's stride-mean heading less
-        its (slowly varying) offset from the strides' travel direction; the standing heading
-        ``still`` until the first strides."""
+        self,
+        grid: Grid,
+        leg: LegMotion,
+        still: float,
+        correction: float | None,
+        rests: list[tuple[int, int]],
+    ) -> tuple[np.ndarray, Reference]:
+        """Upright pelvis facing the direction stood in (``still`` until the first rest, then
+        each rest's thigh heading), turning while walking as the walking direction turns: the
+        thigh's stride-mean heading less its (slowly varying) offset from the strides' travel
+        direction, anchored to the rest before (:func:`~hiprot.kinematics.anchoring.anchored`)."""
         heading, weight = z_heading(leg.thigh)
         mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
-        direction = mean - _offset_track(grid.time_s, at, offsets, 0.0)
-        direction = _hold_outside(direction, leg.walking(grid.time_s) & (len(at) > 0), still)
-        return heading_rotation(np.degrees(direction)), direction
+        walk = mean - _offset_track(grid.time_s, at, offsets, 0.0)
+        rest_values = [_rest_track(heading[a:b], weight[a:b]) for a, b in rests]
+        track = anchored(
+            grid.time_s,
+            walk,
+            leg.walking(grid.time_s) & (len(at) > 0),
+            leg.stride_time_s,
+            leg.stride_direction,
+            straight,
+            rests,
+            rest_values,
+            still,
+            correction,
+            np.radians(MAX_START_TURN_DEG),
+        )
+        return heading_rotation(np.degrees(track.values)), track
 
     def _pelvis_reference(
-        self, grid: Grid, leg: LegMotion, q_pelvis: np.ndarray, still: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self,
+        grid: Grid,
+        leg: LegMotion,
+        q_pelvis: np.ndarray,
+        still: float,
+        correction: float | None,
+        rests: list[tuple[int, int]],
+    ) -> tuple[np.ndarray, Reference]:
         """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
-        by ``still`` (found standing) until the first strides; while walking so that the pelvis
-        faces, on average over each stride, the direction the strides travel."""
+        by ``still`` (found standing) until the first rest, then by what each rest finds;
+        while walking following the yaw under which the pelvis faces, on average over each
+        stride, the direction the strides travel — anchored to the rest before
+        (:func:`~hiprot.kinematics.anchoring.anchored`), so walking follows drift only."""
         heading_p, weight_p = z_heading(q_pelvis)
         mean_p = np.unwrap(_stride_mean(heading_p, weight_p, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
-        offsets = wrap(leg.stride_direction[straight] - np.interp(at, grid.time_s, mean_p))
-        offset = _offset_track(grid.time_s, at, offsets, still)
-        offset = _hold_outside(offset, leg.walking(grid.time_s) & (len(at) > 0), still)
-        return quat.multiply(yaw(offset), q_pelvis), offset
+        raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
+        walk = _offset_track(grid.time_s, at, raw[straight], still)
+        heading_t, weight_t = z_heading(leg.thigh)
+        rest_values = [
+            _rest_track(heading_t[a:b] - heading_p[a:b], weight_t[a:b] * weight_p[a:b])
+            for a, b in rests
+        ]
+        track = anchored(
+            grid.time_s,
+            walk,
+            leg.walking(grid.time_s) & (len(at) > 0),
+            leg.stride_time_s,
+            raw,
+            straight,
+            rests,
+            rest_values,
+            still,
+            correction,
+        )
+        return quat.multiply(yaw(track.values), q_pelvis), track
 
     def _pelvis_turn(
         self,
@@ -460,6 +540,16 @@ def _acceleration_agreement(
     return total
 
 
+def _rest_track(angle: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """An angle (rad) through a rest: a weighted straight line, for heading drift goes on
+    while standing (fast with a cheap gyroscope until the filter has learnt its bias)."""
+    unwrapped = np.unwrap(wrap(angle))
+    if len(angle) < 2:
+        return unwrapped
+    x = np.arange(len(angle), dtype=float)
+    return np.polyval(np.polyfit(x, unwrapped, 1, w=np.sqrt(weight) + 1e-9), x)
+
+
 def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.ndarray) -> float:
     """Yaw turning the pelvis frame into the thigh's heading frame, standing feet forward."""
     heading_t, weight_t = z_heading(q_thigh[standing])
@@ -470,3 +560,43 @@ def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.nda
 def _about_y(angle: float) -> np.ndarray:
     """Rotation by ``angle`` (rad) about a frame's own Y axis."""
     return np.array([np.cos(angle / 2), 0.0, np.sin(angle / 2), 0.0])
+
+
+def _return_to_zero(
+    grid: Grid,
+    legs: list[LegMotion],
+    columns: dict[str, np.ndarray],
+    rests: list[tuple[int, int]],
+    tracks: dict[str, Reference],
+    q_pelvis: np.ndarray | None,
+) -> list[RestReading]:
+    """Per still standing rest after the first (the calibration's): the angles there with the
+    hip reference carried into it — not the one it sets — less the first standing's."""
+    if len(rests) < 2:
+        return []
+    first = {name: float(np.nanmedian(v[slice(*rests[0])])) for name, v in columns.items()}
+    out = []
+    for k, (a, b) in enumerate(rests[1:], start=1):
+        values = {name: float(np.nanmedian(v[a:b])) for name, v in columns.items()}
+        for leg in legs:
+            carried = tracks[leg.side].carried[k]
+            if q_pelvis is None:
+                reference = heading_rotation(np.full(b - a, np.degrees(carried)))
+            else:
+                reference = quat.multiply(yaw(np.full(b - a, carried)), q_pelvis[a:b])
+            hip = joint_angles(
+                quat.multiply(quat.conjugate(reference), leg.thigh[a:b]), leg.side, "hip"
+            )
+            hip[~grid.valid[a:b]] = np.nan
+            for axis, column in ((2, hip_ir), (0, hip_flexion), (1, hip_adduction)):
+                column = column(leg.side)
+                if column in values:
+                    values[column] = float(np.nanmedian(hip[:, axis]))
+        out.append(
+            RestReading(
+                float(grid.time_s[a]),
+                float(grid.time_s[b - 1]),
+                {name: round(values[name] - first[name], 2) for name in columns},
+            )
+        )
+    return out

@@ -85,6 +85,7 @@ class LiveFeed:
             ],
             "sides": list(rig.sides),
             "calibration": {side: "standing" for side in rig.sides},
+            "calibration_verdict": {},
         }
         if publisher.replay:
             self.session["replay_of"] = session_dir.name
@@ -103,11 +104,18 @@ class LiveFeed:
         angles: Angles,
         calibrated: dict[str, bool],
         recording_dropped_chunks: int,
+        verdicts: dict[str, dict] | None = None,
     ) -> None:
-        """Publish what this chunk brings: angles, calibration changes, health, raw samples."""
+        """Publish what this chunk brings: angles, calibration changes (and the calibration
+        verdict per leg), health, raw samples."""
         calibration = {side: "calibrated" if ok else "standing" for side, ok in calibrated.items()}
-        if calibration != self.session["calibration"]:
+        verdicts = verdicts or {}
+        if (
+            calibration != self.session["calibration"]
+            or verdicts != self.session["calibration_verdict"]
+        ):
             self.session["calibration"] = calibration
+            self.session["calibration_verdict"] = verdicts
             self._publish_session()
         for i in self.decimator.indices(angles.time_s):
             values = {

@@ -7,7 +7,8 @@ walking does that by itself; every other scenario starts, unless
 ``calibration_moves = "none"``, with three knee bends (both legs, hips to 40°,
 knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
 
-- ``walk``: level walking with turns (:mod:`hiprot.sim.walking`) until the end;
+- ``walk``: level walking with turns (:mod:`hiprot.sim.walking`) until the end; with
+  ``pauses``, in that many bouts each followed by ``rest_s`` of standing (``_walk``);
 - ``seated-ir``: sits down (pelvis tilted 15° posteriorly, thigh horizontal, so
   hip flexion 75°, knee 90°), then per tested leg ``trials`` trials of: slow swing
   of the foot outward to the end of internal rotation, hold, back, slow swing
@@ -31,7 +32,8 @@ knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
   ``FIDGET_S`` — knees bouncing, legs swaying in and out, feet shifting — without
   any hip rotation test (events ``fidget_start``/``fidget_end``);
 - ``walk-pauses``: straight walking bouts of ``BOUT_S`` separated by ``PAUSE_S`` of
-  standing still (events ``stand_start``/``stand_end``), until the end.
+  standing still (events ``stand_start``/``stand_end``), until the end — the same
+  bouts and pauses as the walk's (``_walk``), without turns.
 
 The **true hip IR** in every scenario is the ISB hip angle (pelvis → femur,
 Cardan Z-X-Y, rotation about the femur's long axis last) relative to the standing
@@ -627,6 +629,69 @@ def _fidget(
     s.hold(2.0)
 
 
+def _walk(
+    script: Script,
+    person: Person,
+    cfg: SimulationConfig,
+    end_s: float,
+    rng: np.random.Generator,
+    *,
+    straight: bool,
+) -> tuple[list, list[Event]]:
+    """Walking until ``end_s`` in bouts separated by standing pauses — the one home of both
+    the ``walk`` scenario's ``pauses`` and the ``walk-pauses`` scenario.
+
+    ``walk`` with ``pauses`` = N walks N equal bouts, each followed by ``rest_s`` of quiet
+    standing where it stopped (the last one ends the session); ``pauses`` = 0 is one
+    walk to the end. ``walk-pauses`` (``straight``) walks bouts of ``BOUT_S`` without
+    turns separated by ``PAUSE_S`` of standing, until the end. Every pause carries on
+    from where and facing the way the bout stopped, and is marked ``stand_start`` /
+    ``stand_end`` (sway ramped in and out around them).
+    """
+    gait = Gait(
+        cfg.cadence_spm,
+        0.0 if straight else cfg.turn_every_m,
+        person.ir_max_deg,
+        person.er_max_deg,
+        person.individual,
+        person.compensates,
+    )
+    if straight:
+        bout_s, pause_s = BOUT_S, PAUSE_S
+    elif cfg.pauses:
+        pause_s = cfg.rest_s + 0.5
+        bout_s = max((end_s - script.now - cfg.pauses * pause_s) / cfg.pauses, 0.0)
+    else:
+        bout_s, pause_s = end_s - script.now, 0.0
+    phases, events = [script.phase()], list(script.events)
+    start, posture, pauses = script.now, script.posture, 0
+    while True:
+        walk = WalkPhase(
+            start,
+            min(start + bout_s, end_s),
+            posture[XYZ],
+            person.body,
+            gait,
+            rng,
+            posture[CH["heading"]],
+        )
+        phases.append(walk)
+        events += walk.events()
+        if pause_s <= 0.0 or walk.end_s >= end_s or (not straight and pauses == cfg.pauses):
+            break
+        pauses += 1
+        posture = walk.evaluate(np.array([walk.end_s]))[0]
+        pause = Script(person.body)
+        pause.times, pause.postures = [walk.end_s], [posture]
+        _rest(pause, max(min(pause_s, end_s - walk.end_s) - 1.5, 0.0))
+        events.append(Event(walk.end_s + 1.0, "both", "stand_start"))
+        events.append(Event(pause.now, "both", "stand_end"))
+        pause.move(0.5, sway=0)
+        phases.append(pause.phase())
+        start, posture = pause.now, pause.posture
+    return phases, events
+
+
 _KEYFRAMED = {
     "seated-ir": _seated,
     "prone-ir": _prone,
@@ -636,39 +701,6 @@ _KEYFRAMED = {
     "stairs": _stairs,
     "fidget": _fidget,
 }
-
-
-def _walk_with_pauses(
-    script: Script, person: Person, config: SimulationConfig, end: float, rng: np.random.Generator
-) -> tuple[list, list[Event]]:
-    """Straight walking bouts separated by standing pauses (sway ramps in and out)."""
-    gait = Gait(
-        config.cadence_spm,
-        0.0,
-        person.ir_max_deg,
-        person.er_max_deg,
-        person.individual,
-        person.compensates,
-    )
-    phases, events = [script.phase()], list(script.events)
-    now, xyz = script.now, script.posture[XYZ]
-    while now < end:
-        walk = WalkPhase(now, min(now + BOUT_S, end), xyz, person.body, gait, rng)
-        phases.append(walk)
-        events += walk.events()
-        now = walk.end_s
-        xyz = walk.evaluate(np.array([walk.stop_s]))[0, XYZ]
-        if now >= end:
-            break
-        pause_end = min(now + PAUSE_S, end)
-        standing = np.zeros((4, len(CHANNELS)))
-        standing[:, XYZ] = xyz
-        standing[1:3, CH["sway"]] = 1.0
-        times = np.array([now, now + 0.5, max(pause_end - 0.5, now + 0.5), pause_end])
-        phases.append(KeyframePhase(times, standing))
-        events += [Event(now + 0.5, "both", "stand_start"), Event(times[2], "both", "stand_end")]
-        now = pause_end
-    return phases, events
 
 
 def build(
@@ -690,22 +722,11 @@ def build(
     if config.scenario == "walk":
         script.move(0.5, sway=0)
         end = duration_s if duration_s is not None else WALK_S
-        end = max(end, script.now)
-        gait = Gait(
-            config.cadence_spm,
-            config.turn_every_m,
-            person.ir_max_deg,
-            person.er_max_deg,
-            person.individual,
-            person.compensates,
-        )
-        walk = WalkPhase(script.now, end, script.posture[XYZ], person.body, gait, rng)
-        phases = [script.phase(), walk]
-        events = script.events + walk.events()
+        phases, events = _walk(script, person, config, max(end, script.now), rng, straight=False)
     elif config.scenario == "walk-pauses":
         script.move(0.5, sway=0)
         end = duration_s if duration_s is not None else WALK_S
-        phases, events = _walk_with_pauses(script, person, config, max(end, script.now), rng)
+        phases, events = _walk(script, person, config, max(end, script.now), rng, straight=True)
     else:
         if config.calibration_moves == "knee-bends":
             _knee_bends(script)

@@ -114,7 +114,8 @@ def _smooth_min(x: np.ndarray, bound: float, width_deg: float = 1.0) -> np.ndarr
 
 
 class WalkPhase:
-    """Walking from ``start_s`` (standing at ``start_xyz``, facing world +x) until ``end_s``."""
+    """Walking from ``start_s`` (standing at ``start_xyz``, facing ``start_heading_deg``
+    counter-clockwise from world +x) until ``end_s``."""
 
     def __init__(
         self,
@@ -124,8 +125,10 @@ class WalkPhase:
         body: Body,
         gait: Gait,
         rng: np.random.Generator,
+        start_heading_deg: float = 0.0,
     ):
         self.start_s, self.end_s, self.body, self.gait = start_s, end_s, body, gait
+        self.start_heading_deg = start_heading_deg
         self.start_xyz = np.asarray(start_xyz, dtype=float)
         stride_s = 120.0 / gait.cadence_spm
         self.speed = walking_speed(body, stride_s)
@@ -217,9 +220,9 @@ class WalkPhase:
 
     def _heading(self, t: np.ndarray) -> np.ndarray:
         if not self.turns:
-            return np.zeros_like(t)
+            return np.full_like(t, self.start_heading_deg)
         angles = np.array([angle for _, angle in self.turns])
-        before = np.concatenate([[0.0], np.cumsum(angles)])
+        before = self.start_heading_deg + np.concatenate([[0.0], np.cumsum(angles)])
         index, progress = self._turn_progress(t)
         return before[index + 1] - np.where(
             index >= 0, angles[index] * (1 - minimum_jerk(progress)), 0.0
@@ -297,6 +300,7 @@ class WalkPhase:
         if not self.walking:
             out = np.zeros((len(t), len(CHANNELS)))
             out[:, XYZ] = self.start_xyz
+            out[:, CH["heading"]] = self.start_heading_deg
             return out
         t = np.clip(t, self.start_s, self.stop_s)
         out = self._angles(t)

@@ -154,6 +154,20 @@ class Dashboard {
     $("session").textContent = `session ${data.session} — ${data.state}` +
       (calibration ? ` — calibration: ${calibration}` : "") + ` — angles at ${data.angles_rate_hz} Hz`;
     $("session").className = "";
+    this.verdict(data.calibration_verdict || {});
+  }
+
+  verdict(verdicts) {
+    const entries = Object.entries(verdicts);
+    const box = $("verdict");
+    box.hidden = entries.length === 0;
+    const worst = entries.some(([, v]) => v.verdict === "unusable") ? "unusable"
+      : entries.some(([, v]) => v.verdict === "doubtful") ? "doubtful" : "good";
+    const advice = entries.map(([, v]) => v.advice).find(Boolean);
+    box.textContent = "calibration: " + entries.map(([side, v]) =>
+      `${side} ${v.verdict}` + (v.reasons.length ? ` (${v.reasons.join(", ")})` : "")).join(", ") +
+      (advice ? ` — ${worst === "unusable" ? "angles withheld: " : ""}${advice}` : "");
+    box.className = worst === "good" ? "ok" : "bad";
   }
 
   clearCard(kind) {

@@ -1,0 +1,164 @@
+"""The hip's heading reference over a session: set by standing, carried on by walking.
+
+Six-axis fusion cannot observe heading, so the hip IR reference — the yaw turning
+the pelvis sensor's frame into the thigh's (pelvis sensor), or the direction the
+pelvis faces (thigh + shank only) — comes from two sources:
+
+- **still standing**, feet forward, defines hip IR zero: at the calibration and in
+  every later still standing rest the reference is measured there (the rests
+  re-establish the zero);
+- **walking** gives a per-stride estimate (see :mod:`hiprot.kinematics.walking`)
+  that follows heading drift but carries the errors of the stride direction: a
+  knee axis that is off, soft tissue turning the sensors, a shank sensor low on
+  the leg (on a real walk with optical truth the walking estimate sat 17° from
+  the standing zero). So walking only *changes* the reference: after each rest,
+  a correction is fixed that makes the walking estimate continue from the rest's
+  value, and subtracted until the next rest: the straight strides' raw estimates
+  over the first ``ANCHOR_WINDOW_S`` are fitted with a line (Theil-Sen: the median
+  of pairwise slopes, robust to odd strides — Sen, J Am Stat Assoc 63:1379-1389,
+  1968), for heading drift goes on while walking (on the simulator with 1 °/s of
+  gyroscope bias, up to 12° a minute between pelvis and thigh); the line's value at
+  the first straight stride, less the rest's value, is the correction.
+
+Without a pelvis sensor a walk that starts more than ``MAX_START_TURN_DEG`` away
+from the direction stood in is taken to start with a turn: its walking estimate
+is used as it is (the reference is then the direction of walking). That limit is
+a design choice (a quarter of a 180° turn), not a published figure.
+
+A rest whose heading drifts faster than ``MAX_REST_DRIFT_DEG_S`` — the gyroscope
+bias the fusion is specified for (1 °/s, issue #5): the filter has not learnt the
+bias yet, as with a cheap chip right after switching on — still sets the reference
+while it lasts, but the walk after it is not anchored to it (its drift rate changes
+when walking starts, so the two cannot be compared across the gap): the walking
+estimate is then used as it is.
+
+A rest moves the reference to its value at ``RAMP_DEG_S`` (1 °/s), not at once:
+a step of several degrees in hip IR would look like a movement to the repetition
+counter (:mod:`hiprot.analysis.excursions` starts an excursion at 4° from a 1-s
+median), while a ramp this slow is followed as the resting value.
+
+The reference each rest would have had without it — the value carried into it —
+is kept per rest: the return-to-zero check compares the angles it gives there
+with the first standing, independently of that rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import theilslopes
+
+from hiprot.geometry import wrap
+
+MAX_START_TURN_DEG = 45.0
+MAX_REST_DRIFT_DEG_S = 1.0
+RAMP_DEG_S = 1.0
+ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
+
+
+@dataclass
+class Reference:
+    """A reference angle (rad) per sample, and what set it.
+
+    ``carried``: per rest, the value carried into it from before (its prediction
+    without it, held through it); ``corrections``: each walking correction fixed (rad) — how far the
+    walking estimate sat from the standing zero; ``correction``: the one in force at
+    the end (None when none is), for live windows to carry on.
+    """
+
+    values: np.ndarray
+    carried: list[float] = field(default_factory=list)
+    corrections: list[float] = field(default_factory=list)
+    correction: float | None = None
+
+
+def anchored(
+    time_s: np.ndarray,
+    walk: np.ndarray,
+    walking: np.ndarray,
+    strides_s: np.ndarray,
+    stride_values: np.ndarray,
+    straight: np.ndarray,
+    rests: list[tuple[int, int]],
+    rest_values: list[np.ndarray],
+    start: float,
+    correction: float | None = None,
+    max_start_turn: float | None = None,
+) -> Reference:
+    """The reference on ``time_s``: ``rest_values[k]`` (per sample) in rest ``k`` (index
+    ranges), the
+    walking estimate ``walk`` less a correction where ``walking``, else the last value held
+    (``start`` before any).
+
+    The correction is fixed after each rest from the strides (centre times ``strides_s``,
+    raw walking estimates ``stride_values``, ``straight`` or turning) so the walking estimate
+    continues from the rest's value; ``correction`` is one already in force at ``time_s[0]``.
+    ``max_start_turn`` (rad; for a walking direction, which turns with the walk): only the
+    straight strides before the first turn count, and a larger correction means the walk
+    started with a turn: the walking estimate is then used uncorrected.
+    """
+    n = len(time_s)
+    out = np.empty(n)
+    result = Reference(out, correction=correction)
+    current = start
+    edges = [(0, 0)] + list(rests) + [(n, n)]
+    for k in range(len(edges) - 1):
+        begin, stop = edges[k][1], edges[k + 1][0]
+        if k > 0:  # edges[k] is rest k - 1
+            rest_begin, rest_end = edges[k]
+            result.carried.append(current)
+            values = rest_values[k - 1]
+            out[rest_begin:rest_end] = values + _ramp(
+                wrap(current - float(values[0])), time_s[rest_begin:rest_end] - time_s[rest_begin]
+            )
+            current = float(values[-1])
+            span = time_s[rest_end - 1] - time_s[rest_begin]
+            drift = abs(values[-1] - values[0]) / span if span > 0 else 0.0
+            result.correction = None if drift <= np.radians(MAX_REST_DRIFT_DEG_S) else 0.0
+        if stop <= begin:
+            continue
+        piece = np.arange(begin, stop)
+        moving = walking[begin:stop]
+        if result.correction is None:
+            inside = (strides_s >= time_s[begin]) & (strides_s <= time_s[stop - 1])
+            use = _first_straight(strides_s[inside], straight[inside], max_start_turn is not None)
+            if use.any():
+                at, first = strides_s[inside][use], stride_values[inside][use]
+                first = first[0] + np.angle(np.exp(1j * (first - first[0])))
+                if len(first) >= 3:
+                    slope, intercept, *_ = theilslopes(first, at)
+                    start_value = intercept + slope * at[0]
+                else:
+                    start_value = float(np.median(first))
+                value = wrap(float(start_value) - current)
+                if max_start_turn is not None and abs(value) > max_start_turn:
+                    value = 0.0  # a walk that starts with a turn: nothing to compare
+                else:
+                    result.corrections.append(value)
+                result.correction = value
+        if result.correction is None:
+            moving = np.zeros_like(moving)
+        values = walk[begin:stop] - (result.correction or 0.0)
+        index = np.maximum.accumulate(np.where(moving, piece - begin, -1))
+        out[begin:stop] = np.where(index >= 0, values[np.maximum(index, 0)], current)
+        current = float(out[stop - 1])
+    return result
+
+
+def _ramp(step: float, since_s: np.ndarray) -> np.ndarray:
+    """What is left of ``step`` (rad) ``since_s`` after a rest began, shrinking at
+    ``RAMP_DEG_S``: a re-established zero is approached gradually, not jumped to."""
+    return np.sign(step) * np.maximum(0.0, abs(step) - np.radians(RAMP_DEG_S) * since_s)
+
+
+def _first_straight(at: np.ndarray, straight: np.ndarray, before_turn: bool) -> np.ndarray:
+    """Which of these strides set the correction: the straight ones within ``ANCHOR_WINDOW_S``
+    of the first straight stride (``before_turn``: and before the first turning stride)."""
+    if not straight.any():
+        return straight
+    first = int(np.argmax(straight))
+    use = straight & (at <= at[first] + ANCHOR_WINDOW_S) & (np.arange(len(at)) >= first)
+    if before_turn and not straight[first:].all():
+        use &= np.arange(len(at)) < first + int(np.argmin(straight[first:]))
+    return use

@@ -1,0 +1,132 @@
+"""``hiprot analyze``: the return-to-zero check and the calibration verdict in the report and
+the summary, the refusal of an unusable calibration, and a non-zero exit when a session
+yields no joint angles (issue #14)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hiprot.analysis import return_to_zero
+from hiprot.analysis.verdict import ADVICE, DOUBTFUL, UNUSABLE, verdict
+from hiprot.evaluation.analysis import run
+
+from .conftest import sim_rig, write_sim
+
+
+def hiprot(*args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hiprot", "analyze", "--no-charts", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def paused_walk(tmp_path_factory):
+    root = tmp_path_factory.mktemp("paused")
+    session = write_sim(
+        sim_rig("walk", 41, "both", True, 80.0, pauses=2, rest_s=8.0), root / "walk"
+    )
+    result = hiprot(session)
+    return result, json.loads((session / "analysis" / "report.json").read_text())
+
+
+def test_every_later_rest_is_checked_in_the_report_and_the_summary(paused_walk):
+    result, report = paused_walk
+    assert result.returncode == 0, result.stderr
+    check = report["return_to_zero"]
+    assert check["warn_above_deg"] == 3.0
+    assert len(check["rests"]) == 2
+    for rest in check["rests"]:
+        assert set(rest["angles_deg"]) == set(report["angles"]["columns"])
+        assert max(abs(v) for v in rest["angles_deg"].values()) <= 2.0, rest
+    assert check["max_abs_deg"]["right_hip_ir_deg"] == max(
+        abs(r["angles_deg"]["right_hip_ir_deg"]) for r in check["rests"]
+    )
+    lines = [line for line in result.stdout.splitlines() if "return to zero" in line]
+    assert len(lines) == 2 and "right hip ir" in lines[0]
+    assert not any("return to zero" in w for w in report["warnings"])
+
+
+def test_the_calibration_verdict_is_in_the_report_and_the_summary(paused_walk):
+    result, report = paused_walk
+    verdicts = report["calibration"]["verdict"]
+    assert set(verdicts) == {"right", "left"}
+    for judged in verdicts.values():
+        assert judged["verdict"] == "good", judged
+        assert {"hinge_residual_pct", "method_agreement_deg", "return_to_zero_deg"} <= set(
+            judged["figures"]
+        )
+    (line,) = [line for line in result.stdout.splitlines() if "calibration:" in line]
+    assert "right good" in line and "left good" in line
+
+
+def test_a_discrepancy_above_3_degrees_is_warned():
+    check = {
+        "rests": [
+            {"start_s": 40.0, "end_s": 50.0, "angles_deg": {"right_hip_ir_deg": -3.4}},
+            {"start_s": 80.0, "end_s": 90.0, "angles_deg": {"right_hip_ir_deg": 2.9}},
+        ]
+    }
+    (line,) = return_to_zero.warnings(check)
+    assert "right_hip_ir_deg reads -3.4°" in line and "40-50 s" in line
+
+
+def test_the_verdict_takes_the_worst_figure():
+    assert verdict({"hinge_residual_pct": 1.0})["verdict"] == "good"
+    doubtful = verdict({"hinge_residual_pct": DOUBTFUL["hinge_residual_pct"] + 0.1})
+    assert doubtful["verdict"] == "doubtful" and doubtful["advice"] == ADVICE
+    unusable = verdict(
+        {
+            "hinge_residual_pct": 35.0,
+            "return_to_zero_deg": DOUBTFUL["return_to_zero_deg"] + 0.1,
+        }
+    )
+    assert unusable["verdict"] == "unusable" and len(unusable["reasons"]) == 2
+    assert 35.0 > UNUSABLE["hinge_residual_pct"]
+
+
+def test_an_unusable_calibration_is_refused_with_what_to_do(tmp_path):
+    """Soft tissue as bad as it gets on the simulator: the knee is no hinge any more."""
+    session = write_sim(
+        sim_rig("walk", 42, "right", True, 40.0, soft_tissue_deg=20.0), tmp_path / "s"
+    )
+    result = hiprot(session)
+    assert result.returncode == 2
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "no joint angles" in line and "calibration unusable" in line and "re-strap" in line
+    report = json.loads((session / "analysis" / "report.json").read_text())
+    assert report["calibration"]["verdict"]["right"]["verdict"] == "unusable"
+    assert (session / "analysis" / "orientations.csv").exists()
+    assert not (session / "analysis" / "angles.csv").exists()
+
+
+def test_a_session_without_joint_angles_exits_non_zero_after_writing_what_it_could(tmp_path):
+    session = write_sim(sim_rig("walk", 43, "right", False, 20.0), tmp_path / "s")
+    imu = session / "imu.csv"
+    lines = imu.read_text().splitlines(keepends=True)
+    imu.write_text(lines[0] + "".join(r for r in lines[1:] if float(r.split(",")[0]) > 6.0))
+    result = hiprot(session)
+    assert result.returncode == 2
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "no joint angles" in line and "no still standing phase" in line
+    assert "orientations.csv" in line and "report.json" in line
+    assert (session / "analysis" / "orientations.csv").exists()
+    report = json.loads((session / "analysis" / "report.json").read_text())
+    assert report["calibration"] is None and report["return_to_zero"] is None
+
+
+def test_rests_that_re_establish_the_zero_do_not_hide_repetitions():
+    """Lunges with a pelvis sensor drift by a few degrees between the rests that end each set;
+    jumping back to the zero there looked like an excursion that never returned, and every
+    later repetition of that leg was lost (seed 1: 0 of 16 on the right)."""
+    scored = run(sim_rig("lunge", 1, "both", True))
+    for side in ("left", "right"):
+        found = [r for r in scored.analysis.reps if r.side == side]
+        assert len(found) == len(scored.true_events(side, "rep_start")), side
