@@ -93,10 +93,13 @@ def test_the_verdict_takes_the_worst_figure():
 
 
 def test_an_unusable_calibration_is_refused_with_what_to_do(tmp_path):
-    """Soft tissue as bad as it gets on the simulator: the knee is no hinge any more."""
-    session = write_sim(
-        sim_rig("walk", 42, "right", True, 40.0, soft_tissue_deg=20.0), tmp_path / "s"
-    )
+    """Soft tissue and a screw-home knee as bad as the simulator allows: the knee is no hinge
+    any more, beyond every leg the realistic sweep measured within 5°."""
+    rig = sim_rig(
+        "walk", 42, "right", True, 40.0, realism="realistic", soft_tissue_deg=20.0,
+        knee_screw_home_deg=20.0,
+    )  # fmt: skip
+    session = write_sim(rig, tmp_path / "s")
     result = hiprot(session)
     assert result.returncode == 2
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
