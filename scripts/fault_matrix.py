@@ -29,7 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from hiprot.analysis.outputs import read_report
 from hiprot.errors import HiprotError
@@ -170,6 +173,103 @@ def kill_analyze(work: Path, session: Path, kills: int, rng: random.Random) -> N
         "report.json absent (refused) or every output whole",
         got,
         not counts["mixed"],
+    )
+
+
+MAX_KILL_LOSS_S = 0.6  # issue 19's target for a SIGKILL of `record`
+KILL_SPAN_S = (0.1, 6.0)  # kill moments after `record` says it records (its simulation is 20 s)
+
+
+def _polled_until(process: subprocess.Popen, session: list[Path], until: float) -> object:
+    """Poll the live session until monotonic ``until``; return the last samples read from it."""
+    seen = None
+    while time.monotonic() < until and process.poll() is None:
+        try:
+            seen = load_session(session[0]).samples
+        except (HiprotError, IndexError):
+            pass
+        time.sleep(max(0.0, min(0.2, until - time.monotonic())))
+    return seen
+
+
+def _prefix_problems(session, seen, rate_hz: float) -> list[str]:
+    """Why the recovered ``session`` is not a gap-free prefix extending what was seen live."""
+    recovery, problems = session.recovery, []
+    if recovery.closed or recovery.live:
+        problems.append("closed or live after a SIGKILL")
+    problems += [d.reason for d in recovery.dropped if "incomplete last block" not in d.reason]
+    problems += [w for w in recovery.warnings if "missing" in w]
+    for name, got in session.samples.items():
+        steps = np.diff(got.time_s)
+        if len(steps) and (steps.max() > 1.5 / rate_hz or steps.min() <= 0):
+            problems.append(f"{name}: a gap or a step back in the sample times")
+        before = (seen or {}).get(name)
+        if before is not None:
+            n = len(before)
+            same = n <= len(got) and all(
+                np.array_equal(getattr(before, k), getattr(got, k)[:n])
+                for k in ("time_s", "acc", "gyr")
+            )
+            if not same:
+                problems.append(f"{name}: does not extend the samples read while recording")
+    return problems
+
+
+def kill_record(work: Path, kills: int, rng: random.Random) -> None:
+    """SIGKILL `record` (simulated rig, no MQTT) at random moments; measure what each kill lost.
+
+    Loss = the kill moment on the session clock − the newest recovered sample's time, for the
+    sensor that lost most. The session clock's zero is ``start_utc`` (the UTC at which the
+    sensors started), the kill moment the wall-clock time just after ``kill()`` returned (so the
+    loss is, if anything, over-estimated by the signal's delivery). A kill before the first
+    block reached the file loses everything up to the kill. The recovered samples must be a
+    gap-free prefix: no block missing, no damage but a torn last block, no gap in the times,
+    and an exact extension of the samples read from the live session before the kill.
+    """
+    losses, problems = [], []
+    for i in range(kills):
+        out = work / "record-kills" / str(i)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hiprot", "record", "--no-mqtt", "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = process.stdout.readline()
+        if not line.startswith("recording"):
+            process.kill()
+            process.wait(10)
+            problems.append(f"kill {i}: record did not start")
+            continue
+        session_dir = [Path(line.rsplit(" to ", 1)[1].strip())]
+        seen = _polled_until(process, session_dir, time.monotonic() + rng.uniform(*KILL_SPAN_S))
+        process.kill()
+        killed_at = datetime.now(UTC)
+        process.wait(10)
+        meta = json.loads((session_dir[0] / "session.json").read_text())
+        kill_s = (killed_at - datetime.fromisoformat(meta["start_utc"])).total_seconds()
+        try:
+            session = load_session(session_dir[0])
+        except HiprotError:  # nothing reached the file: everything up to the kill is lost
+            losses.append(kill_s)
+            continue
+        ends = [float(s.time_s[-1]) for s in session.samples.values()]
+        lost = kill_s - min(ends) if len(ends) == len(meta["samples"]) else kill_s
+        losses.append(lost)
+        problems += [
+            f"kill {i}: {p}" for p in _prefix_problems(session, seen, meta["sample_rate_hz"])
+        ]
+    print(
+        "record SIGKILLed, lost per kill (s): " + " ".join(f"{x:.3f}" for x in losses),
+        file=sys.stderr,
+    )
+    worst = max(losses) if losses else float("nan")
+    row(
+        f"record SIGKILLed × {kills} while recording (0.1–6 s in)",
+        f"a gap-free prefix each, at most {MAX_KILL_LOSS_S} s lost",
+        f"lost max {worst:.3f} s, median {float(np.median(losses)):.3f} s; "
+        f"{len(problems)} not a prefix {problems[:2]}",
+        not problems and len(losses) == kills and worst <= MAX_KILL_LOSS_S,
     )
 
 
@@ -444,6 +544,9 @@ def _edit_meta(session: Path, raw_file: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs per command (default 5)")
+    parser.add_argument(
+        "--record-kills", type=int, default=20, help="SIGKILLs of record (default 20)"
+    )
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -454,6 +557,7 @@ def main() -> int:
         (recorded,) = (work / "recorded").iterdir()
         kill_export(work, work / "walk", args.kills, rng)
         kill_analyze(work, work / "walk", args.kills, rng)
+        kill_record(work, args.record_kills, rng)
         startup_kills(work, recorded)
         damage_cases(work, recorded)
         special_files(work, recorded)
