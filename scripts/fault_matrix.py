@@ -2,11 +2,13 @@
 
 Each case runs ``python -m hiprot`` as a process (with a time limit and an address-space
 limit, so a hang or a runaway read shows as a failure, not as a stuck machine) and prints one
-row: case, what is expected, what happened, ok. Then the power-cut bounds: the recorder's sync
-interval and what Mosquitto, as ``config/mosquitto.conf`` sets it up, loses since its last
-autosave (measured: a retained message published, the broker SIGKILLed, restarted, asked).
+row: case, what is expected, what happened, ok. ``record`` SIGKILLed at random moments: what
+each kill lost (the kill moment − the newest recovered sample, on the session clock). Then the
+power-cut bounds: the recorder's sync interval and what Mosquitto, as ``config/mosquitto.conf``
+sets it up, loses since its last autosave (measured: a retained message published, the broker
+SIGKILLed, restarted, asked).
 
-    .venv/bin/python scripts/fault_matrix.py [--kills 5] [--seed 19]
+    .venv/bin/python scripts/fault_matrix.py [--kills 5] [--record-kills 20] [--seed 19]
 
 Exit status 1 when a case did not go as expected. The MQTT outbox cases (damaged outbox,
 publisher death, session ids) are not covered here.
@@ -37,7 +39,7 @@ import numpy as np
 from hiprot.analysis.outputs import read_report
 from hiprot.errors import HiprotError
 from hiprot.recording import load_session
-from hiprot.recording.writer import SYNC_INTERVAL_S
+from hiprot.recording.writer import SYNC_INTERVAL_S, WRITE_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -573,6 +575,10 @@ def main() -> int:
             f"| {case:<{width[0]}} | {expected:<{width[1]}} | {got:<{width[2]}} | {'yes' if ok else 'NO'} |"
         )
     print()
+    print(
+        f"SIGKILL, recorder: samples are appended every {WRITE_INTERVAL_S} s; a killed process "
+        "loses what it still holds (measured above)."
+    )
     print(f"power cut, recorder: samples are fsync'd every {SYNC_INTERVAL_S} s; at most that much")
     print("  (plus the chunk in flight) is lost; the torn last block is dropped on reading.")
     print(f"power cut, broker: {broker}.")

@@ -137,7 +137,7 @@ def test_a_session_is_readable_while_it_is_recorded(rig, tmp_path):
     for chunk in chunks[:20]:
         writer.write(chunk)
     deadline = time.monotonic() + 30
-    while True:  # the writer syncs every 0.5 s: the first second shows up without closing
+    while True:  # the writer appends every 0.25 s: the first second shows up without closing
         session = load_session(writer.path)
         if sum(session.recovery.samples.values()) == 400:
             break

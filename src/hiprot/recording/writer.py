@@ -3,12 +3,13 @@
 Layout: ``session.json`` (metadata), ``rig.toml`` (the rig used) and
 ``imu.bin`` (raw samples, see :mod:`hiprot.recording.raw`). Samples are
 handed to the kernel (appended) every ``write_interval_s`` (0.25 s) and
-fsync'd every ``sync_interval_s`` (0.5 s). Two bounds follow: a killed
-process (``kill -9``, a crash) loses only what is still in its own memory —
-written data survives it in the page cache — so about the write interval plus
-the sensors' read period; a power cut loses what was not yet fsync'd, about the
-sync interval. The producer never blocks: a full queue drops the chunk and
-counts it.
+fsync'd every ``sync_interval_s`` (0.5 s). Two bounds follow, because data
+handed to ``write(2)`` sits in the page cache and outlives the process while
+only ``fsync(2)`` makes it durable (POSIX.1-2017 ``fsync``; Linux man-pages
+``write(2)``): a killed process (``kill -9``, a crash) loses only what is still
+in its own memory, about the write interval plus the sensors' read period; a
+power cut loses what was not yet fsync'd, about the sync interval. The
+producer never blocks: a full queue drops the chunk and counts it.
 """
 
 from __future__ import annotations
