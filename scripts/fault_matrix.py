@@ -182,13 +182,13 @@ MAX_KILL_LOSS_S = 0.6  # issue 19's target for a SIGKILL of `record`
 KILL_SPAN_S = (0.1, 6.0)  # kill moments after `record` says it records (its simulation is 20 s)
 
 
-def _polled_until(process: subprocess.Popen, session: list[Path], until: float) -> object:
+def _polled_until(process: subprocess.Popen, session: Path, until: float) -> dict | None:
     """Poll the live session until monotonic ``until``; return the last samples read from it."""
     seen = None
     while time.monotonic() < until and process.poll() is None:
         try:
-            seen = load_session(session[0]).samples
-        except (HiprotError, IndexError):
+            seen = load_session(session).samples
+        except HiprotError:  # no block written yet
             pass
         time.sleep(max(0.0, min(0.2, until - time.monotonic())))
     return seen
@@ -243,15 +243,15 @@ def kill_record(work: Path, kills: int, rng: random.Random) -> None:
             process.wait(10)
             problems.append(f"kill {i}: record did not start")
             continue
-        session_dir = [Path(line.rsplit(" to ", 1)[1].strip())]
+        session_dir = Path(line.rsplit(" to ", 1)[1].strip())
         seen = _polled_until(process, session_dir, time.monotonic() + rng.uniform(*KILL_SPAN_S))
         process.kill()
         killed_at = datetime.now(UTC)
         process.wait(10)
-        meta = json.loads((session_dir[0] / "session.json").read_text())
+        meta = json.loads((session_dir / "session.json").read_text())
         kill_s = (killed_at - datetime.fromisoformat(meta["start_utc"])).total_seconds()
         try:
-            session = load_session(session_dir[0])
+            session = load_session(session_dir)
         except HiprotError:  # nothing reached the file: everything up to the kill is lost
             losses.append(kill_s)
             continue
