@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -155,6 +156,7 @@ class Acquisition:
             for s in rig.sensors
         ]
         self.start_s: float | None = None
+        self.start_utc: datetime | None = None  # wall-clock UTC of sample time 0
         self._closed = False
         self._stuck_buses: dict[int, SensorError] = {}  # bus → its timeout, in this cycle
 
@@ -177,6 +179,7 @@ class Acquisition:
         for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
             sensor.imu.start()
         self.start_s = self.clock.now()
+        self.start_utc = datetime.now(UTC)
         for sensor in self.sensors:
             sensor.heard_at = self.start_s
 
