@@ -7,21 +7,23 @@ the acquisition started) from :class:`~hiprot.sensors.timing.SampleTimer`.
 Whatever is lost shows twice: as a real gap in that sensor's timestamps and in
 its counts, and each gap names its cause. A FIFO overflow (the driver saw the
 chip's overflow flag or a full FIFO, and flushed it) is a "late read" when the
-interval since the previous read exceeded what the FIFO holds: a FIFO of n
-samples fills in just over n - 1 periods, so a longer interval is enough, and
-a shorter one cannot fill it; an overflow after a timely read is just an
-"overflow" (a fault, not the machine's load). A sensor that stops answering is marked unavailable and retried
-every ``retry_s``; when it answers again it is reconfigured and resumes, and
+interval since the previous read (from its start to the end of this FIFO
+access, the longest the FIFO can have been filling) exceeded what the FIFO
+holds: a FIFO of n samples fills in just over n - 1 periods, never in less. An
+overflow after a timely read is an "overflow" (a fault, not the machine's load).
+A sensor that stops answering is marked unavailable and retried every
+``retry_s``; when it answers again it is reconfigured and resumes, and
 the other sensors never wait for it. Two faults give no I2C error, so they are
 looked for: a chip that lost power between two reads answers from its reset
 state with its FIFO off, and a different chip may answer at the address. Every
 sensor's WHO_AM_I is checked again every ``verify_s`` and whenever it has been
 silent for ``silent_s``; a wrong chip makes it unavailable (and retried), a
 right chip whose FIFO is still empty then is reconfigured (a loop that was late
-itself, on a busy machine, finds the FIFO full and reconfigures nothing). Waits are kept short for the sake of the
-other sensors' FIFOs: a stuck bus (a transaction timed out) makes all its
-sensors unavailable at once, so it costs one adapter timeout per retry, and at
-most one sensor is reconnected per cycle, after every other sensor was read.
+itself, on a busy machine, finds the FIFO full and reconfigures nothing). Waits
+are kept short for the sake of the other sensors' FIFOs: a stuck bus (a
+transaction timed out) makes all its sensors unavailable at once, so it costs
+one adapter timeout per retry, and at most one sensor is reconnected per cycle,
+after every other sensor was read.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ class _Sensor:
         self.retry_at = 0.0
         self.verify_at = 0.0
         self.heard_at = 0.0  # when it last delivered a sample, or was (re)configured
-        self.drained_at = 0.0  # when its FIFO was last emptied (a read began, or a (re)start)
+        self.drained_at = 0.0  # its FIFO was emptied after this: a read began, or it (re)started
         self.cause: dict | None = None  # why the next samples may follow a gap
 
     @property
@@ -183,10 +185,11 @@ class Acquisition:
         )
         self.read_period_s = min(self.read_period_s, FIFO_MARGIN * fifo_s)
         for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
+            sensor.drained_at = self.clock.now()
             sensor.imu.start()
         self.start_s = self.clock.now()
         for sensor in self.sensors:
-            sensor.heard_at = sensor.drained_at = self.start_s
+            sensor.heard_at = self.start_s
 
     def _connect(self, sensor: _Sensor, start: bool = False) -> None:
         sensor.imu.identify()
@@ -195,12 +198,13 @@ class Acquisition:
             sensor.mag.identify()
             sensor.mag.configure()
         if start:
+            sensor.drained_at = self.clock.now()
             sensor.imu.start()
         sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
         sensor.health.odr_hz = configuration.odr_hz
         sensor.health.fifo_s = configuration.fifo_samples / configuration.odr_hz
         sensor.health.available = True
-        sensor.heard_at = sensor.drained_at = self.clock.now()
+        sensor.heard_at = self.clock.now()
         sensor.verify_at = sensor.heard_at + self.verify_s
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -299,17 +303,18 @@ class Acquisition:
 
     def _read(self, sensor: _Sensor) -> ImuSamples:
         began = self.clock.now() - self.start_s
-        interval_s = began + self.start_s - sensor.drained_at
         reading = sensor.imu.read_fifo()
+        # The FIFO was emptied after the previous read began and looked at before now: at most
+        # this long apart (a logger descheduled in mid-read counts as late too).
+        interval_s = self.clock.now() - sensor.drained_at
+        sensor.drained_at = began + self.start_s
         field_ut = sensor.mag.read() if sensor.mag is not None else None
         ended = self.clock.now() - self.start_s
         health = sensor.health
         health.max_read_interval_s = max(health.max_read_interval_s, interval_s)
-        sensor.drained_at = began + self.start_s  # it read what the FIFO held then
         if len(reading) or reading.overflow:
             sensor.heard_at = ended + self.start_s
         if reading.overflow:
-            sensor.drained_at = ended + self.start_s  # flushed at the end of the read
             sensor.timer.restart()
             overflow = self._overflow_cause(sensor, interval_s)
             sensor.cause = sensor.cause or overflow
@@ -404,7 +409,7 @@ def gap_text(gap: list[float], cause: dict) -> str:
 
 def health_lines(health: dict[str, dict]) -> list[str]:
     """One line per sensor for the console (rate, losses, late samples, bus errors, state), then
-    one indented line per gap with its cause."""
+    one line per gap (the first ``GAP_LINES``) with its cause."""
     lines = []
     for name, h in health.items():
         state = "ok" if h["available"] else f"UNAVAILABLE ({h['last_error']})"
@@ -416,7 +421,7 @@ def health_lines(health: dict[str, dict]) -> list[str]:
         )
         pairs = list(zip(h["gaps"], h.get("gap_causes", []), strict=False))
         for gap, cause in pairs[:GAP_LINES]:
-            lines.append(f"  {name} {gap_text(gap, cause)}")
+            lines.append(f"{name} gap: {gap_text(gap, cause)}")
         if len(pairs) > GAP_LINES:
-            lines.append(f"  {name}: {len(pairs) - GAP_LINES} more gaps (session.json lists all)")
+            lines.append(f"{name}: {len(pairs) - GAP_LINES} more gaps (session.json lists all)")
     return lines
