@@ -10,10 +10,10 @@ unique by ``(stream, seq)``) and ``health`` messages. At the end it prints:
 
 - samples expected (each sensor's rate × duration) vs recorded (the session
   file) vs lost during the injected faults (the health's gaps) vs lost because
-  the logger read a FIFO too late (the machine did not schedule it in time),
+  the logger read a FIFO too late (its read loop came back after the FIFO was full),
   and any unexplained loss;
-- whether the machine starved the logger: the longest interval between two
-  reads of a sensor against what its FIFO holds;
+- whether the logger was starved: the longest interval between two reads of a
+  sensor against what its FIFO holds;
 - metrics produced (``metrics_published`` in ``session.json``) vs delivered;
 - memory (VmRSS of the ``hiprot record`` process) at start, after warm-up, every so
   often, and at the end.
@@ -23,7 +23,8 @@ to ``FAULT_REACH_S`` after its end) on the same sensor or, for a stuck bus, on a
 sensor of that bus. Any other gap counts as "logger late" only if the health
 names a late read as its cause (a FIFO overflow after an interval since the
 previous read longer than the FIFO holds: the loss is real, and its cause is the
-machine's load, not hiprot); samples lost in any other gap are unexplained.
+read loop running late, not an I2C fault); samples lost in any other gap are
+unexplained.
 Exits 1 when a gap is neither a fault's nor a late read's, samples are lost
 unexplained (beyond one sample per sensor and per gap: rate × duration and each
 gap's length are known to a sample), a metric was not delivered, or (runs with a
@@ -64,6 +65,7 @@ FAULT_REACH_S = 3.0  # a fault's gap may outlast it by the retry interval, silen
 START_RSS_S = 5.0  # "memory at start": the session is open and the simulation allocated
 WARM_UP_S = 60.0  # the live pipeline's buffers (20 s windows) have filled
 MEMORY_GROWTH_MB = 2.0  # allowed growth after warm-up (or 1 % of the RSS, if more)
+LATE_LINES = 5  # late reads listed per sensor, the longest first
 # name, segment, side, chip, bus, address, multiplexer channel: every supported chip worn
 SENSORS = (
     ("pelvis", "pelvis", None, "lsm6dsox", 3, 0x6A, None),
@@ -326,7 +328,10 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
             "gaps": len(h["gaps"]),
             "gaps_without_fault": len(stray),
             "gaps_logger_late": len(late),
-            "late_reads": [[g[0], c["read_after_s"], c["fifo_s"]] for g, c in late],
+            "late_reads": [
+                [g[0], c.get("previous_read_after_s", c["read_after_s"]), c["fifo_s"]]
+                for g, c in late
+            ],
             "unexplained_gaps": [[g[0], g[1], c["cause"]] for g, c in stray if (g, c) not in late],
             "unexplained": expected - recorded - lost_in_faults - lost_logger_late,
             "max_read_interval_s": h.get("max_read_interval_s"),
@@ -409,11 +414,14 @@ def report(figures: dict) -> list[str]:
             f"{x['gaps_logger_late']} late reads), unexplained {x['unexplained']}, "
             f"I2C errors {x['i2c_errors']}"
         )
-        for at_s, after_s, fifo_s in x["late_reads"]:
+        longest = sorted(x["late_reads"], key=lambda r: -r[1])
+        for at_s, after_s, fifo_s in longest[:LATE_LINES]:
             lines.append(
                 f"    logger late at {at_s:.2f} s: read {after_s:.3f} s after the previous read, "
                 f"FIFO holds {fifo_s:.3f} s"
             )
+        if len(longest) > LATE_LINES:
+            lines.append(f"    and {len(longest) - LATE_LINES} shorter late reads (see --json)")
         for start, end, cause in x["unexplained_gaps"]:
             lines.append(f"    UNEXPLAINED gap {start:.2f}-{end:.2f} s (health: {cause})")
     lines.append(starved_line(figures))
@@ -438,7 +446,7 @@ def report(figures: dict) -> list[str]:
 
 
 def starved_line(figures: dict) -> str:
-    """Whether the machine starved the logger: its longest wait between reads vs the FIFOs."""
+    """Whether the logger was starved: its longest interval between reads vs the FIFOs."""
     waits = {
         name: (x["max_read_interval_s"], x["fifo_s"])
         for name, x in figures["sensors"].items()

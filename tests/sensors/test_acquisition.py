@@ -295,6 +295,35 @@ def test_an_overflow_after_a_timely_read_is_not_blamed_on_a_late_read():
     assert "the FIFO overflowed although read" in "\n".join(health_lines(acq.health()))
 
 
+def test_an_overflow_while_a_slow_read_emptied_a_nearly_full_fifo_is_that_read_s_lateness():
+    """The loop reads a nearly full FIFO and is descheduled between the count and the burst:
+    the FIFO overflows during that read, and the next, timely read finds the flag."""
+    acq, _, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
+    shank = next(s for s in acq.sensors if s.config.name == "shank")
+    period, fifo_samples = 1 / 220, shank.imu.configuration.fifo_samples
+    armed = {"now": False}
+    read_register = shank.imu.read_register
+
+    def descheduled_before_the_burst(register, length, bank=None):
+        if armed["now"] and register == shank.imu.FIFO_R_W:
+            armed["now"] = False
+            clock.sleep(5 * period)
+        return read_register(register, length, bank)
+
+    shank.imu.read_register = descheduled_before_the_burst
+
+    def arm():
+        armed["now"] = True
+
+    collect(acq, stall_once(acq, clock, 1.0, (fifo_samples - 4) * period, before=arm))
+    h = acq.health()["shank"]
+    assert h["overflows"] == 1 and len(h["gaps"]) == 1
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "late read" and cause["read_after_s"] < 0.1
+    assert cause["previous_read_after_s"] == pytest.approx((fifo_samples + 1) * period, abs=1e-3)
+    assert "the logger's previous read ended" in "\n".join(health_lines(acq.health()))
+
+
 def test_a_lost_sensor_s_gap_names_its_unavailability():
     acq, bus, clock, _, _ = acquisition(TWO, 4.0, retry_s=1.0)
     state = {"unplugged": False, "replugged": False}

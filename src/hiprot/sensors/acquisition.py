@@ -10,7 +10,7 @@ chip's overflow flag or a full FIFO, and flushed it) is a "late read" when the
 interval since the previous read (from its start to the end of this FIFO
 access, the longest the FIFO can have been filling) exceeded what the FIFO
 holds: a FIFO of n samples fills in just over n - 1 periods, never in less. An
-overflow after a timely read is an "overflow" (a fault, not the machine's load).
+overflow after a timely read is an "overflow" (a fault, not lateness).
 A sensor that stops answering is marked unavailable and retried every
 ``retry_s``; when it answers again it is reconfigured and resumes, and
 the other sensors never wait for it. Two faults give no I2C error, so they are
@@ -123,6 +123,7 @@ class _Sensor:
         self.verify_at = 0.0
         self.heard_at = 0.0  # when it last delivered a sample, or was (re)configured
         self.drained_at = 0.0  # its FIFO was emptied after this: a read began, or it (re)started
+        self.last_interval_s = 0.0  # the previous read's interval (0 after a flush or a start)
         self.cause: dict | None = None  # why the next samples may follow a gap
 
     @property
@@ -185,7 +186,7 @@ class Acquisition:
         )
         self.read_period_s = min(self.read_period_s, FIFO_MARGIN * fifo_s)
         for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
-            sensor.drained_at = self.clock.now()
+            sensor.drained_at, sensor.last_interval_s = self.clock.now(), 0.0
             sensor.imu.start()
         self.start_s = self.clock.now()
         for sensor in self.sensors:
@@ -198,7 +199,7 @@ class Acquisition:
             sensor.mag.identify()
             sensor.mag.configure()
         if start:
-            sensor.drained_at = self.clock.now()
+            sensor.drained_at, sensor.last_interval_s = self.clock.now(), 0.0
             sensor.imu.start()
         sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
         sensor.health.odr_hz = configuration.odr_hz
@@ -307,6 +308,7 @@ class Acquisition:
         # The FIFO was emptied after the previous read began and looked at before now: at most
         # this long apart (a logger descheduled in mid-read counts as late too).
         interval_s = self.clock.now() - sensor.drained_at
+        previous_s, sensor.last_interval_s = sensor.last_interval_s, interval_s
         sensor.drained_at = began + self.start_s
         field_ut = sensor.mag.read() if sensor.mag is not None else None
         ended = self.clock.now() - self.start_s
@@ -316,7 +318,8 @@ class Acquisition:
             sensor.heard_at = ended + self.start_s
         if reading.overflow:
             sensor.timer.restart()
-            overflow = self._overflow_cause(sensor, interval_s)
+            sensor.last_interval_s = 0.0  # flushed: what filled it before is gone with the flag
+            overflow = self._overflow_cause(sensor, interval_s, previous_s)
             sensor.cause = sensor.cause or overflow
         times = sensor.timer.stamp(len(reading), began, ended)
         keep = times >= 0.0
@@ -331,20 +334,26 @@ class Acquisition:
         self._account(sensor, samples.time_s, ended)
         return samples
 
-    def _overflow_cause(self, sensor: _Sensor, interval_s: float) -> dict:
+    def _overflow_cause(self, sensor: _Sensor, interval_s: float, previous_s: float) -> dict:
         """A late read if the interval since the FIFO was emptied could fill it, else an overflow.
 
         A FIFO of n samples is full after n ticks, which fit in an interval just over n - 1
         periods (the chip's period as the sample timer estimates it), never in a shorter one.
+        The overflow flag stays set from the previous read's status on, so a previous read that
+        took too long (it read a nearly full FIFO and was descheduled before its burst) explains
+        it too; that read's interval is then given as ``previous_read_after_s``.
         """
         fifo_samples = sensor.imu.configuration.fifo_samples
-        late = interval_s > (fifo_samples - 1) * sensor.timer.period_s
+        limit_s = (fifo_samples - 1) * sensor.timer.period_s
         sensor.health.overflows += 1
-        return {
-            "cause": "late read" if late else "overflow",
+        cause = {
+            "cause": "late read" if max(interval_s, previous_s) > limit_s else "overflow",
             "read_after_s": round(interval_s, 4),
             "fifo_s": round(fifo_samples * sensor.timer.period_s, 4),
         }
+        if previous_s > limit_s >= interval_s:
+            cause["previous_read_after_s"] = round(previous_s, 4)
+        return cause
 
     def _account(self, sensor: _Sensor, times: np.ndarray, read_end_s: float) -> None:
         health = sensor.health
@@ -392,6 +401,11 @@ class Acquisition:
 def gap_text(gap: list[float], cause: dict) -> str:
     """One gap in words: how long, how many samples and why."""
     text = f"lost {gap[1] - gap[0]:.2f} s ({cause['lost']} samples) at {gap[0]:.2f} s: "
+    if cause["cause"] == "late read" and "previous_read_after_s" in cause:
+        return text + (
+            f"the logger's previous read ended {cause['previous_read_after_s']:.2f} s after the "
+            f"one before it (the FIFO holds {cause['fifo_s']:.2f} s)"
+        )
     if cause["cause"] == "late read":
         return text + (
             f"the logger read {cause['read_after_s']:.2f} s after the previous read "
