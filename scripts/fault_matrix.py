@@ -2,11 +2,13 @@
 
 Each case runs ``python -m hiprot`` as a process (with a time limit and an address-space
 limit, so a hang or a runaway read shows as a failure, not as a stuck machine) and prints one
-row: case, what is expected, what happened, ok. Then the power-cut bounds: the recorder's sync
-interval and what Mosquitto, as ``config/mosquitto.conf`` sets it up, loses since its last
-autosave (measured: a retained message published, the broker SIGKILLed, restarted, asked).
+row: case, what is expected, what happened, ok. ``record`` SIGKILLed at random moments: what
+each kill lost (the kill moment − the newest recovered sample, on the session clock). Then the
+power-cut bounds: the recorder's sync interval and what Mosquitto, as ``config/mosquitto.conf``
+sets it up, loses since its last autosave (measured: a retained message published, the broker
+SIGKILLed, restarted, asked).
 
-    .venv/bin/python scripts/fault_matrix.py [--kills 5] [--seed 19]
+    .venv/bin/python scripts/fault_matrix.py [--kills 5] [--record-kills 20] [--seed 19]
 
 Exit status 1 when a case did not go as expected. The MQTT outbox cases (damaged outbox,
 publisher death, session ids) are not covered here.
@@ -29,12 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from hiprot.analysis.outputs import read_report
 from hiprot.errors import HiprotError
 from hiprot.recording import load_session
-from hiprot.recording.writer import SYNC_INTERVAL_S
+from hiprot.recording.writer import SYNC_INTERVAL_S, WRITE_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,6 +175,103 @@ def kill_analyze(work: Path, session: Path, kills: int, rng: random.Random) -> N
         "report.json absent (refused) or every output whole",
         got,
         not counts["mixed"],
+    )
+
+
+MAX_KILL_LOSS_S = 0.6  # issue 19's target for a SIGKILL of `record`
+KILL_SPAN_S = (0.1, 6.0)  # kill moments after `record` says it records (its simulation is 20 s)
+
+
+def _polled_until(process: subprocess.Popen, session: Path, until: float) -> dict | None:
+    """Poll the live session until monotonic ``until``; return the last samples read from it."""
+    seen = None
+    while time.monotonic() < until and process.poll() is None:
+        try:
+            seen = load_session(session).samples
+        except HiprotError:  # no block written yet
+            pass
+        time.sleep(max(0.0, min(0.2, until - time.monotonic())))
+    return seen
+
+
+def _prefix_problems(session, seen, rate_hz: float) -> list[str]:
+    """Why the recovered ``session`` is not a gap-free prefix extending what was seen live."""
+    recovery, problems = session.recovery, []
+    if recovery.closed or recovery.live:
+        problems.append("closed or live after a SIGKILL")
+    problems += [d.reason for d in recovery.dropped if "incomplete last block" not in d.reason]
+    problems += [w for w in recovery.warnings if "missing" in w]
+    for name, got in session.samples.items():
+        steps = np.diff(got.time_s)
+        if len(steps) and (steps.max() > 1.5 / rate_hz or steps.min() <= 0):
+            problems.append(f"{name}: a gap or a step back in the sample times")
+        before = (seen or {}).get(name)
+        if before is not None:
+            n = len(before)
+            same = n <= len(got) and all(
+                np.array_equal(getattr(before, k), getattr(got, k)[:n])
+                for k in ("time_s", "acc", "gyr")
+            )
+            if not same:
+                problems.append(f"{name}: does not extend the samples read while recording")
+    return problems
+
+
+def kill_record(work: Path, kills: int, rng: random.Random) -> None:
+    """SIGKILL `record` (simulated rig, no MQTT) at random moments; measure what each kill lost.
+
+    Loss = the kill moment on the session clock − the newest recovered sample's time, for the
+    sensor that lost most. The session clock's zero is ``start_utc`` (the UTC at which the
+    sensors started), the kill moment the wall-clock time just after ``kill()`` returned (so the
+    loss is, if anything, over-estimated by the signal's delivery). A kill before the first
+    block reached the file loses everything up to the kill. The recovered samples must be a
+    gap-free prefix: no block missing, no damage but a torn last block, no gap in the times,
+    and an exact extension of the samples read from the live session before the kill.
+    """
+    losses, problems = [], []
+    for i in range(kills):
+        out = work / "record-kills" / str(i)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hiprot", "record", "--no-mqtt", "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = process.stdout.readline()
+        if not line.startswith("recording"):
+            process.kill()
+            process.wait(10)
+            problems.append(f"kill {i}: record did not start")
+            continue
+        session_dir = Path(line.rsplit(" to ", 1)[1].strip())
+        seen = _polled_until(process, session_dir, time.monotonic() + rng.uniform(*KILL_SPAN_S))
+        process.kill()
+        killed_at = datetime.now(UTC)
+        process.wait(10)
+        meta = json.loads((session_dir / "session.json").read_text())
+        kill_s = (killed_at - datetime.fromisoformat(meta["start_utc"])).total_seconds()
+        try:
+            session = load_session(session_dir)
+        except HiprotError:  # nothing reached the file: everything up to the kill is lost
+            losses.append(kill_s)
+            continue
+        ends = [float(s.time_s[-1]) for s in session.samples.values()]
+        lost = kill_s - min(ends) if len(ends) == len(meta["samples"]) else kill_s
+        losses.append(lost)
+        problems += [
+            f"kill {i}: {p}" for p in _prefix_problems(session, seen, meta["sample_rate_hz"])
+        ]
+    print(
+        "record SIGKILLed, lost per kill (s): " + " ".join(f"{x:.3f}" for x in losses),
+        file=sys.stderr,
+    )
+    worst = max(losses) if losses else float("nan")
+    row(
+        f"record SIGKILLed × {kills} while recording (0.1–6 s in)",
+        f"a gap-free prefix each, at most {MAX_KILL_LOSS_S} s lost",
+        f"lost max {worst:.3f} s, median {float(np.median(losses)):.3f} s; "
+        f"{len(problems)} not a prefix {problems[:2]}",
+        not problems and len(losses) == kills and worst <= MAX_KILL_LOSS_S,
     )
 
 
@@ -444,6 +546,9 @@ def _edit_meta(session: Path, raw_file: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs per command (default 5)")
+    parser.add_argument(
+        "--record-kills", type=int, default=20, help="SIGKILLs of record (default 20)"
+    )
     parser.add_argument("--seed", type=int, default=19)
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -454,6 +559,7 @@ def main() -> int:
         (recorded,) = (work / "recorded").iterdir()
         kill_export(work, work / "walk", args.kills, rng)
         kill_analyze(work, work / "walk", args.kills, rng)
+        kill_record(work, args.record_kills, rng)
         startup_kills(work, recorded)
         damage_cases(work, recorded)
         special_files(work, recorded)
@@ -469,6 +575,10 @@ def main() -> int:
             f"| {case:<{width[0]}} | {expected:<{width[1]}} | {got:<{width[2]}} | {'yes' if ok else 'NO'} |"
         )
     print()
+    print(
+        f"SIGKILL, recorder: samples are appended every {WRITE_INTERVAL_S} s; a killed process "
+        "loses what it still holds (measured above)."
+    )
     print(f"power cut, recorder: samples are fsync'd every {SYNC_INTERVAL_S} s; at most that much")
     print("  (plus the chunk in flight) is lost; the torn last block is dropped on reading.")
     print(f"power cut, broker: {broker}.")

@@ -9,19 +9,27 @@ moments. A persistent QoS 1 subscriber counts metric (``stride``/``rep``/``test`
 unique by ``(stream, seq)``) and ``health`` messages. At the end it prints:
 
 - samples expected (each sensor's rate × duration) vs recorded (the session
-  file) vs lost during the injected faults (the health's gaps), and any
-  unexplained loss;
+  file) vs lost during the injected faults (the health's gaps) vs lost because
+  the logger read a FIFO too late (its read loop came back after the FIFO was full),
+  and any unexplained loss;
+- whether the logger was starved: the longest interval between two reads of a
+  sensor against what its FIFO holds;
 - metrics produced (``metrics_produced`` in ``session.json``) vs delivered;
 - memory (VmRSS of the ``hiprot record`` process) at start, after warm-up, every so
   often, and at the end.
 
 A gap counts as a fault's only if it overlaps that fault's window (from its start
 to ``FAULT_REACH_S`` after its end) on the same sensor or, for a stuck bus, on a
-sensor of that bus; samples lost in any other gap are unexplained. Exits 1 when
-samples are lost unexplained (beyond one sample per sensor and per gap: rate ×
-duration and each gap's length are known to a sample), a metric was not delivered,
-or (runs with a warm-up of a minute or more) memory grew after warm-up by more
-than ``MEMORY_GROWTH_MB`` or 1 %.
+sensor of that bus. Any other gap counts as "logger late" only if the health
+names a late read as its cause (a FIFO overflow after an interval since the
+previous read longer than the FIFO holds: the loss is real, and its cause is the
+read loop running late, not an I2C fault); samples lost in any other gap are
+unexplained.
+Exits 1 when a gap is neither a fault's nor a late read's, samples are lost
+unexplained (beyond one sample per sensor and per gap: rate × duration and each
+gap's length are known to a sample), a metric was not delivered, or (runs with a
+warm-up of a minute or more) memory grew after warm-up by more than
+``MEMORY_GROWTH_MB`` or 1 %.
 
 Usage: .venv/bin/python scripts/soak.py --minutes 12 --seed 5 [--json figures.json]
 """
@@ -57,6 +65,7 @@ FAULT_REACH_S = 3.0  # a fault's gap may outlast it by the retry interval, silen
 START_RSS_S = 5.0  # "memory at start": the session is open and the simulation allocated
 WARM_UP_S = 60.0  # the live pipeline's buffers (20 s windows) have filled
 MEMORY_GROWTH_MB = 2.0  # allowed growth after warm-up (or 1 % of the RSS, if more)
+LATE_LINES = 5  # late reads listed per sensor, the longest first
 # name, segment, side, chip, bus, address, multiplexer channel: every supported chip worn
 SENSORS = (
     ("pelvis", "pelvis", None, "lsm6dsox", 3, 0x6A, None),
@@ -306,15 +315,27 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
         expected = round(h["odr_hz"] * duration_s)
         recorded = len(session.samples[name].time_s) if name in session.samples else 0
         ours = [f for f in faults if f.get("sensor") == name or f.get("bus") == buses[name]]
-        stray = [g for g in h["gaps"] if not any(overlaps(g, f) for f in ours)]
-        lost_in_faults = h["dropped"] - sum(round((b - a) * h["odr_hz"]) - 1 for a, b in stray)
+        causes = h.get("gap_causes") or [{"cause": "unknown"}] * len(h["gaps"])
+        stray = [(g, c) for g, c in zip(h["gaps"], causes) if not any(overlaps(g, f) for f in ours)]
+        late = [(g, c) for g, c in stray if c["cause"] == "late read"]
+        lost_in_faults = h["dropped"] - sum(lost(g, h["odr_hz"]) for g, _ in stray)
+        lost_logger_late = sum(lost(g, h["odr_hz"]) for g, _ in late)
         sensors[name] = {
             "expected": expected,
             "recorded": recorded,
             "lost_in_faults": lost_in_faults,
+            "lost_logger_late": lost_logger_late,
             "gaps": len(h["gaps"]),
             "gaps_without_fault": len(stray),
-            "unexplained": expected - recorded - lost_in_faults,
+            "gaps_logger_late": len(late),
+            "late_reads": [
+                [g[0], c.get("previous_read_after_s", c["read_after_s"]), c["fifo_s"]]
+                for g, c in late
+            ],
+            "unexplained_gaps": [[g[0], g[1], c["cause"]] for g, c in stray if (g, c) not in late],
+            "unexplained": expected - recorded - lost_in_faults - lost_logger_late,
+            "max_read_interval_s": h.get("max_read_interval_s"),
+            "fifo_s": h.get("fifo_s"),
             "i2c_errors": h["i2c_errors"],
         }
     return {
@@ -328,7 +349,7 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
         "sensors": sensors,
         "samples": {
             key: sum(s[key] for s in sensors.values())
-            for key in ("expected", "recorded", "lost_in_faults", "unexplained")
+            for key in ("expected", "recorded", "lost_in_faults", "lost_logger_late", "unexplained")
         },
         "metrics": {
             "produced": produced,
@@ -341,6 +362,11 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
         "warm_up_s": warm_up_s,
         "session": str(session_path),
     }
+
+
+def lost(gap: list[float], rate_hz: float) -> int:
+    """Samples missing between the two samples that bound ``gap``."""
+    return round((gap[1] - gap[0]) * rate_hz) - 1
 
 
 def overlaps(gap: list[float], fault: dict) -> bool:
@@ -376,16 +402,29 @@ def report(figures: dict) -> list[str]:
         ),
         (
             f"samples: expected {s['expected']}, recorded {s['recorded']}, lost during injected "
-            f"faults {s['lost_in_faults']}, unexplained {s['unexplained']}"
+            f"faults {s['lost_in_faults']}, lost because the logger read late "
+            f"{s['lost_logger_late']}, unexplained {s['unexplained']}"
         ),
     ]
     for name, x in figures["sensors"].items():
         lines.append(
             f"  {name}: expected {x['expected']}, recorded {x['recorded']}, lost "
-            f"{x['lost_in_faults']} in {x['gaps']} gaps ({x['gaps_without_fault']} without "
-            f"a fault), unexplained {x['unexplained']}, "
+            f"{x['lost_in_faults']} in faults and {x['lost_logger_late']} to late reads, "
+            f"{x['gaps']} gaps ({x['gaps_without_fault']} without a fault, of which "
+            f"{x['gaps_logger_late']} late reads), unexplained {x['unexplained']}, "
             f"I2C errors {x['i2c_errors']}"
         )
+        longest = sorted(x["late_reads"], key=lambda r: -r[1])
+        for at_s, after_s, fifo_s in longest[:LATE_LINES]:
+            lines.append(
+                f"    logger late at {at_s:.2f} s: read {after_s:.3f} s after the previous read, "
+                f"FIFO holds {fifo_s:.3f} s"
+            )
+        if len(longest) > LATE_LINES:
+            lines.append(f"    and {len(longest) - LATE_LINES} shorter late reads (see --json)")
+        for start, end, cause in x["unexplained_gaps"]:
+            lines.append(f"    UNEXPLAINED gap {start:.2f}-{end:.2f} s (health: {cause})")
+    lines.append(starved_line(figures))
     lines.append(
         f"metrics: produced {m['produced']}, delivered {m['delivered']} "
         f"({m['duplicates_dropped']} re-sent copies dropped)"
@@ -404,6 +443,29 @@ def report(figures: dict) -> list[str]:
             f"{growth:+.1f}; series {series}"
         )
     return lines
+
+
+def starved_line(figures: dict) -> str:
+    """Whether the logger was starved: its longest interval between reads vs the FIFOs."""
+    waits = {
+        name: (x["max_read_interval_s"], x["fifo_s"])
+        for name, x in figures["sensors"].items()
+        if x["max_read_interval_s"] is not None and x["fifo_s"]
+    }
+    if not waits:
+        return "logger starved: unknown (the health has no read intervals)"
+    worst = max(waits, key=lambda n: waits[n][0] / waits[n][1])
+    wait_s, fifo_s = waits[worst]
+    starved = any(w > f for w, f in waits.values())
+    return (
+        f"logger starved: {'yes' if starved else 'no'} (longest interval between two reads, "
+        f"faults included, {wait_s:.3f} s on {worst}, whose FIFO holds {fifo_s:.3f} s)"
+    )
+
+
+def gaps_explained(figures: dict) -> bool:
+    """Every gap outside a fault's reach is a late read's FIFO overflow."""
+    return all(not s["unexplained_gaps"] for s in figures["sensors"].values())
 
 
 def tolerance(figures: dict) -> int:
@@ -433,10 +495,15 @@ def main() -> None:
         figures["record_exit"] == 0
         and figures["metrics"]["produced"] > 0
         and abs(figures["samples"]["unexplained"]) <= tolerance(figures)
+        and gaps_explained(figures)
         and figures["metrics"]["delivered"] == figures["metrics"]["produced"]
         and memory_ok(figures)
     )
-    print("OK" if ok else "FAIL: unexplained sample loss, undelivered metrics or growing memory")
+    print(
+        "OK"
+        if ok
+        else "FAIL: unexplained gap or sample loss, undelivered metrics or growing memory"
+    )
     sys.exit(0 if ok else 1)
 
 

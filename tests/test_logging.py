@@ -37,7 +37,7 @@ def test_library_code_neither_prints_nor_echoes():
 
 def test_an_unreachable_broker_is_one_logged_warning(caplog, tmp_path):
     port = free_port()  # nothing listens there
-    publisher = Publisher(MqttConfig(), "dev", "127.0.0.1", port, outbox_path=tmp_path / "o.db")
+    publisher = Publisher(MqttConfig(), "dev", "127.0.0.1", port, outbox_dir=tmp_path / "outbox")
     with caplog.at_level(logging.WARNING, logger="hiprot"):
         try:
             assert not publisher.start()

@@ -58,6 +58,6 @@ def test_everything_a_command_creates_is_private(umask, tmp_path):
         assert result.returncode == 0, (step, result.stderr)
     for made in ("sessions", "simulated", "csv", "analysis", "demo"):
         assert_private(out / made)
-    outbox = state / "hiprot"
-    assert any(p.name.startswith("mqtt-outbox-") for p in outbox.iterdir())
-    assert_private(outbox)
+    device = state / "hiprot" / "hiprot-sim"  # the device's lock and its sessions' outboxes
+    assert (device / "lock").is_file() and (device / "outbox").is_dir()
+    assert_private(state / "hiprot")

@@ -25,7 +25,7 @@ class RecordingError(HiprotError):
 
 class EmptySessionError(RecordingError):
     """A session directory holds no sample at all: its recording was stopped or killed before
-    the first sync (a batch skips it with a warning)."""
+    its first write (a batch skips it with a warning)."""
 
 
 class CalibrationError(HiprotError):

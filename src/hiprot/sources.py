@@ -11,6 +11,7 @@ acquisition run either way.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from hiprot.config import Rig
@@ -56,6 +57,11 @@ class RigSource:
     def elapsed_s(self) -> float:
         """Seconds since acquisition started, on the clock of the sample times."""
         return self.acquisition.elapsed_s()
+
+    @property
+    def start_utc(self) -> datetime | None:
+        """Wall-clock UTC of sample time 0 (when the sensors started)."""
+        return self.acquisition.start_utc
 
     def close(self) -> None:
         self.acquisition.close()

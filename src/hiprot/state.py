@@ -6,8 +6,12 @@ systemd ``/var/lib/hiprot``) holds ``lock``, locked (``flock``) by the one
 outbox directory ``outbox/`` with one outbox per session.
 
 Two recorders of one device would fight over its MQTT client id and mix two
-wearers' data on its topics, so a second is refused in one line. The lock
-file also carries a note the running process keeps up to date — how many
+wearers' data on its topics, so a second is refused in one line — also when it
+runs as another user or with another state directory (the service under
+``/var/lib/hiprot`` and a run by hand under ``~/.local/state``): the holder
+also binds a machine-wide name, the abstract Unix socket
+``hiprot-device-<device_id>`` (Linux ``unix(7)``), which the kernel frees when
+the process ends, however it ends. The lock file also carries a note the running process keeps up to date — how many
 metrics exist only in its memory (when its outbox fell back to memory) — so
 the next start can report them as lost after a ``kill -9``. The kernel
 releases the lock when a process dies, however it dies.
@@ -16,9 +20,11 @@ releases the lock when a process dies, however it dies.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import socket
 from pathlib import Path
 
 from hiprot.errors import HiprotError
@@ -79,15 +85,28 @@ class DeviceLock:
         self.problem: str | None = None
         self.previous: dict = {}  # the note a killed run left
         self._fd: int | None = None
+        self._claim: socket.socket | None = None
 
     def acquire(self) -> DeviceLock:
         """Take the lock; keep the note the previous holder left in ``previous``."""
+        self._lock_state_dir()  # first: a holder with the same state directory is named by pid
+        try:
+            self._claim_name()
+        except DeviceBusy:
+            if self._fd is not None:  # the note a killed run left stays for the next start
+                os.close(self._fd)
+                self._fd = None
+            raise
+        self.note()
+        return self
+
+    def _lock_state_dir(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as exc:
             self.problem = f"{self.path}: cannot lock the device ({exc.strerror or exc})"
-            return self
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -102,8 +121,23 @@ class DeviceLock:
         self.previous = _read_note(fd)
         with contextlib.suppress(OSError):
             os.posix_fallocate(fd, 0, NOTE_BYTES)
-        self.note()
-        return self
+
+    def _claim_name(self) -> None:
+        """Bind the machine-wide name of the device, or raise :class:`DeviceBusy`."""
+        name = f"\0hiprot-device-{self.device_id}"
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            claim.bind(name)
+        except OSError as exc:
+            claim.close()
+            if exc.errno != errno.EADDRINUSE:
+                return  # no abstract names here: the state directory's lock alone
+            raise DeviceBusy(
+                f"device {self.device_id!r} is already in use by another hiprot process on this "
+                "machine (another user or state directory); one recorder per device_id: stop it "
+                "first or give this rig another device_id"
+            ) from None
+        self._claim = claim
 
     def note(self, **fields) -> None:
         """Rewrite the note (pid, command and ``fields``); best effort, never raises."""
@@ -123,6 +157,9 @@ class DeviceLock:
             self.note()
             os.close(self._fd)
             self._fd = None
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
 
 
 def _read_note(fd: int) -> dict:

@@ -184,7 +184,7 @@ def test_one_mode_at_a_time(sessions):
 
 def _killed_while_starting(sessions: Path, delay_s: float) -> None:
     """Start ``hiprot record`` into ``sessions`` and SIGKILL it ``delay_s`` after its session
-    directory appears: long before the first sync (0.5 s), so no sample is on disk."""
+    directory appears: long before the first write (0.25 s), so no sample is on disk."""
     before = set(sessions.iterdir())
     recorder = subprocess.Popen(
         [sys.executable, "-m", "hiprot", "record", "--no-mqtt", "--out", str(sessions)],

@@ -194,6 +194,36 @@ def test_second_recorder_of_a_device_is_refused_and_never_takes_over(
     assert sub.received.on("/status") == [b"online", b"offline"], "no takeover, no flapping"
 
 
+def test_a_recorder_with_another_state_directory_is_refused_too(walk_rig, start_record, tmp_path):
+    """The service keeps its state in /var/lib/hiprot, a run by hand in ~/.local/state: the
+    device is still one per machine (its abstract socket name), and the first run's note stays."""
+    first = start_record("--rig", walk_rig, "--no-mqtt", "--duration", 8, "--out", tmp_path / "a")
+    first.wait_for("recording ")
+    other_state = tmp_path / "other-state"
+    second = subprocess.run(
+        [sys.executable, "-m", "hiprot", "record", "--rig", walk_rig, "--no-mqtt"]
+        + ["--duration", "2", "--out", tmp_path / "b"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_STATE_HOME": str(other_state)},
+    )
+    assert second.returncode == 2 and second.stdout == ""
+    assert second.stderr.count("\n") == 1 and "another user or state directory" in second.stderr
+    assert not (tmp_path / "b").exists()
+    returncode, _, err = first.finish()
+    assert returncode == 0, err
+    again = subprocess.run(  # the name is free once the first has ended
+        [sys.executable, "-m", "hiprot", "record", "--rig", walk_rig, "--no-mqtt"]
+        + ["--duration", "1", "--out", tmp_path / "c"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "XDG_STATE_HOME": str(other_state)},
+    )
+    assert again.returncode == 0, again.stderr
+
+
 def test_state_file_system_filling_up_mid_session_keeps_recording_and_publishing(
     broker, subscribe, walk_rig, tmp_path
 ):

@@ -154,3 +154,4 @@ def test_health_carries_the_acquisition_counts(broker, subscribe, tmp_path, sim_
         assert counts["available"] is True
         assert counts["i2c_errors"] == 0 and counts["gaps"] == 0
         assert counts["saturated"] == {"acc": 0, "gyr": 0}  # a walk stays within ±16 g
+        assert counts["overflows"] == 0 and counts["max_read_interval_s"] > 0

@@ -1,4 +1,7 @@
-"""kill -9 at random moments: every recovered session is an exact prefix, at most 1 s lost."""
+"""kill -9 at random moments: every recovered session is an exact prefix, at most 0.6 s lost.
+
+A few kills here; ``scripts/fault_matrix.py`` sweeps 20 kills of the real ``hiprot record``.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +23,11 @@ from hiprot.recording import load_session
 CHILD = Path(recording_process.__file__)
 # (how many, delay range in s, counted from process start rather than from "ready")
 KILL_PLANS = [
-    (12, (0.6, 2.2), False),  # while recording, after the first syncs
-    (2, (0.0, 0.6), False),  # around the first sync
-    (2, (0.0, 1.5), True),
+    (3, (0.6, 2.2), False),  # while recording, after the first writes
+    (1, (0.0, 0.6), False),  # around the first write
+    (1, (0.0, 1.5), True),
 ]  # while starting, often before any sample
-MAX_LOST_S = 1.0
+MAX_LOST_S = 0.6  # the bound README.md states for a SIGKILL (issue 19's target)
 
 
 @dataclass
@@ -58,7 +61,7 @@ def _run_and_kill(kill: Kill) -> Kill:
     return kill
 
 
-def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_second(tmp_path):
+def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_the_bound(tmp_path):
     rng = np.random.default_rng(2024)
     kills = [
         Kill(tmp_path / f"{p}-{i}", float(rng.uniform(*span)), from_spawn)
@@ -77,7 +80,7 @@ def test_sigkill_at_random_moments_leaves_an_exact_prefix_losing_at_most_one_sec
             continue
         try:
             session = load_session(sessions[0])
-        except RecordingError as exc:  # killed before the first sync: nothing older than 1 s sent
+        except RecordingError as exc:  # killed before the first write: nothing older sent
             assert kill.last_sent is None or kill.last_sent <= MAX_LOST_S, exc
             continue
         recovered_sessions += 1

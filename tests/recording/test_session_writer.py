@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from hiprot.cli import main
 from hiprot.config import parse_rig
 from hiprot.recording import SessionWriter, load_session
+from hiprot.recording.raw import RawFileWriter
 from hiprot.samples import ImuSamples, split_chunk
 from hiprot.sim import simulate
+from hiprot.sources import open_source
 
 
 def test_session_json_describes_the_session(rig, record):
@@ -132,7 +137,7 @@ def test_a_session_is_readable_while_it_is_recorded(rig, tmp_path):
     for chunk in chunks[:20]:
         writer.write(chunk)
     deadline = time.monotonic() + 30
-    while True:  # the writer syncs every 0.5 s: the first second shows up without closing
+    while True:  # the writer appends every 0.25 s: the first second shows up without closing
         session = load_session(writer.path)
         if sum(session.recovery.samples.values()) == 400:
             break
@@ -145,3 +150,60 @@ def test_a_session_is_readable_while_it_is_recorded(rig, tmp_path):
     session = load_session(writer.close())
     assert session.recovery.complete and not session.recovery.live
     assert sum(session.recovery.samples.values()) == 1600
+
+
+def test_samples_reach_the_kernel_every_write_interval_before_any_fsync(rig, tmp_path, monkeypatch):
+    """A killed process loses only what it still holds: blocks are appended every write
+    interval, not only at the (slower) fsync that a power cut needs."""
+    chunks = split_chunk(simulate(rig, 1.0).samples, 0.05)
+    writer = SessionWriter(rig, tmp_path, sync_interval_s=1.0, write_interval_s=0.05)
+    events: list[str] = []
+    append, sync = RawFileWriter.append, RawFileWriter.sync
+    monkeypatch.setattr(
+        RawFileWriter, "append", lambda s, d: (events.append("append"), append(s, d))
+    )
+    monkeypatch.setattr(RawFileWriter, "sync", lambda s: (events.append("sync"), sync(s)))
+    deadline = time.monotonic() + 30
+    for appended, chunk in enumerate(chunks[:3], start=1):
+        writer.write(chunk)
+        while events.count("append") < appended:
+            assert time.monotonic() < deadline, "the chunk never reached the file"
+            time.sleep(0.005)
+    assert events[:3] == ["append"] * 3  # each chunk in the kernel, none waited for an fsync
+    path = writer.close()
+    assert json.loads((path / "session.json").read_text())["writer"]["write_interval_s"] == 0.05
+
+
+def test_write_interval_must_not_exceed_the_sync_interval(rig, tmp_path):
+    with pytest.raises(ValueError, match="write_interval_s"):
+        SessionWriter(rig, tmp_path, sync_interval_s=0.5, write_interval_s=0.6)
+
+
+def test_start_utc_is_the_given_start_of_the_sample_clock(rig, tmp_path):
+    start = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    writer = SessionWriter(rig, tmp_path, start=start)
+    path = writer.close()
+    assert path.name == "hiprot-sim-20260102T030405Z"
+    assert json.loads((path / "session.json").read_text())["start_utc"] == start.isoformat(
+        timespec="milliseconds"
+    )
+
+
+def test_record_dates_the_session_from_when_the_sensors_started(tmp_path, monkeypatch):
+    """``start_utc`` is sample time 0 on the wall clock (what a kill's loss is measured
+    against), not the later moment at which the session directory was made."""
+    record_cli = importlib.import_module("hiprot.cli.record")
+    opened = []
+
+    def open_then_pause(*args, **kwargs):
+        opened.append(open_source(*args, **kwargs))
+        time.sleep(0.05)  # the session directory is made after the sensors started
+        return opened[-1]
+
+    monkeypatch.setattr(record_cli, "open_source", open_then_pause)
+    args = ["record", "--no-mqtt", "--duration", "0.3", "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, args, prog_name="hiprot")
+    assert result.exit_code == 0, result.output
+    (path,) = tmp_path.iterdir()
+    meta = json.loads((path / "session.json").read_text())
+    assert meta["start_utc"] == opened[0].start_utc.isoformat(timespec="milliseconds")

@@ -12,7 +12,7 @@ from chips import turning
 from hiprot.config import parse_rig
 from hiprot.errors import SensorError
 from hiprot.samples import ImuSamples
-from hiprot.sensors.acquisition import Acquisition
+from hiprot.sensors.acquisition import Acquisition, health_lines
 from hiprot.sensors.clock import VirtualClock
 from hiprot.sensors.emulated import EMULATED_CHIPS, Motion, emulated_buses
 from hiprot.sensors.emulated.motion import Playback
@@ -217,6 +217,132 @@ def test_a_stall_longer_than_the_fifo_is_a_counted_gap():
         start, end = h["gaps"][0]
         assert h["dropped"] == round((end - start) * 200) - 1
         assert h["samples"] + h["dropped"] == pytest.approx(800, abs=2)
+        assert [c["cause"] for c in h["gap_causes"]] == ["late read"], name
+
+
+SMALL_FIFO = {
+    "device_id": "small",
+    "sample_rate_hz": 200,
+    "sensors": [
+        {"name": "shank", "segment": "shank", "side": "right", "chip": "icm20948", "address": 0x68},
+        {"name": "thigh", "segment": "thigh", "side": "right", "chip": "icm42688", "address": 0x69},
+    ],
+}
+
+
+def stall_once(acq, clock, at_s, stall_s, before=None):
+    """A callback that stalls the loop once (a machine that does not schedule the logger)."""
+    stalled = {"done": False}
+
+    def stall(chunk):
+        if not stalled["done"] and clock.now() - acq.start_s > at_s:
+            if before is not None:
+                before()
+            clock.sleep(stall_s)
+            stalled["done"] = True
+
+    return stall
+
+
+def test_a_read_later_than_the_fifo_lasts_is_an_overflow_gap_attributed_to_the_late_read():
+    acq, _, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
+    shank = next(s for s in acq.sensors if s.config.name == "shank")
+    period, fifo_samples = 1 / 220, shank.imu.configuration.fifo_samples
+    fifo_s = fifo_samples * period  # 42 samples: 0.19 s, the smallest FIFO
+    collect(acq, stall_once(acq, clock, 1.0, 2 * fifo_s))
+    health = acq.health()
+    h = health["shank"]
+    assert h["fifo_s"] == pytest.approx(fifo_s, abs=1e-4) and h["overflows"] == 1
+    ((start, end),) = h["gaps"]
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "late read" and cause["fifo_s"] == pytest.approx(fifo_s, abs=1e-4)
+    assert cause["read_after_s"] == pytest.approx(2 * fifo_s, abs=1e-3)
+    assert h["max_read_interval_s"] == pytest.approx(2 * fifo_s, abs=1e-3)
+    assert cause["lost"] == h["dropped"] == h["overflow_dropped"] == round((end - start) * 220) - 1
+    assert end - start >= 2 * fifo_s - period  # everything since the previous read is lost
+    assert h["samples"] + h["dropped"] == pytest.approx(3 * 220, abs=2)
+    thigh = health["thigh"]  # its FIFO (0.64 s) outlasts the stall: nothing lost
+    assert thigh["gaps"] == [] and thigh["overflows"] == 0 and thigh["samples"] == 600
+    text = "\n".join(health_lines(health))
+    assert f"the logger read {2 * fifo_s:.2f} s after the previous read" in text
+    assert f"(the FIFO holds {fifo_s:.2f} s)" in text
+
+
+def test_a_read_within_what_the_fifo_holds_loses_nothing():
+    acq, _, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
+    shank = next(s for s in acq.sensors if s.config.name == "shank")
+    period, fifo_samples = 1 / 220, shank.imu.configuration.fifo_samples
+    wait_s = (fifo_samples - 1.5) * period  # the FIFO is nearly full when read
+    collect(acq, stall_once(acq, clock, 1.0, wait_s))
+    h = acq.health()["shank"]
+    assert h["max_read_interval_s"] == pytest.approx(wait_s, abs=1e-3)
+    assert h["gaps"] == h["gap_causes"] == [] and h["overflows"] == h["dropped"] == 0
+    assert h["samples"] == 660
+
+
+def test_an_overflow_after_a_timely_read_is_not_blamed_on_a_late_read():
+    """The chip reports an overflow the interval cannot explain (a fault): it must not pass for
+    the machine's load."""
+    acq, bus, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
+
+    def overflow():
+        bus.chip_at(0x68).fifo.overflowed = True
+
+    collect(acq, stall_once(acq, clock, 1.0, 0.0, before=overflow))
+    h = acq.health()["shank"]
+    assert h["overflows"] == 1 and len(h["gaps"]) == 1
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "overflow" and cause["read_after_s"] < 0.1 < cause["fifo_s"]
+    assert "the FIFO overflowed although read" in "\n".join(health_lines(acq.health()))
+
+
+def test_an_overflow_while_a_slow_read_emptied_a_nearly_full_fifo_is_that_read_s_lateness():
+    """The loop reads a nearly full FIFO and is descheduled between the count and the burst:
+    the FIFO overflows during that read, and the next, timely read finds the flag."""
+    acq, _, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
+    shank = next(s for s in acq.sensors if s.config.name == "shank")
+    period, fifo_samples = 1 / 220, shank.imu.configuration.fifo_samples
+    armed = {"now": False}
+    read_register = shank.imu.read_register
+
+    def descheduled_before_the_burst(register, length, bank=None):
+        if armed["now"] and register == shank.imu.FIFO_R_W:
+            armed["now"] = False
+            clock.sleep(5 * period)
+        return read_register(register, length, bank)
+
+    shank.imu.read_register = descheduled_before_the_burst
+
+    def arm():
+        armed["now"] = True
+
+    collect(acq, stall_once(acq, clock, 1.0, (fifo_samples - 4) * period, before=arm))
+    h = acq.health()["shank"]
+    assert h["overflows"] == 1 and len(h["gaps"]) == 1
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "late read" and cause["read_after_s"] < 0.1
+    assert cause["previous_read_after_s"] == pytest.approx((fifo_samples + 1) * period, abs=1e-3)
+    assert "the logger's previous read ended" in "\n".join(health_lines(acq.health()))
+
+
+def test_a_lost_sensor_s_gap_names_its_unavailability():
+    acq, bus, clock, _, _ = acquisition(TWO, 4.0, retry_s=1.0)
+    state = {"unplugged": False, "replugged": False}
+
+    def wiring(chunk):
+        now = clock.now() - acq.start_s
+        if now >= 1.0 and not state["unplugged"]:
+            bus.unplug(0x69)
+            state["unplugged"] = True
+        if now >= 2.0 and not state["replugged"]:
+            bus.replug(0x69)
+            state["replugged"] = True
+
+    collect(acq, wiring)
+    h = acq.health()["shank"]
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "unavailable" and "no acknowledge" in cause["error"]
+    assert cause["lost"] == h["dropped"] > 0 and h["overflows"] == 0
 
 
 def test_transient_bus_errors_are_retried_counted_and_cost_no_samples():

@@ -224,7 +224,7 @@ def _exit_if_failed(failed: int, skipped: int, total: int) -> None:
     if skipped:
         click.echo(
             f"hiprot: {skipped} of {total} sessions skipped: no samples (recording interrupted "
-            "before its first sync)",
+            "before its first write)",
             err=True,
         )
     if failed:

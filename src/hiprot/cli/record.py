@@ -127,7 +127,9 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
         source = open_source(rig, duration_s=source_duration, on_event=warn)
     try:
         with stopped_on_failure(publisher):
-            writer = SessionWriter(rig, out_dir, activity=activity, note=note, disk=disk)
+            writer = SessionWriter(
+                rig, out_dir, activity=activity, note=note, disk=disk, start=source.start_utc
+            )
         simulated = " SIMULATED" if rig.simulation is not None else ""
         status = (
             f"recording {len(rig.sensors)}{simulated} sensors at {rig.sample_rate_hz:g} Hz "

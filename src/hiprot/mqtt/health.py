@@ -68,7 +68,16 @@ def cpu_temperature_c(sys_root: Path = SYS) -> float | None:
         return None
 
 
-ACQUISITION_KEYS = ("available", "dropped", "late", "i2c_errors", "i2c_failures", "saturated")
+ACQUISITION_KEYS = (
+    "available",
+    "dropped",
+    "late",
+    "overflows",
+    "max_read_interval_s",
+    "i2c_errors",
+    "i2c_failures",
+    "saturated",
+)
 
 
 def _acquisition(source: dict[str, dict] | None, name: str) -> dict:

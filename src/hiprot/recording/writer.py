@@ -2,9 +2,14 @@
 
 Layout: ``session.json`` (metadata), ``rig.toml`` (the rig used) and
 ``imu.bin`` (raw samples, see :mod:`hiprot.recording.raw`). Samples are
-appended and fsync'd every ``sync_interval_s`` (0.5 s by default), so a
-power cut or ``kill -9`` loses at most about that much. The producer never
-blocks: a full queue drops the chunk and counts it.
+handed to the kernel (appended) every ``write_interval_s`` (0.25 s) and
+fsync'd every ``sync_interval_s`` (0.5 s). Two bounds follow, because data
+handed to ``write(2)`` sits in the page cache and outlives the process while
+only ``fsync(2)`` makes it durable (POSIX.1-2017 ``fsync``; Linux man-pages
+``write(2)``): a killed process (``kill -9``, a crash) loses only what is still
+in its own memory, about the write interval plus the sensors' read period; a
+power cut loses what was not yet fsync'd, about the sync interval. The
+producer never blocks: a full queue drops the chunk and counts it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from hiprot.recording.raw import RawFileWriter
 from hiprot.samples import Chunk, ImuSamples
 
 RAW_FILE = "imu.bin"
-SYNC_INTERVAL_S = 0.5
+SYNC_INTERVAL_S = 0.5  # fsync: what a power cut can lose
+WRITE_INTERVAL_S = 0.25  # append to the kernel: what a killed process can lose
 GAP_FACTOR = 1.5  # a step longer than 1.5 sample periods is a gap
 STOP_DISK_LOW = "disk space low"
 STOP_WRITE_ERROR = "write error"
@@ -77,6 +83,8 @@ class SessionWriter:
 
     ``stop_requested`` is set when the recording must end (disk nearly full,
     write error); the logger loop checks it and closes the session cleanly.
+    ``start`` is the wall-clock UTC of sample time 0 (default: now); it names
+    the session and is its ``start_utc``.
     """
 
     def __init__(
@@ -89,14 +97,19 @@ class SessionWriter:
         *,
         disk: DiskPolicy | None = None,
         sync_interval_s: float = SYNC_INTERVAL_S,
+        write_interval_s: float = WRITE_INTERVAL_S,
         warn: Callable[[str], None] = log.warning,
+        start: datetime | None = None,
     ):
         if not 0 < sync_interval_s <= 1.0:
             raise ValueError("sync_interval_s must be in (0, 1] s")
+        if not 0 < write_interval_s <= sync_interval_s:
+            raise ValueError("write_interval_s must be in (0, sync_interval_s] s")
         self.rig, self.sync_interval_s = rig, sync_interval_s
+        self.write_interval_s = write_interval_s
         self._disk = DiskGuard(Path(out_dir), disk or DiskPolicy(), bytes_per_second(rig), warn)
         self._disk.check_start()
-        start = datetime.now(UTC)
+        start = start or datetime.now(UTC)
         self.path = _new_session_dir(Path(out_dir), f"{rig.device_id}-{start:%Y%m%dT%H%M%SZ}")
         self.meta = start_meta(rig, start, RAW_FILE, activity, note)
         rig_toml = rig_to_toml(rig)
@@ -174,6 +187,7 @@ class SessionWriter:
             "cpu_s": round(self._cpu_s, 3),
             "raw_bytes": self._raw.size,
             "sync_interval_s": self.sync_interval_s,
+            "write_interval_s": self.write_interval_s,
         }
         self.meta.update(extra_meta)
         self.meta["end_utc"] = datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -200,22 +214,29 @@ class SessionWriter:
 
     def _run(self) -> None:
         start_cpu = time.thread_time()
+        next_write = time.monotonic() + self.write_interval_s
         next_sync = time.monotonic() + self.sync_interval_s
         try:
             while True:
+                wait = min(next_write, next_sync) - time.monotonic()
                 try:
-                    chunk = self._queue.get(timeout=max(0.0, next_sync - time.monotonic()))
+                    chunk = self._queue.get(timeout=max(0.0, wait))
                 except queue.Empty:
                     chunk = _TICK
                 if chunk is None:
                     break
                 if chunk is not _TICK:
                     self._blocks.add(chunk)
-                if time.monotonic() >= next_sync:
+                now = time.monotonic()
+                if now >= next_sync:
                     self._blocks.flush()
-                    next_sync = time.monotonic() + self.sync_interval_s
+                    now = time.monotonic()
+                    next_write, next_sync = now + self.write_interval_s, now + self.sync_interval_s
                     if self._disk.must_stop():
                         self._request_stop(STOP_DISK_LOW)
+                elif now >= next_write:
+                    self._blocks.write()
+                    next_write = now + self.write_interval_s
             self._blocks.flush()
         except OSError as exc:
             self.error = exc
@@ -231,10 +252,10 @@ class SessionWriter:
 class BlockAppender:
     """The writer thread's work, done synchronously: samples in, CRC'd blocks out, fsync'd.
 
-    :meth:`add` takes chunks and counts gaps in their timestamps; :meth:`flush`
-    appends everything added since as one block per sensor, fsyncs, and adds
-    the written samples to ``samples`` (counts and gaps are ``session.json``
-    dicts, updated in place).
+    :meth:`add` takes chunks and counts gaps in their timestamps; :meth:`write`
+    appends everything added since as one block per sensor and adds the
+    written samples to ``samples`` (counts and gaps are ``session.json`` dicts,
+    updated in place); :meth:`flush` writes and fsyncs.
     """
 
     def __init__(
@@ -264,7 +285,15 @@ class BlockAppender:
             self._last_time[name] = float(samples.time_s[-1])
 
     def flush(self) -> None:
-        """Append the held samples as one block per sensor (per run of equal columns) and fsync."""
+        """:meth:`write`, then fsync: what was written survives a power cut."""
+        self.write()
+        self.raw.sync()
+
+    def write(self) -> None:
+        """Append the held samples as one block per sensor (per run of equal columns).
+
+        Appended data is in the kernel: it survives the process being killed.
+        """
         if not self._pending:
             return
         data, counts = [], {}
@@ -275,7 +304,6 @@ class BlockAppender:
                 counts[sensor.name] = counts.get(sensor.name, 0) + len(samples)
         self._pending.clear()
         self.raw.append(b"".join(data))
-        self.raw.sync()
         for name, n in counts.items():
             self.samples[name] += n
 

@@ -5,18 +5,25 @@ every sensor's FIFO in bursts, so a late wake-up loses nothing while the FIFO
 lasts. Samples get monotonic timestamps on the acquisition clock (seconds since
 the acquisition started) from :class:`~hiprot.sensors.timing.SampleTimer`.
 Whatever is lost shows twice: as a real gap in that sensor's timestamps and in
-its counts. A sensor that stops answering is marked unavailable and retried
-every ``retry_s``; when it answers again it is reconfigured and resumes, and
+its counts, and each gap names its cause. A FIFO overflow (the driver saw the
+chip's overflow flag or a full FIFO, and flushed it) is a "late read" when the
+interval since the previous read (from its start to the end of this FIFO
+access, the longest the FIFO can have been filling) exceeded what the FIFO
+holds: a FIFO of n samples fills in just over n - 1 periods, never in less. An
+overflow after a timely read is an "overflow" (a fault, not lateness).
+A sensor that stops answering is marked unavailable and retried every
+``retry_s``; when it answers again it is reconfigured and resumes, and
 the other sensors never wait for it. Two faults give no I2C error, so they are
 looked for: a chip that lost power between two reads answers from its reset
 state with its FIFO off, and a different chip may answer at the address. Every
 sensor's WHO_AM_I is checked again every ``verify_s`` and whenever it has been
 silent for ``silent_s``; a wrong chip makes it unavailable (and retried), a
 right chip whose FIFO is still empty then is reconfigured (a loop that was late
-itself, on a busy machine, finds the FIFO full and reconfigures nothing). Waits are kept short for the sake of the
-other sensors' FIFOs: a stuck bus (a transaction timed out) makes all its
-sensors unavailable at once, so it costs one adapter timeout per retry, and at
-most one sensor is reconnected per cycle, after every other sensor was read.
+itself, on a busy machine, finds the FIFO full and reconfigures nothing). Waits
+are kept short for the sake of the other sensors' FIFOs: a stuck bus (a
+transaction timed out) makes all its sensors unavailable at once, so it costs
+one adapter timeout per retry, and at most one sensor is reconnected per cycle,
+after every other sensor was read.
 Samples at the full scale the chip was set to are counted (``saturated``): the
 angles computed from them are wrong.
 """
@@ -26,6 +33,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -48,6 +56,7 @@ VERIFY_S = 1.0
 SILENT_S = 0.5  # several read periods without one sample: the chip is reset or not sampling
 LATE_AFTER_S = 0.25
 GAP_PERIODS = 1.5  # consecutive samples further apart than this many periods leave a gap
+GAP_LINES = 5  # gaps described per sensor on the console
 
 
 @dataclass
@@ -62,9 +71,14 @@ class SensorHealth:
     samples: int = 0
     dropped: int = 0
     late: int = 0
+    fifo_s: float | None = None
+    overflows: int = 0
+    overflow_dropped: int = 0
+    max_read_interval_s: float = 0.0
     first_s: float | None = None
     last_s: float | None = None
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    gap_causes: list[dict] = field(default_factory=list)  # one per gap, see :func:`gap_text`
     i2c_errors: int = 0
     i2c_retries: int = 0
     i2c_failures: int = 0
@@ -91,7 +105,12 @@ class SensorHealth:
             "samples": self.samples,
             "dropped": self.dropped,
             "late": self.late,
+            "fifo_s": None if self.fifo_s is None else round(self.fifo_s, 4),
+            "overflows": self.overflows,
+            "overflow_dropped": self.overflow_dropped,
+            "max_read_interval_s": round(self.max_read_interval_s, 4),
             "gaps": [[round(a, 4), round(b, 4)] for a, b in self.gaps],
+            "gap_causes": [dict(cause) for cause in self.gap_causes],
             "i2c_errors": self.i2c_errors,
             "i2c_retries": self.i2c_retries,
             "i2c_failures": self.i2c_failures,
@@ -114,6 +133,9 @@ class _Sensor:
         self.retry_at = 0.0
         self.verify_at = 0.0
         self.heard_at = 0.0  # when it last delivered a sample, or was (re)configured
+        self.drained_at = 0.0  # its FIFO was emptied after this: a read began, or it (re)started
+        self.last_interval_s = 0.0  # the previous read's interval (0 after a flush or a start)
+        self.cause: dict | None = None  # why the next samples may follow a gap
 
     @property
     def devices(self):
@@ -155,6 +177,7 @@ class Acquisition:
             for s in rig.sensors
         ]
         self.start_s: float | None = None
+        self.start_utc: datetime | None = None  # wall-clock UTC of sample time 0
         self._closed = False
         self._stuck_buses: dict[int, SensorError] = {}  # bus → its timeout, in this cycle
 
@@ -175,8 +198,10 @@ class Acquisition:
         )
         self.read_period_s = min(self.read_period_s, FIFO_MARGIN * fifo_s)
         for sensor in self.sensors:  # all FIFOs start together, after every chip is set up
+            sensor.drained_at, sensor.last_interval_s = self.clock.now(), 0.0
             sensor.imu.start()
         self.start_s = self.clock.now()
+        self.start_utc = datetime.now(UTC)
         for sensor in self.sensors:
             sensor.heard_at = self.start_s
 
@@ -187,10 +212,12 @@ class Acquisition:
             sensor.mag.identify()
             sensor.mag.configure()
         if start:
+            sensor.drained_at, sensor.last_interval_s = self.clock.now(), 0.0
             sensor.imu.start()
         sensor.timer = SampleTimer(1.0 / configuration.odr_hz)
         sensor.health.odr_hz = configuration.odr_hz
         sensor.health.ranges = (configuration.accel_range_g, configuration.gyro_range_dps)
+        sensor.health.fifo_s = configuration.fifo_samples / configuration.odr_hz
         sensor.health.available = True
         sensor.heard_at = self.clock.now()
         sensor.verify_at = sensor.heard_at + self.verify_s
@@ -234,6 +261,7 @@ class Acquisition:
             # Nothing in its FIFO after silent_s: the chip is not sampling. (A loop that was
             # itself late, on a busy machine, finds the FIFO full instead and reconfigures nothing.)
             self._connect(sensor, start=True)
+            sensor.cause = sensor.cause or {"cause": "silent, reconfigured"}
             self.on_event(
                 f"{sensor.config.name} silent for {silent_s:.2g} s "
                 "(reset by a power glitch?); reconfigured"
@@ -248,6 +276,7 @@ class Acquisition:
         sensor.health.available = False
         sensor.health.last_error = str(exc)
         sensor.retry_at = now + self.retry_s
+        sensor.cause = sensor.cause or {"cause": "unavailable", "error": str(exc)}
         self.on_event(f"{sensor.config.name} lost ({exc}); retrying every {self.retry_s:g} s")
 
     def _retry_one(self, now: float) -> None:
@@ -290,12 +319,22 @@ class Acquisition:
     def _read(self, sensor: _Sensor) -> ImuSamples:
         began = self.clock.now() - self.start_s
         reading = sensor.imu.read_fifo()
+        # The FIFO was emptied after the previous read began and looked at before now: at most
+        # this long apart (a logger descheduled in mid-read counts as late too).
+        interval_s = self.clock.now() - sensor.drained_at
+        previous_s, sensor.last_interval_s = sensor.last_interval_s, interval_s
+        sensor.drained_at = began + self.start_s
         field_ut = sensor.mag.read() if sensor.mag is not None else None
         ended = self.clock.now() - self.start_s
+        health = sensor.health
+        health.max_read_interval_s = max(health.max_read_interval_s, interval_s)
         if len(reading) or reading.overflow:
             sensor.heard_at = ended + self.start_s
         if reading.overflow:
             sensor.timer.restart()
+            sensor.last_interval_s = 0.0  # flushed: what filled it before is gone with the flag
+            overflow = self._overflow_cause(sensor, interval_s, previous_s)
+            sensor.cause = sensor.cause or overflow
         times = sensor.timer.stamp(len(reading), began, ended)
         keep = times >= 0.0
         if self.duration_s is not None:
@@ -318,6 +357,27 @@ class Acquisition:
         sensor.health.saturated_acc += int(at_full_scale(samples.acc, full_scale.acc_m_s2).sum())
         sensor.health.saturated_gyr += int(at_full_scale(samples.gyr, full_scale.gyr_rad_s).sum())
 
+    def _overflow_cause(self, sensor: _Sensor, interval_s: float, previous_s: float) -> dict:
+        """A late read if the interval since the FIFO was emptied could fill it, else an overflow.
+
+        A FIFO of n samples is full after n ticks, which fit in an interval just over n - 1
+        periods (the chip's period as the sample timer estimates it), never in a shorter one.
+        The overflow flag stays set from the previous read's status on, so a previous read that
+        took too long (it read a nearly full FIFO and was descheduled before its burst) explains
+        it too; that read's interval is then given as ``previous_read_after_s``.
+        """
+        fifo_samples = sensor.imu.configuration.fifo_samples
+        limit_s = (fifo_samples - 1) * sensor.timer.period_s
+        sensor.health.overflows += 1
+        cause = {
+            "cause": "late read" if max(interval_s, previous_s) > limit_s else "overflow",
+            "read_after_s": round(interval_s, 4),
+            "fifo_s": round(fifo_samples * sensor.timer.period_s, 4),
+        }
+        if previous_s > limit_s >= interval_s:
+            cause["previous_read_after_s"] = round(previous_s, 4)
+        return cause
+
     def _account(self, sensor: _Sensor, times: np.ndarray, read_end_s: float) -> None:
         health = sensor.health
         if len(times) == 0:
@@ -325,9 +385,15 @@ class Acquisition:
         period = sensor.timer.period_s
         joined = times if health.last_s is None else np.concatenate([[health.last_s], times])
         steps = np.diff(joined)
+        cause, sensor.cause = sensor.cause, None  # it explains the gap before these samples only
         for i in np.flatnonzero(steps > GAP_PERIODS * period):
+            lost = max(0, round(steps[i] / period) - 1)
+            joins = i == 0 and health.last_s is not None and cause is not None
             health.gaps.append((float(joined[i]), float(joined[i + 1])))
-            health.dropped += max(0, round(steps[i] / period) - 1)
+            health.gap_causes.append({**(cause if joins else {"cause": "unknown"}), "lost": lost})
+            health.dropped += lost
+            if health.gap_causes[-1]["cause"] in ("late read", "overflow"):
+                health.overflow_dropped += lost
         health.samples += len(times)
         health.late += int(np.count_nonzero(read_end_s - times > self.late_after_s))
         health.first_s = float(times[0]) if health.first_s is None else health.first_s
@@ -355,17 +421,47 @@ class Acquisition:
             bus.close()
 
 
+def gap_text(gap: list[float], cause: dict) -> str:
+    """One gap in words: how long, how many samples and why."""
+    text = f"lost {gap[1] - gap[0]:.2f} s ({cause['lost']} samples) at {gap[0]:.2f} s: "
+    if cause["cause"] == "late read" and "previous_read_after_s" in cause:
+        return text + (
+            f"the logger's previous read ended {cause['previous_read_after_s']:.2f} s after the "
+            f"one before it (the FIFO holds {cause['fifo_s']:.2f} s)"
+        )
+    if cause["cause"] == "late read":
+        return text + (
+            f"the logger read {cause['read_after_s']:.2f} s after the previous read "
+            f"(the FIFO holds {cause['fifo_s']:.2f} s)"
+        )
+    if cause["cause"] == "overflow":
+        return text + (
+            f"the FIFO overflowed although read {cause['read_after_s']:.2f} s after the previous "
+            f"read (it holds {cause['fifo_s']:.2f} s)"
+        )
+    if cause["cause"] == "unavailable":
+        return text + f"unavailable ({cause['error']})"
+    return text + cause["cause"]
+
+
 def health_lines(health: dict[str, dict]) -> list[str]:
-    """One line per sensor for the console: rate, losses, late samples, bus errors, state."""
+    """One line per sensor for the console (rate, losses, late samples, bus errors, state), then
+    one line per gap (the first ``GAP_LINES``) with its cause."""
     lines = []
     for name, h in health.items():
         state = "ok" if h["available"] else f"UNAVAILABLE ({h['last_error']})"
         lines.append(
             f"{name}: {h['samples']} samples at {h['rate_hz']:.1f} Hz (chip {h['odr_hz']:g} Hz), "
-            f"{h['dropped']} dropped in {len(h['gaps'])} gaps, {h['late']} late, "
+            f"{h['dropped']} dropped in {len(h['gaps'])} gaps ({h.get('overflows', 0)} FIFO "
+            f"overflows), {h['late']} late, "
             f"{h['i2c_errors']} I2C errors ({h['i2c_retries']} retried), "
             f"{_saturated(h)} at full scale, {state}"
         )
+        pairs = list(zip(h["gaps"], h.get("gap_causes", []), strict=False))
+        for gap, cause in pairs[:GAP_LINES]:
+            lines.append(f"{name} gap: {gap_text(gap, cause)}")
+        if len(pairs) > GAP_LINES:
+            lines.append(f"{name}: {len(pairs) - GAP_LINES} more gaps (session.json lists all)")
     return lines
 
 
