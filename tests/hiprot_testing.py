@@ -48,6 +48,17 @@ address = {address}
 )
 
 
+def assert_analysed(result: subprocess.CompletedProcess) -> None:
+    """``hiprot analyze`` went through: status 0, or 2 only because a session too short to
+    calibrate (a few seconds of standing) has no joint angles — after writing what it could."""
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    if result.returncode == 2:
+        assert errors and all("no joint angles" in line for line in errors), result.stderr
+    else:
+        assert result.returncode == 0 and not errors, result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

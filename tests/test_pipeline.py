@@ -56,10 +56,12 @@ def test_nothing_is_emitted_before_the_rig_is_calibrated():
 
 
 def test_a_leg_judged_unusable_is_not_emitted_live():
-    """Soft tissue as bad as the simulator makes it: the knee is no hinge, the calibration
-    verdict says unusable with what to do, and the leg's angles are withheld."""
-    rig = target_rig("walk", 4, True, duration_s=30.0, soft_tissue_deg=20.0)
-    truth, _ = processed("walk", 4, True, duration_s=30.0, soft_tissue_deg=20.0)
+    """Soft tissue and a screw-home knee as bad as the simulator makes them: the knee is no
+    hinge, the calibration verdict says unusable with what to do, and the leg's angles are
+    withheld."""
+    worst = {"realism": "realistic", "soft_tissue_deg": 20.0, "knee_screw_home_deg": 20.0}
+    rig = target_rig("walk", 4, True, duration_s=30.0, **worst)
+    truth, _ = processed("walk", 4, True, duration_s=30.0, **worst)
     pipeline, outputs = _live(rig, truth.samples)
     verdict = pipeline.verdicts["right"]
     assert verdict["verdict"] == "unusable" and "re-strap" in verdict["advice"]

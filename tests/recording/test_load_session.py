@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from hiprot_testing import CONFIG
+from hiprot_testing import CONFIG, assert_analysed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -190,7 +190,10 @@ def test_commands_on_a_damaged_session_recover_the_intact_blocks_and_change_noth
         ["export", path, "--format", "csv", "--out", tmp_path / "export"],
     ):
         result = hiprot(*command)
-        assert result.returncode == 0, (command, result.stderr)
+        if command[0] == "analyze":  # 4 s of standing: at most no joint angles, said as such
+            assert_analysed(result)
+        else:
+            assert result.returncode == 0, (command, result.stderr)
         assert "block" in result.stdout + result.stderr, command  # the loss is said, not hidden
     assert _files(path) == before
     recovered, exported = load_session(path), load_session(tmp_path / "export")
