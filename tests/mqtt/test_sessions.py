@@ -46,6 +46,11 @@ def test_waiting_walk_strides_never_appear_under_the_next_replay(broker, subscri
     seated = hiprot("replay", sessions["SEATED_TEST"], "--broker", broker.address, "--speed", "0")
     assert seated.returncode == 0, seated.stderr
     assert sub.received.wait(lambda r: r.on("/status")[-1:] == [b"offline"], 30)
+    # the trials leave the outbox on the publisher's thread: they may reach a subscriber just
+    # after the status, so wait for them (the session's end) before reading what arrived
+    assert sub.received.wait(
+        lambda r: r.on("/test") and any(s["state"] == "ended" for s in r.json("/session")), 30
+    )
 
     (session,) = [s for s in sub.received.json("/session") if s["state"] == "ended"]
     assert session.get("replay") is True and session.get("replay_of") == "SEATED_TEST"
