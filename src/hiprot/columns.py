@@ -121,6 +121,18 @@ STRIDE_METRICS = (
     KNEE_FLEXION_MAX,
 )  # summarised per leg (mean ± SD over straight strides)
 
+# Per rotation-test trial (report.json ``tests``, ``tests.csv``, the MQTT ``trial`` topic):
+# which reference the primary IR/ER figures use, the pelvis' compensation and the protocol.
+TEST_REFERENCE = "reference"  # REFERENCE_PELVIS, or REFERENCE_GRAVITY without a pelvis sensor
+REFERENCE_GRAVITY = "gravity (no pelvis sensor)"
+HIP_IR_MAX_GRAVITY = "hip_ir_max_gravity_deg"  # the gravity-referenced second figure
+HIP_ER_MAX_GRAVITY = "hip_er_max_gravity_deg"
+PELVIC_COMPENSATION = "pelvic_compensation_deg"  # seated: obliquity; prone: roll (pelvis only)
+COMPENSATED = "compensated"  # True/False with a pelvis sensor; None: cannot be excluded
+PROTOCOL_OK = "protocol_ok"  # hip and knee flexion within the protocol's band
+MODE = "mode"  # "active" or "passive" from the trial's label; None when unlabelled
+SUBJECT = "subject"  # pseudonymous subject id (session.json, reports, MQTT)
+
 # Summary keys.
 PERCENT = "percent"  # the gait cycle axis of the normalised curves
 # A measure's values in one session (comparison and history) and their change between two.
