@@ -39,8 +39,9 @@ A knee that is not a pure hinge (in :class:`hiprot.sim.body.Body`):
 - **Screw-home** (``knee_screw_home_deg``, 10°): the tibia rotates internally relative
   to the femur as the knee flexes, ``10° tanh(flexion / 30°)``, so it rotates
   externally over the last 20-30° of extension. Biplane radiography of 39 healthy
-  knees walking (PMC7477710): internal-external range 11.5° over a 67° flexion
-  range; Kefala et al., Med Sci Sports Exerc 49:2260-2267 (2017): 3.6° in stance.
+  knees walking (Gale & Anderst, J Biomech Eng 142(10), 2020): internal-external
+  range 11.5° over a 67° flexion range; Kefala et al., Med Sci Sports Exerc
+  49:2260-2267 (2017): 3.6° in stance.
 - **Varus with flexion** (``knee_varus_deg``, 4°): ``4° tanh(flexion / 45°)``; the same
   biplane study: abduction-adduction range 3.7°; Kefala et al.: rarely above 6°.
 
@@ -65,8 +66,8 @@ Compensation (``compensation``):
   per degree, both toward the movement, so a thigh-only rig sees more rotation than
   the hip makes. Analogous published figures: pelvic retroversion of 7.3° at the end
   of 106° of passive hip flexion (7 %; "Measurement of pelvic retroversion during
-  hip flexion: evaluation with accelerometers", Acta Ortop Bras 2016), 14-17° at
-  111-121° (about 15 %; "The influence of pelvic rotation on clinical measurements of
+  hip flexion: evaluation with accelerometers", Fenato Junior et al., Acta Ortop Bras
+  28:69-73 (2020)), 14-17° at 111-121° (about 15 %; "The influence of pelvic rotation on clinical measurements of
   hip flexion and extension range of motion across sex and age", Phys Ther Sport
   2019); the hip-rotation ratio itself is a modelling choice within them;
 - walking: internal rotation a restricted hip cannot give (its gait curve is limited
