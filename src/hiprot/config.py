@@ -49,12 +49,28 @@ MAX_TOPIC_PREFIX_BYTES = 128  # see _topic_prefix
 # device and sensor names: the longest topic, <prefix>/<device_id>/raw/<sensor>, stays in 256 bytes
 MAX_NAME = 48
 MAX_RIG_BYTES = 1_000_000  # a five-sensor rig with a hundred simulated faults is about 10 kB
+# a pseudonymous subject code (e.g. "P07"), never a name: it goes into files, reports and MQTT
+SUBJECT_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,32}")
+SUBJECT_EXPECTED = (
+    "a pseudonymous subject code of 1-32 letters, digits, _ or - (a code, not a name)"
+)
 
 CONFIG_DIRS = (
     Path(__file__).resolve().parents[2] / "config",  # a source checkout (editable install)
     Path(sys.prefix) / "share" / "hiprot" / "config",  # installed from a wheel
     Path("/etc/hiprot"),  # installed on the Pi by firmware/install.sh
 )
+
+
+def check_subject(value: str) -> str:
+    """``value`` if it is a subject code (:data:`SUBJECT_PATTERN`), else a :class:`ConfigError`.
+
+    The pattern keeps the code one safe path component and one MQTT topic level, and too
+    short for most full names; it cannot tell a code from a name, so the docs ask for a code.
+    """
+    if not isinstance(value, str) or SUBJECT_PATTERN.fullmatch(value) is None:
+        raise ConfigError(f"subject {json.dumps(value)[:40]}: expected {SUBJECT_EXPECTED}")
+    return value
 
 
 def default_rig_path() -> Path:
@@ -226,6 +242,7 @@ class Rig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     simulation: SimulationConfig | None = None
     source: Path | None = None
+    subject: str | None = None  # who wears it (a pseudonymous code); None: not said
 
     def sensor(self, name: str) -> SensorConfig:
         """The sensor called ``name``."""
@@ -608,8 +625,11 @@ def parse_rig(data: dict[str, Any], source: Path) -> Rig:
     fusion_t.finish()
     mqtt = _mqtt(top.table("mqtt"))
     simulation = _simulation(top.table("simulation"), sensors) if "simulation" in data else None
+    subject = top.get(
+        "subject", str, SUBJECT_EXPECTED, None, lambda v: SUBJECT_PATTERN.fullmatch(v) is not None
+    )
     top.finish()
-    return Rig(device_id, rate, tuple(sensors), fusion, mqtt, simulation, source)
+    return Rig(device_id, rate, tuple(sensors), fusion, mqtt, simulation, source, subject)
 
 
 def load_rig(path: str | os.PathLike | None = None) -> Rig:
@@ -666,7 +686,9 @@ def rig_to_toml(rig: Rig) -> str:
     Paths (password file, CA file) are written as they resolved; the password
     itself is never part of a rig.
     """
-    lines = _toml_table({"device_id": rig.device_id, "sample_rate_hz": rig.sample_rate_hz})
+    lines = _toml_table(
+        {"device_id": rig.device_id, "subject": rig.subject, "sample_rate_hz": rig.sample_rate_hz}
+    )
     lines += ["", "[fusion]"] + _toml_table(vars(rig.fusion))
     mqtt = {k: (str(v.absolute()) if isinstance(v, Path) else v) for k, v in vars(rig.mqtt).items()}
     lines += ["", "[mqtt]"] + _toml_table(mqtt)

@@ -24,7 +24,13 @@ from hiprot.analysis.reps import Rep, rep_summary
 from hiprot.analysis.rotation_tests import Trial, trial_summary
 from hiprot.analysis.session import SessionAnalysis
 from hiprot.analysis.strides import Stride, gait_summary
-from hiprot.columns import HIP_IR_REFERENCE, REFERENCE_PELVIS, REFERENCE_WALKING, current_names
+from hiprot.columns import (
+    HIP_IR_REFERENCE,
+    REFERENCE_PELVIS,
+    REFERENCE_WALKING,
+    SUBJECT,
+    current_names,
+)
 from hiprot.errors import RecordingError
 from hiprot.kinematics.angles import SessionAngles
 from hiprot.processing import ProcessedSession
@@ -139,6 +145,7 @@ def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dic
         "name": Path(session.path).name,
         "kind": getattr(session, "kind", None),
         "device_id": rig.device_id,
+        SUBJECT: meta.get(SUBJECT) or rig.subject,
         "start_utc": meta.get("start_utc"),
         "duration_s": duration,
         "sample_rate_hz": rig.sample_rate_hz,

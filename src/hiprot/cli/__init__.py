@@ -17,6 +17,7 @@ from hiprot.cli.record import record
 from hiprot.cli.replay import replay
 from hiprot.cli.scan import scan
 from hiprot.cli.simulate import simulate
+from hiprot.cli.subject import subject
 from hiprot.errors import HiprotError
 
 PRIVATE_UMASK = 0o077
@@ -53,5 +54,16 @@ def main() -> None:
     install_log_handler()  # library code logs; only the command line prints
 
 
-for command in (scan, record, demo, simulate, analyze, replay, export, monitor, dashboard):
+for command in (
+    scan,
+    record,
+    demo,
+    simulate,
+    analyze,
+    replay,
+    export,
+    monitor,
+    dashboard,
+    subject,
+):
     main.add_command(command)

@@ -6,11 +6,13 @@ import logging
 import math
 import signal
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from hiprot.config import Rig, load_rig
+from hiprot.config import Rig, check_subject, load_rig
+from hiprot.errors import ConfigError
 
 rig_option = click.option(
     "--rig",
@@ -23,6 +25,25 @@ broker_option = click.option(
     "--broker", default=None, metavar="HOST[:PORT]", help="MQTT broker, overriding the rig file."
 )
 no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish over MQTT.")
+
+
+def _subject(ctx, param, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_subject(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+subject_option = click.option(
+    "--subject",
+    default=None,
+    metavar="ID",
+    callback=_subject,
+    help="Pseudonymous subject code of the person (e.g. P07; a code, never a name), "
+    "overriding the rig file's subject.",
+)
 
 
 class EchoHandler(logging.Handler):
@@ -58,9 +79,11 @@ class FiniteRange(click.FloatRange):
         return number
 
 
-def load(rig_path: Path | None) -> Rig:
-    """The rig named on the command line, or the simulated default."""
-    return load_rig(rig_path)
+def load(rig_path: Path | None, subject: str | None = None) -> Rig:
+    """The rig named on the command line, or the simulated default; ``subject`` (``--subject``)
+    replaces the rig file's."""
+    rig = load_rig(rig_path)
+    return rig if subject is None else replace(rig, subject=subject)
 
 
 def parse_broker(value: str | None) -> tuple[str | None, int | None]:

@@ -15,6 +15,7 @@ from hiprot.cli.common import (
     no_mqtt_option,
     parse_broker,
     rig_option,
+    subject_option,
 )
 from hiprot.evaluation.angles import angle_errors
 from hiprot.mqtt import Publisher
@@ -40,15 +41,16 @@ def warn(message: str) -> None:
     show_default=True,
     help="Where the demo session is written.",
 )
+@subject_option
 @broker_option
 @no_mqtt_option
-def demo(rig_path, out_dir, broker, no_mqtt) -> None:
+def demo(rig_path, out_dir, subject, broker, no_mqtt) -> None:
     """Simulate a walk, estimate hip rotation, record it and publish it over MQTT.
 
     The simulated motion is played through register-level emulated chips and
     read by the real drivers, faster than real time.
     """
-    rig = load(rig_path)
+    rig = load(rig_path, subject)
     if rig.simulation is None:
         raise click.BadParameter(
             "the demo needs a simulated rig (with a [simulation] table)", param_hint="--rig"

@@ -20,6 +20,7 @@ from hiprot.cli.common import (
     parse_broker,
     rig_option,
     stop_on_signals,
+    subject_option,
     warn_lost,
 )
 from hiprot.mqtt import Publisher
@@ -67,7 +68,8 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 @click.option(
     "--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is."
 )
-@click.option("--note", default=None, help="Free text stored in session.json.")
+@subject_option
+@click.option("--note", default=None, help="Free text stored in session.json (no names).")
 @click.option(
     "--min-free-mb",
     type=FiniteRange(min=0),
@@ -85,7 +87,16 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 @broker_option
 @no_mqtt_option
 def record(
-    rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker, no_mqtt
+    rig_path,
+    out_dir,
+    duration,
+    activity,
+    subject,
+    note,
+    min_free_mb,
+    warn_free_mb,
+    broker,
+    no_mqtt,
 ) -> None:
     """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
 
@@ -93,7 +104,7 @@ def record(
     systemd (firmware/hiprot.service) it reports ready, pings the watchdog and
     reports stopping.
     """
-    rig = load(rig_path)
+    rig = load(rig_path, subject)
     host, port = parse_broker(broker)
     disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     stop = stop_on_signals()

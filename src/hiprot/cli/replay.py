@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -20,6 +21,8 @@ from hiprot.cli.common import (
     stop_on_signals,
     warn_lost,
 )
+from hiprot.columns import SUBJECT
+from hiprot.config import check_subject
 from hiprot.errors import ConfigError
 from hiprot.mqtt import Publisher
 from hiprot.recording import load_session
@@ -44,9 +47,15 @@ from hiprot.state import DeviceLock, adopt_legacy_outbox, outbox_dir
     help="Re-run with another rig file's settings (same sensor names), "
     "e.g. another fusion filter. Default: the session's own rig.toml.",
 )
+@click.option(
+    "--subject",
+    default=None,
+    metavar="ID",
+    help="Publish under this pseudonymous subject code (default: the session's own).",
+)
 @broker_option
 @no_mqtt_option
-def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
+def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
     """Replay SESSION through the live pipeline, publishing like a live rig.
 
     A session still being recorded is followed until its recorder closes it.
@@ -63,6 +72,7 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
                 f"{rig_path}: has no sensors named {', '.join(missing)} "
                 f"(the session {session.path} was recorded with them)"
             )
+    rig = replace(rig, subject=_subject(subject, session))
     host, port = parse_broker(broker)
     stop = stop_on_signals()
     pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
@@ -108,6 +118,16 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
     for name, (lo, hi) in summary.angle_range_deg.items():
         click.echo(f"{name}: {lo:.1f} to {hi:.1f} deg")
     echo_mqtt(summary.mqtt)
+
+
+def _subject(given: str | None, session) -> str | None:
+    """``--subject``, else the session's subject (session.json, else its rig.toml), checked."""
+    subject = given or session.meta.get(SUBJECT) or session.rig.subject
+    try:
+        return None if subject is None else check_subject(subject)
+    except ConfigError as exc:
+        where = "--subject" if given else str(session.path)
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _activity(meta: dict) -> str | None:

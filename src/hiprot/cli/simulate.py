@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from hiprot.chip_catalogue import IMU_CHIPS
-from hiprot.cli.common import FiniteRange, load, rig_option
+from hiprot.cli.common import FiniteRange, load, rig_option, subject_option
 from hiprot.config import (
     SCENARIOS,
     Rig,
@@ -129,12 +129,15 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
     default=None,
     help="Chip of every sensor (its noise model).",
 )
+@subject_option
 def simulate(
-    scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip
+    scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip, subject
 ) -> None:
     """Write a simulated session (rig.toml, imu.csv, session.json) with its ground truth
     (truth.csv, truth_events.csv, truth_mounting.json)."""
-    rig = build_rig(load(rig_path), scenario, seed, duration, legs, pelvis, ir_max, er_max, chip)
+    rig = build_rig(
+        load(rig_path, subject), scenario, seed, duration, legs, pelvis, ir_max, er_max, chip
+    )
     simulation = run_simulation(rig)
     path = write_session(rig, simulation, out_dir)
     sim = rig.simulation

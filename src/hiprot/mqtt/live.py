@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot import __version__
-from hiprot.columns import TIME
+from hiprot.columns import SUBJECT, TIME
 from hiprot.config import Rig
 from hiprot.mqtt.discovery import discovery_messages
 from hiprot.mqtt.health import HealthMonitor
@@ -71,6 +71,7 @@ class LiveFeed:
         self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
         self.session = {
             "session": publisher.session or session_dir.name,
+            SUBJECT: rig.subject,
             "state": "recording",
             "simulated": rig.simulation is not None,
             "replay": publisher.replay,

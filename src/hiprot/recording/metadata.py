@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from hiprot import __version__
+from hiprot.columns import SUBJECT
 from hiprot.config import Rig
 from hiprot.files import PRIVATE_FILE, fsync_directory, read_regular
 
@@ -57,6 +58,7 @@ def start_meta(
     return {
         "format_version": FORMAT_VERSION,
         "device_id": rig.device_id,
+        SUBJECT: rig.subject,
         "start_utc": start.isoformat(timespec="milliseconds"),
         "end_utc": None,
         "software_version": __version__,
@@ -126,6 +128,7 @@ META_TYPES = {
     "start_utc": str,
     "activity": str,
     "note": str,
+    SUBJECT: str,
     "duration_s": (int, float),
 }
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.columns import SUBJECT
 from hiprot.config import Rig, rig_to_toml
 from hiprot.errors import RecordingError
 from hiprot.files import PRIVATE_DIR, PRIVATE_FILE, fsync_directory, private_dir
@@ -43,6 +44,7 @@ STOP_WRITE_ERROR = "write error"
 HEADER_META_KEYS = (
     "format_version",
     "device_id",
+    SUBJECT,
     "start_utc",
     "software_version",
     "sample_rate_hz",

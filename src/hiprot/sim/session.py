@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hiprot import __version__
+from hiprot.columns import SUBJECT
 from hiprot.config import Rig, rig_to_toml
 from hiprot.csvio import write_angles_csv, write_imu_csv
 from hiprot.errors import RecordingError
@@ -86,6 +87,7 @@ def _metadata(rig: Rig, simulation: Simulation) -> dict:
     return {
         "format_version": 1,
         "device_id": rig.device_id,
+        SUBJECT: rig.subject,
         "start_utc": datetime.now(UTC).isoformat(timespec="milliseconds"),
         "software_version": __version__,
         "sample_rate_hz": rig.sample_rate_hz,
