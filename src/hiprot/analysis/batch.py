@@ -23,6 +23,7 @@ from hiprot.analysis.session import analyze_session
 from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.csvio import write_angles_csv
 from hiprot.errors import AnalysisError, HiprotError
+from hiprot.files import TEMP_PREFIX
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import load_session
 
@@ -37,11 +38,14 @@ def is_session(path: Path) -> bool:
 
 
 def session_dirs(paths: list[Path]) -> list[Path]:
-    """The session directories named, a directory of sessions standing for its sessions."""
+    """The session directories named, a directory of sessions standing for its sessions (not
+    its hidden :data:`~hiprot.files.TEMP_PREFIX` ones: copies or deletions under way)."""
     out = []
     for path in paths:
         inner = (
-            sorted(p for p in path.iterdir() if is_session(p))
+            sorted(
+                p for p in path.iterdir() if is_session(p) and not p.name.startswith(TEMP_PREFIX)
+            )
             if path.is_dir() and not is_session(path)
             else []
         )

@@ -101,6 +101,15 @@ def export(subject, sessions_dir, dest) -> None:
     )
 
 
+def _confirmed(question: str) -> bool:
+    """Yes from the terminal; no when the answer is no, empty, or stdin ends (no terminal)."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort:
+        click.echo("", err=True)
+        return False
+
+
 @subject.command("delete")
 @subject_argument
 @sessions_option
@@ -135,11 +144,9 @@ def delete(subject, sessions_dir, analysis_dirs, yes) -> None:
         click.echo(f"session  {path} (a deletion that was interrupted)")
     for path in outputs:
         click.echo(f"analysis {path.parent} ({path.name})")
-    if not yes and not click.confirm(
+    if not yes and not _confirmed(
         f"delete these {len(found.sessions)} sessions and {len(outputs)} analyses of "
-        f"subject {subject}?",
-        default=False,
-        err=True,
+        f"subject {subject}?"
     ):
         click.echo("nothing deleted", err=True)
         raise click.exceptions.Exit(1)
