@@ -14,8 +14,9 @@ Usage::
 ``session,side,direction,trial,device_deg``. Without ``--device`` the sheet's own
 ``device_deg`` column is used.
 
-The trials of one occasion (subject, tester, strapping, side, direction) are averaged
-(the mean of the trials is the score, as in Roach et al. 2013). Printed per direction:
+The trials of one occasion (subject, tester, strapping, side, direction) are averaged: the
+mean of the trials is the occasion's score (a choice of this kit, stated in
+docs/validation.md, not taken from a paper). Printed per direction:
 
 - **concurrent validity** (strapping 1 of each tester): device − inclinometer, Bland &
   Altman (1986) bias and 95 % limits of agreement (bias ± 1.96 SD of the differences), and
