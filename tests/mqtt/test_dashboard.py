@@ -265,10 +265,17 @@ def test_browser_clears_the_cards_of_the_previous_session(dashboard, browser, ws
     assert not browser.find_element(By.ID, "session-kind").is_displayed()
 
     replay = _publisher(ws_broker, tmp_path / "b", "s2")
-    session = {"session": "s2", "state": "recording", "simulated": True, "replay": True}
+    session = {
+        "session": "s2",
+        "subject": "P07",
+        "state": "recording",
+        "simulated": True,
+        "replay": True,
+    }
     replay.publish("session", {**session, "replay_of": "WALK"}, qos=1, retain=True)
     wait.until(lambda d: "none yet" in d.find_element(By.ID, "stride").text)
     assert browser.find_element(By.ID, "session-kind").text == "REPLAY of WALK, SIMULATED"
+    assert "session s2 — subject P07 — recording" in browser.find_element(By.ID, "session").text
     late = _publisher(ws_broker, tmp_path / "c", "s1", client_id="late")
     late.publish_metric("rep", {"side": "right", "index": 2, "hip_ir_max_deg": 9.0})
     assert late.flush(10)

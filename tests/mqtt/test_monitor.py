@@ -29,7 +29,12 @@ def _publish_session(broker, tmp_path) -> Publisher:
     publisher.begin_session("s1")
     publisher.publish(
         "session",
-        {"session": "s1", "state": "recording", "calibration": {"right": "calibrated"}},
+        {
+            "session": "s1",
+            "subject": "P07",
+            "state": "recording",
+            "calibration": {"right": "calibrated"},
+        },
         qos=1,
         retain=True,
     )
@@ -80,7 +85,7 @@ def test_plain_monitor_prints_each_event(broker, tmp_path):
     monitor.terminate()
     out, err = monitor.communicate(timeout=30)
     assert monitor.returncode == 0, err
-    assert "session s1 recording  calibration: right calibrated" in out
+    assert "session s1 recording  subject P07  calibration: right calibrated" in out
     assert "angles time 4.25 s  right_hip_ir 17.25°" in out
     assert "stride seq 1  side right  index 3  stride_time 1.08 s  hip_ir_max 12.5°" in out
     assert "right_thigh 200 Hz missed 2" in out and "cpu 7.5 %" in out

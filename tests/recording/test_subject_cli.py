@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from hiprot.cli import main
 from hiprot.files import sha256_file
-from hiprot.recording.subjects import DELETING_PREFIX
+from hiprot.recording.subjects import DELETING_PREFIX, STAGING_PREFIX
 
 
 def hiprot(*args) -> subprocess.CompletedProcess:
@@ -102,9 +102,12 @@ def test_a_bad_subject_is_one_line_and_status_2(tmp_path, bad):
 def test_export_copies_the_subjects_sessions_whole_and_checked(sessions, tmp_path):
     before = {name: files_of(sessions / name) for name in "abcd"}
     dest = tmp_path / "export"
+    left = dest / f"{STAGING_PREFIX}a-0123abcd"  # what a killed export leaves
+    left.mkdir(parents=True)
+    (left / "imu.csv").write_text("partial")
     result = hiprot("subject", "export", "P07", "--sessions", sessions, "--to", dest)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in dest.iterdir()) == ["a", "b"]
+    assert sorted(p.name for p in dest.iterdir()) == ["a", "b"]  # the partial copy is gone
     for name in "ab":
         assert files_of(dest / name) == before[name]  # every file, byte for byte
         assert oct((dest / name).stat().st_mode & 0o777) == "0o700"
@@ -172,6 +175,13 @@ def test_a_session_still_being_recorded_is_refused(tmp_path):
             result = hiprot("subject", *command)
             assert result.returncode == 2 and "still being recorded" in result.stderr
     assert session.exists() and not (tmp_path / "e").exists()
+
+
+def test_demo_records_under_the_subject(tmp_path):
+    result = cli("demo", "--no-mqtt", "--subject", "P07", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    (session,) = tmp_path.iterdir()
+    assert json.loads((session / "session.json").read_text())["subject"] == "P07"
 
 
 def test_the_subject_of_a_crashed_recording_is_read_from_imu_bin(tmp_path):

@@ -19,6 +19,7 @@ from hiprot.recording.subjects import (
     finish_deletion,
     refuse_live,
     remove_outputs,
+    remove_staging,
 )
 
 SESSIONS_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -85,8 +86,10 @@ def export(subject, sessions_dir, dest) -> None:
         raise SubjectError(f"{taken[0]}: already exists; export into an empty place")
     try:
         private_dir(dest)
+        for left in remove_staging(dest):
+            click.echo(f"removed {left}: the partial copy of an interrupted export")
     except OSError as exc:
-        raise SubjectError(f"{dest}: cannot create: {exc.strerror or exc}") from exc
+        raise SubjectError(f"{dest}: cannot prepare: {exc.strerror or exc}") from exc
     total_files = total_bytes = 0
     for session in found.sessions:
         try:

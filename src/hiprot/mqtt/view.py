@@ -132,7 +132,7 @@ class DeviceView:
     def _session_line(data: dict) -> str:
         sides = data.get("calibration", {}).items()
         calibration = ", ".join(f"{side} {state}" for side, state in sides) or "-"
-        kind = ""
+        kind = f"  subject {data['subject']}" if data.get("subject") else ""
         if data.get("replay"):
             kind += f"  REPLAY of {data.get('replay_of', '?')}"
         if data.get("simulated"):

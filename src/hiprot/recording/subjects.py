@@ -11,7 +11,8 @@ anyone else's.
 - **Exported** into a hidden staging directory beside the destination, every file
   fsync'd and its SHA-256 compared with the original's, then renamed to the session's name
   (Pillai et al., OSDI 2014: write, fsync, rename, fsync the directory). A killed export
-  leaves only a staging directory (:data:`STAGING_PREFIX`), never a session that looks whole.
+  leaves only a staging directory (:data:`STAGING_PREFIX`), never a session that looks whole;
+  the next export into the same place removes it.
 - **Deleted** by renaming the session to a hidden name first (one atomic step: a killed
   delete never leaves a half-deleted directory that reads as a session), then removing it;
   a later delete of the same subject finishes what a killed one left. Analysis outputs of the
@@ -166,6 +167,16 @@ def export_session(session: Path, dest: Path) -> tuple[Path, int, int]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target, files, size
+
+
+def remove_staging(dest: Path) -> list[Path]:
+    """Remove the staging directories killed exports left in ``dest`` (partial copies)."""
+    left = sorted(p for p in Path(dest).glob(STAGING_PREFIX + "*") if p.is_dir())
+    for path in left:
+        shutil.rmtree(path)
+    if left:
+        fsync_directory(Path(dest))
+    return left
 
 
 def _copy_tree(source: Path, staging: Path) -> tuple[int, int]:

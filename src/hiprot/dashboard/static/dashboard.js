@@ -151,7 +151,8 @@ class Dashboard {
       });
     }
     const calibration = Object.entries(data.calibration || {}).map(([side, state]) => `${side} ${state}`).join(", ");
-    $("session").textContent = `session ${data.session} — ${data.state}` +
+    $("session").textContent = `session ${data.session}` +
+      (data.subject ? ` — subject ${data.subject}` : "") + ` — ${data.state}` +
       (calibration ? ` — calibration: ${calibration}` : "") + ` — angles at ${data.angles_rate_hz} Hz`;
     $("session").className = "";
     this.verdict(data.calibration_verdict || {});
