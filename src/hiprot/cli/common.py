@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from hiprot.cli import console
 from hiprot.config import Rig, load_rig
 
 rig_option = click.option(
@@ -28,14 +29,15 @@ no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish ov
 class EchoHandler(logging.Handler):
     """Library log records as lines on stderr: ``warning: ...`` (the level, lower case, then the
     message) from warnings up, the bare message below. Echoed at each record, so the line goes
-    to whatever stderr is then (as ``click.echo`` did in the library before)."""
+    to whatever stderr is then (as ``click.echo`` did in the library before), on a line of its
+    own beside a progress line (:mod:`hiprot.cli.console`)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
             if record.levelno >= logging.WARNING:
                 message = f"{record.levelname.lower()}: {message}"
-            click.echo(message, err=True)
+            console.echo(message, err=True)
         except Exception:  # a broken stderr must not stop a recording
             self.handleError(record)
 
