@@ -46,9 +46,9 @@ def export_csv(session: Session, out_dir: Path) -> list[Path]:
 def export_sto(session: Session, out_dir: Path) -> list[Path]:
     """``<name>_orientations.sto`` (OpenSense quaternions), ``<name>_angles.mot`` (joint angles),
     each written atomically."""
+    out_dir = _make(out_dir)
     from hiprot.processing import process_session  # here: the CSV export needs no processing
 
-    out_dir = _make(out_dir)
     name = session.path.name
     processed = process_session(session)
     grid = processed.grid
