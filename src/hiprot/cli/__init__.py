@@ -67,8 +67,9 @@ class HiprotGroup(click.Group):
         """Click's list of commands, each summarised from its docstring as click would."""
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
-        rows = [
-            (name, click.utils.make_default_short_help(command_help(name), limit)) for name in names
+        rows = [  # a bare command with the docstring summarises it as the real one would
+            (name, click.Command(name, help=command_help(name)).get_short_help_str(limit))
+            for name in names
         ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
