@@ -85,3 +85,33 @@ def test_record_ends_cleanly_on_signal(tmp_path, signum):
 def test_bad_broker_option_is_a_usage_error(tmp_path):
     result = hiprot("demo", "--broker", "host:notaport", "--out", str(tmp_path))
     assert result.returncode == 2 and "--broker" in result.stderr
+
+
+def test_the_command_line_imports_no_command_until_one_runs():
+    """``import hiprot.cli`` (all that ``hiprot --help`` needs) loads no heavy library: each
+    command imports what it uses when it runs."""
+    heavy = ("matplotlib", "scipy", "scipy.stats", "numpy", "hiprot.cli.analyze")
+    code = f"import sys, hiprot.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_help_lists_every_command_as_click_would():
+    """The command list of ``hiprot --help``, read from the commands' source, is click's own
+    list of the imported commands."""
+    import click
+
+    from hiprot.cli import COMMANDS, main
+
+    eager = click.Group("hiprot", help=main.help, params=main.params)
+    for name in COMMANDS:
+        eager.add_command(main.get_command(None, name))
+    for group in (main, eager):
+        assert sorted(group.list_commands(None)) == sorted(COMMANDS)
+    with click.Context(main, info_name="hiprot") as ctx:
+        lazy_help = main.get_help(ctx)
+    with click.Context(eager, info_name="hiprot") as ctx:
+        assert lazy_help == eager.get_help(ctx)
+    result = hiprot("--version")
+    assert result.returncode == 0 and result.stdout.startswith("hiprot, version ")

@@ -1,8 +1,16 @@
 """hiprot: a wearable IMU logger that measures hip internal rotation."""
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("hiprot")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    """``__version__``, looked up in the installed package's metadata when first asked for
+    (importlib.metadata is slow to import, and most commands never need it)."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("hiprot")
+    except PackageNotFoundError:  # running from a source tree without installation
+        value = "0+unknown"
+    globals()["__version__"] = value
+    return value

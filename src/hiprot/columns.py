@@ -218,3 +218,21 @@ def _current(name, table: dict[str, str]):
     if side in SIDES and angle in table:
         return leg_column(side, table[angle])
     return name
+
+
+# summary.csv of a batch (``hiprot analyze`` over several sessions): one row per session, leg
+# and measure (a measure key above, its unit in its name), over the session's straight strides,
+# repetitions or test trials (``source``).
+SUMMARY_COLUMNS = (
+    "session",
+    "results",  # the session's results directory, relative to the batch's
+    "activity",
+    "side",
+    "source",  # strides | reps | tests
+    "measure",
+    COUNT,
+    "mean",
+    "sd",
+    "min",
+    "max",
+)

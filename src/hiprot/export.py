@@ -20,7 +20,6 @@ from hiprot.files import (
     private_dir,
     remove_temporaries,
 )
-from hiprot.processing import process_session
 from hiprot.recording.opensim import imu_label, write_motion, write_orientations
 from hiprot.recording.session import CSV_FILE, Session
 
@@ -48,6 +47,8 @@ def export_sto(session: Session, out_dir: Path) -> list[Path]:
     """``<name>_orientations.sto`` (OpenSense quaternions), ``<name>_angles.mot`` (joint angles),
     each written atomically."""
     out_dir = _make(out_dir)
+    from hiprot.processing import process_session  # here: the CSV export needs no processing
+
     name = session.path.name
     processed = process_session(session)
     grid = processed.grid

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import stat
 from pathlib import Path
 
-from .conftest import NEEDS_ROOT, run_install, scratch_root
+from .conftest import ACCOUNT_FILES, NEEDS_ROOT, run_install
 
 pytestmark = NEEDS_ROOT
 
@@ -80,7 +81,13 @@ def test_existing_config_is_never_overwritten(installed_root):
 
 
 def test_user_missing_from_i2c_is_added(installed_root, tmp_path):
-    root = scratch_root(tmp_path / "root")
+    """A hiprot account made before, outside group i2c. In a copy of an installed root whose
+    account files are put back to a scratch root's: its venv is up to date, so the run does
+    the account work alone (a fresh venv is the first test's)."""
+    root = tmp_path / "root"
+    shutil.copytree(installed_root, root, symlinks=True)
+    for name, text in ACCOUNT_FILES.items():
+        (root / "etc" / name).write_text(text)
     (root / "etc/group").write_text("root:x:0:\ni2c:x:998:\nhiprot:x:997:\n")
     (root / "etc/passwd").write_text(
         "root:x:0:0:root:/root:/bin/bash\nhiprot:x:997:997::/var/lib/hiprot:/usr/sbin/nologin\n"

@@ -1,4 +1,5 @@
-"""PNG charts for people: every chart has a title, axis labels with units and a legend.
+"""PNG charts for people: every chart has a title, axis labels with units and a legend (a
+session chart with nothing to draw says so instead).
 
 Drawn from report content (the dicts of ``report.json``, a comparison, a
 history), so any of them can be redrawn later from saved reports. Matplotlib
@@ -35,6 +36,15 @@ from hiprot.columns import (
 COLOURS = {"right": "#d9480f", "left": "#1c7ed6"}
 IR_AXIS = "Hip rotation (°)\n+ internal / − external"
 DPI = 110
+
+
+def _legend(ax, nothing: str, **style) -> None:
+    """The legend of what was drawn; on a chart with nothing drawn, ``nothing`` says why in its
+    middle instead (matplotlib warns about a legend without labelled artists)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**style)
+    else:
+        ax.text(0.5, 0.5, nothing, transform=ax.transAxes, ha="center", va="center")
 
 
 def _finish(fig, ax, path: Path, title: str) -> Path:
@@ -79,7 +89,7 @@ def gait_cycle(summary: dict, path: Path, session: str) -> Path:
     ax.set_xlim(0, 100)
     ax.set_xlabel("Gait cycle (% of the stride, from heel strike)")
     ax.set_ylabel(IR_AXIS)
-    ax.legend(fontsize=8, loc="best")
+    _legend(ax, "no straight stride with hip rotation", fontsize=8, loc="best")
     return _finish(
         fig,
         ax,
@@ -123,7 +133,14 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("Time since the start of the session (s)")
     ax.set_ylabel(IR_AXIS)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    _legend(
+        ax,
+        "no stride with hip rotation",
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=2,
+    )
     return _finish(fig, ax, path, f"Peak hip rotation of every stride — {session}")
 
 
@@ -171,6 +188,16 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
     fig, ax = plt.subplots(figsize=(8, 4.8))
     fig.set_size_inches(8, 5.4)
     width = 0.8 / max(1, max(len([t for t in trials if t["side"] == s]) for s in sides))
+    labelled: set[str] = set()
+
+    def once(label: str) -> str | None:
+        """The legend label for the first artist of its kind drawn (a trial without a peak
+        IR draws nothing in the IR group: its leg is labelled by its first ER bar)."""
+        if label in labelled:
+            return None
+        labelled.add(label)
+        return label
+
     for group, (name, key) in enumerate(TEST_DIRECTIONS.items()):
         for k, side in enumerate(sides):
             mine = [t for t in trials if t["side"] == side]
@@ -184,7 +211,7 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
                     width * 0.9,
                     color=COLOURS.get(side, "grey"),
                     alpha=0.45 + 0.5 * j / max(1, len(mine)),
-                    label=f"{side} leg, trials 1-{len(mine)}" if group == 0 and j == 0 else None,
+                    label=once(f"{side} leg, trials 1-{len(mine)}"),
                 )
             leg = summary.get(side, {})
             if leg.get(trial_summary_key(name, "best")) is not None:
@@ -193,7 +220,7 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
                     [leg[trial_summary_key(name, "best")]] * 2,
                     color="black",
                     lw=1.5,
-                    label="best trial" if group == 0 and k == 0 else None,
+                    label=once("best trial"),
                 )
                 sd = leg.get(trial_summary_key(name, "sd")) or 0.0
                 ax.errorbar(
@@ -204,14 +231,21 @@ def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> P
                     color="black",
                     ms=4,
                     capsize=4,
-                    label="mean ± SD of trials" if group == 0 and k == 0 else None,
+                    label=once("mean ± SD of trials"),
                 )
     ax.set_xticks(
         [(len(sides) - 1) / 2, len(sides) + 0.5 + (len(sides) - 1) / 2],
         ["internal rotation (foot out)", "external rotation (foot in)"],
     )
     ax.set_ylabel("Peak hip rotation (°)")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4)
+    _legend(
+        ax,
+        "no trial with a peak",
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.1),
+        ncol=4,
+    )
     test = trials[0]["test"] if trials else "rotation test"
     return _finish(fig, ax, path, f"Hip rotation test ({test}) — {session}")
 
@@ -242,7 +276,7 @@ def hip_ir_timeline(
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("Time since the start of the session (s)")
     ax.set_ylabel(IR_AXIS)
-    ax.legend(fontsize=8, loc="best")
+    _legend(ax, "no hip rotation", fontsize=8, loc="best")
     info = report["session"]
     return _finish(
         fig, ax, path, f"Hip rotation over the session — {info['name']} ({info['activity']})"

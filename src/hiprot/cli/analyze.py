@@ -4,16 +4,19 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
 from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
+from hiprot.analysis.batch_summary import summary_rows, write_summary_csv
 from hiprot.analysis.compare import compare, history, write_history_csv
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.analysis.outputs import read_report
+from hiprot.cli.console import Progress
 from hiprot.columns import (
     CADENCE,
     HIP_IR_MAX,
@@ -30,6 +33,7 @@ from hiprot.files import atomic_path, private_dir
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 IR_BEST, IR_MEAN, IR_SD = (trial_summary_key("ir", s) for s in ("best", "mean", "sd"))
 ER_BEST = trial_summary_key("er", "best")
+SUMMARY_FILE = "summary.csv"  # a batch's measures, one row per session, leg and measure
 
 
 def _targets(sessions: list[Path], out_dir: Path | None) -> list[tuple[Path, Path]]:
@@ -114,16 +118,10 @@ def _analyze_all(
     recording killed while it started) gets a warning instead of an error."""
     reports, failed, skipped = {}, 0, 0
     items = [(session, target, activity, charts) for session, target in pairs]
-    bar = (
-        click.progressbar(length=len(items), label="analysing sessions", file=sys.stderr)
-        if len(items) > 1
-        else None
-    )
-    if bar is not None:
-        bar.__enter__()
-    try:
+    with Progress("analysing sessions", len(items)) if len(items) > 1 else nullcontext() as bar:
+        echo = bar.echo if bar is not None else click.echo
         for (session, target, *_), _report, error in run_parallel(
-            analyze_to, items, jobs, (lambda: bar.update(1)) if bar is not None else None
+            analyze_to, items, jobs, bar.step if bar is not None else None
         ):
             written = error is None or isinstance(error, AnalysisError)
             if written:  # also a session without joint angles: what it has was written
@@ -132,26 +130,21 @@ def _analyze_all(
                 except HiprotError as exc:
                     error = exc
             if session in reports:
-                click.echo(f"{session}: results in {target}")
+                echo(f"{session}: results in {target}")
                 for line in _summary_lines(reports[session]):
-                    click.echo(line)
+                    echo(line)
             if error is None:
                 continue
             if isinstance(error, EmptySessionError) and skip_empty and len(items) > 1:
                 skipped += 1
-                click.echo(f"hiprot: warning: {session}: skipped: {error}", err=True)
+                echo(f"hiprot: warning: {session}: skipped: {error}", err=True)
             elif isinstance(error, HiprotError):
                 failed += 1
-                click.echo(f"hiprot: error: {session}: {error}", err=True)
+                echo(f"hiprot: error: {session}: {error}", err=True)
             else:
                 failed += 1
-                click.echo(
-                    f"hiprot: error: {session}: unexpected failure, traceback follows", err=True
-                )
-                click.echo("".join(traceback.format_exception(error)), err=True)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+                echo(f"hiprot: error: {session}: unexpected failure, traceback follows", err=True)
+                echo("".join(traceback.format_exception(error)), err=True)
     return reports, failed, skipped
 
 
@@ -214,8 +207,45 @@ def analyze(sessions, out_dir, pair, history_dir, activity, jobs, no_charts) -> 
         _history(history_dir, out_dir, activity, jobs, charts)
     else:
         found = session_dirs(list(sessions))
-        _, failed, skipped = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
-        _exit_if_failed(failed, skipped, len(found))
+        pairs = _targets(found, out_dir)
+        reports, failed, skipped = _analyze_all(pairs, activity, jobs, charts)
+        last = None
+        if len(found) > 1 or found != list(sessions):  # a batch: its summary and counts
+            last = _batch_summary(pairs, reports, out_dir, len(found) - failed - skipped, failed)
+        try:
+            _exit_if_failed(failed, skipped, len(found))
+        finally:
+            if last is not None:
+                click.echo(last)  # the batch's last line, after what failed or was skipped
+
+
+def _batch_summary(
+    pairs: list[tuple[Path, Path]],
+    reports: dict[Path, dict],
+    out_dir: Path | None,
+    analysed: int,
+    failed: int,
+) -> str:
+    """``summary.csv`` over the sessions with results (also those that failed after writing
+    some, such as stride timing without joint angles), in ``--out`` (default: the directory
+    holding them all); returns the batch's last line: ``N analysed, M failed, results in DIR``
+    (skipped empty sessions are neither)."""
+    target = out_dir or Path(os.path.commonpath([s.parent.absolute() for s, _ in pairs]))
+    if reports:
+        results = [
+            (os.path.relpath(where.absolute(), target.absolute()), reports[session])
+            for session, where in pairs
+            if session in reports
+        ]
+        try:
+            private_dir(target)
+            with atomic_path(target / SUMMARY_FILE) as path:
+                write_summary_csv(path, summary_rows(results))
+        except OSError as exc:
+            raise HiprotError(
+                f"{target}: cannot write {SUMMARY_FILE}: {exc.strerror or exc}"
+            ) from exc
+    return f"{analysed} analysed, {failed} failed, results in {target}"
 
 
 def _exit_if_failed(failed: int, skipped: int, total: int) -> None:

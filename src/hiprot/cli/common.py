@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from hiprot.cli import console
 from hiprot.config import Rig, check_subject, load_rig
 from hiprot.errors import ConfigError
 
@@ -49,14 +50,15 @@ subject_option = click.option(
 class EchoHandler(logging.Handler):
     """Library log records as lines on stderr: ``warning: ...`` (the level, lower case, then the
     message) from warnings up, the bare message below. Echoed at each record, so the line goes
-    to whatever stderr is then (as ``click.echo`` did in the library before)."""
+    to whatever stderr is then (as ``click.echo`` did in the library before), on a line of its
+    own beside a progress line (:mod:`hiprot.cli.console`)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
             if record.levelno >= logging.WARNING:
                 message = f"{record.levelname.lower()}: {message}"
-            click.echo(message, err=True)
+            console.echo(message, err=True)
         except Exception:  # a broken stderr must not stop a recording
             self.handleError(record)
 

@@ -1,4 +1,7 @@
-"""``hiprot replay``: run a recorded session through the live pipeline and publish it over MQTT."""
+"""``hiprot replay``: run a recorded session through the live pipeline and publish it over MQTT.
+
+The pipeline (scipy) is imported once the session has loaded: a session that cannot be
+replayed is refused without it."""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from pathlib import Path
 
 import click
 
-from hiprot import logger
-from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
     FiniteRange,
     broker_option,
@@ -74,6 +75,8 @@ def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
             )
     rig = replace(rig, subject=_subject(subject, session))
     host, port = parse_broker(broker)
+    from hiprot import logger
+
     stop = stop_on_signals()
     pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
     click.echo(f"replaying {session.path} at {pace}: {session.recovery.summary()}")
@@ -132,5 +135,7 @@ def _subject(given: str | None, session) -> str | None:
 
 def _activity(meta: dict) -> str | None:
     """The recorded activity, if it is one the live analysis knows."""
+    from hiprot.analysis.live import ACTIVITIES
+
     activity = meta.get("activity")
     return activity if activity in ACTIVITIES else None

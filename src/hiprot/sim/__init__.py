@@ -5,6 +5,6 @@ thighs, shanks) moves, sensors strapped to it measure, and the true joint angles
 events, orientations and mountings come along for scoring.
 """
 
-from hiprot.sim.simulator import Simulation, angle_columns, simulate
+from hiprot.sim.simulator import Simulation, simulate
 
-__all__ = ["Simulation", "angle_columns", "simulate"]
+__all__ = ["Simulation", "simulate"]

@@ -13,9 +13,15 @@ import numpy as np
 
 from hiprot import quat
 from hiprot.anatomy import heading_rotation, joint_angles
-from hiprot.columns import HIP_ADDUCTION, HIP_FLEXION, HIP_IR, KNEE_FLEXION, split_column
+from hiprot.columns import (
+    HIP_ADDUCTION,
+    HIP_FLEXION,
+    HIP_IR,
+    KNEE_FLEXION,
+    angle_columns,
+    split_column,
+)
 from hiprot.config import Rig, SimulationConfig
-from hiprot.kinematics.angles import angle_columns
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.sim import chips, scenarios
 from hiprot.sim.body import SEGMENTS, forward_kinematics
@@ -220,7 +226,8 @@ def _truth(rig: Rig, joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         KNEE_FLEXION: ("knee", 0),
     }
     truth = {}
-    for column in angle_columns(rig):
+    shanks = [side for side in rig.sides if rig.find("shank", side) is not None]
+    for column in angle_columns(rig.sides, shanks, rig.find("pelvis") is not None):
         side, angle = split_column(column)
         joint, axis = source[angle]
         truth[column] = joints[f"{side}_{joint}"][:, axis]
