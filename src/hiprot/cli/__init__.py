@@ -8,6 +8,7 @@ import click
 
 from hiprot import __version__
 from hiprot.cli.analyze import analyze
+from hiprot.cli.command import command
 from hiprot.cli.common import install_log_handler
 from hiprot.cli.dashboard import dashboard
 from hiprot.cli.demo import demo
@@ -53,5 +54,16 @@ def main() -> None:
     install_log_handler()  # library code logs; only the command line prints
 
 
-for command in (scan, record, demo, simulate, analyze, replay, export, monitor, dashboard):
-    main.add_command(command)
+for _command in (
+    scan,
+    record,
+    command,
+    demo,
+    simulate,
+    analyze,
+    replay,
+    export,
+    monitor,
+    dashboard,
+):
+    main.add_command(_command)

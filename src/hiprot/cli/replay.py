@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hiprot import logger
+from hiprot import run_loop
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
     FiniteRange,
@@ -85,7 +85,7 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
     try:
         if publisher is not None:
             publisher.start()
-        summary = logger.run(
+        summary = run_loop.run(
             rig,
             replay_chunks(session, speed, stop),
             None,
