@@ -14,7 +14,7 @@ import time
 
 import paho.mqtt.client as mqtt
 import pytest
-from hiprot_testing import CONFIG, Broker, ConfiguredBroker
+from hiprot_testing import CONFIG, Broker, ConfiguredBroker, free_port
 
 from hiprot.config import MqttConfig
 from hiprot.mqtt.commands import CommandListener, CommandNotAcknowledged, send_command
@@ -205,3 +205,17 @@ def test_hiprot_command_labels_a_running_recording(broker, tmp_path, sim_rig_tex
     timeline = read_timeline(session)
     assert [s.name for s in timeline.segments] == ["01-seated-test-right-before"]
     assert timeline.open is None and not timeline.skipped
+
+
+def test_no_answer_is_one_line_and_status_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "command", "stop", "--id", "late"]
+        + ["--broker", f"127.0.0.1:{free_port()}", "--timeout", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "no answer" in line and "--id late" in line

@@ -29,6 +29,8 @@ from hiprot.mqtt.connection import KEEPALIVE_S, BrokerError, new_client, refusal
 
 COMMAND_TOPIC = "cmd"
 RESULT_TOPIC = "cmd/result"
+# Chosen, not published: a round trip takes about 50 ms here (scripts/command_latency.py), so
+# 2 s without an answer means a lost message, not a slow device; a command is well under 1 kB.
 RESEND_S = 2.0  # the sender re-sends a command not answered within this
 MAX_COMMAND_BYTES = 4096
 
