@@ -156,7 +156,7 @@ def test_a_broker_restart_in_mid_command_is_retried_and_applies_once(broker, lis
     assert [line["id"] for line in _lines(session)] == ["s1", "s2"]
 
 
-def test_hiprot_command_labels_a_running_recording(broker, tmp_path, sim_rig_text):
+def _long_rig(tmp_path, broker, sim_rig_text):
     rig = tmp_path / "rig.toml"
     rig.write_text(
         sim_rig_text.replace('host = "localhost"', f'host = "{broker.host}"')
@@ -164,6 +164,35 @@ def test_hiprot_command_labels_a_running_recording(broker, tmp_path, sim_rig_tex
         .replace('device_id = "hiprot-sim"', 'device_id = "cmd-test"')
         .replace("duration_s = 20", "duration_s = 120")
     )
+    return rig
+
+
+def test_a_killed_recorder_keeps_every_acknowledged_command(broker, tmp_path, sim_rig_text):
+    rig = _long_rig(tmp_path, broker, sim_rig_text)
+    recorder = subprocess.Popen(
+        [sys.executable, "-m", "hiprot", "record", "--rig", str(rig), "--out", str(tmp_path / "s")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert recorder.stdout.readline().startswith("recording"), recorder.stderr.read()
+        config = MqttConfig(host=broker.host, port=broker.port)
+        command = {"op": "start", "id": "k1", "labels": {"activity": "exercise"}}
+        assert send_command(config, "cmd-test", command, timeout_s=10)["status"] == "ok"
+        recorder.kill()  # SIGKILL right after the acknowledgement
+        recorder.wait(30)
+    finally:
+        recorder.kill()
+        recorder.wait()
+    (session,) = (tmp_path / "s").iterdir()
+    assert not json.loads((session / "session.json").read_text())["complete"]
+    timeline = read_timeline(session)
+    assert timeline.open is not None and timeline.open.start_id == "k1" and not timeline.skipped
+
+
+def test_hiprot_command_labels_a_running_recording(broker, tmp_path, sim_rig_text):
+    rig = _long_rig(tmp_path, broker, sim_rig_text)
     hiprot = [sys.executable, "-m", "hiprot"]
     recorder = subprocess.Popen(
         [*hiprot, "record", "--rig", str(rig), "--out", str(tmp_path / "sessions")],
