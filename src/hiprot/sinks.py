@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from hiprot.analysis.live import MetricStream
+from hiprot.mqtt.live import LiveFeed
 from hiprot.pipeline import Angles, Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
@@ -83,7 +84,7 @@ class LiveSink:
 
     def __init__(
         self,
-        feed,
+        feed: LiveFeed,
         metrics: MetricStream,
         pipeline: Pipeline,
         summary: RunSummary,
