@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hiprot.analysis.live import MetricStream
 from hiprot.config import Rig
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.live import LiveFeed
@@ -38,6 +37,7 @@ def run(
     on_iteration: Callable[[], None] | None = None,
     session_id: str | None = None,
     replay: bool = False,
+    segment_activity: Callable[[], str | None] | None = None,
 ) -> RunSummary:
     """Record (when given a writer) and publish until the source ends, ``stop`` is set,
     ``duration_s`` passes or the writer asks to stop (disk nearly full).
@@ -49,8 +49,9 @@ def run(
     ``session_id`` (default: the session directory's name) goes into every metric, and
     ``replay`` marks a replay in them and in the ``session`` topic. Completed
     strides, repetitions or test trials (by ``activity``; strides when unknown) are
-    published as metrics. ``on_iteration`` is called once per pass of the loop, empty
-    chunks included (the systemd watchdog ping: a hung loop stops it).
+    published as metrics; with ``segment_activity`` (the open segment's labelled activity,
+    or None) they follow the segment being recorded. ``on_iteration`` is called once per pass
+    of the loop, empty chunks included (the systemd watchdog ping: a hung loop stops it).
     """
     pipeline = Pipeline(rig)
     path = writer.path if writer is not None else session_path
@@ -66,8 +67,8 @@ def run(
             health = source.health if isinstance(source, Source) else None
             feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc, health)
             feed.start()
-            metrics = MetricStream(rig.sides, rig.sample_rate_hz, activity)
-            live.append(LiveSink(feed, metrics, pipeline, summary, source, writer))
+            sink = LiveSink(feed, pipeline, summary, source, writer, activity, segment_activity)
+            live.append(sink)
     except BaseException:
         _close_all(recording)  # the session is closed even when MQTT failed to start
         raise

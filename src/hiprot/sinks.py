@@ -9,6 +9,7 @@ nothing else about them. A :class:`RunSummary` shared by the sinks collects what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -80,20 +81,42 @@ class SummarySink:
 class LiveSink:
     """Publishes the session, angles, health and metrics over MQTT; closing stops the
     publisher and puts its outcome into the summary (before the recording closes, so that
-    ``session.json`` says what the broker acknowledged)."""
+    ``session.json`` says what the broker acknowledged).
+
+    The metrics are those of ``activity`` (strides when None), or with ``segment_activity``
+    (the open segment's labelled activity, or None) those of the segment being recorded."""
 
     def __init__(
         self,
         feed: LiveFeed,
-        metrics: MetricStream,
         pipeline: Pipeline,
         summary: RunSummary,
         source: object,
         writer: SessionWriter | None,
+        activity: str | None = None,
+        segment_activity: Callable[[], str | None] | None = None,
     ):
-        self.feed, self.metrics, self.pipeline, self.summary = feed, metrics, pipeline, summary
+        self.feed, self.pipeline, self.summary = feed, pipeline, summary
         self.source, self.writer = source, writer
+        self.default_activity, self.segment_activity = activity, segment_activity
+        self.activity = activity
+        self.metrics = self._stream(activity)
         self._closed = False
+
+    def _stream(self, activity: str | None) -> MetricStream:
+        rig = self.pipeline.rig
+        return MetricStream(rig.sides, rig.sample_rate_hz, activity)
+
+    def _follow_segment(self) -> None:
+        """Switch the live metrics to the open segment's activity (else the run's): a labelled
+        seated test gets its trials live, not strides. What the old stream held back is
+        published first; a stride or trial in progress at the switch is not."""
+        if self.segment_activity is None:
+            return
+        wanted = self.segment_activity() or self.default_activity
+        if wanted != self.activity:
+            self._publish(self.metrics.finish())
+            self.metrics, self.activity = self._stream(wanted), wanted
 
     def _dropped(self) -> int:
         return self.writer.dropped_chunks if self.writer is not None else 0
@@ -101,6 +124,7 @@ class LiveSink:
     def receive(self, chunk: Chunk, angles: Angles) -> None:
         p = self.pipeline
         self.feed.update(chunk, angles, p.calibrated, self._dropped(), p.verdicts)
+        self._follow_segment()
         self._publish(self.metrics.update(angles))
 
     def idle(self) -> None:

@@ -248,3 +248,35 @@ def test_no_answer_is_one_line_and_status_2():
     assert result.returncode == 2 and result.stdout == ""
     (line,) = result.stderr.splitlines()
     assert "no answer" in line and "--id late" in line
+
+
+@pytest.mark.parametrize("labelled", [False, True])
+def test_the_live_metrics_follow_the_open_segments_activity(broker, tmp_path, labelled):
+    """A seated test recorded without --activity gives strides only; a segment labelled
+    seated-test switches the live analysis to trials."""
+    from hiprot import run_loop
+    from hiprot.config import parse_rig_text
+    from hiprot.mqtt import Publisher
+    from hiprot.sources import open_source
+
+    text = (CONFIG / "sim.toml").read_text().replace('scenario = "walk"', 'scenario = "seated-ir"')
+    text = text.replace("duration_s = 20\n", "")  # the scenario's own length: all its trials
+    rig = parse_rig_text(
+        text.replace('device_id = "hiprot-sim"', 'device_id = "live-seg"'), tmp_path
+    )
+    publisher = Publisher(rig.mqtt, rig.device_id, broker.host, broker.port)
+    publisher.start()
+    with open_source(rig, realtime=False) as source:
+        summary = run_loop.run(
+            rig,
+            source,
+            None,
+            publisher,
+            session_path=tmp_path,
+            start_utc="2026-01-01T00:00:00+00:00",
+            segment_activity=(lambda: "seated-test") if labelled else (lambda: None),
+        )
+    if labelled:
+        assert summary.metrics.get("test", 0) >= 2, summary.metrics
+    else:
+        assert "test" not in summary.metrics, summary.metrics

@@ -51,20 +51,21 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 
 
 @contextmanager
-def _commands(rig, writer, source, publisher, host, port) -> Iterator[None]:
+def _commands(rig, writer, source, publisher, host, port) -> Iterator[SegmentLog | None]:
     """Segment commands from the MQTT command topic into the session's ``segments.jsonl``, on
-    paho's thread beside the run loop (a command never stops the recording); none without MQTT."""
+    paho's thread beside the run loop (a command never stops the recording); yields the
+    segment log, or None without MQTT or when its file cannot be made."""
     if publisher is None:
-        yield
+        yield None
         return
     try:
         segments = SegmentLog(writer.path, source.elapsed_s)
     except (OSError, HiprotError) as exc:
         warn(f"segment commands are off for this session: {exc}")
-        yield
+        yield None
         return
     with segments, CommandListener(rig.mqtt, rig.device_id, segments.apply, host, port):
-        yield
+        yield segments
 
 
 @click.command()
@@ -157,7 +158,7 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
         )
         click.echo(status)
         service = ServiceNotifier()
-        with _commands(rig, writer, source, publisher, host, port):
+        with _commands(rig, writer, source, publisher, host, port) as segments:
             service.ready(status)
             summary = run_loop.run(
                 rig,
@@ -168,6 +169,7 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
                 duration,
                 activity=activity,
                 on_iteration=service.watchdog,
+                segment_activity=segments.open_activity if segments is not None else None,
             )
         service.stopping(f"recorded {summary.duration_s:.1f} s to {summary.session}")
         health = source.health()

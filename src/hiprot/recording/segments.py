@@ -265,6 +265,12 @@ class SegmentLog:
             os.fsync(self._fd)
             return {"status": "ok", **self.timeline.apply(line)}
 
+    def open_activity(self) -> str | None:
+        """The labelled activity of the open segment (None: no segment open, or unlabelled)."""
+        with self._lock:
+            segment = self.timeline.open
+            return segment.labels.get("activity") if segment is not None else None
+
     def close(self) -> None:
         """Close the file; again does nothing."""
         with self._lock:
