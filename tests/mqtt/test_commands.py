@@ -67,7 +67,8 @@ def listening(tmp_path):
         log = SegmentLog(session, time.monotonic)
         if user is not None:
             os.environ["HIPROT_MQTT_PASSWORD"] = USERS[user]
-        listener = CommandListener(_config(broker, user), DEVICE, log.apply).start()
+        listener = CommandListener(_config(broker, user), DEVICE, log.apply, state=log.state)
+        listener.start()
         made.append((listener, log))
         assert listener.subscribed.wait(10), "the listener did not subscribe"
         return session
@@ -130,6 +131,17 @@ def test_a_repeated_command_id_changes_nothing(broker, listening):
     assert (first["status"], again["status"]) == ("ok", "duplicate")
     assert again["segment"] == first["segment"]
     assert len(_lines(session)) == 1
+
+
+def test_the_segment_state_is_retained_for_later_subscribers(broker, listening, subscribe):
+    listening(broker)
+    _send(broker, None, {"op": "start", "id": "a", "labels": {"activity": "walk"}})
+    late = subscribe(broker, f"hiprot/{DEVICE}/segment")
+    assert late.received.wait(lambda r: r.json("/segment"), 10)
+    (state,) = late.received.json("/segment")
+    assert state["open"]["name"] == "01-walk" and state["segments"] == 1
+    _send(broker, None, {"op": "stop", "id": "b"})
+    assert late.received.wait(lambda r: r.json("/segment")[-1]["open"] is None, 10)
 
 
 def test_a_broker_restart_in_mid_command_is_retried_and_applies_once(broker, listening):

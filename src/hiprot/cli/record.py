@@ -64,8 +64,10 @@ def _commands(rig, writer, source, publisher, host, port) -> Iterator[SegmentLog
         warn(f"segment commands are off for this session: {exc}")
         yield None
         return
-    with segments, CommandListener(rig.mqtt, rig.device_id, segments.apply, host, port):
-        yield segments
+    with segments:
+        state = segments.state
+        with CommandListener(rig.mqtt, rig.device_id, segments.apply, host, port, state=state):
+            yield segments
 
 
 @click.command()

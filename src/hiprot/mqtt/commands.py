@@ -29,6 +29,7 @@ from hiprot.mqtt.connection import KEEPALIVE_S, BrokerError, new_client, refusal
 
 COMMAND_TOPIC = "cmd"
 RESULT_TOPIC = "cmd/result"
+STATE_TOPIC = "segment"  # retained: the segment state, for a dashboard that connects later
 # Chosen, not published: a round trip takes about 50 ms here (scripts/command_latency.py), so
 # 2 s without an answer means a lost message, not a slow device; a command is well under 1 kB.
 RESEND_S = 2.0  # the sender re-sends a command not answered within this
@@ -51,7 +52,9 @@ class CommandListener:
 
     ``handler(command)`` returns the result fields (``status`` and what it says) and raises
     OSError when it could not make the command durable: then the result is ``failed`` and
-    the sender may re-send. A context manager; ``close()`` twice does nothing.
+    the sender may re-send. ``state()`` (optional) is published retained on ``segment`` at
+    every connection and after every applied command. A context manager; ``close()`` twice
+    does nothing.
     """
 
     def __init__(
@@ -61,12 +64,14 @@ class CommandListener:
         handler: Callable[[dict], dict],
         host: str | None = None,
         port: int | None = None,
+        state: Callable[[], dict] | None = None,
     ):
         self.device_id = device_id
-        self.handler = handler
+        self.handler, self.state = handler, state
         self.host, self.port = host or config.host, port or config.port
         base = f"{config.topic_prefix}/{device_id}"
         self.command_topic, self.result_topic = f"{base}/{COMMAND_TOPIC}", f"{base}/{RESULT_TOPIC}"
+        self.state_topic = f"{base}/{STATE_TOPIC}"
         password = config.read_password() if config.username else None
         self.subscribed = threading.Event()
         self.handled = 0
@@ -109,6 +114,12 @@ class CommandListener:
             return
         self._refusal = None
         client.subscribe(self.command_topic, qos=1)
+        self._publish_state(client)
+
+    def _publish_state(self, client) -> None:
+        if self.state is not None:
+            body = json.dumps({"timestamp": round(time.time(), 3), **self.state()})
+            client.publish(self.state_topic, body, qos=1, retain=True)
 
     def _on_message(self, client, userdata, message) -> None:
         """Runs in paho's thread; the broker gets its PUBACK after this returns."""
@@ -120,6 +131,8 @@ class CommandListener:
         if result is not None:
             body = json.dumps({"timestamp": round(time.time(), 3), **result})
             client.publish(self.result_topic, body, qos=1)
+            if result.get("status") == "ok":
+                self._publish_state(client)
 
     def answer(self, payload: bytes) -> dict | None:
         """The result for one command's payload (None: not even an id to answer to)."""

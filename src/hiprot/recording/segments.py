@@ -271,6 +271,18 @@ class SegmentLog:
             segment = self.timeline.open
             return segment.labels.get("activity") if segment is not None else None
 
+    def state(self) -> dict:
+        """The session's segment state: ``session`` (the directory name), ``open`` (the open
+        segment, or None), ``segments`` and ``marks`` (how many so far)."""
+        with self._lock:
+            segment = self.timeline.open
+            return {
+                "session": self.path.parent.name,
+                "open": segment.as_dict() if segment is not None else None,
+                "segments": len(self.timeline.segments),
+                "marks": len(self.timeline.marks),
+            }
+
     def close(self) -> None:
         """Close the file; again does nothing."""
         with self._lock:
