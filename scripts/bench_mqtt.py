@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 
-from hiprot import logger
+from hiprot import run_loop
 from hiprot.config import MqttConfig, load_rig
 from hiprot.mqtt import Publisher
 from hiprot.recording import SessionWriter
@@ -112,7 +112,7 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
     publisher = Publisher(rig.mqtt, rig.device_id, "127.0.0.1", port, outbox_dir=workdir / "outbox")
     publisher.start()
     t0 = time.monotonic()
-    logger.run(rig, paced(), SessionWriter(rig, workdir / "sessions"), publisher)
+    run_loop.run(rig, paced(), SessionWriter(rig, workdir / "sessions"), publisher)
     time.sleep(0.5)
     stamper.close()
     ends = np.array([e for e, _ in handed])

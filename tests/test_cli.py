@@ -15,6 +15,7 @@ from hiprot.recording import load_session
 COMMANDS = [
     "scan",
     "record",
+    "command",
     "demo",
     "simulate",
     "analyze",

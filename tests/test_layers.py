@@ -10,7 +10,7 @@ Layers, lowest first (a module may import its own layer and those below):
    resample;
 2. analysis — gait, exercise and rotation-test metrics, reports;
 3. storage and publishing — recording, csvio, mqtt;
-4. pipeline — processing, pipeline, logger, sources, service, export;
+4. pipeline — processing, pipeline, run_loop, sinks, sources, service, export;
 5. front ends — cli, dashboard, ``python -m hiprot``; and evaluation (scoring
    against truth, dataset loaders) beside them.
 
@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("analysis", ("hiprot.analysis",)),
     ("storage and publishing", ("hiprot.recording", "hiprot.csvio", "hiprot.mqtt")),
     ("pipeline", (
-        "hiprot.processing", "hiprot.pipeline", "hiprot.logger", "hiprot.sources",
+        "hiprot.processing", "hiprot.pipeline", "hiprot.run_loop", "hiprot.sinks", "hiprot.sources",
         "hiprot.service", "hiprot.export",
     )),
     ("front ends", ("hiprot.cli", "hiprot.dashboard", "hiprot.__main__", "hiprot.evaluation")),

@@ -64,7 +64,14 @@ class RigSource:
         return self.acquisition.start_utc
 
     def close(self) -> None:
+        """Stop the sensors and release the buses; again does nothing."""
         self.acquisition.close()
+
+    def __enter__(self) -> RigSource:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_source(

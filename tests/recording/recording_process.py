@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from hiprot import logger
+from hiprot import run_loop
 from hiprot.config import load_rig
 from hiprot.recording import SessionWriter
 from hiprot.samples import split_chunk
@@ -44,7 +44,7 @@ def main() -> None:
     rig, samples = sent_samples()
     writer = SessionWriter(rig, Path(sys.argv[1]))
     print(f"ready {writer.path}", flush=True)
-    logger.run(rig, paced(split_chunk(samples, CHUNK_S)), writer, None)
+    run_loop.run(rig, paced(split_chunk(samples, CHUNK_S)), writer, None)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from hiprot import logger
+from hiprot import run_loop
 from hiprot.config import load_rig
 from hiprot.recording import SessionWriter
 from hiprot.sources import Source, open_source
@@ -46,7 +46,7 @@ def test_sensor_health_goes_into_the_session_metadata(tmp_path):
     rig = load_rig()
     source = open_source(rig, duration_s=2.0, realtime=False)
     try:
-        summary = logger.run(rig, source, SessionWriter(rig, tmp_path), None)
+        summary = run_loop.run(rig, source, SessionWriter(rig, tmp_path), None)
     finally:
         source.close()
     meta = json.loads((summary.session / "session.json").read_text())

@@ -10,7 +10,9 @@ stops the others.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -25,11 +27,13 @@ from hiprot.csvio import write_angles_csv
 from hiprot.errors import AnalysisError, HiprotError
 from hiprot.files import TEMP_PREFIX
 from hiprot.processing import ProcessedSession, process_session
-from hiprot.recording import load_session
+from hiprot.recording import Segment, before_after_pairs, load_session, read_timeline
 
 SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
 CHARTS = ("hip_ir.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
-OUTPUT_FILES = ("orientations.csv", "angles.csv", *TABLES, *CHARTS)  # all a run may write
+SEGMENTS_DIR = "segments"  # one analysis directory per labelled segment, under the session's
+SEGMENTS_INDEX = "segments.json"
+OUTPUT_FILES = ("orientations.csv", "angles.csv", *TABLES, *CHARTS, SEGMENTS_INDEX)
 
 
 def is_session(path: Path) -> bool:
@@ -95,6 +99,13 @@ def analyze_to(
                 write_table(path, name, items)
         if charts:
             _charts(processed, report, outputs)
+        segments = read_timeline(session_dir)
+        shutil.rmtree(out_dir / SEGMENTS_DIR, ignore_errors=True)  # an earlier run's
+        if segments.segments:
+            index = _analyze_segments(segments, processed, verdicts, check, activity, out_dir)
+            with outputs.file(SEGMENTS_INDEX) as path:
+                path.write_text(json.dumps(index, indent=2) + "\n")
+            report["segments"], report["segment_pairs"] = index["segments"], index["pairs"]
         outputs.finish(report, write_report)
     except OSError as exc:
         raise HiprotError(f"{out_dir}: cannot write the analysis: {exc.strerror or exc}") from exc
@@ -104,6 +115,53 @@ def analyze_to(
             f"no joint angles: {why} (wrote {', '.join(report['files'])} to {out_dir})"
         )
     return report
+
+
+def _analyze_segments(
+    timeline, processed: ProcessedSession, verdicts: dict, check, activity, out_dir: Path
+) -> dict:
+    """Each labelled segment analysed as its own activity (its label, else ``activity``, else
+    inferred) into ``out_dir/segments/<name>/`` (report.json and tables); the index: every
+    segment, what was found in it, and the before/after pairs its labels make."""
+    last_s = float(processed.grid.time_s[-1]) if len(processed.grid.time_s) else 0.0
+    entries = []
+    for segment in timeline.segments:
+        entry = {**segment.as_dict(), "dir": f"{SEGMENTS_DIR}/{segment.name}"}
+        if processed.angles is None:
+            entry["warnings"] = ["no joint angles: the segment was not analysed"]
+            entries.append(entry)
+            continue
+        given = segment.labels.get("activity") or activity
+        source = "segment label" if segment.labels.get("activity") else None
+        analysis = analyze_session(processed, given, _span(segment, last_s), source)
+        report = build_report(processed, analysis, verdicts, check)
+        report["segment"] = segment.as_dict()
+        target = OutputSet(out_dir / entry["dir"], OUTPUT_FILES)
+        for name, items in tables(analysis).items():
+            with target.file(name) as path:
+                write_table(path, name, items)
+        target.finish(report, write_report)
+        entry.update(
+            activity=analysis.activity,
+            activity_source=analysis.activity_source,
+            strides=len(analysis.strides),
+            reps=len(analysis.reps),
+            trials=len(analysis.trials),
+            warnings=analysis.warnings,
+        )
+        entries.append(entry)
+    return {
+        "segments": entries,
+        "pairs": [
+            {"before": b.name, "after": a.name} for b, a in before_after_pairs(timeline.segments)
+        ],
+        "skipped_lines": timeline.skipped,
+    }
+
+
+def _span(segment: Segment, last_s: float) -> tuple[float, float]:
+    """A segment's (start, end) on the session clock; one never stopped ends with the data."""
+    return segment.start_s, last_s if segment.end_s is None else segment.end_s
 
 
 def _charts(processed: ProcessedSession, report: dict, outputs: OutputSet) -> None:

@@ -63,19 +63,44 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
     return angles.time_s, columns, events
 
 
-def analyze_session(processed: ProcessedSession, activity: str | None = None) -> SessionAnalysis:
-    """Strides, reps or trials of ``processed``; a session without angles gets warnings only."""
-    source = "command line" if activity is not None else NOT_DETERMINED
-    if activity is None and processed.session.meta.get("activity") in ACTIVITIES:
+def analyze_session(
+    processed: ProcessedSession,
+    activity: str | None = None,
+    span: tuple[float, float] | None = None,
+    source: str | None = None,
+) -> SessionAnalysis:
+    """Strides, reps or trials of ``processed``; a session without angles gets warnings only.
+
+    ``span`` (start, end on the session clock): only that stretch, a labelled segment of the
+    session (its activity is then given or inferred, never session.json's); the angles come
+    from the whole session, calibrated once. ``source`` says where a given activity came from.
+    """
+    source = source or ("command line" if activity is not None else NOT_DETERMINED)
+    if activity is None and span is None and processed.session.meta.get("activity") in ACTIVITIES:
         activity, source = processed.session.meta["activity"], "session.json"
     if processed.angles is None:
         return _timing_only(processed, activity, source)
     time_s, columns, events = analysis_inputs(processed)
+    inside = np.ones(len(time_s), bool)
+    if span is not None:
+        inside = (time_s >= span[0]) & (time_s <= span[1])
+        if not inside.any():
+            return SessionAnalysis(activity, source, warnings=["no joint angles in this segment"])
+        if activity is None:
+            activity, source = (
+                _infer_activity(processed, time_s, columns, events, inside),
+                "inferred from the data",
+            )
+        time_s, columns = time_s[inside], {k: v[inside] for k, v in columns.items()}
+        events = {
+            side: {k: [t for t in v if span[0] <= t <= span[1]] for k, v in leg.items()}
+            for side, leg in events.items()
+        }
     sides = tuple(processed.angles.legs)
     rate_hz = processed.grid.rate_hz
     if activity is None:
         activity, source = (
-            _infer_activity(processed, time_s, columns, events),
+            _infer_activity(processed, time_s, columns, events, inside),
             "inferred from the data",
         )
     live = LiveAnalysis(sides, rate_hz, activity)
@@ -146,13 +171,24 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
 
 
 def _infer_activity(
-    processed: ProcessedSession, time_s: np.ndarray, columns: dict, events: dict
+    processed: ProcessedSession,
+    time_s: np.ndarray,
+    columns: dict,
+    events: dict,
+    inside: np.ndarray,
 ) -> str:
-    after = time_s > processed.calibration.standing_s[1]
+    """The activity of the samples ``inside`` (a mask of the session's grid)."""
+    after = inside & (time_s > processed.calibration.standing_s[1])
     probe = LiveAnalysis(tuple(processed.angles.legs), processed.grid.rate_hz, "walk")
     probe.update(time_s, columns, events)
+    lo, hi = (time_s[inside][0], time_s[inside][-1]) if inside.any() else (np.inf, -np.inf)
     walking = max(
-        sum(s.stride_time_s for s in probe.strides if s.side == side) for side in probe.sides
+        sum(
+            s.stride_time_s
+            for s in probe.strides
+            if s.side == side and lo <= s.start_s and s.end_s <= hi
+        )
+        for side in probe.sides
     )
     if after.any() and walking >= WALK_SHARE * (time_s[after][-1] - time_s[after][0]):
         return "walk"

@@ -20,6 +20,7 @@ PRIVATE_UMASK = 0o077
 COMMANDS = (
     "scan",
     "record",
+    "command",
     "demo",
     "simulate",
     "analyze",

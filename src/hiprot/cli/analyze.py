@@ -98,6 +98,16 @@ def _summary_lines(report: dict) -> list[str]:
             f"(mean {_deg(leg[IR_MEAN])} ± {_deg(leg[IR_SD])}), peak ER best "
             f"{_deg(leg[ER_BEST])}"
         )
+    for segment in report.get("segments") or []:
+        found = ", ".join(
+            f"{segment[k]} {k}" for k in ("strides", "reps", "trials") if segment.get(k)
+        )
+        lines.append(
+            f"  segment {segment['name']} ({segment.get('activity') or 'not analysed'}): "
+            f"{found or 'nothing found'}, in {segment['dir']}"
+        )
+    for pair in report.get("segment_pairs") or []:
+        lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
     return lines + [f"  note: {w}" for w in report["warnings"]]
 
 

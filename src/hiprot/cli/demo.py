@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from hiprot import logger
+from hiprot import run_loop
 from hiprot.cli.common import (
     broker_option,
     echo_calibration,
@@ -81,7 +81,7 @@ def _demo(rig, out_dir, host, port, publishing) -> None:
             publisher.start()
         activity = SCENARIO_ACTIVITY[rig.simulation.scenario]
         writer = SessionWriter(rig, out_dir, activity=activity, note="hiprot demo")
-        summary = logger.run(rig, source, writer, publisher, activity=activity)
+        summary = run_loop.run(rig, source, writer, publisher, activity=activity)
         health = source.health()
     finally:
         source.close()

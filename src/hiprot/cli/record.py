@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hiprot import logger
+from hiprot import run_loop
 from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
     FiniteRange,
@@ -23,9 +23,12 @@ from hiprot.cli.common import (
     subject_option,
     warn_lost,
 )
+from hiprot.errors import HiprotError
 from hiprot.mqtt import Publisher
+from hiprot.mqtt.commands import CommandListener
 from hiprot.recording import DiskPolicy, SessionWriter
 from hiprot.recording.disk import MB
+from hiprot.recording.segments import SegmentLog
 from hiprot.recording.writer import STOP_DISK_LOW
 from hiprot.sensors.acquisition import health_lines
 from hiprot.service import ServiceNotifier
@@ -46,6 +49,26 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
         if publisher is not None:
             publisher.stop()
         raise
+
+
+@contextmanager
+def _commands(rig, writer, source, publisher, host, port) -> Iterator[SegmentLog | None]:
+    """Segment commands from the MQTT command topic into the session's ``segments.jsonl``, on
+    paho's thread beside the run loop (a command never stops the recording); yields the
+    segment log, or None without MQTT or when its file cannot be made."""
+    if publisher is None:
+        yield None
+        return
+    try:
+        segments = SegmentLog(writer.path, source.elapsed_s)
+    except (OSError, HiprotError) as exc:
+        warn(f"segment commands are off for this session: {exc}")
+        yield None
+        return
+    with segments:
+        state = segments.state
+        with CommandListener(rig.mqtt, rig.device_id, segments.apply, host, port, state=state):
+            yield segments
 
 
 @click.command()
@@ -148,17 +171,19 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
         )
         click.echo(status)
         service = ServiceNotifier()
-        service.ready(status)
-        summary = logger.run(
-            rig,
-            source,
-            writer,
-            publisher,
-            stop,
-            duration,
-            activity=activity,
-            on_iteration=service.watchdog,
-        )
+        with _commands(rig, writer, source, publisher, host, port) as segments:
+            service.ready(status)
+            summary = run_loop.run(
+                rig,
+                source,
+                writer,
+                publisher,
+                stop,
+                duration,
+                activity=activity,
+                on_iteration=service.watchdog,
+                segment_activity=segments.open_activity if segments is not None else None,
+            )
         service.stopping(f"recorded {summary.duration_s:.1f} s to {summary.session}")
         health = source.health()
     finally:

@@ -75,7 +75,7 @@ def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
             )
     rig = replace(rig, subject=_subject(subject, session))
     host, port = parse_broker(broker)
-    from hiprot import logger
+    from hiprot import run_loop
 
     stop = stop_on_signals()
     pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
@@ -98,7 +98,7 @@ def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
     try:
         if publisher is not None:
             publisher.start()
-        summary = logger.run(
+        summary = run_loop.run(
             rig,
             replay_chunks(session, speed, stop),
             None,

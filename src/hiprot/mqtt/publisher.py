@@ -276,6 +276,16 @@ class Publisher:
         self._wake_r.close()
         self._wake_w.close()
 
+    def close(self) -> None:
+        """:meth:`stop`; again does nothing."""
+        self.stop()
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     @property
     def _waiting(self) -> int:
         """This session's metrics left in its outbox file for the next start."""

@@ -179,6 +179,7 @@ class Acquisition:
         self.start_s: float | None = None
         self.start_utc: datetime | None = None  # wall-clock UTC of sample time 0
         self._closed = False
+        self._released = False
         self._stuck_buses: dict[int, SensorError] = {}  # bus → its timeout, in this cycle
 
     def open(self) -> None:
@@ -415,8 +416,10 @@ class Acquisition:
         return report
 
     def close(self) -> None:
-        """Stop iterating and release the buses."""
-        self._closed = True
+        """Stop iterating and release the buses; again does nothing."""
+        if self._released:
+            return
+        self._closed = self._released = True
         for bus in self.buses.values():
             bus.close()
 

@@ -93,7 +93,13 @@ class I2CBus(ABC):
         self._counted(2, self._send_byte, address, value)
 
     def close(self) -> None:  # noqa: B027 - an optional hook: most buses hold nothing
-        """Release the bus."""
+        """Release the bus; again does nothing."""
+
+    def __enter__(self) -> I2CBus:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _counted(self, wire_bytes: int, operation, *args):
         self.stats.transactions += 1
@@ -165,4 +171,4 @@ class SMBusBus(I2CBus):
         self._bus.write_byte(address, value)
 
     def close(self) -> None:
-        self._bus.close()
+        self._bus.close()  # smbus2 closes its file descriptor once and forgets it
