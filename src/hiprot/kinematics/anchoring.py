@@ -29,9 +29,10 @@ pelvis faces (thigh + shank only) — comes from two sources:
   in all (a flight of stairs) sets no correction: it leaves the reference as the rest set
   it.
 
-The walking estimate is measured at strides: from the first stride of a walk to its last
-it is followed, outside them — starting and stopping, where a stride-long window mixes
-walking with standing — the value at the nearest stride (or the rest's) is held.
+The walking estimate is measured at strides: after a rest it is followed from the walk's
+first stride, and before a rest up to its last; in starting and stopping, where a
+stride-long window mixes walking with standing, the rest's value or the last stride's
+is held.
 
 Without a pelvis sensor a walk that starts more than ``MAX_START_TURN_DEG`` away
 from the direction stood in is taken to start with a turn: its walking estimate
@@ -136,7 +137,9 @@ def anchored(
             continue
         piece = np.arange(begin, stop)
         inside = (strides_s >= time_s[begin]) & (strides_s <= time_s[stop - 1])
-        moving = walking[begin:stop] & _between_strides(time_s[begin:stop], strides_s[inside])
+        moving = walking[begin:stop] & _between_strides(
+            time_s[begin:stop], strides_s[inside], after_rest=k > 0, before_rest=stop < n
+        )
         if result.correction is None:
             use = _first_straight(strides_s[inside], straight[inside], max_start_turn is not None)
             if use.any() and straight[inside].sum() >= MIN_STRIDES:
@@ -163,14 +166,22 @@ def anchored(
     return result
 
 
-def _between_strides(time_s: np.ndarray, strides_s: np.ndarray) -> np.ndarray:
-    """True from the first stride's centre to the last's: the walking estimate is measured
-    at strides; outside them — starting, stopping — it mixes walking with standing (the thigh's
-    heading in a stride-long window moves by the hip rotation people walk with), so the
-    value at the nearest stride is held instead."""
+def _between_strides(
+    time_s: np.ndarray, strides_s: np.ndarray, after_rest: bool, before_rest: bool
+) -> np.ndarray:
+    """Where the walking estimate is followed: from the first stride's centre after a rest,
+    to the last stride's before one. It is measured at strides; in starting and stopping a
+    stride-long window mixes walking with standing (the thigh's heading moves by the hip
+    rotation people walk with), so the rest's value, or the last stride's, is held there.
+    Where a walk runs on past the data (a live window) it is followed to the end."""
+    out = np.ones(len(time_s), bool)
     if len(strides_s) == 0:
-        return np.zeros(len(time_s), bool)
-    return (time_s >= strides_s.min()) & (time_s <= strides_s.max())
+        return out & ~(after_rest or before_rest)
+    if after_rest:
+        out &= time_s >= strides_s.min()
+    if before_rest:
+        out &= time_s <= strides_s.max()
+    return out
 
 
 def walks_between(n: int, rests: list[tuple[int, int]]) -> list[tuple[int, int]]:
