@@ -21,8 +21,10 @@ pelvis faces (thigh + shank only) — comes from two sources:
   value, is the correction. The first ``INITIATION_STRIDES`` of a walk are not used: gait
   reaches its steady state only after three steps (Miller & Verstraete, J Biomech
   29:1195-1199, 1996; Mann et al., J Bone Joint Surg Am 61:232-239, 1979), and on the
-  simulator the first two strides' estimates sat 1.6° and 0.6-0.9° off the walk's median
-  (``scripts/return_to_zero_sweep.py``'s walks with pauses, 5 seeds). Nor is the straight
+  simulator the first two strides' estimates sat 1.6° and 0.6-0.9° off the median of the
+  walk's steady strides (a one-off measurement on the straight walks with pauses of
+  ``scripts/return_to_zero_sweep.py``, realistic, 5 seeds, with and without a pelvis
+  sensor; the third: 0.1-0.3°). Nor is the straight
   stride just before a turn (straightness is judged over ±1 s, so it has begun turning).
   A line needs ``MIN_STRIDES`` (a design choice: the fewest a robust line is fitted
   through; fewer before a turn give their median), and a walk with fewer straight strides
