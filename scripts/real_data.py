@@ -14,7 +14,9 @@ Prints per recording and leg: the calibration (verdict when the analysis gives o
 else the hinge residual, or why it failed), return to zero at rests when the report has
 it, heel strikes found against the foot's swings, the median time from the foot's swing
 peak to heel strike, the median stance share (normal walking: about 60 %) and, as a
-cross-check, the stance share the same rules find on the foot module, and the samples at
+cross-check, the stance share the same rules find on the foot module and the median time
+from the foot's toe off (and heel strike) by those rules to the shank's, stride by stride —
+a bias of the shank's toe off would show there (one sample is 17 ms) — and the samples at
 full scale per sensor.
 
 Usage: ``.venv/bin/python scripts/real_data.py [--standing-s 5] DIR_OR_FILE [...]``
@@ -113,6 +115,17 @@ def foot_swings(rate: np.ndarray, time_s: np.ndarray, detector: ShankEventDetect
     return time_s[peaks]
 
 
+def offsets(shank: np.ndarray, foot: np.ndarray, within_s: float = 0.25) -> float:
+    """Median time (ms) from each foot event to the nearest shank event within ``within_s``."""
+    if len(shank) == 0 or len(foot) == 0:
+        return float("nan")
+    nearest = shank[np.clip(np.searchsorted(shank, foot), 1, len(shank) - 1)[:, None] - [1, 0]]
+    gaps = nearest - foot[:, None]
+    gap = gaps[np.arange(len(foot)), np.argmin(np.abs(gaps), axis=1)]
+    gap = gap[np.abs(gap) <= within_s]
+    return 1000 * float(np.median(gap)) if len(gap) else float("nan")
+
+
 def median_stance(heel_strike: np.ndarray, toe_off: np.ndarray) -> float:
     """Median stance share (%) of the strides with one toe off between their heel strikes."""
     shares = []
@@ -151,11 +164,12 @@ def report_recording(path: Path, standing_s: float) -> None:
     for side in processed.rig.sides:
         strides = [s for s in analysis.strides if s.side == side]
         shank = processed.rig.find("shank", side)
-        heel, shank_rate = np.empty(0), np.empty(0)
+        heel, shank_rate, shank_times = np.empty(0), np.empty(0), {}
         if shank is not None:
             track = grid.tracks[shank.name]
             shank_rate, events = shank_events(track.gyr, track.acc, grid.rate_hz, detector)
-            heel = events.times(grid.time_s)["heel_strike"]
+            shank_times = events.times(grid.time_s)
+            heel = shank_times["heel_strike"]
         print(f"  {side}: {_calibration(calibration, side, failed)}")
         print(f"    return to zero: {_return_to_zero(report.get('return_to_zero'), side)}")
         rate = foot_rate(feet[side], shank_rate, detector) if side in feet else None
@@ -169,9 +183,12 @@ def report_recording(path: Path, standing_s: float) -> None:
                 f"median {1000 * np.median(lag):.0f} ms"
             )
             by_foot = detector.detect(rate, HUGADB_RATE_HZ, foot.acc).times(foot.time_s)
+            toe = offsets(shank_times.get("toe_off", np.empty(0)), by_foot["toe_off"])
+            strike = offsets(heel, by_foot["heel_strike"])
             print(
                 "    the same rules on the foot module (a cross-check): median stance "
-                f"{median_stance(by_foot['heel_strike'], by_foot['toe_off']):.1f} %"
+                f"{median_stance(by_foot['heel_strike'], by_foot['toe_off']):.1f} %; shank "
+                f"less foot, median: toe off {toe:+.0f} ms, heel strike {strike:+.0f} ms"
             )
         else:
             print(f"    heel strikes {len(heel)} (no foot module to count swings)")

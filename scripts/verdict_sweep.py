@@ -8,10 +8,12 @@ target conditions of issue #5 (gyroscope bias up to 1 °/s, scale errors up to 2
 Both ``realism`` presets of the simulator are swept (``--realism``): ``technical``
 (rigid bodies, hinge knee; where the thresholds were derived) and ``realistic`` (its
 defaults: soft-tissue attenuation and wobble, screw-home knee, people who differ).
-Prints per leg: each figure of :mod:`hiprot.analysis.verdict`, the verdict the code
-gives, and the hip-IR RMSE against the truth after the standing phase; then per figure
-the smallest value seen in a leg whose error exceeded 2° and 5° (McGinley et al. 2009's
-acceptable and reasonable classes) — where the verdict's thresholds come from. Walks
+Prints per leg: each figure of :mod:`hiprot.analysis.verdict` and the candidates tried
+as predictors (:func:`candidates`), the verdict the code gives, and the hip-IR RMSE
+against the truth after the standing phase; then per figure the largest value in a leg
+within 2° and 5° (McGinley et al. 2009's acceptable and reasonable classes), the smallest
+in a leg beyond, and the AUC (how often a leg beyond has the larger figure) — where the
+verdict's thresholds come from, and whether a figure separates the classes at all. Walks
 without a pelvis sensor are printed but left out of that rule: their hip IR is relative
 to the walking direction, whose truth is not what the simulator scores.
 
@@ -42,7 +44,10 @@ FIGURES = (
     "knee_axis_halves_deg",
     "method_agreement_deg",
     "return_to_zero_deg",
+    "knee_coupling_deg",
+    "correction_spread_deg",
 )
+KNEE_RANGE_DEG = 60.0  # about the knee's range in walking (Perry & Burnfield 2010)
 UNSCORED = {"walk-pauses-no-pelvis"}  # left out of the threshold rule (see above)
 CASES = {  # name → (scenario, pelvis, duration, extra simulation keys)
     "walk-pauses": ("walk", True, 80.0, {"pauses": 2, "rest_s": 8.0}),
@@ -102,11 +107,28 @@ def run(case: str, seed: int, soft: float, mounting: float, realism: str) -> lis
                 "soft": soft,
                 "mounting": mounting,
                 "side": side,
-                "figures": figures,
+                "figures": figures | candidates(processed, side),
                 "verdict": verdict(figures)["verdict"],
                 "error": errors[f"{side}_hip_ir_deg"].rmse,
             }
         )
+    return out
+
+
+def candidates(processed, side: str) -> dict[str, float]:
+    """Figures tried as predictors, not used by the verdict: ``knee_coupling_deg``, how much
+    hip IR moves with knee flexion (least-squares slope after the standing phase, times
+    ``KNEE_RANGE_DEG``: soft tissue turns the sensors with knee flexion); and
+    ``correction_spread_deg``, how far the walking corrections after different rests differ."""
+    angles, out = processed.angles, {}
+    ir, knee = angles.columns[f"{side}_hip_ir_deg"], angles.columns.get(f"{side}_knee_flexion_deg")
+    if knee is not None:
+        ok = (angles.time_s > processed.calibration.standing_s[1]) & np.isfinite(ir + knee)
+        if ok.sum() > 2:
+            out["knee_coupling_deg"] = abs(np.polyfit(knee[ok], ir[ok], 1)[0]) * KNEE_RANGE_DEG
+    corrections = angles.walk_corrections_deg.get(side) or []
+    if len(corrections) >= 2:
+        out["correction_spread_deg"] = float(np.ptp(corrections))
     return out
 
 
@@ -166,7 +188,7 @@ def summarize(realism: str, rows: list[dict]) -> None:
             print(
                 f"  {name:22} error <= {limit:g}°: max {max(within, default=np.nan):6.1f} "
                 f"({len(within)} legs); error > {limit:g}°: min {min(beyond, default=np.nan):6.1f} "
-                f"({len(beyond)} legs)"
+                f"({len(beyond)} legs); AUC {_auc(within, beyond):.2f}"
             )
     for label in ("good", "doubtful", "unusable"):
         errors = [r["error"] for r in scored if r["verdict"] == label]
@@ -179,6 +201,15 @@ def summarize(realism: str, rows: list[dict]) -> None:
     refused = [r for r in scored if r["verdict"] == "unusable"]
     print(f"legs judged good with an error above 2°: {sum(r['error'] > 2 for r in good)}")
     print(f"legs judged unusable with an error within 5°: {sum(r['error'] <= 5 for r in refused)}")
+
+
+def _auc(within: list[float], beyond: list[float]) -> float:
+    """How often a leg beyond the class has the larger figure than a leg within it (1: the
+    figure orders every pair; 0.5: no better than chance)."""
+    if not within or not beyond:
+        return float("nan")
+    pairs = np.subtract.outer(np.array(beyond), np.array(within))
+    return float(np.mean(pairs > 0) + 0.5 * np.mean(pairs == 0))
 
 
 if __name__ == "__main__":

@@ -92,6 +92,14 @@ def test_the_verdict_takes_the_worst_figure():
     assert 35.0 > UNUSABLE["hinge_residual_pct"]
 
 
+def test_a_leg_at_the_largest_usable_value_is_not_refused():
+    """The refusal limits are the largest values of legs measured within 5°: such a leg is
+    doubtful, only a leg beyond it is refused."""
+    for name, limit in UNUSABLE.items():
+        assert verdict({name: limit})["verdict"] == "doubtful"
+        assert verdict({name: limit + 0.1})["verdict"] == "unusable"
+
+
 def test_an_unusable_calibration_is_refused_with_what_to_do(tmp_path):
     """Soft tissue and a screw-home knee as bad as the simulator allows: the knee is no hinge
     any more, beyond every leg the realistic sweep measured within 5°."""

@@ -21,7 +21,8 @@ are McGinley et al.'s for gait kinematics (Gait Posture 29:360-369, 2009): up to
 acceptable, 2-5° reasonable, beyond 5° not. ``DOUBTFUL`` holds, per figure, the
 smallest value the sweep showed in a leg whose hip-IR error exceeded 2°: below it no
 simulated leg was worse (a figure at or above a limit decides); ``UNUSABLE`` is the
-largest value of the realistic sweep in a leg within 5° (see there). Walks without a pelvis sensor are left out of that rule (their hip IR is
+largest value of the realistic sweep in a leg within 5° (a figure beyond it decides; see
+there). Walks without a pelvis sensor are left out of that rule (their hip IR is
 relative to the walking direction, 3.5° RMSE from the pelvis' own rotation with any
 calibration). Two figures are reported but do not decide: the knee axis' halves
 (up to 56° apart in exercises whose hip IR was within 0.3°: it does not predict),
@@ -31,8 +32,11 @@ sweep cannot tie it to the error.
 
 These limits were derived on rigid bodies with a hinge knee (the simulator's technical
 preset); on its realistic defaults they do not separate the classes (the sweep's
-``--realism realistic``; README, Calibration verdict): open, not retuned. So they make a
-leg doubtful, and ``UNUSABLE`` refuses only beyond every leg the realistic sweep measured
+``--realism realistic``; README, Calibration verdict). Nor did any candidate tried there
+(the sweep prints them: how much hip IR moves with knee flexion, the spread of the
+walking corrections, the knee axis' halves): every figure overlaps between legs within
+and beyond 5° (AUC 0.33-0.73), so none is adopted — open. So the limits make a leg
+doubtful, and ``UNUSABLE`` refuses only beyond every leg the realistic sweep measured
 within 5° (see there).
 """
 
@@ -50,15 +54,15 @@ DOUBTFUL = {
     "method_agreement_deg": 6.3,
     "return_to_zero_deg": WARN_DEG,
 }
-# "Unusable" (a refusal) only beyond every leg the realistic sweep measured within 5°: on the
-# technical preset the rule above gave 9.1 % and 13.1°, but on the realistic defaults (skin,
-# screw-home knee) legs within 5° reach 21.7 % and 22.1° while legs beyond 5° start at 12.1 %
-# and 11.9° — no limit separates them, and the technical limits refused legs measured within
-# 5°. So a refusal never hits a leg the simulator shows usable; between the limits a leg is
-# doubtful.
+# "Unusable" (a refusal) only strictly beyond every leg the realistic sweep measured within 5°
+# (``scripts/verdict_sweep.py --realism realistic``, 120 scored legs: the largest values within
+# 5°): on the technical preset the rule above gave 9.1 % and 13.1°, but on the realistic
+# defaults (skin, screw-home knee) legs within 5° reach 21.7 % and 22.3° while legs beyond 5°
+# start at 12.1 % and 11.0° — no limit separates them. So a refusal never hits a leg the
+# simulator shows usable; between the limits a leg is doubtful.
 UNUSABLE = {
     "hinge_residual_pct": 21.7,
-    "method_agreement_deg": 22.1,
+    "method_agreement_deg": 22.3,
 }
 ADVICE = (
     "re-strap the sensors firmly (thigh sensor on the side of the mid-thigh, shank sensor "
@@ -90,8 +94,8 @@ def verdict(figures: dict[str, float]) -> dict:
     """``{"verdict", "figures", "reasons"[, "advice"]}`` for one leg's figures."""
     reasons, label = [], GOOD
     for name, value in figures.items():
-        if value >= UNUSABLE.get(name, float("inf")):
-            reasons.append(f"{name} {value:g} >= {UNUSABLE[name]:g}")
+        if value > UNUSABLE.get(name, float("inf")):
+            reasons.append(f"{name} {value:g} > {UNUSABLE[name]:g}")
             label = UNUSABLE_LABEL
         elif value >= DOUBTFUL.get(name, float("inf")):
             reasons.append(f"{name} {value:g} >= {DOUBTFUL[name]:g}")

@@ -12,13 +12,29 @@ pelvis faces (thigh + shank only) — comes from two sources:
   knee axis that is off, soft tissue turning the sensors, a shank sensor low on
   the leg (on a real walk with optical truth the walking estimate sat 17° from
   the standing zero). So walking only *changes* the reference: after each rest,
-  a correction is fixed that makes the walking estimate continue from the rest's
-  value, and subtracted until the next rest: the straight strides' raw estimates
-  over the first ``ANCHOR_WINDOW_S`` are fitted with a line (Theil-Sen: the median
-  of pairwise slopes, robust to odd strides — Sen, J Am Stat Assoc 63:1379-1389,
-  1968), for heading drift goes on while walking (on the simulator with 1 °/s of
-  gyroscope bias, up to 12° a minute between pelvis and thigh); the line's value at
-  the first straight stride, less the rest's value, is the correction.
+  a correction is fixed that makes the walking estimate continue from the rest's value, and
+  subtracted until the next rest: the walking estimate at the straight strides over the
+  first ``ANCHOR_WINDOW_S`` is fitted with a line (Theil-Sen: the median of pairwise slopes,
+  robust to odd strides — Sen, J Am Stat Assoc 63:1379-1389, 1968), for heading drift goes
+  on while walking (on the simulator with 1 °/s of gyroscope bias, up to 12° a minute
+  between pelvis and thigh); the line's value at the first stride used, less the rest's
+  value, is the correction. The first ``INITIATION_STRIDES`` of a walk are not used: gait
+  reaches its steady state only after three steps (Miller & Verstraete, J Biomech
+  29:1195-1199, 1996; Mann et al., J Bone Joint Surg Am 61:232-239, 1979), and on the
+  simulator the first two strides' estimates sat 1.6° and 0.6-0.9° off the median of the
+  walk's steady strides (a one-off measurement on the straight walks with pauses of
+  ``scripts/return_to_zero_sweep.py``, realistic, 5 seeds, with and without a pelvis
+  sensor; the third: 0.1-0.3°). Nor is the straight
+  stride just before a turn (straightness is judged over ±1 s, so it has begun turning).
+  A line needs ``MIN_STRIDES`` (a design choice: the fewest a robust line is fitted
+  through; fewer before a turn give their median), and a walk with fewer straight strides
+  in all (a flight of stairs) sets no correction: it leaves the reference as the rest set
+  it.
+
+The walking estimate is measured at strides: after a rest it is followed from the walk's
+first stride, and before a rest up to its last; in starting and stopping, where a
+stride-long window mixes walking with standing, the rest's value or the last stride's
+is held.
 
 Without a pelvis sensor a walk that starts more than ``MAX_START_TURN_DEG`` away
 from the direction stood in is taken to start with a turn: its walking estimate
@@ -55,6 +71,8 @@ MAX_START_TURN_DEG = 45.0
 MAX_REST_DRIFT_DEG_S = 1.0
 RAMP_DEG_S = 1.0
 ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
+INITIATION_STRIDES = 2  # a leg's first two strides span the three steps of gait initiation
+MIN_STRIDES = 3  # design choice: the fewest straight strides a robust line is fitted through
 
 
 @dataclass
@@ -78,7 +96,6 @@ def anchored(
     walk: np.ndarray,
     walking: np.ndarray,
     strides_s: np.ndarray,
-    stride_values: np.ndarray,
     straight: np.ndarray,
     rests: list[tuple[int, int]],
     rest_values: list[np.ndarray],
@@ -92,8 +109,10 @@ def anchored(
     (``start`` before any).
 
     The correction is fixed after each rest from the strides (centre times ``strides_s``,
-    raw walking estimates ``stride_values``, ``straight`` or turning) so the walking estimate
-    continues from the rest's value; ``correction`` is one already in force at ``time_s[0]``.
+    ``straight`` or turning) so the walking estimate continues from the rest's value: from
+    ``walk`` itself at those strides — the estimate it corrects, not the strides' raw
+    directions, which the walking estimate smooths (a correction from a raw stride that the
+    smoothing discounts would move the reference by their difference); ``correction`` is one already in force at ``time_s[0]``.
     ``max_start_turn`` (rad; for a walking direction, which turns with the walk): only the
     straight strides before the first turn count, and a larger correction means the walk
     started with a turn: the walking estimate is then used uncorrected.
@@ -102,7 +121,7 @@ def anchored(
     out = np.empty(n)
     result = Reference(out, correction=correction)
     current = start
-    edges = [(0, 0)] + list(rests) + [(n, n)]
+    edges = _edges(n, rests)
     for k in range(len(edges) - 1):
         begin, stop = edges[k][1], edges[k + 1][0]
         if k > 0:  # edges[k] is rest k - 1
@@ -119,17 +138,20 @@ def anchored(
         if stop <= begin:
             continue
         piece = np.arange(begin, stop)
-        moving = walking[begin:stop]
+        inside = (strides_s >= time_s[begin]) & (strides_s <= time_s[stop - 1])
+        moving = walking[begin:stop] & _between_strides(
+            time_s[begin:stop], strides_s[inside], after_rest=k > 0, before_rest=stop < n
+        )
         if result.correction is None:
-            inside = (strides_s >= time_s[begin]) & (strides_s <= time_s[stop - 1])
             use = _first_straight(strides_s[inside], straight[inside], max_start_turn is not None)
-            if use.any():
-                at, first = strides_s[inside][use], stride_values[inside][use]
+            if use.any() and straight[inside].sum() >= MIN_STRIDES:
+                at = strides_s[inside][use]
+                first = np.interp(at, time_s, walk)
                 first = first[0] + np.angle(np.exp(1j * (first - first[0])))
-                if len(first) >= 3:
+                if len(first) >= MIN_STRIDES:
                     slope, intercept, *_ = theilslopes(first, at)
                     start_value = intercept + slope * at[0]
-                else:
+                else:  # a turn soon after the start: too few for a line
                     start_value = float(np.median(first))
                 value = wrap(float(start_value) - current)
                 if max_start_turn is not None and abs(value) > max_start_turn:
@@ -146,6 +168,34 @@ def anchored(
     return result
 
 
+def _between_strides(
+    time_s: np.ndarray, strides_s: np.ndarray, after_rest: bool, before_rest: bool
+) -> np.ndarray:
+    """Where the walking estimate is followed: from the first stride's centre after a rest,
+    to the last stride's before one. It is measured at strides; in starting and stopping a
+    stride-long window mixes walking with standing (the thigh's heading moves by the hip
+    rotation people walk with), so the rest's value, or the last stride's, is held there.
+    Where a walk runs on past the data (a live window) it is followed to the end."""
+    out = np.ones(len(time_s), bool)
+    if len(strides_s) == 0:
+        return out & ~(after_rest or before_rest)
+    if after_rest:
+        out &= time_s >= strides_s.min()
+    if before_rest:
+        out &= time_s <= strides_s.max()
+    return out
+
+
+def walks_between(n: int, rests: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(start, stop) index ranges of ``n`` samples outside the ``rests``, in time order."""
+    edges = _edges(n, rests)
+    return [(a[1], b[0]) for a, b in zip(edges, edges[1:]) if b[0] > a[1]]
+
+
+def _edges(n: int, rests: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return [(0, 0)] + list(rests) + [(n, n)]
+
+
 def _ramp(step: float, since_s: np.ndarray) -> np.ndarray:
     """What is left of ``step`` (rad) ``since_s`` after a rest began, shrinking at
     ``RAMP_DEG_S``: a re-established zero is approached gradually, not jumped to."""
@@ -154,11 +204,16 @@ def _ramp(step: float, since_s: np.ndarray) -> np.ndarray:
 
 def _first_straight(at: np.ndarray, straight: np.ndarray, before_turn: bool) -> np.ndarray:
     """Which of these strides set the correction: the straight ones within ``ANCHOR_WINDOW_S``
-    of the first straight stride (``before_turn``: and before the first turning stride)."""
+    of the first straight stride after gait initiation (``before_turn``: and before the first
+    turning stride after it). The first ``INITIATION_STRIDES`` are skipped when later ones
+    remain."""
+    steady = np.arange(len(at)) >= INITIATION_STRIDES
+    if (straight & steady).any():
+        straight = straight & steady
     if not straight.any():
         return straight
     first = int(np.argmax(straight))
     use = straight & (at <= at[first] + ANCHOR_WINDOW_S) & (np.arange(len(at)) >= first)
     if before_turn and not straight[first:].all():
-        use &= np.arange(len(at)) < first + int(np.argmin(straight[first:]))
+        use &= np.arange(len(at)) < first + int(np.argmin(straight[first:])) - 1
     return use

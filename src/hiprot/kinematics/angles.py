@@ -35,7 +35,7 @@ from hiprot.columns import angle_columns as rig_columns
 from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
 from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
-from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored
+from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored, walks_between
 from hiprot.kinematics.gait_events import GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.rests import standing_rests
@@ -139,15 +139,25 @@ def _stride_mean(
 
 
 def _offset_track(
-    time_s: np.ndarray, at: np.ndarray, offsets: np.ndarray, fallback: float
+    time_s: np.ndarray,
+    at: np.ndarray,
+    offsets: np.ndarray,
+    fallback: float,
+    rests: list[tuple[int, int]],
 ) -> np.ndarray:
-    """A slowly varying heading offset: a running median of per-stride offsets, interpolated."""
-    if len(offsets) == 0:
-        return np.full(len(time_s), fallback)
-    unwrapped = np.unwrap(offsets)
-    count = max(1, int(np.searchsorted(at, at[0] + OFFSET_WINDOW_S)))
-    smooth = median_filter(unwrapped, size=min(len(offsets), count | 1), mode="nearest")
-    return np.interp(time_s, at, smooth)
+    """A slowly varying heading offset: a running median of per-stride offsets, interpolated
+    — per walk between still standing rests, for each rest re-anchors the reference and a
+    walk's estimate must not lean towards the strides of the next one."""
+    out = np.full(len(time_s), fallback)
+    for begin, stop in walks_between(len(time_s), rests):
+        inside = (at >= time_s[begin]) & (at <= time_s[stop - 1])
+        if not inside.any():
+            continue
+        here, values = at[inside], np.unwrap(offsets[inside])
+        count = max(1, int(np.searchsorted(here, here[0] + OFFSET_WINDOW_S)))
+        smooth = median_filter(values, size=min(len(values), count | 1), mode="nearest")
+        out[begin:stop] = np.interp(time_s[begin:stop], here, smooth)
+    return out
 
 
 def _virtual_pelvis_for_horizontal_thigh(q_eb_thigh: np.ndarray) -> np.ndarray:
@@ -380,14 +390,13 @@ class SessionKinematics:
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
-        walk = mean - _offset_track(grid.time_s, at, offsets, 0.0)
+        walk = mean - _offset_track(grid.time_s, at, offsets, 0.0, rests)
         rest_values = [_rest_track(heading[a:b], weight[a:b]) for a, b in rests]
         track = anchored(
             grid.time_s,
             walk,
             leg.walking(grid.time_s) & (len(at) > 0),
             leg.stride_time_s,
-            leg.stride_direction,
             straight,
             rests,
             rest_values,
@@ -416,7 +425,7 @@ class SessionKinematics:
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
         raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
-        walk = _offset_track(grid.time_s, at, raw[straight], still)
+        walk = _offset_track(grid.time_s, at, raw[straight], still, rests)
         heading_t, weight_t = z_heading(leg.thigh)
         rest_values = [
             _rest_track(heading_t[a:b] - heading_p[a:b], weight_t[a:b] * weight_p[a:b])
@@ -427,7 +436,6 @@ class SessionKinematics:
             walk,
             leg.walking(grid.time_s) & (len(at) > 0),
             leg.stride_time_s,
-            raw,
             straight,
             rests,
             rest_values,
