@@ -131,6 +131,12 @@ PELVIC_COMPENSATION = "pelvic_compensation_deg"  # seated: obliquity; prone: rol
 COMPENSATED = "compensated"  # True/False with a pelvis sensor; None: cannot be excluded
 PROTOCOL_OK = "protocol_ok"  # hip and knee flexion within the protocol's band
 MODE = "mode"  # "active" or "passive" from the trial's label; None when unlabelled
+# A leg's rotation-test inputs of the trial detector (live and batch, not in angles.csv).
+TEST_POSTURE = "test_posture"  # True where the rotation-test reference holds
+HIP_IR_GRAVITY = "hip_ir_gravity_deg"  # the gravity-referenced IR, NaN outside
+TEST_HIP_FLEXION = "test_hip_flexion_deg"  # hip flexion in the test, NaN outside
+TEST_KNEE_FLEXION = "test_knee_flexion_deg"  # the angle between thigh and shank long axes
+PELVIS_UP = ("pelvis_up_x", "pelvis_up_y", "pelvis_up_z")  # the vertical in the pelvis frame
 SUBJECT = "subject"  # pseudonymous subject id (session.json, reports, MQTT)
 
 # Summary keys.

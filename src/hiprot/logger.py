@@ -47,6 +47,7 @@ def run(
     duration_s: float | None = None,
     session_path: Path | None = None,
     activity: str | None = None,
+    mode: str | None = None,
     start_utc: str | None = None,
     on_iteration: Callable[[], None] | None = None,
     session_id: str | None = None,
@@ -65,7 +66,7 @@ def run(
     published as metrics. ``on_iteration`` is called once per pass of the loop, empty
     chunks included (the systemd watchdog ping: a hung loop stops it).
     """
-    pipeline = Pipeline(rig)
+    pipeline = Pipeline(rig, activity=activity)
     path = writer.path if writer is not None else session_path
     summary = RunSummary(path)
     stop_reason = "error"
@@ -81,7 +82,9 @@ def run(
             source.health if isinstance(source, Source) else None,
         )
         feed.start()
-    metrics = MetricStream(rig.sides, rig.sample_rate_hz, activity) if feed is not None else None
+    metrics = (
+        MetricStream(rig.sides, rig.sample_rate_hz, activity, mode) if feed is not None else None
+    )
     first_time = None
     ranges: dict[str, list[float]] = {}
     try:

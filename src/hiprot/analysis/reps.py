@@ -23,6 +23,7 @@ from hiprot.analysis.formatting import rounded, sample_sd
 from hiprot.columns import HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key
 
 LUNGE_KNEE_RANGE_DEG = 45.0  # knee flexion range within a rep above which it is a lunge
+REP_ENTER_DEG = 2.0  # leaving rest by this much starts a repetition (under the 3° smallest range)
 
 
 @dataclass
@@ -60,14 +61,16 @@ class RepCounter:
         self,
         side: str,
         rate_hz: float,
-        min_range_deg: float = 8.0,
+        min_range_deg: float = 3.0,
         set_gap_s: float = 8.0,
         lunge_window_s: float = 3.0,
     ):
         self.side = side
         self.set_gap_s = set_gap_s
         self.lunge_window_s = lunge_window_s
-        self.detector = ExcursionDetector(rate_hz, (1,), min_range_deg=min_range_deg)
+        self.detector = ExcursionDetector(
+            rate_hz, (1,), enter_deg=REP_ENTER_DEG, min_range_deg=min_range_deg
+        )
         self._knee_t = np.empty(0)
         self._knee = np.empty(0)
         self._pending: list[Excursion] = []

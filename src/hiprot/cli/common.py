@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from hiprot.analysis.rotation_tests import MODES
 from hiprot.config import Rig, load_rig
 
 rig_option = click.option(
@@ -23,6 +24,13 @@ broker_option = click.option(
     "--broker", default=None, metavar="HOST[:PORT]", help="MQTT broker, overriding the rig file."
 )
 no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish over MQTT.")
+mode_option = click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default=None,
+    help="Rotation tests done actively (the person moves) or passively (the examiner moves "
+    "the leg); stored in session.json and carried by every trial.",
+)
 
 
 class EchoHandler(logging.Handler):

@@ -16,6 +16,7 @@ from hiprot.cli.common import (
     echo_calibration,
     echo_mqtt,
     load,
+    mode_option,
     no_mqtt_option,
     parse_broker,
     rig_option,
@@ -68,6 +69,7 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
     "--activity", type=click.Choice(ACTIVITIES), default=None, help="What the session is."
 )
 @click.option("--note", default=None, help="Free text stored in session.json.")
+@mode_option
 @click.option(
     "--min-free-mb",
     type=FiniteRange(min=0),
@@ -85,7 +87,7 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 @broker_option
 @no_mqtt_option
 def record(
-    rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker, no_mqtt
+    rig_path, out_dir, duration, activity, note, mode, min_free_mb, warn_free_mb, broker, no_mqtt
 ) -> None:
     """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
 
@@ -99,13 +101,17 @@ def record(
     stop = stop_on_signals()
     lock = DeviceLock(rig.device_id, "record").acquire()
     try:
-        _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop)
+        _record(
+            rig, lock, out_dir, duration, (activity, mode), note, disk, host, port, no_mqtt, stop
+        )
     finally:
         lock.release()
 
 
-def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop) -> None:
-    """The recording itself, with the device locked (or ``lock.problem`` said why not)."""
+def _record(rig, lock, out_dir, duration, kind, note, disk, host, port, no_mqtt, stop) -> None:
+    """The recording itself, with the device locked (or ``lock.problem`` said why not);
+    ``kind``: (activity, mode)."""
+    activity, mode = kind
     if lock.problem is not None:
         warn(f"{lock.problem}; recording anyway")
     warn_lost(lock.previous)
@@ -128,7 +134,13 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
     try:
         with stopped_on_failure(publisher):
             writer = SessionWriter(
-                rig, out_dir, activity=activity, note=note, disk=disk, start=source.start_utc
+                rig,
+                out_dir,
+                activity=activity,
+                note=note,
+                disk=disk,
+                start=source.start_utc,
+                mode=mode,
             )
         simulated = " SIMULATED" if rig.simulation is not None else ""
         status = (
@@ -146,6 +158,7 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
             stop,
             duration,
             activity=activity,
+            mode=mode,
             on_iteration=service.watchdog,
         )
         service.stopping(f"recorded {summary.duration_s:.1f} s to {summary.session}")

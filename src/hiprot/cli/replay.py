@@ -9,12 +9,14 @@ import click
 
 from hiprot import logger
 from hiprot.analysis.live import ACTIVITIES
+from hiprot.analysis.rotation_tests import session_mode
 from hiprot.cli.common import (
     FiniteRange,
     broker_option,
     echo_calibration,
     echo_mqtt,
     load,
+    mode_option,
     no_mqtt_option,
     parse_broker,
     stop_on_signals,
@@ -44,9 +46,10 @@ from hiprot.state import DeviceLock, adopt_legacy_outbox, outbox_dir
     help="Re-run with another rig file's settings (same sensor names), "
     "e.g. another fusion filter. Default: the session's own rig.toml.",
 )
+@mode_option
 @broker_option
 @no_mqtt_option
-def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
+def replay(session_dir, speed, rig_path, mode, broker, no_mqtt) -> None:
     """Replay SESSION through the live pipeline, publishing like a live rig.
 
     A session still being recorded is followed until its recorder closes it.
@@ -93,6 +96,7 @@ def replay(session_dir, speed, rig_path, broker, no_mqtt) -> None:
             stop,
             session_path=session.path,
             activity=_activity(session.meta),
+            mode=mode or session_mode(session.meta),
             start_utc=session.meta.get("start_utc"),
             session_id=f"{session.path.name}-replay-{uuid.uuid4().hex[:8]}",
             replay=True,
