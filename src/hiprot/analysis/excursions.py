@@ -52,7 +52,8 @@ class ExcursionDetector:
     much resting signal the resting value is the median of; ``posture_rate_deg_s``: when a
     posture angle is fed along (e.g. knee flexion in a rotation test), the person is changing
     posture while it moves faster than this (over ``posture_lag_s``): no excursion starts or
-    goes on then, and the resting value follows the angle.
+    goes on then, and the resting value follows the angle; ``floor_deg``: the resting value is
+    never taken below this.
     """
 
     def __init__(
@@ -66,7 +67,9 @@ class ExcursionDetector:
         baseline_s: float = 1.0,
         posture_rate_deg_s: float = 20.0,
         posture_lag_s: float = 0.25,
+        floor_deg: float | None = None,
     ):
+        self.floor_deg = -math.inf if floor_deg is None else floor_deg
         self.directions = directions
         self.posture_rate_deg_s = posture_rate_deg_s
         self._posture: deque[tuple[float, float]] = deque(
@@ -126,7 +129,7 @@ class ExcursionDetector:
         self._rest.clear()
         self._rest.append(x)
         self._pre.append((t, x))
-        self._baseline = x
+        self._baseline = max(x, self.floor_deg)
         self._since_refresh = 0
 
     def _rest_sample(self, t: float, x: float) -> None:
@@ -139,7 +142,7 @@ class ExcursionDetector:
         self._pre.append((t, x))
         self._since_refresh += 1
         if self._since_refresh >= self._refresh or len(self._rest) <= self._refresh:
-            self._baseline = float(np.median(self._rest))
+            self._baseline = max(float(np.median(self._rest)), self.floor_deg)
             self._since_refresh = 0
 
     def _active_sample(self, t: float, x: float) -> Excursion | None:

@@ -51,6 +51,10 @@ class Rep:
 class RepCounter:
     """Count one leg's repetitions from its hip IR (and knee flexion) as samples arrive.
 
+    The resting value is never taken below neutral (the standing zero): an IR repetition turns
+    the hip internally from there, and a hip coming back from external rotation to neutral
+    (the front leg of a lunge) is no repetition.
+
     ``rate_hz``: sample rate; ``min_range_deg``: smallest IR excursion that counts as a
     repetition; ``set_gap_s``: a longer pause starts a new set; ``lunge_window_s``: how far
     before and after the IR excursion the knee is looked at. A repetition is returned once
@@ -69,7 +73,7 @@ class RepCounter:
         self.set_gap_s = set_gap_s
         self.lunge_window_s = lunge_window_s
         self.detector = ExcursionDetector(
-            rate_hz, (1,), enter_deg=REP_ENTER_DEG, min_range_deg=min_range_deg
+            rate_hz, (1,), enter_deg=REP_ENTER_DEG, min_range_deg=min_range_deg, floor_deg=0.0
         )
         self._knee_t = np.empty(0)
         self._knee = np.empty(0)

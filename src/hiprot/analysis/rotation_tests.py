@@ -73,7 +73,7 @@ ZERO_BAND_DEG = 5.0  # a start this near vertical is the vertical (the knee's ow
 START_TOL_DEG = 15.0  # the start's shank within this of vertical
 STILL_S = 1.0  # a still start lasts this long
 END_STILL_S = 1.0  # back this long ends a trial that swung both ways...
-END_ALONE_S = 3.0  # ... and this long one that swung one way only (its other swing may follow)
+END_ALONE_S = 3.3  # ... and this long one that swung one way only (its other swing may follow)
 STILL_DEG = 3.0  # still: the gravity angle's range over STILL_S within this (noise reaches ±1°)
 ENTER_DEG = 2.0  # leaving the start by this much starts a trial
 MIN_SWING_DEG = 3.0  # a trial's shank swings at least this far from its start
@@ -139,6 +139,8 @@ class TrialDetector:
         self._start: list[_Sample] | None = None  # the still start of the coming trial
         self._active: list[_Sample] | None = None
         self._back_since: float | None = None
+        self._rest = self._anchor = 0.0  # the start's gravity angle, and where it first was
+        self._low = self._high = 0.0  # the extremes of the departure from the start
         self.trials: list[Trial] = []
 
     def update(
@@ -181,9 +183,14 @@ class TrialDetector:
         return done
 
     def finish(self) -> list[Trial]:
-        """A trial still under way at the end of the stream is not complete: none."""
+        """The trial under way at the end of the stream if its leg is back at the start (a
+        trial still out in a swing is incomplete: none)."""
+        trial = None
+        if self._active is not None and self._back_since is not None:
+            swing = max(self._high, -self._low)
+            trial = self._trial(self._start, self._active, swing, self._back_since)
         self._reset()
-        return []
+        return [] if trial is None else [trial]
 
     def _knee_moving(self, x: _Sample) -> bool:
         if math.isnan(x.knee):
@@ -206,33 +213,35 @@ class TrialDetector:
     def _sample(self, x: _Sample) -> Trial | None:
         self._still.append(x)
         if self._active is None:
-            if (
-                self._is_still()
-                and abs(float(np.median([s.gravity for s in self._still]))) <= START_TOL_DEG
-            ):
+            here = float(np.median([s.gravity for s in self._still]))
+            near = self._start is None or abs(here - self._anchor) <= ENTER_DEG / 2
+            if self._is_still() and abs(here) <= START_TOL_DEG and near:
+                if self._start is None:
+                    self._anchor = here  # where the leg came to rest: a slow swing is no new one
                 self._start = list(self._still)
-            elif self._start is not None:
-                rest = float(np.median([s.gravity for s in self._start]))
-                if abs(x.gravity - rest) > ENTER_DEG:
-                    self._active = [*self._start[-1:], x]
-                    self._back_since = None
+                self._rest = here
+            elif self._start is not None and abs(x.gravity - self._rest) > ENTER_DEG:
+                self._active = [*self._start[-1:], x]
+                self._back_since = None
+                self._low = self._high = x.gravity - self._rest
             return None
         self._active.append(x)
-        rest = float(np.median([s.gravity for s in self._start]))
-        gravity = [s.gravity - rest for s in self._active]
-        swing = max(abs(g) for g in gravity)
-        if abs(x.gravity - rest) > ENTER_DEG:
+        departure = x.gravity - self._rest
+        self._low, self._high = min(self._low, departure), max(self._high, departure)
+        swing = max(self._high, -self._low)
+        if abs(departure) > min(ENTER_DEG, swing / 2):
             self._back_since = None
             return None
         if self._back_since is None:
             self._back_since = x.t
-        both_ways = max(gravity) > ENTER_DEG and min(gravity) < -ENTER_DEG
+        both_ways = self._high > ENTER_DEG and self._low < -ENTER_DEG
         if x.t - self._back_since < (END_STILL_S if both_ways else END_ALONE_S):
             return None
         if not self._is_still():
             return None
         trial = self._trial(self._start, self._active, swing, self._back_since)
         self._start, self._active, self._back_since = list(self._still), None, None
+        self._rest = self._anchor = float(np.median([s.gravity for s in self._start]))
         return trial
 
     def _trial(

@@ -28,8 +28,9 @@ the pelvis' anatomical calibration.
 
 The test posture counts only inside rotation tests: when the session's activity
 is a rotation test, or — activity unknown — where the posture (thigh horizontal,
-shank hanging) lasts at least ``DETECT_S`` and the shank swings more than
-``DETECT_DEG`` out of the vertical in it (the criterion of :mod:`hiprot.analysis.session` for telling a rotation
+shank hanging) lasts at least ``DETECT_S`` and the shank is held more than
+``DETECT_DEG`` out of the vertical in it for ``DETECT_S`` (an end-range hold; a
+fidgeting leg moves on, and a knee bending tilts the shank too) (the criterion of :mod:`hiprot.analysis.session` for telling a rotation
 test, 10° of ER held 2 s). Stairs, squats, lunges and sitting keep the pelvis (or
 walking) reference.
 """
@@ -37,6 +38,7 @@ walking) reference.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from hiprot import quat
 from hiprot.anatomy import joint_angles
@@ -48,7 +50,8 @@ SWUNG_SHANK_DEG = 10.0  # a shank further than this from vertical fits the headi
 MIN_SWUNG_SAMPLES = 50
 HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings reach ~45°)
 DETECT_DEG = 10.0  # activity unknown: a swing this far out of the vertical marks a test
-DETECT_S = 2.0  # ... held this long, in a posture span at least this long
+DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this long
+HELD_RATE_DEG_S = 5.0  # held: the shank's tilt changing slower than this
 ROTATION_TESTS = ("seated-test", "prone-test")
 
 
@@ -155,7 +158,7 @@ def test_spans(
 ) -> np.ndarray:
     """Where the rotation-test reference may hold: the thigh horizontal and the shank within
     ``HANGING_SHANK_DEG`` of vertical (hanging seated, foot up prone) — in a rotation-test session; activity unknown,
-    in spans of that posture at least DETECT_S long in which the shank swings more than
+    in spans of that posture at least DETECT_S long in which the shank is held more than
     DETECT_DEG out of the vertical for DETECT_S (without a shank sensor: every such span);
     in any other activity nowhere. Only gravity enters (no heading), so this comes before the
     shank's heading is fitted."""
@@ -171,9 +174,13 @@ def test_spans(
     if activity is not None:
         return out
     need = int(round(DETECT_S * rate_hz))
+    held = posture
+    if tilt is not None:
+        rate = np.abs(np.gradient(tilt)) * rate_hz
+        still = uniform_filter1d(rate, max(1, need // 4)) < HELD_RATE_DEG_S
+        held = posture & still & (tilt > DETECT_DEG)
     for a, b in _runs(posture):
-        swung = b - a if tilt is None else int(np.sum(tilt[a:b] > DETECT_DEG))
-        if b - a >= need and swung >= need:
+        if b - a >= need and max((d - c for c, d in _runs(held[a:b])), default=0) >= need:
             out[a:b] = True
     return out
 
