@@ -73,7 +73,12 @@ class RepCounter:
         self.set_gap_s = set_gap_s
         self.lunge_window_s = lunge_window_s
         self.detector = ExcursionDetector(
-            rate_hz, (1,), enter_deg=REP_ENTER_DEG, min_range_deg=min_range_deg, floor_deg=0.0
+            rate_hz,
+            (1,),
+            enter_deg=REP_ENTER_DEG,
+            min_range_deg=min_range_deg,
+            floor_deg=0.0,
+            hold_deg=REP_ENTER_DEG / 2,
         )
         self._knee_t = np.empty(0)
         self._knee = np.empty(0)

@@ -9,8 +9,9 @@ still start — the shank within ``START_TOL_DEG`` of vertical and the gravity
 angle and the knee still for ``STILL_S`` — and ends when it has been back there
 for ``END_STILL_S`` after swinging both ways (IR and ER, either order), or for
 ``END_ALONE_S`` after one way only (a stiff hip's, or a pause between the two); a trial whose shank swung less than ``MIN_SWING_DEG``
-(a fidgeting leg) is none, and while the knee bends or straightens faster than
-20°/s (getting into position) there is no trial.
+or in which the knee angle ranged over more than ``KNEE_RANGE_DEG`` (a fidgeting
+leg: in a test the knee is held) is none, and while the knee bends or straightens
+faster than 20°/s (getting into position) there is no trial.
 
 Per trial, IR and ER are the extremes of hip IR in it (ER positive), both zeroed
 at the still start, the shank vertical, as a goniometer is. A start the gravity
@@ -77,6 +78,8 @@ END_ALONE_S = 3.3  # ... and this long one that swung one way only (its other sw
 STILL_DEG = 3.0  # still: the gravity angle's range over STILL_S within this (noise reaches ±1°)
 ENTER_DEG = 2.0  # leaving the start by this much starts a trial
 MIN_SWING_DEG = 3.0  # a trial's shank swings at least this far from its start
+BOTH_WAYS_SHARE = 0.25  # swung both ways: the smaller swing this share of the larger at least
+KNEE_RANGE_DEG = 10.0  # ... with the knee held: a wider knee range is fidgeting
 POSTURE_RATE_DEG_S = 20.0  # the knee moving faster than this: getting into position
 
 
@@ -234,7 +237,7 @@ class TrialDetector:
             return None
         if self._back_since is None:
             self._back_since = x.t
-        both_ways = self._high > ENTER_DEG and self._low < -ENTER_DEG
+        both_ways = min(self._high, -self._low) > max(MIN_SWING_DEG, BOTH_WAYS_SHARE * swing)
         if x.t - self._back_since < (END_STILL_S if both_ways else END_ALONE_S):
             return None
         if not self._is_still():
@@ -247,14 +250,15 @@ class TrialDetector:
     def _trial(
         self, start: list[_Sample], active: list[_Sample], swing: float, end_s: float
     ) -> Trial | None:
-        if swing < MIN_SWING_DEG:
+        knee = np.array([s.knee for s in active])
+        moved = np.ptp(knee[np.isfinite(knee)]) if np.isfinite(knee).any() else 0.0
+        if swing < MIN_SWING_DEG or moved > KNEE_RANGE_DEG:
             return None
         zero_g = float(np.median([s.gravity for s in start]))
         beyond = math.copysign(max(abs(zero_g) - ZERO_BAND_DEG, 0.0), zero_g)
         times = np.array([s.t for s in active])
         primary = np.array([s.ir for s in active]) - np.median([s.ir for s in start]) + beyond
         gravity = np.array([s.gravity for s in active]) - zero_g + beyond
-        knee = np.array([s.knee for s in active])
         hip = np.array([s.hip for s in active])
         with_pelvis = active[0].up is not None
         compensation = None

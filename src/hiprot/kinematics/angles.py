@@ -357,7 +357,11 @@ class SessionKinematics:
         name = shank_sensor.name
         leg.tests = test_spans(leg.thigh, q_eb[name], rate, activity)
         offset = test_heading_offset(
-            hinge_heading_offset(leg.thigh, q_eb[name], rate), leg.thigh, q_eb[name], leg.tests
+            hinge_heading_offset(leg.thigh, q_eb[name], rate),
+            leg.thigh,
+            q_eb[name],
+            leg.tests,
+            rate,
         )
         shank = leg.shank = quat.multiply(yaw(offset), q_eb[name])
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")

@@ -48,6 +48,9 @@ HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thi
 KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 SWUNG_SHANK_DEG = 10.0  # a shank further than this from vertical fits the heading offset
 MIN_SWUNG_SAMPLES = 50
+FIT_RANGE_DEG = 45.0  # the fitted heading lies within this of the hinge's
+FIT_EDGE_S = 2.0  # the first and last seconds of a span (bending the knee) stay out of the fit
+FIT_KNEE_SD_DEG = 4.0  # a fitted heading leaving the knee angle varying more than this is none
 HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings reach ~45°)
 DETECT_DEG = 10.0  # activity unknown: a swing this far out of the vertical marks a test
 DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this long
@@ -56,7 +59,7 @@ ROTATION_TESTS = ("seated-test", "prone-test")
 
 
 def test_heading_offset(
-    offset: np.ndarray, q_thigh: np.ndarray, q_shank: np.ndarray, spans: np.ndarray
+    offset: np.ndarray, q_thigh: np.ndarray, q_shank: np.ndarray, spans: np.ndarray, rate_hz: float
 ) -> np.ndarray:
     """The shank's heading offset to the thigh (rad), fitted anew where the thigh is horizontal.
 
@@ -66,29 +69,37 @@ def test_heading_offset(
     the femur's rotation (skin), put it off by tens of degrees, and the swings of a rotation
     test then read a quarter short. In a rotation test the knee holds its angle while the
     shank swings, so over each span of ``spans`` (:func:`test_spans`) the offset is the one
-    constant yaw
-    under which the angle between the two long axes varies least (a grid search, then the one
-    of the two solutions 180° apart nearer the hinge's). A span in which the shank never
-    swings keeps the hinge's offset: with the shank vertical the offset moves nothing.
+    constant yaw under which the angle between the two long axes varies least (a grid search
+    within ``FIT_RANGE_DEG`` of the hinge's mean there: further off, knee flexion could pass
+    for hip rotation). A span in which the shank never
+    swings keeps the hinge's offset (with the shank vertical the offset moves nothing). Only
+    swung samples (shank over ``SWUNG_SHANK_DEG`` from vertical) enter, and not those of the
+    span's first and last ``FIT_EDGE_S`` (bending the knee into position); when even the best
+    yaw leaves the knee varying by more than ``FIT_KNEE_SD_DEG`` (SD), the knee moved —
+    fidgeting, no rotation test — and the hinge's offset stays.
     """
     out = np.unwrap(offset)
     t = quat.rotate(q_thigh, Y_AXIS)
     u = quat.rotate(q_shank, Y_AXIS)
-    grid = np.radians(np.arange(0.0, 180.0, 0.5))
+    grid = np.radians(np.arange(-FIT_RANGE_DEG, FIT_RANGE_DEG + 0.25, 0.5))
+    edge = int(round(FIT_EDGE_S * rate_hz))
     for a, b in _runs(spans):
         tilted = np.abs(u[a:b, 2]) < np.cos(np.radians(SWUNG_SHANK_DEG))
+        tilted[:edge] = tilted[len(tilted) - edge :] = False  # bending the knee into position
         if tilted.sum() < MIN_SWUNG_SAMPLES:
             continue
-        ta, ua = t[a:b], u[a:b]
+        ta, ua = t[a:b][tilted], u[a:b][tilted]
+        hinge = float(np.angle(np.mean(np.exp(1j * out[a:b]))))
+        yaws = hinge + grid
         cos_part = ta[:, 0] * ua[:, 0] + ta[:, 1] * ua[:, 1]
         sin_part = ta[:, 1] * ua[:, 0] - ta[:, 0] * ua[:, 1]
         rest = ta[:, 2] * ua[:, 2]
-        knee_cos = np.cos(grid)[:, None] * cos_part + np.sin(grid)[:, None] * sin_part + rest
-        best = grid[int(np.argmin(np.var(knee_cos, axis=1)))]
-        hinge = float(np.angle(np.mean(np.exp(1j * out[a:b]))))
-        if np.cos(best - hinge) < 0:
-            best += np.pi
-        out[a:b] = hinge + np.angle(np.exp(1j * (best - hinge)))
+        knee_cos = np.cos(yaws)[:, None] * cos_part + np.sin(yaws)[:, None] * sin_part + rest
+        k = int(np.argmin(np.var(knee_cos, axis=1)))
+        knee = np.degrees(np.arccos(np.clip(knee_cos[k], -1.0, 1.0)))
+        if np.std(knee) > FIT_KNEE_SD_DEG:
+            continue  # no yaw holds the knee still: it moved (fidgeting), no rotation test
+        out[a:b] = np.unwrap(np.full(b - a, yaws[k]))
     return out
 
 
