@@ -103,7 +103,9 @@ class RepCounter:
     def _release(self, ready) -> list[Rep]:
         out = []
         while self._pending and ready(self._pending[0]):
-            out.append(self._rep(self._pending.pop(0)))
+            rep = self._rep(self._pending.pop(0))
+            if rep is not None:
+                out.append(rep)
         keep_from = (
             self._pending[0].start_s
             if self._pending
@@ -115,12 +117,18 @@ class RepCounter:
         self._knee_t, self._knee = self._knee_t[keep], self._knee[keep]
         return out
 
-    def _rep(self, e: Excursion) -> Rep:
+    def _rep(self, e: Excursion) -> Rep | None:
+        """The repetition of excursion ``e``; None when the knee bent or straightened through
+        it by more than LUNGE_KNEE_RANGE_DEG without being a lunge (sitting down, standing up)."""
         start, end = e.start_s, e.end_s
         lunge = self._lunge(e)
         exercise = "hip-ir"
         if lunge is not None:
             exercise, (start, end) = "lunge", lunge
+        else:
+            inside = (self._knee_t >= start) & (self._knee_t <= end) & np.isfinite(self._knee)
+            if inside.any() and np.ptp(self._knee[inside]) > LUNGE_KNEE_RANGE_DEG:
+                return None
         previous = self.reps[-1] if self.reps else None
         new_set = previous is None or start - previous.end_s > self.set_gap_s
         set_no = 1 if previous is None else previous.set + new_set
