@@ -53,6 +53,7 @@ from hiprot.kinematics.rotation_test import (
     femur_from_shank,
     gravity_hip,
     long_axis_knee,
+    pelvis_heading_in_test,
     pelvis_up,
     test_heading_offset,
     test_posture,
@@ -528,8 +529,10 @@ class SessionKinematics:
         result.hip_ir_gravity = gravity[:, 2]
         if with_pelvis:
             if test.any():
+                turn = pelvis_heading_in_test(reference, lever, test, side)
+                turned = quat.multiply(yaw(turn[test]), reference[test])
                 pelvic = joint_angles(
-                    quat.multiply(quat.conjugate(reference[test]), lever[test]), side, "hip"
+                    quat.multiply(quat.conjugate(turned), lever[test]), side, "hip"
                 )
                 hip[test, 2] = pelvic[:, 2]
             result.pelvis_up = pelvis_up(reference)

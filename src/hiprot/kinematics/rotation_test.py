@@ -49,6 +49,7 @@ KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 SWUNG_SHANK_DEG = 10.0  # a shank further than this from vertical fits the heading offset
 MIN_SWUNG_SAMPLES = 50
 FIT_RANGE_DEG = 45.0  # the fitted heading lies within this of the hinge's
+PELVIS_FIT_RANGE_DEG = 60.0  # the pelvis' heading in a test lies within this of standing's
 FIT_EDGE_S = 2.0  # the first and last seconds of a span (bending the knee) stay out of the fit
 FIT_KNEE_SD_DEG = 4.0  # a fitted heading leaving the knee angle varying more than this is none
 HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings reach ~45°)
@@ -101,6 +102,39 @@ def test_heading_offset(
             continue  # no yaw holds the knee still: it moved (fidgeting), no rotation test
         out[a:b] = np.unwrap(np.full(b - a, yaws[k]))
     return out
+
+
+def pelvis_heading_in_test(
+    q_pelvis: np.ndarray, q_femur: np.ndarray, spans: np.ndarray, side: str
+) -> np.ndarray:
+    """A yaw (rad, per sample; 0 outside ``spans``) to turn the pelvis frame by in a rotation
+    test so that it lines up with the thigh's heading.
+
+    Standing sets the pelvis' heading relative to the thigh through the pelvis' anatomical
+    turn, which skin and knee put off by tens of degrees; pelvis → femur does not mind while
+    the pelvis is still, but a pelvis that tilts with the hip (the compensation) then leaks
+    into hip rotation. In a test the hip only rotates, so over each span the yaw is the one
+    under which hip flexion and adduction (pelvis → femur) vary least, within
+    ``PELVIS_FIT_RANGE_DEG`` of the standing one.
+    """
+    out = np.zeros(len(q_pelvis))
+    grid = np.radians(np.arange(-PELVIS_FIT_RANGE_DEG, PELVIS_FIT_RANGE_DEG + 0.5, 1.0))
+    for a, b in _runs(spans):
+        pick = np.arange(a, b, max(1, (b - a) // 2000))
+        if len(pick) < MIN_SWUNG_SAMPLES:
+            continue
+        spread = []
+        for angle in grid:
+            turned = quat.multiply(yaw_about_up(angle, len(pick)), q_pelvis[pick])
+            hip = joint_angles(quat.multiply(quat.conjugate(turned), q_femur[pick]), side, "hip")
+            spread.append(np.var(hip[:, 0]) + np.var(hip[:, 1]))
+        out[a:b] = grid[int(np.argmin(spread))]
+    return out
+
+
+def yaw_about_up(angle: float, n: int) -> np.ndarray:
+    """``n`` copies of the rotation by ``angle`` (rad) about the earth vertical."""
+    return np.tile([np.cos(angle / 2), 0.0, 0.0, np.sin(angle / 2)], (n, 1))
 
 
 def long_axis_knee(q_thigh: np.ndarray, q_shank: np.ndarray) -> np.ndarray:
