@@ -8,7 +8,9 @@ trial is a trial): in the test posture (thigh horizontal, knee bent:
 still start — the shank within ``START_TOL_DEG`` of vertical and the gravity
 angle and the knee still for ``STILL_S`` — and ends when it has been back there
 for ``END_STILL_S`` after swinging both ways (IR and ER, either order), or for
-``END_ALONE_S`` after one way only (a stiff hip's, or a pause between the two); a trial whose shank swung less than ``MIN_SWING_DEG``
+``END_ALONE_S`` after one way only (a stiff hip's, or a pause between the two) —
+or when, back for ``END_STILL_S``, it leaves again the way it already swung (the
+next trial starts there); a trial whose shank swung less than ``MIN_SWING_DEG``
 or in which the knee angle ranged over more than ``KNEE_RANGE_DEG`` (a fidgeting
 leg: in a test the knee is held) is none, and while the knee bends or straightens
 faster than 20°/s (getting into position) there is no trial.
@@ -74,7 +76,7 @@ ZERO_BAND_DEG = 5.0  # a start this near vertical is the vertical (the knee's ow
 START_TOL_DEG = 15.0  # the start's shank within this of vertical
 STILL_S = 1.0  # a still start lasts this long
 END_STILL_S = 1.0  # back this long ends a trial that swung both ways...
-END_ALONE_S = 3.3  # ... and this long one that swung one way only (its other swing may follow)
+END_ALONE_S = 4.0  # ... and this long one that swung one way only (its other swing may follow)
 STILL_DEG = 3.0  # still: the gravity angle's range over STILL_S within this (noise reaches ±1°)
 ENTER_DEG = 2.0  # leaving the start by this much starts a trial
 MIN_SWING_DEG = 3.0  # a trial's shank swings at least this far from its start
@@ -228,13 +230,22 @@ class TrialDetector:
                 self._back_since = None
                 self._low = self._high = x.gravity - self._rest
             return None
-        self._active.append(x)
         departure = x.gravity - self._rest
-        self._low, self._high = min(self._low, departure), max(self._high, departure)
         swing = max(self._high, -self._low)
         if abs(departure) > min(ENTER_DEG, swing / 2):
+            swung = self._high if departure > 0 else -self._low
+            back = self._back_since
+            if back is not None and x.t - back >= END_STILL_S and swung >= MIN_SWING_DEG:
+                # back at the start, then off again the way it already swung: the next trial
+                trial = self._trial(self._start, self._active, swing, back)
+                self._active, self._back_since = [self._start[-1], x], None
+                self._low = self._high = departure
+                return trial
+            self._active.append(x)
+            self._low, self._high = min(self._low, departure), max(self._high, departure)
             self._back_since = None
             return None
+        self._active.append(x)
         if self._back_since is None:
             self._back_since = x.t
         both_ways = min(self._high, -self._low) > max(MIN_SWING_DEG, BOTH_WAYS_SHARE * swing)
