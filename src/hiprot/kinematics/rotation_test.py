@@ -50,6 +50,7 @@ SWUNG_SHANK_DEG = 10.0  # a shank further than this from vertical fits the headi
 MIN_SWUNG_SAMPLES = 50
 FIT_RANGE_DEG = 45.0  # the fitted heading lies within this of the hinge's
 PELVIS_FIT_RANGE_DEG = 60.0  # the pelvis' heading in a test lies within this of standing's
+PELVIS_FIT_GAIN = 0.5  # ... and is taken only when it halves the spread of flexion and adduction
 FIT_EDGE_S = 2.0  # the first and last seconds of a span (bending the knee) stay out of the fit
 FIT_KNEE_SD_DEG = 4.0  # a fitted heading leaving the knee angle varying more than this is none
 HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings reach ~45°)
@@ -115,7 +116,10 @@ def pelvis_heading_in_test(
     the pelvis is still, but a pelvis that tilts with the hip (the compensation) then leaks
     into hip rotation. In a test the hip only rotates, so over each span the yaw is the one
     under which hip flexion and adduction (pelvis → femur) vary least, within
-    ``PELVIS_FIT_RANGE_DEG`` of the standing one.
+    ``PELVIS_FIT_RANGE_DEG`` of the standing one — kept only when it is no edge of that range
+    and at least halves their spread (``PELVIS_FIT_GAIN``): a still pelvis says nothing. A
+    turn further off (prone, the anatomical turn can flip by about 160°) is not found: the
+    compensation then leaks in, amplified.
     """
     out = np.zeros(len(q_pelvis))
     grid = np.radians(np.arange(-PELVIS_FIT_RANGE_DEG, PELVIS_FIT_RANGE_DEG + 0.5, 1.0))
@@ -128,7 +132,10 @@ def pelvis_heading_in_test(
             turned = quat.multiply(yaw_about_up(angle, len(pick)), q_pelvis[pick])
             hip = joint_angles(quat.multiply(quat.conjugate(turned), q_femur[pick]), side, "hip")
             spread.append(np.var(hip[:, 0]) + np.var(hip[:, 1]))
-        out[a:b] = grid[int(np.argmin(spread))]
+        best = int(np.argmin(spread))
+        at_edge = best in (0, len(grid) - 1)
+        if not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]:
+            out[a:b] = grid[best]
     return out
 
 
