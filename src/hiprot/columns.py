@@ -130,7 +130,14 @@ HIP_ER_MAX_GRAVITY = "hip_er_max_gravity_deg"
 PELVIC_COMPENSATION = "pelvic_compensation_deg"  # seated: obliquity; prone: roll (pelvis only)
 COMPENSATED = "compensated"  # True/False with a pelvis sensor; None: cannot be excluded
 PROTOCOL_OK = "protocol_ok"  # hip and knee flexion within the protocol's band
-MODE = "mode"  # "active" or "passive" from the trial's label; None when unlabelled
+MODE = "mode"  # one of MODES from the trial's label; None when unlabelled
+MODES = ("active", "passive")  # active and passive range differ: never mixed in a comparison
+# A leg's rotation-test inputs of the trial detector (live and batch, not in angles.csv).
+TEST_POSTURE = "test_posture"  # True where the rotation-test reference holds
+HIP_IR_GRAVITY = "hip_ir_gravity_deg"  # the gravity-referenced IR, NaN outside
+TEST_HIP_FLEXION = "test_hip_flexion_deg"  # hip flexion in the test, NaN outside
+TEST_KNEE_FLEXION = "test_knee_flexion_deg"  # the angle between thigh and shank long axes
+PELVIS_UP = ("pelvis_up_x", "pelvis_up_y", "pelvis_up_z")  # the vertical in the pelvis frame
 SUBJECT = "subject"  # pseudonymous subject id (session.json, reports, MQTT)
 
 # Summary keys.

@@ -221,6 +221,7 @@ class SimulationConfig:
     knee_varus_deg: float | None = None
     person_variation: bool | None = None
     compensation: bool | None = None
+    compensation_per_deg: float | None = None
     session_variation: bool | None = None
     session: int = 0
     gyro_bias_deg_s: float | None = None
@@ -541,9 +542,9 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
         scenario=t.choice("scenario", SCENARIOS, d.scenario),
         seed=t.get("seed", int, "a whole number >= 0", d.seed, lambda v: v >= 0),
         duration_s=number("duration_s", float, "a duration 1-36000 s", None, 1, 36000),
-        ir_max_deg=angle("ir_max_deg", d.ir_max_deg),
+        ir_max_deg=angle("ir_max_deg", d.ir_max_deg, -30),
         er_max_deg=angle("er_max_deg", d.er_max_deg),
-        left_ir_max_deg=angle("left_ir_max_deg", None),
+        left_ir_max_deg=angle("left_ir_max_deg", None, -30),
         left_er_max_deg=angle("left_er_max_deg", None),
         mirror=t.get("mirror", bool, "true or false", d.mirror),
         height_m=number("height_m", float, "a body height 1.2-2.2 m", d.height_m, 1.2, 2.2),
@@ -576,6 +577,9 @@ def _simulation(t: _Table, sensors: list[SensorConfig]) -> SimulationConfig:
         knee_varus_deg=angle("knee_varus_deg", None, 0, 10),
         person_variation=t.get("person_variation", bool, "true or false", None),
         compensation=t.get("compensation", bool, "true or false", None),
+        compensation_per_deg=number(
+            "compensation_per_deg", float, "a fraction 0-0.5", None, 0, 0.5
+        ),
         session_variation=t.get("session_variation", bool, "true or false", None),
         session=number("session", int, "a session number 0-10000", d.session, 0, 10000),
         gyro_bias_deg_s=number("gyro_bias_deg_s", float, "a bias bound 0-50 °/s", None, 0, 50),

@@ -82,8 +82,15 @@ class Pipeline:
     the newest sample angles are emitted; ``step_s``: how often they are computed.
     """
 
-    def __init__(self, rig: Rig, window_s: float = 20.0, delay_s: float = 1.5, step_s: float = 0.5):
-        self.rig = rig
+    def __init__(
+        self,
+        rig: Rig,
+        window_s: float = 20.0,
+        delay_s: float = 1.5,
+        step_s: float = 0.5,
+        activity: str | None = None,
+    ):
+        self.rig, self.activity = rig, activity  # activity: where the rotation-test reference holds
         self.window_s, self.delay_s, self.step_s = window_s, delay_s, step_s
         self.filters = {
             s.name: make_filter(
@@ -171,7 +178,7 @@ class Pipeline:
             self.calibration_error = f"calibrating: {moving:.1f} s of movement so far"
             return Angles(np.empty(0))
         self.calibration, self.calibration_error = calibration, None
-        result = self.kinematics.compute(self.rig, grid, calibration)
+        result = self.kinematics.compute(self.rig, grid, calibration, activity=self.activity)
         self.anchors = result.anchors
         return self._emit(result, newest)
 
@@ -191,7 +198,7 @@ class Pipeline:
         if not rig.sides:
             return Angles(np.empty(0))
         result = self.kinematics.compute(
-            rig, self._grid([s.name for s in fresh]), self.calibration, self.anchors
+            rig, self._grid([s.name for s in fresh]), self.calibration, self.anchors, self.activity
         )
         self.anchors = result.anchors.merged_into(self.anchors)
         return self._emit(result, newest)
@@ -215,7 +222,7 @@ class Pipeline:
                     (heading[0] - self._last_heading[side]) / 360.0
                 )
             self._last_heading[side] = float(heading[-1])
-            legs[side] = {THIGH_HEADING: heading}
+            legs[side] = {THIGH_HEADING: heading, **leg.test_inputs(final)}
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
                 legs[side]["shank_acc"] = leg.shank_acc[final]

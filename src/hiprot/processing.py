@@ -60,10 +60,11 @@ def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
 
 
 def process_session(
-    session: Session, kinematics: SessionKinematics | None = None
+    session: Session, kinematics: SessionKinematics | None = None, activity: str | None = None
 ) -> ProcessedSession:
     """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
-    orientations and says why in ``warnings``."""
+    orientations and says why in ``warnings``. ``activity`` (default: ``session.json``'s)
+    decides where the rotation-test reference holds."""
     rig = session.rig
     delivered = {name: s for name, s in session.samples.items() if len(s) >= 2}
     if not delivered:
@@ -96,8 +97,9 @@ def process_session(
     except CalibrationError as exc:
         result.warnings.append(f"calibration failed: {exc}")
         return result
+    activity = activity or session.meta.get("activity")
     result.angles = (kinematics or SessionKinematics()).compute(
-        rig, result.grid, result.calibration
+        rig, result.grid, result.calibration, activity=activity
     )
     result.warnings += result.angles.notes
     return result

@@ -33,6 +33,7 @@ def run(
     duration_s: float | None = None,
     session_path: Path | None = None,
     activity: str | None = None,
+    mode: str | None = None,
     start_utc: str | None = None,
     on_iteration: Callable[[], None] | None = None,
     session_id: str | None = None,
@@ -48,12 +49,12 @@ def run(
     ``session_path`` and ``start_utc`` name the session when there is no writer (replay);
     ``session_id`` (default: the session directory's name) goes into every metric, and
     ``replay`` marks a replay in them and in the ``session`` topic. Completed
-    strides, repetitions or test trials (by ``activity``; strides when unknown) are
+    strides, repetitions or test trials (by ``activity``; strides when unknown; trials carry ``mode``, active or passive) are
     published as metrics; with ``segment_activity`` (the open segment's labelled activity,
     or None) they follow the segment being recorded. ``on_iteration`` is called once per pass
     of the loop, empty chunks included (the systemd watchdog ping: a hung loop stops it).
     """
-    pipeline = Pipeline(rig)
+    pipeline = Pipeline(rig, activity=activity)
     path = writer.path if writer is not None else session_path
     summary = RunSummary(path)
     recording: list[Sink] = []
@@ -67,7 +68,9 @@ def run(
             health = source.health if isinstance(source, Source) else None
             feed = LiveFeed(publisher, rig, path or Path.cwd(), start_utc, health)
             feed.start()
-            sink = LiveSink(feed, pipeline, summary, source, writer, activity, segment_activity)
+            sink = LiveSink(
+                feed, pipeline, summary, source, writer, activity, segment_activity, mode
+            )
             live.append(sink)
     except BaseException:
         _close_all(recording)  # the session is closed even when MQTT failed to start

@@ -95,8 +95,10 @@ class LiveSink:
         writer: SessionWriter | None,
         activity: str | None = None,
         segment_activity: Callable[[], str | None] | None = None,
+        mode: str | None = None,
     ):
         self.feed, self.pipeline, self.summary = feed, pipeline, summary
+        self.mode = mode
         self.source, self.writer = source, writer
         self.default_activity, self.segment_activity = activity, segment_activity
         self.activity = activity
@@ -105,7 +107,7 @@ class LiveSink:
 
     def _stream(self, activity: str | None) -> MetricStream:
         rig = self.pipeline.rig
-        return MetricStream(rig.sides, rig.sample_rate_hz, activity)
+        return MetricStream(rig.sides, rig.sample_rate_hz, activity, self.mode)
 
     def _follow_segment(self) -> None:
         """Switch the live metrics to the open segment's activity (else the run's): a labelled

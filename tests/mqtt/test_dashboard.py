@@ -280,9 +280,15 @@ def test_browser_clears_the_cards_of_the_previous_session(dashboard, browser, ws
     late.publish_metric("rep", {"side": "right", "index": 2, "hip_ir_max_deg": 9.0})
     assert late.flush(10)
     late.stop()
-    replay.publish_metric("test", {"side": "right", "trial": 1, "hip_ir_max_deg": 14.0})
+    trial = {"side": "right", "trial": 1, "hip_ir_max_deg": 14.0}
+    replay.publish_metric("test", {**trial, "compensated": True, "pelvic_compensation_deg": 6.1})
     assert replay.flush(10)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#test dd[data-key="hip_ir_max_deg"]'))
+    flag = browser.find_element(By.CSS_SELECTOR, "#test dd.flag.compensated")
+    assert flag.text == "COMPENSATED: pelvis tilted 6.1°"  # issue 17: flagged live
+    replay.publish_metric("test", {**trial, "trial": 2, "compensated": None})
+    assert replay.flush(10)
+    wait.until(lambda d: "cannot be excluded" in d.find_element(By.ID, "test").text)
     replay.stop()
     assert "none yet" in browser.find_element(By.ID, "rep").text, "s1's late rep is not shown"
     assert "none yet" in browser.find_element(By.ID, "stride").text

@@ -75,7 +75,7 @@ def analyze_to(
     A leg whose calibration is unusable has its angles withheld; a session left without
     joint angles raises :class:`AnalysisError` after writing what it could (orientations,
     stride timing, the report)."""
-    processed = process_session(load_session(session_dir))
+    processed = process_session(load_session(session_dir), activity=activity)
     verdicts = {}
     if processed.angles is not None:
         verdicts = judge(

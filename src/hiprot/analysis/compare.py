@@ -29,6 +29,7 @@ from hiprot.columns import (
     BEST,
     BEST_CHANGE,
     CHANGE,
+    COMPENSATED,
     COUNT,
     DETECTABLE_CHANGE,
     HIP_ER_MAX,
@@ -36,6 +37,7 @@ from hiprot.columns import (
     HIP_IR_REFERENCE,
     HIP_IR_ROM,
     HISTORY_COLUMNS,
+    MODE,
     SD,
     VALUE,
     current_names,
@@ -95,12 +97,22 @@ def compare(before: dict, after: dict) -> dict:
             f"measured against different references ({' / '.join(sorted(references))}); "
             "wear the same sensors for both"
         )
+    modes = {t.get(MODE) for r in (before, after) for t in r.get("tests", [])} - {None}
+    if len(modes) > 1:
+        raise ComparisonError(
+            f"cannot compare {before['session']['name']} with {after['session']['name']}: "
+            "active and passive range differ; compare tests of the same mode"
+        )
     changes = []
     for side in ("right", "left"):
         for measure, listing, key in MEASURES[family]:
             b, a = leg_values(before, side, listing, key), leg_values(after, side, listing, key)
             if len(b) and len(a):
-                changes.append(_change(side, measure, key, b, a))
+                change = _change(side, measure, key, b, a)
+                if listing == "tests":
+                    change |= _compensation(before, after, side)
+                    change["verdict"] += compensation_note(change)
+                changes.append(change)
     if not changes:
         raise ComparisonError(
             f"nothing to compare: no leg has {family} results in both "
@@ -132,6 +144,23 @@ def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> 
         "detectable": detectable,
         "verdict": verdict,
     }
+
+
+def _compensation(before: dict, after: dict, side: str) -> dict:
+    """A test comparison's compensated trials per session (:data:`COMPENSATED`), said in its
+    verdict: a compensated trial's pelvis moved enough to fake a probable change."""
+    counts = {}
+    for name, report in (("before", before), ("after", after)):
+        flags = [t.get(COMPENSATED) for t in report["tests"] if t["side"] == side]
+        counts[name] = None if any(f is None for f in flags) else sum(bool(f) for f in flags)
+    return {COMPENSATED: counts}
+
+
+def compensation_note(change: dict) -> str:
+    """The verdict's words on compensated trials, if any."""
+    counts = change.get(COMPENSATED) or {}
+    parts = [f"{n} compensated trial(s) {when}" for when, n in counts.items() if n]
+    return f" — {', '.join(parts)}" if parts else ""
 
 
 def _stats(values: np.ndarray) -> dict:

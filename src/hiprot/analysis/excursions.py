@@ -52,7 +52,9 @@ class ExcursionDetector:
     much resting signal the resting value is the median of; ``posture_rate_deg_s``: when a
     posture angle is fed along (e.g. knee flexion in a rotation test), the person is changing
     posture while it moves faster than this (over ``posture_lag_s``): no excursion starts or
-    goes on then, and the resting value follows the angle.
+    goes on then, and the resting value follows the angle; ``floor_deg``: the resting value is
+    never taken below this; ``hold_deg``: samples further than this from it in an excursion's
+    direction do not move it (a slow, small excursion then still leaves rest by ``enter_deg``).
     """
 
     def __init__(
@@ -66,7 +68,11 @@ class ExcursionDetector:
         baseline_s: float = 1.0,
         posture_rate_deg_s: float = 20.0,
         posture_lag_s: float = 0.25,
+        floor_deg: float | None = None,
+        hold_deg: float | None = None,
     ):
+        self.floor_deg = -math.inf if floor_deg is None else floor_deg
+        self.hold_deg = math.inf if hold_deg is None else hold_deg
         self.directions = directions
         self.posture_rate_deg_s = posture_rate_deg_s
         self._posture: deque[tuple[float, float]] = deque(
@@ -126,7 +132,7 @@ class ExcursionDetector:
         self._rest.clear()
         self._rest.append(x)
         self._pre.append((t, x))
-        self._baseline = x
+        self._baseline = max(x, self.floor_deg)
         self._since_refresh = 0
 
     def _rest_sample(self, t: float, x: float) -> None:
@@ -135,11 +141,13 @@ class ExcursionDetector:
             if direction * departure > self.enter_deg and self._rest:
                 self._active, self._direction, self._peak = [(t, x)], direction, (t, x)
                 return
-        self._rest.append(x)
         self._pre.append((t, x))
+        if any(d * departure > self.hold_deg for d in self.directions):
+            return  # on its way out: not a resting sample
+        self._rest.append(x)
         self._since_refresh += 1
         if self._since_refresh >= self._refresh or len(self._rest) <= self._refresh:
-            self._baseline = float(np.median(self._rest))
+            self._baseline = max(float(np.median(self._rest)), self.floor_deg)
             self._since_refresh = 0
 
     def _active_sample(self, t: float, x: float) -> Excursion | None:

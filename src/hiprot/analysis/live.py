@@ -31,8 +31,13 @@ from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
 from hiprot.columns import (
     HIP_IR,
+    HIP_IR_GRAVITY,
     KNEE_FLEXION,
+    PELVIS_UP,
     SATURATED,
+    TEST_HIP_FLEXION,
+    TEST_KNEE_FLEXION,
+    TEST_POSTURE,
     THIGH_HEADING,
     hip_ir,
     knee_flexion,
@@ -49,6 +54,13 @@ LEG_INPUTS = {
     THIGH_HEADING: HEADING,
     SATURATED: SATURATED,
 }  # column suffix → stride segmenter input
+TEST_INPUTS = (
+    TEST_POSTURE,
+    HIP_IR_GRAVITY,
+    TEST_HIP_FLEXION,
+    TEST_KNEE_FLEXION,
+    *PELVIS_UP,
+)  # rotation tests
 
 
 class LiveAnalysis:
@@ -66,6 +78,7 @@ class LiveAnalysis:
         rate_hz: float,
         activity: str | None = "walk",
         keep: bool = True,
+        mode: str | None = None,
     ):
         self.keep = keep
         if activity is not None and activity not in ACTIVITIES:
@@ -80,7 +93,7 @@ class LiveAnalysis:
         )
         self.counters = {s: RepCounter(s, rate_hz) for s in sides} if activity == "exercise" else {}
         self.testers = (
-            {s: TrialDetector(TESTS[activity], s, rate_hz) for s in sides}
+            {s: TrialDetector(TESTS[activity], s, rate_hz, mode) for s in sides}
             if activity in TESTS
             else {}
         )
@@ -113,9 +126,22 @@ class LiveAnalysis:
                 for rep in self.counters[side].update(time_s, ir, columns.get(knee_flexion(side))):
                     out.append((rep.end_s, "rep", rep))
             if side in self.testers:
-                for trial in self.testers[side].update(time_s, ir, columns.get(knee_flexion(side))):
+                for trial in self._test(side, time_s, ir, columns):
                     out.append((trial.end_s, "test", trial))
         return self._kept(out)
+
+    def _test(self, side: str, time_s: np.ndarray, ir: np.ndarray, columns: dict) -> list[Trial]:
+        """Feed one leg's rotation-test inputs (those given) to its trial detector."""
+        up = [columns.get(leg_column(side, name)) for name in PELVIS_UP]
+        return self.testers[side].update(
+            time_s,
+            ir,
+            columns.get(leg_column(side, TEST_KNEE_FLEXION), columns.get(knee_flexion(side))),
+            columns.get(leg_column(side, HIP_IR_GRAVITY)),
+            columns.get(leg_column(side, TEST_POSTURE)),
+            columns.get(leg_column(side, TEST_HIP_FLEXION)),
+            None if any(u is None for u in up) else np.column_stack(up),
+        )
 
     def finish(self) -> list[tuple[str, dict]]:
         """Metrics held back for want of more samples (a rep waiting for its knee angle, a trial
@@ -145,9 +171,15 @@ class MetricStream:
     :class:`LiveAnalysis`.
     """
 
-    def __init__(self, sides: tuple[str, ...], rate_hz: float, activity: str | None = "walk"):
+    def __init__(
+        self,
+        sides: tuple[str, ...],
+        rate_hz: float,
+        activity: str | None = "walk",
+        mode: str | None = None,
+    ):
         self.gait = {side: StreamingGaitEvents(rate_hz, ShankEventDetector()) for side in sides}
-        self.analysis = LiveAnalysis(sides, rate_hz, activity, keep=False)
+        self.analysis = LiveAnalysis(sides, rate_hz, activity, keep=False, mode=mode)
 
     def update(self, angles) -> list[tuple[str, dict]]:
         """Metrics completed by one emission of the live pipeline (``pipeline.Angles``)."""
@@ -157,6 +189,7 @@ class MetricStream:
         events = {}
         for side, leg in angles.legs.items():
             columns[thigh_heading(side)] = leg[THIGH_HEADING]
+            columns.update({leg_column(side, k): v for k, v in leg.items() if k in TEST_INPUTS})
             if "sagittal_rate" in leg and side in self.gait:
                 knee = angles.columns.get(knee_flexion(side))
                 events[side] = self.gait[side].update(

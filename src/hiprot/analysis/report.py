@@ -69,6 +69,7 @@ def build_report(
                 REFERENCE_PELVIS if processed.rig.find("pelvis") is not None else REFERENCE_WALKING
             ),
             "notes": list(angles.notes) if angles is not None else [],
+            "test_reference_s": _test_spans(angles) if angles is not None else {},
         },
         "strides": {
             side: [s.payload() for s in analysis.strides if s.side == side] for side in sides
@@ -87,6 +88,20 @@ def build_report(
         + return_to_zero.warnings(check)
         + list(analysis.warnings),
     }
+
+
+def _test_spans(angles: SessionAngles) -> dict[str, list[list[float]]]:
+    """Per leg, the spans (s) in which the rotation-test reference held."""
+    out = {}
+    for side, leg in angles.legs.items():
+        mask = leg.test_posture if leg.test_posture is not None else np.zeros(0, bool)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+        t = angles.time_s
+        out[side] = [
+            [round(float(t[a]), 2), round(float(t[b - 1]), 2)]
+            for a, b in zip(edges[::2], edges[1::2])
+        ]
+    return out
 
 
 def write_report(path: Path, report: dict) -> None:

@@ -23,6 +23,7 @@ from hiprot.analysis.formatting import rounded, sample_sd
 from hiprot.columns import HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key
 
 LUNGE_KNEE_RANGE_DEG = 45.0  # knee flexion range within a rep above which it is a lunge
+REP_ENTER_DEG = 2.0  # leaving rest by this much starts a repetition (under the 3° smallest range)
 
 
 @dataclass
@@ -50,6 +51,10 @@ class Rep:
 class RepCounter:
     """Count one leg's repetitions from its hip IR (and knee flexion) as samples arrive.
 
+    The resting value is never taken below neutral (the standing zero): an IR repetition turns
+    the hip internally from there, and a hip coming back from external rotation to neutral
+    (the front leg of a lunge) is no repetition.
+
     ``rate_hz``: sample rate; ``min_range_deg``: smallest IR excursion that counts as a
     repetition; ``set_gap_s``: a longer pause starts a new set; ``lunge_window_s``: how far
     before and after the IR excursion the knee is looked at. A repetition is returned once
@@ -60,14 +65,21 @@ class RepCounter:
         self,
         side: str,
         rate_hz: float,
-        min_range_deg: float = 8.0,
+        min_range_deg: float = 3.0,
         set_gap_s: float = 8.0,
         lunge_window_s: float = 3.0,
     ):
         self.side = side
         self.set_gap_s = set_gap_s
         self.lunge_window_s = lunge_window_s
-        self.detector = ExcursionDetector(rate_hz, (1,), min_range_deg=min_range_deg)
+        self.detector = ExcursionDetector(
+            rate_hz,
+            (1,),
+            enter_deg=REP_ENTER_DEG,
+            min_range_deg=min_range_deg,
+            floor_deg=0.0,
+            hold_deg=REP_ENTER_DEG / 2,
+        )
         self._knee_t = np.empty(0)
         self._knee = np.empty(0)
         self._pending: list[Excursion] = []
@@ -91,7 +103,9 @@ class RepCounter:
     def _release(self, ready) -> list[Rep]:
         out = []
         while self._pending and ready(self._pending[0]):
-            out.append(self._rep(self._pending.pop(0)))
+            rep = self._rep(self._pending.pop(0))
+            if rep is not None:
+                out.append(rep)
         keep_from = (
             self._pending[0].start_s
             if self._pending
@@ -103,12 +117,18 @@ class RepCounter:
         self._knee_t, self._knee = self._knee_t[keep], self._knee[keep]
         return out
 
-    def _rep(self, e: Excursion) -> Rep:
+    def _rep(self, e: Excursion) -> Rep | None:
+        """The repetition of excursion ``e``; None when the knee bent or straightened through
+        it by more than LUNGE_KNEE_RANGE_DEG without being a lunge (sitting down, standing up)."""
         start, end = e.start_s, e.end_s
         lunge = self._lunge(e)
         exercise = "hip-ir"
         if lunge is not None:
             exercise, (start, end) = "lunge", lunge
+        else:
+            inside = (self._knee_t >= start) & (self._knee_t <= end) & np.isfinite(self._knee)
+            if inside.any() and np.ptp(self._knee[inside]) > LUNGE_KNEE_RANGE_DEG:
+                return None
         previous = self.reps[-1] if self.reps else None
         new_set = previous is None or start - previous.end_s > self.set_gap_s
         set_no = 1 if previous is None else previous.set + new_set

@@ -20,7 +20,7 @@ import numpy as np
 from hiprot import quat
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
-from hiprot.analysis.rotation_tests import Trial
+from hiprot.analysis.rotation_tests import Trial, session_mode, trial_warnings
 from hiprot.analysis.strides import Stride, StrideSegmenter, stance_warnings
 from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading
 from hiprot.geometry import X_AXIS
@@ -56,6 +56,7 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
     for side, leg in angles.legs.items():
         columns[thigh_heading(side)] = leg.thigh_heading_deg
         columns[leg_column(side, SATURATED)] = leg_saturated(processed, side)
+        columns.update({leg_column(side, k): v for k, v in leg.test_inputs().items()})
     events = {
         side: {k: v.tolist() for k, v in leg.events.times(angles.time_s).items()}
         for side, leg in angles.legs.items()
@@ -103,7 +104,7 @@ def analyze_session(
             _infer_activity(processed, time_s, columns, events, inside),
             "inferred from the data",
         )
-    live = LiveAnalysis(sides, rate_hz, activity)
+    live = LiveAnalysis(sides, rate_hz, activity, mode=session_mode(processed.session.meta))
     live.update(time_s, columns, events)
     live.finish()
     result = SessionAnalysis(
@@ -222,4 +223,5 @@ def _findings(result: SessionAnalysis, sides: tuple[str, ...]) -> list[str]:
         out.append("no repetitions found in an exercise session")
     elif result.activity in ("seated-test", "prone-test") and not result.trials:
         out.append("no rotation-test trials found")
+    out += trial_warnings(result.trials)
     return out

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from hiprot.cli import console
+from hiprot.columns import MODES
 from hiprot.config import Rig, check_subject, load_rig
 from hiprot.errors import ConfigError
 
@@ -26,6 +27,13 @@ broker_option = click.option(
     "--broker", default=None, metavar="HOST[:PORT]", help="MQTT broker, overriding the rig file."
 )
 no_mqtt_option = click.option("--no-mqtt", is_flag=True, help="Do not publish over MQTT.")
+mode_option = click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default=None,
+    help="Rotation tests done actively (the person moves) or passively (the examiner moves "
+    "the leg); stored in session.json and carried by every trial.",
+)
 
 
 def _subject(ctx, param, value: str | None) -> str | None:

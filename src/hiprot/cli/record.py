@@ -16,6 +16,7 @@ from hiprot.cli.common import (
     echo_calibration,
     echo_mqtt,
     load,
+    mode_option,
     no_mqtt_option,
     parse_broker,
     rig_option,
@@ -93,6 +94,7 @@ def _commands(rig, writer, source, publisher, host, port) -> Iterator[SegmentLog
 )
 @subject_option
 @click.option("--note", default=None, help="Free text stored in session.json (no names).")
+@mode_option
 @click.option(
     "--min-free-mb",
     type=FiniteRange(min=0),
@@ -116,6 +118,7 @@ def record(
     activity,
     subject,
     note,
+    mode,
     min_free_mb,
     warn_free_mb,
     broker,
@@ -133,13 +136,17 @@ def record(
     stop = stop_on_signals()
     lock = DeviceLock(rig.device_id, "record").acquire()
     try:
-        _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop)
+        _record(
+            rig, lock, out_dir, duration, (activity, mode), note, disk, host, port, no_mqtt, stop
+        )
     finally:
         lock.release()
 
 
-def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop) -> None:
-    """The recording itself, with the device locked (or ``lock.problem`` said why not)."""
+def _record(rig, lock, out_dir, duration, kind, note, disk, host, port, no_mqtt, stop) -> None:
+    """The recording itself, with the device locked (or ``lock.problem`` said why not);
+    ``kind``: (activity, mode)."""
+    activity, mode = kind
     if lock.problem is not None:
         warn(f"{lock.problem}; recording anyway")
     warn_lost(lock.previous)
@@ -162,7 +169,13 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
     try:
         with stopped_on_failure(publisher):
             writer = SessionWriter(
-                rig, out_dir, activity=activity, note=note, disk=disk, start=source.start_utc
+                rig,
+                out_dir,
+                activity=activity,
+                note=note,
+                disk=disk,
+                start=source.start_utc,
+                mode=mode,
             )
         simulated = " SIMULATED" if rig.simulation is not None else ""
         status = (
@@ -181,6 +194,7 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
                 stop,
                 duration,
                 activity=activity,
+                mode=mode,
                 on_iteration=service.watchdog,
                 segment_activity=segments.open_activity if segments is not None else None,
             )

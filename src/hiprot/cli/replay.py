@@ -17,6 +17,7 @@ from hiprot.cli.common import (
     echo_calibration,
     echo_mqtt,
     load,
+    mode_option,
     no_mqtt_option,
     parse_broker,
     stop_on_signals,
@@ -54,9 +55,10 @@ from hiprot.state import DeviceLock, adopt_legacy_outbox, outbox_dir
     metavar="ID",
     help="Publish under this pseudonymous subject code (default: the session's own).",
 )
+@mode_option
 @broker_option
 @no_mqtt_option
-def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
+def replay(session_dir, speed, rig_path, subject, mode, broker, no_mqtt) -> None:
     """Replay SESSION through the live pipeline, publishing like a live rig.
 
     A session still being recorded is followed until its recorder closes it.
@@ -76,6 +78,7 @@ def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
     rig = replace(rig, subject=_subject(subject, session))
     host, port = parse_broker(broker)
     from hiprot import run_loop
+    from hiprot.analysis.rotation_tests import session_mode
 
     stop = stop_on_signals()
     pace = "as fast as possible" if speed == 0 else f"{speed:g}x real time"
@@ -106,6 +109,7 @@ def replay(session_dir, speed, rig_path, subject, broker, no_mqtt) -> None:
             stop,
             session_path=session.path,
             activity=_activity(session.meta),
+            mode=mode or session_mode(session.meta),
             start_utc=session.meta.get("start_utc"),
             session_id=f"{session.path.name}-replay-{uuid.uuid4().hex[:8]}",
             replay=True,

@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from hiprot.chip_catalogue import IMU_CHIPS
-from hiprot.cli.common import FiniteRange, load, rig_option, subject_option
+from hiprot.cli.common import FiniteRange, load, mode_option, rig_option, subject_option
 from hiprot.config import (
     SCENARIOS,
     Rig,
@@ -111,10 +111,11 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
 )
 @click.option(
     "--ir-max",
-    type=FiniteRange(0, 90),
+    type=FiniteRange(-30, 90),
     default=None,
     metavar="DEG",
-    help="The person's passive hip internal rotation range (e.g. 15 restricted, 40 normal).",
+    help="The person's passive hip internal rotation range (e.g. 15 restricted, 40 normal; "
+    "negative: the hip cannot rotate internally to neutral).",
 )
 @click.option(
     "--er-max",
@@ -130,8 +131,9 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
     help="Chip of every sensor (its noise model).",
 )
 @subject_option
+@mode_option
 def simulate(
-    scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip, subject
+    scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip, subject, mode
 ) -> None:
     """Write a simulated session (rig.toml, imu.csv, session.json) with its ground truth
     (truth.csv, truth_events.csv, truth_mounting.json)."""
@@ -139,7 +141,7 @@ def simulate(
         load(rig_path, subject), scenario, seed, duration, legs, pelvis, ir_max, er_max, chip
     )
     simulation = run_simulation(rig)
-    path = write_session(rig, simulation, out_dir)
+    path = write_session(rig, simulation, out_dir, mode)
     sim = rig.simulation
     click.echo(
         f"simulated {simulation.duration_s:g} s of '{sim.scenario}' (seed {sim.seed}) with "

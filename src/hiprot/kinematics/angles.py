@@ -2,11 +2,11 @@
 
 Three ways to the hip, chosen per sample:
 
-- **thigh horizontal** (seated or prone rotation tests, hip flexed to 90° on
-  one leg): the pelvis is still, so the femur's twist about its long axis is
-  measured against gravity alone — drift-free with the thigh sensor. The
-  pelvis frame is taken upright (hip flexed: seated) or lying face down
-  (prone), its heading given by the femur's long axis.
+- **rotation tests** (seated or prone, thigh horizontal and knee bent, only in a
+  rotation-test session or where one is detected): the bent shank is the
+  femur's lever; with a pelvis sensor hip IR is pelvis → femur, without one the
+  femur's twist against gravity, which the gravity-referenced second figure
+  always carries (:mod:`hiprot.kinematics.rotation_test`).
 - **with a pelvis sensor**: pelvis → femur directly. The pelvis' heading
   relative to the thigh's (unobservable with 6-axis fusion) is set by still
   standing and followed through walking from stride to stride, so drift does
@@ -31,21 +31,39 @@ from scipy.optimize import minimize_scalar
 from hiprot import quat
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
+from hiprot.columns import (
+    HIP_IR_GRAVITY,
+    PELVIS_UP,
+    TEST_HIP_FLEXION,
+    TEST_KNEE_FLEXION,
+    TEST_POSTURE,
+    hip_adduction,
+    hip_flexion,
+    hip_ir,
+    knee_flexion,
+)
 from hiprot.columns import angle_columns as rig_columns
-from hiprot.columns import hip_adduction, hip_flexion, hip_ir, knee_flexion
 from hiprot.config import Rig
-from hiprot.geometry import UP, X_AXIS, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
+from hiprot.geometry import UP, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
 from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored, walks_between
 from hiprot.kinematics.gait_events import GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.rests import standing_rests
+from hiprot.kinematics.rotation_test import (
+    femur_from_shank,
+    gravity_hip,
+    long_axis_knee,
+    pelvis_heading_in_test,
+    pelvis_up,
+    test_heading_offset,
+    test_posture,
+    test_spans,
+)
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
 from hiprot.units import STANDARD_GRAVITY
 
-HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
-KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
 STRAIGHT_DEG = 15.0  # strides turning less than this count as straight
 SHARED_MOTION_S = 0.5  # low-pass window for the acceleration pelvis and thighs share
@@ -60,7 +78,26 @@ class LegResult:
     sagittal_rate: np.ndarray | None = None  # the shank's rate about its swing axis (rad/s)
     shank_acc: np.ndarray | None = None  # the shank's acceleration (m/s², sensor frame)
     thigh_heading_deg: np.ndarray | None = None  # the thigh's heading about the vertical, unwrapped
-    test_posture: np.ndarray | None = None  # True where the thigh is horizontal (rotation tests)
+    test_posture: np.ndarray | None = None  # True where the rotation-test reference holds
+    hip_ir_gravity: np.ndarray | None = None  # the test's gravity-referenced IR (deg), NaN outside
+    test_hip_flexion: np.ndarray | None = None  # hip flexion in the test (deg), NaN outside
+    test_knee_flexion: np.ndarray | None = None  # knee flexion between long axes, NaN outside
+    pelvis_up: np.ndarray | None = None  # the vertical in the pelvis frame (n, 3), pelvis only
+
+    def test_inputs(self, keep: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
+        """The trial detector's inputs by column suffix (:mod:`hiprot.columns`), at ``keep``."""
+        if self.test_posture is None:
+            return {}
+        out = {
+            TEST_POSTURE: self.test_posture[keep],
+            HIP_IR_GRAVITY: self.hip_ir_gravity[keep],
+            TEST_HIP_FLEXION: self.test_hip_flexion[keep],
+        }
+        if self.test_knee_flexion is not None:
+            out[TEST_KNEE_FLEXION] = self.test_knee_flexion[keep]
+        if self.pelvis_up is not None:
+            out |= {name: self.pelvis_up[keep, k] for k, name in enumerate(PELVIS_UP)}
+        return out
 
 
 @dataclass
@@ -160,37 +197,6 @@ def _offset_track(
     return out
 
 
-def _virtual_pelvis_for_horizontal_thigh(q_eb_thigh: np.ndarray) -> np.ndarray:
-    """Pelvis frame for rotation tests: upright when the hip is flexed (front of thigh up),
-    lying face down when the thigh's front points down (prone); heading from the femur."""
-    long_axis = quat.rotate(q_eb_thigh, Y_AXIS)
-    front_up = quat.rotate(q_eb_thigh, X_AXIS)[:, 2] >= 0
-    towards_knee = -long_axis.copy()
-    towards_knee[:, 2] = 0
-    towards_knee /= np.linalg.norm(towards_knee, axis=1, keepdims=True)
-    down = np.broadcast_to(-UP, towards_knee.shape)
-    up = np.broadcast_to(UP, towards_knee.shape)
-    # seated: pelvis X forward (towards the knee), Y up; prone: X down, Y towards the head.
-    x = np.where(front_up[:, None], towards_knee, down)
-    y = np.where(front_up[:, None], up, -towards_knee)
-    z = np.cross(x, y)
-    return quat.from_matrix(np.stack([x, y, z], axis=2))
-
-
-def _femur_from_shank(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray) -> np.ndarray:
-    """The femur frame with its front taken from the flexed shank instead of the knee axis.
-
-    With the knee bent the shank lies in the femur's sagittal plane, pointing
-    back from the knee: the goniometer's lever in a rotation test. Only the two
-    long axes enter (both from standing), not the functional knee axis.
-    """
-    y = quat.rotate(q_eb_thigh, Y_AXIS)
-    back = -quat.rotate(q_eb_shank, Y_AXIS)  # knee → ankle
-    back -= np.sum(back * y, axis=1, keepdims=True) * y
-    x = -back / np.linalg.norm(back, axis=1, keepdims=True)
-    return quat.from_matrix(np.stack([x, y, np.cross(x, y)], axis=2))
-
-
 @dataclass
 class LegMotion:
     """What one leg's sensors say before any hip reference is chosen."""
@@ -200,6 +206,7 @@ class LegMotion:
     result: LegResult
     shank: np.ndarray | None = None  # q_EB of the tibia, heading aligned to the femur
     thigh_acc_e: np.ndarray | None = None  # thigh sensor's acceleration in its earth frame
+    tests: np.ndarray | None = None  # where the rotation-test reference may hold (test_spans)
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -225,16 +232,22 @@ class SessionKinematics:
         self.detector = detector or ShankEventDetector()
 
     def compute(
-        self, rig: Rig, grid: Grid, calibration: Calibration, anchors: Anchors | None = None
+        self,
+        rig: Rig,
+        grid: Grid,
+        calibration: Calibration,
+        anchors: Anchors | None = None,
+        activity: str | None = None,
     ) -> SessionAngles:
         """Angles of every leg; ``anchors`` from an earlier call (live windows), else found
-        in the grid's standing phase."""
+        in the grid's standing phase. ``activity``: the session's (the rotation-test
+        reference holds only in rotation tests; None: where one is detected)."""
         q_eb = {
             n: quat.multiply(track.q_es, calibration.q_sb[n])
             for n, track in grid.tracks.items()
             if n in calibration.q_sb
         }
-        legs = [self._motion(rig, grid, q_eb, calibration, side) for side in rig.sides]
+        legs = [self._motion(rig, grid, q_eb, calibration, side, activity) for side in rig.sides]
         pelvis = rig.find("pelvis")
         batch = anchors is None
         if anchors is None:
@@ -272,7 +285,7 @@ class SessionKinematics:
             if track.correction is not None:
                 carried.walk_correction[leg.side] = track.correction
             tracks[leg.side] = track
-            self._hip(leg, reference, with_pelvis=q_pelvis is not None)
+            self._hip(leg, reference, q_pelvis is not None)
         notes = []
         walking = any(len(leg.stride_time_s) for leg in legs)
         if pelvis is None and walking:
@@ -284,12 +297,16 @@ class SessionKinematics:
             leg.result.test_posture is not None and leg.result.test_posture.any() for leg in legs
         ):
             notes.append(
-                "where the thigh is horizontal (rotation tests, hip flexed to 90°), hip "
-                "rotation is the femur's twist measured against gravity"
+                "in rotation tests (thigh horizontal, knee bent), hip rotation is pelvis → "
+                "femur with the shank as lever; the femur's twist against gravity is the second "
+                "figure"
+                if pelvis is not None
+                else "in rotation tests (thigh horizontal, knee bent), hip rotation is the "
+                "femur's twist against gravity: pelvic compensation cannot be excluded"
             )
         if pelvis is None and any(leg.shank is None for leg in legs):
             notes.append(
-                "a leg with a thigh sensor only has hip rotation in rotation-test postures "
+                "a leg with a thigh sensor only has hip rotation in rotation tests "
                 "(thigh horizontal); walking needs its shank sensor"
             )
         computed = {name: values for leg in legs for name, values in leg.result.columns.items()}
@@ -330,20 +347,34 @@ class SessionKinematics:
         return anchors
 
     def _motion(
-        self, rig: Rig, grid: Grid, q_eb: dict, calibration: Calibration, side: str
+        self,
+        rig: Rig,
+        grid: Grid,
+        q_eb: dict,
+        calibration: Calibration,
+        side: str,
+        activity: str | None,
     ) -> LegMotion:
-        """Knee flexion, gait events and stride directions of one leg."""
+        """Knee flexion, gait events and stride directions of one leg, and where the rotation-test
+        reference may hold."""
         rate = grid.rate_hz
         thigh = rig.find("thigh", side).name
         leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=_acceleration_e(grid, thigh))
         leg.result.thigh_heading_deg = np.degrees(np.unwrap(z_heading(leg.thigh)[0]))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
+            leg.tests = test_spans(leg.thigh, None, rate, activity)
             return leg
         name = shank_sensor.name
-        shank = leg.shank = quat.multiply(
-            yaw(hinge_heading_offset(leg.thigh, q_eb[name], rate)), q_eb[name]
+        leg.tests = test_spans(leg.thigh, q_eb[name], rate, activity)
+        offset = test_heading_offset(
+            hinge_heading_offset(leg.thigh, q_eb[name], rate),
+            leg.thigh,
+            q_eb[name],
+            leg.tests,
+            rate,
         )
+        shank = leg.shank = quat.multiply(yaw(offset), q_eb[name])
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
         leg.result.columns[knee_flexion(side)] = knee[:, 0]
         track = grid.tracks[name]
@@ -490,32 +521,40 @@ class SessionKinematics:
         return float(best)
 
     def _hip(self, leg: LegMotion, reference: np.ndarray, with_pelvis: bool) -> None:
-        """Hip angles against ``reference``; rotation tests (thigh horizontal) against gravity,
-        with the bent shank as the lever."""
-        side, thigh = leg.side, leg.thigh
+        """Hip angles against ``reference``; in rotation tests the bent shank is the femur's
+        lever, and without a pelvis sensor the reference is gravity's
+        (:mod:`hiprot.kinematics.rotation_test`)."""
+        side, thigh, result = leg.side, leg.thigh, leg.result
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
-        horizontal = leg.result.test_posture = (
-            np.abs(quat.rotate(thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
-        )
+        knee = None if leg.shank is None else long_axis_knee(thigh, leg.shank)
+        test = result.test_posture = leg.tests & test_posture(thigh, knee)
+        lever = thigh.copy()
         if leg.shank is not None:
-            knee = leg.result.columns[knee_flexion(side)]
-            bent = horizontal & (knee > KNEE_BENT_DEG)
-            thigh = thigh.copy()
-            thigh[bent] = _femur_from_shank(thigh[bent], leg.shank[bent])
-        if horizontal.any():
-            test_pelvis = _virtual_pelvis_for_horizontal_thigh(thigh[horizontal])
-            test = joint_angles(
-                quat.multiply(quat.conjugate(test_pelvis), thigh[horizontal]), side, "hip"
-            )
-            hip[horizontal, 2] = test[:, 2]
-            if not with_pelvis:
-                hip[horizontal] = test
-        if leg.shank is None and not with_pelvis:
-            hip[~horizontal] = np.nan  # no strides, no walking direction: only rotation tests
-        leg.result.columns[hip_ir(side)] = hip[:, 2]
+            lever[test] = femur_from_shank(thigh[test], leg.shank[test])
+        gravity = np.full((len(thigh), 3), np.nan)
+        if test.any():
+            gravity[test] = gravity_hip(lever[test], side)
+        result.hip_ir_gravity = gravity[:, 2]
         if with_pelvis:
-            leg.result.columns[hip_flexion(side)] = hip[:, 0]
-            leg.result.columns[hip_adduction(side)] = hip[:, 1]
+            if test.any():
+                turn = pelvis_heading_in_test(reference, lever, test, side)
+                turned = quat.multiply(yaw(turn[test]), reference[test])
+                pelvic = joint_angles(
+                    quat.multiply(quat.conjugate(turned), lever[test]), side, "hip"
+                )
+                hip[test, 2] = pelvic[:, 2]
+            result.pelvis_up = pelvis_up(reference)
+        else:
+            hip[test] = gravity[test]
+        result.test_hip_flexion = gravity[:, 0]  # the thigh against an upright (prone) trunk
+        if knee is not None:
+            result.test_knee_flexion = np.where(test, knee, np.nan)
+        if leg.shank is None and not with_pelvis:
+            hip[~test] = np.nan  # no strides, no walking direction: only rotation tests
+        result.columns[hip_ir(side)] = hip[:, 2]
+        if with_pelvis:
+            result.columns[hip_flexion(side)] = hip[:, 0]
+            result.columns[hip_adduction(side)] = hip[:, 1]
 
 
 def _acceleration_e(grid: Grid, name: str) -> np.ndarray:

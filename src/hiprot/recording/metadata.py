@@ -52,9 +52,15 @@ def rig_description(rig: Rig) -> dict:
 
 
 def start_meta(
-    rig: Rig, start: datetime, raw_file: str, activity: str | None, note: str | None
+    rig: Rig,
+    start: datetime,
+    raw_file: str,
+    activity: str | None,
+    note: str | None,
+    mode: str | None = None,
 ) -> dict:
-    """``session.json`` as written when a recording starts (``complete`` false)."""
+    """``session.json`` as written when a recording starts (``complete`` false); ``mode``:
+    ``active`` or ``passive`` rotation tests (None: not given)."""
     return {
         "format_version": FORMAT_VERSION,
         "device_id": rig.device_id,
@@ -67,6 +73,7 @@ def start_meta(
         "rig": rig_description(rig),
         "calibration": None,
         "activity": activity,
+        "mode": mode,
         "note": note,
         "raw_file": raw_file,
         "samples": {s.name: 0 for s in rig.sensors},
@@ -127,6 +134,7 @@ META_TYPES = {
     "samples": dict,
     "start_utc": str,
     "activity": str,
+    "mode": str,
     "note": str,
     SUBJECT: str,
     "duration_s": (int, float),

@@ -287,6 +287,7 @@ def _sit_down(s: Script, person: Person) -> None:
         for side in ("right", "left")
         for j, v in (("hip_flexion", flexion), ("knee_flexion", 90))
     }
+    legs |= {f"{side}_hip_rotation": rest_rotation(person, side) for side in ("right", "left")}
     s.move(1.6, plant="both", tilt=-tilt, **legs)
     s.hold(2.0)
 
@@ -307,9 +308,10 @@ def _lie_prone(s: Script) -> None:
 
 def reach_deg(passive_deg: float, effort_deg: float, rng: np.random.Generator) -> float:
     """One trial's end range: the passive range moved by the day's effort, a random 0-3° short
-    of that (|N(0, 1.5°)|), never below half the passive range."""
+    of that (|N(0, 1.5°)|), never below half a positive passive range. A hip that cannot
+    reach neutral (negative passive range) is not held up by that floor."""
     reach = passive_deg + effort_deg - abs(TRIAL_SHORTFALL_SD_DEG * rng.standard_normal())
-    return max(reach, 0.5 * passive_deg)
+    return max(reach, 0.5 * passive_deg) if passive_deg > 0 else reach
 
 
 def _rotation_trials(
@@ -321,18 +323,30 @@ def _rotation_trials(
     compensate: tuple[str, float] | None = None,
 ) -> None:
     """Slow IR swing, hold, back; slow ER swing, hold, back — ``trials`` times. ``compensate``:
-    the pelvis channel that follows the hip's rotation and by how much per degree."""
+    the pelvis channel that follows the hip's rotation and by how much per degree.
+
+    A hip that cannot reach neutral rests at its end of internal rotation
+    (:func:`rest_rotation`), so its IR "swing" is a hold there and the ER swing starts and
+    ends there."""
     effort = person.day.effort_deg[side]
+    rest = rest_rotation(person, side)
     for _ in range(trials):
-        ir = reach_deg(person.ir_max_deg[side], effort, rng)
+        ir = reach_deg(person.ir_max_deg[side], effort, rng) if rest == 0 else rest
         er = reach_deg(person.er_max_deg[side], effort, rng)
         s.event(side, "trial_start")
         s.hold(1.0)
-        _swing_to(s, side, "ir_peak", ir, compensate)
+        _swing_to(s, side, "ir_peak", ir, compensate, rest)
         s.hold(1.0)
-        _swing_to(s, side, "er_peak", -er, compensate)
+        _swing_to(s, side, "er_peak", -er, compensate, rest)
         s.event(side, "trial_end")
         s.hold(2.0)
+
+
+def rest_rotation(person: Person, side: str) -> float:
+    """Where the hip rests in the test posture: 0°, or for a hip that cannot rotate internally
+    to neutral (passive IR plus the day's effort below 0°) that end of its range — the hanging
+    shank's weight holds it there, short of vertical."""
+    return min(person.ir_max_deg[side] + person.day.effort_deg[side], 0.0)
 
 
 def _swing_to(
@@ -341,30 +355,33 @@ def _swing_to(
     peak: str,
     rotation_deg: float,
     compensate: tuple[str, float] | None = None,
+    neutral_deg: float = 0.0,
 ) -> None:
-    """A slow swing of the foot to ``rotation_deg`` of hip rotation, a hold there and back to 0;
-    with ``compensate`` the pelvis turns along (the femur moves with it, the hip angle does not)."""
+    """A slow swing of the foot to ``rotation_deg`` of hip rotation, a hold there and back to
+    ``neutral_deg``; with ``compensate`` the pelvis turns along by its share of the swing (the
+    femur moves with it, the hip angle does not)."""
     since = s.now
     rest = s.posture.copy()
     pelvis = {}
     if compensate is not None:
         channel, per_deg = compensate
         sign = _thigh_rotation_sign(s.body, rest, side, channel)
-        pelvis = {channel: rest[CH[channel]] + sign * per_deg * rotation_deg}
+        pelvis = {channel: rest[CH[channel]] + sign * per_deg * (rotation_deg - neutral_deg)}
     s.move(SWING_S, **{f"{side}_hip_rotation": rotation_deg}, **pelvis)
     s.hold(HOLD_S)
     back = {channel: rest[CH[channel]]} if compensate is not None else {}
-    s.move(RETURN_S, **{f"{side}_hip_rotation": 0.0}, **back)
+    s.move(RETURN_S, **{f"{side}_hip_rotation": neutral_deg}, **back)
     s.peak(side, peak, since)
 
 
-def _compensation(person: Person, side: str, position: str) -> tuple[str, float] | None:
-    """The pelvis channel that follows the tested hip's rotation in ``position``, per degree."""
+def _compensation(person: Person, position: str, per_deg: float | None) -> tuple[str, float] | None:
+    """The pelvis channel that follows the tested hip's rotation in ``position``, per degree
+    (``per_deg``: the scenario's own figure instead of the realism's, to build test cases)."""
     if not person.compensates:
         return None
     if position == "seated":
-        return "obliquity", SEATED_OBLIQUITY_PER_DEG
-    return "rotation", PRONE_ROLL_PER_DEG
+        return "obliquity", SEATED_OBLIQUITY_PER_DEG if per_deg is None else per_deg
+    return "rotation", PRONE_ROLL_PER_DEG if per_deg is None else per_deg
 
 
 def _thigh_rotation_sign(body: Body, posture: np.ndarray, side: str, channel: str) -> float:
@@ -389,7 +406,14 @@ def _seated(
 ) -> None:
     _sit_down(s, person)
     for side in sides:
-        _rotation_trials(s, person, side, cfg.trials, rng, _compensation(person, side, "seated"))
+        _rotation_trials(
+            s,
+            person,
+            side,
+            cfg.trials,
+            rng,
+            _compensation(person, "seated", cfg.compensation_per_deg),
+        )
 
 
 def _prone(
@@ -401,10 +425,20 @@ def _prone(
 ) -> None:
     _lie_prone(s)
     for side in sides:
-        s.move(1.5, **{f"{side}_knee_flexion": 90.0})
+        s.move(
+            1.5,
+            **{f"{side}_knee_flexion": 90.0, f"{side}_hip_rotation": rest_rotation(person, side)},
+        )
         s.hold(1.0)
-        _rotation_trials(s, person, side, cfg.trials, rng, _compensation(person, side, "prone"))
-        s.move(1.5, **{f"{side}_knee_flexion": 0.0})
+        _rotation_trials(
+            s,
+            person,
+            side,
+            cfg.trials,
+            rng,
+            _compensation(person, "prone", cfg.compensation_per_deg),
+        )
+        s.move(1.5, **{f"{side}_knee_flexion": 0.0, f"{side}_hip_rotation": 0.0})
         s.hold(1.0)
 
 

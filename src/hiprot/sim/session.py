@@ -48,9 +48,10 @@ FILES = (
 )
 
 
-def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
+def write_session(rig: Rig, simulation: Simulation, path: Path, mode: str | None = None) -> Path:
     """Write the session into directory ``path`` (created private; refused if it already holds a
-    session); each file is written atomically, so a killed run leaves no truncated one."""
+    session); each file is written atomically, so a killed run leaves no truncated one.
+    ``mode``: the rotation tests' ``active``/``passive`` for ``session.json``."""
     path = Path(path)
     taken = [name for name in FILES if (path / name).exists()]
     if taken:
@@ -76,13 +77,13 @@ def write_session(rig: Rig, simulation: Simulation, path: Path) -> Path:
             for name, mount in simulation.mounting.items()
         }
         atomic_write(path / "truth_mounting.json", json.dumps(mounting, indent=2))
-        atomic_write(path / "session.json", json.dumps(_metadata(rig, simulation), indent=2))
+        atomic_write(path / "session.json", json.dumps(_metadata(rig, simulation, mode), indent=2))
     except OSError as exc:
         raise RecordingError(f"{path}: cannot write the simulated session: {exc.strerror}") from exc
     return path
 
 
-def _metadata(rig: Rig, simulation: Simulation) -> dict:
+def _metadata(rig: Rig, simulation: Simulation, mode: str | None) -> dict:
     scenario = simulation.params["scenario"]
     return {
         "format_version": 1,
@@ -93,6 +94,7 @@ def _metadata(rig: Rig, simulation: Simulation) -> dict:
         "sample_rate_hz": rig.sample_rate_hz,
         "sensors": [s.name for s in rig.sensors],
         "activity": SCENARIO_ACTIVITY[scenario],
+        "mode": mode,
         "note": f"simulated by hiprot simulate: scenario {scenario}, seed {simulation.params['seed']}",
         "samples": {name: len(s) for name, s in simulation.samples.items()},
         "dropped_chunks": 0,

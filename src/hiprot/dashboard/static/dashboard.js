@@ -24,6 +24,27 @@ function formatEntry(key, value) {
   return [label(key), String(value)];
 }
 
+// A rotation-test trial's flags, shown first: compensated (the pelvis tilted beyond the limit),
+// compensation that cannot be excluded (no pelvis sensor), off the protocol's posture.
+function testFlags(data) {
+  const out = [];
+  const flag = (text, cls) => {
+    const dt = document.createElement("dt");
+    const dd = document.createElement("dd");
+    dt.textContent = "flag";
+    dd.textContent = text;
+    dd.className = cls;
+    out.push(dt, dd);
+  };
+  if (data.compensated === true) {
+    flag(`COMPENSATED: pelvis tilted ${(+data.pelvic_compensation_deg).toFixed(1)}°`, "flag compensated");
+  } else if (data.compensated === null || data.compensated === undefined) {
+    flag("compensation cannot be excluded (no pelvis sensor)", "flag muted");
+  }
+  if (data.protocol_ok === false) flag("off the test protocol (hip or knee flexion)", "flag off-protocol");
+  return out;
+}
+
 function setBadge(el, text, cls) {
   el.textContent = text;
   el.className = cls;
@@ -191,6 +212,7 @@ class Dashboard {
       `#${data.seq ?? this.counts[kind]} at ${new Date(data.timestamp * 1000).toLocaleTimeString()}`;
     const list = card.querySelector(".metrics");
     list.replaceChildren();
+    if (kind === "test") list.append(...testFlags(data));
     for (const [key, value] of Object.entries(data)) {
       if (HIDDEN.has(key) || key === "seq" || typeof value === "object") continue;
       const [label, shown] = formatEntry(key, value);

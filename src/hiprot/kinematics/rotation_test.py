@@ -1,0 +1,243 @@
+"""Seated and prone hip-rotation tests: the posture, the shank's lever and the two references.
+
+In both tests the thigh lies horizontal and the knee is bent about 90°; the bent
+shank is the goniometer's lever (Norkin & White, *Measurement of Joint Motion*,
+5th ed. 2016: the stationary arm plumb, the moving arm along the tibia, zero
+with the shank vertical). Only the thigh's and the shank's long axes enter the
+lever, not the thigh module's own twist, which skin attenuates by about 30 %
+(Fiorentino et al., Gait Posture 55:184-190 (2017)).
+
+Two figures per sample in the test posture:
+
+- **pelvis-referenced** (the primary figure with a pelvis sensor): pelvis sensor
+  → femur, ISB (Wu et al., J Biomech 35:543-548 (2002)). A pelvis that tilts
+  sideways (seated) or rolls (prone) with the hip carries the femur with it and
+  does not enter this angle.
+- **gravity-referenced** (the second figure; the only one without a pelvis
+  sensor): the femur's twist against a pelvis frame taken upright (front of the
+  thigh up: seated) or face down (prone), its heading from the femur's. This is
+  what a plumb-line goniometer reads, zero with the shank vertical — and it
+  reads hip rotation *plus* the pelvis' obliquity (seated) or roll (prone), the
+  compensations the examiner blocks by hand.
+
+The pelvic compensation itself is how far the pelvis tilts during a trial: the
+angle between the vertical seen from the pelvis sensor at the trial's start and
+later. Seated that is the obliquity, prone the roll about the body's long axis;
+turning about the vertical (and heading drift) does not enter, and neither does
+the pelvis' anatomical calibration.
+
+The test posture counts only inside rotation tests: when the session's activity
+is a rotation test, or — activity unknown — where the posture (thigh horizontal,
+shank hanging) lasts at least ``DETECT_S`` and the shank is held more than
+``DETECT_DEG`` out of the vertical in it for ``DETECT_S`` (an end-range hold; a
+fidgeting leg moves on, and a knee bending tilts the shank too) (the criterion of :mod:`hiprot.analysis.session` for telling a rotation
+test, 10° of ER held 2 s). Stairs, squats, lunges and sitting keep the pelvis (or
+walking) reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from hiprot import quat
+from hiprot.anatomy import joint_angles
+from hiprot.geometry import UP, X_AXIS, Y_AXIS
+
+HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
+KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
+SWUNG_SHANK_DEG = 10.0  # a shank further than this from vertical fits the heading offset
+MIN_SWUNG_SAMPLES = 50
+FIT_RANGE_DEG = 45.0  # the fitted heading lies within this of the hinge's
+PELVIS_FIT_RANGE_DEG = 60.0  # the pelvis' heading in a test lies within this of standing's
+PELVIS_FIT_GAIN = 0.5  # ... and is taken only when it halves the spread of flexion and adduction
+FIT_EDGE_S = 2.0  # the first and last seconds of a span (bending the knee) stay out of the fit
+FIT_KNEE_SD_DEG = 4.0  # a fitted heading leaving the knee angle varying more than this is none
+HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings reach ~45°)
+DETECT_DEG = 10.0  # activity unknown: a swing this far out of the vertical marks a test
+DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this long
+HELD_RATE_DEG_S = 5.0  # held: the shank's tilt changing slower than this
+ROTATION_TESTS = ("seated-test", "prone-test")
+
+
+def test_heading_offset(
+    offset: np.ndarray, q_thigh: np.ndarray, q_shank: np.ndarray, spans: np.ndarray, rate_hz: float
+) -> np.ndarray:
+    """The shank's heading offset to the thigh (rad), fitted anew where the thigh is horizontal.
+
+    The offset (from the knee axes, :func:`~hiprot.kinematics.heading.hinge_heading_offset`)
+    lines the shank's knee axis up with the thigh's; with the knee bent 90° a knee that screws
+    home (the tibia turned in on the femur) and the thigh module, which follows only part of
+    the femur's rotation (skin), put it off by tens of degrees, and the swings of a rotation
+    test then read a quarter short. In a rotation test the knee holds its angle while the
+    shank swings, so over each span of ``spans`` (:func:`test_spans`) the offset is the one
+    constant yaw under which the angle between the two long axes varies least (a grid search
+    within ``FIT_RANGE_DEG`` of the hinge's mean there: further off, knee flexion could pass
+    for hip rotation). A span in which the shank never
+    swings keeps the hinge's offset (with the shank vertical the offset moves nothing). Only
+    swung samples (shank over ``SWUNG_SHANK_DEG`` from vertical) enter, and not those of the
+    span's first and last ``FIT_EDGE_S`` (bending the knee into position); when even the best
+    yaw leaves the knee varying by more than ``FIT_KNEE_SD_DEG`` (SD), the knee moved —
+    fidgeting, no rotation test — and the hinge's offset stays.
+    """
+    out = np.unwrap(offset)
+    t = quat.rotate(q_thigh, Y_AXIS)
+    u = quat.rotate(q_shank, Y_AXIS)
+    grid = np.radians(np.arange(-FIT_RANGE_DEG, FIT_RANGE_DEG + 0.25, 0.5))
+    edge = int(round(FIT_EDGE_S * rate_hz))
+    for a, b in _runs(spans):
+        tilted = np.abs(u[a:b, 2]) < np.cos(np.radians(SWUNG_SHANK_DEG))
+        tilted[:edge] = tilted[len(tilted) - edge :] = False  # bending the knee into position
+        if tilted.sum() < MIN_SWUNG_SAMPLES:
+            continue
+        ta, ua = t[a:b][tilted], u[a:b][tilted]
+        hinge = float(np.angle(np.mean(np.exp(1j * out[a:b]))))
+        yaws = hinge + grid
+        cos_part = ta[:, 0] * ua[:, 0] + ta[:, 1] * ua[:, 1]
+        sin_part = ta[:, 1] * ua[:, 0] - ta[:, 0] * ua[:, 1]
+        rest = ta[:, 2] * ua[:, 2]
+        knee_cos = np.cos(yaws)[:, None] * cos_part + np.sin(yaws)[:, None] * sin_part + rest
+        k = int(np.argmin(np.var(knee_cos, axis=1)))
+        knee = np.degrees(np.arccos(np.clip(knee_cos[k], -1.0, 1.0)))
+        if np.std(knee) > FIT_KNEE_SD_DEG:
+            continue  # no yaw holds the knee still: it moved (fidgeting), no rotation test
+        out[a:b] = np.unwrap(np.full(b - a, yaws[k]))
+    return out
+
+
+def pelvis_heading_in_test(
+    q_pelvis: np.ndarray, q_femur: np.ndarray, spans: np.ndarray, side: str
+) -> np.ndarray:
+    """A yaw (rad, per sample; 0 outside ``spans``) to turn the pelvis frame by in a rotation
+    test so that it lines up with the thigh's heading.
+
+    Standing sets the pelvis' heading relative to the thigh through the pelvis' anatomical
+    turn, which skin and knee put off by tens of degrees; pelvis → femur does not mind while
+    the pelvis is still, but a pelvis that tilts with the hip (the compensation) then leaks
+    into hip rotation. In a test the hip only rotates, so over each span the yaw is the one
+    under which hip flexion and adduction (pelvis → femur) vary least, within
+    ``PELVIS_FIT_RANGE_DEG`` of the standing one — kept only when it is no edge of that range
+    and at least halves their spread (``PELVIS_FIT_GAIN``): a still pelvis says nothing. A
+    turn further off (prone, the anatomical turn can flip by about 160°) is not found: the
+    compensation then leaks in, amplified.
+    """
+    out = np.zeros(len(q_pelvis))
+    grid = np.radians(np.arange(-PELVIS_FIT_RANGE_DEG, PELVIS_FIT_RANGE_DEG + 0.5, 1.0))
+    for a, b in _runs(spans):
+        pick = np.arange(a, b, max(1, (b - a) // 2000))
+        if len(pick) < MIN_SWUNG_SAMPLES:
+            continue
+        spread = []
+        for angle in grid:
+            turned = quat.multiply(yaw_about_up(angle, len(pick)), q_pelvis[pick])
+            hip = joint_angles(quat.multiply(quat.conjugate(turned), q_femur[pick]), side, "hip")
+            spread.append(np.var(hip[:, 0]) + np.var(hip[:, 1]))
+        best = int(np.argmin(spread))
+        at_edge = best in (0, len(grid) - 1)
+        if not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]:
+            out[a:b] = grid[best]
+    return out
+
+
+def yaw_about_up(angle: float, n: int) -> np.ndarray:
+    """``n`` copies of the rotation by ``angle`` (rad) about the earth vertical."""
+    return np.tile([np.cos(angle / 2), 0.0, 0.0, np.sin(angle / 2)], (n, 1))
+
+
+def long_axis_knee(q_thigh: np.ndarray, q_shank: np.ndarray) -> np.ndarray:
+    """Knee flexion (degrees) as the angle between the thigh's and the shank's long axes: unlike
+    the ISB knee angle it needs no knee axis, which a knee that screws home puts off (its
+    hip rotation then leaks into the knee angle)."""
+    cos = np.sum(quat.rotate(q_thigh, Y_AXIS) * quat.rotate(q_shank, Y_AXIS), axis=1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def test_posture(q_thigh: np.ndarray, knee_deg: np.ndarray | None) -> np.ndarray:
+    """True where the thigh is within 35° of horizontal and (when measured) the knee bent
+    (``knee_deg``: :func:`long_axis_knee`)."""
+    horizontal = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+    if knee_deg is None:
+        return horizontal
+    with np.errstate(invalid="ignore"):
+        return horizontal & (knee_deg > KNEE_BENT_DEG)
+
+
+def femur_from_shank(q_eb_thigh: np.ndarray, q_eb_shank: np.ndarray) -> np.ndarray:
+    """The femur frame with its front taken from the flexed shank instead of the knee axis.
+
+    With the knee bent the shank lies in the femur's sagittal plane, pointing
+    back from the knee: the goniometer's lever in a rotation test. Only the two
+    long axes enter (both from standing), not the functional knee axis.
+    """
+    y = quat.rotate(q_eb_thigh, Y_AXIS)
+    back = -quat.rotate(q_eb_shank, Y_AXIS)  # knee → ankle
+    back -= np.sum(back * y, axis=1, keepdims=True) * y
+    x = -back / np.linalg.norm(back, axis=1, keepdims=True)
+    return quat.from_matrix(np.stack([x, y, np.cross(x, y)], axis=2))
+
+
+def gravity_pelvis(q_eb_thigh: np.ndarray) -> np.ndarray:
+    """Pelvis frame for the gravity reference: upright when the hip is flexed (front of thigh
+    up), lying face down when the thigh's front points down (prone); heading from the femur."""
+    long_axis = quat.rotate(q_eb_thigh, Y_AXIS)
+    front_up = quat.rotate(q_eb_thigh, X_AXIS)[:, 2] >= 0
+    towards_knee = -long_axis.copy()
+    towards_knee[:, 2] = 0
+    towards_knee /= np.linalg.norm(towards_knee, axis=1, keepdims=True)
+    down = np.broadcast_to(-UP, towards_knee.shape)
+    up = np.broadcast_to(UP, towards_knee.shape)
+    # seated: pelvis X forward (towards the knee), Y up; prone: X down, Y towards the head.
+    x = np.where(front_up[:, None], towards_knee, down)
+    y = np.where(front_up[:, None], up, -towards_knee)
+    z = np.cross(x, y)
+    return quat.from_matrix(np.stack([x, y, z], axis=2))
+
+
+def gravity_hip(q_femur: np.ndarray, side: str) -> np.ndarray:
+    """ISB hip angles (n, 3, degrees) of ``q_femur`` against :func:`gravity_pelvis`."""
+    reference = gravity_pelvis(q_femur)
+    return joint_angles(quat.multiply(quat.conjugate(reference), q_femur), side, "hip")
+
+
+def pelvis_up(q_pelvis: np.ndarray) -> np.ndarray:
+    """The vertical in the pelvis sensor's frame (n, 3): the angle between two of them is how far
+    the pelvis tilted in between — obliquity seated, roll prone — whatever its heading."""
+    return quat.rotate(quat.conjugate(q_pelvis), np.broadcast_to(UP, (len(q_pelvis), 3)))
+
+
+def test_spans(
+    q_thigh: np.ndarray, q_shank: np.ndarray | None, rate_hz: float, activity: str | None
+) -> np.ndarray:
+    """Where the rotation-test reference may hold: the thigh horizontal and the shank within
+    ``HANGING_SHANK_DEG`` of vertical (hanging seated, foot up prone) — in a rotation-test session; activity unknown,
+    in spans of that posture at least DETECT_S long in which the shank is held more than
+    DETECT_DEG out of the vertical for DETECT_S (without a shank sensor: every such span);
+    in any other activity nowhere. Only gravity enters (no heading), so this comes before the
+    shank's heading is fitted."""
+    posture = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
+    tilt = None
+    if q_shank is not None:
+        up = np.clip(np.abs(quat.rotate(q_shank, Y_AXIS)[:, 2]), 0.0, 1.0)  # prone: foot up
+        tilt = np.degrees(np.arccos(up))
+        posture &= tilt < HANGING_SHANK_DEG
+    if activity in ROTATION_TESTS:
+        return posture
+    out = np.zeros(len(posture), bool)
+    if activity is not None:
+        return out
+    need = int(round(DETECT_S * rate_hz))
+    held = posture
+    if tilt is not None:
+        rate = np.abs(np.gradient(tilt)) * rate_hz
+        still = uniform_filter1d(rate, max(1, need // 4)) < HELD_RATE_DEG_S
+        held = posture & still & (tilt > DETECT_DEG)
+    for a, b in _runs(posture):
+        if b - a >= need and max((d - c for c, d in _runs(held[a:b])), default=0) >= need:
+            out[a:b] = True
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in ``mask``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
