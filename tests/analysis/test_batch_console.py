@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -74,9 +75,8 @@ def screen(output: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """A walk, a seated test of someone with hardly any internal rotation (no trial has a peak
-    IR: the chart's legend once had no labelled artist) and a corrupt session, analysed by
-    ``hiprot analyze DIR`` on a terminal."""
+    """A walk, a seated test of someone with hardly any internal rotation and a corrupt
+    session, analysed by ``hiprot analyze DIR`` on a terminal."""
     root = tmp_path_factory.mktemp("batch") / "study"
     write_sim(sim_rig("walk", 41, duration=20.0), root / "walk")
     write_sim(sim_rig("seated-ir", 42, ir_max=2.0, trials=2), root / "seated")
@@ -107,8 +107,28 @@ def test_no_library_warning_leaks(batch):
     assert str(root / "corrupt") in error
     assert not [line for line in lines if "warning" in line.lower() or "legend" in line]
     seated = json.loads((root / "seated" / "analysis" / "report.json").read_text())
-    assert seated["tests"] and all(t["hip_ir_max_deg"] is None for t in seated["tests"])
-    assert "tests.png" in seated["files"]  # drawn, with its legend
+    assert seated["tests"] and "tests.png" in seated["files"]  # drawn, with its legend
+
+
+def test_a_trial_chart_without_internal_rotation_peaks_labels_its_legend(tmp_path):
+    """A trial without a peak IR draws nothing in the IR group (the chart's legend once had no
+    labelled artist then, and matplotlib warned)."""
+    from hiprot.analysis import plots
+
+    trials = [
+        {
+            "test": "seated-ir",
+            "side": "right",
+            "trial": k,
+            "hip_ir_max_deg": None,
+            "hip_er_max_deg": er,
+        }
+        for k, er in enumerate((20.0, 22.0), start=1)
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.trial_bars(trials, {}, tmp_path / "tests.png", "s")
+    assert (tmp_path / "tests.png").stat().st_size > 0
 
 
 def test_the_last_line_counts_the_batch(batch):
