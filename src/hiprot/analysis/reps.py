@@ -24,6 +24,12 @@ from hiprot.columns import HIP_IR_MAX, HIP_IR_ROM, mean_key, sd_key
 
 LUNGE_KNEE_RANGE_DEG = 45.0  # knee flexion range within a rep above which it is a lunge
 REP_ENTER_DEG = 2.0  # leaving rest by this much starts a repetition (under the 3° smallest range)
+# The shortest repetition: the ACSM position stand on resistance training (Med Sci Sports Exerc
+# 41:687-708, 2009) recommends slow to moderate velocities for novices and rehabilitation,
+# moderate being 1-2 s each way, so a moderate repetition takes at least 2 s. The floor is
+# derived from it with a quarter's margin for a brisk repetition: a brief 3° shift of posture
+# (1.3 s while the other leg lunges, on the simulator) is no repetition.
+MIN_REP_S = 1.5
 
 
 @dataclass
@@ -118,9 +124,12 @@ class RepCounter:
         return out
 
     def _rep(self, e: Excursion) -> Rep | None:
-        """The repetition of excursion ``e``; None when the knee bent or straightened through
-        it by more than LUNGE_KNEE_RANGE_DEG without being a lunge (sitting down, standing up)."""
+        """The repetition of excursion ``e``; None when shorter than :data:`MIN_REP_S`, or when
+        the knee bent or straightened through it by more than LUNGE_KNEE_RANGE_DEG without
+        being a lunge (sitting down, standing up)."""
         start, end = e.start_s, e.end_s
+        if end - start < MIN_REP_S:
+            return None
         lunge = self._lunge(e)
         exercise = "hip-ir"
         if lunge is not None:
