@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot.analysis.outputs import OutputSet
+from hiprot.analysis.outputs import OutputSet, input_fingerprint, reusable_report
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import analyze_session
 from hiprot.analysis.verdict import judge, refused, withhold
@@ -67,6 +67,7 @@ def analyze_to(
     A leg whose calibration is unusable has its angles withheld; a session left without
     joint angles raises :class:`AnalysisError` after writing what it could (orientations,
     stride timing, the report)."""
+    fingerprint = input_fingerprint(session_dir, SESSION_FILES)  # before reading: as it was read
     processed = process_session(load_session(session_dir))
     verdicts = {}
     if processed.angles is not None:
@@ -79,6 +80,7 @@ def analyze_to(
         processed.angles = None
     analysis = analyze_session(processed, activity)
     report = build_report(processed, analysis, verdicts, check)
+    report["input"] = {"fingerprint": fingerprint, "options": _options(activity, charts)}
     try:
         outputs = OutputSet(out_dir, OUTPUT_FILES)
         with outputs.file("orientations.csv") as path:
@@ -100,6 +102,19 @@ def analyze_to(
             f"no joint angles: {why} (wrote {', '.join(report['files'])} to {out_dir})"
         )
     return report
+
+
+def _options(activity: str | None, charts: bool) -> dict:
+    return {"activity": activity, "charts": charts}
+
+
+def cached(
+    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
+) -> dict | None:
+    """The report of an earlier run of :func:`analyze_to` with the same session files, software
+    and options, or None (see :func:`hiprot.analysis.outputs.reusable_report`)."""
+    fingerprint = input_fingerprint(session_dir, SESSION_FILES)
+    return reusable_report(out_dir, fingerprint, _options(activity, charts))
 
 
 def _charts(processed: ProcessedSession, report: dict, outputs: OutputSet) -> None:
