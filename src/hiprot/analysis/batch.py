@@ -19,7 +19,7 @@ import numpy as np
 
 from hiprot.analysis.outputs import OutputSet, input_fingerprint, reusable_report
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
-from hiprot.analysis.session import analyze_session
+from hiprot.analysis.session import SessionAnalysis, analyze_session
 from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.csvio import write_angles_csv
 from hiprot.errors import AnalysisError, HiprotError
@@ -58,17 +58,10 @@ def write_orientations(path: Path, processed: ProcessedSession) -> None:
             np.savetxt(f, np.column_stack([o.time_s, o.q_es]), fmt=fmt)
 
 
-def analyze_to(
-    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
-) -> dict:
-    """Analyse one session and write every output into ``out_dir``, ``report.json`` last
-    (see :mod:`hiprot.analysis.outputs`); returns its report.
-
-    A leg whose calibration is unusable has its angles withheld; a session left without
-    joint angles raises :class:`AnalysisError` after writing what it could (orientations,
-    stride timing, the report)."""
-    fingerprint = input_fingerprint(session_dir, SESSION_FILES)  # before reading: as it was read
-    processed = process_session(load_session(session_dir))
+def analyse(session, activity: str | None = None) -> tuple[ProcessedSession, SessionAnalysis, dict]:
+    """Process and analyse a loaded session in memory: its processed data, analysis and report
+    (a leg whose calibration is unusable has its angles withheld, as :func:`analyze_to`)."""
+    processed = process_session(session)
     verdicts = {}
     if processed.angles is not None:
         verdicts = judge(
@@ -79,7 +72,20 @@ def analyze_to(
     if refused(verdicts):
         processed.angles = None
     analysis = analyze_session(processed, activity)
-    report = build_report(processed, analysis, verdicts, check)
+    return processed, analysis, build_report(processed, analysis, verdicts, check)
+
+
+def analyze_to(
+    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
+) -> dict:
+    """Analyse one session and write every output into ``out_dir``, ``report.json`` last
+    (see :mod:`hiprot.analysis.outputs`); returns its report.
+
+    A leg whose calibration is unusable has its angles withheld; a session left without
+    joint angles raises :class:`AnalysisError` after writing what it could (orientations,
+    stride timing, the report)."""
+    fingerprint = input_fingerprint(session_dir, SESSION_FILES)  # before reading: as it was read
+    processed, analysis, report = analyse(load_session(session_dir), activity)
     report["input"] = {"fingerprint": fingerprint, "options": _options(activity, charts)}
     try:
         outputs = OutputSet(out_dir, OUTPUT_FILES)
@@ -151,7 +157,7 @@ def run_parallel(
     """Yield ``(item, result, error)`` as each ``work(*item)`` finishes, in worker processes
     (``jobs``, default all cores; in this process when there is one item or one job)."""
     jobs = jobs or os.cpu_count() or 1
-    if len(items) == 1 or jobs == 1:
+    if len(items) <= 1 or jobs == 1:
         for item in items:
             try:
                 result, error = work(*item), None

@@ -118,7 +118,7 @@ def session_facts(session: Path | None, report: dict | None = None) -> SessionFa
         repeat_of=meta.get("repeat_of") or info.get("repeat_of"),
     )
     if facts.kind in TEST_KINDS:
-        facts.reference = REFERENCE_PELVIS if pelvis else None  # gravity or pelvis: from trials
+        facts.reference = REFERENCE_PELVIS if pelvis else REFERENCE_GRAVITY  # trials may say
     elif facts.kind is not None:
         facts.reference = REFERENCE_PELVIS if pelvis else REFERENCE_WALKING
     if report is not None:

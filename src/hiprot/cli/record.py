@@ -18,6 +18,7 @@ from hiprot.cli.common import (
     load,
     no_mqtt_option,
     parse_broker,
+    repeated_session,
     rig_option,
     stop_on_signals,
     warn_lost,
@@ -69,6 +70,14 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 )
 @click.option("--note", default=None, help="Free text stored in session.json.")
 @click.option(
+    "--repeat-of",
+    default=None,
+    metavar="SESSION",
+    help="This session repeats SESSION (a session in --out) the same day: sensors re-strapped, "
+    "re-calibrated, the test done again within the hour. Such repeats measure your own "
+    "test-retest error, which compare and history pool with the published one.",
+)
+@click.option(
     "--min-free-mb",
     type=FiniteRange(min=0),
     default=DiskPolicy.stop_free_bytes / MB,
@@ -85,7 +94,16 @@ def stopped_on_failure(publisher: Publisher | None) -> Iterator[None]:
 @broker_option
 @no_mqtt_option
 def record(
-    rig_path, out_dir, duration, activity, note, min_free_mb, warn_free_mb, broker, no_mqtt
+    rig_path,
+    out_dir,
+    duration,
+    activity,
+    note,
+    repeat_of,
+    min_free_mb,
+    warn_free_mb,
+    broker,
+    no_mqtt,
 ) -> None:
     """Record a session until --duration, Ctrl-C or SIGTERM ends it cleanly.
 
@@ -94,17 +112,22 @@ def record(
     reports stopping.
     """
     rig = load(rig_path)
+    repeat_of = repeated_session(out_dir, repeat_of)
     host, port = parse_broker(broker)
     disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     stop = stop_on_signals()
     lock = DeviceLock(rig.device_id, "record").acquire()
     try:
-        _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop)
+        _record(
+            rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop, repeat_of
+        )
     finally:
         lock.release()
 
 
-def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop) -> None:
+def _record(
+    rig, lock, out_dir, duration, activity, note, disk, host, port, no_mqtt, stop, repeat_of
+) -> None:
     """The recording itself, with the device locked (or ``lock.problem`` said why not)."""
     if lock.problem is not None:
         warn(f"{lock.problem}; recording anyway")
@@ -128,7 +151,13 @@ def _record(rig, lock, out_dir, duration, activity, note, disk, host, port, no_m
     try:
         with stopped_on_failure(publisher):
             writer = SessionWriter(
-                rig, out_dir, activity=activity, note=note, disk=disk, start=source.start_utc
+                rig,
+                out_dir,
+                activity=activity,
+                note=note,
+                disk=disk,
+                start=source.start_utc,
+                repeat_of=repeat_of,
             )
         simulated = " SIMULATED" if rig.simulation is not None else ""
         status = (

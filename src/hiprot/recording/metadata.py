@@ -51,9 +51,15 @@ def rig_description(rig: Rig) -> dict:
 
 
 def start_meta(
-    rig: Rig, start: datetime, raw_file: str, activity: str | None, note: str | None
+    rig: Rig,
+    start: datetime,
+    raw_file: str,
+    activity: str | None,
+    note: str | None,
+    repeat_of: str | None = None,
 ) -> dict:
-    """``session.json`` as written when a recording starts (``complete`` false)."""
+    """``session.json`` as written when a recording starts (``complete`` false); ``repeat_of``:
+    the session this one repeats the same day (sensors re-strapped, re-calibrated, re-tested)."""
     return {
         "format_version": FORMAT_VERSION,
         "device_id": rig.device_id,
@@ -66,6 +72,7 @@ def start_meta(
         "calibration": None,
         "activity": activity,
         "note": note,
+        "repeat_of": repeat_of,
         "raw_file": raw_file,
         "samples": {s.name: 0 for s in rig.sensors},
         "dropped": {"queue_full_chunks": 0, "queue_full_samples": {s.name: 0 for s in rig.sensors}},
@@ -126,6 +133,7 @@ META_TYPES = {
     "start_utc": str,
     "activity": str,
     "note": str,
+    "repeat_of": str,
     "duration_s": (int, float),
 }
 
