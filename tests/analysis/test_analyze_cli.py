@@ -333,3 +333,8 @@ def test_history_over_weeks_has_a_trend_and_reuses_unchanged_results(tmp_path):
     again = hiprot("--history", root, "--no-charts")
     assert "reused the results of 4 unchanged sessions" in again.stdout
     assert again.stdout.splitlines()[-2:] == result.stdout.splitlines()[-2:]
+    meta = json.loads((root / "week2" / "session.json").read_text())
+    (root / "week2" / "session.json").write_text(json.dumps({**meta, "note": "edited"}))
+    edited = hiprot("--history", root, "--no-charts")
+    assert "reused the results of 3 unchanged sessions" in edited.stdout
+    assert "week2: results in" in edited.stdout  # the changed one analysed again

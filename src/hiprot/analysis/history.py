@@ -193,9 +193,12 @@ def summary_lines(result: dict) -> list[str]:
         if verdict is None:
             lines.append(f"{head}: one session")
             continue
+        bound = f"MDC95 {s['mdc95_deg']:.1f}°"
+        if verdict["threshold_deg"] > s["mdc95_deg"]:
+            bound += f", within-session {verdict['threshold_deg']:.1f}°"
         line = (
             f"{head}: {verdict['change_deg']:+.1f}° from {verdict['from']} to {verdict['to']} vs "
-            f"MDC95 {s['mdc95_deg']:.1f}°: {verdict['verdict']}"
+            f"{bound}: {verdict['verdict']}"
         )
         if s["trend"]:
             lo, hi = s["trend"]["ci90_deg_per_week"]
