@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 SIDES = ("right", "left")
+ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")  # kinds of session
 TIME = "time_s"
 DEG = "_deg"
 

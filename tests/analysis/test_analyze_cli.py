@@ -15,9 +15,9 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from hiprot.analysis.batch import is_session
 from hiprot.analysis.outputs import read_report
 from hiprot.analysis.report import read_table
+from hiprot.analysis.session_files import is_session
 from hiprot.errors import EmptySessionError
 from hiprot.recording import load_session
 from hiprot.sim import simulate

@@ -17,36 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot.analysis.outputs import OutputSet, input_fingerprint, reusable_report
+from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import SessionAnalysis, analyze_session
+from hiprot.analysis.session_files import SESSION_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.csvio import write_angles_csv
 from hiprot.errors import AnalysisError, HiprotError
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import load_session
 
-SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
 CHARTS = ("hip_ir.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
 OUTPUT_FILES = ("orientations.csv", "angles.csv", *TABLES, *CHARTS)  # all a run may write
-
-
-def is_session(path: Path) -> bool:
-    """A directory holding any of the files a session has."""
-    return path.is_dir() and any((path / name).exists() for name in SESSION_FILES)
-
-
-def session_dirs(paths: list[Path]) -> list[Path]:
-    """The session directories named, a directory of sessions standing for its sessions."""
-    out = []
-    for path in paths:
-        inner = (
-            sorted(p for p in path.iterdir() if is_session(p))
-            if path.is_dir() and not is_session(path)
-            else []
-        )
-        out += inner or [path]
-    return out
 
 
 def write_orientations(path: Path, processed: ProcessedSession) -> None:
@@ -86,7 +68,7 @@ def analyze_to(
     stride timing, the report)."""
     fingerprint = input_fingerprint(session_dir, SESSION_FILES)  # before reading: as it was read
     processed, analysis, report = analyse(load_session(session_dir), activity)
-    report["input"] = {"fingerprint": fingerprint, "options": _options(activity, charts)}
+    report["input"] = {"fingerprint": fingerprint, "options": options(activity, charts)}
     try:
         outputs = OutputSet(out_dir, OUTPUT_FILES)
         with outputs.file("orientations.csv") as path:
@@ -108,19 +90,6 @@ def analyze_to(
             f"no joint angles: {why} (wrote {', '.join(report['files'])} to {out_dir})"
         )
     return report
-
-
-def _options(activity: str | None, charts: bool) -> dict:
-    return {"activity": activity, "charts": charts}
-
-
-def cached(
-    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
-) -> dict | None:
-    """The report of an earlier run of :func:`analyze_to` with the same session files, software
-    and options, or None (see :func:`hiprot.analysis.outputs.reusable_report`)."""
-    fingerprint = input_fingerprint(session_dir, SESSION_FILES)
-    return reusable_report(out_dir, fingerprint, _options(activity, charts))
 
 
 def _charts(processed: ProcessedSession, report: dict, outputs: OutputSet) -> None:

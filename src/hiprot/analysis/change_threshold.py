@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import t as student_t
+from scipy.special import stdtrit  # Student t quantile; lighter to import than scipy.stats
 
 from hiprot.columns import HIP_ER_MAX, HIP_IR_MAX, HIP_IR_ROM, HIP_IR_ROM_STANCE
 
@@ -151,4 +151,4 @@ def within_session_bound(
     if var == 0:
         return MIN_WITHIN_DEG
     dof = var**2 / (se_b**4 / nu_b + se_a**4 / nu_a)
-    return max(float(student_t.ppf(0.975, dof) * np.sqrt(var)), MIN_WITHIN_DEG)
+    return max(float(stdtrit(dof, 0.975) * np.sqrt(var)), MIN_WITHIN_DEG)

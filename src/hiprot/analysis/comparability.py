@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot import quat
 from hiprot.columns import (
     CADENCE,
     HIP_IR_REFERENCE,
@@ -153,7 +152,7 @@ def _from_report(facts: SessionFacts, report: dict) -> None:
     facts.unusable = tuple(s for s, v in verdicts.items() if v.get("verdict") == "unusable")
     for name, q in (calibration.get("mounting_q_sb") or {}).items():
         q_sb = np.asarray(q, float)  # sensor ← segment: the segment's axes in the sensor frame
-        facts.mountings[name] = (quat.rotate(q_sb, LONG_AXIS), quat.rotate(q_sb, HINGE_AXIS))
+        facts.mountings[name] = (_rotate(q_sb, LONG_AXIS), _rotate(q_sb, HINGE_AXIS))
     gait = ((report.get("summaries") or {}).get("gait") or {}).get("legs") or {}
     for side, leg in gait.items():
         mean = (leg.get(CADENCE) or {}).get("mean")
@@ -239,6 +238,14 @@ def moved_straps(before: SessionFacts, after: SessionFacts) -> list[str]:
                 "it was (the change threshold does not allow for a moved strap)"
             )
     return out
+
+
+def _rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``v`` rotated by the unit quaternion ``q`` ([w, x, y, z], as :func:`hiprot.quat.rotate`;
+    here in numpy alone, so that deciding comparability imports no scipy)."""
+    w, u = q[0], q[1:]
+    t = 2.0 * np.cross(u, v)
+    return v + w * t + np.cross(u, t)
 
 
 def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:

@@ -3,7 +3,8 @@ and a first → latest verdict.
 
 A session's date is its ``start_utc``; each series is ordered by it. The trend is
 the least-squares slope of the session means against time in °/week with its 90 %
-interval (Student t on n − 2 degrees of freedom, three sessions at least). The
+interval (Student t on n − 2 degrees of freedom), given from sessions on three
+different days at least (sessions minutes apart say nothing per week). The
 first → latest verdict is :func:`hiprot.analysis.compare.judge` on the first and the
 latest session of the series. Same-day repeats (``repeat_of`` in ``session.json``)
 are not points of a series: their difference from the session they repeat is the
@@ -19,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import t as student_t
+from scipy.special import stdtrit
 
 from hiprot.analysis.change_threshold import (
     PRIORS,
@@ -90,7 +91,7 @@ def trend(weeks: np.ndarray, values: np.ndarray) -> dict | None:
     dof = len(values) - 2
     s = np.sqrt(np.sum(residuals**2) / dof)
     se = s / np.sqrt(np.sum((weeks - weeks.mean()) ** 2))
-    half = float(student_t.ppf(0.5 + TREND_LEVEL / 2, dof) * se)
+    half = float(stdtrit(dof, 0.5 + TREND_LEVEL / 2) * se)
     return {
         "slope_deg_per_week": float(slope),
         "ci90_deg_per_week": [float(slope - half), float(slope + half)],
@@ -160,7 +161,7 @@ def _series(name: tuple, points: list, repeats: dict) -> dict:
         "points": [
             {"session": f.name, "start_utc": f.start_utc, **leg.stats()} for f, leg, _ in points
         ],
-        "trend": trend(weeks, values),
+        "trend": trend(weeks, values) if len({times[k].date() for k in dated}) >= 3 else None,
         "mdc95_deg": error.mdc95_deg,
         "sem_source": error.source(),
         "first_to_latest": None,

@@ -140,9 +140,10 @@ def input_fingerprint(session_dir: Path, names: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def reusable_report(out_dir: Path, fingerprint: str, options: dict) -> dict | None:
+def reusable_report(out_dir: Path, fingerprint: str, accepted: list[dict]) -> dict | None:
     """The report in ``out_dir`` when a complete earlier run read the same input with the same
-    software and ``options``; None otherwise (absent, unfinished, changed or other options)."""
+    software and options among ``accepted``; None otherwise (absent, unfinished, changed or
+    other options)."""
     if not (Path(out_dir) / REPORT_FILE).exists():
         return None
     try:
@@ -150,6 +151,6 @@ def reusable_report(out_dir: Path, fingerprint: str, options: dict) -> dict | No
     except AnalysisOutputError:
         return None
     made = report.get("input") or {}
-    if made.get("fingerprint") != fingerprint or made.get("options") != options:
+    if made.get("fingerprint") != fingerprint or made.get("options") not in accepted:
         return None
     return report

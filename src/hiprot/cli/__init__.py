@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import click
 
 from hiprot import __version__
-from hiprot.cli.analyze import analyze
 from hiprot.cli.common import install_log_handler
-from hiprot.cli.dashboard import dashboard
-from hiprot.cli.demo import demo
-from hiprot.cli.export import export
-from hiprot.cli.monitor import monitor
-from hiprot.cli.record import record
-from hiprot.cli.replay import replay
-from hiprot.cli.scan import scan
-from hiprot.cli.simulate import simulate
 from hiprot.errors import HiprotError
 
 PRIVATE_UMASK = 0o077
+# command → its module under hiprot.cli (imported when the command runs or lists its help:
+# the commands' dependencies are heavy, and ``hiprot analyze --history`` of cached results
+# should not pay for the recorder's)
+COMMANDS = (
+    "scan",
+    "record",
+    "demo",
+    "simulate",
+    "analyze",
+    "replay",
+    "export",
+    "monitor",
+    "dashboard",
+)
 
 
 class HiprotGroup(click.Group):
@@ -30,6 +36,14 @@ class HiprotGroup(click.Group):
     its owner's alone, whatever the user's umask (the code that writes sessions sets 0700/0600
     itself as well).
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        return getattr(importlib.import_module(f"hiprot.cli.{name}"), name)
 
     def invoke(self, ctx: click.Context):
         umask = os.umask(PRIVATE_UMASK)
@@ -51,7 +65,3 @@ class HiprotGroup(click.Group):
 def main() -> None:
     """Measure hip internal rotation with IMUs on a Raspberry Pi."""
     install_log_handler()  # library code logs; only the command line prints
-
-
-for command in (scan, record, demo, simulate, analyze, replay, export, monitor, dashboard):
-    main.add_command(command)

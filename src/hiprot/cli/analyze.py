@@ -10,13 +10,13 @@ from pathlib import Path
 
 import click
 
-from hiprot.analysis.batch import analyze_to, cached, run_parallel, session_dirs
 from hiprot.analysis.comparability import check, refuse_kinds, session_facts
 from hiprot.analysis.compare import compare, not_comparable
 from hiprot.analysis.history import history, repeat_differences, summary_lines, write_history_csv
-from hiprot.analysis.live import ACTIVITIES
-from hiprot.analysis.outputs import read_report
+from hiprot.analysis.outputs import code_hash, read_report
+from hiprot.analysis.session_files import cached, session_dirs
 from hiprot.columns import (
+    ACTIVITIES,
     CADENCE,
     HIP_IR_MAX,
     HIP_IR_ROM,
@@ -128,6 +128,10 @@ def _analyze_all(
     items = [
         (session, target, activity, charts) for session, target in pairs if session not in reports
     ]
+    if not items:
+        return reports, failed, skipped
+    from hiprot.analysis.batch import analyze_to, run_parallel  # the heavy part: only when needed
+
     bar = (
         click.progressbar(length=len(items), label="analysing sessions", file=sys.stderr)
         if len(items) > 1
@@ -311,6 +315,36 @@ def _own_repeats(pair: list[Path], kind, activity, charts: bool) -> dict:
     }
 
 
+def _previous_history(target: Path, inputs: dict, charts: bool) -> dict | None:
+    """The history written before from the same analysis runs by the same code (and its chart
+    when charts are wanted), or None."""
+    try:
+        previous = json.loads((target / "history.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(previous, dict) or previous.get("inputs") != inputs:
+        return None
+    if charts and not (target / "history.png").is_file():
+        return None
+    return previous
+
+
+def _write_history(target: Path, result: dict, charts: bool) -> None:
+    try:
+        _begin(target, "history.json")
+        with atomic_path(target / "history.csv") as path:
+            write_history_csv(path, result)
+        if charts:
+            from hiprot.analysis import plots  # matplotlib only when charts are drawn
+
+            with atomic_path(target / "history.png") as path:
+                plots.history(result, path)
+        with atomic_path(target / "history.json") as path:  # last: the history is complete
+            _write_json(path, result)
+    except OSError as exc:
+        raise HiprotError(f"{target}: cannot write the history: {exc.strerror or exc}") from exc
+
+
 def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool) -> None:
     found = session_dirs([directory])
     if found == [directory]:
@@ -319,21 +353,16 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
         _targets(found, out_dir), activity, jobs, charts, reuse=True
     )
     if reports:
-        result = history([(r, session_facts(s, r)) for s, r in reports.items()])
         target = out_dir or directory / "history"
-        try:
-            _begin(target, "history.json")
-            with atomic_path(target / "history.csv") as path:
-                write_history_csv(path, result)
-            if charts:
-                from hiprot.analysis import plots  # matplotlib only when charts are drawn
-
-                with atomic_path(target / "history.png") as path:
-                    plots.history(result, path)
-            with atomic_path(target / "history.json") as path:  # last: the history is complete
-                _write_json(path, result)
-        except OSError as exc:
-            raise HiprotError(f"{target}: cannot write the history: {exc.strerror or exc}") from exc
+        inputs = {
+            "code": code_hash(),
+            "runs": sorted([str(s), r["run_id"]] for s, r in reports.items()),
+        }
+        result = _previous_history(target, inputs, charts)
+        if result is None:
+            result = history([(r, session_facts(s, r)) for s, r in reports.items()])
+            result["inputs"] = inputs
+            _write_history(target, result, charts)
         for line in summary_lines(result):
             click.echo(f"  {line}")
         click.echo(f"history of {len(reports)} sessions in {target}")
