@@ -6,7 +6,7 @@ import pytest
 
 from hiprot.analysis.change_threshold import KRAUSE, mdc95, pooled_sem
 from hiprot.analysis.comparability import ComparisonError, session_facts
-from hiprot.analysis.compare import compare
+from hiprot.analysis.compare import compare, leg_values
 from hiprot.analysis.history import history, repeat_differences, trend
 
 
@@ -120,3 +120,11 @@ def test_trend_per_week_with_its_interval():
     lo, hi = found["ci90_deg_per_week"]
     assert lo < 1.0 < hi and lo > 0
     assert trend(weeks[:2], values[:2]) is None
+
+
+def test_strides_are_clustered_by_walking_bout_not_independent():
+    report = walk("pelvis sensor", [10.0] * 10 + [12.0] * 10)
+    report["strides"]["right"].insert(10, {"side": "right", "turning": True, "hip_ir_rom_deg": 30})
+    values = leg_values(report, "right", "strides", "hip_ir_rom_deg")
+    assert len(values.values) == 20 and set(values.bouts) == {0, 1}
+    assert values.stats()["se_deg"] == pytest.approx(1.0)  # two bout means 10 and 12, not n = 20
