@@ -128,10 +128,11 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
 
 
 def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
-    """One bar per repetition: IR range, coloured by set, one panel per leg; peak IR marked."""
+    """One bar per repetition: IR range in the leg's colour, sets told apart by hatching, one
+    panel per leg; peak IR marked."""
     sides = sorted({r["side"] for r in reps}) or ["right"]
     fig, axes = plt.subplots(len(sides), 1, figsize=(9, 3.2 * len(sides)), squeeze=False)
-    cmap = plt.get_cmap("tab10")
+    hatches = ("", "//", "..", "xx", "\\\\", "++")
     for ax, side in zip(axes[:, 0], sides):
         mine = [r for r in reps if r["side"] == side]
         for number in sorted({r["set"] for r in mine}):
@@ -139,7 +140,9 @@ def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
             ax.bar(
                 [r["index"] for r in chosen],
                 [r[HIP_IR_ROM] for r in chosen],
-                color=cmap(number - 1),
+                color=COLOURS.get(side, "grey"),
+                hatch=hatches[(number - 1) % len(hatches)],
+                edgecolor="white",
                 alpha=0.8,
                 label=f"set {number}: range of internal rotation",
             )
