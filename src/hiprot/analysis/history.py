@@ -107,8 +107,11 @@ def history(entries: list[tuple[dict, SessionFacts]]) -> dict:
     entries.sort(key=lambda e: (e[1].start_utc or "", e[1].name))
     repeats = repeat_differences(entries)
     by_name = {facts.name: facts for _, facts in entries}
-    sessions, series = [], {}
+    sessions, series, earlier = [], {}, {}
     for report, facts in entries:
+        group = (facts.subject, facts.kind, facts.reference)
+        warnings = check(earlier[group], facts).warnings if group in earlier else []
+        earlier[group] = facts
         legs: dict = {}
         for side in facts.sides:
             for measure, listing, key in MEASURES.get(facts.kind, []):
@@ -130,6 +133,7 @@ def history(entries: list[tuple[dict, SessionFacts]]) -> dict:
                 "subject": facts.subject,
                 "reference": facts.reference,
                 "repeat_of": facts.repeat_of,
+                "warnings": warnings,  # against the previous session of its kind: moved strap...
                 "legs": legs,
             }
         )
@@ -185,8 +189,9 @@ def _series(name: tuple, points: list, repeats: dict) -> dict:
 
 
 def summary_lines(result: dict) -> list[str]:
-    """One line per series: first → latest with its verdict, and the trend."""
-    lines = []
+    """One line per session warned about (against the one before it), then one per series:
+    first → latest with its verdict, and the trend."""
+    lines = [f"{s['name']}: warning: {w}" for s in result["sessions"] for w in s["warnings"]]
     for s in result["series"]:
         who = f"{s['subject']}: " if s["subject"] else ""
         head = f"{who}{s['side']} {s['measure']} ({s['reference'] or 'reference unknown'})"
