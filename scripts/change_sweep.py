@@ -24,6 +24,7 @@ modules re-strapped, another sitting posture and effort
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -128,9 +129,19 @@ def _pct(flags) -> str:
     return f"{100 * np.mean(flags):5.1f} % of {len(flags)}" if flags else "  -  "
 
 
+def _reasons(outcome: str) -> str:
+    """An outcome with its reasons once each and without session names."""
+    head, _, reasons = outcome.partition(": ")
+    if not reasons:
+        return outcome
+    return f"{head}: " + "; ".join(
+        sorted({re.sub(r"^s\d+-\d+: ", "", r) for r in reasons.split("; ")})
+    )
+
+
 def _counts(outcomes) -> str:
     counts: dict[str, int] = {}
-    for o in outcomes:
+    for o in (_reasons(o) for o in outcomes):
         counts[o] = counts.get(o, 0) + 1
     return "; ".join(f"{n} {o}" for o, n in sorted(counts.items(), key=lambda x: -x[1]))
 
