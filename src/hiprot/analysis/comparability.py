@@ -68,12 +68,12 @@ class SessionFacts:
     start_utc: str | None = None
     subject: str | None = None
     repeat_of: str | None = None
-    reference: str | None = None  # None: not known before analysis
+    reference: str | None = None  # None: the kind of session is not known
     modes: frozenset = frozenset()
     calibration_method: str | None = None
     unusable: tuple[str, ...] = ()
     posture_failed: bool = False
-    mountings: dict = field(default_factory=dict)  # sensor → q_SB-free axes, from the report
+    mountings: dict = field(default_factory=dict)  # sensor → its segment's (long, hinge) axes
     cadence: dict = field(default_factory=dict)  # side → mean steps/min
 
 

@@ -270,6 +270,8 @@ def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: boo
     "not comparable" without analysing, then analyse what is not cached and compare."""
     targets = _targets(pair, out_dir)
     before, after = (session_facts(s, cached(s, t, activity, charts)) for s, t in targets)
+    if activity is not None:  # --activity names the kind of both
+        before.kind = after.kind = activity
     refuse_kinds(before, after)
     target = out_dir or pair[1] / "analysis"
     early = check(before, after)
