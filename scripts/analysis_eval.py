@@ -179,7 +179,10 @@ def main() -> None:
     print("\nbefore/after (right leg, seated-ir, same seed: sensors stay on)")
     for pair in PAIRS:
         for key, name in (("ir", "IR"), ("er", "ER")):
-            rows = [compared[(pair, s)][key] for s in args.seeds]
+            rows = [compared[(pair, s)][key] for s in args.seeds if key in compared[(pair, s)]]
+            if not rows:  # no trial of any seed had that swing
+                print(f"  {pair}, {name}: not measured in both sessions of any seed")
+                continue
             errors = [r[0] for r in rows]
             verdicts = [r[2] for r in rows]
             true = np.mean([r[1] for r in rows])
