@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot.analysis.batch import analyse
-from hiprot.analysis.comparability import session_facts
+from hiprot.analysis.comparability import angle_between_deg, session_facts
 from hiprot.analysis.compare import compare
 from hiprot.analysis.history import history
 from hiprot.cli.simulate import build_rig
@@ -99,10 +99,27 @@ def outcome(a: dict, b: dict, key: str | None = None) -> tuple[str, dict | None]
     return ("probable change" if "probable change" in verdicts else verdicts.pop()), changes[0]
 
 
-def null_pair(case: str, seed: int) -> str:
+def strap_move_deg(a: dict, b: dict) -> float | None:
+    """The largest move of a module's calibrated segment axes between two sessions."""
+    fa, fb = session_facts(None, a), session_facts(None, b)
+    moves = [
+        angle_between_deg(fa.mountings[n][k], fb.mountings[n][k])
+        for n in set(fa.mountings) & set(fb.mountings)
+        for k in (0, 1)
+    ]
+    return max(moves) if moves else None
+
+
+def null_pair(case: str, seed: int) -> tuple[str, float | None, float | None]:
+    """The outcome, the largest strap move and the largest |change| of a re-strapped pair."""
     scenario, pelvis, duration = NULL_CASES[case]
     (a, _), (b, _) = (report(scenario, seed, s, pelvis, duration) for s in (1, 2))
-    return outcome(a, b)[0]
+    verdict, _ = outcome(a, b)
+    try:
+        changes = [abs(c["change_deg"]) for c in compare(a, b)["changes"]]
+    except Exception:  # noqa: BLE001 - no change to measure
+        changes = []
+    return verdict, strap_move_deg(a, b), max(changes) if changes else None
 
 
 def gain_pair(gain: float, seed: int) -> tuple:
@@ -149,12 +166,22 @@ def _counts(outcomes) -> str:
 def part_null(pool, seeds) -> None:
     print("1. re-strapped, same true IR: share within measurement error (of pairs with a verdict)")
     for case in NULL_CASES:
-        rows = list(pool.map(null_pair, [case] * len(seeds), seeds))
+        results = list(pool.map(null_pair, [case] * len(seeds), seeds))
+        rows = [r[0] for r in results]
         judged = [r for r in rows if r in ("within measurement error", "probable change")]
         print(
             f"   {case:22} {_pct(r == 'within measurement error' for r in judged)} "
             f"(target ≥ 95 %); all {len(rows)} pairs: {_counts(rows)}"
         )
+        moved = np.array([(m, c) for _, m, c in results if m is not None and c is not None])
+        if len(moved) > 2:
+            far = moved[:, 0] > np.median(moved[:, 0])
+            print(
+                f"     strap moved {moved[:, 0].min():.0f}-{moved[:, 0].max():.0f}° "
+                f"(median {np.median(moved[:, 0]):.0f}°); largest |change| "
+                f"{moved[far, 1].mean():.2f}° above the median move, {moved[~far, 1].mean():.2f}° "
+                f"below; correlation {np.corrcoef(moved[:, 0], moved[:, 1])[0, 1]:+.2f}"
+            )
 
 
 def part_gain(pool, seeds) -> None:

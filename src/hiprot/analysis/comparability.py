@@ -231,7 +231,9 @@ def moved_straps(before: SessionFacts, after: SessionFacts) -> list[str]:
     """One warning per module whose calibrated long or hinge axis moved beyond the band."""
     out = []
     for name in sorted(set(before.mountings) & set(after.mountings)):
-        moved = max(_angle_deg(before.mountings[name][k], after.mountings[name][k]) for k in (0, 1))
+        moved = max(
+            angle_between_deg(before.mountings[name][k], after.mountings[name][k]) for k in (0, 1)
+        )
         if moved > MOUNTING_WARN_DEG:
             out.append(
                 f"{name} module sits {moved:.0f}° differently from {before.name}: strap it where "
@@ -248,6 +250,7 @@ def _rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v + w * t + np.cross(u, t)
 
 
-def _angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+def angle_between_deg(u: np.ndarray, v: np.ndarray) -> float:
+    """The angle between two vectors (degrees)."""
     cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)))
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
