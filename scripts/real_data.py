@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import find_peaks
 
-from hiprot.analysis.batch import is_session
 from hiprot.analysis.report import build_report
 from hiprot.analysis.session import analyze_session
+from hiprot.analysis.session_files import is_session
 from hiprot.config import parse_rig
 from hiprot.errors import HiprotError
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events, swing_axis

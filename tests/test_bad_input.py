@@ -222,3 +222,11 @@ def test_absurd_replay_speed_leaves_the_session_untouched(speed, imported):
     status, out, err = run("replay", imported, "--no-mqtt", "--speed", speed)
     assert_one_line_error(status, out, err, "--speed")
     assert fingerprint(imported) == before
+
+
+@pytest.mark.parametrize("command", ["record", "simulate"])
+def test_a_repeat_of_a_session_that_is_not_there_is_refused(command, tmp_path):
+    out = tmp_path / "sessions" if command == "record" else tmp_path / "sessions" / "new"
+    status, stdout, stderr = run(command, "--repeat-of", "nope", "--out", out)
+    assert_one_line_error(status, stdout, stderr, "--repeat-of", "nope")
+    assert not list(tmp_path.rglob("session.json"))

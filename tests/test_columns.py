@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from hiprot import columns
-from hiprot.analysis.compare import compare, history
+from hiprot.analysis.comparability import session_facts
+from hiprot.analysis.compare import compare
+from hiprot.analysis.history import history
 from hiprot.analysis.outputs import AnalysisOutputError, read_report
 from hiprot.analysis.report import read_table
 from hiprot.analysis.strides import Stride
-from hiprot.columns import REFERENCE_PELVIS, REFERENCE_WALKING
+from hiprot.columns import REFERENCE_PELVIS, REFERENCE_WALKING, current_names
 from hiprot.csvio import read_angles_csv, write_angles_csv
 
 
@@ -33,7 +35,8 @@ def test_names_are_those_of_the_files_users_have():
         "detectable_change_deg",
     )
     assert ",".join(columns.HISTORY_COLUMNS) == (
-        "session,start_utc,activity,side,measure,mean_deg,sd_deg,best_deg,n"
+        "subject,session,start_utc,activity,reference,side,measure,value_deg,sd_deg,n,"
+        "compensated_left_out,repeat_of"
     )
 
 
@@ -140,8 +143,12 @@ def test_a_report_written_under_old_names_loads_and_compares_under_the_current_o
     result = compare(json.loads(old.read_text()), new)  # an old report handed in directly
     ranges = [c for c in result["changes"] if c["key"] == "hip_ir_rom_deg"]
     assert len(ranges) == 1 and ranges[0]["change_deg"] == 4.0
-    legs = [s["legs"]["right"] for s in history([json.loads(old.read_text()), new])["sessions"]]
-    assert [leg["IR range per stride (walking)"]["value_deg"] for leg in legs] == [8.5, 12.5]
+    reports = [current_names(json.loads(old.read_text())), new]
+    legs = [
+        s["legs"]["right"]
+        for s in history([(r, session_facts(None, r)) for r in reports])["sessions"]
+    ]
+    assert [leg["hip_ir_rom_deg"]["value_deg"] for leg in legs] == [8.5, 12.5]
 
 
 def test_a_report_of_the_other_reference_keeps_its_names(legacy, tmp_path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 SIDES = ("right", "left")
+ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")  # kinds of session
 TIME = "time_s"
 DEG = "_deg"
 
@@ -145,21 +146,22 @@ PERCENT = "percent"  # the gait cycle axis of the normalised curves
 # A measure's values in one session (comparison and history) and their change between two.
 VALUE = "value_deg"  # the mean
 SD = "sd_deg"
-BEST = "best_deg"
 COUNT = "n"
 CHANGE = "change_deg"
-BEST_CHANGE = "best_change_deg"
 DETECTABLE_CHANGE = "detectable_change_deg"
 HISTORY_COLUMNS = (
+    SUBJECT,
     "session",
     "start_utc",
     "activity",
+    "reference",
     "side",
-    "measure",
-    "mean_deg",  # VALUE of the history
+    "measure",  # a measure key, e.g. hip_ir_max_deg
+    VALUE,
     SD,
-    BEST,
     COUNT,
+    "compensated_left_out",
+    "repeat_of",
 )  # history.csv: one row per session, leg and measure
 TEST_DIRECTIONS = {
     "ir": HIP_IR_MAX,

@@ -9,16 +9,19 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import matplotlib.image
 import pytest
 
-from hiprot.analysis.batch import is_session
 from hiprot.analysis.outputs import read_report
 from hiprot.analysis.report import read_table
+from hiprot.analysis.session_files import is_session
 from hiprot.errors import EmptySessionError
 from hiprot.recording import load_session
+from hiprot.sim import simulate
+from hiprot.sim.session import write_session
 
 from .conftest import sim_rig, write_sim
 
@@ -37,6 +40,7 @@ REPORT_KEYS = {
     "summaries",
     "warnings",
     "files",
+    "input",
     "run_id",
     "outputs",
 }
@@ -156,13 +160,13 @@ def test_compare_states_the_change_and_the_verdict(tmp_path):
     result = hiprot("--compare", before, after, "--out", tmp_path / "cmp")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any("right internal rotation" in line and "a real change" in line for line in lines)
+    assert any("right internal rotation" in line and "probable change" in line for line in lines)
     assert any(
-        "right external rotation" in line and "no detectable change" in line for line in lines
+        "right external rotation" in line and "within measurement error" in line for line in lines
     )
     comparison = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     (ir,) = [c for c in comparison["changes"] if c["key"] == "hip_ir_max_deg"]
-    assert 20 < ir["change_deg"] < 30 and ir["detectable"] is True
+    assert 20 < ir["change_deg"] < 30 and ir["verdict"] == "probable change"
     assert_png(tmp_path / "cmp" / "compare.png")
 
 
@@ -172,7 +176,7 @@ def test_history_over_a_directory_skips_the_corrupt_session(sessions, tmp_path):
     history = json.loads((tmp_path / "history.json").read_text())
     assert sorted(s["name"] for s in history["sessions"]) == ["seated", "walk"]
     seated = next(s for s in history["sessions"] if s["name"] == "seated")
-    assert seated["legs"]["right"]["internal rotation (test, trial mean)"]["n"] == 2
+    assert seated["legs"]["right"]["hip_ir_max_deg"]["n"] == 2
     with open(tmp_path / "history.csv") as f:
         assert len(list(csv.DictReader(f))) == 4  # seated IR and ER, walk IR range and peak
 
@@ -287,3 +291,50 @@ def test_the_summary_marks_an_implausible_stance():
     right, left = _summary_lines(report)[1:3]
     assert right.endswith("stance 59 %") and "peak IR" not in right
     assert left.endswith("stance 21 % (implausible: events doubtful)")
+
+
+def test_compare_refuses_other_kinds_before_analysing(sessions, tmp_path):
+    result = hiprot("--compare", sessions / "seated", sessions / "walk", "--out", tmp_path / "c")
+    assert result.returncode == 2 and "same kind" in result.stderr
+    assert not list(tmp_path.rglob("report.json"))  # refused before any analysis
+
+
+def test_other_references_are_not_comparable_without_analysing(tmp_path):
+    plain = write_sim(sim_rig("seated-ir", 34, trials=1, duration=20.0), tmp_path / "plain")
+    pelvis = write_sim(
+        sim_rig("seated-ir", 34, pelvis=True, trials=1, duration=20.0), tmp_path / "p"
+    )
+    result = hiprot("--compare", plain, pelvis, "--out", tmp_path / "c", "--no-charts")
+    assert result.returncode == 0, result.stderr
+    assert "not comparable" in result.stdout and "different references" in result.stdout
+    assert json.loads((tmp_path / "c" / "compare.json").read_text())["verdict"] == "not comparable"
+    assert not list(tmp_path.rglob("report.json"))
+
+
+def test_history_over_weeks_has_a_trend_and_reuses_unchanged_results(tmp_path):
+    root = tmp_path / "sessions"
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for week in range(3):
+        rig = sim_rig("seated-ir", 35, ir_max=30.0 + 4 * week, trials=2)
+        write_session(rig, simulate(rig), root / f"week{week}", start + timedelta(days=7 * week))
+    repeat = sim_rig("seated-ir", 35, ir_max=30.0, trials=2, mounting_max_deg=10.0)
+    write_session(repeat, simulate(repeat), root / "again", start + timedelta(minutes=30), "week0")
+    result = hiprot("--history", root, "--no-charts")
+    assert result.returncode == 0, result.stderr
+    (line,) = [s for s in result.stdout.splitlines() if "right internal rotation" in s]
+    assert "from week0 to week2" in line and "probable change" in line and "°/week" in line
+    assert "1 same-day repeat" in json.dumps(
+        json.loads((root / "history" / "history.json").read_text())
+    )
+    with open(root / "history" / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["measure"] for r in rows} == {"hip_ir_max_deg", "hip_er_max_deg"}
+    assert {r["repeat_of"] for r in rows if r["session"] == "again"} == {"week0"}
+    again = hiprot("--history", root, "--no-charts")
+    assert "reused the results of 4 unchanged sessions" in again.stdout
+    assert again.stdout.splitlines()[-2:] == result.stdout.splitlines()[-2:]
+    meta = json.loads((root / "week2" / "session.json").read_text())
+    (root / "week2" / "session.json").write_text(json.dumps({**meta, "note": "edited"}))
+    edited = hiprot("--history", root, "--no-charts")
+    assert "reused the results of 3 unchanged sessions" in edited.stdout
+    assert "week2: results in" in edited.stdout  # the changed one analysed again

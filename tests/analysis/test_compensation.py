@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiprot.analysis.compare import ComparisonError, compare
+from hiprot.analysis.compare import NOT_COMPARABLE, compare
 from hiprot.analysis.reps import RepCounter
 from hiprot.analysis.rotation_tests import COMPENSATION_LIMIT_DEG, TrialDetector
 from hiprot.columns import (
@@ -169,10 +169,16 @@ def test_mode_is_carried_and_active_never_compared_with_passive(tmp_path):
     passive = json.loads(json.dumps(active))
     for trial in passive["tests"]:
         trial[MODE] = "passive"
-    with pytest.raises(ComparisonError, match="active and passive"):
-        compare(active, passive)
+    refused = compare(active, passive)
+    assert refused["verdict"] == NOT_COMPARABLE
+    assert any("active and passive range differ" in r for r in refused["reasons"])
     found = compare(active, active)["changes"]
-    assert found and all(c[COMPENSATED]["before"] is not None for c in found)
+    assert found
+    for change in found:
+        flagged = sum(
+            t[COMPENSATED] is True for t in active["tests"] if t["side"] == change["side"]
+        )
+        assert change["before"]["compensated_left_out"] == flagged
 
 
 def swing_trial(hip_flexion: float, knee_flexion: float, rate: float = 100.0):

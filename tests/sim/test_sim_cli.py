@@ -120,3 +120,19 @@ def test_bad_option_is_a_usage_error(tmp_path):
     result = hiprot("simulate", "--scenario", "dance", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "dance" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_another_day_of_the_same_person_marked_as_a_same_day_repeat(tmp_path):
+    first, again = tmp_path / "first", tmp_path / "again"
+    day = ("--scenario", "seated-ir", "--seed", "3", "--duration", "8")
+    assert hiprot("simulate", *day, "--out", str(first)).returncode == 0
+    result = hiprot(
+        "simulate", *day, "--session", "2", "--start-utc", "2026-01-05T09:30:00",
+        "--repeat-of", "first", "--out", str(again),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((again / "session.json").read_text())
+    assert meta["repeat_of"] == "first" and meta["start_utc"].startswith("2026-01-05T09:30:00")
+    assert meta["simulation"]["session"] == 2
+    mountings = [json.loads((d / "truth_mounting.json").read_text()) for d in (first, again)]
+    assert mountings[0]["right_thigh"]["q_BS"] != mountings[1]["right_thigh"]["q_BS"]  # re-strapped

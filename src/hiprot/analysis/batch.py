@@ -15,46 +15,25 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hiprot.analysis.outputs import OutputSet
+from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
-from hiprot.analysis.session import analyze_session
+from hiprot.analysis.session import SessionAnalysis, analyze_session
+from hiprot.analysis.session_files import SESSION_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.csvio import write_angles_csv
 from hiprot.errors import AnalysisError, HiprotError
-from hiprot.files import TEMP_PREFIX
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Segment, before_after_pairs, load_session, read_timeline
 
-SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
 CHARTS = ("hip_ir.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
 SEGMENTS_DIR = "segments"  # one analysis directory per labelled segment, under the session's
 SEGMENTS_INDEX = "segments.json"
 OUTPUT_FILES = ("orientations.csv", "angles.csv", *TABLES, *CHARTS, SEGMENTS_INDEX)
-
-
-def is_session(path: Path) -> bool:
-    """A directory holding any of the files a session has."""
-    return path.is_dir() and any((path / name).exists() for name in SESSION_FILES)
-
-
-def session_dirs(paths: list[Path]) -> list[Path]:
-    """The session directories named, a directory of sessions standing for its sessions (not
-    its hidden :data:`~hiprot.files.TEMP_PREFIX` ones: copies or deletions under way)."""
-    out = []
-    for path in paths:
-        inner = (
-            sorted(
-                p for p in path.iterdir() if is_session(p) and not p.name.startswith(TEMP_PREFIX)
-            )
-            if path.is_dir() and not is_session(path)
-            else []
-        )
-        out += inner or [path]
-    return out
 
 
 def write_orientations(path: Path, processed: ProcessedSession) -> None:
@@ -66,16 +45,21 @@ def write_orientations(path: Path, processed: ProcessedSession) -> None:
             np.savetxt(f, np.column_stack([o.time_s, o.q_es]), fmt=fmt)
 
 
-def analyze_to(
-    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
-) -> dict:
-    """Analyse one session and write every output into ``out_dir``, ``report.json`` last
-    (see :mod:`hiprot.analysis.outputs`); returns its report.
+@dataclass
+class Analysed:
+    """A session processed and analysed in memory (see :func:`analyse`)."""
 
-    A leg whose calibration is unusable has its angles withheld; a session left without
-    joint angles raises :class:`AnalysisError` after writing what it could (orientations,
-    stride timing, the report)."""
-    processed = process_session(load_session(session_dir), activity=activity)
+    processed: ProcessedSession
+    analysis: SessionAnalysis
+    report: dict
+    verdicts: dict  # per leg, the calibration verdict
+    check: object  # the joint angles as computed, before an unusable leg's were withheld
+
+
+def analyse(session, activity: str | None = None) -> Analysed:
+    """Process and analyse a loaded session in memory: its processed data, analysis and report
+    (a leg whose calibration is unusable has its angles withheld, as :func:`analyze_to`)."""
+    processed = process_session(session, activity=activity)
     verdicts = {}
     if processed.angles is not None:
         verdicts = judge(
@@ -87,6 +71,23 @@ def analyze_to(
         processed.angles = None
     analysis = analyze_session(processed, activity)
     report = build_report(processed, analysis, verdicts, check)
+    return Analysed(processed, analysis, report, verdicts, check)
+
+
+def analyze_to(
+    session_dir: Path, out_dir: Path, activity: str | None = None, charts: bool = True
+) -> dict:
+    """Analyse one session and write every output into ``out_dir``, ``report.json`` last
+    (see :mod:`hiprot.analysis.outputs`); returns its report.
+
+    A leg whose calibration is unusable has its angles withheld; a session left without
+    joint angles raises :class:`AnalysisError` after writing what it could (orientations,
+    stride timing, the report)."""
+    fingerprint = input_fingerprint(session_dir, SESSION_FILES)  # before reading: as it was read
+    done = analyse(load_session(session_dir), activity)
+    processed, analysis, report = done.processed, done.analysis, done.report
+    verdicts, check = done.verdicts, done.check
+    report["input"] = {"fingerprint": fingerprint, "options": options(activity, charts)}
     try:
         outputs = OutputSet(out_dir, OUTPUT_FILES)
         with outputs.file("orientations.csv") as path:
@@ -198,7 +199,7 @@ def run_parallel(
     """Yield ``(item, result, error)`` as each ``work(*item)`` finishes, in worker processes
     (``jobs``, default all cores; in this process when there is one item or one job)."""
     jobs = jobs or os.cpu_count() or 1
-    if len(items) == 1 or jobs == 1:
+    if len(items) <= 1 or jobs == 1:
         for item in items:
             try:
                 result, error = work(*item), None

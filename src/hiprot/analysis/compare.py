@@ -1,219 +1,245 @@
-"""Across sessions: before/after comparison with its verdict, and each leg's history.
+"""Before and after: the change of each leg's measures between two sessions and its verdict.
 
-Both work from session reports (``report.json`` content, of this version or an earlier one:
-names since changed are read under their current names). What is compared
-depends on the activity both sessions share:
+Works from session reports (``report.json`` content, of this version or an earlier one:
+names since changed are read under their current names). What is compared depends on
+the kind of session both share (:data:`MEASURES`):
 
 - rotation tests: per leg, the trial mean of peak internal and of peak external
-  rotation (the best trial is reported too);
-- walks: per leg, the IR range and the peak IR of the straight strides;
+  rotation; trials marked compensated (``columns.COMPENSATED`` True) are left out
+  and counted;
+- walks: per leg, excursions of the straight strides — the IR range and the IR range
+  in stance — not peaks, which depend on each session's zero;
 - exercises: per leg, the IR range of the repetitions.
 
-A change counts as real only when it exceeds what the measurement's own spread
-allows: the trials' (strides', repetitions') sample SDs in both sessions give,
-through a two-sample t test at 95 %, the smallest detectable change
-(:func:`~hiprot.analysis.rotation_tests.detectable_change`). Smaller changes
-are reported as "no detectable change".
+The verdict (:func:`judge`): **probable change** when the change exceeds the larger
+of the within-session bound and the between-session MDC95
+(:mod:`hiprot.analysis.change_threshold`), **within measurement error** otherwise,
+**not comparable** when the sessions do not measure the same thing
+(:mod:`hiprot.analysis.comparability`).
 """
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
+from hiprot.analysis.change_threshold import (
+    PRIORS,
+    BetweenSessionError,
+    clusters,
+    pooled_sem,
+    standard_error,
+    within_session_bound,
+)
+from hiprot.analysis.comparability import (
+    Comparability,
+    ComparisonError,
+    SessionFacts,
+    check,
+    session_facts,
+)
 from hiprot.analysis.formatting import rounded, sample_sd
-from hiprot.analysis.rotation_tests import detectable_change
 from hiprot.columns import (
-    BEST,
-    BEST_CHANGE,
     CHANGE,
     COMPENSATED,
     COUNT,
     DETECTABLE_CHANGE,
     HIP_ER_MAX,
     HIP_IR_MAX,
-    HIP_IR_REFERENCE,
     HIP_IR_ROM,
-    HISTORY_COLUMNS,
-    MODE,
+    HIP_IR_ROM_STANCE,
     SD,
     VALUE,
     current_names,
 )
-from hiprot.errors import HiprotError
 
-# kind of session → [(measure, list in the report, key)]; values are taken per leg
+__all__ = ["ComparisonError", "compare", "leg_values", "MEASURES"]
+
+PROBABLE = "probable change"
+WITHIN = "within measurement error"
+NOT_COMPARABLE = "not comparable"
 TEST_MEASURES = [
     ("internal rotation (test, trial mean)", "tests", HIP_IR_MAX),
     ("external rotation (test, trial mean)", "tests", HIP_ER_MAX),
 ]
+# kind of session → [(measure, list in the report, key)]; values are taken per leg
 MEASURES = {
     "seated-test": TEST_MEASURES,
     "prone-test": TEST_MEASURES,
     "walk": [
         ("IR range per stride (walking)", "strides", HIP_IR_ROM),
-        ("peak IR per stride (walking)", "strides", HIP_IR_MAX),
+        ("IR range in stance (walking)", "strides", HIP_IR_ROM_STANCE),
     ],
     "exercise": [("IR range per repetition", "reps", HIP_IR_ROM)],
 }
 
 
-class ComparisonError(HiprotError):
-    """The sessions cannot be compared (different activities, no common leg, nothing measured)."""
+@dataclass
+class LegValues:
+    """One leg's values of a measure in one session, their clusters and what was left out."""
+
+    values: np.ndarray
+    bouts: np.ndarray | None  # walking bout of each stride; None: each value its own cluster
+    compensated: int = 0
+
+    def stats(self) -> dict:
+        se = standard_error(clusters(self.values, self.bouts))
+        return {
+            VALUE: float(self.values.mean()),
+            SD: sample_sd(self.values),
+            COUNT: len(self.values),
+            "se_deg": None if se is None else se[0],
+            "compensated_left_out": self.compensated,
+        }
 
 
-def _family(report: dict) -> str | None:
-    """What can be compared with what: the activity; hip IR measured against the same thing."""
-    return report["session"]["activity"]
-
-
-def leg_values(report: dict, side: str, listing: str, key: str) -> np.ndarray:
-    """One leg's values of ``key`` in the report's ``strides`` (straight ones only), ``reps``
-    or ``tests``."""
+def leg_values(report: dict, side: str, listing: str, key: str) -> LegValues:
+    """One leg's values of ``key`` in the report's straight ``strides`` (with their bout: the
+    strides between two turns), ``reps`` or uncompensated ``tests``."""
     if listing == "strides":
-        rows = [s for s in report["strides"].get(side, []) if not s["turning"]]
-    else:
-        rows = [r for r in report[listing] if r["side"] == side]
-    return np.array([r[key] for r in rows if r.get(key) is not None], float)
+        values, bouts, bout, turning = [], [], 0, False
+        for s in report["strides"].get(side, []):
+            if s.get("turning"):
+                bout += not turning
+                turning = True
+                continue
+            turning = False
+            if s.get(key) is not None:
+                values.append(s[key])
+                bouts.append(bout)
+        return LegValues(np.array(values, float), np.array(bouts))
+    rows = [r for r in report[listing] if r.get("side") == side and r.get(key) is not None]
+    kept = [r for r in rows if r.get(COMPENSATED) is not True]
+    return LegValues(np.array([r[key] for r in kept], float), None, len(rows) - len(kept))
 
 
-def compare(before: dict, after: dict) -> dict:
-    """Per leg and measure: before, after, change, the smallest detectable change and a verdict."""
+def compare(
+    before: dict,
+    after: dict,
+    repeats: dict | None = None,
+    facts: tuple[SessionFacts, SessionFacts] | None = None,
+) -> dict:
+    """Per leg and measure: before, after, change, both thresholds and a verdict.
+
+    ``repeats``: (side, key) → the person's same-day repeat differences (degrees) that
+    update the prior; ``facts``: the sessions' facts when known from their files."""
     before, after = current_names(before), current_names(after)
-    family = _family(before)
-    if family != _family(after) or family not in MEASURES:
+    if facts is None:
+        facts = (session_facts(None, before), session_facts(None, after))
+    else:
+        facts = (_with_report(facts[0], before), _with_report(facts[1], after))
+    verdict = check(*facts)
+    kind = facts[0].kind
+    if kind not in MEASURES:
         raise ComparisonError(
-            f"cannot compare {before['session']['name']} ({before['session']['activity']}) "
-            f"with {after['session']['name']} ({after['session']['activity']}): "
-            "compare two sessions of the same kind (two seated tests, two prone tests, two walks "
-            "or two exercises)"
-        )
-    references = {r["angles"][HIP_IR_REFERENCE] for r in (before, after)}
-    if len(references) > 1:
-        raise ComparisonError(
-            f"cannot compare {before['session']['name']} with {after['session']['name']}: hip IR is "
-            f"measured against different references ({' / '.join(sorted(references))}); "
-            "wear the same sensors for both"
-        )
-    modes = {t.get(MODE) for r in (before, after) for t in r.get("tests", [])} - {None}
-    if len(modes) > 1:
-        raise ComparisonError(
-            f"cannot compare {before['session']['name']} with {after['session']['name']}: "
-            "active and passive range differ; compare tests of the same mode"
+            f"cannot compare {facts[0].name} with {facts[1].name}: {kind or 'unknown'} sessions "
+            "have no measures to compare"
         )
     changes = []
-    for side in ("right", "left"):
-        for measure, listing, key in MEASURES[family]:
-            b, a = leg_values(before, side, listing, key), leg_values(after, side, listing, key)
-            if len(b) and len(a):
-                change = _change(side, measure, key, b, a)
-                if listing == "tests":
-                    change |= _compensation(before, after, side)
-                    change["verdict"] += compensation_note(change)
-                changes.append(change)
-    if not changes:
+    for side in verdict.sides:
+        for measure, listing, key in MEASURES[kind]:
+            b = leg_values(before, side, listing, key)
+            a = leg_values(after, side, listing, key)
+            if len(b.values) and len(a.values):
+                error = pooled_sem(PRIORS[(kind, key)], (repeats or {}).get((side, key), []))
+                changes.append(_change(side, measure, key, b, a, error, verdict))
+    if not changes and verdict.comparable:
         raise ComparisonError(
-            f"nothing to compare: no leg has {family} results in both "
-            f"{before['session']['name']} and {after['session']['name']}"
+            f"nothing to compare: no leg has {kind} results in both "
+            f"{facts[0].name} and {facts[1].name}"
         )
-    return rounded({"before": _about(before), "after": _about(after), "changes": changes})
+    return rounded(_result(before, after, verdict, changes))
 
 
-def _change(side: str, measure: str, key: str, b: np.ndarray, a: np.ndarray) -> dict:
-    change = float(a.mean() - b.mean())
-    threshold = detectable_change(sample_sd(b), len(b), sample_sd(a), len(a))
-    detectable = None if threshold is None else bool(abs(change) > threshold)
-    described = f"{side} {measure}: {change:+.1f}° (from {b.mean():.1f}° to {a.mean():.1f}°)"
-    if detectable is None:
-        verdict = f"{described}: repeatability unknown (a session has fewer than 2 values)"
-    elif detectable:
-        verdict = f"{described}: a real change (exceeds the {threshold:.1f}° repeatability)"
-    else:
-        verdict = f"{described}: no detectable change (within the {threshold:.1f}° repeatability)"
+def not_comparable(before: SessionFacts, after: SessionFacts, verdict: Comparability) -> dict:
+    """The result for sessions found not comparable from their files (nothing analysed)."""
+    about = [
+        {"name": f.name, "start_utc": f.start_utc, "activity": f.kind} for f in (before, after)
+    ]
+    return {
+        "before": about[0],
+        "after": about[1],
+        "verdict": NOT_COMPARABLE,
+        "reasons": verdict.reasons,
+        "warnings": verdict.warnings,
+        "changes": [],
+    }
+
+
+def _with_report(facts: SessionFacts, report: dict) -> SessionFacts:
+    merged = session_facts(None, report)
+    merged.kind = facts.kind or merged.kind
+    merged.subject = facts.subject or merged.subject
+    merged.repeat_of = facts.repeat_of or merged.repeat_of
+    merged.start_utc = facts.start_utc or merged.start_utc
+    merged.sides = merged.sides or facts.sides
+    return merged
+
+
+def _result(before: dict, after: dict, verdict: Comparability, changes: list) -> dict:
+    return {
+        "before": _about(before),
+        "after": _about(after),
+        "verdict": None if verdict.comparable else NOT_COMPARABLE,
+        "reasons": verdict.reasons,
+        "warnings": verdict.warnings,
+        "changes": changes,
+    }
+
+
+def judge(change: float, within: float | None, mdc: float) -> tuple[float, str]:
+    """The threshold in force (the larger bound) and the verdict of ``change``."""
+    threshold = mdc if within is None else max(within, mdc)
+    return threshold, PROBABLE if abs(change) > threshold else WITHIN
+
+
+def _change(
+    side: str,
+    measure: str,
+    key: str,
+    b: LegValues,
+    a: LegValues,
+    error: BetweenSessionError,
+    comparability: Comparability,
+) -> dict:
+    change = float(a.values.mean() - b.values.mean())
+    within = within_session_bound(
+        standard_error(clusters(b.values, b.bouts)), standard_error(clusters(a.values, a.bouts))
+    )
+    threshold, verdict = judge(change, within, error.mdc95_deg)
+    if not comparability.comparable:
+        verdict = NOT_COMPARABLE
+    described = (
+        f"{side} {measure}: {change:+.1f}° (from {b.values.mean():.1f}° to {a.values.mean():.1f}°)"
+    )
+    bound = f"MDC95 {error.mdc95_deg:.1f}°" + (
+        f", within-session {within:.1f}°" if within is not None else ""
+    )
+    line = f"{described} vs {bound}: {verdict}"
+    if verdict == NOT_COMPARABLE:
+        line += f" ({'; '.join(comparability.reasons)})"
+    line += f" [{error.source()}]"
+    left_out = b.compensated + a.compensated
+    if left_out:
+        line += f"; {left_out} compensated trial{'s' if left_out > 1 else ''} left out"
     return {
         "side": side,
         "measure": measure,
         "key": key,
-        "before": _stats(b),
-        "after": _stats(a),
+        "before": b.stats(),
+        "after": a.stats(),
         CHANGE: change,
-        BEST_CHANGE: float(a.max() - b.max()),
         DETECTABLE_CHANGE: threshold,
-        "detectable": detectable,
+        "within_session_deg": within,
+        "mdc95_deg": error.mdc95_deg,
+        "sem_deg": error.sem_deg,
+        "sem_source": error.source(),
         "verdict": verdict,
-    }
-
-
-def _compensation(before: dict, after: dict, side: str) -> dict:
-    """A test comparison's compensated trials per session (:data:`COMPENSATED`), said in its
-    verdict: a compensated trial's pelvis moved enough to fake a probable change."""
-    counts = {}
-    for name, report in (("before", before), ("after", after)):
-        flags = [t.get(COMPENSATED) for t in report["tests"] if t["side"] == side]
-        counts[name] = None if any(f is None for f in flags) else sum(bool(f) for f in flags)
-    return {COMPENSATED: counts}
-
-
-def compensation_note(change: dict) -> str:
-    """The verdict's words on compensated trials, if any."""
-    counts = change.get(COMPENSATED) or {}
-    parts = [f"{n} compensated trial(s) {when}" for when, n in counts.items() if n]
-    return f" — {', '.join(parts)}" if parts else ""
-
-
-def _stats(values: np.ndarray) -> dict:
-    return {
-        VALUE: float(values.mean()),
-        SD: sample_sd(values),
-        BEST: float(values.max()),
-        COUNT: len(values),
+        "line": line,
     }
 
 
 def _about(report: dict) -> dict:
     info = report["session"]
     return {key: info.get(key) for key in ("name", "path", "start_utc", "activity")}
-
-
-def history(reports: list[dict]) -> dict:
-    """Each session (oldest first) with each leg's measures: mean, SD and count."""
-    ordered = sorted(
-        (current_names(r) for r in reports),
-        key=lambda r: (r["session"].get("start_utc") or "", r["session"]["name"]),
-    )
-    sessions = []
-    for report in ordered:
-        legs: dict = {}
-        for side in ("right", "left"):
-            for measure, listing, key in MEASURES.get(_family(report), []):
-                values = leg_values(report, side, listing, key)
-                if len(values):
-                    legs.setdefault(side, {})[measure] = _stats(values)
-        start = report["session"].get("start_utc")
-        sessions.append({**_about(report), "date": start[:10] if start else None, "legs": legs})
-    return rounded({"sessions": sessions})
-
-
-def write_history_csv(path: Path, result: dict) -> None:
-    """One row per session, leg and measure."""
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(HISTORY_COLUMNS)
-        for s in result["sessions"]:
-            for side, measures in s["legs"].items():
-                for measure, v in measures.items():
-                    writer.writerow(
-                        [
-                            s["name"],
-                            s["start_utc"],
-                            s["activity"],
-                            side,
-                            measure,
-                            v[VALUE],
-                            v[SD],
-                            v[BEST],
-                            v[COUNT],
-                        ]
-                    )

@@ -30,6 +30,7 @@ from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
 from hiprot.columns import (
+    ACTIVITIES,
     HIP_IR,
     HIP_IR_GRAVITY,
     KNEE_FLEXION,
@@ -47,7 +48,6 @@ from hiprot.columns import (
 from hiprot.kinematics.gait_events import StreamingGaitEvents
 from hiprot.kinematics.shank_events import ShankEventDetector
 
-ACTIVITIES = ("walk", "exercise", "seated-test", "prone-test")
 LEG_INPUTS = {
     HIP_IR: HIP_IR,
     KNEE_FLEXION: KNEE_FLEXION,

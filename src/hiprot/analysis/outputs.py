@@ -9,16 +9,25 @@ no ``report.json`` or one whose files are all there and complete.
 ``report.json`` and any output whose size or hash differs from what the
 report lists (half-written, edited, or left by another run), and gives the
 report's keys under their current names (:func:`hiprot.columns.current_names`).
+
+:func:`input_fingerprint` names what a run read (the session's files) and what read
+it (the software version and the hash of the package's code); a report carrying the
+same fingerprint and options is reused instead of analysing again
+(:func:`reusable_report`), so comparing and charting history re-analyse only what
+changed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from hiprot import __version__
 from hiprot.columns import current_names
 from hiprot.errors import HiprotError
 from hiprot.files import (
@@ -108,3 +117,40 @@ def _check_output(directory: Path, name: str, expected: object) -> None:
             f"{path}: differs from what {REPORT_FILE} lists (half-written, changed, or from "
             "another run); run hiprot analyze again"
         )
+
+
+@functools.cache
+def code_hash() -> str:
+    """SHA-256 of the package's Python sources: a changed analysis is a new version."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def input_fingerprint(session_dir: Path, names: Iterable[str]) -> str:
+    """SHA-256 of the session files ``names`` present in ``session_dir`` (name, size and
+    content), the software version and :func:`code_hash`."""
+    digest = hashlib.sha256(f"{__version__}\0{code_hash()}".encode())
+    for name in names:
+        path = Path(session_dir) / name
+        if path.is_file():
+            digest.update(f"\0{name}\0{path.stat().st_size}\0{sha256_file(path)}".encode())
+    return digest.hexdigest()
+
+
+def reusable_report(out_dir: Path, fingerprint: str, accepted: list[dict]) -> dict | None:
+    """The report in ``out_dir`` when a complete earlier run read the same input with the same
+    software and options among ``accepted``; None otherwise (absent, unfinished, changed or
+    other options)."""
+    if not (Path(out_dir) / REPORT_FILE).exists():
+        return None
+    try:
+        report = read_report(out_dir)
+    except AnalysisOutputError:
+        return None
+    made = report.get("input") or {}
+    if made.get("fingerprint") != fingerprint or made.get("options") not in accepted:
+        return None
+    return report

@@ -145,10 +145,11 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
 
 
 def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
-    """One bar per repetition: IR range, coloured by set, one panel per leg; peak IR marked."""
+    """One bar per repetition: IR range in the leg's colour, sets told apart by hatching, one
+    panel per leg; peak IR marked."""
     sides = sorted({r["side"] for r in reps}) or ["right"]
     fig, axes = plt.subplots(len(sides), 1, figsize=(9, 3.2 * len(sides)), squeeze=False)
-    cmap = plt.get_cmap("tab10")
+    hatches = ("", "//", "..", "xx", "\\\\", "++")
     for ax, side in zip(axes[:, 0], sides):
         mine = [r for r in reps if r["side"] == side]
         for number in sorted({r["set"] for r in mine}):
@@ -156,7 +157,9 @@ def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
             ax.bar(
                 [r["index"] for r in chosen],
                 [r[HIP_IR_ROM] for r in chosen],
-                color=cmap(number - 1),
+                color=COLOURS.get(side, "grey"),
+                hatch=hatches[(number - 1) % len(hatches)],
+                edgecolor="white",
                 alpha=0.8,
                 label=f"set {number}: range of internal rotation",
             )
@@ -284,7 +287,7 @@ def hip_ir_timeline(
 
 
 def comparison(result: dict, path: Path) -> Path:
-    """Before/after bars per leg and measure, with trial spread and the verdict."""
+    """Before/after bars per leg and measure (mean ± SD), the change, its threshold and verdict."""
     rows = result["changes"]
     fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(rows)), 4.8))
     x = np.arange(len(rows))
@@ -303,16 +306,8 @@ def comparison(result: dict, path: Path) -> Path:
         )
     for k, r in enumerate(rows):
         top = max(r["before"][VALUE], r["after"][VALUE])
-        verdict = {
-            True: "real change",
-            False: "no detectable change",
-            None: "repeatability unknown",
-        }
-        limit = (
-            "" if r[DETECTABLE_CHANGE] is None else f"\n(repeatability {r[DETECTABLE_CHANGE]:.1f}°)"
-        )
         ax.annotate(
-            f"{r['change_deg']:+.1f}°\n{verdict[r['detectable']]}{limit}",
+            f"{r['change_deg']:+.1f}° vs {r[DETECTABLE_CHANGE]:.1f}°\n{r['verdict']}",
             (k, top),
             textcoords="offset points",
             xytext=(0, 10),
@@ -328,38 +323,74 @@ def comparison(result: dict, path: Path) -> Path:
     )
 
 
+# Normal ranges drawn on history charts: (kind of session, measure key) → (mean, label).
+# Kouyoumdjian et al., Orthop Traumatol Surg Res 98:17-23 (2012), 120 adults 20-60 years,
+# photographic method: seated IR 37.9°, ER 40.6° (78.5° arc less IR), prone IR 35.2°, ER 41.8°.
+# The abstract gives means only, so the line is a mean, not a band.
+NORMS = {
+    ("seated-test", HIP_IR_MAX): 37.9,
+    ("seated-test", HIP_ER_MAX): 40.6,
+    ("prone-test", HIP_IR_MAX): 35.2,
+    ("prone-test", HIP_ER_MAX): 41.8,
+}
+NORM_SOURCE = "adult mean, Kouyoumdjian 2012"
+
+
 def history(result: dict, path: Path) -> Path:
-    """Each leg's measures over the sessions (mean ± SD of its trials, strides or repetitions)."""
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    sessions = result["sessions"]
-    styles = ["o-", "s:", "^--", "d-."]
-    series = sorted(
-        {(side, measure) for s in sessions for side, legs in s["legs"].items() for measure in legs}
+    """One panel per kind of session, reference and measure: each leg's session means (± SD)
+    on a date axis, the trend line and the adult norm for the tests."""
+    from datetime import datetime
+
+    series = result["series"]
+    panels = sorted(
+        {(s["activity"], s["reference"], s["key"], s["measure"]) for s in series}, key=str
     )
-    measures = sorted({m for _, m in series})
-    for side, measure in series:
-        points = [
-            (k, s["legs"][side][measure])
-            for k, s in enumerate(sessions)
-            if measure in s["legs"].get(side, {})
-        ]
-        ax.errorbar(
-            [k for k, _ in points],
-            [p[VALUE] for _, p in points],
-            yerr=[p.get(SD) or 0.0 for _, p in points],
-            fmt=styles[measures.index(measure) % 4],
-            color=COLOURS.get(side, "grey"),
-            capsize=3,
-            label=f"{side} leg: {measure}",
-        )
-    ax.set_xticks(
-        range(len(sessions)),
-        [f"{s['date'] or ''}\n{s['name']}" for s in sessions],
-        rotation=30,
-        ha="right",
-        fontsize=7,
-    )
-    ax.set_xlabel("Session (oldest first)")
-    ax.set_ylabel("Hip rotation (°)")
-    ax.legend(fontsize=8, loc="best")
-    return _finish(fig, ax, path, "Hip rotation over sessions (mean ± SD)")
+    if not panels:
+        panels = [(None, None, None, "no measures")]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 3.2 * len(panels)), squeeze=False)
+    for ax, (kind, reference, key, measure) in zip(axes[:, 0], panels):
+        for s in (
+            s for s in series if (s["activity"], s["reference"], s["key"]) == (kind, reference, key)
+        ):
+            dated = [p for p in s["points"] if p["start_utc"]]
+            when = [datetime.fromisoformat(p["start_utc"]) for p in dated]
+            colour = COLOURS.get(s["side"], "grey")
+            who = f"{s['subject']} " if s["subject"] else ""
+            ax.errorbar(
+                when,
+                [p[VALUE] for p in dated],
+                yerr=[p.get(SD) or 0.0 for p in dated],
+                fmt="o",
+                color=colour,
+                capsize=3,
+                label=f"{who}{s['side']} leg",
+            )
+            trend = s.get("trend")
+            if trend and len(when) >= 2:
+                days = np.array([(w - when[0]).total_seconds() / 86400 / 7 for w in when])
+                values = np.array([p[VALUE] for p in dated])
+                fit = trend["slope_deg_per_week"] * (days - days.mean()) + values.mean()
+                lo, hi = trend["ci90_deg_per_week"]
+                ax.plot(
+                    when,
+                    fit,
+                    "-",
+                    color=colour,
+                    alpha=0.6,
+                    label=f"{s['side']} trend {trend['slope_deg_per_week']:+.2f}°/week "
+                    f"(90 %: {lo:+.2f} to {hi:+.2f})",
+                )
+        norm = NORMS.get((kind, key))
+        if norm is not None:
+            ax.axhline(norm, color="green", ls="--", lw=1, label=f"{NORM_SOURCE}: {norm:.1f}°")
+        ax.set_title(f"{measure} — {kind or ''}, {reference or 'reference unknown'}", fontsize=9)
+        ax.set_ylabel("Hip rotation (°)")
+        ax.set_xlabel("Date")
+        ax.legend(fontsize=7, loc="best")
+        ax.grid(True, alpha=0.3)
+    fig.autofmt_xdate()
+    fig.suptitle("Hip rotation over the weeks (session mean ± SD)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import click
 
-from hiprot.analysis.batch import analyze_to, run_parallel, session_dirs
 from hiprot.analysis.batch_summary import summary_rows, write_summary_csv
-from hiprot.analysis.compare import compare, history, write_history_csv
-from hiprot.analysis.live import ACTIVITIES
-from hiprot.analysis.outputs import read_report
+from hiprot.analysis.comparability import check, refuse_kinds, session_facts
+from hiprot.analysis.compare import compare, not_comparable
+from hiprot.analysis.history import history, repeat_differences, summary_lines, write_history_csv
+from hiprot.analysis.outputs import code_hash, read_report
+from hiprot.analysis.session_files import cached, session_dirs
 from hiprot.cli.console import Progress
 from hiprot.columns import (
+    ACTIVITIES,
     CADENCE,
     HIP_IR_MAX,
     HIP_IR_ROM,
@@ -121,13 +123,29 @@ def _analyze_all(
     jobs: int | None,
     charts: bool,
     skip_empty: bool = True,
+    reuse: bool = False,
 ) -> tuple[dict[Path, dict], int, int]:
     """Analyse every session (in parallel when several), print a result or one error line each;
     returns the reports by session (read back and checked from disk), the number that failed
     and the number skipped: among several sessions (``skip_empty``), one without any sample (a
-    recording killed while it started) gets a warning instead of an error."""
+    recording killed while it started) gets a warning instead of an error. ``reuse``: a
+    session whose earlier results still hold (same files, software and options) is not
+    analysed again."""
     reports, failed, skipped = {}, 0, 0
-    items = [(session, target, activity, charts) for session, target in pairs]
+    if reuse:
+        for session, target in pairs:
+            report = cached(session, target, activity, charts)
+            if report is not None:
+                reports[session] = report
+        if reports:
+            click.echo(f"reused the results of {len(reports)} unchanged sessions")
+    items = [
+        (session, target, activity, charts) for session, target in pairs if session not in reports
+    ]
+    if not items:
+        return reports, failed, skipped
+    from hiprot.analysis.batch import analyze_to, run_parallel  # the heavy part: only when needed
+
     with Progress("analysing sessions", len(items)) if len(items) > 1 else nullcontext() as bar:
         echo = bar.echo if bar is not None else click.echo
         for (session, target, *_), _report, error in run_parallel(
@@ -175,9 +193,9 @@ def _analyze_all(
     type=EXISTING_DIR,
     default=None,
     metavar="BEFORE AFTER",
-    help="Compare two sessions (e.g. a test before and after exercises): change per leg and "
-    "whether it exceeds the test's repeatability. Writes compare.json and compare.png "
-    "(into --out, default AFTER/analysis).",
+    help="Compare two sessions (e.g. a test before and after exercises): change per leg, "
+    "the change threshold (within-session spread and between-session MDC95) and a verdict. "
+    "Writes compare.json and compare.png (into --out, default AFTER/analysis).",
 )
 @click.option(
     "--history",
@@ -185,8 +203,9 @@ def _analyze_all(
     type=EXISTING_DIR,
     default=None,
     metavar="DIR",
-    help="Each leg's hip rotation over all sessions in DIR: history.json, history.csv and "
-    "history.png (into --out, default DIR/history).",
+    help="Each leg's hip rotation over all sessions in DIR by date, with a trend per measure "
+    "and a first-to-latest verdict: history.json, history.csv and history.png (into --out, "
+    "default DIR/history).",
 )
 @click.option(
     "--activity",
@@ -287,13 +306,26 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: bool) -> None:
-    reports, failed, _ = _analyze_all(_targets(pair, out_dir), activity, jobs, charts, False)
-    _exit_if_failed(failed, 0, len(pair))
-    result = compare(reports[pair[0]], reports[pair[1]])
+    """Decide comparability from the files (and results still valid), refuse or report
+    "not comparable" without analysing, then analyse what is not cached and compare."""
+    targets = _targets(pair, out_dir)
+    before, after = (session_facts(s, cached(s, t, activity, charts)) for s, t in targets)
+    if activity is not None:  # --activity names the kind of both
+        before.kind = after.kind = activity
+    refuse_kinds(before, after)
     target = out_dir or pair[1] / "analysis"
+    early = check(before, after)
+    if not early.comparable:
+        result = not_comparable(before, after, early)
+    else:
+        reports, failed, _ = _analyze_all(targets, activity, jobs, charts, False, reuse=True)
+        _exit_if_failed(failed, 0, len(pair))
+        facts = tuple(session_facts(s, reports[s]) for s in pair)
+        repeats = _own_repeats(pair, facts[1].kind, activity, charts)
+        result = compare(reports[pair[0]], reports[pair[1]], repeats, facts)
     try:
         _begin(target, "compare.json")
-        if charts:
+        if charts and result["changes"]:
             from hiprot.analysis import plots  # matplotlib only when charts are drawn
 
             with atomic_path(target / "compare.png") as path:
@@ -303,31 +335,77 @@ def _compare(pair: list[Path], out_dir: Path | None, activity, jobs, charts: boo
     except OSError as exc:
         raise HiprotError(f"{target}: cannot write the comparison: {exc.strerror or exc}") from exc
     click.echo(f"before {result['before']['name']}, after {result['after']['name']}:")
+    if result["verdict"]:
+        click.echo(f"  {result['verdict']}: {'; '.join(result['reasons'])}")
     for change in result["changes"]:
-        click.echo(f"  {change['verdict']}")
+        click.echo(f"  {change['line']}")
+    for warning in result["warnings"]:
+        click.echo(f"  warning: {warning}")
     click.echo(f"comparison in {target}")
+
+
+def _own_repeats(pair: list[Path], kind, activity, charts: bool) -> dict:
+    """(side, key) → the person's same-day repeat differences among the sessions beside BEFORE
+    and AFTER whose results are already there (``repeat_of`` marks a repeat)."""
+    entries = []
+    for session in session_dirs(sorted({p.parent for p in pair})):
+        report = cached(session, session / "analysis", activity, charts)
+        if report is not None:
+            entries.append((report, session_facts(session, report)))
+    return {
+        (side, key): d for (k, side, key), d in repeat_differences(entries).items() if k == kind
+    }
+
+
+def _previous_history(target: Path, inputs: dict, charts: bool) -> dict | None:
+    """The history written before from the same analysis runs by the same code (and its chart
+    when charts are wanted), or None."""
+    try:
+        previous = json.loads((target / "history.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(previous, dict) or previous.get("inputs") != inputs:
+        return None
+    if charts and not (target / "history.png").is_file():
+        return None
+    return previous
+
+
+def _write_history(target: Path, result: dict, charts: bool) -> None:
+    try:
+        _begin(target, "history.json")
+        with atomic_path(target / "history.csv") as path:
+            write_history_csv(path, result)
+        if charts:
+            from hiprot.analysis import plots  # matplotlib only when charts are drawn
+
+            with atomic_path(target / "history.png") as path:
+                plots.history(result, path)
+        with atomic_path(target / "history.json") as path:  # last: the history is complete
+            _write_json(path, result)
+    except OSError as exc:
+        raise HiprotError(f"{target}: cannot write the history: {exc.strerror or exc}") from exc
 
 
 def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool) -> None:
     found = session_dirs([directory])
     if found == [directory]:
         raise HiprotError(f"{directory}: no session directories in it")
-    reports, failed, skipped = _analyze_all(_targets(found, out_dir), activity, jobs, charts)
+    reports, failed, skipped = _analyze_all(
+        _targets(found, out_dir), activity, jobs, charts, reuse=True
+    )
     if reports:
-        result = history(list(reports.values()))
         target = out_dir or directory / "history"
-        try:
-            _begin(target, "history.json")
-            with atomic_path(target / "history.csv") as path:
-                write_history_csv(path, result)
-            if charts:
-                from hiprot.analysis import plots  # matplotlib only when charts are drawn
-
-                with atomic_path(target / "history.png") as path:
-                    plots.history(result, path)
-            with atomic_path(target / "history.json") as path:  # last: the history is complete
-                _write_json(path, result)
-        except OSError as exc:
-            raise HiprotError(f"{target}: cannot write the history: {exc.strerror or exc}") from exc
+        inputs = {
+            "code": code_hash(),
+            "runs": sorted([str(s), r["run_id"]] for s, r in reports.items()),
+        }
+        result = _previous_history(target, inputs, charts)
+        if result is None:
+            result = history([(r, session_facts(s, r)) for s, r in reports.items()])
+            result["inputs"] = inputs
+            _write_history(target, result, charts)
+        for line in summary_lines(result):
+            click.echo(f"  {line}")
         click.echo(f"history of {len(reports)} sessions in {target}")
     _exit_if_failed(failed, skipped, len(found))

@@ -55,6 +55,19 @@ subject_option = click.option(
 )
 
 
+def repeated_session(sessions_dir: Path, name: str | None) -> str | None:
+    """The directory name of the session ``name`` (a name or a path) that a new session in
+    ``sessions_dir`` repeats; a bad option when no such session is there."""
+    if name is None:
+        return None
+    found = Path(sessions_dir) / Path(name).name
+    if not (found / "session.json").is_file():
+        raise click.BadParameter(
+            f"no session {Path(name).name!r} in {sessions_dir} to repeat", param_hint="--repeat-of"
+        )
+    return found.name
+
+
 class EchoHandler(logging.Handler):
     """Library log records as lines on stderr: ``warning: ...`` (the level, lower case, then the
     message) from warnings up, the bare message below. Echoed at each record, so the line goes

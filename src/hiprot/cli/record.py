@@ -19,6 +19,7 @@ from hiprot.cli.common import (
     mode_option,
     no_mqtt_option,
     parse_broker,
+    repeated_session,
     rig_option,
     stop_on_signals,
     subject_option,
@@ -96,6 +97,14 @@ def _commands(rig, writer, source, publisher, host, port) -> Iterator[SegmentLog
 @click.option("--note", default=None, help="Free text stored in session.json (no names).")
 @mode_option
 @click.option(
+    "--repeat-of",
+    default=None,
+    metavar="SESSION",
+    help="This session repeats SESSION (a session in --out) the same day: sensors re-strapped, "
+    "re-calibrated, the test done again within the hour. Such repeats measure your own "
+    "test-retest error, which compare and history pool with the published one.",
+)
+@click.option(
     "--min-free-mb",
     type=FiniteRange(min=0),
     default=DiskPolicy.stop_free_bytes / MB,
@@ -119,6 +128,7 @@ def record(
     subject,
     note,
     mode,
+    repeat_of,
     min_free_mb,
     warn_free_mb,
     broker,
@@ -131,13 +141,24 @@ def record(
     reports stopping.
     """
     rig = load(rig_path, subject)
+    repeat_of = repeated_session(out_dir, repeat_of)
     host, port = parse_broker(broker)
     disk = DiskPolicy(warn_free_bytes=int(warn_free_mb * MB), stop_free_bytes=int(min_free_mb * MB))
     stop = stop_on_signals()
     lock = DeviceLock(rig.device_id, "record").acquire()
     try:
         _record(
-            rig, lock, out_dir, duration, (activity, mode), note, disk, host, port, no_mqtt, stop
+            rig,
+            lock,
+            out_dir,
+            duration,
+            (activity, mode, repeat_of),
+            note,
+            disk,
+            host,
+            port,
+            no_mqtt,
+            stop,
         )
     finally:
         lock.release()
@@ -145,8 +166,8 @@ def record(
 
 def _record(rig, lock, out_dir, duration, kind, note, disk, host, port, no_mqtt, stop) -> None:
     """The recording itself, with the device locked (or ``lock.problem`` said why not);
-    ``kind``: (activity, mode)."""
-    activity, mode = kind
+    ``kind``: (activity, mode, the session it repeats)."""
+    activity, mode, repeat_of = kind
     if lock.problem is not None:
         warn(f"{lock.problem}; recording anyway")
     warn_lost(lock.previous)
@@ -176,6 +197,7 @@ def _record(rig, lock, out_dir, duration, kind, note, disk, host, port, no_mqtt,
                 disk=disk,
                 start=source.start_utc,
                 mode=mode,
+                repeat_of=repeat_of,
             )
         simulated = " SIMULATED" if rig.simulation is not None else ""
         status = (

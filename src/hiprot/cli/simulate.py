@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 import click
 import numpy as np
 
 from hiprot.chip_catalogue import IMU_CHIPS
-from hiprot.cli.common import FiniteRange, load, mode_option, rig_option, subject_option
+from hiprot.cli.common import (
+    FiniteRange,
+    load,
+    mode_option,
+    repeated_session,
+    rig_option,
+    subject_option,
+)
 from hiprot.config import (
     SCENARIOS,
     Rig,
@@ -49,7 +57,9 @@ def _sensors(legs: tuple[str, ...], pelvis: bool, chip: str) -> tuple[SensorConf
     return tuple(sensors)
 
 
-def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max, chip) -> Rig:
+def build_rig(
+    base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max, chip, session=None
+) -> Rig:
     """The base rig with the command line's choices applied, validated like a rig file."""
     sim = base.simulation or SimulationConfig()
     if scenario is not None and scenario != sim.scenario:
@@ -60,6 +70,7 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
         "duration_s": duration,
         "ir_max_deg": ir_max,
         "er_max_deg": er_max,
+        "session": session,
     }
     sim = replace(sim, **{k: v for k, v in changes.items() if v is not None})
     sensors = base.sensors
@@ -132,16 +143,61 @@ def build_rig(base: Rig, scenario, seed, duration, legs, pelvis, ir_max, er_max,
 )
 @subject_option
 @mode_option
+@click.option(
+    "--session",
+    type=click.IntRange(0, 10000),
+    default=None,
+    help="Which day of the same person (seed): another session re-straps the modules and "
+    "draws another posture and effort (realistic).",
+)
+@click.option(
+    "--start-utc",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None,
+    help="When the session started, UTC (default: now).",
+)
+@click.option(
+    "--repeat-of",
+    default=None,
+    metavar="SESSION",
+    help="Mark it as a same-day repeat of SESSION (a session beside --out), as hiprot record "
+    "--repeat-of does.",
+)
 def simulate(
-    scenario, out_dir, rig_path, seed, duration, legs, pelvis, ir_max, er_max, chip, subject, mode
+    scenario,
+    out_dir,
+    rig_path,
+    seed,
+    duration,
+    legs,
+    pelvis,
+    ir_max,
+    er_max,
+    chip,
+    subject,
+    mode,
+    session,
+    start_utc,
+    repeat_of,
 ) -> None:
     """Write a simulated session (rig.toml, imu.csv, session.json) with its ground truth
     (truth.csv, truth_events.csv, truth_mounting.json)."""
     rig = build_rig(
-        load(rig_path, subject), scenario, seed, duration, legs, pelvis, ir_max, er_max, chip
+        load(rig_path, subject),
+        scenario,
+        seed,
+        duration,
+        legs,
+        pelvis,
+        ir_max,
+        er_max,
+        chip,
+        session,
     )
+    repeat_of = repeated_session(out_dir.parent, repeat_of)
+    start = start_utc.replace(tzinfo=UTC) if start_utc is not None else None
     simulation = run_simulation(rig)
-    path = write_session(rig, simulation, out_dir, mode)
+    path = write_session(rig, simulation, out_dir, mode, start, repeat_of)
     sim = rig.simulation
     click.echo(
         f"simulated {simulation.duration_s:g} s of '{sim.scenario}' (seed {sim.seed}) with "

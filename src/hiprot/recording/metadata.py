@@ -58,9 +58,11 @@ def start_meta(
     activity: str | None,
     note: str | None,
     mode: str | None = None,
+    repeat_of: str | None = None,
 ) -> dict:
     """``session.json`` as written when a recording starts (``complete`` false); ``mode``:
-    ``active`` or ``passive`` rotation tests (None: not given)."""
+    ``active`` or ``passive`` rotation tests (None: not given); ``repeat_of``: the session
+    this one repeats the same day (sensors re-strapped, re-calibrated, re-tested)."""
     return {
         "format_version": FORMAT_VERSION,
         "device_id": rig.device_id,
@@ -75,6 +77,7 @@ def start_meta(
         "activity": activity,
         "mode": mode,
         "note": note,
+        "repeat_of": repeat_of,
         "raw_file": raw_file,
         "samples": {s.name: 0 for s in rig.sensors},
         "dropped": {"queue_full_chunks": 0, "queue_full_samples": {s.name: 0 for s in rig.sensors}},
@@ -137,6 +140,7 @@ META_TYPES = {
     "mode": str,
     "note": str,
     SUBJECT: str,
+    "repeat_of": str,
     "duration_s": (int, float),
 }
 

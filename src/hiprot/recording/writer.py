@@ -103,6 +103,7 @@ class SessionWriter:
         warn: Callable[[str], None] = log.warning,
         start: datetime | None = None,
         mode: str | None = None,
+        repeat_of: str | None = None,
     ):
         if not 0 < sync_interval_s <= 1.0:
             raise ValueError("sync_interval_s must be in (0, 1] s")
@@ -114,7 +115,7 @@ class SessionWriter:
         self._disk.check_start()
         start = start or datetime.now(UTC)
         self.path = _new_session_dir(Path(out_dir), f"{rig.device_id}-{start:%Y%m%dT%H%M%SZ}")
-        self.meta = start_meta(rig, start, RAW_FILE, activity, note, mode)
+        self.meta = start_meta(rig, start, RAW_FILE, activity, note, mode, repeat_of)
         rig_toml = rig_to_toml(rig)
         try:
             self._write_durably(self.path / "rig.toml", rig_toml.encode())

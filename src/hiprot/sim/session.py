@@ -48,10 +48,18 @@ FILES = (
 )
 
 
-def write_session(rig: Rig, simulation: Simulation, path: Path, mode: str | None = None) -> Path:
+def write_session(
+    rig: Rig,
+    simulation: Simulation,
+    path: Path,
+    mode: str | None = None,
+    start: datetime | None = None,
+    repeat_of: str | None = None,
+) -> Path:
     """Write the session into directory ``path`` (created private; refused if it already holds a
     session); each file is written atomically, so a killed run leaves no truncated one.
-    ``mode``: the rotation tests' ``active``/``passive`` for ``session.json``."""
+    ``mode``: the rotation tests' ``active``/``passive`` for ``session.json``; ``start``: its
+    ``start_utc`` (default now); ``repeat_of``: the session it repeats."""
     path = Path(path)
     taken = [name for name in FILES if (path / name).exists()]
     if taken:
@@ -77,19 +85,29 @@ def write_session(rig: Rig, simulation: Simulation, path: Path, mode: str | None
             for name, mount in simulation.mounting.items()
         }
         atomic_write(path / "truth_mounting.json", json.dumps(mounting, indent=2))
-        atomic_write(path / "session.json", json.dumps(_metadata(rig, simulation, mode), indent=2))
+        atomic_write(
+            path / "session.json",
+            json.dumps(_metadata(rig, simulation, mode, start, repeat_of), indent=2),
+        )
     except OSError as exc:
         raise RecordingError(f"{path}: cannot write the simulated session: {exc.strerror}") from exc
     return path
 
 
-def _metadata(rig: Rig, simulation: Simulation, mode: str | None) -> dict:
+def _metadata(
+    rig: Rig,
+    simulation: Simulation,
+    mode: str | None,
+    start: datetime | None,
+    repeat_of: str | None,
+) -> dict:
     scenario = simulation.params["scenario"]
     return {
         "format_version": 1,
         "device_id": rig.device_id,
         SUBJECT: rig.subject,
-        "start_utc": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "start_utc": (start or datetime.now(UTC)).isoformat(timespec="milliseconds"),
+        "repeat_of": repeat_of,
         "software_version": __version__,
         "sample_rate_hz": rig.sample_rate_hz,
         "sensors": [s.name for s in rig.sensors],
