@@ -105,7 +105,12 @@ def test_help_lists_every_command_as_click_would():
 
     from hiprot.cli import COMMANDS, main
 
-    eager = click.Group("hiprot", help=main.help, params=main.params)
+    eager = click.Group(
+        "hiprot",
+        help=main.help,
+        params=[p for p in main.params if p.name != "help"],
+        context_settings=main.context_settings,
+    )
     for name in COMMANDS:
         eager.add_command(main.get_command(None, name))
     for group in (main, eager):

@@ -111,14 +111,16 @@ class LiveSink:
 
     def _follow_segment(self) -> None:
         """Switch the live metrics to the open segment's activity (else the run's): a labelled
-        seated test gets its trials live, not strides. What the old stream held back is
-        published first; a stride or trial in progress at the switch is not."""
+        seated test gets its trials live, not strides, and its angles the test's reference.
+        What the old stream held back is published first; a stride or trial in progress at the
+        switch is not."""
         if self.segment_activity is None:
             return
         wanted = self.segment_activity() or self.default_activity
         if wanted != self.activity:
             self._publish(self.metrics.finish())
             self.metrics, self.activity = self._stream(wanted), wanted
+            self.pipeline.activity = wanted  # the rotation-test reference holds in a test only
 
     def _dropped(self) -> int:
         return self.writer.dropped_chunks if self.writer is not None else 0

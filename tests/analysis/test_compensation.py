@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hiprot.analysis.compare import NOT_COMPARABLE, compare
+from hiprot.analysis.compare import NOT_COMPARABLE, ComparisonError, compare
 from hiprot.analysis.reps import RepCounter
 from hiprot.analysis.rotation_tests import COMPENSATION_LIMIT_DEG, TrialDetector
 from hiprot.columns import (
@@ -172,13 +172,20 @@ def test_mode_is_carried_and_active_never_compared_with_passive(tmp_path):
     refused = compare(active, passive)
     assert refused["verdict"] == NOT_COMPARABLE
     assert any("active and passive range differ" in r for r in refused["reasons"])
-    found = compare(active, active)["changes"]
+    assert all(t[COMPENSATED] is not None for t in active["tests"])  # a pelvis sensor was worn
+    steady = json.loads(json.dumps(active))
+    for trial in steady["tests"]:
+        trial[COMPENSATED] = False
+    steady["tests"][0][COMPENSATED] = True
+    found = compare(steady, steady)["changes"]
     assert found
     for change in found:
-        flagged = sum(
-            t[COMPENSATED] is True for t in active["tests"] if t["side"] == change["side"]
-        )
-        assert change["before"]["compensated_left_out"] == flagged
+        assert change["before"]["compensated_left_out"] == 1
+        assert change["before"]["n"] == len(steady["tests"]) - 1
+    for trial in steady["tests"]:
+        trial[COMPENSATED] = True
+    with pytest.raises(ComparisonError, match="compensated trial values left out"):
+        compare(steady, steady)
 
 
 def swing_trial(hip_flexion: float, knee_flexion: float, rate: float = 100.0):

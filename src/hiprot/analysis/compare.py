@@ -136,18 +136,25 @@ def compare(
             f"cannot compare {facts[0].name} with {facts[1].name}: {kind or 'unknown'} sessions "
             "have no measures to compare"
         )
-    changes = []
+    changes, compensated = [], 0
     for side in verdict.sides:
         for measure, listing, key in MEASURES[kind]:
             b = leg_values(before, side, listing, key)
             a = leg_values(after, side, listing, key)
+            compensated += b.compensated + a.compensated
             if len(b.values) and len(a.values):
                 error = pooled_sem(PRIORS[(kind, key)], (repeats or {}).get((side, key), []))
                 changes.append(_change(side, measure, key, b, a, error, verdict))
     if not changes and verdict.comparable:
+        why = (
+            f" ({compensated} compensated trial values left out: repeat the test with the "
+            "pelvis kept still)"
+            if compensated
+            else ""
+        )
         raise ComparisonError(
             f"nothing to compare: no leg has {kind} results in both "
-            f"{facts[0].name} and {facts[1].name}"
+            f"{facts[0].name} and {facts[1].name}{why}"
         )
     return rounded(_result(before, after, verdict, changes))
 

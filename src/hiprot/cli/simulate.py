@@ -197,7 +197,7 @@ def simulate(
     repeat_of = repeated_session(out_dir.parent, repeat_of)
     start = start_utc.replace(tzinfo=UTC) if start_utc is not None else None
     simulation = run_simulation(rig)
-    path = write_session(rig, simulation, out_dir, mode, start, repeat_of)
+    path = write_session(rig, simulation, out_dir, start, repeat_of, mode)
     sim = rig.simulation
     click.echo(
         f"simulated {simulation.duration_s:g} s of '{sim.scenario}' (seed {sim.seed}) with "

@@ -52,14 +52,14 @@ def write_session(
     rig: Rig,
     simulation: Simulation,
     path: Path,
-    mode: str | None = None,
     start: datetime | None = None,
     repeat_of: str | None = None,
+    mode: str | None = None,
 ) -> Path:
     """Write the session into directory ``path`` (created private; refused if it already holds a
     session); each file is written atomically, so a killed run leaves no truncated one.
-    ``mode``: the rotation tests' ``active``/``passive`` for ``session.json``; ``start``: its
-    ``start_utc`` (default now); ``repeat_of``: the session it repeats."""
+    ``start``: its ``start_utc`` (default now); ``repeat_of``: the session it repeats;
+    ``mode``: the rotation tests' ``active``/``passive`` for ``session.json``."""
     path = Path(path)
     taken = [name for name in FILES if (path / name).exists()]
     if taken:
