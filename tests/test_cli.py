@@ -115,9 +115,10 @@ def test_help_lists_every_command_as_click_would():
         eager.add_command(main.get_command(None, name))
     for group in (main, eager):
         assert sorted(group.list_commands(None)) == sorted(COMMANDS)
-    with click.Context(main, info_name="hiprot") as ctx:
+    # contexts made with the group's settings (-h), as click makes them when it runs
+    with click.Context(main, info_name="hiprot", **main.context_settings) as ctx:
         lazy_help = main.get_help(ctx)
-    with click.Context(eager, info_name="hiprot") as ctx:
+    with click.Context(eager, info_name="hiprot", **eager.context_settings) as ctx:
         assert lazy_help == eager.get_help(ctx)
     result = hiprot("--version")
     assert result.returncode == 0 and result.stdout.startswith("hiprot, version ")
