@@ -84,6 +84,39 @@ def test_every_metric_of_a_session_arrives_in_order(broker, subscribe, tmp_path)
     assert sub.received.on("/status")[-1] == b"offline"
 
 
+def test_a_metric_published_just_before_stop_is_delivered(broker, subscribe, tmp_path):
+    """The last metrics of a session (published as it ends) are flushed even when they reach
+    the queue after the worker's last take: the worker stops only once they are acknowledged."""
+    sub = subscribe(broker, "hiprot/dev/#")
+    publisher = Publisher(
+        MqttConfig(port=broker.port), "dev", broker.host, outbox_dir=tmp_path / "outbox"
+    )
+    assert publisher.start()
+    publisher.begin_session("s1")
+    assert sub.received.wait(lambda r: publisher.stats.connected, 15)
+    worker_note = publisher._note_outbox
+    late = session_metrics(2)
+
+    def note_then_caller_ends_the_session() -> None:
+        # The worker has taken the queue; the caller now publishes its last metrics and stops.
+        worker_note()
+        if late:
+            for kind, payload in late:
+                publisher.publish_metric(kind, payload)
+            late.clear()
+            publisher._flush_deadline = time.monotonic() + 30
+            publisher._stopping.set()
+
+    publisher._note_outbox = note_then_caller_ends_the_session
+    publisher._wake()
+    publisher.stop()
+    assert publisher.acknowledged == {"stride": 2}, publisher.stats
+    assert sub.received.wait(lambda r: len(metrics_received(sub)) >= 2, 10)
+    for path in (tmp_path / "outbox").glob("*.sqlite3"):  # a drained outbox may be gone
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 0
+
+
 def test_broker_restart_mid_session_loses_no_metric(persistent_broker, subscribe, tmp_path):
     sub = subscribe(persistent_broker, "hiprot/dev/#", persistent=True)
     produced = session_metrics(300)

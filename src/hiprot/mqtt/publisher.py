@@ -497,7 +497,14 @@ class Publisher:
             self.on_memory_only(box.session, box.memory_only)
 
     def _flushed(self) -> bool:
-        if not self.stats.connected or all(box.pending == 0 for box in self._boxes()):
+        """Stop once everything was acknowledged, the broker is away or the wait is over.
+
+        A metric published just before :meth:`stop` may still be in the caller's queue, not yet
+        in an outbox: it is not flushed until taken and acknowledged too.
+        """
+        if not self.stats.connected:
+            return True
+        if self._metrics.empty() and all(box.pending == 0 for box in self._boxes()):
             return True
         return time.monotonic() >= self._flush_deadline
 
