@@ -67,9 +67,9 @@ Compensation (``compensation``):
   the hip makes. Analogous published figures: pelvic retroversion of 7.3° at the end
   of 106° of passive hip flexion (7 %; "Measurement of pelvic retroversion during
   hip flexion: evaluation with accelerometers", Fenato Junior et al., Acta Ortop Bras
-  28:69-73 (2020)), 14-17° at 111-121° (about 15 %; "The influence of pelvic rotation on clinical measurements of
-  hip flexion and extension range of motion across sex and age", Phys Ther Sport
-  2019); the hip-rotation ratio itself is a modelling choice within them;
+  28:69-73 (2020)), 14-17° at 111-121° (about 15 %; Beneck et al., "The influence of pelvic rotation on
+  clinical measurements of hip flexion and extension range of motion across sex and age",
+  Phys Ther Sport 30:1-7 (2018)); the hip-rotation ratio itself is a modelling choice within them;
 - walking: internal rotation a restricted hip cannot give (its gait curve is limited
   to half the passive range) is taken up by pelvic rotation, so the femur still points
   where the gait needs it.
