@@ -18,7 +18,7 @@ from hiprot.csvio import read_angles_csv, write_angles_csv
 
 
 def test_names_are_those_of_the_files_users_have():
-    """The names in angles.csv, report.json and MQTT (README) are built here; they must not
+    """The names in angles.csv, report.json and MQTT (docs/) are built here; they must not
     change without an entry in LEGACY_NAMES."""
     assert columns.hip_ir("right") == "right_hip_ir_deg"
     assert columns.knee_flexion("left") == "left_knee_flexion_deg"

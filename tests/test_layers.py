@@ -150,7 +150,7 @@ def test_every_module_has_a_layer():
 def test_imports_point_down_the_layers():
     found = violations(import_map(SRC))
     new = {pair: why for pair, why in found.items() if pair not in ALLOWED}
-    assert not new, "imports against the layers (README, Architecture):\n" + "\n".join(
+    assert not new, "imports against the layers (docs/architecture.md):\n" + "\n".join(
         f"  {a} -> {b}: {why}" for (a, b), why in sorted(new.items())
     )
 

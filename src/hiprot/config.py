@@ -185,7 +185,7 @@ class FaultConfig:
 class SimulationConfig:
     """Present when the rig is simulated: the scenario that drives the emulated chips.
 
-    Every key is documented in the README's simulator section. ``None`` means "the
+    Every key is documented in docs/simulator.md. ``None`` means "the
     scenario's natural length" (``duration_s``), "80 % of ``ir_max_deg``"
     (``rep_range_deg``), "same as the right hip" (``left_*``), "the chip's datasheet
     figure" (``gyro_bias_deg_s``, ``scale_error_pct``) or "the ``realism`` preset's

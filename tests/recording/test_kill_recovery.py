@@ -27,7 +27,7 @@ KILL_PLANS = [
     (1, (0.0, 0.6), False),  # around the first write
     (1, (0.0, 1.5), True),
 ]  # while starting, often before any sample
-MAX_LOST_S = 0.6  # the bound README.md states for a SIGKILL (issue 19's target)
+MAX_LOST_S = 0.6  # the bound docs/recording.md states for a SIGKILL (issue 19's target)
 
 
 @dataclass

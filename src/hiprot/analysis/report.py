@@ -1,4 +1,4 @@
-"""The per-session report: ``report.json`` (schema in the README) and the ``strides.csv``,
+"""The per-session report: ``report.json`` (schema in docs/analysis.md) and the ``strides.csv``,
 ``reps.csv`` and ``tests.csv`` tables.
 
 The report gathers, for one session: what it was (session info), how well the

@@ -32,7 +32,7 @@ sweep cannot tie it to the error.
 
 These limits were derived on rigid bodies with a hinge knee (the simulator's technical
 preset); on its realistic defaults they do not separate the classes (the sweep's
-``--realism realistic``; README, Calibration verdict). Nor did any candidate tried there
+``--realism realistic``; docs/analysis.md, Calibration verdict). Nor did any candidate tried there
 (the sweep prints them: how much hip IR moves with knee flexion, the spread of the
 walking corrections, the knee axis' halves): every figure overlaps between legs within
 and beyond 5° (AUC 0.33-0.73), so none is adopted — open. So the limits make a leg

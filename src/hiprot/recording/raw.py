@@ -1,6 +1,6 @@
 """The raw sample file ``imu.bin``: an append-only sequence of CRC-checked blocks.
 
-Byte layout (all integers little-endian; the README's "Recording format" has
+Byte layout (all integers little-endian; docs/recording.md "Recording format" has
 the same table for readers in other languages)::
 
     file header

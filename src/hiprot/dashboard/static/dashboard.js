@@ -1,6 +1,6 @@
 // hiprot dashboard: subscribes to <prefix>/<device>/# over MQTT-over-WebSockets and shows
 // live hip IR (numbers and a 10 s scrolling chart), the last stride/rep/test, health and
-// the connection state. Payload formats are described in the project README.
+// the connection state. Payload formats are described in docs/mqtt.md.
 // The cards only ever show the current session's metrics (every metric names its session):
 // a new session clears them, and a late metric of an earlier session is not shown.
 "use strict";
