@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -26,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import paho.mqtt.client as mqtt
+from local_broker import LocalBroker
 
 from hiprot import run_loop
 from hiprot.config import MqttConfig, load_rig
@@ -34,29 +32,6 @@ from hiprot.recording import SessionWriter
 from hiprot.samples import split_chunk
 from hiprot.sim import simulate
 from hiprot.sources import CHUNK_S
-
-
-def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
-    """Mosquitto on a free localhost port; returns the process and port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 0\n"
-    )
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    process = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("mosquitto did not start")
 
 
 class Stamper:
@@ -122,6 +97,8 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
         t = json.loads(payload)["time_s"]
         sample_lat.append(arrived - (t0 + t))
         chunk_lat.append(arrived - handed_at[np.searchsorted(ends, t - 1e-9)])
+    if not sample_lat:
+        raise SystemExit(f"no angles were published in a {seconds:g} s session: make it longer")
     return {"sample": np.array(sample_lat), "chunk": np.array(chunk_lat)}
 
 
@@ -175,15 +152,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        broker, port = start_broker(workdir)
+        broker = LocalBroker(workdir, options="max_queued_messages 0\n").start()
+        port = broker.port
         try:
             lat = latency(port, workdir, args.seconds)
             baseline = paho_rate(port, args.messages)
             metrics = publisher_rate(port, workdir, args.messages, "metrics")
             angles = publisher_rate(port, workdir, args.messages, "angles")
         finally:
-            broker.terminate()
-            broker.wait(10)
+            broker.stop()
     print(
         f"end-to-end latency over {len(lat['sample'])} angles messages "
         f"({args.seconds:g} s live session):"

@@ -13,8 +13,6 @@ Usage: .venv/bin/python scripts/command_latency.py [--commands 20]
 from __future__ import annotations
 
 import argparse
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,30 +20,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from local_broker import LocalBroker
 
 from hiprot.config import default_rig_path, load_rig
 from hiprot.mqtt.commands import send_command
 from hiprot.recording.segments import read_timeline
-
-
-def start_broker(workdir: Path) -> tuple[subprocess.Popen, int]:
-    """Mosquitto on a free localhost port; returns the process and port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    process = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("mosquitto did not start")
 
 
 def main() -> None:
@@ -54,7 +33,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        broker, port = start_broker(workdir)
+        broker = LocalBroker(workdir).start()
+        port = broker.port
         text = default_rig_path().read_text()  # the simulated rig
         text = text.replace('host = "localhost"', 'host = "127.0.0.1"')
         text = text.replace("port = 1883", f"port = {port}")
@@ -94,8 +74,7 @@ def main() -> None:
         finally:
             recorder.terminate()
             recorder.wait(30)
-            broker.terminate()
-            broker.wait(10)
+            broker.stop()
         ms = np.array(times) * 1000
         print(f"{len(ms)} commands to a running recorder (simulated rig, real time):")
         print(

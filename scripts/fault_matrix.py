@@ -24,8 +24,6 @@ import random
 import re
 import resource
 import shutil
-import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -35,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from local_broker import LocalBroker, mosquitto_binary
 
 from hiprot.analysis.outputs import read_report
 from hiprot.errors import HiprotError
@@ -452,33 +451,16 @@ def dashboard_host(work: Path) -> None:
 def broker_autosave(work: Path) -> str:
     """Publish a retained message, SIGKILL Mosquitto (as a power cut would stop it), restart it
     with the same store and ask for the message: what the shipped autosave interval loses."""
-    mosquitto = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if mosquitto is None:
+    if mosquitto_binary() is None:
         return "mosquitto not installed: not measured"
     import paho.mqtt.client as mqtt
 
     shipped = (ROOT / "config" / "mosquitto.conf").read_text()
     autosave = int(re.search(r"^autosave_interval (\d+)", shipped, re.M).group(1))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     store = work / "mosquitto"
     store.mkdir()
-    conf = work / "mosquitto.conf"
-    conf.write_text(
-        f"persistence true\npersistence_location {store}/\nautosave_interval {autosave}\n"
-        f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-    )
-
-    def start():
-        process = subprocess.Popen([mosquitto, "-c", str(conf)], stderr=subprocess.DEVNULL)
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                return process
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
+    broker = LocalBroker(store, persistent=True, options=f"autosave_interval {autosave}\n")
+    port = broker.port
 
     def retained() -> bool:
         got = []
@@ -492,7 +474,7 @@ def broker_autosave(work: Path) -> str:
         client.disconnect()
         return bool(got)
 
-    broker = start()
+    broker.start()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     client.connect("127.0.0.1", port)
     client.loop_start()
@@ -500,14 +482,12 @@ def broker_autosave(work: Path) -> str:
     client.loop_stop()
     client.disconnect()
     time.sleep(1.0)
-    broker.send_signal(signal.SIGKILL)
-    broker.wait(10)
-    broker = start()
+    broker.kill()
+    broker.start()
     try:
         kept = retained()
     finally:
-        broker.terminate()
-        broker.wait(10)
+        broker.stop()
     return (
         f"Mosquitto with autosave_interval {autosave} (config/mosquitto.conf), SIGKILLed 1 s "
         f"after a retained QoS 1 message was acknowledged: "

@@ -37,13 +37,10 @@ Usage: .venv/bin/python scripts/soak.py --minutes 12 --seed 5 [--json figures.js
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +49,7 @@ import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from local_broker import LocalBroker
 
 from hiprot.recording import load_session
 
@@ -75,46 +73,6 @@ SENSORS = (
     ("left_shank", "shank", "left", "mpu6050", 1, 0x68, 4),
 )
 CHIPS = ("icm42688", "lsm6dsox", "lsm6ds3", "icm20948", "mpu6050")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Broker:
-    """Our own Mosquitto with persistence, so a persistent subscriber's queue survives restarts."""
-
-    def __init__(self, workdir: Path):
-        self.port = free_port()
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(  # as root, mosquitto would drop to a user that cannot save here
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-            f"persistence_location {workdir}/\nmax_queued_messages 0\nuser {getpass.getuser()}\n"
-        )
-        self.binary = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-        self.process: subprocess.Popen | None = None
-        self.restarts = 0
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise SystemExit("mosquitto did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 class Counter:
@@ -249,7 +207,7 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
     rng = random.Random(seed)
     faults = i2c_faults(rng, duration_s)
     outages = broker_outages(rng, duration_s)
-    broker = Broker(workdir)
+    broker = LocalBroker(workdir, persistent=True, options="max_queued_messages 0\n")
     broker.start()
     counter = Counter(broker.port)
     rig = workdir / "soak.toml"
@@ -280,9 +238,9 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
     try:
         while record.poll() is None:
             elapsed = time.monotonic() - began
-            if pending and broker.process.poll() is None and elapsed >= pending[0][0]:
+            if pending and broker.running and elapsed >= pending[0][0]:
                 broker.stop()
-            if pending and broker.process.poll() is not None and elapsed >= pending[0][1]:
+            if pending and not broker.running and elapsed >= pending[0][1]:
                 broker.start()
                 broker.restarts += 1
                 pending.pop(0)
@@ -292,7 +250,7 @@ def run(minutes: float, seed: int, workdir: Path) -> dict:
                     memory.append((round(elapsed, 1), round(rss, 1)))
                 next_sample = max(warm_up_s, next_sample + max(10.0, duration_s / 24))
             time.sleep(0.2)
-        if broker.process.poll() is not None:
+        if not broker.running:
             broker.start()
         (session_path,) = (workdir / "sessions").iterdir()
         meta = json.loads((session_path / "session.json").read_text())
