@@ -40,6 +40,7 @@ from hiprot.evaluation.angles import angle_errors, peak_errors, rest_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
 from hiprot.sim import simulate
+from hiprot.sim.session import SCENARIO_ACTIVITY
 
 ROOT = Path(__file__).resolve().parents[1]
 WALKS = ("walk", "walk-pauses")
@@ -103,7 +104,8 @@ def evaluate(scenario: str, pelvis: bool, filter_name: str, realism: str, args) 
     for seed in range(1, args.seeds + 1):
         rig = rig_for(scenario, seed, pelvis, filter_name, args.walk_s, realism, args.pauses)
         simulation = simulate(rig)
-        processed = process_session(Session(Path(f"sim-{seed}"), rig, {}, simulation.samples))
+        meta = {"activity": SCENARIO_ACTIVITY[scenario]}  # as `hiprot simulate` records it
+        processed = process_session(Session(Path(f"sim-{seed}"), rig, meta, simulation.samples))
         if processed.angles is None:
             failures += 1
             continue

@@ -31,6 +31,7 @@ from hiprot.columns import (
     TEST_REFERENCE,
 )
 from hiprot.config import rig_to_toml
+from hiprot.evaluation.analysis import run
 
 from .conftest import sim_rig
 
@@ -161,6 +162,34 @@ def test_stairs_and_squats_never_use_the_test_reference(tmp_path, scenario):
     assert json.loads((result / "report.json").read_text())["angles"]["test_reference_s"] == {
         "right": []
     }
+
+
+def test_a_standing_ir_activation_is_measured_on_the_tests_lever(tmp_path):
+    """The working leg of a standing hip-IR activation (hip and knee at 90°, the foot swung
+    out) is a rotation test standing up: measured on the shank's lever, not on the thigh
+    module's twist, which skin attenuates (the twist read about half of each repetition)."""
+    path, report, _ = session(tmp_path, "exercise", "exercise", pelvis=False)
+    spans = report["angles"]["test_reference_s"]["right"]
+    rows = list(csv.DictReader(open(path / "truth.csv")))
+    time = np.array([float(r["time_s"]) for r in rows])
+    ir = np.array([float(r["right_hip_ir_deg"]) for r in rows])
+    events = list(csv.DictReader(open(path / "truth_events.csv")))
+    starts = [float(e["time_s"]) for e in events if e["event"] == "rep_start"]
+    ends = [float(e["time_s"]) for e in events if e["event"] == "rep_end"]
+    assert len(report["reps"]) == len(starts)
+    for a, b in zip(starts, ends):
+        assert any(lo <= a and b <= hi for lo, hi in spans), f"rep {a:.1f}-{b:.1f} s off the lever"
+    true_rom = [np.ptp(ir[(time >= a) & (time <= b)]) for a, b in zip(starts, ends)]
+    measured = [rep["hip_ir_rom_deg"] for rep in report["reps"]]
+    assert np.mean(measured) >= 0.8 * np.mean(true_rom)
+
+
+def test_the_front_leg_of_a_lunge_keeps_the_walking_reference():
+    """In a lunge the front thigh is horizontal with the knee bent, but its shank stays planted:
+    no swing, so no rotation-test reference on either leg."""
+    scored = run(sim_rig("lunge", 24, "both", True, realism="realistic", reps=2, sets=1))
+    for side, leg in scored.processed.angles.legs.items():
+        assert not leg.test_posture.any(), side
 
 
 def test_mode_is_carried_and_active_never_compared_with_passive(tmp_path):

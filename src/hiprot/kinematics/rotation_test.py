@@ -31,8 +31,12 @@ is a rotation test, or — activity unknown — where the posture (thigh horizon
 shank hanging) lasts at least ``DETECT_S`` and the shank is held more than
 ``DETECT_DEG`` out of the vertical in it for ``DETECT_S`` (an end-range hold; a
 fidgeting leg moves on, and a knee bending tilts the shank too) (the criterion of :mod:`hiprot.analysis.session` for telling a rotation
-test, 10° of ER held 2 s). Stairs, squats, lunges and sitting keep the pelvis (or
-walking) reference.
+test, 10° of ER held 2 s). In an exercise session the working leg of a standing
+hip-IR activation (hip and knee at 90°, the foot swung out and back: a rotation test
+standing up) is measured the same way: a posture span at least ``DETECT_S`` long in
+which the shank swings sideways (out of the vertical plane through the femur) more
+than ``DETECT_DEG`` — the front leg of a lunge, bending in that plane, never does. Stairs, squats, lunges and sitting keep the
+pelvis (or walking) reference.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ DETECT_DEG = 10.0  # activity unknown: a swing this far out of the vertical mark
 DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this long
 HELD_RATE_DEG_S = 5.0  # held: the shank's tilt changing slower than this
 ROTATION_TESTS = ("seated-test", "prone-test")
+SWINGING_EXERCISE = "exercise"  # standing IR activations: the working leg in the test posture
 
 
 def test_heading_offset(
@@ -152,6 +157,19 @@ def long_axis_knee(q_thigh: np.ndarray, q_shank: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
+def sideways_swing(q_thigh: np.ndarray, q_shank: np.ndarray) -> np.ndarray:
+    """How far (degrees) the shank leaves the vertical plane through the thigh's long axis:
+    the lever's swing as the femur rotates about its horizontal long axis. Bending the knee
+    or the hip moves the shank within that plane and does not enter (the front leg of a
+    lunge, the transitions of a squat)."""
+    along = quat.rotate(q_thigh, Y_AXIS)
+    normal = np.cross(along, np.broadcast_to(UP, along.shape))
+    size = np.linalg.norm(normal, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sine = np.sum(quat.rotate(q_shank, Y_AXIS) * normal / size, axis=1)
+    return np.degrees(np.arcsin(np.clip(np.nan_to_num(sine), -1.0, 1.0)))
+
+
 def test_posture(q_thigh: np.ndarray, knee_deg: np.ndarray | None) -> np.ndarray:
     """True where the thigh is within 35° of horizontal and (when measured) the knee bent
     (``knee_deg``: :func:`long_axis_knee`)."""
@@ -212,7 +230,9 @@ def test_spans(
     ``HANGING_SHANK_DEG`` of vertical (hanging seated, foot up prone) — in a rotation-test session; activity unknown,
     in spans of that posture at least DETECT_S long in which the shank is held more than
     DETECT_DEG out of the vertical for DETECT_S (without a shank sensor: every such span);
-    in any other activity nowhere. Only gravity enters (no heading), so this comes before the
+    in an exercise, spans of that posture at least DETECT_S long in which the shank swings
+    sideways beyond DETECT_DEG (:func:`sideways_swing`: the working leg of a standing IR
+    activation); in any other activity nowhere. Only gravity enters (no heading), so this comes before the
     shank's heading is fitted."""
     posture = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
     tilt = None
@@ -223,9 +243,15 @@ def test_spans(
     if activity in ROTATION_TESTS:
         return posture
     out = np.zeros(len(posture), bool)
+    need = int(round(DETECT_S * rate_hz))
+    if activity == SWINGING_EXERCISE and q_shank is not None:
+        swung = posture & (np.abs(sideways_swing(q_thigh, q_shank)) > DETECT_DEG)
+        for a, b in _runs(posture):
+            if b - a >= need and swung[a:b].any():
+                out[a:b] = True
+        return out
     if activity is not None:
         return out
-    need = int(round(DETECT_S * rate_hz))
     held = posture
     if tilt is not None:
         rate = np.abs(np.gradient(tilt)) * rate_hz
