@@ -34,9 +34,9 @@ fidgeting leg moves on, and a knee bending tilts the shank too) (the criterion o
 test, 10° of ER held 2 s). In an exercise session the working leg of a standing
 hip-IR activation (hip and knee at 90°, the foot swung out and back: a rotation test
 standing up) is measured the same way: a posture span at least ``DETECT_S`` long in
-which the shank swings sideways (out of the vertical plane through the femur) more
-than ``DETECT_DEG`` — the front leg of a lunge, bending in that plane, never does. Stairs, squats, lunges and sitting keep the
-pelvis (or walking) reference.
+which the shank's tilt from the vertical ranges over more than ``DETECT_DEG`` (swung
+out and back) — the front leg of a lunge, its foot planted, leans steadily and never
+does. Stairs, squats, lunges and sitting keep the pelvis (or walking) reference.
 """
 
 from __future__ import annotations
@@ -157,19 +157,6 @@ def long_axis_knee(q_thigh: np.ndarray, q_shank: np.ndarray) -> np.ndarray:
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def sideways_swing(q_thigh: np.ndarray, q_shank: np.ndarray) -> np.ndarray:
-    """How far (degrees) the shank leaves the vertical plane through the thigh's long axis:
-    the lever's swing as the femur rotates about its horizontal long axis. Bending the knee
-    or the hip moves the shank within that plane and does not enter (the front leg of a
-    lunge, the transitions of a squat)."""
-    along = quat.rotate(q_thigh, Y_AXIS)
-    normal = np.cross(along, np.broadcast_to(UP, along.shape))
-    size = np.linalg.norm(normal, axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sine = np.sum(quat.rotate(q_shank, Y_AXIS) * normal / size, axis=1)
-    return np.degrees(np.arcsin(np.clip(np.nan_to_num(sine), -1.0, 1.0)))
-
-
 def test_posture(q_thigh: np.ndarray, knee_deg: np.ndarray | None) -> np.ndarray:
     """True where the thigh is within 35° of horizontal and (when measured) the knee bent
     (``knee_deg``: :func:`long_axis_knee`)."""
@@ -231,8 +218,9 @@ def test_spans(
     in spans of that posture at least DETECT_S long in which the shank is held more than
     DETECT_DEG out of the vertical for DETECT_S (without a shank sensor: every such span);
     in an exercise, spans of that posture at least DETECT_S long in which the shank swings
-    sideways beyond DETECT_DEG (:func:`sideways_swing`: the working leg of a standing IR
-    activation); in any other activity nowhere. Only gravity enters (no heading), so this comes before the
+    through more than DETECT_DEG of tilt (the working leg of a standing IR activation;
+    only the tilt's size enters); in any other activity nowhere. Only gravity enters (no
+    heading: the two sensors' headings are not aligned yet), so this comes before the
     shank's heading is fitted."""
     posture = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
     tilt = None
@@ -244,10 +232,9 @@ def test_spans(
         return posture
     out = np.zeros(len(posture), bool)
     need = int(round(DETECT_S * rate_hz))
-    if activity == SWINGING_EXERCISE and q_shank is not None:
-        swung = posture & (np.abs(sideways_swing(q_thigh, q_shank)) > DETECT_DEG)
+    if activity == SWINGING_EXERCISE and tilt is not None:
         for a, b in _runs(posture):
-            if b - a >= need and swung[a:b].any():
+            if b - a >= need and np.ptp(tilt[a:b]) > DETECT_DEG:
                 out[a:b] = True
         return out
     if activity is not None:
