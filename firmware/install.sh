@@ -155,6 +155,7 @@ ensure_directories() {
 # password_hash NAME < PASSWORD: NAME's line of a Mosquitto password file, as mosquitto_passwd
 # writes it (PBKDF2-SHA512, 101 rounds, 12-byte salt); the password never goes on a command line.
 password_hash() {
+  # shellcheck disable=SC2016  # Python, not shell: the $ signs are the hash format's
   python3 -c '
 import base64, hashlib, os, sys
 salt = os.urandom(12)
