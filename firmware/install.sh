@@ -71,6 +71,7 @@ install_packages() {
   done
   [ "${#missing[@]}" -gt 0 ] || return 0
   command -v apt-get >/dev/null 2>&1 || die "install ${missing[*]} first (no apt-get here)"
+  apt-get update -qq || die "apt-get update failed (no network?): install ${missing[*]} by hand"
   DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends "${missing[@]}" \
     >/dev/null || die "apt-get could not install ${missing[*]}"
   say "installed ${missing[*]}"

@@ -206,8 +206,10 @@ class LiveFeed:
             self.publisher.publish(STATE_TOPIC, state)
 
     def last_test(self, trial: dict) -> None:
-        """Keep ``trial`` (a ``test`` metric) retained as its leg's last test (``test/<side>``)."""
-        self.publisher.publish(last_test_topic(trial["side"]), trial, qos=1, retain=True)
+        """Keep ``trial`` (a ``test`` metric) retained as its leg's last test (``test/<side>``);
+        a replay's is marked ``replay``, as its metrics are."""
+        payload = {**trial, "replay": True} if self.publisher.replay else trial
+        self.publisher.publish(last_test_topic(trial["side"]), payload, qos=1, retain=True)
 
     def close(self, duration_s: float) -> None:
         """Mark the session ended (retained)."""
