@@ -1,4 +1,5 @@
-"""Test helpers: a real Mosquitto broker of our own on a free port, a recording MQTT subscriber."""
+"""Test helpers: a real Mosquitto broker of our own on a free port, a recording MQTT subscriber,
+Home Assistant's reading of a discovery config."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import paho.mqtt.client as mqtt
 import pytest
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
@@ -170,3 +173,24 @@ class Subscriber:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def render(template: str, payload: dict, state: str = "previous") -> str:
+    """A value template rendered as Home Assistant does: Jinja2's sandbox, the message as
+    ``value_json``, the entity's current state as ``this.state``."""
+    env = ImmutableSandboxedEnvironment()
+    return env.from_string(template).render(value_json=payload, this=SimpleNamespace(state=state))
+
+
+def ha_state(config: dict, payload: dict, state: str = "previous"):
+    """What the entity's state becomes for ``payload``: a number, an enum option, on/off, or
+    None (unknown); anything else a Home Assistant numeric sensor would refuse fails."""
+    text = render(config["value_template"], payload, state)
+    if text == "None":
+        return None
+    if "payload_on" in config or config["unique_id"].endswith("_compensated"):
+        return {"ON": True, "OFF": False}[text]
+    if config.get("device_class") == "enum":
+        assert text in config["options"], text
+        return text
+    return float(text) if "unit_of_measurement" in config or "state_class" in config else text

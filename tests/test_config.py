@@ -83,6 +83,10 @@ BAD_RIGS = {
         lambda t: _edit(t, "port = 1883", 'port = 1883\npassword = "hunter2"'),
         ["mqtt.password", "password_file"],
     ),
+    "dashboard URL not http": (
+        lambda t: _edit(t, "port = 1883", 'port = 1883\ndashboard_url = "hiprot.local:8080"'),
+        ["mqtt.dashboard_url", "http:// or https:// URL"],
+    ),
     "non-ASCII device id": (
         lambda t: _edit(t, 'device_id = "hiprot-sim"', 'device_id = "hüft-sensor"'),
         ["device_id", "letters, digits, _ or -"],

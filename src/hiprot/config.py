@@ -10,6 +10,7 @@ import difflib
 import json
 import os
 import re
+import socket
 import stat
 import sys
 import tomllib
@@ -45,6 +46,7 @@ FAULT_KINDS = ("errors", "unplug", "stuck", "swap")
 FAULT_ERRNOS = {5: "EIO", 11: "EAGAIN", 110: "ETIMEDOUT", 121: "EREMOTEIO"}
 MIN_RATE_HZ, MAX_RATE_HZ = 10, 1000
 PASSWORD_ENV = "HIPROT_MQTT_PASSWORD"
+DASHBOARD_PORT = 8080  # `hiprot dashboard` and its service (firmware/hiprot-dashboard.service)
 MAX_TOPIC_PREFIX_BYTES = 128  # see _topic_prefix
 # device and sensor names: the longest topic, <prefix>/<device_id>/raw/<sensor>, stays in 256 bytes
 MAX_NAME = 48
@@ -132,6 +134,13 @@ class MqttConfig:
     homeassistant_discovery: bool = False
     websocket_port: int = 9001
     raw_topics: bool = False
+    dashboard_url: str | None = None  # Home Assistant's link to the dashboard (None: this host's)
+
+    def dashboard_link(self) -> str:
+        """``dashboard_url``, else the dashboard service on this machine by its mDNS name."""
+        if self.dashboard_url is not None:
+            return self.dashboard_url
+        return f"http://{socket.gethostname()}.local:{DASHBOARD_PORT}/"
 
     def read_password(self) -> str | None:
         """The password from ``password_file`` or ``$HIPROT_MQTT_PASSWORD``.
@@ -423,6 +432,13 @@ def _mqtt(t: _Table) -> MqttConfig:
             "websocket_port", int, "a TCP port 1-65535", 9001, lambda v: 0 < v < 65536
         ),
         raw_topics=t.get("raw_topics", bool, "true or false", False),
+        dashboard_url=t.get(
+            "dashboard_url",
+            str,
+            "an http:// or https:// URL",
+            None,
+            lambda v: v.startswith(("http://", "https://")) and len(v) > 8,
+        ),
     )
     if "password" in t.data:
         raise t.fail(

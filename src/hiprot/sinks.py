@@ -151,6 +151,8 @@ class LiveSink:
     def _publish(self, metrics: list[tuple[str, dict]]) -> None:
         for kind, payload in metrics:
             self.feed.publisher.publish_metric(kind, payload)
+            if kind == "test":
+                self.feed.last_test(payload)
             self.summary.metrics[kind] = self.summary.metrics.get(kind, 0) + 1
 
 

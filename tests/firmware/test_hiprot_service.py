@@ -23,15 +23,15 @@ UNIT = ROOT / "firmware" / "hiprot.service"
 SYSTEM_UNITS = Path("/usr/lib/systemd/system")  # the targets the unit refers to
 
 
-def verify(root: Path) -> subprocess.CompletedProcess:
-    """``systemd-analyze verify`` of the unit as installed under ``root``."""
+def verify(root: Path, unit: str = "hiprot.service") -> subprocess.CompletedProcess:
+    """``systemd-analyze verify`` of ``unit`` as installed under ``root``."""
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed (.ci/run installs the systemd package)")
     units = root / SYSTEM_UNITS.relative_to("/")
     if not units.exists():
         shutil.copytree(SYSTEM_UNITS, units, symlinks=True)
     return subprocess.run(
-        ["systemd-analyze", "verify", f"--root={root}", "hiprot.service"],
+        ["systemd-analyze", "verify", f"--root={root}", unit],
         check=False,
         capture_output=True,
         text=True,
@@ -40,8 +40,9 @@ def verify(root: Path) -> subprocess.CompletedProcess:
 
 
 @NEEDS_ROOT
-def test_installed_unit_passes_systemd_analyze_verify(installed_root):
-    result = verify(installed_root)
+@pytest.mark.parametrize("unit", ["hiprot.service", "hiprot-dashboard.service"])
+def test_installed_units_pass_systemd_analyze_verify(installed_root, unit):
+    result = verify(installed_root, unit)
     assert result.returncode == 0 and result.stdout + result.stderr == "", result.stderr
 
 

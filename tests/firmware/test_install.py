@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import shutil
@@ -102,3 +103,34 @@ def test_bad_root_is_one_line_and_exit_2(tmp_path):
     result = run_install(tmp_path / "missing")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "no such directory" in result.stderr
+
+
+def password_matches(line: str, password: str) -> bool:
+    """Whether a Mosquitto password-file line (``user:$7$rounds$salt$hash``) holds ``password``."""
+    _, kind, rounds, salt, digest = line.split(":", 1)[1].split("$")
+    made = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt), int(rounds), 64)
+    return kind == "7" and base64.b64encode(made).decode() == digest
+
+
+def test_an_earlier_install_s_empty_password_file_gets_a_password_and_a_broker_user(
+    installed_root, tmp_path
+):
+    """Earlier versions left /etc/hiprot/mqtt-password empty and made no broker: the next run
+    writes a password into it and makes the user with it; the wearer's user is left alone."""
+    root = tmp_path / "root"
+    shutil.copytree(installed_root, root, symlinks=True)
+    secret = root / "etc/hiprot/mqtt-password"
+    secret.write_text("")
+    passwd = root / "etc/mosquitto/hiprot.passwd"
+    wearer = [line for line in passwd.read_text().splitlines() if line.startswith("wearer:")]
+    passwd.write_text("\n".join(wearer) + "\n")
+    result = run_install(root)
+    assert result.returncode == 0, result.stderr
+    assert "wrote a new password for broker user hiprot" in result.stdout
+    password = secret.read_text().strip()
+    assert len(password) == 24 and password not in result.stdout + result.stderr
+    lines = passwd.read_text().splitlines()
+    assert lines[0] == wearer[0] and lines[1].startswith("hiprot:") and len(lines) == 2
+    assert password_matches(lines[1], password)
+    assert not password_matches(lines[1], password + "x"), "the check can fail"
+    assert password_matches(wearer[0], (root / "etc/hiprot/wearer-password").read_text().strip())

@@ -107,9 +107,16 @@ def test_demo_publishes_session_angles_health_raw_and_discovery(
                 configs[topic] = json.loads(payload)
     ir = configs["homeassistant/sensor/hiprot-sim/right_hip_ir/config"]
     assert (
-        ir["state_topic"] == "hiprot/hiprot-sim/angles"
+        ir["state_topic"] == "hiprot/hiprot-sim/state"
         and "right_hip_ir_deg" in ir["value_template"]
     )
+    states = sub.received.json("/state")
+    assert 18 <= len(states) <= 21, "once a second of sample time, like health"
+    state_ir = [s["right_hip_ir_deg"] for s in states]
+    means = state_ir[next(i for i, v in enumerate(state_ir) if v is not None) :]
+    assert len(means) >= 5 and None not in means, "every second once angles flow"
+    published = [a["right_hip_ir_deg"] for a in angles if "right_hip_ir_deg" in a]
+    assert min(published) - 1 <= min(means) <= max(means) <= max(published) + 1
     assert (
         ir["availability_topic"] == "hiprot/hiprot-sim/status" and ir["unit_of_measurement"] == "°"
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import click
 
 from hiprot.cli.common import load, rig_option, stop_on_signals
+from hiprot.config import DASHBOARD_PORT
 from hiprot.dashboard import DashboardServer, dashboard_settings
+from hiprot.dashboard.addresses import phone_urls, qr_text, url
 from hiprot.errors import HiprotError
 
 
@@ -22,9 +25,20 @@ from hiprot.errors import HiprotError
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    default=8080,
+    default=DASHBOARD_PORT,
     show_default=True,
     help="HTTP port (0 picks a free one).",
+)
+@click.option(
+    "--qr/--no-qr",
+    default=None,
+    help="Print a QR code of the address a phone opens (default: when output is a terminal).",
+)
+@click.option(
+    "--show-addresses",
+    is_flag=True,
+    help="Only print where a dashboard served on --host and --port is opened (e.g. the "
+    "hiprot-dashboard service's), with its QR code, and exit.",
 )
 @click.option(
     "--ws-url",
@@ -44,8 +58,12 @@ from hiprot.errors import HiprotError
 @click.option(
     "--device", default=None, metavar="ID", help="Device id to show (default: the rig's)."
 )
-def dashboard(rig_path, host, port, ws_url, allow_hosts, device) -> None:
+def dashboard(rig_path, host, port, ws_url, allow_hosts, device, qr, show_addresses) -> None:
     """Serve a live dashboard: hip IR chart, last stride/rep/test, health, connection state."""
+    qr = sys.stdout.isatty() if qr is None else qr
+    if show_addresses:
+        _print_addresses(host, port, qr)
+        return
     rig = load(rig_path)
     settings = dashboard_settings(rig, device, ws_url)
     try:
@@ -55,9 +73,9 @@ def dashboard(rig_path, host, port, ws_url, allow_hosts, device) -> None:
             f"cannot serve the dashboard on {host}:{port}: {exc.strerror or exc}"
         ) from exc
     broker = settings["ws_url"] or f"the page's host, WebSocket port {settings['ws_port']}"
-    click.echo(
-        f"dashboard for {settings['base']} on {server.url} (broker: {broker}); Ctrl-C ends it"
-    )
+    urls = phone_urls(host, server.server_address[1]) or [server.url]
+    click.echo(f"dashboard for {settings['base']} on {urls[0]} (broker: {broker}); Ctrl-C ends it")
+    _print_addresses(host, server.server_address[1], qr, shown=1)
     if ws_url is None and rig.mqtt.host not in ("localhost", "127.0.0.1", "::1"):
         click.echo(
             "note: the page connects to the WebSocket port of the host it was opened from; "
@@ -69,3 +87,20 @@ def dashboard(rig_path, host, port, ws_url, allow_hosts, device) -> None:
     stop.wait()
     server.shutdown()
     server.server_close()
+
+
+def _print_addresses(host: str, port: int, qr: bool, shown: int = 0) -> None:
+    """The URLs a phone opens after the first ``shown`` ones, and a QR code of the first
+    address (it needs no mDNS); or, on loopback, how to serve a phone."""
+    urls = phone_urls(host, port)
+    if not urls:
+        if not shown:
+            click.echo(f"open {url(host, port)}")
+        click.echo("only this machine can open it; --host 0.0.0.0 serves it to a phone")
+        return
+    for link in urls[shown:]:
+        click.echo(f"open {link}")
+    if qr:
+        target = urls[1] if len(urls) > 1 else urls[0]
+        click.echo(f"QR code of {target}:")
+        click.echo(qr_text(target, terminal=sys.stdout.isatty()), nl=False)

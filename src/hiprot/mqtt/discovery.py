@@ -1,9 +1,16 @@
-"""Home Assistant MQTT discovery: retained configs that make one HA device with sensors.
+"""Home Assistant MQTT discovery: retained configs that make one HA device with its entities.
 
-Each entity reads one of our topics (``angles``, ``stride``, ``health``,
-``status``) with a value template; all share the device block and take their
-availability from the retained ``status`` topic, so they turn unavailable
-when the logger goes offline. See https://www.home-assistant.io/integrations/mqtt/.
+What a wearer tracks, at a rate Home Assistant's recorder can keep: hip IR per leg from the
+1 Hz ``state`` topic (not the 20 Hz ``angles``), the last rotation test's IR and ER per leg
+(and, with a pelvis sensor, whether the pelvis compensated) from the retained ``test/<side>``,
+the session state, battery and free disk, the last stride, and the logger's connectivity.
+Every entity takes its availability from the retained ``status`` topic, so it turns
+unavailable when the logger goes offline. See https://www.home-assistant.io/integrations/mqtt/.
+
+Identity: an entity's ``unique_id`` (and the entity id made of it) is Home Assistant's key for
+its history, dashboards and automations, so it is a fixed name here (:data:`SENSOR_IDS`), never
+derived from a column or measure name (those may be renamed, :mod:`hiprot.columns`): a renamed
+measure changes what a template reads, not which entity it is.
 
 Entity ids are set with ``default_entity_id`` (the full id, ``sensor.<slug>``), which replaced
 ``object_id`` in Home Assistant 2025.10 (``object_id`` stops working in 2026.4). The slug is the
@@ -16,13 +23,51 @@ import json
 import re
 
 from hiprot import __version__
-from hiprot.columns import CADENCE, DEG, HIP_IR_MAX, HIP_IR_ROM, STRIDE_TIME, hip_ir
+from hiprot.columns import (
+    CADENCE,
+    COMPENSATED,
+    HIP_ER_MAX,
+    HIP_IR_MAX,
+    HIP_IR_ROM,
+    MODE,
+    PROTOCOL_OK,
+    STRIDE_TIME,
+    TEST_REFERENCE,
+    hip_ir,
+)
+from hiprot.mqtt.health import BATTERY, DISK_FREE
 
 DISCOVERY_PREFIX = "homeassistant"
+STATE_TOPIC = "state"  # about 1 Hz: hip IR per leg (1 s mean), battery, free disk
+SESSION_STATES = ("recording", "ended")  # the ``state`` of the retained ``session`` message
+
+# The object id of each entity ({side} filled in): HA identities, fixed once published.
+SENSOR_IDS = {
+    "hip_ir": "{side}_hip_ir",
+    "test_ir": "{side}_test_hip_ir_max",
+    "test_er": "{side}_test_hip_er_max",
+    "cadence": "cadence",
+    "stride_time": "stride_time",
+    "stride_ir_max": "stride_hip_ir_max",
+    "stride_ir_rom": "stride_hip_ir_rom",
+    "session": "session_state",
+    "battery": "battery",
+    "disk": "disk_free",
+    "queue_depth": "queue_depth",
+}
+BINARY_IDS = {"status": "status", "compensated": "{side}_test_compensated"}
+# What the last-test entities show as attributes, from the trial's payload.
+TRIAL_ATTRIBUTES = ("test", "trial", MODE, TEST_REFERENCE, PROTOCOL_OK, "timestamp")
+
+
+def last_test_topic(side: str) -> str:
+    """The retained topic (under the device's base) of leg ``side``'s last rotation-test trial."""
+    return f"test/{side}"
 
 
 def _keep_last(key: str) -> str:
-    """A template that reads ``key`` and keeps the last state when a message lacks it."""
+    """A template that reads ``key`` and keeps the last state when a message lacks it
+    (a ``null`` value renders ``None``: the state becomes unknown)."""
     return f"{{{{ value_json.{key} if value_json.{key} is defined else this.state }}}}"
 
 
@@ -33,10 +78,144 @@ def entity_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def _sensors(
+    base: str, sides: tuple[str, ...], battery: bool
+) -> list[tuple[str, str, str, str, dict]]:
+    """(object id, name, topic, key, extra config) of every sensor entity."""
+    angle = {"unit_of_measurement": "°", "state_class": "measurement"}
+    out = []
+    for side in sides:
+        leg = side.capitalize()
+        last = last_test_topic(side)
+        attributes = {
+            "json_attributes_topic": f"{base}/{last}",
+            "json_attributes_template": "{{ {"
+            + ", ".join(f"'{k}': value_json.{k}" for k in TRIAL_ATTRIBUTES)
+            + "} | tojson }}",
+        }
+        out += [
+            (
+                SENSOR_IDS["hip_ir"].format(side=side),
+                f"{leg} hip internal rotation",
+                STATE_TOPIC,
+                hip_ir(side),
+                {**angle, "suggested_display_precision": 1, "icon": "mdi:rotate-right"},
+            ),
+            (
+                SENSOR_IDS["test_ir"].format(side=side),
+                f"{leg} hip IR, last test",
+                last,
+                HIP_IR_MAX,
+                {**angle, "suggested_display_precision": 1, **attributes},
+            ),
+            (
+                SENSOR_IDS["test_er"].format(side=side),
+                f"{leg} hip ER, last test",
+                last,
+                HIP_ER_MAX,
+                {**angle, "suggested_display_precision": 1, **attributes},
+            ),
+        ]
+    out += [
+        (
+            SENSOR_IDS["cadence"],
+            "Cadence",
+            "stride",
+            CADENCE,
+            {
+                "unit_of_measurement": "steps/min",
+                "state_class": "measurement",
+                "suggested_display_precision": 0,
+                "icon": "mdi:walk",
+            },
+        ),
+        (
+            SENSOR_IDS["stride_time"],
+            "Last stride time",
+            "stride",
+            STRIDE_TIME,
+            {
+                "unit_of_measurement": "s",
+                "state_class": "measurement",
+                "device_class": "duration",
+                "suggested_display_precision": 2,
+            },
+        ),
+        (
+            SENSOR_IDS["stride_ir_max"],
+            "Last stride hip IR max",
+            "stride",
+            HIP_IR_MAX,
+            {**angle, "suggested_display_precision": 1},
+        ),
+        (
+            SENSOR_IDS["stride_ir_rom"],
+            "Last stride hip IR range",
+            "stride",
+            HIP_IR_ROM,
+            {**angle, "suggested_display_precision": 1},
+        ),
+        (
+            SENSOR_IDS["session"],
+            "Session",
+            "session",
+            "state",
+            {"device_class": "enum", "options": list(SESSION_STATES), "icon": "mdi:record-rec"},
+        ),
+        (
+            SENSOR_IDS["disk"],
+            "Free disk",
+            STATE_TOPIC,
+            DISK_FREE,
+            {
+                "unit_of_measurement": "MB",
+                "device_class": "data_size",
+                "state_class": "measurement",
+                "suggested_display_precision": 0,
+                "entity_category": "diagnostic",
+            },
+        ),
+        (
+            SENSOR_IDS["queue_depth"],
+            "MQTT queue depth",
+            "health",
+            "mqtt.queue_depth",
+            {"state_class": "measurement", "entity_category": "diagnostic"},
+        ),
+    ]
+    if battery:
+        out.append(
+            (
+                SENSOR_IDS["battery"],
+                "Battery",
+                STATE_TOPIC,
+                BATTERY,
+                {
+                    "unit_of_measurement": "%",
+                    "device_class": "battery",
+                    "state_class": "measurement",
+                    "suggested_display_precision": 0,
+                },
+            )
+        )
+    return out
+
+
 def discovery_messages(
-    device_id: str, base: str, sides: tuple[str, ...]
+    device_id: str,
+    base: str,
+    sides: tuple[str, ...],
+    *,
+    pelvis: bool = False,
+    battery: bool = False,
+    dashboard_url: str | None = None,
 ) -> list[tuple[str, bytes]]:
-    """(topic, retained payload) pairs announcing the device's entities."""
+    """(topic, retained payload) pairs announcing the device's entities.
+
+    ``pelvis``: a pelvis sensor is worn, so a test's compensation is measured (an entity per
+    leg); ``battery``: the machine reports a battery; ``dashboard_url``: the device's
+    ``configuration_url`` (the web dashboard).
+    """
     device = {
         "identifiers": [f"hiprot_{device_id}"],
         "name": f"hiprot {device_id}",
@@ -44,78 +223,66 @@ def discovery_messages(
         "model": "hip rotation logger",
         "sw_version": __version__,
     }
-    availability = {
+    if dashboard_url:
+        device["configuration_url"] = dashboard_url
+    common = {
+        "device": device,
+        "origin": {"name": "hiprot", "sw_version": __version__},
         "availability_topic": f"{base}/status",
         "payload_available": "online",
         "payload_not_available": "offline",
     }
-    sensors = [
-        (
-            hip_ir(side).removesuffix(DEG),
-            f"{side.capitalize()} hip internal rotation",
-            "angles",
-            hip_ir(side),
-            "°",
-            {"icon": "mdi:rotate-right"},
-        )
-        for side in sides
-    ]
-    sensors += [
-        (
-            "cadence",
-            "Cadence",
-            "stride",
-            CADENCE,
-            "steps/min",
-            {"icon": "mdi:walk"},
-        ),
-        (
-            "stride_time",
-            "Last stride time",
-            "stride",
-            STRIDE_TIME,
-            "s",
-            {"device_class": "duration"},
-        ),
-        ("stride_hip_ir_max", "Last stride hip IR max", "stride", HIP_IR_MAX, "°", {}),
-        ("stride_hip_ir_rom", "Last stride hip IR range", "stride", HIP_IR_ROM, "°", {}),
-        (
-            "queue_depth",
-            "MQTT queue depth",
-            "health",
-            "mqtt.queue_depth",
-            None,
-            {"entity_category": "diagnostic"},
-        ),
-    ]
+
+    def ids(component: str, object_id: str) -> dict:
+        unique_id = f"hiprot_{device_id}_{object_id}"
+        return {
+            "unique_id": unique_id,
+            "default_entity_id": f"{component}.{entity_slug(unique_id)}",
+        }
+
     out = []
-    for object_id, name, topic, key, unit, extra in sensors:
+    for object_id, name, topic, key, extra in _sensors(base, sides, battery):
         config = {
             "name": name,
-            "unique_id": f"hiprot_{device_id}_{object_id}",
-            "default_entity_id": "sensor." + entity_slug(f"hiprot_{device_id}_{object_id}"),
+            **ids("sensor", object_id),
             "state_topic": f"{base}/{topic}",
             "value_template": _keep_last(key),
-            "device": device,
-            **availability,
+            **common,
             **extra,
         }
-        if unit is not None:
-            config.update(unit_of_measurement=unit, state_class="measurement")
         out.append((f"{DISCOVERY_PREFIX}/sensor/{device_id}/{object_id}/config", config))
-    out.append(
+    binaries = [
         (
-            f"{DISCOVERY_PREFIX}/binary_sensor/{device_id}/status/config",
+            BINARY_IDS["status"],
             {
                 "name": "Logger",
-                "unique_id": f"hiprot_{device_id}_status",
-                "default_entity_id": "binary_sensor." + entity_slug(f"hiprot_{device_id}_status"),
                 "state_topic": f"{base}/status",
                 "payload_on": "online",
                 "payload_off": "offline",
                 "device_class": "connectivity",
                 "device": device,
+                "origin": common["origin"],
             },
         )
-    )
+    ]
+    if pelvis:
+        flag = f"value_json.{COMPENSATED}"
+        binaries += [
+            (
+                BINARY_IDS["compensated"].format(side=side),
+                {
+                    "name": f"{side.capitalize()} hip last test compensated",
+                    "state_topic": f"{base}/{last_test_topic(side)}",
+                    # "None" (not measured) makes the state unknown
+                    "value_template": f"{{{{ 'None' if {flag} is none "
+                    f"else ('ON' if {flag} else 'OFF') }}}}",
+                    "icon": "mdi:human-handsdown",
+                    **common,
+                },
+            )
+            for side in sides
+        ]
+    for object_id, config in binaries:
+        config = {**ids("binary_sensor", object_id), **config}
+        out.append((f"{DISCOVERY_PREFIX}/binary_sensor/{device_id}/{object_id}/config", config))
     return [(topic, json.dumps(config).encode()) for topic, config in out]

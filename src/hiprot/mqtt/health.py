@@ -18,6 +18,8 @@ import numpy as np
 from hiprot.samples import Chunk
 
 SYS = Path("/sys")
+BATTERY = "battery_percent"  # health and state keys of what the machine reports
+DISK_FREE = "disk_free_mb"
 
 
 class SensorTally:
@@ -140,10 +142,10 @@ class HealthMonitor:
             "load_1min": round(os.getloadavg()[0], 2),
         }
         try:
-            out["disk_free_mb"] = round(shutil.disk_usage(self.disk_path).free / 1e6)
+            out[DISK_FREE] = round(shutil.disk_usage(self.disk_path).free / 1e6)
         except OSError:
             pass
-        known = {"battery_percent": battery_percent(), "cpu_temp_c": cpu_temperature_c()}
+        known = {BATTERY: battery_percent(), "cpu_temp_c": cpu_temperature_c()}
         for key, value in known.items():
             if value is not None:
                 out[key] = round(value, 1)

@@ -1,9 +1,10 @@
-"""What a running logger publishes: session, decimated angles, health and optional raw samples.
+"""What a running logger publishes: session, decimated angles, health, state and optional raw samples.
 
 The logger hands every chunk and its angles to :class:`LiveFeed`; the feed
 decides what goes out and when (angles at ``angles_rate_hz`` of sample time,
-health once a second), so the logger loop stays about recording. Metrics
-(strides, reps, tests) go straight through :meth:`Publisher.publish_metric`.
+health and the ``state`` once a second), so the logger loop stays about recording.
+Metrics (strides, reps, tests) go straight through :meth:`Publisher.publish_metric`;
+each leg's last test trial is also kept retained on ``test/<side>`` (:meth:`LiveFeed.last_test`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from hiprot import __version__
-from hiprot.columns import SUBJECT, TIME
+from hiprot.columns import SUBJECT, TIME, hip_ir
 from hiprot.config import Rig
-from hiprot.mqtt.discovery import discovery_messages
-from hiprot.mqtt.health import HealthMonitor
+from hiprot.mqtt.discovery import STATE_TOPIC, discovery_messages, last_test_topic
+from hiprot.mqtt.health import BATTERY, DISK_FREE, HealthMonitor, battery_percent
 from hiprot.mqtt.publisher import Publisher
 from hiprot.pipeline import Angles
 from hiprot.samples import Chunk
@@ -54,6 +55,37 @@ class AngleDecimator:
         return np.unique(picked).tolist()
 
 
+class RecentMean:
+    """The mean of one leg's hip IR over its latest ``span_s`` of sample time (the ``state``
+    topic's figure: a 1 s mean follows a held test position and smooths the stride's swing,
+    which a 1 Hz pick of single samples would alias). Over the latest samples, not those that
+    arrived last: after calibration the pipeline hands over its backlog at once."""
+
+    def __init__(self, span_s: float = 1.0):
+        self.span_s = span_s
+        self.time_s, self.values = np.empty(0), np.empty(0)
+        self.fresh = False
+
+    def add(self, time_s: np.ndarray, values: np.ndarray | None) -> None:
+        if values is None:
+            return
+        finite = np.isfinite(values)
+        if not finite.any():
+            return
+        times = np.concatenate([self.time_s, time_s[finite]])
+        values = np.concatenate([self.values, values[finite]])
+        recent = times > times[-1] - self.span_s
+        self.time_s, self.values, self.fresh = times[recent], values[recent], True
+
+    def take(self) -> float | None:
+        """The mean, if samples came since the last call (else None: not calibrated yet, or
+        nothing new)."""
+        if not self.fresh:
+            return None
+        self.fresh = False
+        return round(float(self.values.mean()), 2)
+
+
 class LiveFeed:
     """Publishes one session of a logger run through ``publisher``."""
 
@@ -69,6 +101,7 @@ class LiveFeed:
         self.source_health = source_health
         self.decimator = AngleDecimator(rig.mqtt.angles_rate_hz)
         self.health = HealthMonitor({s.name: rig.sample_rate_hz for s in rig.sensors}, session_dir)
+        self.hip_ir = {side: RecentMean() for side in rig.sides}
         self.session = {
             "session": publisher.session or session_dir.name,
             SUBJECT: rig.subject,
@@ -94,7 +127,14 @@ class LiveFeed:
     def start(self) -> None:
         """Announce the device to Home Assistant (if enabled) and the session (retained)."""
         if self.rig.mqtt.homeassistant_discovery:
-            messages = discovery_messages(self.rig.device_id, self.publisher.base, self.rig.sides)
+            messages = discovery_messages(
+                self.rig.device_id,
+                self.publisher.base,
+                self.rig.sides,
+                pelvis=any(s.segment == "pelvis" for s in self.rig.sensors),
+                battery=battery_percent() is not None,
+                dashboard_url=self.rig.mqtt.dashboard_link(),
+            )
             for topic, body in messages:
                 self.publisher.publish_to(topic, body, qos=1, retain=True)
         self._publish_session()
@@ -124,6 +164,8 @@ class LiveFeed:
             }
             time_s = round(float(angles.time_s[i]), 4)
             self.publisher.publish("angles", {TIME: time_s, **values})
+        for side, mean in self.hip_ir.items():
+            mean.add(angles.time_s, angles.columns.get(hip_ir(side)))
         if not chunk:
             return
         self.health.add(chunk)
@@ -158,6 +200,16 @@ class LiveFeed:
             source = self.source_health() if self.source_health is not None else None
             report = self.health.report(time_s, recording_dropped_chunks, mqtt, source)
             self.publisher.publish("health", report)
+            state = {TIME: report[TIME]}
+            state.update({hip_ir(side): mean.take() for side, mean in self.hip_ir.items()})
+            state.update({key: report[key] for key in (BATTERY, DISK_FREE) if key in report})
+            self.publisher.publish(STATE_TOPIC, state)
+
+    def last_test(self, trial: dict) -> None:
+        """Keep ``trial`` (a ``test`` metric) retained as its leg's last test (``test/<side>``);
+        a replay's is marked ``replay``, as its metrics are."""
+        payload = {**trial, "replay": True} if self.publisher.replay else trial
+        self.publisher.publish(last_test_topic(trial["side"]), payload, qos=1, retain=True)
 
     def close(self, duration_s: float) -> None:
         """Mark the session ended (retained)."""
