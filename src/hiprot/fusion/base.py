@@ -75,6 +75,7 @@ class OrientationFilter(ABC):
             return self._fuse(samples)
         placeholder = np.tile(self._still_start.placeholder, (held, 1))
         if not self._still_start.done:
+            self._q = self._still_start.placeholder.copy()
             self.rest_ = np.zeros(held, dtype=bool)
             return placeholder
         if self._still_start.bias is not None:
