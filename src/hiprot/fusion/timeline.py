@@ -10,9 +10,9 @@ samples comes from their timestamps:
   at the start (``bias``, from :mod:`.still_start`), is scaled by
   ``dt / (k·step_s)`` so that the integrated rotation spans exactly ``dt``. The
   bias is an offset of the rate the filter estimates and removes step by step;
-  scaled with the interval, a timestamp's jitter would make it jitter too (±20 °/s
-  by a 10 % jitter of the read time is ±2 °/s, VQF's rest threshold: a cheap
-  chip would never be found at rest);
+  scaled with the interval, a timestamp's jitter would make it jitter too (a
+  20 °/s bias scaled by read times off by 10 % of the interval jitters by 2 °/s,
+  VQF's rest threshold: a cheap chip would never be found at rest);
 - a sample not later than the previous one (a repeated or backward timestamp)
   makes no step: its orientation is the previous one;
 - after a gap longer than ``max_gap_s`` nothing sensible can be interpolated:
