@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot.analysis.session import SessionAnalysis, analyze_session
-from hiprot.columns import hip_ir
+from hiprot.columns import hip_ir, knee_flexion
 from hiprot.config import Rig
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Session
@@ -55,6 +55,40 @@ def run(rig: Rig) -> Scored:
         )
     )
     return Scored(sim, processed, analyze_session(processed))
+
+
+def straight_strides(scored: Scored) -> tuple[int, int]:
+    """(strides that overlap no true turn, how many of them the analysis marked turning)."""
+    turns = list(
+        zip(scored.true_events("both", "turn_start"), scored.true_events("both", "turn_end"))
+    )
+    straight = [
+        s
+        for s in scored.analysis.strides
+        if not any(s.start_s < end and s.end_s > start for start, end in turns)
+    ]
+    return len(straight), sum(1 for s in straight if s.turning)
+
+
+def walking_errors(scored: Scored) -> dict[str, np.ndarray]:
+    """Hip IR (against :meth:`Scored.true_hip_ir`) and knee flexion errors (degrees) of
+    every leg after the standing calibration, keyed ``hip_ir`` and ``knee_flexion``."""
+    angles = scored.processed.angles
+    out: dict[str, list[np.ndarray]] = {"hip_ir": [], "knee_flexion": []}
+    if angles is None:
+        return {k: np.empty(0) for k in out}
+    t, sim = angles.time_s, scored.sim
+    after = t > max(scored.true_events("both", "calibration_end"), default=0.0)
+    for side in angles.legs:
+        out["hip_ir"].append(
+            angles.columns[hip_ir(side)] - np.interp(t, sim.time_s, scored.true_hip_ir(side))
+        )
+        if knee_flexion(side) in angles.columns:
+            truth = np.interp(t, sim.time_s, sim.truth_deg[knee_flexion(side)])
+            out["knee_flexion"].append(angles.columns[knee_flexion(side)] - truth)
+    return {
+        k: np.concatenate(v)[np.tile(after, len(v))] if v else np.empty(0) for k, v in out.items()
+    }
 
 
 def match_events(detected: np.ndarray, true: np.ndarray) -> dict:

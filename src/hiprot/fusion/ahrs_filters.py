@@ -46,14 +46,17 @@ class AhrsFilter(OrientationFilter):
         max_gap_s: float = MAX_GAP_S,
         rest_bias: RestBiasEstimator | None = None,
     ):
-        super().__init__(rate_hz, magnetometer, max_gap_s)
-        self.rest_bias = rest_bias or RestBiasEstimator(self.step_s)
+        self.rest_bias = rest_bias or RestBiasEstimator(1.0 / rate_hz)
+        super().__init__(rate_hz, magnetometer, max_gap_s, max_bias=self.rest_bias.bias_clip)
         self._to_earth = self.q_earth_filter if magnetometer else quat.IDENTITY
         self._q_filter: np.ndarray | None = None
 
     @property
     def bias_(self) -> np.ndarray:
         return self.rest_bias.bias_.copy()
+
+    def _seed_bias(self, bias: np.ndarray) -> None:
+        self.rest_bias.seed(bias)
 
     def _start(self, acc: np.ndarray, mag: np.ndarray | None) -> np.ndarray:
         """The filter-frame orientation at the first sample."""

@@ -71,6 +71,11 @@ class RestBiasEstimator:
         self.bias_ = np.zeros(3)
         self._bias_known = False
 
+    def seed(self, bias: np.ndarray) -> None:
+        """Start from ``bias`` (a still start's, :mod:`.still_start`): later rests follow it."""
+        self.bias_ = np.asarray(bias, float).copy()
+        self._bias_known = True
+
     def update(self, gyr: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Bias to subtract from each step ``(m, 3)`` and rest flags ``(m,)``."""
         m = len(gyr)

@@ -30,7 +30,8 @@ class VqfFilter(OrientationFilter):
     def __init__(
         self, rate_hz: float, magnetometer: bool = False, max_gap_s: float = MAX_GAP_S, **params
     ):
-        super().__init__(rate_hz, magnetometer, max_gap_s)
+        clip = params.get("biasClip", _DEFAULTS["biasClip"])
+        super().__init__(rate_hz, magnetometer, max_gap_s, max_bias=np.radians(clip))
         self._vqf = VQF(self.step_s, **params)
 
     @staticmethod
@@ -49,6 +50,10 @@ class VqfFilter(OrientationFilter):
     @property
     def bias_(self) -> np.ndarray:
         return np.asarray(self._vqf.getBiasEstimate()[0])
+
+    def _seed_bias(self, bias: np.ndarray) -> None:
+        """VQF's estimate set to ``bias``, as uncertain as VQF's default start (``biasSigmaInit``)."""
+        self._vqf.setBiasEstimate(np.asarray(bias, float), np.radians(_DEFAULTS["biasSigmaInit"]))
 
     def _run(self, steps: Steps) -> tuple[np.ndarray, np.ndarray]:
         bounds = [0, *np.flatnonzero(steps.restart), len(steps)]
