@@ -8,6 +8,11 @@ when the logger goes offline. See https://www.home-assistant.io/integrations/mqt
 Entity ids are set with ``default_entity_id`` (the full id, ``sensor.<slug>``), which replaced
 ``object_id`` in Home Assistant 2025.10 (``object_id`` stops working in 2026.4). The slug is the
 one HA made of the old ``object_id`` (:func:`entity_slug`), so existing users keep their ids.
+
+Without a pelvis sensor the last stride's rotation entities are the thigh's rotation relative
+to the walking direction, entities of their own (``stride_thigh_rotation_*``), never the hip IR
+ones: each rig announces its pair and removes the other pair (an empty retained config, which
+Home Assistant takes as a deletion), so no entity changes meaning under the same id.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ import json
 import re
 
 from hiprot import __version__
-from hiprot.columns import CADENCE, DEG, HIP_IR_MAX, HIP_IR_ROM, STRIDE_TIME, hip_ir
+from hiprot.columns import (
+    CADENCE,
+    DEG,
+    HIP_IR_MAX,
+    HIP_IR_ROM,
+    STRIDE_TIME,
+    WALKING_RENAMES,
+    hip_ir,
+)
 
 DISCOVERY_PREFIX = "homeassistant"
 
@@ -33,10 +46,38 @@ def entity_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def _stride_rotation(pelvis: bool) -> list[tuple]:
+    """The last stride's rotation entities: hip IR with a pelvis sensor, else thigh rotation."""
+    if pelvis:
+        return [
+            ("stride_hip_ir_max", "Last stride hip IR max", "stride", HIP_IR_MAX, "°", {}),
+            ("stride_hip_ir_rom", "Last stride hip IR range", "stride", HIP_IR_ROM, "°", {}),
+        ]
+    return [
+        (
+            "stride_thigh_rotation_max",
+            "Last stride thigh rotation max (to the walking direction)",
+            "stride",
+            WALKING_RENAMES[HIP_IR_MAX],
+            "°",
+            {},
+        ),
+        (
+            "stride_thigh_rotation_rom",
+            "Last stride thigh rotation range (to the walking direction)",
+            "stride",
+            WALKING_RENAMES[HIP_IR_ROM],
+            "°",
+            {},
+        ),
+    ]
+
+
 def discovery_messages(
-    device_id: str, base: str, sides: tuple[str, ...]
+    device_id: str, base: str, sides: tuple[str, ...], pelvis: bool = True
 ) -> list[tuple[str, bytes]]:
-    """(topic, retained payload) pairs announcing the device's entities."""
+    """(topic, retained payload) pairs announcing the device's entities (and removing the
+    stride rotation entities of the other kind of rig: an empty payload)."""
     device = {
         "identifiers": [f"hiprot_{device_id}"],
         "name": f"hiprot {device_id}",
@@ -77,8 +118,7 @@ def discovery_messages(
             "s",
             {"device_class": "duration"},
         ),
-        ("stride_hip_ir_max", "Last stride hip IR max", "stride", HIP_IR_MAX, "°", {}),
-        ("stride_hip_ir_rom", "Last stride hip IR range", "stride", HIP_IR_ROM, "°", {}),
+        *_stride_rotation(pelvis),
         (
             "queue_depth",
             "MQTT queue depth",
@@ -118,4 +158,8 @@ def discovery_messages(
             },
         )
     )
-    return [(topic, json.dumps(config).encode()) for topic, config in out]
+    retired = [
+        (f"{DISCOVERY_PREFIX}/sensor/{device_id}/{entity[0]}/config", b"")
+        for entity in _stride_rotation(not pelvis)
+    ]
+    return [(topic, json.dumps(config).encode()) for topic, config in out] + retired

@@ -94,7 +94,12 @@ class LiveFeed:
     def start(self) -> None:
         """Announce the device to Home Assistant (if enabled) and the session (retained)."""
         if self.rig.mqtt.homeassistant_discovery:
-            messages = discovery_messages(self.rig.device_id, self.publisher.base, self.rig.sides)
+            messages = discovery_messages(
+                self.rig.device_id,
+                self.publisher.base,
+                self.rig.sides,
+                pelvis=self.rig.find("pelvis") is not None,
+            )
             for topic, body in messages:
                 self.publisher.publish_to(topic, body, qos=1, retain=True)
         self._publish_session()
