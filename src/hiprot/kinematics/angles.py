@@ -15,6 +15,9 @@ Three ways to the hip, chosen per sample:
   pelvis is taken upright, facing the direction stood in at the last rest, and
   turning as the walking direction turns.
 
+With a pelvis sensor the pelvis' own tilt, obliquity and rotation relative to the walking
+direction are reported too (:func:`pelvis_columns`).
+
 Every later still standing rest re-establishes hip IR zero; the angles each rest
 would read without it (the reference carried into it) are compared with the
 first standing: the return-to-zero check, which needs no truth.
@@ -589,9 +592,9 @@ def pelvis_columns(rate_hz: float, q_pelvis: np.ndarray, stride_s: float) -> dic
     lag through a turn): the walking direction is the one the pelvis itself walks, on
     average over a stride. A constant pelvic rotation relative to the direction of travel is
     not observable with six-axis sensors (each sensor's heading is its own, and the
-    strides' travel direction carries several degrees of error, :mod:`~hiprot.kinematics.
-    anchoring`), so it reads zero: the rotation within each stride is measured, its mean
-    over the stride is not."""
+    strides' travel direction carries several degrees of error:
+    :mod:`~hiprot.kinematics.anchoring`), so it reads zero: the rotation within each stride
+    is measured, its mean over the stride is not (docs/gait.md)."""
     inclination, heading = pelvis_angles(q_pelvis)
     window = max(1, int(round(stride_s * rate_hz)))
     unwrapped = np.unwrap(heading)
