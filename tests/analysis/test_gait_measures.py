@@ -143,3 +143,12 @@ def test_a_thigh_and_shank_walk_names_thigh_rotation_and_old_reports_load_so():
     assert change["key"] == WALKING_RENAMES[HIP_IR_ROM] and "not hip IR" in change["measure"]
     (session,) = history([(before, session_facts(None, before))])["sessions"]
     assert set(session["legs"]["right"]) == {WALKING_RENAMES[HIP_IR_ROM]}
+
+
+def test_the_pelvis_chart_is_drawn(tmp_path):
+    from hiprot.analysis import plots
+
+    t = np.linspace(0.0, 10.0, 1001)
+    columns = {name: np.sin(t + k) for k, name in enumerate(PELVIS_SEGMENT)}
+    path = plots.pelvis_timeline(t, columns, "walk", tmp_path / "pelvis.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
