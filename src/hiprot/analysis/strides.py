@@ -49,6 +49,7 @@ from hiprot.columns import (
     sd_key,
 )
 from hiprot.geometry import wrap
+from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
@@ -56,10 +57,6 @@ HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
 # the pelvis' obliquity and rotation in the leg's own convention (sign: that side up, forward)
 LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING, SATURATED, PELVIS_OBLIQUITY, PELVIS_ROTATION)
 METRICS = STRIDE_METRICS
-# Stance is about 60 % of the gait cycle in normal walking (Perry & Burnfield, Gait Analysis,
-# 2nd ed. 2010), less when walking fast and more when slow; a leg's median outside this
-# band means its gait events are wrong, not that the person walks so.
-STANCE_PLAUSIBLE_PERCENT = (50.0, 70.0)
 
 
 @dataclass

@@ -52,7 +52,7 @@ from hiprot.columns import angle_columns as rig_columns
 from hiprot.config import Rig
 from hiprot.geometry import UP, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
 from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored, walks_between
-from hiprot.kinematics.gait_events import GaitEvents
+from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT, GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.rests import standing_rests
 from hiprot.kinematics.rotation_test import (
@@ -637,13 +637,19 @@ def _stride_rhythm_turn(rate_b: np.ndarray, legs: list[LegMotion], rate_hz: floa
     two of tilt, one per step (Kadaba et al., J Orthop Res 8:383-392, 1990; Perry & Burnfield,
     Gait Analysis, 2nd ed. 2010): of the horizontal axes, the forward one carries the most
     angular velocity at the stride frequency. Per stride (heel strike to heel strike of a
-    leg) the first Fourier coefficient of the rate about the frame's X and Z axes is taken;
-    the leading eigenvector of their summed outer products is that axis."""
+    leg, 0.6-2.5 s with one toe off, its stance plausible for walking) the first Fourier
+    coefficient of the rate about the frame's X and Z axes is taken; the leading
+    eigenvector of their summed outer products is that axis."""
     form, count = np.zeros((2, 2)), 0
+    low, high = np.array(STANCE_PLAUSIBLE_PERCENT) / 100
     for leg in legs:
         strikes = np.round(leg.result.events.heel_strike).astype(int)
+        toe_offs = leg.result.events.toe_off
         for a, b in zip(strikes, strikes[1:]):
-            if not 0.6 * rate_hz <= b - a <= 2.5 * rate_hz:
+            toe = toe_offs[(toe_offs > a) & (toe_offs < b)]
+            if not 0.6 * rate_hz <= b - a <= 2.5 * rate_hz or len(toe) != 1:
+                continue
+            if not low <= (toe[0] - a) / (b - a) <= high:  # not a walking stride
                 continue
             phase = np.exp(-2j * np.pi * np.arange(b - a) / (b - a))
             c = rate_b[a:b][:, [0, 2]].T @ phase
