@@ -49,6 +49,9 @@ def test_angle_columns_follow_the_sensors_worn_in_file_order():
         "left_hip_ir_deg",
         "left_hip_flexion_deg",
         "left_hip_adduction_deg",
+        "pelvis_tilt_deg",
+        "pelvis_obliquity_deg",
+        "pelvis_rotation_deg",
     ]
     assert columns.angle_columns(("left",), ("left",), pelvis=False) == [
         "left_hip_ir_deg",

@@ -61,3 +61,17 @@ def heading_rotation(heading_deg) -> np.ndarray:
         Rotation.from_euler("z", np.atleast_1d(heading_deg)[:, None], degrees=True)
     )
     return quat.multiply(yaw, HEADING_TO_WORLD)
+
+
+def pelvis_angles(q_e_p: np.ndarray) -> np.ndarray:
+    """Pelvic tilt (anterior +) and obliquity (right side up +), degrees (n, 2), of the pelvis
+    frame ``q_E_P``, and its heading (rad, as :func:`heading_rotation`'s).
+
+    Baker's rotation-obliquity-tilt sequence (Baker, Gait Posture 13:1-6, 2001): rotation about
+    the vertical comes first, so tilt and obliquity are the same whatever the pelvis faces and
+    the heading is exactly the pelvis' rotation — relative to a walking direction, pelvic
+    rotation. Zero when the pelvis frame is the heading frame (standing, after calibration).
+    """
+    q_h_p = quat.multiply(quat.conjugate(HEADING_TO_WORLD), np.atleast_2d(q_e_p))
+    rotation, obliquity, tilt = quat.to_rotation(q_h_p).as_euler("YXZ").T
+    return np.column_stack([-np.degrees(tilt), -np.degrees(obliquity)]), rotation

@@ -29,6 +29,13 @@ KNEE_FLEXION = "knee_flexion_deg"
 THIGH_HEADING = "thigh_heading_deg"  # the thigh's heading about the vertical (marks turns)
 SATURATED = "saturated"  # True where a sensor of the leg was at full scale (marks strides)
 PELVIS_ANGLES = (HIP_FLEXION, HIP_ADDUCTION)  # reported only with a pelvis sensor
+# The pelvis itself (with a pelvis sensor; Baker's rotation-obliquity-tilt sequence): tilt
+# (anterior +) and obliquity (right side up +) zeroed at standing, and rotation (right side
+# forward +) relative to the walking direction. Not per leg: no side prefix.
+PELVIS_TILT = "pelvis_tilt_deg"
+PELVIS_OBLIQUITY = "pelvis_obliquity_deg"
+PELVIS_ROTATION = "pelvis_rotation_deg"
+PELVIS_SEGMENT = (PELVIS_TILT, PELVIS_OBLIQUITY, PELVIS_ROTATION)
 
 
 def leg_column(side: str, angle: str) -> str:
@@ -37,7 +44,8 @@ def leg_column(side: str, angle: str) -> str:
 
 
 def split_column(column: str) -> tuple[str, str]:
-    """``right_hip_ir_deg`` → ``("right", "hip_ir_deg")``."""
+    """``right_hip_ir_deg`` → ``("right", "hip_ir_deg")``; a pelvis column →
+    ``("pelvis", "tilt_deg")``."""
     side, angle = column.split("_", 1)
     return side, angle
 
@@ -69,7 +77,7 @@ def thigh_heading(side: str) -> str:
 
 def angle_columns(sides: Iterable[str], shanks: Iterable[str], pelvis: bool) -> list[str]:
     """The joint-angle columns of a rig with legs ``sides``, shank sensors on ``shanks`` and
-    a pelvis sensor or not, in ``angles.csv`` order."""
+    a pelvis sensor or not, in ``angles.csv`` order (the pelvis' own angles last)."""
     with_shank = set(shanks)
     columns = []
     for side in sides:
@@ -78,7 +86,7 @@ def angle_columns(sides: Iterable[str], shanks: Iterable[str], pelvis: bool) -> 
             columns.append(knee_flexion(side))
         if pelvis:
             columns += [leg_column(side, angle) for angle in PELVIS_ANGLES]
-    return columns
+    return columns + list(PELVIS_SEGMENT if pelvis else ())
 
 
 # What hip IR is measured against (report.json ``angles.hip_ir_reference``).
@@ -106,6 +114,18 @@ HIP_IR_ROM_STANCE = "hip_ir_rom_stance_deg"
 HIP_IR_ROM_SWING = "hip_ir_rom_swing_deg"
 KNEE_FLEXION_MAX = "knee_flexion_max_deg"
 KNEE_FLEXION_ROM = "knee_flexion_rom_deg"
+# Hip IR after heel strike (strides whose stance is plausible only): the stance peak, its
+# timing in % of the stride, the excursion from heel strike to it (loading response) and
+# the mean over stance.
+HIP_IR_STANCE_PEAK = "hip_ir_stance_peak_deg"
+HIP_IR_STANCE_PEAK_TIMING = "hip_ir_stance_peak_percent"
+HIP_IR_LOADING_EXCURSION = "hip_ir_loading_excursion_deg"
+HIP_IR_STANCE_MEAN = "hip_ir_stance_mean_deg"
+# The pelvis over a stride of one leg (pelvis sensor), that leg's side up / forward positive.
+PELVIC_OBLIQUITY_ROM = "pelvic_obliquity_rom_deg"
+PELVIC_OBLIQUITY_MEAN = "pelvic_obliquity_mean_deg"
+PELVIC_ROTATION_ROM = "pelvic_rotation_rom_deg"
+PELVIC_ROTATION_MAX = "pelvic_rotation_max_deg"  # the leg's side furthest forward
 STRIDE_TIME_CV = "stride_time_cv_percent"  # stride-time variability in a gait summary
 STANCE_MEDIAN = "stance_median_percent"  # a leg's median stance in a gait summary
 STANCE_PLAUSIBLE = "stance_plausible"  # whether that median is within normal walking's range
@@ -120,7 +140,28 @@ STRIDE_METRICS = (
     HIP_IR_ROM_STANCE,
     HIP_IR_ROM_SWING,
     KNEE_FLEXION_MAX,
+    HIP_IR_STANCE_PEAK,
+    HIP_IR_STANCE_PEAK_TIMING,
+    HIP_IR_LOADING_EXCURSION,
+    HIP_IR_STANCE_MEAN,
+    PELVIC_OBLIQUITY_ROM,
+    PELVIC_OBLIQUITY_MEAN,
+    PELVIC_ROTATION_ROM,
+    PELVIC_ROTATION_MAX,
 )  # summarised per leg (mean ± SD over straight strides)
+# The stride measures a symmetry index is given for: ranges and timings, never signed angles
+# (an index of two angles near zero, or of opposite sign, is meaningless).
+SYMMETRY_METRICS = (
+    STRIDE_TIME,
+    STANCE,
+    HIP_IR_ROM,
+    HIP_IR_ROM_STANCE,
+    HIP_IR_ROM_SWING,
+    HIP_IR_STANCE_PEAK_TIMING,
+    HIP_IR_LOADING_EXCURSION,
+    PELVIC_OBLIQUITY_ROM,
+    PELVIC_ROTATION_ROM,
+)
 
 # Per rotation-test trial (report.json ``tests``, ``tests.csv``, the MQTT ``trial`` topic):
 # which reference the primary IR/ER figures use, the pelvis' compensation and the protocol.
@@ -189,20 +230,54 @@ def trial_summary_key(prefix: str, statistic: str) -> str:
     return f"{prefix}_{statistic}{DEG}"
 
 
+# Without a pelvis sensor the walking "hip IR" is the thigh's rotation relative to the walking
+# direction: it holds pelvic rotation, so its stride measures are named for what they are
+# (positive = internal, toward the midline) and never stand for hip IR.
+THIGH_ROTATION = "thigh_rotation"
+THIGH_EXTERNAL_ROTATION_MAX = "thigh_external_rotation_max_deg"
+
+
+def _thigh_name(name: str) -> str:
+    if name == HIP_ER_MAX:
+        return THIGH_EXTERNAL_ROTATION_MAX
+    return THIGH_ROTATION + name.removeprefix("hip_ir")
+
+
+WALKING_RENAMES = {
+    name: _thigh_name(name)
+    for name in (*STRIDE_METRICS, mean_key(HIP_IR), sd_key(HIP_IR))
+    if name.startswith(("hip_ir", "hip_er"))
+}  # a stride measure of hip IR → its name in walks without a pelvis sensor
+
+
+def measured_names(data, reference: str | None):
+    """Stride measures (a name, a stride's or summary's dict, a list) under the names of what
+    was measured: with :data:`REFERENCE_WALKING`, thigh rotation (:data:`WALKING_RENAMES`)."""
+    return _renamed(data, WALKING_RENAMES) if reference == REFERENCE_WALKING else data
+
+
+def rig_reference(pelvis: bool) -> str:
+    """The walking hip reference of a rig with a pelvis sensor or without."""
+    return REFERENCE_PELVIS if pelvis else REFERENCE_WALKING
+
+
 # Old name → current name, for files written by earlier versions. ``None`` holds renames of
-# every session; a hip IR reference holds renames of the sessions measured against it (the
-# two-sensor walking measure is to become "thigh rotation relative to the walking direction",
-# a rename of the sessions of REFERENCE_WALKING only). No name has been changed yet.
-LEGACY_NAMES: dict[str | None, dict[str, str]] = {None: {}, REFERENCE_WALKING: {}}
+# every session; a hip IR reference holds renames of the walks measured against it (other
+# kinds of session keep the names: a rotation test without a pelvis sensor measures hip IR
+# against gravity).
+LEGACY_NAMES: dict[str | None, dict[str, str]] = {None: {}, REFERENCE_WALKING: WALKING_RENAMES}
 
 
 def current_names(data, reference: str | None = None):
     """``data`` under today's names: a name, a list, or a dict (a report, a table row) whose
     keys at any depth, and names given as values (``angles.columns``, a comparison's ``key``),
     are renamed by :data:`LEGACY_NAMES`. ``reference`` (by default a report's own
-    ``angles.hip_ir_reference``) adds the renames of sessions measured against it."""
+    ``angles.hip_ir_reference``, when the report is of a walk) adds the renames of walks
+    measured against it."""
     if reference is None and isinstance(data, dict):
         reference = (data.get("angles") or {}).get(HIP_IR_REFERENCE)
+        if (data.get("session") or {}).get("activity") not in (None, "walk"):
+            reference = None
     table = {**LEGACY_NAMES.get(None, {}), **LEGACY_NAMES.get(reference, {})}
     return _renamed(data, table) if table else data
 

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from hiprot.analysis.live import MetricStream
+from hiprot.columns import rig_reference
 from hiprot.mqtt.live import LiveFeed
 from hiprot.pipeline import Angles, Pipeline
 from hiprot.recording import SessionWriter
@@ -107,7 +108,8 @@ class LiveSink:
 
     def _stream(self, activity: str | None) -> MetricStream:
         rig = self.pipeline.rig
-        return MetricStream(rig.sides, rig.sample_rate_hz, activity, self.mode)
+        reference = rig_reference(rig.find("pelvis") is not None)
+        return MetricStream(rig.sides, rig.sample_rate_hz, activity, self.mode, reference)
 
     def _follow_segment(self) -> None:
         """Switch the live metrics to the open segment's activity (else the run's): a labelled

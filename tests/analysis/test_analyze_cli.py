@@ -18,6 +18,7 @@ import pytest
 from hiprot.analysis.outputs import read_report
 from hiprot.analysis.report import read_table
 from hiprot.analysis.session_files import is_session
+from hiprot.columns import HIP_IR_MAX, WALKING_RENAMES
 from hiprot.errors import EmptySessionError
 from hiprot.recording import load_session
 from hiprot.sim import simulate
@@ -117,17 +118,21 @@ def test_walk_report_tables_and_charts(analysed):
     assert report["calibration"]["quality"]["right"]["moving_s"] > 0
     strides = report["strides"]["right"]
     assert len(strides) > 15
+    # thigh + shank: the walking measures are the thigh's rotation to the walking direction
     assert {
-        "hip_ir_at_heel_strike_deg",
-        "hip_ir_max_deg",
-        "hip_er_max_deg",
-        "hip_ir_rom_stance_deg",
-        "hip_ir_rom_swing_deg",
+        "thigh_rotation_at_heel_strike_deg",
+        "thigh_rotation_max_deg",
+        "thigh_external_rotation_max_deg",
+        "thigh_rotation_rom_stance_deg",
+        "thigh_rotation_rom_swing_deg",
+        "thigh_rotation_loading_excursion_deg",
         "cadence_steps_per_min",
         "turning",
     } <= set(strides[0])
+    assert not any(k.startswith(("hip_ir", "hip_er")) for k in strides[0])
     leg = report["summaries"]["gait"]["legs"]["right"]
-    assert leg["strides"] == len(strides) and len(leg["curves"]["hip_ir_mean_deg"]) == 101
+    assert leg["strides"] == len(strides) and len(leg["curves"]["thigh_rotation_mean_deg"]) == 101
+    assert not any(k.startswith(("hip_ir", "hip_er")) for k in leg)
     warnings = " | ".join(report["warnings"])
     assert "right_shank" in warnings and "dropped" in warnings and "angles missing" in warnings
     assert report["recording"]["angles_missing_s"] > 0.3
@@ -135,7 +140,7 @@ def test_walk_report_tables_and_charts(analysed):
         rows = list(csv.DictReader(f))
     assert (
         len(rows) == len(strides)
-        and float(rows[0]["hip_ir_max_deg"]) == strides[0]["hip_ir_max_deg"]
+        and float(rows[0]["thigh_rotation_max_deg"]) == strides[0]["thigh_rotation_max_deg"]
     )
     assert read_report(out / "walk") == report  # today's names read as written
     assert read_table(out / "walk" / "strides.csv", report["angles"]["hip_ir_reference"]) == rows
@@ -265,7 +270,7 @@ def test_a_walk_without_standing_still_gets_its_stride_timing(sessions, tmp_path
         rows = list(csv.DictReader(f))
     assert len(rows) >= 12
     assert all(50 < float(r["stance_percent"]) < 65 for r in rows)
-    assert all(r["hip_ir_max_deg"] == "" for r in rows)
+    assert all(r[WALKING_RENAMES[HIP_IR_MAX]] == "" for r in rows)
     assert not any(float(r["start_s"]) < 20.4 and float(r["end_s"]) > 20.0 for r in rows)
     assert "1 strides skipped: a sensor had a gap in its samples" in report["warnings"]
     assert report["summaries"]["gait"]["legs"]["right"]["stance_plausible"] is True

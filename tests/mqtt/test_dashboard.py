@@ -20,8 +20,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from hiprot.columns import HIP_IR_MAX, WALKING_RENAMES
 from hiprot.config import MqttConfig
 from hiprot.mqtt import Publisher
+
+THIGH_MAX = WALKING_RENAMES[HIP_IR_MAX]
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromedriver")
 
@@ -211,8 +214,8 @@ def test_browser_shows_live_angle_and_completed_stride(
     try:
         wait.until(lambda d: d.find_element(By.ID, "ir-right").text.endswith("°"))
         wait.until(lambda d: d.find_element(By.ID, "device-status").text == "online")
-        wait.until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, '#stride dd[data-key="hip_ir_max_deg"]')
+        wait.until(  # thigh + shank: the thigh's rotation to the walking direction, not hip IR
+            lambda d: d.find_elements(By.CSS_SELECTOR, f'#stride dd[data-key="{THIGH_MAX}"]')
         )
         sub.received.wait(lambda r: r.json("/angles")[-1]["time_s"] >= 12.0, 30)
         shot = tmp_path / "dashboard.png"
@@ -222,7 +225,7 @@ def test_browser_shows_live_angle_and_completed_stride(
             shutil.copy(shot, Path(os.environ["HIPROT_SCREENSHOTS"]) / "dashboard.png")
         stride = browser.find_element(By.ID, "stride").text
         last_stride = sub.received.json("/stride")[-1]
-        assert f"hip IR max\n{_shown(last_stride['hip_ir_max_deg'])}°" in stride
+        assert f"thigh rotation max\n{_shown(last_stride[THIGH_MAX])}°" in stride
         assert f"stride time\n{_shown(last_stride['stride_time_s'])} s" in stride
         assert _stroke_pixels(browser) > 100, "the right hip IR line is drawn on the chart"
         assert "right_thigh" in browser.find_element(By.ID, "health").text

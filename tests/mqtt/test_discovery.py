@@ -30,6 +30,7 @@ def test_every_entity_has_a_default_entity_id_and_no_object_id():
     messages = [
         (t, json.loads(p))
         for t, p in discovery_messages("Pi-Lab", "hiprot/Pi-Lab", ("left", "right"))
+        if p  # an empty config removes an entity
     ]
     for topic, config in messages:
         component = topic.split("/")[1]
@@ -40,7 +41,7 @@ def test_every_entity_has_a_default_entity_id_and_no_object_id():
 def _configs(**options) -> dict[str, dict]:
     """Discovery configs of a two-legged device by unique_id."""
     messages = discovery_messages("dev", "hiprot/dev", ("right", "left"), **options)
-    return {c["unique_id"]: c for c in (json.loads(p) for _, p in messages)}
+    return {c["unique_id"]: c for c in (json.loads(p) for _, p in messages if p)}
 
 
 # Home Assistant's identities of hiprot's entities: a change here changes a user's history,
@@ -50,11 +51,12 @@ STABLE_IDS = {
     "hiprot_dev_left_hip_ir",
     "hiprot_dev_cadence",
     "hiprot_dev_stride_time",
-    "hiprot_dev_stride_hip_ir_max",
-    "hiprot_dev_stride_hip_ir_rom",
     "hiprot_dev_queue_depth",
     "hiprot_dev_status",
 }  # published before the state topic: the same ids now read it
+PELVIS_STRIDE_IDS = {"hiprot_dev_stride_hip_ir_max", "hiprot_dev_stride_hip_ir_rom"}  # as before
+# without a pelvis sensor a stride's rotation is the thigh's, entities of their own (issue 17)
+THIGH_STRIDE_IDS = {"hiprot_dev_stride_thigh_rotation_max", "hiprot_dev_stride_thigh_rotation_rom"}
 NEW_IDS = {
     "hiprot_dev_right_test_hip_ir_max",
     "hiprot_dev_right_test_hip_er_max",
@@ -66,10 +68,11 @@ NEW_IDS = {
 
 
 def test_entity_ids_are_stable_and_the_optional_ones_appear_only_where_measured():
-    assert set(_configs()) == STABLE_IDS | NEW_IDS
+    assert set(_configs()) == STABLE_IDS | NEW_IDS | THIGH_STRIDE_IDS
     full = _configs(pelvis=True, battery=True)
     extra = {"hiprot_dev_battery", "hiprot_dev_right_test_compensated"}
-    assert set(full) == STABLE_IDS | NEW_IDS | extra | {"hiprot_dev_left_test_compensated"}
+    extra |= {"hiprot_dev_left_test_compensated"}
+    assert set(full) == STABLE_IDS | NEW_IDS | PELVIS_STRIDE_IDS | extra
 
 
 def test_a_renamed_measure_changes_what_an_entity_reads_not_which_entity_it_is(monkeypatch):
@@ -145,3 +148,16 @@ def test_session_state_battery_and_disk():
     assert ha_state(configs["hiprot_dev_battery"], state) == 81.0
     assert ha_state(configs["hiprot_dev_disk_free"], state) == 12034.0
     assert ha_state(configs["hiprot_dev_battery"], {"time_s": 4.0}, "80.0") == 80.0, "kept"
+
+
+@pytest.mark.parametrize("pelvis", [True, False])
+def test_a_rig_announces_its_stride_rotation_entities_and_removes_the_other_kind(pelvis):
+    """Thigh + shank announce thigh rotation entities of their own, never hip IR under the
+    same id; the other kind of rig's pair is removed (empty retained config), not left stale."""
+    messages = dict(discovery_messages("lab", "hiprot/lab", ("right",), pelvis=pelvis))
+    mine, other = ("hip_ir", "thigh_rotation") if pelvis else ("thigh_rotation", "hip_ir")
+    for stat in ("max", "rom"):
+        announced = json.loads(messages[f"homeassistant/sensor/lab/stride_{mine}_{stat}/config"])
+        assert announced["unique_id"] == f"hiprot_lab_stride_{mine}_{stat}"
+        assert f"value_json.{mine}_{stat}_deg" in announced["value_template"]
+        assert messages[f"homeassistant/sensor/lab/stride_{other}_{stat}/config"] == b""

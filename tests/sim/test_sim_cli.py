@@ -67,6 +67,9 @@ def test_simulate_writes_a_session_that_load_session_reads(tmp_path):
         "right_knee_flexion_deg",
         "right_hip_flexion_deg",
         "right_hip_adduction_deg",
+        "pelvis_tilt_deg",
+        "pelvis_obliquity_deg",
+        "pelvis_rotation_deg",
     ]
     assert len(time_s) == 12 * 200
 

@@ -25,12 +25,13 @@ from hiprot.analysis.report import TABLES, build_report, tables, write_report, w
 from hiprot.analysis.session import SessionAnalysis, analyze_session
 from hiprot.analysis.session_files import SESSION_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
+from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT
 from hiprot.csvio import write_angles_csv
 from hiprot.errors import AnalysisError, HiprotError
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Segment, before_after_pairs, load_session, read_timeline
 
-CHARTS = ("hip_ir.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
+CHARTS = ("hip_ir.png", "pelvis.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
 SEGMENTS_DIR = "segments"  # one analysis directory per labelled segment, under the session's
 SEGMENTS_INDEX = "segments.json"
 OUTPUT_FILES = ("orientations.csv", "angles.csv", *TABLES, *CHARTS, SEGMENTS_INDEX)
@@ -97,7 +98,7 @@ def analyze_to(
                 write_angles_csv(path, processed.angles.time_s, processed.angles.columns)
         for name, items in tables(analysis).items():
             with outputs.file(name) as path:
-                write_table(path, name, items)
+                write_table(path, name, items, report["angles"][HIP_IR_REFERENCE])
         if charts:
             _charts(processed, report, outputs)
         segments = read_timeline(session_dir)
@@ -140,7 +141,7 @@ def _analyze_segments(
         target = OutputSet(out_dir / entry["dir"], OUTPUT_FILES)
         for name, items in tables(analysis).items():
             with target.file(name) as path:
-                write_table(path, name, items)
+                write_table(path, name, items, report["angles"][HIP_IR_REFERENCE])
         target.finish(report, write_report)
         entry.update(
             activity=analysis.activity,
@@ -180,6 +181,9 @@ def _charts(processed: ProcessedSession, report: dict, outputs: OutputSet) -> No
     if processed.angles is not None:
         with outputs.file("hip_ir.png") as path:
             plots.hip_ir_timeline(processed.angles.time_s, processed.angles.columns, report, path)
+        if PELVIS_TILT in processed.angles.columns:
+            with outputs.file("pelvis.png") as path:
+                plots.pelvis_timeline(processed.angles.time_s, processed.angles.columns, name, path)
     if summaries["gait"] is not None and processed.angles is not None:
         with outputs.file("gait_cycle.png") as path:
             plots.gait_cycle(summaries["gait"], path, name)

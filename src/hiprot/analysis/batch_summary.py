@@ -28,11 +28,13 @@ from hiprot.columns import (
     SIDES,
     STRIDE_METRICS,
     SUMMARY_COLUMNS,
+    WALKING_RENAMES,
     current_names,
 )
 
 MEASURES = {
-    "strides": STRIDE_METRICS,
+    "strides": STRIDE_METRICS
+    + tuple(WALKING_RENAMES[m] for m in STRIDE_METRICS if m in WALKING_RENAMES),
     "reps": (HIP_IR_MAX, HIP_IR_ROM, KNEE_FLEXION_MAX, KNEE_FLEXION_ROM),
     "tests": (
         HIP_IR_MAX,

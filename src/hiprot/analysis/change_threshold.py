@@ -25,7 +25,8 @@ Priors (SEM₀ = MDC95 / (1.96 √2), ν₀ = the study's subjects, one retest e
   IR figure stands for them (an assumption, stated in the verdict's source).
 - walking excursions: Wilken et al., Gait Posture 35:301-307 (2012), 29 adults
   retested 5.6 days apart with optical markers: changes of gait kinematics
-  above about 5° are detectable between sessions (MDC95 5°).
+  above about 5° are detectable between sessions (MDC95 5°). The same figure stands for the
+  thigh's rotation relative to the walking direction (no pelvis sensor) — an assumption.
 - exercise repetitions (active IR range): Krause et al. as for the tests.
 """
 
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import stdtrit  # Student t quantile; lighter to import than scipy.stats
 
-from hiprot.columns import HIP_ER_MAX, HIP_IR_MAX, HIP_IR_ROM, HIP_IR_ROM_STANCE
+from hiprot.columns import HIP_ER_MAX, HIP_IR_MAX, HIP_IR_ROM, HIP_IR_ROM_STANCE, WALKING_RENAMES
 
 Z95 = 1.96
 BLOCK = 10  # strides per cluster when a walk has a single bout (a modelling choice)
@@ -79,6 +80,8 @@ PRIORS: dict[tuple[str, str], Prior] = {
     ("prone-test", HIP_ER_MAX): KRAUSE,
     ("walk", HIP_IR_ROM): WILKEN,
     ("walk", HIP_IR_ROM_STANCE): WILKEN,
+    ("walk", WALKING_RENAMES[HIP_IR_ROM]): WILKEN,
+    ("walk", WALKING_RENAMES[HIP_IR_ROM_STANCE]): WILKEN,
     ("exercise", HIP_IR_ROM): KRAUSE,
 }
 

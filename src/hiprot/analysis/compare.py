@@ -8,7 +8,9 @@ the kind of session both share (:data:`MEASURES`):
   rotation; trials marked compensated (``columns.COMPENSATED`` True) are left out
   and counted;
 - walks: per leg, excursions of the straight strides — the IR range and the IR range
-  in stance — not peaks, which depend on each session's zero;
+  in stance — not peaks, which depend on each session's zero; without a pelvis sensor the
+  same excursions of the thigh's rotation relative to the walking direction, under that
+  name: they hold pelvic rotation and are never a hip IR verdict;
 - exercises: per leg, the IR range of the repetitions.
 
 The verdict (:func:`judge`): **probable change** when the change exceeds the larger
@@ -51,6 +53,7 @@ from hiprot.columns import (
     HIP_IR_ROM_STANCE,
     SD,
     VALUE,
+    WALKING_RENAMES,
     current_names,
 )
 
@@ -70,6 +73,16 @@ MEASURES = {
     "walk": [
         ("IR range per stride (walking)", "strides", HIP_IR_ROM),
         ("IR range in stance (walking)", "strides", HIP_IR_ROM_STANCE),
+        (
+            "thigh rotation range per stride, to the walking direction (not hip IR)",
+            "strides",
+            WALKING_RENAMES[HIP_IR_ROM],
+        ),
+        (
+            "thigh rotation range in stance, to the walking direction (not hip IR)",
+            "strides",
+            WALKING_RENAMES[HIP_IR_ROM_STANCE],
+        ),
     ],
     "exercise": [("IR range per repetition", "reps", HIP_IR_ROM)],
 }

@@ -29,11 +29,14 @@ import numpy as np
 from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
 from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
+from hiprot.anatomy import SIDE_SIGN
 from hiprot.columns import (
     ACTIVITIES,
     HIP_IR,
     HIP_IR_GRAVITY,
     KNEE_FLEXION,
+    PELVIS_OBLIQUITY,
+    PELVIS_ROTATION,
     PELVIS_UP,
     SATURATED,
     TEST_HIP_FLEXION,
@@ -43,6 +46,7 @@ from hiprot.columns import (
     hip_ir,
     knee_flexion,
     leg_column,
+    measured_names,
     thigh_heading,
 )
 from hiprot.kinematics.gait_events import StreamingGaitEvents
@@ -117,6 +121,11 @@ class LiveAnalysis:
                     for suffix, name in LEG_INPUTS.items()
                     if leg_column(side, suffix) in columns
                 }
+                leg |= {  # in the leg's own convention: that side up, that side forward
+                    name: SIDE_SIGN[side] * np.asarray(columns[name], float)
+                    for name in (PELVIS_OBLIQUITY, PELVIS_ROTATION)
+                    if name in columns
+                }
                 found = events.get(side, {})
                 for stride in self.segmenters[side].update(
                     time_s, leg, found.get("heel_strike", ()), found.get("toe_off", ())
@@ -168,7 +177,8 @@ class MetricStream:
 
     Gait events come from each leg's :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
     (the shank's swing-axis rate and acceleration, the knee angle), the metrics from
-    :class:`LiveAnalysis`.
+    :class:`LiveAnalysis`; strides under the names of what was measured against ``reference``
+    (:func:`~hiprot.columns.measured_names`: thigh rotation without a pelvis sensor).
     """
 
     def __init__(
@@ -177,9 +187,17 @@ class MetricStream:
         rate_hz: float,
         activity: str | None = "walk",
         mode: str | None = None,
+        reference: str | None = None,
     ):
         self.gait = {side: StreamingGaitEvents(rate_hz, ShankEventDetector()) for side in sides}
         self.analysis = LiveAnalysis(sides, rate_hz, activity, keep=False, mode=mode)
+        self.reference = reference
+
+    def _named(self, found: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+        return [
+            (kind, measured_names(payload, self.reference) if kind == "stride" else payload)
+            for kind, payload in found
+        ]
 
     def update(self, angles) -> list[tuple[str, dict]]:
         """Metrics completed by one emission of the live pipeline (``pipeline.Angles``)."""
@@ -195,11 +213,11 @@ class MetricStream:
                 events[side] = self.gait[side].update(
                     angles.time_s, leg["sagittal_rate"], leg.get("shank_acc"), knee
                 )
-        return self.analysis.update(angles.time_s, columns, events)
+        return self._named(self.analysis.update(angles.time_s, columns, events))
 
     def finish(self) -> list[tuple[str, dict]]:
         """What the end of the stream completes: the last gait events, held-back reps and trials."""
         events = {side: gait.finish() for side, gait in self.gait.items()}
         empty = np.empty(0)
         out = self.analysis.update(empty, {hip_ir(s): empty for s in self.analysis.sides}, events)
-        return out + self.analysis.finish()
+        return self._named(out + self.analysis.finish())

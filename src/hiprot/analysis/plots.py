@@ -8,6 +8,7 @@ runs headless (Agg); each function writes one file and closes its figure.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib
@@ -22,11 +23,15 @@ from hiprot.columns import (
     HIP_IR,
     HIP_IR_MAX,
     HIP_IR_ROM,
+    PELVIS_OBLIQUITY,
+    PELVIS_ROTATION,
+    PELVIS_TILT,
     PERCENT,
     SD,
     STANCE,
     TEST_DIRECTIONS,
     VALUE,
+    WALKING_RENAMES,
     mean_key,
     sd_key,
     split_column,
@@ -56,8 +61,47 @@ def _finish(fig, ax, path: Path, title: str) -> Path:
     return path
 
 
+THIGH_AXIS = "Thigh rotation to the walking direction (°)\n+ internal / − external"
+
+
+def _hip_names(data):
+    """Walking measures under the hip IR names, and what they measure: hip rotation, or the
+    thigh's rotation to the walking direction (no pelvis sensor,
+    :data:`~hiprot.columns.WALKING_RENAMES`)."""
+    text = json.dumps(data)
+    if not any(f'"{name}"' in text for name in WALKING_RENAMES.values()):
+        return data, "Hip rotation", IR_AXIS
+    back = {v: k for k, v in WALKING_RENAMES.items()}
+
+    def renamed(value):
+        if isinstance(value, dict):
+            return {back.get(k, k): renamed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        return value
+
+    return renamed(data), "Thigh rotation (to the walking direction, not hip IR)", THIGH_AXIS
+
+
+def pelvis_timeline(time_s: np.ndarray, columns: dict[str, np.ndarray], session: str, path: Path):
+    """The pelvis' tilt, obliquity and rotation to the walking direction over the session."""
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    for name, label in (
+        (PELVIS_TILT, "tilt (anterior +)"),
+        (PELVIS_OBLIQUITY, "obliquity (right side up +)"),
+        (PELVIS_ROTATION, "rotation to the walking direction (right side forward +)"),
+    ):
+        ax.plot(time_s, columns[name], lw=1, label=label)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("Time since the start of the session (s)")
+    ax.set_ylabel("Pelvis (°), zero standing")
+    _legend(ax, "no pelvis angles", fontsize=8, loc="best")
+    return _finish(fig, ax, path, f"Pelvis over the session — {session}")
+
+
 def gait_cycle(summary: dict, path: Path, session: str) -> Path:
     """Hip rotation over the gait cycle (0-100 % from heel strike): mean ± SD per leg, toe off."""
+    summary, what, axis = _hip_names(summary)
     fig, ax = plt.subplots(figsize=(8, 4.8))
     for side, leg in summary["legs"].items():
         curves = leg.get("curves")
@@ -88,18 +132,19 @@ def gait_cycle(summary: dict, path: Path, session: str) -> Path:
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("Gait cycle (% of the stride, from heel strike)")
-    ax.set_ylabel(IR_AXIS)
-    _legend(ax, "no straight stride with hip rotation", fontsize=8, loc="best")
+    ax.set_ylabel(axis)
+    _legend(ax, f"no straight stride with {what.lower()}", fontsize=8, loc="best")
     return _finish(
         fig,
         ax,
         path,
-        f"Hip rotation during walking — {session}\n(stance left of the toe-off line, swing right)",
+        f"{what} during walking — {session}\n(stance left of the toe-off line, swing right)",
     )
 
 
 def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Path:
     """Per stride: peak IR and peak ER over time; turning strides drawn hollow."""
+    strides, what, axis = _hip_names(strides)
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for side, rows in strides.items():
         if not rows:
@@ -132,16 +177,16 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
             )
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("Time since the start of the session (s)")
-    ax.set_ylabel(IR_AXIS)
+    ax.set_ylabel(axis)
     _legend(
         ax,
-        "no stride with hip rotation",
+        f"no stride with {what.lower()}",
         fontsize=7,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.16),
         ncol=2,
     )
-    return _finish(fig, ax, path, f"Peak hip rotation of every stride — {session}")
+    return _finish(fig, ax, path, f"Peaks of {what.lower()}, every stride — {session}")
 
 
 def rep_bars(reps: list[dict], path: Path, session: str) -> Path:

@@ -26,10 +26,10 @@ from hiprot.analysis.session import SessionAnalysis
 from hiprot.analysis.strides import Stride, gait_summary
 from hiprot.columns import (
     HIP_IR_REFERENCE,
-    REFERENCE_PELVIS,
-    REFERENCE_WALKING,
     SUBJECT,
     current_names,
+    measured_names,
+    rig_reference,
 )
 from hiprot.errors import RecordingError
 from hiprot.kinematics.angles import SessionAngles
@@ -51,6 +51,7 @@ def build_report(
     when they were withheld since (their return-to-zero check is still reported)."""
     angles = processed.angles
     sides = tuple(angles.legs) if angles is not None else processed.rig.sides
+    reference = rig_reference(processed.rig.find("pelvis") is not None)
     check = return_to_zero.return_to_zero(computed or angles)
     calibration = processed.calibration.as_dict() if processed.calibration is not None else None
     if calibration is not None:
@@ -65,21 +66,24 @@ def build_report(
         "return_to_zero": check,
         "angles": {
             "columns": list(angles.columns) if angles is not None else [],
-            HIP_IR_REFERENCE: (
-                REFERENCE_PELVIS if processed.rig.find("pelvis") is not None else REFERENCE_WALKING
-            ),
+            HIP_IR_REFERENCE: reference,
             "notes": list(angles.notes) if angles is not None else [],
             "test_reference_s": _test_spans(angles) if angles is not None else {},
         },
         "strides": {
-            side: [s.payload() for s in analysis.strides if s.side == side] for side in sides
+            side: [
+                measured_names(s.payload(), reference) for s in analysis.strides if s.side == side
+            ]
+            for side in sides
         }
         if analysis.activity == "walk"
         else {},
         "reps": [r.payload() for r in analysis.reps],
         "tests": [t.payload() for t in analysis.trials],
         "summaries": {
-            "gait": gait_summary(analysis.strides) if analysis.strides else None,
+            "gait": measured_names(gait_summary(analysis.strides), reference)
+            if analysis.strides
+            else None,
             "reps": rep_summary(analysis.reps) if analysis.reps else None,
             "tests": trial_summary(analysis.trials) if analysis.trials else None,
         },
@@ -138,13 +142,17 @@ def tables(analysis: SessionAnalysis) -> dict[str, list]:
     return {name: rows[name] for name in TABLES if name == wanted or rows[name]}
 
 
-def write_table(path: Path, name: str, items: list) -> None:
-    """Write table ``name`` (a key of :data:`TABLES`) of ``items`` to ``path``."""
-    columns = [f.name for f in fields(TABLES[name]) if f.name != "curves"]
+def write_table(path: Path, name: str, items: list, reference: str | None = None) -> None:
+    """Write table ``name`` (a key of :data:`TABLES`) of ``items`` to ``path``; strides under
+    the names of what was measured against ``reference`` (:func:`~hiprot.columns.measured_names`)."""
+    reference = reference if name == "strides.csv" else None
+    columns = measured_names(
+        [f.name for f in fields(TABLES[name]) if f.name != "curves"], reference
+    )
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
-        writer.writerows(item.payload() for item in items)
+        writer.writerows(measured_names(item.payload(), reference) for item in items)
 
 
 def _session_info(processed: ProcessedSession, analysis: SessionAnalysis) -> dict:

@@ -3,7 +3,14 @@
 A stride runs from one heel strike of a leg to its next; its toe off splits it
 into stance and swing. Per stride: time, cadence, stance share, hip IR at heel
 strike, peak IR, peak ER (positive = external), the IR range over the stride,
-in stance and in swing, peak knee flexion, and whether the walker was turning
+in stance and in swing, peak knee flexion; hip IR after heel strike — the stance peak
+of IR, its timing in % of the stride, the excursion from heel strike to it (the hip rotates
+internally through loading response, 0-10 % of the cycle: Perry & Burnfield, Gait
+Analysis, 2nd ed. 2010) and the mean IR over stance — where the stride's own stance lies
+within :data:`STANCE_PLAUSIBLE_PERCENT` (else its toe off is wrong and so is its stance);
+with a pelvis sensor the pelvic obliquity's range and mean and the pelvic rotation's range
+and peak, in the leg's own convention (as Vicon's Plug-in Gait reports pelvic angles per
+side: that side up, that side forward positive); and whether the walker was turning
 (the thigh's heading changed by more than ``turn_deg`` over the stride), and
 whether a sensor of the leg was at full scale during it (its angles are wrong).
 A leg without any hip angle (its session could not be calibrated) still gets
@@ -28,6 +35,8 @@ from hiprot.columns import (
     CADENCE,
     HIP_IR,
     KNEE_FLEXION,
+    PELVIS_OBLIQUITY,
+    PELVIS_ROTATION,
     PERCENT,
     SATURATED,
     STANCE_MEDIAN,
@@ -35,20 +44,19 @@ from hiprot.columns import (
     STRIDE_METRICS,
     STRIDE_TIME,
     STRIDE_TIME_CV,
+    SYMMETRY_METRICS,
     mean_key,
     sd_key,
 )
 from hiprot.geometry import wrap
+from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
-# per-leg inputs, without the side; SATURATED: True where a sensor of the leg was at full scale
-LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING, SATURATED)
+# per-leg inputs, without the side; SATURATED: True where a sensor of the leg was at full scale;
+# the pelvis' obliquity and rotation in the leg's own convention (sign: that side up, forward)
+LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING, SATURATED, PELVIS_OBLIQUITY, PELVIS_ROTATION)
 METRICS = STRIDE_METRICS
-# Stance is about 60 % of the gait cycle in normal walking (Perry & Burnfield, Gait Analysis,
-# 2nd ed. 2010), less when walking fast and more when slow; a leg's median outside this
-# band means its gait events are wrong, not that the person walks so.
-STANCE_PLAUSIBLE_PERCENT = (50.0, 70.0)
 
 
 @dataclass
@@ -72,6 +80,14 @@ class Stride:
     knee_flexion_max_deg: float | None
     turning: bool | None
     saturated: bool | None  # a sensor of the leg at full scale during it: its angles are wrong
+    hip_ir_stance_peak_deg: float | None = None
+    hip_ir_stance_peak_percent: float | None = None
+    hip_ir_loading_excursion_deg: float | None = None
+    hip_ir_stance_mean_deg: float | None = None
+    pelvic_obliquity_rom_deg: float | None = None
+    pelvic_obliquity_mean_deg: float | None = None
+    pelvic_rotation_rom_deg: float | None = None
+    pelvic_rotation_max_deg: float | None = None
     curves: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
@@ -189,8 +205,22 @@ class StrideSegmenter:
             float(knee[1].max()) if knee_ok else None,
             self._turning(start, end),
             self._saturated(start, end),
-            curves,
+            **_after_heel_strike(times, values, start, end, toe),
+            **self._pelvis(start, end, inside),
+            curves=curves,
         )
+
+    def _pelvis(self, start: float, end: float, inside: np.ndarray) -> dict:
+        """The pelvis' obliquity range and mean and rotation range and peak over the stride."""
+        out = {}
+        for name, rom, extra, how in (
+            (PELVIS_OBLIQUITY, "pelvic_obliquity_rom_deg", "pelvic_obliquity_mean_deg", np.mean),
+            (PELVIS_ROTATION, "pelvic_rotation_rom_deg", "pelvic_rotation_max_deg", np.max),
+        ):
+            found = self._extended(name, start, end, inside)
+            if found is not None and np.all(np.isfinite(found[1])):
+                out[rom], out[extra] = float(np.ptp(found[1])), float(how(found[1]))
+        return out
 
     def _timing(self, start: float, end: float, toe: float) -> Stride:
         """A stride of a leg without angles: its timing only."""
@@ -237,6 +267,26 @@ class StrideSegmenter:
         if not np.isfinite(change):
             return None
         return bool(abs(np.degrees(wrap(np.radians(change)))) > self.turn_deg)
+
+
+def _after_heel_strike(
+    times: np.ndarray, values: np.ndarray, start: float, end: float, toe: float
+) -> dict:
+    """Hip IR after heel strike, for a stride whose stance share is plausible: the stance
+    peak, its timing (% of the stride), the excursion to it from heel strike (loading
+    response) and the mean over stance (time-weighted)."""
+    low, high = STANCE_PLAUSIBLE_PERCENT
+    if not low <= 100 * (toe - start) / (end - start) <= high:
+        return {}
+    stance = times <= toe
+    t, v = np.append(times[stance], toe), np.append(values[stance], np.interp(toe, times, values))
+    peak = int(np.argmax(v))
+    return {
+        "hip_ir_stance_peak_deg": float(v[peak]),
+        "hip_ir_stance_peak_percent": 100 * float(t[peak] - start) / (end - start),
+        "hip_ir_loading_excursion_deg": float(v[peak] - v[0]),
+        "hip_ir_stance_mean_deg": float(np.trapezoid(v, t) / (t[-1] - t[0])),
+    }
 
 
 def gait_summary(strides: list[Stride]) -> dict:
@@ -302,14 +352,16 @@ def _leg_summary(straight: list[Stride], leg: dict) -> dict:
 
 
 def _asymmetry(right: dict, left: dict) -> dict:
-    """Right minus left of each mean, and the symmetry index (% of the two legs' mean) where
-    both are positive."""
+    """Right minus left of each mean, and for ranges and timings (:data:`SYMMETRY_METRICS`,
+    never signed angles) where both are positive the symmetry index, % of the two legs' mean
+    (Robinson et al., J Manipulative Physiol Ther 10:172-176, 1987; an index of signed angles
+    near zero is meaningless: Błażkiewicz et al., Acta Bioeng Biomech 16(1):29-35, 2014)."""
     out = {}
     for metric in METRICS:
         if metric in right and metric in left:
             rv, lv = right[metric]["mean"], left[metric]["mean"]
             entry = {"right_minus_left": rv - lv}
-            if rv > 0 and lv > 0:
+            if metric in SYMMETRY_METRICS and rv > 0 and lv > 0:
                 entry["symmetry_index_percent"] = 100 * (rv - lv) / (0.5 * (rv + lv))
             out[metric] = entry
     return out

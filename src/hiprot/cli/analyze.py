@@ -25,6 +25,7 @@ from hiprot.columns import (
     HIP_IR_ROM,
     STANCE_MEDIAN,
     STANCE_PLAUSIBLE,
+    WALKING_RENAMES,
     mean_key,
     sd_key,
     trial_summary_key,
@@ -77,9 +78,13 @@ def _summary_lines(report: dict) -> list[str]:
     for side, leg in (gait or {}).get("legs", {}).items():
         ir = leg.get(HIP_IR_MAX)
         rom = leg.get(HIP_IR_ROM)
+        what, short = "IR", "IR"
+        if ir is None and rom is None:  # thigh + shank: not hip IR (columns.WALKING_RENAMES)
+            what, short = "thigh rotation (to the walking direction)", "thigh rotation"
+            ir, rom = (leg.get(WALKING_RENAMES[k]) for k in (HIP_IR_MAX, HIP_IR_ROM))
         angles = (
-            f"peak IR {ir['mean']:.1f} ± {ir['sd'] or 0:.1f}°, "
-            f"IR range {rom['mean']:.1f} ± {rom['sd'] or 0:.1f}°, "
+            f"peak {what} {ir['mean']:.1f} ± {ir['sd'] or 0:.1f}°, "
+            f"{short} range {rom['mean']:.1f} ± {rom['sd'] or 0:.1f}°, "
             if ir and rom
             else ""
         )

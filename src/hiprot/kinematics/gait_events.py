@@ -16,6 +16,11 @@ import numpy as np
 if TYPE_CHECKING:
     from hiprot.kinematics.shank_events import ShankEventDetector
 
+# Stance is about 60 % of the gait cycle in normal walking (Perry & Burnfield, Gait Analysis,
+# 2nd ed. 2010), less when walking fast and more when slow; a leg's median outside this
+# band means its gait events are wrong, not that the person walks so.
+STANCE_PLAUSIBLE_PERCENT = (50.0, 70.0)
+
 
 @dataclass
 class GaitEvents:

@@ -33,6 +33,7 @@ from hiprot.columns import (
     PROTOCOL_OK,
     STRIDE_TIME,
     TEST_REFERENCE,
+    WALKING_RENAMES,
     hip_ir,
 )
 from hiprot.mqtt.health import BATTERY, DISK_FREE
@@ -50,6 +51,8 @@ SENSOR_IDS = {
     "stride_time": "stride_time",
     "stride_ir_max": "stride_hip_ir_max",
     "stride_ir_rom": "stride_hip_ir_rom",
+    "stride_thigh_max": "stride_thigh_rotation_max",
+    "stride_thigh_rom": "stride_thigh_rotation_rom",
     "session": "session_state",
     "battery": "battery",
     "disk": "disk_free",
@@ -78,8 +81,38 @@ def entity_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def _stride_rotation(pelvis: bool) -> list[tuple[str, str, str, str, dict]]:
+    """The last stride's rotation entities: hip IR with a pelvis sensor; without one the
+    thigh's rotation relative to the walking direction, entities of their own (never the hip
+    IR ones, so no entity changes meaning under the same id)."""
+    angle = {"unit_of_measurement": "°", "state_class": "measurement"}
+    angle["suggested_display_precision"] = 1
+    if pelvis:
+        return [
+            (SENSOR_IDS["stride_ir_max"], "Last stride hip IR max", "stride", HIP_IR_MAX, angle),
+            (SENSOR_IDS["stride_ir_rom"], "Last stride hip IR range", "stride", HIP_IR_ROM, angle),
+        ]
+    walking = " (to the walking direction)"
+    return [
+        (
+            SENSOR_IDS["stride_thigh_max"],
+            "Last stride thigh rotation max" + walking,
+            "stride",
+            WALKING_RENAMES[HIP_IR_MAX],
+            angle,
+        ),
+        (
+            SENSOR_IDS["stride_thigh_rom"],
+            "Last stride thigh rotation range" + walking,
+            "stride",
+            WALKING_RENAMES[HIP_IR_ROM],
+            angle,
+        ),
+    ]
+
+
 def _sensors(
-    base: str, sides: tuple[str, ...], battery: bool
+    base: str, sides: tuple[str, ...], battery: bool, pelvis: bool
 ) -> list[tuple[str, str, str, str, dict]]:
     """(object id, name, topic, key, extra config) of every sensor entity."""
     angle = {"unit_of_measurement": "°", "state_class": "measurement"}
@@ -141,20 +174,7 @@ def _sensors(
                 "suggested_display_precision": 2,
             },
         ),
-        (
-            SENSOR_IDS["stride_ir_max"],
-            "Last stride hip IR max",
-            "stride",
-            HIP_IR_MAX,
-            {**angle, "suggested_display_precision": 1},
-        ),
-        (
-            SENSOR_IDS["stride_ir_rom"],
-            "Last stride hip IR range",
-            "stride",
-            HIP_IR_ROM,
-            {**angle, "suggested_display_precision": 1},
-        ),
+        *_stride_rotation(pelvis),
         (
             SENSOR_IDS["session"],
             "Session",
@@ -213,7 +233,8 @@ def discovery_messages(
     """(topic, retained payload) pairs announcing the device's entities.
 
     ``pelvis``: a pelvis sensor is worn, so a test's compensation is measured (an entity per
-    leg); ``battery``: the machine reports a battery; ``dashboard_url``: the device's
+    leg) and a stride's rotation is hip IR (without one: the thigh's rotation relative to the
+    walking direction, other entities; the other kind's are removed); ``battery``: the machine reports a battery; ``dashboard_url``: the device's
     ``configuration_url`` (the web dashboard).
     """
     device = {
@@ -241,7 +262,7 @@ def discovery_messages(
         }
 
     out = []
-    for object_id, name, topic, key, extra in _sensors(base, sides, battery):
+    for object_id, name, topic, key, extra in _sensors(base, sides, battery, pelvis):
         config = {
             "name": name,
             **ids("sensor", object_id),
@@ -285,4 +306,8 @@ def discovery_messages(
     for object_id, config in binaries:
         config = {**ids("binary_sensor", object_id), **config}
         out.append((f"{DISCOVERY_PREFIX}/binary_sensor/{device_id}/{object_id}/config", config))
-    return [(topic, json.dumps(config).encode()) for topic, config in out]
+    retired = [  # the other kind of rig's stride rotation: an empty config deletes an entity
+        (f"{DISCOVERY_PREFIX}/sensor/{device_id}/{entity[0]}/config", b"")
+        for entity in _stride_rotation(not pelvis)
+    ]
+    return [(topic, json.dumps(config).encode()) for topic, config in out] + retired

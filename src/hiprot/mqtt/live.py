@@ -131,7 +131,7 @@ class LiveFeed:
                 self.rig.device_id,
                 self.publisher.base,
                 self.rig.sides,
-                pelvis=any(s.segment == "pelvis" for s in self.rig.sensors),
+                pelvis=self.rig.find("pelvis") is not None,
                 battery=battery_percent() is not None,
                 dashboard_url=self.rig.mqtt.dashboard_link(),
             )

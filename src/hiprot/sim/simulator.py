@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hiprot import quat
-from hiprot.anatomy import heading_rotation, joint_angles
+from hiprot.anatomy import HEADING_TO_WORLD, heading_rotation, joint_angles, pelvis_angles
 from hiprot.columns import (
     HIP_ADDUCTION,
     HIP_FLEXION,
     HIP_IR,
     KNEE_FLEXION,
+    PELVIS_SEGMENT,
     angle_columns,
     split_column,
 )
@@ -215,6 +216,8 @@ def _joint_angles(q_segment: dict[str, np.ndarray], q_heading: np.ndarray) -> di
     q_heading_pelvis = quat.multiply(quat.conjugate(q_heading), q_segment["pelvis"])
     zxy = quat.to_rotation(q_heading_pelvis).as_euler("ZXY", degrees=True)
     joints["pelvis"] = zxy * np.array([-1.0, -1.0, 1.0])  # see body.pelvis_rotation
+    inclination, rotation = pelvis_angles(quat.multiply(HEADING_TO_WORLD, q_heading_pelvis))
+    joints["pelvis_baker"] = np.column_stack([inclination, np.degrees(rotation)])
     return joints
 
 
@@ -228,6 +231,9 @@ def _truth(rig: Rig, joints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     truth = {}
     shanks = [side for side in rig.sides if rig.find("shank", side) is not None]
     for column in angle_columns(rig.sides, shanks, rig.find("pelvis") is not None):
+        if column in PELVIS_SEGMENT:  # Baker's sequence, as the product reports them
+            truth[column] = joints["pelvis_baker"][:, PELVIS_SEGMENT.index(column)]
+            continue
         side, angle = split_column(column)
         joint, axis = source[angle]
         truth[column] = joints[f"{side}_{joint}"][:, axis]
