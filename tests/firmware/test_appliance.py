@@ -206,7 +206,9 @@ def test_home_assistant_entities_get_states_from_the_logger_through_the_installe
     received = ha.received
     assert received.wait(lambda r: r.on("/test/right") and r.on("/status")[-1:] == [b"offline"])
     ha.close()
-    configs = [json.loads(p) for t, p, _ in received.messages if t.startswith("homeassistant/")]
+    configs = [
+        json.loads(p) for t, p, _ in received.messages if t.startswith("homeassistant/") and p
+    ]
     ids = {c["unique_id"] for c in configs}
     assert ("hiprot_hiprot-sim_battery" in ids) == (battery_percent() is not None)
     assert {"hiprot_hiprot-sim_right_hip_ir", "hiprot_hiprot-sim_right_test_hip_ir_max"} <= ids
