@@ -38,6 +38,7 @@ SCENARIOS = (
     "stairs",
     "fidget",
     "walk-pauses",
+    "guided",
 )
 REALISM = ("realistic", "technical")
 CALIBRATION_MOVES = ("knee-bends", "none")

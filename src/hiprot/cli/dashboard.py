@@ -1,4 +1,5 @@
-"""``hiprot dashboard``: serve the live web dashboard (the page talks to the broker itself)."""
+"""``hiprot dashboard``: serve the live web dashboard (the page talks to the broker itself,
+segment commands included)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 
 from hiprot.cli.common import load, rig_option, stop_on_signals
 from hiprot.dashboard import DashboardServer, dashboard_settings
+from hiprot.dashboard.server import GUIDED_REPS, GUIDED_TRIALS
 from hiprot.errors import HiprotError
 
 
@@ -44,10 +46,25 @@ from hiprot.errors import HiprotError
 @click.option(
     "--device", default=None, metavar="ID", help="Device id to show (default: the rig's)."
 )
-def dashboard(rig_path, host, port, ws_url, allow_hosts, device) -> None:
-    """Serve a live dashboard: hip IR chart, last stride/rep/test, health, connection state."""
+@click.option(
+    "--trials",
+    type=click.IntRange(1, 20),
+    default=GUIDED_TRIALS,
+    show_default=True,
+    help="Trials per leg in the guided test.",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(1, 100),
+    default=GUIDED_REPS,
+    show_default=True,
+    help="Repetitions per leg in the guided exercises.",
+)
+def dashboard(rig_path, host, port, ws_url, allow_hosts, device, trials, reps) -> None:
+    """Serve a live dashboard: the guided test → exercises → re-test with its verdict, hip
+    rotation chart, last stride/rep/trial, segment controls, health, connection state."""
     rig = load(rig_path)
-    settings = dashboard_settings(rig, device, ws_url)
+    settings = dashboard_settings(rig, device, ws_url, trials, reps)
     try:
         server = DashboardServer(settings, host, port, allow_hosts)
     except OSError as exc:
