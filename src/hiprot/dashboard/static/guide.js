@@ -29,14 +29,15 @@ const deg = (v) => (typeof v === "number" && isFinite(v) ? `${v.toFixed(1)}°` :
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
 
-// A trial's flags in words (the same as the `test` card's).
+// A trial's flags in words (the `test` card's); "not measured" compensation is said once under
+// the table, not on every row.
 function trialFlags(t) {
   const out = [];
   if (t.compensated === true) out.push(`pelvis tilted ${(+t.pelvic_compensation_deg).toFixed(1)}°`);
-  else if (t.compensated === null || t.compensated === undefined) out.push("pelvis not measured");
   if (t.protocol_ok === false) out.push("off posture");
   return out;
 }
+const unmeasured = (t) => t.compensated === null || t.compensated === undefined;
 
 // Per leg: IR and ER over one test's trials (compensated trials left out of best and mean,
 // as compare does); null values (a hip that did not get there) are left out too.
@@ -116,6 +117,7 @@ class Guide {
   show(step, prompt = "", actions = [], progress = null) {
     this.step = step;
     $("guide").dataset.step = step;
+    if (step !== "test") delete $("guide").dataset.leg;
     $("guide-prompt").textContent = prompt;
     $("guide-progress").hidden = progress === null;
     if (progress !== null) $("guide-progress").value = progress;
@@ -284,8 +286,7 @@ class Guide {
           el("td", { textContent: `${k}` }),
           el("td", { class: "num", textContent: t ? deg(t.hip_ir_max_deg) : "…" }),
           el("td", { class: "num", textContent: t ? deg(t.hip_er_max_deg) : "…" }),
-          el("td", { class: flags.some((f) => f !== "pelvis not measured") ? "flag" : "muted",
-            textContent: flags.join(", ") })));
+          el("td", { class: "flag", textContent: flags.join(", ") })));
       }
       const s = legSummary(trials);
       for (const [what, key] of [["best", "best"], ["mean", "mean"]]) {
@@ -297,7 +298,11 @@ class Guide {
     }
     const head = el("thead", {}, el("tr", {}, ...["leg", "trial", "internal", "external", "flags"]
       .map((h) => el("th", { textContent: h }))));
-    return el("table", { class: "trials" }, head, body);
+    const table = el("table", { class: "trials" }, head, body);
+    const trials = Object.values(legs).flat();
+    if (!trials.length || !trials.every(unmeasured)) return table;
+    return el("div", {}, table, el("p", { class: "muted note",
+      textContent: "No pelvis sensor: a pelvis that tilts with the leg (compensation) cannot be excluded." }));
   }
 
   drawTrials(name) {
