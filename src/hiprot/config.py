@@ -39,6 +39,7 @@ SCENARIOS = (
     "stairs",
     "fidget",
     "walk-pauses",
+    "guided",
 )
 REALISM = ("realistic", "technical")
 CALIBRATION_MOVES = ("knee-bends", "none")

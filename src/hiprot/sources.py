@@ -79,8 +79,10 @@ def open_source(
     duration_s: float | None = None,
     realtime: bool = True,
     on_event: Callable[[str], None] | None = None,
+    clock: Clock | None = None,
 ) -> RigSource:
-    """Start the rig's sensors; a simulated rig runs on a virtual clock unless ``realtime``.
+    """Start the rig's sensors; a simulated rig runs on a virtual clock unless ``realtime``,
+    or on ``clock`` when given (a test's wearer who waits for prompts).
 
     ``duration_s`` ends the source after that many seconds of samples (a
     simulated rig ends with its simulation by default). Missing or wrong chips
@@ -88,11 +90,12 @@ def open_source(
     """
     simulation = None
     playback = Playback()
+    buses: dict[int, I2CBus]
     if rig.simulation is not None:
         simulation = simulate(rig, duration_s)
         duration_s = duration_s or simulation.duration_s
-        clock: Clock = MonotonicClock() if realtime else VirtualClock()
-        buses: dict[int, I2CBus] = dict(emulated_buses(rig, clock, simulation.samples, playback))
+        clock = clock or (MonotonicClock() if realtime else VirtualClock())
+        buses = dict(emulated_buses(rig, clock, simulation.samples, playback))
     else:
         clock = MonotonicClock()
         buses = {}

@@ -192,6 +192,11 @@ def _shown(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _rotation(value: float) -> str:
+    """A signed hip IR as the page says it: never external rotation as negative internal."""
+    return f"{value:.1f}° internal" if value >= 0 else f"{-value:.1f}° external"
+
+
 def _stroke_pixels(driver) -> int:
     """Pixels of the right-leg line colour on the chart canvas."""
     return driver.execute_script("""
@@ -212,7 +217,7 @@ def test_browser_shows_live_angle_and_completed_stride(
     wait.until(lambda d: d.find_element(By.ID, "broker-state").text == "connected")
     record = drive_session(rig, ws_broker, tmp_path)
     try:
-        wait.until(lambda d: d.find_element(By.ID, "ir-right").text.endswith("°"))
+        wait.until(lambda d: "°" in d.find_element(By.ID, "ir-right").text)
         wait.until(lambda d: d.find_element(By.ID, "device-status").text == "online")
         wait.until(  # thigh + shank: the thigh's rotation to the walking direction, not hip IR
             lambda d: d.find_elements(By.CSS_SELECTOR, f'#stride dd[data-key="{THIGH_MAX}"]')
@@ -235,7 +240,7 @@ def test_browser_shows_live_angle_and_completed_stride(
             record.kill()
     wait.until(lambda d: d.find_element(By.ID, "device-status").text == "offline")
     last = [a for a in sub.received.json("/angles") if "right_hip_ir_deg" in a][-1]
-    assert browser.find_element(By.ID, "ir-right").text == f"{last['right_hip_ir_deg']:.1f}°"
+    assert browser.find_element(By.ID, "ir-right").text == _rotation(last["right_hip_ir_deg"])
     assert "ended" in browser.find_element(By.ID, "session").text
     verdict = sub.received.json("/session")[-1]["calibration_verdict"]["right"]["verdict"]
     assert f"calibration: right {verdict}" in browser.find_element(By.ID, "verdict").text

@@ -360,3 +360,28 @@ def test_walking_direction_truth_differs_from_the_hip_by_the_pelvis_rotation():
     heading = sim.joint_deg["right_thigh_heading"][walking, 2]
     difference = heading - hip
     assert 2 < np.abs(difference).max() < 8, "the pelvis rotates ±4° in gait"
+
+
+def test_the_guided_session_waits_for_each_prompt_holding_still():
+    """Test, exercises, re-test, standing up: four prompts, each followed by a still wait; the
+    blocks' trials and repetitions in between; standing at the end as at the start."""
+    from hiprot.sim.scenarios import PROMPT_WAIT_S
+
+    rig = make_rig("guided", legs=("left", "right"), rate_hz=100, trials=1, sets=1, reps=2)
+    sim = simulate(rig)
+    prompts = events_of(sim, "prompt")
+    assert len(prompts) == 4
+    assert len(events_of(sim, "trial_start")) == 2 * 2  # both legs, test and re-test
+    assert len(events_of(sim, "rep_start")) == 2 * 2  # both legs, two reps
+    trials, reps = events_of(sim, "trial_start"), events_of(sim, "rep_start")
+    assert prompts[0] < trials[:2].min() and trials[:2].max() < prompts[1] < reps.min()
+    assert reps.max() < prompts[2] < trials[2:].min() and trials[2:].max() < prompts[3]
+    for prompt in prompts:  # the wait: no event, no movement beyond a standing person's sway
+        inside = [e for e in sim.events if prompt < e.time_s < prompt + PROMPT_WAIT_S]
+        assert not inside, inside
+        wait = (sim.time_s >= prompt) & (sim.time_s <= prompt + PROMPT_WAIT_S)
+        for column, values in sim.truth_deg.items():
+            assert np.ptp(values[wait]) < 3.0, (prompt, column)
+    end = sim.time_s >= sim.time_s[-1] - 1.0
+    for column, values in sim.truth_deg.items():
+        assert np.abs(values[end]).max() < 1.0, column  # standing again

@@ -1,4 +1,5 @@
-"""``hiprot dashboard``: serve the live web dashboard (the page talks to the broker itself)."""
+"""``hiprot dashboard``: serve the live web dashboard (the page talks to the broker itself,
+segment commands included)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hiprot.cli.common import load, rig_option, stop_on_signals
 from hiprot.config import DASHBOARD_PORT
 from hiprot.dashboard import DashboardServer, dashboard_settings
 from hiprot.dashboard.addresses import phone_urls, qr_text, url
+from hiprot.dashboard.server import GUIDED_REPS, GUIDED_TRIALS
 from hiprot.errors import HiprotError
 
 
@@ -58,14 +60,31 @@ from hiprot.errors import HiprotError
 @click.option(
     "--device", default=None, metavar="ID", help="Device id to show (default: the rig's)."
 )
-def dashboard(rig_path, host, port, ws_url, allow_hosts, device, qr, show_addresses) -> None:
-    """Serve a live dashboard: hip IR chart, last stride/rep/test, health, connection state."""
+@click.option(
+    "--trials",
+    type=click.IntRange(1, 20),
+    default=GUIDED_TRIALS,
+    show_default=True,
+    help="Trials per leg in the guided test.",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(1, 100),
+    default=GUIDED_REPS,
+    show_default=True,
+    help="Repetitions per leg in the guided exercises.",
+)
+def dashboard(
+    rig_path, host, port, ws_url, allow_hosts, device, trials, reps, qr, show_addresses
+) -> None:
+    """Serve a live dashboard: the guided test → exercises → re-test with its verdict, hip
+    rotation chart, last stride/rep/trial, segment controls, health, connection state."""
     qr = sys.stdout.isatty() if qr is None else qr
     if show_addresses:
         _print_addresses(host, port, qr)
         return
     rig = load(rig_path)
-    settings = dashboard_settings(rig, device, ws_url)
+    settings = dashboard_settings(rig, device, ws_url, trials, reps)
     try:
         server = DashboardServer(settings, host, port, allow_hosts)
     except OSError as exc:

@@ -1,10 +1,11 @@
 """Serves the dashboard page, its vendored libraries and a ``config.json`` for the page.
 
-The page itself talks MQTT over WebSockets straight to the broker; this server
-only hands out files and the settings the page needs (topic base, WebSocket
-port or URL). It hands out no user name, password or broker host name: the page
-asks for credentials itself, and connects to its own host unless ``--ws-url``
-names the broker.
+The page itself talks MQTT over WebSockets straight to the broker, segment commands
+included (the wearer's broker account, typed into the page); this server only hands
+out files and the settings the page needs (topic base, WebSocket port or URL, the
+guided protocol's trials and repetitions and the change a re-test must exceed). It
+hands out no user name, password or broker host name: the page asks for credentials
+itself, and connects to its own host unless ``--ws-url`` names the broker.
 
 Hardening (OWASP Secure Headers Project; RFC 9110 §7.2 for ``Host``):
 
@@ -31,6 +32,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from pathlib import Path
 
+from hiprot.analysis.change_threshold import KRAUSE
+from hiprot.analysis.rotation_tests import MIN_DETECTABLE_DEG
 from hiprot.config import Rig
 
 STATIC = Path(str(files("hiprot.dashboard") / "static"))
@@ -46,8 +49,22 @@ SECURITY_HEADERS = {
 }
 
 
-def dashboard_settings(rig: Rig, device_id: str | None = None, ws_url: str | None = None) -> dict:
-    """What the page needs to connect: ``ws_url`` None means "the page's host, ``ws_port``"."""
+GUIDED_TRIALS = 3  # trials per leg in the guided test (docs/dashboard.md)
+GUIDED_REPS = 8  # repetitions per leg in the guided exercises (the simulator's default set)
+
+
+def dashboard_settings(
+    rig: Rig,
+    device_id: str | None = None,
+    ws_url: str | None = None,
+    trials: int = GUIDED_TRIALS,
+    reps: int = GUIDED_REPS,
+) -> dict:
+    """What the page needs to connect (``ws_url`` None means "the page's host, ``ws_port``")
+    and to guide a session: trials and repetitions per leg, and the change a re-test must
+    exceed besides the trials' spread — the published between-session MDC95 of the seated IR
+    test (Krause et al. 2015, :data:`~hiprot.analysis.change_threshold.KRAUSE`), never under
+    :data:`~hiprot.analysis.rotation_tests.MIN_DETECTABLE_DEG`."""
     device_id = device_id or rig.device_id
     return {
         "device_id": device_id,
@@ -55,6 +72,10 @@ def dashboard_settings(rig: Rig, device_id: str | None = None, ws_url: str | Non
         "ws_url": ws_url,
         "ws_port": rig.mqtt.websocket_port,
         "ws_tls": rig.mqtt.tls,
+        "trials": trials,
+        "reps": reps,
+        "mdc_deg": round(KRAUSE.mdc95_deg, 2),
+        "min_detectable_deg": MIN_DETECTABLE_DEG,
     }
 
 

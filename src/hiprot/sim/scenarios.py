@@ -31,6 +31,11 @@ knees to 70°, feet planted, 1.2 s down and 1.2 s up) and 2 s of standing. Then:
 - ``fidget``: sits down as for the seated test, then the tested legs fidget for
   ``FIDGET_S`` — knees bouncing, legs swaying in and out, feet shifting — without
   any hip rotation test (events ``fidget_start``/``fidget_end``);
+- ``guided``: the dashboard's guided session (docs/dashboard.md): sits down for the seated
+  test (``trials`` per tested leg), stands up, does the ``exercise`` sets, sits down and does
+  the seated test again, and stands up. Before each of these four moves the person waits for
+  the prompt (event ``prompt``, then holding still for ``PROMPT_WAIT_S``): a simulated wearer
+  waits on at the end of that until told to;
 - ``walk-pauses``: straight walking bouts of ``BOUT_S`` separated by ``PAUSE_S`` of
   standing still (events ``stand_start``/``stand_end``), until the end — the same
   bouts and pauses as the walk's (``_walk``), without turns.
@@ -91,6 +96,7 @@ WEIGHT_SHIFT_M = 0.04  # the pelvis over the stance foot before standing on one 
 STAIR_STEPS = 10
 FIDGET_S = 40.0
 BOUT_S, PAUSE_S = 20.0, 8.0
+PROMPT_WAIT_S = 3.0  # guided: the shortest wait for a prompt (a reaction time; chosen)
 
 
 @dataclass(frozen=True)
@@ -292,6 +298,21 @@ def _sit_down(s: Script, person: Person) -> None:
     s.hold(2.0)
 
 
+def _stand_up(s: Script) -> None:
+    """Back from the seated posture to standing, feet planted: the way down in reverse."""
+    legs = {
+        f"{side}_{j}": v
+        for side in ("right", "left")
+        for j, v in (("hip_flexion", 55), ("knee_flexion", 60), ("hip_rotation", 0))
+    }
+    s.move(1.6, plant="both", tilt=25, **legs)
+    legs = {
+        f"{side}_{j}": 0.0 for side in ("right", "left") for j in ("hip_flexion", "knee_flexion")
+    }
+    s.move(1.6, plant="both", sway=1, wobble=0, tilt=0, **legs)
+    s.hold(2.0)
+
+
 def _lie_prone(s: Script) -> None:
     legs = {
         f"{side}_{j}": v
@@ -440,6 +461,36 @@ def _prone(
         )
         s.move(1.5, **{f"{side}_knee_flexion": 0.0, f"{side}_hip_rotation": 0.0})
         s.hold(1.0)
+
+
+def _guided(
+    s: Script,
+    person: Person,
+    sides: tuple[str, ...],
+    cfg: SimulationConfig,
+    rng: np.random.Generator,
+) -> None:
+    """Seated test, exercises, seated test again, each after a prompt (:func:`_prompt`), and a
+    last prompt before standing up (the person stays seated until the result is shown). The
+    page asks for knee bends until the live calibration has its movement
+    (``pipeline.LIVE_MIN_MOVING_S``, more than the scenario's first three give): three more."""
+    _knee_bends(s)
+    _prompt(s)
+    _seated(s, person, sides, cfg, rng)
+    _stand_up(s)
+    _prompt(s)
+    _ir_activations(s, person, sides, cfg, rng)
+    _prompt(s)
+    _seated(s, person, sides, cfg, rng)
+    _prompt(s)
+    _stand_up(s)
+
+
+def _prompt(s: Script) -> None:
+    """Wait for the next prompt holding still: event ``prompt``, then at least ``PROMPT_WAIT_S``
+    (a reaction time; a simulated wearer waits on at the end of it until prompted)."""
+    s.event("both", "prompt")
+    s.hold(PROMPT_WAIT_S)
 
 
 def _rep_ranges(
@@ -734,6 +785,7 @@ _KEYFRAMED = {
     "squat": _squats,
     "stairs": _stairs,
     "fidget": _fidget,
+    "guided": _guided,
 }
 
 

@@ -37,6 +37,7 @@ SCENARIO_ACTIVITY = {
     "stairs": "walk",
     "fidget": "seated-test",
     "walk-pauses": "walk",
+    "guided": None,  # a test, exercises and a re-test in one: no single activity
 }
 FILES = (
     "rig.toml",

@@ -1,6 +1,7 @@
 // hiprot dashboard: subscribes to <prefix>/<device>/# over MQTT-over-WebSockets and shows
-// live hip IR (numbers and a 10 s scrolling chart), the last stride/rep/test, health and
-// the connection state. Payload formats are described in docs/mqtt.md.
+// live hip rotation (internal or external, in degrees; a 10 s scrolling chart), the guided
+// session (guide.js), the last stride/rep/trial, health and the connection state; sends
+// segment commands (commands.js). Payloads: docs/mqtt.md and docs/commands.md; docs/dashboard.md.
 // The cards only ever show the current session's metrics (every metric names its session):
 // a new session clears them, and a late metric of an earlier session is not shown.
 "use strict";
@@ -8,7 +9,11 @@
 const WINDOW_S = 10;
 const SIDES = ["right", "left"];
 const UNITS = [["_deg", "°"], ["_s", " s"], ["_hz", " Hz"], ["_per_min", "/min"], ["_percent", " %"], ["_mb", " MB"], ["_temp_c", " °C"]];
-const HIDDEN = new Set(["timestamp", "stream", "session", "replay"]);
+// Not shown on the cards: bookkeeping, and instants on the session's clock (start_s, end_s,
+// the peaks' times), which mean nothing to a person; durations (stride_time_s) stay.
+const HIDDEN = new Set(["timestamp", "stream", "session", "replay", "index", "set", "rep_in_set",
+  "trial", "start_s", "end_s", "ir_peak_s", "er_peak_s", "test", "exercise"]);
+const LABELS = { cadence_steps_per_min: ["cadence", " steps/min"] };
 const $ = (id) => document.getElementById(id);
 
 function label(name) {
@@ -16,6 +21,7 @@ function label(name) {
 }
 
 function formatEntry(key, value) {
+  if (typeof value === "number" && key in LABELS) return [LABELS[key][0], `${+value.toFixed(0)}${LABELS[key][1]}`];
   if (typeof value === "number") {
     for (const [suffix, unit] of UNITS) {
       if (key.endsWith(suffix)) return [label(key.slice(0, -suffix.length)), `${+value.toFixed(2)}${unit}`];
@@ -45,6 +51,19 @@ function testFlags(data) {
   return out;
 }
 
+// A signed hip IR angle as a physio says it: "12.3° internal", "4.0° external".
+function rotation(v) {
+  return v >= 0 ? `${v.toFixed(1)}° internal` : `${(-v).toFixed(1)}° external`;
+}
+
+function ordinal(n) {
+  const s = ["th", "st", "nd", "rd"], v = n % 100;
+  return n + (s[(v - 20) % 10] || s[v] || s[0]);
+}
+
+// A tap on a button: the click that a touch screen also sends (no hover anywhere on the page).
+function onTap(id, run) { $(id).addEventListener("click", run); }
+
 function setBadge(el, text, cls) {
   el.textContent = text;
   el.className = cls;
@@ -63,12 +82,14 @@ class Chart {
     return {
       ...this.size(),
       scales: { x: { time: false } },
+      legend: { show: false },  // uPlot's legend follows the mouse; the page has a fixed one
+      cursor: { show: false },
       series: [
-        { label: "time (s)" },
-        { label: "right hip IR (°)", stroke: "#d9480f", width: 2, spanGaps: false },
-        { label: "left hip IR (°)", stroke: "#1c7ed6", width: 2, spanGaps: false },
+        {},
+        { stroke: "#d9480f", width: 2, spanGaps: false },
+        { stroke: "#1c7ed6", width: 2, spanGaps: false },
       ],
-      axes: [{ label: "sample time (s)" }, { label: "hip IR (°)" }],
+      axes: [{ label: "seconds ago" }, { label: "° (up: internal)" }],
     };
   }
   add(t, right, left) {
@@ -78,7 +99,11 @@ class Chart {
     while (ts.length && ts[0] < t - WINDOW_S) { ts.shift(); rs.shift(); ls.shift(); }
     if (!this.pending) {
       this.pending = true;
-      requestAnimationFrame(() => { this.pending = false; this.plot.setData(this.data); });
+      requestAnimationFrame(() => {
+        this.pending = false;
+        const last = ts[ts.length - 1];
+        this.plot.setData([ts.map((x) => x - last), rs, ls]);
+      });
     }
   }
 }
@@ -91,6 +116,17 @@ class Dashboard {
     this.sessionId = null;
     this.cards = {};
     $("device").textContent = cfg.device_id;
+    this.commander = new Commander(cfg, (text, cls, again) => {
+      setBadge($("command-status"), text, cls);
+      $("command-again").hidden = !again;
+    });
+    this.guide = new Guide(cfg, this.commander);
+    this.guide.welcome();
+    onTap("command-again", () => {
+      $("command-again").hidden = true;
+      this.commander.send(this.commander.lost).catch(() => {});
+    });
+    for (const op of ["start", "stop", "label", "mark"]) onTap(`c-${op}`, () => this.manual(op));
     $("login").addEventListener("submit", (event) => {
       event.preventDefault();
       $("login").hidden = true;
@@ -114,6 +150,7 @@ class Dashboard {
     setBadge($("broker-state"), "connecting", "unknown");
     const client = mqtt.connect(this.url(), options);
     this.client = client;
+    this.commander.attach(client);
     client.on("connect", () => {
       setBadge($("broker-state"), "connected", "ok");
       client.subscribe(this.cfg.base + "/#", { qos: 1 });
@@ -124,7 +161,9 @@ class Dashboard {
       setBadge($("broker-state"), "error: " + err.message, "bad");
       if (err.code === 4 || err.code === 5) {
         client.end(true);
-        $("login-reason").textContent = "the broker wants a user name and password:";
+        $("login-reason").textContent = username
+          ? "wrong user name or password — try again:"
+          : "log in (the wearer's broker account, to start and stop tests):";
         $("login").hidden = false;
       }
     });
@@ -138,7 +177,9 @@ class Dashboard {
     }
     let data;
     try { data = JSON.parse(text); } catch { return; }
-    if (name === "angles") this.angles(data);
+    if (name === "cmd/result") this.commander.result(data);
+    else if (name === "segment") this.segment(data);
+    else if (name === "angles") this.angles(data);
     else if (name === "session") this.session(data);
     else if (name === "health") this.health(data);
     else if (name in this.counts) this.metric(name, data);
@@ -147,7 +188,7 @@ class Dashboard {
   angles(data) {
     const values = SIDES.map((side) => {
       const v = data[`${side}_hip_ir_deg`];
-      if (typeof v === "number") $(`ir-${side}`).textContent = `${v.toFixed(1)}°`;
+      if (typeof v === "number") $(`ir-${side}`).textContent = rotation(v);
       return typeof v === "number" ? v : null;
     });
     this.chart.add(data.time_s, values[0], values[1]);
@@ -171,12 +212,11 @@ class Dashboard {
         this.chart.plot.setSeries(i + 1, { show: data.sides.includes(side) });
       });
     }
-    const calibration = Object.entries(data.calibration || {}).map(([side, state]) => `${side} ${state}`).join(", ");
     $("session").textContent = `session ${data.session}` +
-      (data.subject ? ` — subject ${data.subject}` : "") + ` — ${data.state}` +
-      (calibration ? ` — calibration: ${calibration}` : "") + ` — angles at ${data.angles_rate_hz} Hz`;
+      (data.subject ? ` — subject ${data.subject}` : "") + ` — ${data.state}`;
     $("session").className = "";
     this.verdict(data.calibration_verdict || {});
+    this.guide.session(data);
   }
 
   verdict(verdicts) {
@@ -209,7 +249,9 @@ class Dashboard {
     this.counts[kind] += 1;
     const card = $(kind);
     card.querySelector(".count").textContent =
-      `#${data.seq ?? this.counts[kind]} at ${new Date(data.timestamp * 1000).toLocaleTimeString()}`;
+      `${ordinal(this.counts[kind])}, ${new Date(data.timestamp * 1000).toLocaleTimeString()}`;
+    if (kind === "test") this.guide.trial(data);
+    if (kind === "rep") this.guide.rep(data);
     const list = card.querySelector(".metrics");
     list.replaceChildren();
     if (kind === "test") list.append(...testFlags(data));
@@ -223,6 +265,26 @@ class Dashboard {
       dd.dataset.key = key;
       list.append(dt, dd);
     }
+  }
+
+  // The recorder's segment state (retained): what is being labelled now.
+  segment(data) {
+    const open = data.open;
+    $("segment-state").textContent = open
+      ? `labelling: ${open.name.replace(/^\d+-/, "").replaceAll("-", " ")}` : "no segment open";
+  }
+
+  // A command from the manual controls: the labels chosen there.
+  manual(op) {
+    const labels = {};
+    for (const key of ["activity", "side", "phase", "mode"]) {
+      if ($(`c-${key}`).value) labels[key] = $(`c-${key}`).value;
+    }
+    const note = $("c-note").value.trim();
+    const command = { op };
+    if (op === "mark") { if (note) command.note = note; }
+    else if (op !== "stop") { if (note) labels.note = note; command.labels = labels; }
+    this.commander.send(command).catch(() => {});
   }
 
   health(data) {
