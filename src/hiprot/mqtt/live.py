@@ -17,10 +17,10 @@ import numpy as np
 from hiprot import __version__
 from hiprot.columns import SUBJECT, TIME
 from hiprot.config import Rig
+from hiprot.live_angles import Angles
 from hiprot.mqtt.discovery import discovery_messages
 from hiprot.mqtt.health import HealthMonitor
 from hiprot.mqtt.publisher import Publisher
-from hiprot.pipeline import Angles
 from hiprot.samples import Chunk
 
 
