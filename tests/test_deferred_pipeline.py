@@ -1,4 +1,5 @@
-"""The pipeline built on a thread beside the run loop emits exactly the angles of one built first."""
+"""The pipeline built on a thread beside the run loop emits exactly the angles of one built first,
+and catches up with the chunks it kept a few per pass of the loop (never stalling it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import numpy as np
 from simulated import processed, target_rig
 
-from hiprot.deferred_pipeline import DeferredPipeline
+from hiprot.deferred_pipeline import CHUNKS_PER_PASS, DeferredPipeline
 from hiprot.live_angles import joined
 from hiprot.pipeline import Pipeline
 from hiprot.samples import split_chunk
@@ -35,8 +36,21 @@ def test_chunks_kept_while_the_pipeline_is_built_give_the_same_angles(monkeypatc
     assert not any(len(a) for a in early)
     assert deferred.calibrated == {"right": False} and deferred.calibration is None
     release.set()
-    late = [deferred.process(c) for c in chunks[len(held) :]] + [deferred.finish()]
-    got = joined(late)
+    deferred._thread.join(60)
+    calls = []
+    original = Pipeline.process
+
+    def counted(self, chunk):
+        calls[-1] += 1
+        return original(self, chunk)
+
+    monkeypatch.setattr(Pipeline, "process", counted)
+    late = []
+    for c in chunks[len(held) :]:
+        calls.append(0)
+        late.append(deferred.process(c))
+    assert max(calls) == CHUNKS_PER_PASS, "kept chunks are caught up a few per pass"
+    got = joined(late + [deferred.finish()])
 
     assert deferred.calibration is not None
     np.testing.assert_array_equal(got.time_s, expected.time_s)

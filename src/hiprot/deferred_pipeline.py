@@ -6,7 +6,9 @@ Raspberry Pi, which the sensors must not wait for — their FIFOs hold well unde
 200 Hz, and the run loop is what drains them. So :class:`DeferredPipeline` keeps the chunks that
 arrive while the import runs and hands them to the pipeline, in order, once it is built: the
 angles are exactly those of a pipeline built first, emitted a little later (calibration needs
-seconds of standing and movement anyway).
+seconds of standing and movement anyway). The kept chunks are caught up a few per pass of the
+loop (:data:`CHUNKS_PER_PASS`), never all at once: processing seconds of them in one pass
+would stall the loop past the FIFOs' capacity just the same.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from hiprot.samples import Chunk
 if TYPE_CHECKING:
     from hiprot.calibration import Calibration
     from hiprot.pipeline import Pipeline
+
+CHUNKS_PER_PASS = 3  # the new chunk and two kept ones: the backlog shrinks by two per pass
 
 
 class DeferredPipeline:
@@ -73,18 +77,23 @@ class DeferredPipeline:
         self._ready.activity = self._activity
         return self._ready
 
-    def _drain(self, pipeline: Pipeline) -> Angles:
-        parts = [pipeline.process(chunk) for chunk in self._backlog]
-        self._backlog.clear()
-        return joined(parts)
+    def _drain(self, pipeline: Pipeline, limit: int | None = None) -> Angles:
+        """The angles of the oldest ``limit`` kept chunks (all by default), which leave the
+        backlog."""
+        taken = self._backlog[:limit]
+        del self._backlog[:limit]
+        return joined([pipeline.process(chunk) for chunk in taken])
 
     def process(self, chunk: Chunk) -> Angles:
-        """Like :meth:`Pipeline.process`; the angles of chunks kept until now come with it."""
+        """Like :meth:`Pipeline.process`, a pass behind while chunks are kept: the angles of
+        the oldest kept chunks (up to :data:`CHUNKS_PER_PASS`, ``chunk`` last of all)."""
         if self._thread is None and self._backlog:
             self._start()
         self._backlog.append(chunk)
         pipeline = self._built(wait=False)
-        return Angles(np.empty(0)) if pipeline is None else self._drain(pipeline)
+        if pipeline is None:
+            return Angles(np.empty(0))
+        return self._drain(pipeline, CHUNKS_PER_PASS)
 
     def finish(self) -> Angles:
         """Like :meth:`Pipeline.finish`, after the chunks still kept (waits for the import)."""
