@@ -9,9 +9,23 @@ import numpy as np
 from simulated import processed, target_rig
 
 from hiprot.deferred_pipeline import CHUNKS_PER_PASS, DeferredPipeline
-from hiprot.live_angles import joined
+from hiprot.live_angles import Angles
 from hiprot.pipeline import Pipeline
 from hiprot.samples import split_chunk
+
+
+def joined(parts: list[Angles]) -> Angles:
+    """Emissions end to end (those compared here all carry the same columns)."""
+    filled = [p for p in parts if len(p)]
+    return Angles(
+        np.concatenate([p.time_s for p in filled]),
+        {k: np.concatenate([p.columns[k] for p in filled]) for k in filled[0].columns},
+        {
+            side: {k: np.concatenate([p.legs[side][k] for p in filled]) for k in leg}
+            for side, leg in filled[0].legs.items()
+        },
+    )
+
 
 HELD_S = 15.0  # the build waits this long in sample time: past calibration, into the angles
 END_S = 20.0
@@ -26,6 +40,7 @@ def test_chunks_kept_while_the_pipeline_is_built_give_the_same_angles(monkeypatc
     pipeline = Pipeline(rig, activity="walk")
     first = [pipeline.process(c) for c in chunks] + [pipeline.finish()]
     expected = joined(first)
+    emissions = [a.time_s for a in first if len(a)]
     assert any(len(a) and a.time_s[-1] < HELD_S for a in first), "angles while the build waits"
 
     release = threading.Event()
@@ -50,7 +65,12 @@ def test_chunks_kept_while_the_pipeline_is_built_give_the_same_angles(monkeypatc
         calls.append(0)
         late.append(deferred.process(c))
     assert max(calls) == CHUNKS_PER_PASS, "kept chunks are caught up a few per pass"
-    got = joined(late + [deferred.finish()])
+    late += deferred.finish()
+    got = joined(late)
+    # the live metrics depend on how angles are cut into emissions: the same cuts, in order
+    assert len([a for a in late if len(a)]) == len(emissions)
+    for a, times in zip([a for a in late if len(a)], emissions, strict=True):
+        np.testing.assert_array_equal(a.time_s, times)
 
     assert deferred.calibration is not None
     np.testing.assert_array_equal(got.time_s, expected.time_s)

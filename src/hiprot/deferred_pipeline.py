@@ -8,7 +8,9 @@ arrive while the import runs and hands them to the pipeline, in order, once it i
 angles are exactly those of a pipeline built first, emitted a little later (calibration needs
 seconds of standing and movement anyway). The kept chunks are caught up a few per pass of the
 loop (:data:`CHUNKS_PER_PASS`), never all at once: processing seconds of them in one pass
-would stall the loop past the FIFOs' capacity just the same.
+would stall the loop past the FIFOs' capacity just the same. Each pass returns at most one of
+the pipeline's emissions, as it made it (the live metrics depend on how the angles are cut
+into emissions, so emissions are never joined).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hiprot.config import Rig
-from hiprot.live_angles import Angles, joined
+from hiprot.live_angles import Angles
 from hiprot.samples import Chunk
 
 if TYPE_CHECKING:
@@ -77,12 +79,14 @@ class DeferredPipeline:
         self._ready.activity = self._activity
         return self._ready
 
-    def _drain(self, pipeline: Pipeline, limit: int | None = None) -> Angles:
-        """The angles of the oldest ``limit`` kept chunks (all by default), which leave the
-        backlog."""
-        taken = self._backlog[:limit]
-        del self._backlog[:limit]
-        return joined([pipeline.process(chunk) for chunk in taken])
+    def _catch_up(self, pipeline: Pipeline, limit: int) -> Angles:
+        """The oldest kept chunks, up to ``limit`` and until one of them brings angles, through
+        the pipeline: its emission (or an empty one)."""
+        for _ in range(min(limit, len(self._backlog))):
+            angles = pipeline.process(self._backlog.pop(0))
+            if len(angles):
+                return angles
+        return Angles(np.empty(0))
 
     def process(self, chunk: Chunk) -> Angles:
         """Like :meth:`Pipeline.process`, a pass behind while chunks are kept: the angles of
@@ -93,13 +97,19 @@ class DeferredPipeline:
         pipeline = self._built(wait=False)
         if pipeline is None:
             return Angles(np.empty(0))
-        return self._drain(pipeline, CHUNKS_PER_PASS)
+        return self._catch_up(pipeline, CHUNKS_PER_PASS)
 
-    def finish(self) -> Angles:
-        """Like :meth:`Pipeline.finish`, after the chunks still kept (waits for the import)."""
+    def finish(self) -> list[Angles]:
+        """Like :meth:`Pipeline.finish`, after the chunks still kept (waits for the import):
+        each emission they bring, then the angles held back by the delay."""
         self._start()
         pipeline = self._built(wait=True)
-        return joined([self._drain(pipeline), pipeline.finish()])
+        emitted = []
+        while self._backlog:
+            angles = self._catch_up(pipeline, len(self._backlog))
+            if len(angles):
+                emitted.append(angles)
+        return [*emitted, pipeline.finish()]
 
     @property
     def activity(self) -> str | None:

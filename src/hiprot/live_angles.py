@@ -24,31 +24,3 @@ class Angles:
 
     def __len__(self) -> int:
         return len(self.time_s)
-
-
-def joined(parts: list[Angles]) -> Angles:
-    """Consecutive emissions as one: each column (and each leg's series) end to end, NaN where
-    an emission lacked it (a leg left out while its sensor was silent)."""
-    filled = [p for p in parts if len(p)]
-    if len(filled) <= 1:
-        return filled[0] if filled else Angles(np.empty(0))
-
-    def series(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        names = dict.fromkeys(name for table in tables for name in table)
-        out = {}
-        for name in names:
-            shape = next(t[name].shape[1:] for t in tables if name in t)
-            out[name] = np.concatenate(
-                [
-                    t[name] if name in t else np.full((len(p),) + shape, np.nan)
-                    for t, p in zip(tables, filled, strict=True)
-                ]
-            )
-        return out
-
-    sides = dict.fromkeys(side for p in filled for side in p.legs)
-    return Angles(
-        np.concatenate([p.time_s for p in filled]),
-        series([p.columns for p in filled]),
-        {side: series([p.legs.get(side, {}) for p in filled]) for side in sides},
-    )

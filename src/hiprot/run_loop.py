@@ -114,7 +114,8 @@ def run_sinks(
 ) -> None:
     """Hand each chunk of ``source`` and its angles to every sink until the source ends,
     ``stop_reason()`` gives a reason or ``duration_s`` of samples passed; then the angles
-    held back, and close every sink in order (each, whatever the others did)."""
+    held back (with an empty chunk; a deferred pipeline's emissions still to come one by one),
+    and close every sink in order (each, whatever the others did)."""
     first_time = None
     try:
         for chunk in source:
@@ -146,9 +147,10 @@ def run_sinks(
                 break
         else:
             summary.stop_reason = "source ended"
-        angles = pipeline.finish()
-        for sink in sinks:
-            sink.receive({}, angles)
+        final = pipeline.finish()  # a deferred pipeline's: each emission still to come
+        for angles in final if isinstance(final, list) else [final]:
+            for sink in sinks:
+                sink.receive({}, angles)
     finally:
         _close_all(sinks)
 
