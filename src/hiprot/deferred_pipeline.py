@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from hiprot.calibration import Calibration
     from hiprot.pipeline import Pipeline
 
-CHUNKS_PER_PASS = 3  # the new chunk and two kept ones: the backlog shrinks by two per pass
+CHUNKS_PER_PASS = (
+    2  # at most one chunk more than the pass brought: the backlog shrinks by one per pass
+)
 
 
 class DeferredPipeline:
