@@ -1,5 +1,5 @@
 """Test helpers: a real Mosquitto broker of our own on a free port, a recording MQTT subscriber,
-Home Assistant's reading of a discovery config."""
+Home Assistant's reading of a discovery config, ``hiprot`` commands run in this process."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import socket
 import subprocess
 import threading
 import time
+import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +62,31 @@ def assert_analysed(result: subprocess.CompletedProcess) -> None:
         assert errors and all("no joint angles" in line for line in errors), result.stderr
     else:
         assert result.returncode == 0 and not errors, result.stderr
+
+
+def hiprot_in_process(*args) -> subprocess.CompletedProcess:
+    """``hiprot ARGS`` through click's runner in this process, as a finished process: exit
+    status, stdout, stderr. The same command code as ``python -m hiprot`` without a Python
+    start and the numpy/scipy imports per command (seconds each); for tests whose claim is
+    about what a command writes or prints, not about the process (signals, kills, start-up).
+    Warnings the command raises are in stderr, as Python's default filters would print them
+    (deprecations only from ``__main__``), and so is the traceback of an uncaught exception."""
+    from click.testing import CliRunner
+
+    from hiprot.cli import main
+
+    argv = [str(a) for a in args]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        done = CliRunner().invoke(main, argv, prog_name="hiprot")
+    stderr = done.stderr
+    for w in caught:
+        hidden = issubclass(w.category, DeprecationWarning | PendingDeprecationWarning)
+        if not hidden or w.filename == "__main__":
+            stderr += warnings.formatwarning(w.message, w.category, w.filename, w.lineno)
+    if done.exception is not None and not isinstance(done.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(done.exception))
+    return subprocess.CompletedProcess(argv, done.exit_code, done.stdout, stderr)
 
 
 def free_port() -> int:

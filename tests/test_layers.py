@@ -5,12 +5,13 @@ Layers, lowest first (a module may import its own layer and those below):
 0. foundation — errors, units, geometry, quat, columns, chip catalogue, config,
    samples, anatomy (ISB frame definitions), files (safe reads, atomic private
    writes), state (the device's state directory), saturation (samples at full scale),
-   the package itself (its version);
+   live_angles (what the live pipeline emits), the package itself (its version);
 1. measurement and algorithms — sensors, sim, fusion, calibration, kinematics,
    resample;
 2. analysis — gait, exercise and rotation-test metrics, reports;
 3. storage and publishing — recording, csvio, mqtt;
-4. pipeline — processing, pipeline, run_loop, sinks, sources, service, export;
+4. pipeline — processing, pipeline (and deferred_pipeline, which builds it on a thread),
+   run_loop, sinks, sources, service, export;
 5. front ends — cli, dashboard, ``python -m hiprot``; and evaluation (scoring
    against truth, dataset loaders) beside them.
 
@@ -34,7 +35,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", (
         "hiprot", "hiprot.errors", "hiprot.units", "hiprot.geometry", "hiprot.quat",
         "hiprot.columns", "hiprot.chip_catalogue", "hiprot.config", "hiprot.samples",
-        "hiprot.anatomy", "hiprot.files", "hiprot.state", "hiprot.saturation",
+        "hiprot.anatomy", "hiprot.files", "hiprot.state", "hiprot.saturation", "hiprot.live_angles",
     )),
     ("measurement and algorithms", (
         "hiprot.sensors", "hiprot.sim", "hiprot.fusion", "hiprot.calibration",
@@ -44,7 +45,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("storage and publishing", ("hiprot.recording", "hiprot.csvio", "hiprot.mqtt")),
     ("pipeline", (
         "hiprot.processing", "hiprot.pipeline", "hiprot.run_loop", "hiprot.sinks", "hiprot.sources",
-        "hiprot.service", "hiprot.export",
+        "hiprot.service", "hiprot.export", "hiprot.deferred_pipeline",
     )),
     ("front ends", ("hiprot.cli", "hiprot.dashboard", "hiprot.__main__", "hiprot.evaluation")),
 )  # fmt: skip
@@ -60,7 +61,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("hiprot.analysis.batch", "hiprot.recording"): "batch analysis loads sessions; belongs to the pipeline",
     ("hiprot.analysis.report", "hiprot.processing"): "the report reads ProcessedSession instead of its own inputs",
     ("hiprot.analysis.session", "hiprot.processing"): "analysis takes a ProcessedSession instead of a typed angle table",
-    ("hiprot.mqtt.live", "hiprot.pipeline"): "the live feed takes the pipeline's Angles type",
     ("hiprot.sim.session", "hiprot.csvio"): "the simulator writes its own session directory",
 }  # fmt: skip
 

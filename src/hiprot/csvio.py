@@ -212,11 +212,25 @@ def _check_plausible(path: Path, line_no: int, values: list[float]) -> None:
             )
 
 
+ROWS_PER_WRITE = 20_000  # bounds the text and Python floats held at once (a few MB)
+
+
+def write_rows(f, table: np.ndarray, row: str) -> None:
+    """``table``'s rows into the open text file ``f``, each ``row % tuple(values)`` and a newline:
+    the text of ``numpy.savetxt(f, table, fmt=row)``, formatted with one ``%`` operation per
+    block of rows rather than per row (several times faster for long sessions)."""
+    for start in range(0, len(table), ROWS_PER_WRITE):
+        block = table[start : start + ROWS_PER_WRITE]
+        f.write("\n".join([row] * len(block)) % tuple(block.ravel().tolist()) + "\n")
+
+
 def write_angles_csv(path: Path, time_s: np.ndarray, columns: dict[str, np.ndarray]) -> None:
     """Write a joint-angle table: ``time_s`` then the given ``*_deg`` columns."""
     names = list(columns)
     table = np.column_stack([time_s] + [columns[n] for n in names])
-    np.savetxt(path, table, delimiter=",", header=",".join([TIME] + names), comments="", fmt="%.4f")
+    with open(path, "w") as f:
+        f.write(",".join([TIME] + names) + "\n")
+        write_rows(f, table, ",".join(["%.4f"] * table.shape[1]))
 
 
 def read_angles_csv(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:

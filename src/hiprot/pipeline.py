@@ -11,7 +11,7 @@ of smoothing, the stride in progress).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -23,30 +23,13 @@ from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
+from hiprot.live_angles import Angles
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
 CALIBRATION_BUFFER_S = 120.0
-
-
-@dataclass
-class Angles:
-    """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``.
-
-    ``legs`` carries per side what the live analysis needs besides:
-    ``sagittal_rate`` (the shank's rate about its swing axis, rad/s), ``shank_acc`` (its
-    acceleration, m/s²) and
-    ``thigh_heading_deg`` (continuous from one emission to the next).
-    """
-
-    time_s: np.ndarray
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
-    legs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.time_s)
 
 
 class _Buffer:

@@ -11,15 +11,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hiprot.config import Rig
+from hiprot.deferred_pipeline import DeferredPipeline
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.live import LiveFeed
-from hiprot.pipeline import Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
 from hiprot.sinks import LiveSink, RecordingSink, RunSummary, Sink, SummarySink
 from hiprot.sources import Source
+
+if TYPE_CHECKING:
+    from hiprot.pipeline import Pipeline
 
 __all__ = ["RunSummary", "run", "run_sinks"]
 
@@ -53,8 +57,11 @@ def run(
     published as metrics; with ``segment_activity`` (the open segment's labelled activity,
     or None) they follow the segment being recorded. ``on_iteration`` is called once per pass
     of the loop, empty chunks included (the systemd watchdog ping: a hung loop stops it).
+    The pipeline is imported and built beside the loop once the first chunk is with the sinks
+    (:mod:`hiprot.deferred_pipeline`): the sensors and the recording never wait for scipy.
     """
-    pipeline = Pipeline(rig, activity=activity)
+    live_metrics = ("hiprot.analysis.live",) if publisher is not None else ()
+    pipeline = DeferredPipeline(rig, activity, also_import=live_metrics)
     path = writer.path if writer is not None else session_path
     summary = RunSummary(path)
     recording: list[Sink] = []
@@ -97,7 +104,7 @@ def run(
 
 def run_sinks(
     source: Iterable[Chunk],
-    pipeline: Pipeline,
+    pipeline: Pipeline | DeferredPipeline,
     sinks: list[Sink],
     summary: RunSummary,
     stop_reason: Callable[[], str | None],
@@ -107,7 +114,8 @@ def run_sinks(
 ) -> None:
     """Hand each chunk of ``source`` and its angles to every sink until the source ends,
     ``stop_reason()`` gives a reason or ``duration_s`` of samples passed; then the angles
-    held back, and close every sink in order (each, whatever the others did)."""
+    held back (with an empty chunk; a deferred pipeline's emissions still to come one by one),
+    and close every sink in order (each, whatever the others did)."""
     first_time = None
     try:
         for chunk in source:
@@ -139,9 +147,10 @@ def run_sinks(
                 break
         else:
             summary.stop_reason = "source ended"
-        angles = pipeline.finish()
-        for sink in sinks:
-            sink.receive({}, angles)
+        final = pipeline.finish()  # a deferred pipeline's: each emission still to come
+        for angles in final if isinstance(final, list) else [final]:
+            for sink in sinks:
+                sink.receive({}, angles)
     finally:
         _close_all(sinks)
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from hiprot.analysis.live import MetricStream
 from hiprot.columns import rig_reference
+from hiprot.live_angles import Angles
 from hiprot.mqtt.live import LiveFeed
-from hiprot.pipeline import Angles, Pipeline
 from hiprot.recording import SessionWriter
 from hiprot.samples import Chunk
 from hiprot.sources import Source
+
+if TYPE_CHECKING:
+    from hiprot.analysis.live import MetricStream
+    from hiprot.pipeline import Pipeline
 
 
 @dataclass
@@ -85,7 +88,9 @@ class LiveSink:
     ``session.json`` says what the broker acknowledged).
 
     The metrics are those of ``activity`` (strides when None), or with ``segment_activity``
-    (the open segment's labelled activity, or None) those of the segment being recorded."""
+    (the open segment's labelled activity, or None) those of the segment being recorded; their
+    stream starts with the first angles (its detectors import scipy, which the recording's
+    first samples do not wait for)."""
 
     def __init__(
         self,
@@ -103,10 +108,12 @@ class LiveSink:
         self.source, self.writer = source, writer
         self.default_activity, self.segment_activity = activity, segment_activity
         self.activity = activity
-        self.metrics = self._stream(activity)
+        self.metrics: MetricStream | None = None
         self._closed = False
 
     def _stream(self, activity: str | None) -> MetricStream:
+        from hiprot.analysis.live import MetricStream
+
         rig = self.pipeline.rig
         reference = rig_reference(rig.find("pelvis") is not None)
         return MetricStream(rig.sides, rig.sample_rate_hz, activity, self.mode, reference)
@@ -120,8 +127,10 @@ class LiveSink:
             return
         wanted = self.segment_activity() or self.default_activity
         if wanted != self.activity:
-            self._publish(self.metrics.finish())
-            self.metrics, self.activity = self._stream(wanted), wanted
+            if self.metrics is not None:
+                self._publish(self.metrics.finish())
+                self.metrics = self._stream(wanted)
+            self.activity = wanted
             self.pipeline.activity = wanted  # the rotation-test reference holds in a test only
 
     def _dropped(self) -> int:
@@ -131,7 +140,10 @@ class LiveSink:
         p = self.pipeline
         self.feed.update(chunk, angles, p.calibrated, self._dropped(), p.verdicts)
         self._follow_segment()
-        self._publish(self.metrics.update(angles))
+        if self.metrics is None and len(angles):
+            self.metrics = self._stream(self.activity)
+        if self.metrics is not None:
+            self._publish(self.metrics.update(angles))
 
     def idle(self) -> None:
         if isinstance(self.source, Source):
@@ -143,7 +155,8 @@ class LiveSink:
         self._closed = True
         publisher = self.feed.publisher
         try:
-            self._publish(self.metrics.finish())  # what the stream held back until the end
+            if self.metrics is not None:  # what the stream held back until the end
+                self._publish(self.metrics.finish())
             self.feed.close(self.summary.duration_s)
         finally:
             publisher.stop()

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hiprot.config import Rig
 from hiprot.samples import Chunk
 from hiprot.sensors.acquisition import READ_PERIOD_S, Acquisition
 from hiprot.sensors.bus import I2CBus, SMBusBus
 from hiprot.sensors.clock import Clock, MonotonicClock, VirtualClock
-from hiprot.sensors.emulated import emulated_buses
 from hiprot.sensors.emulated.motion import Playback
-from hiprot.sim import Simulation, simulate
+
+if TYPE_CHECKING:
+    from hiprot.sim import Simulation
 
 CHUNK_S = READ_PERIOD_S  # the span of one live chunk (shorter when a chip's FIFO is small)
 
@@ -92,6 +93,9 @@ def open_source(
     playback = Playback()
     buses: dict[int, I2CBus]
     if rig.simulation is not None:
+        from hiprot.sensors.emulated import emulated_buses  # a hardware rig needs neither
+        from hiprot.sim import simulate
+
         simulation = simulate(rig, duration_s)
         duration_s = duration_s or simulation.duration_s
         clock = clock or (MonotonicClock() if realtime else VirtualClock())

@@ -1,18 +1,19 @@
 """Rotation tests on people (realistic simulator defaults), through the CLI: compensation,
 stiff hips, protocol, mode, and no test reference outside rotation tests (issue 17).
 
-The figures over more seeds are scripts/compensation_sweep.py's."""
+The commands run through click's runner in this process (the same command code, without a
+Python start and the scipy imports per run); the figures over more seeds are
+scripts/compensation_sweep.py's."""
 
 from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hiprot_testing import hiprot_in_process
 
 from hiprot.analysis.compare import NOT_COMPARABLE, ComparisonError, compare
 from hiprot.analysis.reps import RepCounter
@@ -39,13 +40,7 @@ TOLERANCE_DEG = 2.0
 
 
 def hiprot(*args) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "hiprot", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = hiprot_in_process(*args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
+from hiprot_testing import hiprot_in_process
 
 from hiprot.analysis import return_to_zero
 from hiprot.analysis.verdict import ADVICE, DOUBTFUL, UNUSABLE, verdict
@@ -18,13 +18,7 @@ from .conftest import sim_rig, write_sim
 
 
 def hiprot(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hiprot", "analyze", "--no-charts", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return hiprot_in_process("analyze", "--no-charts", *args)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from hiprot_testing import hiprot_in_process
 
 from hiprot.cli import main
 from hiprot.files import sha256_file
@@ -85,6 +86,7 @@ def test_a_rig_files_subject_is_used_and_the_command_line_overrides_it(tmp_path)
 
 @pytest.mark.parametrize("bad", ["Jane Doe", "", "x" * 33, "P/07", "é1"])
 def test_a_bad_subject_is_one_line_and_status_2(tmp_path, bad):
+    hiprot = hiprot_in_process  # one line on stderr is what the command prints, in-process too
     result = hiprot("simulate", "--out", tmp_path / "s", "--subject", bad)
     assert result.returncode == 2 and not (tmp_path / "s").exists()
     assert result.stderr.count("\n") == 1 and "a code, not a name" in result.stderr

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+from hiprot_testing import hiprot_in_process
 
 from hiprot.config import load_rig
 from hiprot.csvio import read_angles_csv
@@ -16,9 +16,7 @@ from hiprot.sim import simulate
 
 
 def hiprot(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "hiprot", *args], capture_output=True, text=True, timeout=120
-    )
+    return hiprot_in_process(*args)  # what the command writes, not how the process starts
 
 
 def test_simulate_writes_a_session_that_load_session_reads(tmp_path):

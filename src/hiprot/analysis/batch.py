@@ -26,7 +26,7 @@ from hiprot.analysis.session import SessionAnalysis, analyze_session
 from hiprot.analysis.session_files import SESSION_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT
-from hiprot.csvio import write_angles_csv
+from hiprot.csvio import write_angles_csv, write_rows
 from hiprot.errors import AnalysisError, HiprotError
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Segment, before_after_pairs, load_session, read_timeline
@@ -43,7 +43,7 @@ def write_orientations(path: Path, processed: ProcessedSession) -> None:
         f.write("time_s,sensor,qw,qx,qy,qz\n")
         for name, o in processed.orientations.items():
             fmt = "%.6f," + name.replace("%", "%%") + ",%.6f,%.6f,%.6f,%.6f"
-            np.savetxt(f, np.column_stack([o.time_s, o.q_es]), fmt=fmt)
+            write_rows(f, np.column_stack([o.time_s, o.q_es]), fmt)
 
 
 @dataclass

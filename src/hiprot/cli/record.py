@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from hiprot import run_loop
-from hiprot.analysis.live import ACTIVITIES
 from hiprot.cli.common import (
     FiniteRange,
     broker_option,
@@ -25,6 +24,7 @@ from hiprot.cli.common import (
     subject_option,
     warn_lost,
 )
+from hiprot.columns import ACTIVITIES
 from hiprot.errors import HiprotError
 from hiprot.mqtt import Publisher
 from hiprot.mqtt.commands import CommandListener

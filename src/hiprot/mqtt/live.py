@@ -18,10 +18,10 @@ import numpy as np
 from hiprot import __version__
 from hiprot.columns import SUBJECT, TIME, hip_ir
 from hiprot.config import Rig
+from hiprot.live_angles import Angles
 from hiprot.mqtt.discovery import STATE_TOPIC, discovery_messages, last_test_topic
 from hiprot.mqtt.health import BATTERY, DISK_FREE, HealthMonitor, battery_percent
 from hiprot.mqtt.publisher import Publisher
-from hiprot.pipeline import Angles
 from hiprot.samples import Chunk
 
 

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hiprot.analysis.live import ACTIVITIES
-from hiprot.columns import MODE, SUBJECT
+from hiprot.columns import ACTIVITIES, MODE, SUBJECT
 from hiprot.errors import RecordingError
 from hiprot.files import PRIVATE_FILE, fsync_directory, read_regular
 

@@ -1,0 +1,26 @@
+"""What the live pipeline emits: joint angles as they become final, a type of its own so that
+the run loop, its sinks and the MQTT feed use it without importing the pipeline (and scipy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Angles:
+    """Joint angles (degrees) at ``time_s``; column names as in ``angles.csv``.
+
+    ``legs`` carries per side what the live analysis needs besides:
+    ``sagittal_rate`` (the shank's rate about its swing axis, rad/s), ``shank_acc`` (its
+    acceleration, m/s²) and
+    ``thigh_heading_deg`` (continuous from one emission to the next).
+    """
+
+    time_s: np.ndarray
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+    legs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time_s)
