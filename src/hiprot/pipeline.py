@@ -178,7 +178,9 @@ class Pipeline:
             self.calibration_error = f"calibrating: {moving:.1f} s of movement so far"
             return Angles(np.empty(0))
         self.calibration, self.calibration_error = calibration, None
-        result = self.kinematics.compute(self.rig, grid, calibration, activity=self.activity)
+        result = self.kinematics.compute(
+            self.rig, grid, calibration, activity=self.activity, emitted=self._seam(newest)
+        )
         self.anchors = result.anchors
         return self._emit(result, newest)
 
@@ -198,10 +200,20 @@ class Pipeline:
         if not rig.sides:
             return Angles(np.empty(0))
         result = self.kinematics.compute(
-            rig, self._grid([s.name for s in fresh]), self.calibration, self.anchors, self.activity
+            rig,
+            self._grid([s.name for s in fresh]),
+            self.calibration,
+            self.anchors,
+            self.activity,
+            self._seam(newest),
         )
         self.anchors = result.anchors.merged_into(self.anchors)
         return self._emit(result, newest)
+
+    def _seam(self, newest: float) -> tuple[float, float]:
+        """The last sample time emitted so far and the last this computation will emit: the
+        rotation tests' fits are carried over the seam between them."""
+        return self._emitted_until, newest - self.delay_s
 
     def _emit(self, result, newest: float) -> Angles:
         for side, corrections in result.walk_corrections_deg.items():

@@ -57,11 +57,69 @@ HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings
 DETECT_DEG = 10.0  # activity unknown: a swing this far out of the vertical marks a test
 DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this long
 HELD_RATE_DEG_S = 5.0  # held: the shank's tilt changing slower than this
+SEAM_TILT_DEG = 10.0  # live: a refitted yaw takes over where the shank is nearest vertical
 ROTATION_TESTS = ("seated-test", "prone-test")
 
 
+def handover(
+    spans: np.ndarray, q_shank: np.ndarray | None, seam: int | None
+) -> tuple[int, int] | None:
+    """Live windows: where the yaws carried from the window before give way to this one's fits.
+
+    A live window (:class:`~hiprot.pipeline.Pipeline`) sees only the last seconds of a test
+    span, so its fits differ from the window before's; a fitted yaw that changed while the
+    shank is out of the vertical would make the knee and gravity angles jump between the
+    samples one window emitted and those of the next. So in the span under way at ``seam``
+    (the first sample not yet emitted) the yaws in force at the last emitted sample are kept
+    until the shank is next nearest the vertical — the sample nearest it in the first stretch
+    within ``SEAM_TILT_DEG`` (a trial's start, a swing crossing the vertical) — where a turn
+    about the vertical moves the knee and gravity angles least (by sin(tilt) of the change:
+    at the 4-6° a knee's varus tilts a hanging shank, a tenth of it). Returns (the span's
+    start, that sample — the span's end if there is none), or None when no span is under way
+    at ``seam`` or it starts there (nothing of it emitted yet).
+    """
+    if seam is None or not 0 < seam < len(spans) or not spans[seam - 1]:
+        return None
+    start, end = next((a, b) for a, b in _runs(spans) if a < seam <= b)
+    if end == seam:
+        return None
+    if q_shank is None:
+        return start, end
+    up = np.abs(quat.rotate(q_shank[seam:end], Y_AXIS)[:, 2])
+    near = _runs(up > np.cos(np.radians(SEAM_TILT_DEG)))
+    if not near:
+        return start, end
+    a, b = near[0]
+    return start, seam + a + int(np.argmax(up[a:b]))
+
+
+def _place(
+    out: np.ndarray,
+    a: int,
+    b: int,
+    fit: float | None,
+    carried: float | None,
+    handed: tuple[int, int] | None,
+) -> None:
+    """Write span ``a:b``'s fitted yaw into ``out`` — in the span a live window continues, the
+    carried yaw up to the handover (:func:`handover`) and after it when nothing was fitted."""
+    if carried is None or handed is None or handed[0] != a:
+        if fit is not None:
+            out[a:b] = fit
+        return
+    switch = handed[1]
+    out[a:switch] = carried
+    out[switch:b] = carried if fit is None else fit
+
+
 def test_heading_offset(
-    offset: np.ndarray, q_thigh: np.ndarray, q_shank: np.ndarray, spans: np.ndarray, rate_hz: float
+    offset: np.ndarray,
+    q_thigh: np.ndarray,
+    q_shank: np.ndarray,
+    spans: np.ndarray,
+    rate_hz: float,
+    carried: float | None = None,
+    handed: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """The shank's heading offset to the thigh (rad), fitted anew where the thigh is horizontal.
 
@@ -79,6 +137,11 @@ def test_heading_offset(
     span's first and last ``FIT_EDGE_S`` (bending the knee into position); when even the best
     yaw leaves the knee varying by more than ``FIT_KNEE_SD_DEG`` (SD), the knee moved —
     fidgeting, no rotation test — and the hinge's offset stays.
+
+    Live (``carried``: the yaw in force at the last sample emitted, ``handed``:
+    :func:`handover`), the span under way keeps the carried yaw up to the handover, and after
+    it when this window fits none; a span cut by the window's start has no first seconds to
+    leave out.
     """
     out = np.unwrap(offset)
     t = quat.rotate(q_thigh, Y_AXIS)
@@ -86,27 +149,43 @@ def test_heading_offset(
     grid = np.radians(np.arange(-FIT_RANGE_DEG, FIT_RANGE_DEG + 0.25, 0.5))
     edge = int(round(FIT_EDGE_S * rate_hz))
     for a, b in _runs(spans):
-        tilted = np.abs(u[a:b, 2]) < np.cos(np.radians(SWUNG_SHANK_DEG))
-        tilted[:edge] = tilted[len(tilted) - edge :] = False  # bending the knee into position
-        if tilted.sum() < MIN_SWUNG_SAMPLES:
-            continue
-        ta, ua = t[a:b][tilted], u[a:b][tilted]
-        hinge = float(np.angle(np.mean(np.exp(1j * out[a:b]))))
-        yaws = hinge + grid
-        cos_part = ta[:, 0] * ua[:, 0] + ta[:, 1] * ua[:, 1]
-        sin_part = ta[:, 1] * ua[:, 0] - ta[:, 0] * ua[:, 1]
-        rest = ta[:, 2] * ua[:, 2]
-        knee_cos = np.cos(yaws)[:, None] * cos_part + np.sin(yaws)[:, None] * sin_part + rest
-        k = int(np.argmin(np.var(knee_cos, axis=1)))
-        knee = np.degrees(np.arccos(np.clip(knee_cos[k], -1.0, 1.0)))
-        if np.std(knee) > FIT_KNEE_SD_DEG:
-            continue  # no yaw holds the knee still: it moved (fidgeting), no rotation test
-        out[a:b] = np.unwrap(np.full(b - a, yaws[k]))
+        fit = _span_yaw(t[a:b], u[a:b], out[a:b], grid, edge, a > 0)
+        _place(out, a, b, fit, carried, handed)
     return out
 
 
+def _span_yaw(
+    t: np.ndarray, u: np.ndarray, hinge_offset: np.ndarray, grid: np.ndarray, edge: int, cut: bool
+) -> float | None:
+    """One span's fitted yaw (:func:`test_heading_offset`), or None; ``cut``: leave out its
+    first ``edge`` samples too."""
+    tilted = np.abs(u[:, 2]) < np.cos(np.radians(SWUNG_SHANK_DEG))
+    tilted[len(tilted) - edge :] = False  # bending the knee into position
+    if cut:
+        tilted[:edge] = False
+    if tilted.sum() < MIN_SWUNG_SAMPLES:
+        return None
+    ta, ua = t[tilted], u[tilted]
+    hinge = float(np.angle(np.mean(np.exp(1j * hinge_offset))))
+    yaws = hinge + grid
+    cos_part = ta[:, 0] * ua[:, 0] + ta[:, 1] * ua[:, 1]
+    sin_part = ta[:, 1] * ua[:, 0] - ta[:, 0] * ua[:, 1]
+    rest = ta[:, 2] * ua[:, 2]
+    knee_cos = np.cos(yaws)[:, None] * cos_part + np.sin(yaws)[:, None] * sin_part + rest
+    k = int(np.argmin(np.var(knee_cos, axis=1)))
+    knee = np.degrees(np.arccos(np.clip(knee_cos[k], -1.0, 1.0)))
+    if np.std(knee) > FIT_KNEE_SD_DEG:
+        return None  # no yaw holds the knee still: it moved (fidgeting), no rotation test
+    return float(yaws[k])
+
+
 def pelvis_heading_in_test(
-    q_pelvis: np.ndarray, q_femur: np.ndarray, spans: np.ndarray, side: str
+    q_pelvis: np.ndarray,
+    q_femur: np.ndarray,
+    spans: np.ndarray,
+    side: str,
+    carried: float | None = None,
+    handed: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """A yaw (rad, per sample; 0 outside ``spans``) to turn the pelvis frame by in a rotation
     test so that it lines up with the thigh's heading.
@@ -119,13 +198,15 @@ def pelvis_heading_in_test(
     ``PELVIS_FIT_RANGE_DEG`` of the standing one — kept only when it is no edge of that range
     and at least halves their spread (``PELVIS_FIT_GAIN``): a still pelvis says nothing. A
     turn further off (prone, the anatomical turn can flip by about 160°) is not found: the
-    compensation then leaks in, amplified.
+    compensation then leaks in, amplified. Live, ``carried`` and ``handed`` as in
+    :func:`test_heading_offset`.
     """
     out = np.zeros(len(q_pelvis))
     grid = np.radians(np.arange(-PELVIS_FIT_RANGE_DEG, PELVIS_FIT_RANGE_DEG + 0.5, 1.0))
     for a, b in _runs(spans):
         pick = np.arange(a, b, max(1, (b - a) // 2000))
         if len(pick) < MIN_SWUNG_SAMPLES:
+            _place(out, a, b, None, carried, handed)
             continue
         spread = []
         for angle in grid:
@@ -134,8 +215,8 @@ def pelvis_heading_in_test(
             spread.append(np.var(hip[:, 0]) + np.var(hip[:, 1]))
         best = int(np.argmin(spread))
         at_edge = best in (0, len(grid) - 1)
-        if not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]:
-            out[a:b] = grid[best]
+        kept = not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]
+        _place(out, a, b, float(grid[best]) if kept else None, carried, handed)
     return out
 
 
