@@ -50,9 +50,11 @@ from hiprot.kinematics.gait_events import GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.rests import standing_rests
 from hiprot.kinematics.rotation_test import (
+    HANDOVER_STEP_DEG,
     femur_from_shank,
     gravity_hip,
     handover,
+    handover_step,
     long_axis_knee,
     pelvis_heading_in_test,
     pelvis_up,
@@ -221,6 +223,7 @@ class LegMotion:
     thigh_acc_e: np.ndarray | None = None  # thigh sensor's acceleration in its earth frame
     tests: np.ndarray | None = None  # where the rotation-test reference may hold (test_spans)
     test_offset: np.ndarray | None = None  # the shank's heading offset (rad) per sample
+    restart: int | None = None  # live: a sample where the test's angles step (fit handed over)
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -399,6 +402,7 @@ class SessionKinematics:
             return leg
         name = shank_sensor.name
         leg.tests = test_spans(leg.thigh, q_eb[name], rate, activity)
+        handed = handover(leg.tests, q_eb[name], seam)
         offset = leg.test_offset = test_heading_offset(
             hinge_heading_offset(leg.thigh, q_eb[name], rate),
             leg.thigh,
@@ -406,8 +410,13 @@ class SessionKinematics:
             leg.tests,
             rate,
             anchors.test_yaw.get(side),
-            handover(leg.tests, q_eb[name], seam),
+            handed,
         )
+        if (
+            handover_step(anchors.test_yaw.get(side), offset, q_eb[name], handed)
+            > HANDOVER_STEP_DEG
+        ):
+            leg.restart = handed[1]  # the angles before and after differ: no trial across it
         shank = leg.shank = quat.multiply(yaw(offset), q_eb[name])
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
         leg.result.columns[knee_flexion(side)] = knee[:, 0]
@@ -580,14 +589,16 @@ class SessionKinematics:
         turn = np.zeros(len(thigh))
         if with_pelvis:
             if test.any():
-                turn = pelvis_heading_in_test(
-                    reference,
-                    lever,
-                    test,
-                    side,
-                    anchors.pelvis_test_yaw.get(side),
-                    handover(test, leg.shank, seam),
-                )
+                carried = anchors.pelvis_test_yaw.get(side)
+                handed = handover(test, leg.shank, seam)
+                turn = pelvis_heading_in_test(reference, lever, test, side, carried, handed)
+                if (
+                    carried is not None
+                    and handed is not None
+                    and handed[1] < len(turn)
+                    and np.degrees(abs(turn[handed[1]] - carried)) > HANDOVER_STEP_DEG
+                ):
+                    leg.restart = handed[1]  # hip rotation steps with the pelvis' turn
                 turned = quat.multiply(yaw(turn[test]), reference[test])
                 pelvic = joint_angles(
                     quat.multiply(quat.conjugate(turned), lever[test]), side, "hip"
@@ -599,6 +610,9 @@ class SessionKinematics:
         result.test_hip_flexion = gravity[:, 0]  # the thigh against an upright (prone) trunk
         if knee is not None:
             result.test_knee_flexion = np.where(test, knee, np.nan)
+        if leg.restart is not None:
+            result.test_posture = test.copy()
+            result.test_posture[leg.restart] = False
         if leg.shank is None and not with_pelvis:
             hip[~test] = np.nan  # no strides, no walking direction: only rotation tests
         result.columns[hip_ir(side)] = hip[:, 2]
