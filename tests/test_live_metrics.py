@@ -65,3 +65,39 @@ def test_replayed_walk_publishes_every_stride_batch_analysis_finds(broker, subsc
     # live sees a 20 s window (its walking-direction offsets from fewer strides) and has no
     # accelerometer correction: its hip IR differs slightly from batch
     assert max(differences) < 4.0 and sum(differences) / len(differences) < 1.5
+
+
+def test_replayed_seated_test_of_a_realistic_person_publishes_the_batch_trials(
+    broker, subscribe, tmp_path
+):
+    """Skin, a screw-home knee and a person's own variation (the simulator's default realism):
+    the live windows refit the test's shank heading and must hand it over without a jump, and
+    the live calibration (a few knee bends) may put the knee axis far off — the trials are
+    still the batch ones."""
+    session = tmp_path / "seated"
+    subprocess.run(
+        [sys.executable, "-m", "hiprot", "simulate", "--scenario", "seated-ir"]
+        + ["--seed", "3", "--out", str(session)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    sub = subscribe(broker, "hiprot/+/test")
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "replay", str(session), "--speed", "0"]
+        + ["--broker", broker.address],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    batch = analyze_session(process_session(load_session(session))).trials
+    assert len(batch) == 3
+    assert sub.received.wait(lambda r: len(r.on("/test")) >= len(batch), 10)
+    live = sub.received.json("/test")
+    assert len(live) == len(batch)
+    for message, trial in zip(live, batch):
+        assert abs(message["start_s"] - trial.start_s) < 0.1
+        # live calibrates from the first seconds of movement, batch from the whole session
+        assert abs(message["hip_ir_max_deg"] - trial.hip_ir_max_deg) < 1.5
+        assert abs(message["hip_er_max_deg"] - trial.hip_er_max_deg) < 1.5

@@ -23,6 +23,7 @@ from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
+from hiprot.kinematics.rotation_test import ROTATION_TESTS
 from hiprot.live_angles import Angles
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
@@ -30,6 +31,10 @@ from hiprot.samples import Chunk
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
 CALIBRATION_BUFFER_S = 120.0
+# In a rotation test angles wait longer: the test's fit (rotation_test.test_heading_offset) needs a
+# quarter second of the first swing (MIN_SWUNG_SAMPLES at 200 Hz) and the swing's rise past
+# SWUNG_SHANK_DEG, and must take over a trial's still start (STILL_S, 1 s) before it: 2.5 s.
+TEST_DELAY_S = 2.5
 
 
 class _Buffer:
@@ -62,7 +67,8 @@ class Pipeline:
     """Fuse every sensor, calibrate as soon as possible, then emit joint angles.
 
     ``window_s``: data each angle computation sees; ``delay_s``: how far behind
-    the newest sample angles are emitted; ``step_s``: how often they are computed.
+    the newest sample angles are emitted (at least ``TEST_DELAY_S`` in a rotation test);
+    ``step_s``: how often they are computed.
     """
 
     def __init__(
@@ -91,6 +97,7 @@ class Pipeline:
         self.calibration_error: str | None = None
         self._next_try = -np.inf
         self._emitted_until = -np.inf
+        self._finished = False
         self._last_heading: dict[str, float] = {}
         self._origin_s: float | None = None
         self._agreement: dict[str, float] = {}
@@ -137,7 +144,7 @@ class Pipeline:
         """At the end of the session: the angles still held back by the delay."""
         if self.calibration is None or any(not b.parts for b in self.buffers.values()):
             return Angles(np.empty(0))
-        self.delay_s = 0.0
+        self._finished = True
         return self._angles(max(b.last_time for b in self.buffers.values()))
 
     def _grid(self, names) -> Grid:
@@ -161,7 +168,9 @@ class Pipeline:
             self.calibration_error = f"calibrating: {moving:.1f} s of movement so far"
             return Angles(np.empty(0))
         self.calibration, self.calibration_error = calibration, None
-        result = self.kinematics.compute(self.rig, grid, calibration, activity=self.activity)
+        result = self.kinematics.compute(
+            self.rig, grid, calibration, activity=self.activity, emitted=self._seam(newest)
+        )
         self.anchors = result.anchors
         return self._emit(result, newest)
 
@@ -181,10 +190,26 @@ class Pipeline:
         if not rig.sides:
             return Angles(np.empty(0))
         result = self.kinematics.compute(
-            rig, self._grid([s.name for s in fresh]), self.calibration, self.anchors, self.activity
+            rig,
+            self._grid([s.name for s in fresh]),
+            self.calibration,
+            self.anchors,
+            self.activity,
+            self._seam(newest),
         )
         self.anchors = result.anchors.merged_into(self.anchors)
         return self._emit(result, newest)
+
+    def _lag(self) -> float:
+        """How far behind the newest sample angles are emitted now (none once finished)."""
+        if self._finished:
+            return 0.0
+        return max(self.delay_s, TEST_DELAY_S) if self.activity in ROTATION_TESTS else self.delay_s
+
+    def _seam(self, newest: float) -> tuple[float, float]:
+        """The last sample time emitted so far and the last this computation will emit: the
+        rotation tests' fits are carried over the seam between them."""
+        return self._emitted_until, newest - self._lag()
 
     def _emit(self, result, newest: float) -> Angles:
         for side, corrections in result.walk_corrections_deg.items():
@@ -193,7 +218,7 @@ class Pipeline:
                 self._agreement[side] = max(self._agreement.get(side, 0.0), largest)
         refused = [s for s, v in self.verdicts.items() if v["verdict"] == UNUSABLE_LABEL]
         time_s = result.time_s
-        final = (time_s > self._emitted_until) & (time_s <= newest - self.delay_s)
+        final = (time_s > self._emitted_until) & (time_s <= newest - self._lag())
         if not final.any():
             return Angles(np.empty(0))
         self._emitted_until = float(time_s[final][-1])

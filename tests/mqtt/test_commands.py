@@ -272,9 +272,7 @@ def test_the_live_metrics_follow_the_open_segments_activity(broker, tmp_path, la
     from hiprot.sources import open_source
 
     text = (CONFIG / "sim.toml").read_text().replace('scenario = "walk"', 'scenario = "seated-ir"')
-    # the scenario's own length (all its trials), rigid segments as every switching test of the
-    # suite: this tests the switch, not live accuracy on realistic people
-    text = text.replace("duration_s = 20\n", 'realism = "technical"\n')
+    text = text.replace("duration_s = 20\n", "")  # the scenario's own length: all its trials
     rig = parse_rig_text(
         text.replace('device_id = "hiprot-sim"', 'device_id = "live-seg"'), tmp_path
     )

@@ -11,7 +11,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -27,24 +26,12 @@ def hiprot(*args, timeout: float = 300) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def sessions(tmp_path_factory) -> dict[str, object]:
-    """A simulated walk and a simulated seated IR test, as session directories (rigid segments,
-    as the suite's other session tests: these test the sessions' outboxes and ids)."""
+    """A simulated walk and a simulated seated IR test, as session directories."""
     root = tmp_path_factory.mktemp("sessions")
-    rig = root / "technical.toml"
-    text = (Path(__file__).parents[2] / "config" / "sim.toml").read_text()
-    rig.write_text(text.replace("[simulation]\n", '[simulation]\nrealism = "technical"\n'))
     made = {}
     for name, scenario, duration in (("WALK", "walk", 30), ("SEATED_TEST", "seated-ir", 40)):
         result = hiprot(
-            "simulate",
-            "--rig",
-            rig,
-            "--scenario",
-            scenario,
-            "--duration",
-            duration,
-            "--out",
-            root / name,
+            "simulate", "--scenario", scenario, "--duration", duration, "--out", root / name
         )
         assert result.returncode == 0, result.stderr
         made[name] = root / name

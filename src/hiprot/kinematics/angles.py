@@ -56,8 +56,11 @@ from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT, GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
 from hiprot.kinematics.rests import standing_rests
 from hiprot.kinematics.rotation_test import (
+    HANDOVER_STEP_DEG,
     femur_from_shank,
     gravity_hip,
+    handover,
+    handover_step,
     long_axis_knee,
     pelvis_heading_in_test,
     pelvis_up,
@@ -115,23 +118,35 @@ class Anchors:
     pelvis frame into that thigh's; ``pelvis_turn``: the pelvis frame's rotation about
     its own vertical (rad); ``walk_correction``: per side, the walking correction in
     force (:mod:`hiprot.kinematics.anchoring`). ``compute`` returns them as they stand
-    at the end of its data, so that live windows carry them on.
+    at the end of its data, so that live windows carry them on. ``test_yaw`` and
+    ``pelvis_test_yaw``: per side, the rotation test's fitted shank heading offset and pelvis
+    turn (rad) at the last sample a live window emitted, when that lies in a rotation test
+    (:func:`~hiprot.kinematics.rotation_test.handover`).
     """
 
     thigh_heading: dict[str, float] = field(default_factory=dict)
     pelvis_offset: dict[str, float] = field(default_factory=dict)
     pelvis_turn: float = 0.0
     walk_correction: dict[str, float] = field(default_factory=dict)
+    test_yaw: dict[str, float] = field(default_factory=dict)
+    pelvis_test_yaw: dict[str, float] = field(default_factory=dict)
 
     def merged_into(self, earlier: Anchors | None) -> Anchors:
         """These headings, and ``earlier``'s for legs not computed this time."""
         if earlier is None:
             return self
+        computed = {*self.thigh_heading, *self.pelvis_offset}
+
+        def merged(mine: dict, theirs: dict) -> dict:
+            return {k: v for k, v in theirs.items() if k not in computed} | mine
+
         return Anchors(
             {**earlier.thigh_heading, **self.thigh_heading},
             {**earlier.pelvis_offset, **self.pelvis_offset},
             self.pelvis_turn,
             {**earlier.walk_correction, **self.walk_correction},
+            merged(self.test_yaw, earlier.test_yaw),
+            merged(self.pelvis_test_yaw, earlier.pelvis_test_yaw),
         )
 
 
@@ -213,6 +228,8 @@ class LegMotion:
     shank: np.ndarray | None = None  # q_EB of the tibia, heading aligned to the femur
     thigh_acc_e: np.ndarray | None = None  # thigh sensor's acceleration in its earth frame
     tests: np.ndarray | None = None  # where the rotation-test reference may hold (test_spans)
+    test_offset: np.ndarray | None = None  # the shank's heading offset (rad) per sample
+    restart: int | None = None  # live: a sample where the test's angles step (fit handed over)
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -244,16 +261,27 @@ class SessionKinematics:
         calibration: Calibration,
         anchors: Anchors | None = None,
         activity: str | None = None,
+        emitted: tuple[float, float] | None = None,
     ) -> SessionAngles:
         """Angles of every leg; ``anchors`` from an earlier call (live windows), else found
         in the grid's standing phase. ``activity``: the session's (the rotation-test
-        reference holds only in rotation tests; None: where one is detected)."""
+        reference holds only in rotation tests; None: where one is detected). ``emitted``
+        (live): the last sample time a window before emitted and the last this one will; the
+        rotation tests' fits are carried over that seam and returned as of the second."""
         q_eb = {
             n: quat.multiply(track.q_es, calibration.q_sb[n])
             for n, track in grid.tracks.items()
             if n in calibration.q_sb
         }
-        legs = [self._motion(rig, grid, q_eb, calibration, side, activity) for side in rig.sides]
+        seam = last = None
+        if emitted is not None:
+            seam = int(np.searchsorted(grid.time_s, emitted[0], side="right"))
+            last = int(np.searchsorted(grid.time_s, emitted[1], side="right")) - 1
+        before = anchors or Anchors()
+        legs = [
+            self._motion(rig, grid, q_eb, calibration, side, activity, seam, before)
+            for side in rig.sides
+        ]
         pelvis = rig.find("pelvis")
         batch = anchors is None
         if anchors is None:
@@ -271,7 +299,7 @@ class SessionKinematics:
             dict(anchors.pelvis_offset),
             anchors.pelvis_turn,
             dict(anchors.walk_correction),
-        )
+        )  # the rotation tests' fits: only as this call leaves them (none outside a test)
         q_pelvis = (
             quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn)) if pelvis else None
         )
@@ -292,7 +320,11 @@ class SessionKinematics:
             if track.correction is not None:
                 carried.walk_correction[leg.side] = track.correction
             tracks[leg.side] = track
-            self._hip(leg, reference, q_pelvis is not None)
+            turn = self._hip(leg, reference, q_pelvis is not None, seam, before)
+            if last is not None and last >= 0 and leg.result.test_posture[last]:
+                carried.pelvis_test_yaw[leg.side] = float(turn[last])
+            if last is not None and last >= 0 and leg.tests[last] and leg.test_offset is not None:
+                carried.test_yaw[leg.side] = float(leg.test_offset[last])
         notes = []
         walking = any(len(leg.stride_time_s) for leg in legs)
         if pelvis is None and walking:
@@ -375,9 +407,12 @@ class SessionKinematics:
         calibration: Calibration,
         side: str,
         activity: str | None,
+        seam: int | None,
+        anchors: Anchors,
     ) -> LegMotion:
         """Knee flexion, gait events and stride directions of one leg, and where the rotation-test
-        reference may hold."""
+        reference may hold (live, ``seam`` and the ``anchors`` carry its fit over, see
+        :meth:`compute`)."""
         rate = grid.rate_hz
         thigh = rig.find("thigh", side).name
         leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=_acceleration_e(grid, thigh))
@@ -388,13 +423,21 @@ class SessionKinematics:
             return leg
         name = shank_sensor.name
         leg.tests = test_spans(leg.thigh, q_eb[name], rate, activity)
-        offset = test_heading_offset(
+        handed = handover(leg.tests, q_eb[name], seam)
+        offset = leg.test_offset = test_heading_offset(
             hinge_heading_offset(leg.thigh, q_eb[name], rate),
             leg.thigh,
             q_eb[name],
             leg.tests,
             rate,
+            anchors.test_yaw.get(side),
+            handed,
         )
+        if (
+            handover_step(anchors.test_yaw.get(side), offset, q_eb[name], handed)
+            > HANDOVER_STEP_DEG
+        ):
+            leg.restart = handed[1]  # the angles before and after differ: no trial across it
         shank = leg.shank = quat.multiply(yaw(offset), q_eb[name])
         knee = joint_angles(quat.multiply(quat.conjugate(leg.thigh), shank), side, "knee")
         leg.result.columns[knee_flexion(side)] = knee[:, 0]
@@ -545,10 +588,18 @@ class SessionKinematics:
             best += np.pi
         return float(best)
 
-    def _hip(self, leg: LegMotion, reference: np.ndarray, with_pelvis: bool) -> None:
+    def _hip(
+        self,
+        leg: LegMotion,
+        reference: np.ndarray,
+        with_pelvis: bool,
+        seam: int | None,
+        anchors: Anchors,
+    ) -> np.ndarray:
         """Hip angles against ``reference``; in rotation tests the bent shank is the femur's
         lever, and without a pelvis sensor the reference is gravity's
-        (:mod:`hiprot.kinematics.rotation_test`)."""
+        (:mod:`hiprot.kinematics.rotation_test`). Returns the pelvis' turn in the tests (rad
+        per sample; live carried over ``seam`` from ``anchors``)."""
         side, thigh, result = leg.side, leg.thigh, leg.result
         hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
         knee = None if leg.shank is None else long_axis_knee(thigh, leg.shank)
@@ -560,9 +611,19 @@ class SessionKinematics:
         if test.any():
             gravity[test] = gravity_hip(lever[test], side)
         result.hip_ir_gravity = gravity[:, 2]
+        turn = np.zeros(len(thigh))
         if with_pelvis:
             if test.any():
-                turn = pelvis_heading_in_test(reference, lever, test, side)
+                carried = anchors.pelvis_test_yaw.get(side)
+                handed = handover(test, leg.shank, seam)
+                turn = pelvis_heading_in_test(reference, lever, test, side, carried, handed)
+                if (
+                    carried is not None
+                    and handed is not None
+                    and handed[1] < len(turn)
+                    and np.degrees(abs(turn[handed[1]] - carried)) > HANDOVER_STEP_DEG
+                ):
+                    leg.restart = handed[1]  # hip rotation steps with the pelvis' turn
                 turned = quat.multiply(yaw(turn[test]), reference[test])
                 pelvic = joint_angles(
                     quat.multiply(quat.conjugate(turned), lever[test]), side, "hip"
@@ -574,12 +635,16 @@ class SessionKinematics:
         result.test_hip_flexion = gravity[:, 0]  # the thigh against an upright (prone) trunk
         if knee is not None:
             result.test_knee_flexion = np.where(test, knee, np.nan)
+        if leg.restart is not None:
+            result.test_posture = test.copy()
+            result.test_posture[leg.restart] = False
         if leg.shank is None and not with_pelvis:
             hip[~test] = np.nan  # no strides, no walking direction: only rotation tests
         result.columns[hip_ir(side)] = hip[:, 2]
         if with_pelvis:
             result.columns[hip_flexion(side)] = hip[:, 0]
             result.columns[hip_adduction(side)] = hip[:, 1]
+        return turn
 
 
 def pelvis_columns(rate_hz: float, q_pelvis: np.ndarray, stride_s: float) -> dict[str, np.ndarray]:

@@ -52,7 +52,9 @@ HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thi
 KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
 SWUNG_SHANK_DEG = 10.0  # a shank further than this from vertical fits the heading offset
 MIN_SWUNG_SAMPLES = 50
-FIT_RANGE_DEG = 45.0  # the fitted heading lies within this of the hinge's
+TWIST_SHARE = (
+    0.25  # the thigh turns about its long axis by at least this share of the shank's swing
+)
 PELVIS_FIT_RANGE_DEG = 60.0  # the pelvis' heading in a test lies within this of standing's
 PELVIS_FIT_GAIN = 0.5  # ... and is taken only when it halves the spread of flexion and adduction
 FIT_EDGE_S = 2.0  # the first and last seconds of a span (bending the knee) stay out of the fit
@@ -61,12 +63,83 @@ HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings
 DETECT_DEG = 10.0  # activity unknown: a swing this far out of the vertical marks a test
 DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this long
 HELD_RATE_DEG_S = 5.0  # held: the shank's tilt changing slower than this
+SEAM_TILT_DEG = 10.0  # live: a refitted yaw takes over where the shank is this near vertical
+HANDOVER_STEP_DEG = 1.0  # ... and one moving the shank more ends the test posture for a sample
 ROTATION_TESTS = ("seated-test", "prone-test")
 SWINGING_EXERCISE = "exercise"  # standing IR activations: the working leg in the test posture
 
 
+def handover(
+    spans: np.ndarray, q_shank: np.ndarray | None, seam: int | None
+) -> tuple[int, int] | None:
+    """Live windows: where the yaws carried from the window before give way to this one's fits.
+
+    A live window (:class:`~hiprot.pipeline.Pipeline`) sees only the last seconds of a test
+    span, so its fits differ from the window before's; a fitted yaw that changed while the
+    shank is out of the vertical would make the knee and gravity angles jump between the
+    samples one window emitted and those of the next. So in the span under way at ``seam``
+    (the first sample not yet emitted) the yaws in force at the last emitted sample are kept
+    until the shank is next within ``SEAM_TILT_DEG`` of the vertical (a trial's start, a swing
+    crossing the vertical), where a turn about the vertical moves the knee and gravity angles
+    little (by sin(tilt) of the change: at the 4-6° a knee's varus tilts a hanging shank, a
+    tenth of it) — and as early as that, so that a still start has settled again before the
+    swing. Returns (the span's start, that sample — the span's end if there is none), or None
+    when no span is under way at ``seam`` or it starts there (nothing of it emitted yet).
+    """
+    if seam is None or not 0 < seam < len(spans) or not spans[seam - 1]:
+        return None
+    start, end = next((a, b) for a, b in _runs(spans) if a < seam <= b)
+    if end == seam:
+        return None
+    if q_shank is None:
+        return start, end
+    up = np.abs(quat.rotate(q_shank[seam:end], Y_AXIS)[:, 2])
+    near = _runs(up > np.cos(np.radians(SEAM_TILT_DEG)))
+    if not near:
+        return start, end
+    return start, seam + near[0][0]
+
+
+def handover_step(
+    carried: float | None, offset: np.ndarray, q_shank: np.ndarray, handed: tuple[int, int] | None
+) -> float:
+    """How far (degrees) the shank's long axis moves where ``offset`` takes over from the
+    ``carried`` yaw (:func:`handover`): 2·sin(|change|/2)·sin(tilt)."""
+    if carried is None or handed is None or handed[1] >= len(offset):
+        return 0.0
+    k = handed[1]
+    change = np.angle(np.exp(1j * (offset[k] - carried)))
+    tilt = np.arccos(np.clip(abs(quat.rotate(q_shank[k], Y_AXIS)[2]), 0.0, 1.0))
+    return float(np.degrees(2 * np.sin(abs(change) / 2) * np.sin(tilt)))
+
+
+def _place(
+    out: np.ndarray,
+    a: int,
+    b: int,
+    fit: float | None,
+    carried: float | None,
+    handed: tuple[int, int] | None,
+) -> None:
+    """Write span ``a:b``'s fitted yaw into ``out`` — in the span a live window continues, the
+    carried yaw up to the handover (:func:`handover`) and after it when nothing was fitted."""
+    if carried is None or handed is None or handed[0] != a:
+        if fit is not None:
+            out[a:b] = fit
+        return
+    switch = handed[1]
+    out[a:switch] = carried
+    out[switch:b] = carried if fit is None else fit
+
+
 def test_heading_offset(
-    offset: np.ndarray, q_thigh: np.ndarray, q_shank: np.ndarray, spans: np.ndarray, rate_hz: float
+    offset: np.ndarray,
+    q_thigh: np.ndarray,
+    q_shank: np.ndarray,
+    spans: np.ndarray,
+    rate_hz: float,
+    carried: float | None = None,
+    handed: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """The shank's heading offset to the thigh (rad), fitted anew where the thigh is horizontal.
 
@@ -77,41 +150,99 @@ def test_heading_offset(
     test then read a quarter short. In a rotation test the knee holds its angle while the
     shank swings, so over each span of ``spans`` (:func:`test_spans`) the offset is the one
     constant yaw under which the angle between the two long axes varies least (a grid search
-    within ``FIT_RANGE_DEG`` of the hinge's mean there: further off, knee flexion could pass
-    for hip rotation). A span in which the shank never
+    all round). Two yaws do that — the swing and its mirror image — and a knee bending seen
+    90° off passes for a swing too; the femur decides, not the knee axis (which a live
+    calibration from a few knee bends can put 100° off): the hip rotation turns the thigh
+    about its long axis with the shank, by 70 % of it through the skin (Fiorentino et al.
+    2017), a knee bending does not turn it, so the yaw kept is the one under which the thigh
+    module's twist follows the shank's swing about the thigh's long axis by at least
+    ``TWIST_SHARE`` (a third of that 70 %; :func:`_share`). A span in which the shank never
     swings keeps the hinge's offset (with the shank vertical the offset moves nothing). Only
     swung samples (shank over ``SWUNG_SHANK_DEG`` from vertical) enter, and not those of the
     span's first and last ``FIT_EDGE_S`` (bending the knee into position); when even the best
     yaw leaves the knee varying by more than ``FIT_KNEE_SD_DEG`` (SD), the knee moved —
     fidgeting, no rotation test — and the hinge's offset stays.
+
+    Live (``carried``: the yaw in force at the last sample emitted, ``handed``:
+    :func:`handover`), the span under way keeps the carried yaw up to the handover, and after
+    it when this window fits none; the first and last seconds are left out only where the
+    span's start and end are in view (a live window's last samples end no span: with them the
+    fit is there before a swing's samples are emitted).
     """
     out = np.unwrap(offset)
     t = quat.rotate(q_thigh, Y_AXIS)
     u = quat.rotate(q_shank, Y_AXIS)
-    grid = np.radians(np.arange(-FIT_RANGE_DEG, FIT_RANGE_DEG + 0.25, 0.5))
-    edge = int(round(FIT_EDGE_S * rate_hz))
+    front = quat.rotate(q_thigh, X_AXIS)
+    edge, n = int(round(FIT_EDGE_S * rate_hz)), len(spans)
     for a, b in _runs(spans):
-        tilted = np.abs(u[a:b, 2]) < np.cos(np.radians(SWUNG_SHANK_DEG))
-        tilted[:edge] = tilted[len(tilted) - edge :] = False  # bending the knee into position
-        if tilted.sum() < MIN_SWUNG_SAMPLES:
-            continue
-        ta, ua = t[a:b][tilted], u[a:b][tilted]
-        hinge = float(np.angle(np.mean(np.exp(1j * out[a:b]))))
-        yaws = hinge + grid
-        cos_part = ta[:, 0] * ua[:, 0] + ta[:, 1] * ua[:, 1]
-        sin_part = ta[:, 1] * ua[:, 0] - ta[:, 0] * ua[:, 1]
-        rest = ta[:, 2] * ua[:, 2]
-        knee_cos = np.cos(yaws)[:, None] * cos_part + np.sin(yaws)[:, None] * sin_part + rest
-        k = int(np.argmin(np.var(knee_cos, axis=1)))
-        knee = np.degrees(np.arccos(np.clip(knee_cos[k], -1.0, 1.0)))
-        if np.std(knee) > FIT_KNEE_SD_DEG:
-            continue  # no yaw holds the knee still: it moved (fidgeting), no rotation test
-        out[a:b] = np.unwrap(np.full(b - a, yaws[k]))
+        fit = _span_yaw(t[a:b], u[a:b], front[a:b], edge if a > 0 else 0, edge if b < n else 0)
+        _place(out, a, b, fit, carried, handed)
     return out
 
 
+def _span_yaw(
+    t: np.ndarray, u: np.ndarray, front: np.ndarray, first: int, last: int
+) -> float | None:
+    """One span's fitted yaw (:func:`test_heading_offset`), or None, leaving out its ``first``
+    and ``last`` samples (bending and straightening the knee)."""
+    tilted = np.abs(u[:, 2]) < np.cos(np.radians(SWUNG_SHANK_DEG))
+    tilted[:first] = False
+    tilted[len(tilted) - last :] = False
+    if tilted.sum() < MIN_SWUNG_SAMPLES:
+        return None
+    ta, ua, fa = t[tilted], u[tilted], front[tilted]
+    yaws = np.radians(np.arange(-180.0, 180.0, 0.5))
+    cos_part = ta[:, 0] * ua[:, 0] + ta[:, 1] * ua[:, 1]
+    sin_part = ta[:, 1] * ua[:, 0] - ta[:, 0] * ua[:, 1]
+    rest = ta[:, 2] * ua[:, 2]
+    cov = np.cov(np.stack([cos_part, sin_part, rest]))  # the knee's spread, as a quadratic form
+    c, s = np.cos(yaws), np.sin(yaws)
+    spread = (
+        c * c * cov[0, 0]
+        + s * s * cov[1, 1]
+        + 2 * c * s * cov[0, 1]
+        + 2 * c * cov[0, 2]
+        + 2 * s * cov[1, 2]
+        + cov[2, 2]
+    )
+    local = np.flatnonzero((spread <= np.roll(spread, 1)) & (spread <= np.roll(spread, -1)))
+    twist = _about(ta, fa)
+    for k in local[np.argsort(spread[local])][:2]:
+        turned = quat.rotate(yaw_about_up(yaws[k], len(ua)), ua)
+        swing = _about(ta, turned)
+        if _share(twist, swing) < TWIST_SHARE:
+            continue  # the thigh does not turn with this swing: the mirror image, or a knee
+        knee = np.degrees(np.arccos(np.clip(np.sum(ta * turned, axis=1), -1.0, 1.0)))
+        if np.std(knee) > FIT_KNEE_SD_DEG:
+            return None  # no yaw holds the knee still: it moved (fidgeting), no rotation test
+        return float(yaws[k])
+    return None
+
+
+def _about(axis: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The angle (rad, unwrapped) of ``v`` about ``axis`` (per sample), from the downward
+    vertical projected across ``axis``."""
+    down = axis * axis[:, 2:3] - UP
+    across = v - np.sum(v * axis, axis=1, keepdims=True) * axis
+    sin = np.sum(np.cross(down, across) * axis, axis=1)
+    return np.unwrap(np.arctan2(sin, np.sum(down * across, axis=1)))
+
+
+def _share(twist: np.ndarray, swing: np.ndarray) -> float:
+    """The slope of the thigh's twist on the shank's swing about the thigh's long axis (least
+    squares): about 0.7 in a rotation test (skin lets the thigh module follow 70 % of the
+    femur), negative for the swing's mirror image, near 0 for a knee bending."""
+    swing = swing - swing.mean()
+    return float(np.sum((twist - twist.mean()) * swing) / max(np.sum(swing**2), 1e-12))
+
+
 def pelvis_heading_in_test(
-    q_pelvis: np.ndarray, q_femur: np.ndarray, spans: np.ndarray, side: str
+    q_pelvis: np.ndarray,
+    q_femur: np.ndarray,
+    spans: np.ndarray,
+    side: str,
+    carried: float | None = None,
+    handed: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """A yaw (rad, per sample; 0 outside ``spans``) to turn the pelvis frame by in a rotation
     test so that it lines up with the thigh's heading.
@@ -124,13 +255,21 @@ def pelvis_heading_in_test(
     ``PELVIS_FIT_RANGE_DEG`` of the standing one — kept only when it is no edge of that range
     and at least halves their spread (``PELVIS_FIT_GAIN``): a still pelvis says nothing. A
     turn further off (prone, the anatomical turn can flip by about 160°) is not found: the
-    compensation then leaks in, amplified.
+    compensation then leaks in, amplified. Live, ``carried`` and ``handed`` as in
+    :func:`test_heading_offset`, except that a turn once kept (any but the standing one, 0)
+    holds for the rest of the span: with the hip flexed a turn of the pelvis frame moves hip
+    rotation itself, whatever the shank, and a window's 20 s may not show the compensation
+    that set it.
     """
     out = np.zeros(len(q_pelvis))
     grid = np.radians(np.arange(-PELVIS_FIT_RANGE_DEG, PELVIS_FIT_RANGE_DEG + 0.5, 1.0))
     for a, b in _runs(spans):
+        if carried and handed is not None and handed[0] == a:
+            out[a:b] = carried
+            continue
         pick = np.arange(a, b, max(1, (b - a) // 2000))
         if len(pick) < MIN_SWUNG_SAMPLES:
+            _place(out, a, b, None, carried, handed)
             continue
         spread = []
         for angle in grid:
@@ -139,8 +278,8 @@ def pelvis_heading_in_test(
             spread.append(np.var(hip[:, 0]) + np.var(hip[:, 1]))
         best = int(np.argmin(spread))
         at_edge = best in (0, len(grid) - 1)
-        if not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]:
-            out[a:b] = grid[best]
+        kept = not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]
+        _place(out, a, b, float(grid[best]) if kept else None, carried, handed)
     return out
 
 
