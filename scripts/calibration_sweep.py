@@ -14,12 +14,14 @@ widens how far they go, since real walks leave about twice the simulator's knee-
 residual (docs/calibration.md).
 
 Each session is analysed twice: with the knee axis of :mod:`hiprot.calibration.knee_axis`
-and with the plain hinge fit (``calibrate(knee_axis="seel")``). Prints per leg the verdict's
-figures (new axis), the verdict, the hip-IR RMSE against the truth after standing with both
-axes and the thigh axis' heading error about the long axis; then, per figure, its AUC for
-legs beyond 5° against legs within 3°, and the issue #16 targets: the share of legs beyond
-5° judged doubtful or worse (≥ 95 %), of legs within 3° judged good (≥ 90 %), and the hip-IR
-RMSE with the new axis against the old.
+("new") and with the plain hinge fit (``calibrate(knee_axis="seel")``, "old": the product's,
+whose angles the verdict judges). Prints per leg the verdict's figures and the verdict (the
+product's: plain-fit angles, knee-axis figures from the new fit), the hip-IR RMSE against
+the truth after standing with both axes and the thigh axis' heading error about the long
+axis; then, per figure, its AUC for legs beyond 5° against legs within 3° (the product's
+error), and the issue #16 targets: the share of legs beyond 5° judged doubtful or worse
+(≥ 95 %), of legs within 3° judged good (≥ 90 %), and the hip-IR RMSE with the new axis
+against the old.
 
     python scripts/calibration_sweep.py [--sessions 60] [--first 1] [--walk-s 60] [--jobs 2]
 """
@@ -102,9 +104,9 @@ def run(number: int, walk_s: float) -> list[dict]:
     errors = {m: angle_errors(p.angles.time_s, p.angles.columns, truth) for m, p in out.items()}
     rows = []
     for side in new.angles.legs:
-        figures = leg_figures(new.calibration.quality, new.angles, side)
+        figures = leg_figures(old.calibration.quality, old.angles, side)
         thigh = f"{side}_thigh"
-        figures |= candidates(new, side)
+        figures |= candidates(old, side)
         rows.append(
             {
                 "number": number,
@@ -173,10 +175,10 @@ def _targets(what: str, units: list[tuple[list[float], list[str]]]) -> None:
 
 def summarize(rows: list[dict]) -> None:
     def usable(name: str) -> list[float]:
-        return [r["figures"][name] for r in rows if r["new"] <= BEYOND_DEG and name in r["figures"]]
+        return [r["figures"][name] for r in rows if r["old"] <= BEYOND_DEG and name in r["figures"]]
 
-    beyond = [r for r in rows if r["new"] > BEYOND_DEG]
-    within = [r for r in rows if r["new"] < WITHIN_DEG]
+    beyond = [r for r in rows if r["old"] > BEYOND_DEG]
+    within = [r for r in rows if r["old"] < WITHIN_DEG]
     names = sorted({n for r in rows for n in r["figures"]})
     print(
         f"\n{len(rows)} legs: {len(beyond)} beyond {BEYOND_DEG:g}° ({len(beyond) / len(rows):.0%}), "
@@ -190,13 +192,13 @@ def summarize(rows: list[dict]) -> None:
             f"  beyond {BEYOND_DEG:g}°: min {min(b, default=np.nan):6.1f}"
             f"  within {BEYOND_DEG:g}°: max {max(usable(name), default=np.nan):6.1f}"
         )
-    _targets("legs", [([r["new"]], [r["verdict"]]) for r in rows])
+    _targets("legs", [([r["old"]], [r["verdict"]]) for r in rows])
     sessions: dict[int, list[dict]] = {}
     for r in rows:
         sessions.setdefault(r["number"], []).append(r)
     _targets(
         "sessions (the worse leg's error; flagged if either leg is, good if both are)",
-        [([r["new"] for r in legs], [r["verdict"] for r in legs]) for legs in sessions.values()],
+        [([r["old"] for r in legs], [r["verdict"] for r in legs]) for legs in sessions.values()],
     )
     for key in ("new", "old"):
         e = np.array([r[key] for r in rows])

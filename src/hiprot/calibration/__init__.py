@@ -22,11 +22,12 @@ from hiprot.resample import Grid
 __all__ = ["MIN_STANDING_S", "Calibration", "calibrate", "still_mask"]
 
 
-def calibrate(rig: Rig, grid: Grid, knee_axis: str = "robust") -> Calibration:
+def calibrate(rig: Rig, grid: Grid, knee_axis: str = "seel") -> Calibration:
     """Find standing, then the mounting of every sensor; refuse clearly when data cannot define it.
 
-    ``knee_axis``: ``"robust"`` (:mod:`.knee_axis`) or ``"seel"`` (the plain hinge fit, for
-    comparison; :mod:`.leg`)."""
+    ``knee_axis``, the axis the frames (and so the angles) use: ``"seel"`` (the plain hinge
+    fit) or ``"robust"`` (:mod:`.knee_axis`, for comparison); the verdict's figures come from
+    the robust fit either way (:mod:`.leg`)."""
     start, stop = standing_phase(rig, grid)
     y, bias = {}, {}
     for name, track in grid.tracks.items():
