@@ -58,10 +58,17 @@ def test_nothing_is_emitted_before_the_rig_is_calibrated():
 
 
 def test_a_leg_judged_unusable_is_not_emitted_live():
-    """Soft tissue and a screw-home knee as bad as the simulator makes them: the knee is no
-    hinge, the calibration verdict says unusable with what to do, and the leg's angles are
-    withheld."""
-    worst = {"realism": "realistic", "soft_tissue_deg": 20.0, "knee_screw_home_deg": 20.0}
+    """Skin twist and wobble, a screw-home and varus knee, all as bad as the simulator makes
+    them: the calibration verdict says unusable with what to do (the walking estimate of the
+    hip reference sits 28.1° from the standing zero, beyond the 25.8° refusal limit), and the
+    leg's angles are withheld."""
+    worst = {
+        "realism": "realistic",
+        "soft_tissue_deg": 20.0,
+        "soft_tissue_wobble_deg": 5.0,
+        "knee_screw_home_deg": 20.0,
+        "knee_varus_deg": 10.0,
+    }
     rig = target_rig("walk", 4, True, duration_s=30.0, **worst)
     truth, _ = processed("walk", 4, True, duration_s=30.0, **worst)
     pipeline, outputs = _live(rig, truth.samples)

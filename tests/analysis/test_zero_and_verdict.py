@@ -54,9 +54,12 @@ def test_the_calibration_verdict_is_in_the_report_and_the_summary(paused_walk):
     assert set(verdicts) == {"right", "left"}
     for judged in verdicts.values():
         assert judged["verdict"] == "good", judged
-        assert {"hinge_residual_pct", "method_agreement_deg", "return_to_zero_deg"} <= set(
-            judged["figures"]
-        )
+        assert {
+            "knee_axis_tilt_deg",
+            "hinge_residual_pct",
+            "method_agreement_deg",
+            "return_to_zero_deg",
+        } <= set(judged["figures"])
     (line,) = [line for line in result.stdout.splitlines() if "calibration:" in line]
     assert "right good" in line and "left good" in line
 
@@ -73,8 +76,8 @@ def test_a_discrepancy_above_3_degrees_is_warned():
 
 
 def test_the_verdict_takes_the_worst_figure():
-    assert verdict({"hinge_residual_pct": 1.0})["verdict"] == "good"
-    doubtful = verdict({"hinge_residual_pct": DOUBTFUL["hinge_residual_pct"] + 0.1})
+    assert verdict({"hinge_residual_pct": 1.0, "knee_axis_tilt_deg": 1.0})["verdict"] == "good"
+    doubtful = verdict({"knee_axis_tilt_deg": DOUBTFUL["knee_axis_tilt_deg"] + 0.1})
     assert doubtful["verdict"] == "doubtful" and doubtful["advice"] == ADVICE
     unusable = verdict(
         {
@@ -87,10 +90,12 @@ def test_the_verdict_takes_the_worst_figure():
 
 
 def test_a_leg_at_the_largest_usable_value_is_not_refused():
-    """The refusal limits are the largest values of legs measured within 5°: such a leg is
-    doubtful, only a leg beyond it is refused."""
+    """The refusal limits are the largest values of legs measured within 5°: such a leg is not
+    refused (doubtful only where the figure predicts the error, ``DOUBTFUL``), a leg beyond
+    it is."""
     for name, limit in UNUSABLE.items():
-        assert verdict({name: limit})["verdict"] == "doubtful"
+        expected = "doubtful" if name in DOUBTFUL else "good"
+        assert verdict({name: limit})["verdict"] == expected
         assert verdict({name: limit + 0.1})["verdict"] == "unusable"
 
 
