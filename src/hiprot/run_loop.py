@@ -57,11 +57,17 @@ def run(
     published as metrics; with ``segment_activity`` (the open segment's labelled activity,
     or None) they follow the segment being recorded. ``on_iteration`` is called once per pass
     of the loop, empty chunks included (the systemd watchdog ping: a hung loop stops it).
-    The pipeline is imported and built beside the loop once the first chunk is with the sinks
-    (:mod:`hiprot.deferred_pipeline`): the sensors and the recording never wait for scipy.
+    For a live source the pipeline is imported and built beside the loop once the first chunk
+    is with the sinks (:mod:`hiprot.deferred_pipeline`): the sensors and the recording never
+    wait for scipy. A replay's source waits for the loop, so its pipeline runs in step.
     """
     live_metrics = ("hiprot.analysis.live",) if publisher is not None else ()
-    pipeline = DeferredPipeline(rig, activity, also_import=live_metrics)
+    if isinstance(source, Source):
+        pipeline = DeferredPipeline(rig, activity, also_import=live_metrics)
+    else:  # a replay waits for the loop (no FIFO to drain): angles keep pace with its chunks
+        from hiprot.pipeline import Pipeline
+
+        pipeline = Pipeline(rig, activity=activity)
     path = writer.path if writer is not None else session_path
     summary = RunSummary(path)
     recording: list[Sink] = []

@@ -41,7 +41,14 @@ def hiprot(*args) -> subprocess.CompletedProcess:
 def _entries(directory: Path) -> dict[str, int]:
     if not directory.is_dir():
         return {}
-    return {e.name: e.stat().st_mtime_ns for e in os.scandir(directory) if e.is_file()}
+    found = {}
+    for entry in os.scandir(directory):
+        try:  # the writer may replace a file (atomic rename) between listing and stat
+            if entry.is_file():
+                found[entry.name] = entry.stat().st_mtime_ns
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def _run_watching(args: list, watched: Path, kill_after: float | None) -> float:

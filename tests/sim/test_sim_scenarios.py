@@ -8,7 +8,10 @@ from scipy.signal import find_peaks
 from sim_helpers import ankle_of, heading_components, make_rig, segment_origin
 
 from hiprot import quat
+from hiprot.columns import PELVIS_SEGMENT
 from hiprot.sim import simulate
+
+SWAY_DEG = 1.0  # the pelvis' angles in standing sway (the joints stay at zero)
 
 
 def events_of(sim, name: str, side: str | None = None) -> np.ndarray:
@@ -30,7 +33,10 @@ def test_every_scenario_starts_standing_still_with_all_angles_zero(scenario):
     assert events_of(sim, "calibration_end")[0] == pytest.approx(3.5)
     still = sim.time_s <= 3.5
     for column, values in sim.truth_deg.items():
-        assert np.abs(values[still]).max() < 1e-6, column
+        # joints exactly at zero; the pelvis' angles against the vertical and the walking
+        # direction follow the standing sway of the whole body (well under a degree)
+        limit = SWAY_DEG if column in PELVIS_SEGMENT else 1e-6
+        assert np.abs(values[still]).max() < limit, column
     assert max(np.abs(values).max() for values in sim.truth_deg.values()) > 20, (
         "moves after calibrating"
     )
@@ -63,7 +69,10 @@ def test_after_standing_three_knee_bends_define_the_knee_axes(scenario):
             rate = np.linalg.norm(sim.clean[f"{side}_{segment}"].gyr[bends], axis=1)
             assert rate.max() > np.radians(40), "a clear rotation of each segment"
     after = (sim.time_s > end[0] + 0.6) & (sim.time_s < end[0] + 2.0)
-    assert max(np.abs(v[after]).max() for v in sim.truth_deg.values()) < 1e-6, "standing again"
+    joints = [v for k, v in sim.truth_deg.items() if k not in PELVIS_SEGMENT]
+    assert max(np.abs(v[after]).max() for v in joints) < 1e-6, "standing again"
+    pelvis = [v for k, v in sim.truth_deg.items() if k in PELVIS_SEGMENT]
+    assert max(np.abs(v[after]).max() for v in pelvis) < SWAY_DEG, "standing again, swaying"
 
 
 @pytest.mark.parametrize("scenario", ["walk", "seated-ir"])

@@ -22,12 +22,14 @@ from hiprot.resample import Grid
 __all__ = ["MIN_STANDING_S", "Calibration", "calibrate", "still_mask"]
 
 
-def calibrate(rig: Rig, grid: Grid, knee_axis: str = "seel") -> Calibration:
+def calibrate(rig: Rig, grid: Grid, knee_axis: str = "seel", judge: bool = True) -> Calibration:
     """Find standing, then the mounting of every sensor; refuse clearly when data cannot define it.
 
     ``knee_axis``, the axis the frames (and so the angles) use: ``"seel"`` (the plain hinge
     fit) or ``"robust"`` (:mod:`.knee_axis`, for comparison); the verdict's figures come from
-    the robust fit either way (:mod:`.leg`)."""
+    the robust fit either way (:mod:`.leg`). ``judge=False`` leaves those figures out: the
+    live pipeline's calibration (the robust fits, on the recorder loop's thread, kept it from
+    the sensors' FIFOs long enough to lose samples); batch analysis judges with them."""
     start, stop = standing_phase(rig, grid)
     y, bias = {}, {}
     for name, track in grid.tracks.items():
@@ -40,7 +42,7 @@ def calibrate(rig: Rig, grid: Grid, knee_axis: str = "seel") -> Calibration:
         thigh = rig.find("thigh", side).name
         shank = rig.find("shank", side)
         frames, leg_quality = calibrate_leg(
-            grid, thigh, shank.name if shank else None, y, bias, stop, knee_axis
+            grid, thigh, shank.name if shank else None, y, bias, stop, knee_axis, judge
         )
         q_sb.update(frames)
         quality[side] = leg_quality

@@ -124,9 +124,10 @@ def calibrate_leg(
     bias: dict,
     stop: int,
     method: str = "seel",
+    judge: bool = True,
 ) -> tuple[dict, dict]:
     """Mounting of one leg's thigh (and shank) sensors (knee axis by ``method``), with quality
-    figures (the verdict's from the robust fit, whatever ``method``)."""
+    figures (the verdict's from the robust fit, whatever ``method``; none with ``judge=False``)."""
     t_gyr = grid.tracks[thigh].gyr - bias[thigh]
     s_gyr = grid.tracks[shank].gyr - bias[shank] if shank is not None else None
     moving = _movement([r for r in (t_gyr, s_gyr) if r is not None], stop, grid.rate_hz)
@@ -147,11 +148,12 @@ def calibrate_leg(
         quality["axis_off_horizontal_deg"] = {
             n: round(tilt_from_vertical(y[n], a), 1) for n, a in axes.items()
         }
-        judged = fit
-        if method != VERDICT_METHOD:
-            judged = knee_fit(VERDICT_METHOD, t_gyr[moving], s_gyr[moving], y[thigh], y[shank])
-        quality["knee_axis_tilt_deg"] = round(tilt_from_vertical(y[thigh], judged.axis_1), 1)
-        quality["hinge_residual_pct"] = round(100 * judged.rms_residual / judged.rms_rate, 1)
+        if judge:
+            judged = fit
+            if method != VERDICT_METHOD:
+                judged = knee_fit(VERDICT_METHOD, t_gyr[moving], s_gyr[moving], y[thigh], y[shank])
+            quality["knee_axis_tilt_deg"] = round(tilt_from_vertical(y[thigh], judged.axis_1), 1)
+            quality["hinge_residual_pct"] = round(100 * judged.rms_residual / judged.rms_rate, 1)
         # only the heading is used (frame_from_axes): the signs are decided on it too, since a
         # tilt that the skin's twist gave one module says nothing about the other's sign
         axes = {n: _horizontal(a, y[n]) for n, a in axes.items()}
@@ -171,7 +173,7 @@ def calibrate_leg(
         if best is None or score > best[0]:
             best = (score, frames, flexion)
     _, frames, flexion = best
-    if shank is not None:
+    if shank is not None and judge:
         halves = _axis_halves(
             VERDICT_METHOD, t_gyr, s_gyr, frames[thigh], frames[shank], stop, grid.rate_hz
         )
