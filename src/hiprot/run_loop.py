@@ -57,12 +57,12 @@ def run(
     published as metrics; with ``segment_activity`` (the open segment's labelled activity,
     or None) they follow the segment being recorded. ``on_iteration`` is called once per pass
     of the loop, empty chunks included (the systemd watchdog ping: a hung loop stops it).
-    For a live source the pipeline is imported and built beside the loop once the first chunk
+    While recording, the pipeline is imported and built beside the loop once the first chunk
     is with the sinks (:mod:`hiprot.deferred_pipeline`): the sensors and the recording never
     wait for scipy. A replay's source waits for the loop, so its pipeline runs in step.
     """
     live_metrics = ("hiprot.analysis.live",) if publisher is not None else ()
-    if isinstance(source, Source):
+    if not replay:
         pipeline = DeferredPipeline(rig, activity, also_import=live_metrics)
     else:  # a replay waits for the loop (no FIFO to drain): angles keep pace with its chunks
         from hiprot.pipeline import Pipeline
