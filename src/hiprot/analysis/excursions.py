@@ -71,6 +71,7 @@ class ExcursionDetector:
         floor_deg: float | None = None,
         hold_deg: float | None = None,
     ):
+        self.baseline_s = baseline_s
         self.floor_deg = -math.inf if floor_deg is None else floor_deg
         self.hold_deg = math.inf if hold_deg is None else hold_deg
         self.directions = directions

@@ -124,9 +124,12 @@ class RepCounter:
         return out
 
     def _rep(self, e: Excursion) -> Rep | None:
-        """The repetition of excursion ``e``; None when shorter than :data:`MIN_REP_S`, or when
+        """The repetition of excursion ``e``; None when shorter than :data:`MIN_REP_S`, when
         the knee bent or straightened through it by more than LUNGE_KNEE_RANGE_DEG without
-        being a lunge (sitting down, standing up)."""
+        being a lunge (sitting down, standing up), or, from the rest it left (the excursion
+        detector's baseline second) to its end, by more than the hip rotated: a hip-IR
+        activation turns the hip with the knee held, and a knee moving under the shank's
+        lever moves the IR reading by itself (a fidgeting leg, whose true hip barely turns)."""
         start, end = e.start_s, e.end_s
         if end - start < MIN_REP_S:
             return None
@@ -137,6 +140,10 @@ class RepCounter:
         else:
             inside = (self._knee_t >= start) & (self._knee_t <= end) & np.isfinite(self._knee)
             if inside.any() and np.ptp(self._knee[inside]) > LUNGE_KNEE_RANGE_DEG:
+                return None
+            held = (self._knee_t >= start - self.detector.baseline_s) & (self._knee_t <= end)
+            held &= np.isfinite(self._knee)
+            if held.any() and np.ptp(self._knee[held]) > e.range_deg:
                 return None
         previous = self.reps[-1] if self.reps else None
         new_set = previous is None or start - previous.end_s > self.set_gap_s

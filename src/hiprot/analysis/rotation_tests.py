@@ -71,13 +71,13 @@ from hiprot.columns import (
     TEST_DIRECTIONS,
     trial_summary_key,
 )
+from hiprot.kinematics.rotation_test import ZERO_BAND_DEG
 
 TESTS = {"seated-test": "seated-ir", "prone-test": "prone-ir"}
 MIN_DETECTABLE_DEG = 1.0  # no change under a degree is called real, however alike the trials
 COMPENSATION_LIMIT_DEG = 5.4 / 1.96  # derived from Krause et al.'s MDC95 (module docstring)
 PROTOCOL = {"seated-ir": (90.0, 90.0), "prone-ir": (0.0, 90.0)}  # hip, knee flexion (deg)
 PROTOCOL_TOL_DEG = 15.0
-ZERO_BAND_DEG = 5.0  # a start this near vertical is the vertical (the knee's own varus at 90°)
 START_TOL_DEG = 15.0  # the start's shank within this of vertical
 STILL_S = 1.0  # a still start lasts this long
 END_STILL_S = 1.0  # back this long ends a trial that swung both ways...

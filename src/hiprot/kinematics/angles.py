@@ -25,20 +25,16 @@ first standing: the return-to-zero check, which needs no truth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import median_filter, uniform_filter1d
-from scipy.optimize import minimize_scalar
+from scipy.ndimage import median_filter
 
 from hiprot import quat
-from hiprot.anatomy import heading_rotation, joint_angles, pelvis_angles
+from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
 from hiprot.columns import (
     HIP_IR_GRAVITY,
-    PELVIS_OBLIQUITY,
-    PELVIS_ROTATION,
-    PELVIS_TILT,
     PELVIS_UP,
     TEST_HIP_FLEXION,
     TEST_KNEE_FLEXION,
@@ -50,17 +46,29 @@ from hiprot.columns import (
 )
 from hiprot.columns import angle_columns as rig_columns
 from hiprot.config import Rig
-from hiprot.geometry import UP, Y_AXIS, Z_AXIS, circular_mean, wrap, yaw
+from hiprot.geometry import X_AXIS, Y_AXIS, circular_mean, wrap, yaw
 from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored, walks_between
-from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT, GaitEvents
-from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle
+from hiprot.kinematics.gait_events import GaitEvents
+from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle, z_heading
+from hiprot.kinematics.pelvis_frame import (
+    ThighMotion,
+    about_y,
+    acceleration_e,
+    pelvis_columns,
+    pelvis_turn,
+    rate_b,
+    settled_turn,
+    standing_offset,
+)
 from hiprot.kinematics.rests import standing_rests
 from hiprot.kinematics.rotation_test import (
     HANDOVER_STEP_DEG,
+    clinical_zero,
     femur_from_shank,
     gravity_hip,
     handover,
     handover_step,
+    lever_front_turn,
     long_axis_knee,
     pelvis_heading_in_test,
     pelvis_up,
@@ -71,11 +79,9 @@ from hiprot.kinematics.rotation_test import (
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
-from hiprot.units import STANDARD_GRAVITY
 
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
 STRAIGHT_DEG = 15.0  # strides turning less than this count as straight
-SHARED_MOTION_S = 0.5  # low-pass window for the acceleration pelvis and thighs share
 
 
 @dataclass
@@ -118,10 +124,15 @@ class Anchors:
     pelvis frame into that thigh's; ``pelvis_turn``: the pelvis frame's rotation about
     its own vertical (rad); ``walk_correction``: per side, the walking correction in
     force (:mod:`hiprot.kinematics.anchoring`). ``compute`` returns them as they stand
-    at the end of its data, so that live windows carry them on. ``test_yaw`` and
-    ``pelvis_test_yaw``: per side, the rotation test's fitted shank heading offset and pelvis
-    turn (rad) at the last sample a live window emitted, when that lies in a rotation test
-    (:func:`~hiprot.kinematics.rotation_test.handover`).
+    at the end of its data, so that live windows carry them on. ``test_yaw``,
+    ``pelvis_test_yaw`` and ``test_zero``: per side, the rotation test's fitted shank heading
+    offset and pelvis turn (rad) and its IR's offset to the clinical zero (degrees,
+    :func:`~hiprot.kinematics.rotation_test.clinical_zero`) at the last sample a live window
+    emitted, when that lies in a rotation test
+    (:func:`~hiprot.kinematics.rotation_test.handover`). ``thigh_front_turn``: per side, the
+    femur's front from a rotation test's bent shank (rad about the thigh's long axis, none
+    without a test); ``pelvis_settled``: the pelvis' turn came from walking or posture
+    (:func:`~hiprot.kinematics.pelvis_frame.pelvis_turn`), not the least leak.
     """
 
     thigh_heading: dict[str, float] = field(default_factory=dict)
@@ -130,6 +141,9 @@ class Anchors:
     walk_correction: dict[str, float] = field(default_factory=dict)
     test_yaw: dict[str, float] = field(default_factory=dict)
     pelvis_test_yaw: dict[str, float] = field(default_factory=dict)
+    test_zero: dict[str, float] = field(default_factory=dict)
+    thigh_front_turn: dict[str, float] = field(default_factory=dict)
+    pelvis_settled: bool = False
 
     def merged_into(self, earlier: Anchors | None) -> Anchors:
         """These headings, and ``earlier``'s for legs not computed this time."""
@@ -147,6 +161,9 @@ class Anchors:
             {**earlier.walk_correction, **self.walk_correction},
             merged(self.test_yaw, earlier.test_yaw),
             merged(self.pelvis_test_yaw, earlier.pelvis_test_yaw),
+            merged(self.test_zero, earlier.test_zero),
+            {**earlier.thigh_front_turn, **self.thigh_front_turn},
+            self.pelvis_settled,
         )
 
 
@@ -181,13 +198,6 @@ def angle_columns(rig: Rig) -> list[str]:
     """The joint-angle columns reported for ``rig``, in ``angles.csv`` order."""
     shanks = [side for side in rig.sides if rig.find("shank", side) is not None]
     return rig_columns(rig.sides, shanks, rig.find("pelvis") is not None)
-
-
-def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Heading (rad) of a segment's forward direction, found as up × Z, and its reliability."""
-    z = quat.rotate(q_eb, Z_AXIS)
-    forward = np.column_stack([-z[:, 1], z[:, 0]])  # up × z, horizontal part
-    return np.arctan2(forward[:, 1], forward[:, 0]), np.hypot(forward[:, 0], forward[:, 1])
 
 
 def _stride_mean(
@@ -230,9 +240,33 @@ class LegMotion:
     tests: np.ndarray | None = None  # where the rotation-test reference may hold (test_spans)
     test_offset: np.ndarray | None = None  # the shank's heading offset (rad) per sample
     restart: int | None = None  # live: a sample where the test's angles step (fit handed over)
+    front: float = 0.0  # turn (rad) about the long axis from the thigh frame's front to the femur's
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def motion(self) -> ThighMotion:
+        """What the pelvis frame needs of this leg (:mod:`hiprot.kinematics.pelvis_frame`)."""
+        events = self.result.events
+        front = quat.rotate(self.femur(), X_AXIS)
+        test = self.test_lever()
+        if test is None:
+            test = np.zeros(len(self.thigh), bool)
+        front[test] = quat.rotate(femur_from_shank(self.thigh[test], self.shank[test]), X_AXIS)
+        return ThighMotion(
+            self.side, self.thigh, self.thigh_acc_e, events.heel_strike, events.toe_off, front, test
+        )
+
+    def test_lever(self) -> np.ndarray | None:
+        """Where the bent shank is the femur's lever (the test posture in a test span), or None
+        without a shank."""
+        if self.shank is None or self.tests is None:
+            return None
+        return self.tests & test_posture(self.thigh, long_axis_knee(self.thigh, self.shank))
+
+    def femur(self) -> np.ndarray:
+        """The femur's frame: the thigh's, its front turned by ``front``."""
+        return quat.multiply(self.thigh, about_y(self.front)) if self.front else self.thigh
 
     def walking(self, time_s: np.ndarray) -> np.ndarray:
         """True within a stride of any stride used for the walking direction."""
@@ -290,8 +324,12 @@ class SessionKinematics:
                 calibration,
                 legs,
                 q_eb[pelvis.name] if pelvis else None,
-                _acceleration_e(grid, pelvis.name) if pelvis else None,
-                _rate_b(grid, calibration, pelvis.name) if pelvis else None,
+                acceleration_e(grid, pelvis.name) if pelvis else None,
+                rate_b(grid, calibration, pelvis.name) if pelvis else None,
+            )
+        elif pelvis is not None:
+            anchors = self._settle(
+                grid, legs, q_eb[pelvis.name], acceleration_e(grid, pelvis.name), anchors
             )
         rests = standing_rests(rig, grid, q_eb, calibration)
         carried = Anchors(
@@ -299,9 +337,11 @@ class SessionKinematics:
             dict(anchors.pelvis_offset),
             anchors.pelvis_turn,
             dict(anchors.walk_correction),
+            pelvis_settled=anchors.pelvis_settled,
+            thigh_front_turn=dict(anchors.thigh_front_turn),
         )  # the rotation tests' fits: only as this call leaves them (none outside a test)
         q_pelvis = (
-            quat.multiply(q_eb[pelvis.name], _about_y(anchors.pelvis_turn)) if pelvis else None
+            quat.multiply(q_eb[pelvis.name], about_y(anchors.pelvis_turn)) if pelvis else None
         )
         tracks = {}
         for leg in legs:
@@ -312,6 +352,7 @@ class SessionKinematics:
                 carried.thigh_heading[leg.side] = float(track.values[-1])
             else:
                 start = anchors.pelvis_offset[leg.side]
+                leg.front = anchors.thigh_front_turn.get(leg.side, 0.0)
                 reference, track = self._pelvis_reference(
                     grid, leg, q_pelvis, start, correction, rests
                 )
@@ -320,9 +361,10 @@ class SessionKinematics:
             if track.correction is not None:
                 carried.walk_correction[leg.side] = track.correction
             tracks[leg.side] = track
-            turn = self._hip(leg, reference, q_pelvis is not None, seam, before)
+            turn, zero = self._hip(leg, reference, q_pelvis is not None, seam, before, grid.rate_hz)
             if last is not None and last >= 0 and leg.result.test_posture[last]:
                 carried.pelvis_test_yaw[leg.side] = float(turn[last])
+                carried.test_zero[leg.side] = float(zero[last])
             if last is not None and last >= 0 and leg.tests[last] and leg.test_offset is not None:
                 carried.test_yaw[leg.side] = float(leg.test_offset[last])
         notes = []
@@ -391,13 +433,76 @@ class SessionKinematics:
             heading, weight = z_heading(leg.thigh[standing])
             anchors.thigh_heading[leg.side] = circular_mean(heading, weight)
         if q_pelvis is not None:
-            anchors.pelvis_turn = self._pelvis_turn(
-                grid, q_pelvis, pelvis_acc_e, legs, standing, pelvis_rate_b
+            thighs = [leg.motion() for leg in legs]
+            anchors.pelvis_turn, anchors.pelvis_settled = pelvis_turn(
+                q_pelvis, pelvis_acc_e, pelvis_rate_b, thighs, standing, grid.rate_hz
             )
-            turned = quat.multiply(q_pelvis, _about_y(anchors.pelvis_turn))
+            turned = quat.multiply(q_pelvis, about_y(anchors.pelvis_turn))
             for leg in legs:
-                anchors.pelvis_offset[leg.side] = _standing_offset(leg.thigh, turned, standing)
+                front = self._lever_front(grid, leg)
+                if front:
+                    anchors.thigh_front_turn[leg.side] = front
+                linked = quat.multiply(leg.thigh, about_y(front))
+                anchors.pelvis_offset[leg.side] = standing_offset(linked, turned, standing)
         return anchors
+
+    def _settle(
+        self,
+        grid: Grid,
+        legs: list[LegMotion],
+        q_pelvis: np.ndarray,
+        pelvis_acc_e: np.ndarray,
+        anchors: Anchors,
+    ) -> Anchors:
+        """Live: the pelvis frame the calibration could not give, once a window shows it.
+
+        The live calibration sees standing and a few knee bends: no walking rhythm, no posture,
+        no rotation test. The first window in which the pelvis rests tilted turns the pelvis
+        frame to its posture (:func:`~hiprot.kinematics.pelvis_frame.settled_turn`), the
+        first with a rotation test in view takes each femur's front from the bent shank
+        (:meth:`_lever_front`); each link to the thighs changes with them as the batch
+        analysis has it (:meth:`anchor`), and the tests' pelvis fits start anew."""
+        offsets, fronts = dict(anchors.pelvis_offset), dict(anchors.thigh_front_turn)
+        turn, settled = anchors.pelvis_turn, anchors.pelvis_settled
+        if not settled:
+            linked = [leg for leg in legs if leg.side in offsets]
+            found = settled_turn(
+                q_pelvis,
+                pelvis_acc_e,
+                [leg.motion() for leg in linked],
+                turn,
+                [offsets[leg.side] for leg in linked],
+                grid.rate_hz,
+            )
+            if found is not None:
+                offsets = {side: offset - (found - turn) for side, offset in offsets.items()}
+                turn, settled = found, True
+        for leg in legs:
+            if leg.side not in fronts and leg.side in offsets:
+                front = self._lever_front(grid, leg)
+                if front:
+                    fronts[leg.side] = front
+                    offsets[leg.side] += front
+        if offsets == anchors.pelvis_offset:
+            return anchors
+        return replace(
+            anchors,
+            pelvis_offset=offsets,
+            pelvis_turn=turn,
+            pelvis_settled=settled,
+            thigh_front_turn=fronts,
+            pelvis_test_yaw={},
+        )
+
+    def _lever_front(self, grid: Grid, leg: LegMotion) -> float:
+        """The turn (rad) about the thigh's long axis from the thigh frame's front to the femur's
+        as a rotation test's bent shank shows it (0 without a test in view): the thigh's
+        heading, standing, links the pelvis to it (:func:`lever_front_turn`)."""
+        test = leg.test_lever()
+        if test is None or not test.any():
+            return 0.0
+        front = lever_front_turn(leg.thigh, leg.shank, test, grid.rate_hz)
+        return 0.0 if front is None else front
 
     def _motion(
         self,
@@ -415,7 +520,7 @@ class SessionKinematics:
         :meth:`compute`)."""
         rate = grid.rate_hz
         thigh = rig.find("thigh", side).name
-        leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=_acceleration_e(grid, thigh))
+        leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=acceleration_e(grid, thigh))
         leg.result.thigh_heading_deg = np.degrees(np.unwrap(z_heading(leg.thigh)[0]))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
@@ -511,7 +616,8 @@ class SessionKinematics:
         rests: list[tuple[int, int]],
     ) -> tuple[np.ndarray, Reference]:
         """The pelvis sensor's frame turned about the vertical into this leg's heading frame:
-        by ``still`` (found standing) until the first rest, then by what each rest finds;
+        by ``still`` (found standing) until the first rest, then by what each rest finds (the
+        femur's front: the thigh's turned by ``leg.front``, :meth:`_lever_front`);
         while walking following the yaw under which the pelvis faces, on average over each
         stride, the direction the strides travel — anchored to the rest before
         (:func:`~hiprot.kinematics.anchoring.anchored`), so walking follows drift only."""
@@ -521,7 +627,7 @@ class SessionKinematics:
         at = leg.stride_time_s[straight]
         raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
         walk = _offset_track(grid.time_s, at, raw[straight], still, rests)
-        heading_t, weight_t = z_heading(leg.thigh)
+        heading_t, weight_t = z_heading(leg.femur())
         rest_values = [
             _rest_track(heading_t[a:b] - heading_p[a:b], weight_t[a:b] * weight_p[a:b])
             for a, b in rests
@@ -539,55 +645,6 @@ class SessionKinematics:
         )
         return quat.multiply(yaw(track.values), q_pelvis), track
 
-    def _pelvis_turn(
-        self,
-        grid: Grid,
-        q_pelvis: np.ndarray,
-        pelvis_acc_e: np.ndarray,
-        legs: list[LegMotion],
-        standing: np.ndarray,
-        pelvis_rate_b: np.ndarray,
-    ) -> float:
-        """How far to turn the pelvis frame about its vertical so that its Z is the hip
-        flexion axis (rad).
-
-        Standing gives the pelvis' vertical only. Walking gives the pelvis' forward axis
-        (:func:`_stride_rhythm_turn`); without walking, hip flexion is by far the hip's largest
-        motion in walking, sitting, lunging and bending, so the right turn is the one that
-        leaves the least flexion leaking into adduction. Of the two opposite candidates
-        (which differ by the pelvis facing backwards), the one under which pelvis and thighs
-        accelerate the same way — the hips carry them together — wins.
-        """
-        pick = slice(None, None, max(1, len(grid.time_s) // 4000))
-
-        def hips(angle: float) -> list[np.ndarray]:
-            turned = quat.multiply(q_pelvis, _about_y(angle))
-            out = []
-            for leg in legs:
-                reference = quat.multiply(
-                    yaw(_standing_offset(leg.thigh, turned, standing)), turned[pick]
-                )
-                out.append(
-                    joint_angles(
-                        quat.multiply(quat.conjugate(reference), leg.thigh[pick]), leg.side, "hip"
-                    )
-                )
-            return out
-
-        def leak(angle: float) -> float:
-            return float(sum(np.var(h[:, 1]) for h in hips(angle)))
-
-        best = _stride_rhythm_turn(pelvis_rate_b, legs, grid.rate_hz)
-        if best is None:
-            candidates = np.radians(np.arange(0, 180, 10.0))
-            best = min(candidates, key=leak)
-            best = minimize_scalar(
-                leak, bounds=(best - 0.18, best + 0.18), method="bounded", options={"xatol": 0.005}
-            ).x
-        if _acceleration_agreement(q_pelvis, pelvis_acc_e, best, legs, standing, grid.rate_hz) < 0:
-            best += np.pi
-        return float(best)
-
     def _hip(
         self,
         leg: LegMotion,
@@ -595,13 +652,15 @@ class SessionKinematics:
         with_pelvis: bool,
         seam: int | None,
         anchors: Anchors,
-    ) -> np.ndarray:
+        rate_hz: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Hip angles against ``reference``; in rotation tests the bent shank is the femur's
         lever, and without a pelvis sensor the reference is gravity's
         (:mod:`hiprot.kinematics.rotation_test`). Returns the pelvis' turn in the tests (rad
-        per sample; live carried over ``seam`` from ``anchors``)."""
+        per sample) and the IR's offset to the clinical zero (degrees per sample,
+        :func:`clinical_zero`), both live carried over ``seam`` from ``anchors``."""
         side, thigh, result = leg.side, leg.thigh, leg.result
-        hip = joint_angles(quat.multiply(quat.conjugate(reference), thigh), side, "hip")
+        hip = joint_angles(quat.multiply(quat.conjugate(reference), leg.femur()), side, "hip")
         knee = None if leg.shank is None else long_axis_knee(thigh, leg.shank)
         test = result.test_posture = leg.tests & test_posture(thigh, knee)
         lever = thigh.copy()
@@ -611,11 +670,14 @@ class SessionKinematics:
         if test.any():
             gravity[test] = gravity_hip(lever[test], side)
         result.hip_ir_gravity = gravity[:, 2]
-        turn = np.zeros(len(thigh))
-        if with_pelvis:
-            if test.any():
+        turn, zero = np.zeros(len(thigh)), np.zeros(len(thigh))
+        if not with_pelvis:
+            hip[test] = gravity[test]
+        if test.any():
+            handed = handover(test, leg.shank, seam)
+            figure = gravity[:, 2].copy()
+            if with_pelvis:
                 carried = anchors.pelvis_test_yaw.get(side)
-                handed = handover(test, leg.shank, seam)
                 turn = pelvis_heading_in_test(reference, lever, test, side, carried, handed)
                 if (
                     carried is not None
@@ -628,10 +690,12 @@ class SessionKinematics:
                 pelvic = joint_angles(
                     quat.multiply(quat.conjugate(turned), lever[test]), side, "hip"
                 )
-                hip[test, 2] = pelvic[:, 2]
+                figure[test] = pelvic[:, 2]
+            kept = None if leg.restart is not None else anchors.test_zero.get(side)
+            zero = clinical_zero(figure, gravity[:, 2], test, rate_hz, kept, handed)
+            hip[test, 2] = np.degrees(wrap(np.radians(figure[test] - zero[test])))
+        if with_pelvis:
             result.pelvis_up = pelvis_up(reference)
-        else:
-            hip[test] = gravity[test]
         result.test_hip_flexion = gravity[:, 0]  # the thigh against an upright (prone) trunk
         if knee is not None:
             result.test_knee_flexion = np.where(test, knee, np.nan)
@@ -644,106 +708,7 @@ class SessionKinematics:
         if with_pelvis:
             result.columns[hip_flexion(side)] = hip[:, 0]
             result.columns[hip_adduction(side)] = hip[:, 1]
-        return turn
-
-
-def pelvis_columns(rate_hz: float, q_pelvis: np.ndarray, stride_s: float) -> dict[str, np.ndarray]:
-    """The pelvis' own angles (:data:`~hiprot.columns.PELVIS_SEGMENT`, degrees).
-
-    Tilt and obliquity are against gravity, zero at the standing calibration (the pelvis
-    frame is the heading frame there). Pelvic rotation relative to the walking direction is
-    the pelvis' heading less its stride-long (``stride_s``) moving average, taken twice
-    ("twicing", Tukey, Exploratory Data Analysis, 1977: the second pass removes the first's
-    lag through a turn): the walking direction is the one the pelvis itself walks, on
-    average over a stride. A constant pelvic rotation relative to the direction of travel is
-    not observable with six-axis sensors (each sensor's heading is its own, and the
-    strides' travel direction carries several degrees of error:
-    :mod:`~hiprot.kinematics.anchoring`), so it reads zero: the rotation within each stride
-    is measured, its mean over the stride is not (docs/gait.md)."""
-    inclination, heading = pelvis_angles(q_pelvis)
-    window = max(1, int(round(stride_s * rate_hz)))
-    unwrapped = np.unwrap(heading)
-    once = uniform_filter1d(unwrapped, window, mode="nearest")
-    trend = 2 * once - uniform_filter1d(once, window, mode="nearest")
-    return {
-        PELVIS_TILT: inclination[:, 0],
-        PELVIS_OBLIQUITY: inclination[:, 1],
-        PELVIS_ROTATION: np.degrees(wrap(unwrapped - trend)),
-    }
-
-
-def _rate_b(grid: Grid, calibration: Calibration, name: str) -> np.ndarray:
-    """A sensor's angular velocity in its segment's frame (rad/s)."""
-    track = grid.tracks[name]
-    q_bs = np.broadcast_to(quat.conjugate(calibration.q_sb[name]), (len(track.gyr), 4))
-    return quat.rotate(q_bs, track.gyr)
-
-
-def _acceleration_e(grid: Grid, name: str) -> np.ndarray:
-    """A sensor's acceleration (gravity removed) in its own earth frame, low-passed to the
-    whole-body movement that neighbouring segments share."""
-    track = grid.tracks[name]
-    acc = quat.rotate(track.q_es, track.acc) - STANDARD_GRAVITY * UP
-    return uniform_filter1d(
-        acc, max(1, int(SHARED_MOTION_S * grid.rate_hz)), axis=0, mode="nearest"
-    )
-
-
-# Design choice: live calibration (5 s of movement) sees about four strides; on the simulator
-# (seed 1, realistic and technical) four gave the whole walk's turn within 0.2°.
-MIN_RHYTHM_STRIDES = 3
-
-
-def _stride_rhythm_turn(rate_b: np.ndarray, legs: list[LegMotion], rate_hz: float) -> float | None:
-    """The pelvis frame's turn about its vertical (rad, up to a half turn) that makes its X
-    the axis of pelvic obliquity, from walking; None with fewer than MIN_RHYTHM_STRIDES.
-
-    In walking the pelvis goes through one cycle of obliquity (and of rotation) per stride but
-    two of tilt, one per step (Kadaba et al., J Orthop Res 8:383-392, 1990; Perry & Burnfield,
-    Gait Analysis, 2nd ed. 2010): of the horizontal axes, the forward one carries the most
-    angular velocity at the stride frequency. Per stride (heel strike to heel strike of a
-    leg, 0.6-2.5 s with one toe off, its stance plausible for walking) the first Fourier
-    coefficient of the rate about the frame's X and Z axes is taken; the leading
-    eigenvector of their summed outer products is that axis."""
-    form, count = np.zeros((2, 2)), 0
-    low, high = np.array(STANCE_PLAUSIBLE_PERCENT) / 100
-    for leg in legs:
-        strikes = np.round(leg.result.events.heel_strike).astype(int)
-        toe_offs = leg.result.events.toe_off
-        for a, b in zip(strikes, strikes[1:]):
-            toe = toe_offs[(toe_offs > a) & (toe_offs < b)]
-            if not 0.6 * rate_hz <= b - a <= 2.5 * rate_hz or len(toe) != 1:
-                continue
-            if not low <= (toe[0] - a) / (b - a) <= high:  # not a walking stride
-                continue
-            phase = np.exp(-2j * np.pi * np.arange(b - a) / (b - a))
-            c = rate_b[a:b][:, [0, 2]].T @ phase
-            form += np.real(np.outer(c, np.conj(c)))
-            count += 1
-    if count < MIN_RHYTHM_STRIDES:
-        return None
-    x, z = np.linalg.eigh(form)[1][:, -1]
-    return float(np.arctan2(-z, x))  # _about_y(θ) takes X to (cos θ, 0, -sin θ)
-
-
-def _acceleration_agreement(
-    q_pelvis: np.ndarray,
-    pelvis_acc_e: np.ndarray,
-    turn: float,
-    legs: list[LegMotion],
-    standing: np.ndarray,
-    rate_hz: float,
-) -> float:
-    """Positive when, with the pelvis frame turned by ``turn`` and lined up with each thigh
-    as when standing, the pelvis' horizontal acceleration points where the thighs' does."""
-    turned = quat.multiply(q_pelvis, _about_y(turn))
-    total = 0.0
-    for leg in legs:
-        offset = _standing_offset(leg.thigh, turned, standing)
-        pelvis = (pelvis_acc_e[:, 0] + 1j * pelvis_acc_e[:, 1]) * np.exp(1j * offset)
-        thigh = leg.thigh_acc_e[:, 0] + 1j * leg.thigh_acc_e[:, 1]
-        total += float(np.sum(np.real(np.conj(pelvis) * thigh)))
-    return total
+        return turn, zero
 
 
 def _rest_track(angle: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -754,18 +719,6 @@ def _rest_track(angle: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return unwrapped
     x = np.arange(len(angle), dtype=float)
     return np.polyval(np.polyfit(x, unwrapped, 1, w=np.sqrt(weight) + 1e-9), x)
-
-
-def _standing_offset(q_thigh: np.ndarray, q_pelvis: np.ndarray, standing: np.ndarray) -> float:
-    """Yaw turning the pelvis frame into the thigh's heading frame, standing feet forward."""
-    heading_t, weight_t = z_heading(q_thigh[standing])
-    heading_p, weight_p = z_heading(q_pelvis[standing])
-    return circular_mean(heading_t - heading_p, weight_t * weight_p)
-
-
-def _about_y(angle: float) -> np.ndarray:
-    """Rotation by ``angle`` (rad) about a frame's own Y axis."""
-    return np.array([np.cos(angle / 2), 0.0, np.sin(angle / 2), 0.0])
 
 
 def _return_to_zero(
@@ -791,7 +744,7 @@ def _return_to_zero(
             else:
                 reference = quat.multiply(yaw(np.full(b - a, carried)), q_pelvis[a:b])
             hip = joint_angles(
-                quat.multiply(quat.conjugate(reference), leg.thigh[a:b]), leg.side, "hip"
+                quat.multiply(quat.conjugate(reference), leg.femur()[a:b]), leg.side, "hip"
             )
             hip[~grid.valid[a:b]] = np.nan
             for axis, column in ((2, hip_ir), (0, hip_flexion), (1, hip_adduction)):

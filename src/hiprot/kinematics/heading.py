@@ -22,6 +22,13 @@ from hiprot import quat
 from hiprot.geometry import Z_AXIS
 
 
+def z_heading(q_eb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Heading (rad) of a segment's forward direction, found as up × Z, and its reliability."""
+    z = quat.rotate(q_eb, Z_AXIS)
+    forward = np.column_stack([-z[:, 1], z[:, 0]])  # up × z, horizontal part
+    return np.arctan2(forward[:, 1], forward[:, 0]), np.hypot(forward[:, 0], forward[:, 1])
+
+
 def horizontal_angle(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signed angle (rad) turning horizontal part of ``b`` onto that of ``a``, and a weight."""
     cross = b[:, 0] * a[:, 1] - b[:, 1] * a[:, 0]

@@ -46,7 +46,7 @@ from scipy.ndimage import uniform_filter1d
 
 from hiprot import quat
 from hiprot.anatomy import joint_angles
-from hiprot.geometry import UP, X_AXIS, Y_AXIS
+from hiprot.geometry import UP, X_AXIS, Y_AXIS, wrap
 
 HORIZONTAL_THIGH = np.sin(np.radians(35.0))  # |long axis · up| below this: thigh horizontal
 KNEE_BENT_DEG = 45.0  # above this the shank serves as the rotation test's lever
@@ -57,6 +57,8 @@ TWIST_SHARE = (
 )
 PELVIS_FIT_RANGE_DEG = 60.0  # the pelvis' heading in a test lies within this of standing's
 PELVIS_FIT_GAIN = 0.5  # ... and is taken only when it halves the spread of flexion and adduction
+PELVIS_FIT_SAMPLES = 400  # ... that spread from about this many samples of the span (every 50 ms
+# of a live window's 20 s): live windows refit it twice a second while nothing is kept
 FIT_EDGE_S = 2.0  # the first and last seconds of a span (bending the knee) stay out of the fit
 FIT_KNEE_SD_DEG = 4.0  # a fitted heading leaving the knee angle varying more than this is none
 HANGING_SHANK_DEG = 60.0  # a test's shank hangs within this of vertical (swings reach ~45°)
@@ -65,6 +67,9 @@ DETECT_S = 2.0  # ... held (still) this long, in a posture span at least this lo
 HELD_RATE_DEG_S = 5.0  # held: the shank's tilt changing slower than this
 SEAM_TILT_DEG = 10.0  # live: a refitted yaw takes over where the shank is this near vertical
 HANDOVER_STEP_DEG = 1.0  # ... and one moving the shank more ends the test posture for a sample
+ZERO_BAND_DEG = 5.0  # a hanging shank this near vertical is the vertical (the knee's varus at 90°)
+NEUTRAL_DEG = 15.0  # the clinical zero: the gravity angle within this of vertical, held still...
+NEUTRAL_S = 0.5  # ... for at least this long in a span (the trial detector's start tolerance)
 ROTATION_TESTS = ("seated-test", "prone-test")
 SWINGING_EXERCISE = "exercise"  # standing IR activations: the working leg in the test posture
 
@@ -267,20 +272,89 @@ def pelvis_heading_in_test(
         if carried and handed is not None and handed[0] == a:
             out[a:b] = carried
             continue
-        pick = np.arange(a, b, max(1, (b - a) // 2000))
+        pick = np.arange(a, b, max(1, (b - a) // PELVIS_FIT_SAMPLES))
         if len(pick) < MIN_SWUNG_SAMPLES:
             _place(out, a, b, None, carried, handed)
             continue
-        spread = []
-        for angle in grid:
-            turned = quat.multiply(yaw_about_up(angle, len(pick)), q_pelvis[pick])
-            hip = joint_angles(quat.multiply(quat.conjugate(turned), q_femur[pick]), side, "hip")
-            spread.append(np.var(hip[:, 0]) + np.var(hip[:, 1]))
+        m = len(pick)  # every turn of the grid at once: (len(grid) * m) quaternions
+        turns = np.repeat(
+            np.column_stack([np.cos(grid / 2), 0 * grid, 0 * grid, np.sin(grid / 2)]), m, axis=0
+        )
+        turned = quat.multiply(turns, np.tile(q_pelvis[pick], (len(grid), 1)))
+        femur = np.tile(q_femur[pick], (len(grid), 1))
+        hip = joint_angles(quat.multiply(quat.conjugate(turned), femur), side, "hip")
+        hip = hip.reshape(len(grid), m, 3)
+        spread = np.var(hip[:, :, 0], axis=1) + np.var(hip[:, :, 1], axis=1)
         best = int(np.argmin(spread))
         at_edge = best in (0, len(grid) - 1)
         kept = not at_edge and spread[best] < PELVIS_FIT_GAIN * spread[len(grid) // 2]
         _place(out, a, b, float(grid[best]) if kept else None, carried, handed)
     return out
+
+
+def clinical_zero(
+    figure: np.ndarray,
+    gravity_ir: np.ndarray,
+    spans: np.ndarray,
+    rate_hz: float,
+    carried: float | None = None,
+    handed: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Per sample (degrees, 0 outside ``spans``) what to take off a test's IR ``figure`` (the
+    pelvis-referenced or the gravity angle) for the goniometer's zero: the shank vertical
+    (Norkin & White 2016), as the trials have it (:mod:`hiprot.analysis.rotation_tests`).
+
+    Pelvis → femur IR carries every error of the pelvis' and femur's anatomical frames as a
+    constant offset (a seated pelvis turned 10° off its calibrated forward axis while tilted
+    back reads about as much IR), while its changes within a span are exact under any such
+    constant error; the gravity angle has no such offset but takes in the knee's varus, which
+    carries a hanging shank up to 4-6° off the femur's plane (``ZERO_BAND_DEG``). Where the
+    leg rests at a trial's start — the gravity angle within ``NEUTRAL_DEG`` of vertical (the
+    trial detector's start tolerance) and held still — the pelvis is back at its neutral: per
+    span the figure there reads what the gravity angle reads beyond ``ZERO_BAND_DEG`` (a hip
+    resting short of neutral), from the median over at least ``NEUTRAL_S`` of such samples;
+    otherwise nothing is taken off. Live (``carried``, ``handed``: as in
+    :func:`test_heading_offset`) a span under way keeps the carried offset. The figure less
+    the offset is to be wrapped to ±180°.
+    """
+    out = np.zeros(len(spans))
+    need = max(1, int(round(NEUTRAL_S * rate_hz)))
+    for a, b in _runs(spans):
+        if carried is not None and handed is not None and handed[0] == a:
+            out[a:b] = carried
+            continue
+        gravity = gravity_ir[a:b]
+        speed = uniform_filter1d(np.abs(np.gradient(gravity)) * rate_hz, need) if b - a > 1 else 0
+        with np.errstate(invalid="ignore"):
+            neutral = (np.abs(gravity) < NEUTRAL_DEG) & (speed < HELD_RATE_DEG_S)
+        neutral &= np.isfinite(figure[a:b])
+        if neutral.sum() >= need:
+            rest = float(np.median(gravity[neutral]))
+            beyond = np.sign(rest) * max(abs(rest) - ZERO_BAND_DEG, 0.0)
+            values = figure[a:b][neutral]
+            first = values[0]  # the median about the first: a figure near ±180° does not split
+            out[a:b] = first + np.median(np.degrees(wrap(np.radians(values - first)))) - beyond
+    return out
+
+
+def lever_front_turn(
+    q_thigh: np.ndarray, q_shank: np.ndarray, test: np.ndarray, rate_hz: float
+) -> float | None:
+    """How far (rad) the femur's front, as the bent shank shows it, lies from the thigh frame's
+    X about the thigh's long axis, where the shank hangs near vertical in ``test`` (the test
+    posture); None with less than ``NEUTRAL_S`` of such samples.
+
+    The thigh frame's front comes from the knee-axis fit, which a knee that is no hinge and the
+    skin put off by tens of degrees (about 35° on the simulator's realistic people after a
+    seated calibration); with the knee bent the shank lies in the femur's sagittal plane (up to
+    the knee's varus, 4-6°: Kefala et al. 2017), and with the shank vertical the hip is at the
+    goniometer's zero, as standing feet forward is."""
+    near = test & (np.abs(quat.rotate(q_shank, Y_AXIS)[:, 2]) > np.cos(np.radians(NEUTRAL_DEG)))
+    if near.sum() < NEUTRAL_S * rate_hz:
+        return None
+    lever = quat.rotate(femur_from_shank(q_thigh[near], q_shank[near]), X_AXIS)
+    seen = quat.rotate(quat.conjugate(q_thigh[near]), lever)  # in the thigh frame
+    return float(np.angle(np.sum(np.exp(1j * np.arctan2(-seen[:, 2], seen[:, 0])))))
 
 
 def yaw_about_up(angle: float, n: int) -> np.ndarray:
