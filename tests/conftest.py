@@ -1,7 +1,11 @@
 """Shared fixtures: a private home for every test, a real Mosquitto broker per test, the default
-rig's text, MQTT subscribers."""
+rig's text, MQTT subscribers; the tests that start a recorder kept on one xdist worker."""
 
 from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
 
 import pytest
 from hiprot_testing import CONFIG, Broker, ConfiguredBroker, Subscriber
@@ -19,6 +23,35 @@ def _point_home_at(root, patch: pytest.MonkeyPatch) -> None:
     for name, folder in PRIVATE_DIRS.items():
         (root / folder).mkdir(parents=True, exist_ok=True)
         patch.setenv(name, str((root / folder).resolve()))
+
+
+# A recorder claims its device_id machine-wide (hiprot.state.DeviceLock: an abstract socket, for
+# the I2C bus and the MQTT topics are the machine's), so two tests recording the same rig at once
+# would refuse each other. The suite runs on two xdist workers (pyproject: -n 2), and every test
+# of a module that starts a recorder — it names the record, demo or replay command, the device
+# lock, the faults' start_record fixture or the wearer's helpers — is one scope that a single
+# worker runs from start to end, while the others go to whichever worker is free.
+STARTS_A_RECORDER = re.compile(r'"record"|"demo"|"replay"|DeviceLock|start_record|wearer')
+
+
+@functools.cache
+def _starts_a_recorder(module: Path) -> bool:
+    return bool(STARTS_A_RECORDER.search(module.read_text()))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    root = config.rootpath
+
+    class RecorderScope(LoadScopeScheduling):
+        """The recorders' tests one scope, every other test its own."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = root / nodeid.split("::", 1)[0]
+            return "recorder" if _starts_a_recorder(module) else nodeid
+
+    return RecorderScope(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
