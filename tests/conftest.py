@@ -28,9 +28,10 @@ def _point_home_at(root, patch: pytest.MonkeyPatch) -> None:
 # A recorder claims its device_id machine-wide (hiprot.state.DeviceLock: an abstract socket, for
 # the I2C bus and the MQTT topics are the machine's), so two tests recording the same rig at once
 # would refuse each other. The suite runs on two xdist workers (pyproject: -n 2), and every test
-# of a module that starts a recorder — it names the record, demo or replay command, the device
-# lock, the faults' start_record fixture or the wearer's helpers — is one scope that a single
-# worker runs from start to end, while the others go to whichever worker is free.
+# of a module that starts a recorder of a shared rig — it names the record, demo or replay
+# command, the device lock, the faults' start_record fixture or the wearer's helpers — is one
+# scope that a single worker runs from start to end, while the others go to whichever worker is
+# free (the soak script's recorder has a device_id of its own, "hiprot-soak").
 STARTS_A_RECORDER = re.compile(r'"record"|"demo"|"replay"|DeviceLock|start_record|wearer')
 
 

@@ -48,3 +48,31 @@ def test_a_prone_test_with_a_pelvis_sensor_faces_the_pelvis_the_right_way(tmp_pa
     rmse = _rmse(tmp_path, "prone-ir", 2)
     assert rmse["right_hip_flexion_deg"] < 3.0 and rmse["pelvis_tilt_deg"] < 1.5
     assert rmse["right_hip_ir_deg"] < 4.0
+
+
+def test_a_leg_without_its_shank_sensor_keeps_the_pelvis_frame_working(tmp_path):
+    """A pelvis and a thigh-only leg (or a shank that sent nothing): the pelvis frame is found
+    without the bent shank's lever, in batch and live."""
+    rig = tmp_path / "rig.toml"
+    rig.write_text(
+        'device_id = "thigh-only"\nsample_rate_hz = 200\n\n[simulation]\nscenario = "seated-ir"\n'
+        "seed = 1\n\n[mqtt]\nenabled = false\n\n"
+        + "".join(
+            f'[[sensors]]\nname = "{name}"\nsegment = "{segment}"\n{side}chip = "icm42688"\n'
+            f"bus = 1\naddress = {address}\n\n"
+            for name, segment, side, address in (
+                ("pelvis", "pelvis", "", "0x6A"),
+                ("right_thigh", "thigh", 'side = "right"\n', "0x68"),
+            )
+        )
+    )
+    session, out = tmp_path / "session", tmp_path / "out"
+    for args in (
+        ("simulate", "--rig", rig, "--out", session),
+        ("analyze", session, "--out", out, "--no-charts"),
+        ("replay", session, "--speed", "0", "--rig", rig),
+    ):
+        done = hiprot_in_process(*args)
+        assert done.returncode == 0, done.stderr
+    ir = _columns(out / "angles.csv")["right_hip_ir_deg"]
+    assert np.isfinite(ir).sum() > 1000  # the tests' hip rotation, pelvis-referenced

@@ -241,6 +241,7 @@ class LegMotion:
     test_offset: np.ndarray | None = None  # the shank's heading offset (rad) per sample
     restart: int | None = None  # live: a sample where the test's angles step (fit handed over)
     front: float = 0.0  # turn (rad) about the long axis from the thigh frame's front to the femur's
+    reframed: bool = False  # live: this window settled the pelvis frame (Anchors.pelvis_settled)
     stride_s: float = 1.1
     stride_time_s: np.ndarray = field(default_factory=lambda: np.empty(0))
     stride_direction: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -252,7 +253,8 @@ class LegMotion:
         test = self.test_lever()
         if test is None:
             test = np.zeros(len(self.thigh), bool)
-        front[test] = quat.rotate(femur_from_shank(self.thigh[test], self.shank[test]), X_AXIS)
+        else:
+            front[test] = quat.rotate(femur_from_shank(self.thigh[test], self.shank[test]), X_AXIS)
         return ThighMotion(
             self.side, self.thigh, self.thigh_acc_e, events.heel_strike, events.toe_off, front, test
         )
@@ -328,9 +330,13 @@ class SessionKinematics:
                 rate_b(grid, calibration, pelvis.name) if pelvis else None,
             )
         elif pelvis is not None:
-            anchors = self._settle(
+            settled = self._settle(
                 grid, legs, q_eb[pelvis.name], acceleration_e(grid, pelvis.name), anchors
             )
+            if settled is not anchors:  # a new pelvis frame: the tests' fits start anew
+                anchors = before = settled
+                for leg in legs:
+                    leg.reframed = True
         rests = standing_rests(rig, grid, q_eb, calibration)
         carried = Anchors(
             dict(anchors.thigh_heading),
@@ -364,7 +370,8 @@ class SessionKinematics:
             turn, zero = self._hip(leg, reference, q_pelvis is not None, seam, before, grid.rate_hz)
             if last is not None and last >= 0 and leg.result.test_posture[last]:
                 carried.pelvis_test_yaw[leg.side] = float(turn[last])
-                carried.test_zero[leg.side] = float(zero[last])
+                if np.isfinite(zero[last]):  # none found yet: the next window looks again
+                    carried.test_zero[leg.side] = float(zero[last])
             if last is not None and last >= 0 and leg.tests[last] and leg.test_offset is not None:
                 carried.test_yaw[leg.side] = float(leg.test_offset[last])
         notes = []
@@ -461,7 +468,8 @@ class SessionKinematics:
         frame to its posture (:func:`~hiprot.kinematics.pelvis_frame.settled_turn`), the
         first with a rotation test in view takes each femur's front from the bent shank
         (:meth:`_lever_front`); each link to the thighs changes with them as the batch
-        analysis has it (:meth:`anchor`), and the tests' pelvis fits start anew."""
+        analysis has it (:meth:`anchor`), and the tests' pelvis fits and clinical zeros start
+        anew (where a test is under way, its angles step there: :attr:`LegMotion.restart`)."""
         offsets, fronts = dict(anchors.pelvis_offset), dict(anchors.thigh_front_turn)
         turn, settled = anchors.pelvis_turn, anchors.pelvis_settled
         if not settled:
@@ -492,6 +500,7 @@ class SessionKinematics:
             pelvis_settled=settled,
             thigh_front_turn=fronts,
             pelvis_test_yaw={},
+            test_zero={},
         )
 
     def _lever_front(self, grid: Grid, leg: LegMotion) -> float:
@@ -691,9 +700,11 @@ class SessionKinematics:
                     quat.multiply(quat.conjugate(turned), lever[test]), side, "hip"
                 )
                 figure[test] = pelvic[:, 2]
+            if leg.reframed and handed is not None and handed[1] < len(test):
+                leg.restart = handed[1]  # the pelvis frame settled: hip rotation steps here
             kept = None if leg.restart is not None else anchors.test_zero.get(side)
             zero = clinical_zero(figure, gravity[:, 2], test, rate_hz, kept, handed)
-            hip[test, 2] = np.degrees(wrap(np.radians(figure[test] - zero[test])))
+            hip[test, 2] = np.degrees(wrap(np.radians(figure[test] - np.nan_to_num(zero[test]))))
         if with_pelvis:
             result.pelvis_up = pelvis_up(reference)
         result.test_hip_flexion = gravity[:, 0]  # the thigh against an upright (prone) trunk

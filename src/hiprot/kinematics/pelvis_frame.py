@@ -31,6 +31,9 @@ SHARED_MOTION_S = 0.5  # low-pass window for the acceleration pelvis and thighs 
 # Design choice: live calibration (5 s of movement) sees about four strides; on the simulator
 # (seed 1, realistic and technical) four gave the whole walk's turn within 0.2°.
 MIN_RHYTHM_STRIDES = 3
+# Design choices: sitting tilts the pelvis back by about 20° (Lazennec et al. 2004), standing
+# sway by a few degrees, so 10° tells a posture from sway; lying tips it by 90°, sitting never
+# by 60°; 2 s is the rotation tests' shortest posture span (rotation_test.DETECT_S).
 POSTURE_TILT_DEG = 10.0  # a pelvis tilted this far from standing shows its sagittal plane...
 LYING_TILT_DEG = 60.0  # ... and one tilted this far lies down: face down, its front is down
 POSTURE_MIN_S = 2.0  # either posture counts once held this long in all
@@ -232,12 +235,14 @@ def lying_front(
     back the ceiling; which of the two the femurs' fronts say (``front_e``: in a prone test
     the bent shank's lever, which points the femur's front down whatever the knee-axis fit)."""
     down = _lying(q_pelvis)
-    if lever_only and thighs:
-        down &= np.any([t.lever for t in thighs], axis=0)
+    shown = np.array([t.lever if lever_only else np.ones(len(t.lever), bool) for t in thighs])
+    if thighs:
+        down &= shown.any(axis=0)
     if down.sum() < POSTURE_MIN_S * rate_hz or not thighs:
         return None
     lean, _ = _tilt_direction(q_pelvis[down])
-    front_z = np.mean([t.front_e[down, 2] for t in thighs], axis=0)
+    fronts = np.array([t.front_e[down, 2] for t in thighs])
+    front_z = np.sum(fronts * shown[:, down], axis=0)  # the thighs whose front is shown
     facing = np.where(front_z < 0, -1.0, 1.0)  # face down: the vertical leans to the back
     x, z = np.sum(lean * facing[:, None], axis=0)
     return _turn_of(x, z)

@@ -69,7 +69,8 @@ SEAM_TILT_DEG = 10.0  # live: a refitted yaw takes over where the shank is this 
 HANDOVER_STEP_DEG = 1.0  # ... and one moving the shank more ends the test posture for a sample
 ZERO_BAND_DEG = 5.0  # a hanging shank this near vertical is the vertical (the knee's varus at 90°)
 NEUTRAL_DEG = 15.0  # the clinical zero: the gravity angle within this of vertical, held still...
-NEUTRAL_S = 0.5  # ... for at least this long in a span (the trial detector's start tolerance)
+NEUTRAL_S = 0.5  # ... for at least this long in a span (design choice: half the trials' 1 s
+# still start, so that a live window sees it before the first swing)
 ROTATION_TESTS = ("seated-test", "prone-test")
 SWINGING_EXERCISE = "exercise"  # standing IR activations: the working leg in the test posture
 
@@ -313,13 +314,14 @@ def clinical_zero(
     trial detector's start tolerance) and held still — the pelvis is back at its neutral: per
     span the figure there reads what the gravity angle reads beyond ``ZERO_BAND_DEG`` (a hip
     resting short of neutral), from the median over at least ``NEUTRAL_S`` of such samples;
-    otherwise nothing is taken off. Live (``carried``, ``handed``: as in
+    otherwise NaN: none found (nothing is taken off; live, the next window looks again). Live (``carried``, ``handed``: as in
     :func:`test_heading_offset`) a span under way keeps the carried offset. The figure less
     the offset is to be wrapped to ±180°.
     """
     out = np.zeros(len(spans))
     need = max(1, int(round(NEUTRAL_S * rate_hz)))
     for a, b in _runs(spans):
+        out[a:b] = np.nan
         if carried is not None and handed is not None and handed[0] == a:
             out[a:b] = carried
             continue
