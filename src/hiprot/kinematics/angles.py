@@ -264,6 +264,8 @@ class LegMotion:
         without a shank."""
         if self.shank is None or self.tests is None:
             return None
+        if not self.tests.any():
+            return self.tests
         return self.tests & test_posture(self.thigh, long_axis_knee(self.thigh, self.shank))
 
     def femur(self) -> np.ndarray:
