@@ -31,13 +31,11 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import find_peaks
 
-from hiprot.analysis.report import build_report
-from hiprot.analysis.session import analyze_session
+from hiprot.analysis.batch import analyse
 from hiprot.analysis.session_files import is_session
 from hiprot.config import parse_rig
 from hiprot.errors import HiprotError
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events, swing_axis
-from hiprot.processing import process_session
 from hiprot.recording import Session, load_session
 from hiprot.samples import ImuSamples
 
@@ -92,6 +90,39 @@ def read_hugadb(path: Path, standing_s: float = 0.0) -> tuple[Session, dict[str,
     return Session(path, rig, meta, samples, kind="imported"), feet
 
 
+QMT_SEGMENTS = {"upper_leg": "thigh", "lower_leg": "shank"}
+
+
+def read_qmt_full_body(path: Path) -> tuple[Session, dict[str, ImuSamples]]:
+    """The full-body example recording of the qmt toolbox (Laidig et al., TU Berlin; a
+    MATLAB file, MIT licence: one Xsens-type module per segment at 100 Hz, acceleration in
+    m/s², rates in rad/s, no optical truth) as a hiprot session — the module on the
+    pelvis (``hip``), thighs (``upper_leg``) and shanks (``lower_leg``) — and its foot
+    modules' samples."""
+    from scipy.io import loadmat
+
+    data = loadmat(path, simplify_cells=True)
+    time_s = np.asarray(data["t"], float) - float(data["t"][0])
+    rate_hz = 1 / float(np.median(np.diff(time_s)))
+
+    def module(name: str) -> ImuSamples:
+        return ImuSamples(time_s, np.asarray(data[name]["acc"]), np.asarray(data[name]["gyr"]))
+
+    sensors = [{"name": "pelvis", "segment": "pelvis", "chip": "icm42688", "address": 0x68}]
+    samples = {"pelvis": module("hip")}
+    for i, side in enumerate(SIDES.values()):
+        for j, (code, segment) in enumerate(QMT_SEGMENTS.items()):
+            name = f"{side}_{segment}"
+            sensors.append(
+                {"name": name, "segment": segment, "side": side, "chip": "icm42688"}
+                | {"address": 0x68 + j, "mux_channel": i + 1}
+            )
+            samples[name] = module(f"{code}_{side}")
+    rig = parse_rig({"device_id": "qmt", "sample_rate_hz": rate_hz, "sensors": sensors}, path)
+    feet = {side: module(f"foot_{side}") for side in SIDES.values()}
+    return Session(path, rig, {"complete": True}, samples, kind="imported"), feet
+
+
 def foot_rate(foot: ImuSamples, shank_rate: np.ndarray, detector: ShankEventDetector):
     """The foot's rate about its principal axis, signed to turn with the shank (foot and
     shank swing forward together); None when the foot never turned fast."""
@@ -144,18 +175,20 @@ def recordings(paths: list[Path]) -> list[Path]:
         elif path.is_dir():
             out += sorted(p for p in path.iterdir() if is_session(p))
             out += sorted(path.glob("HuGaDB_*walking*.txt"))
+            out += sorted(path.glob("*.mat"))
     return out
 
 
 def report_recording(path: Path, standing_s: float) -> None:
     feet: dict[str, ImuSamples] = {}
-    if path.is_file():
+    if path.suffix == ".mat":
+        session, feet = read_qmt_full_body(path)
+    elif path.is_file():
         session, feet = read_hugadb(path, standing_s)
     else:
         session = load_session(path)
-    processed = process_session(session)
-    analysis = analyze_session(processed)
-    report = build_report(processed, analysis)
+    done = analyse(session)
+    processed, analysis, report = done.processed, done.analysis, done.report
     print(f"{path.name}: {analysis.activity} ({analysis.activity_source})")
     calibration = report["calibration"]
     failed = [w for w in report["warnings"] if w.startswith("calibration failed")]
@@ -182,7 +215,8 @@ def report_recording(path: Path, standing_s: float) -> None:
                 f"(difference {len(heel) - len(swings):+d}); foot swing peak to heel strike "
                 f"median {1000 * np.median(lag):.0f} ms"
             )
-            by_foot = detector.detect(rate, HUGADB_RATE_HZ, foot.acc).times(foot.time_s)
+            foot_hz = 1 / float(np.median(np.diff(foot.time_s)))
+            by_foot = detector.detect(rate, foot_hz, foot.acc).times(foot.time_s)
             toe = offsets(shank_times.get("toe_off", np.empty(0)), by_foot["toe_off"])
             strike = offsets(heel, by_foot["heel_strike"])
             print(

@@ -57,11 +57,12 @@ def test_nothing_is_emitted_before_the_rig_is_calibrated():
     assert "movement" in pipeline.calibration_error or "knee" in pipeline.calibration_error
 
 
-def test_a_leg_judged_unusable_is_not_emitted_live():
+def test_the_worst_simulated_leg_is_doubtful_live_and_still_emitted():
     """Skin twist and wobble, a screw-home and varus knee, all as bad as the simulator makes
-    them: the calibration verdict says unusable with what to do (the walking estimate of the
-    hip reference sits 28.1° from the standing zero, beyond the 25.8° refusal limit), and the
-    leg's angles are withheld."""
+    them: live, the verdict says doubtful with what to do (the walking estimate of the hip
+    reference sits beyond every leg the realistic sweep measured within 5°; in batch this
+    leg's hip IR is about 5° off), and the leg's angles are still emitted — live nothing is
+    refused (the refusing figure, the knee axis' tilt, is computed in batch only)."""
     worst = {
         "realism": "realistic",
         "soft_tissue_deg": 20.0,
@@ -73,8 +74,9 @@ def test_a_leg_judged_unusable_is_not_emitted_live():
     truth, _ = processed("walk", 4, True, duration_s=30.0, **worst)
     pipeline, outputs = _live(rig, truth.samples)
     verdict = pipeline.verdicts["right"]
-    assert verdict["verdict"] == "unusable" and "re-strap" in verdict["advice"]
-    assert not any(name.startswith("right_") for o in outputs for name in o.columns)
+    assert verdict["verdict"] == "doubtful" and "re-strap" in verdict["advice"]
+    assert any("method_agreement_deg" in reason for reason in verdict["reasons"]), verdict
+    assert any("right_hip_ir_deg" in o.columns for o in outputs if len(o))
 
 
 def test_a_good_calibration_is_judged_good_live():

@@ -27,6 +27,7 @@ HIP_FLEXION = "hip_flexion_deg"
 HIP_ADDUCTION = "hip_adduction_deg"
 KNEE_FLEXION = "knee_flexion_deg"
 THIGH_HEADING = "thigh_heading_deg"  # the thigh's heading about the vertical (marks turns)
+THIGH_INCLINATION = "thigh_inclination_deg"  # the thigh's long axis from the vertical
 SATURATED = "saturated"  # True where a sensor of the leg was at full scale (marks strides)
 PELVIS_ANGLES = (HIP_FLEXION, HIP_ADDUCTION)  # reported only with a pelvis sensor
 # The pelvis itself (with a pelvis sensor; Baker's rotation-obliquity-tilt sequence): tilt
@@ -73,6 +74,11 @@ def knee_flexion(side: str) -> str:
 def thigh_heading(side: str) -> str:
     """The thigh's heading of leg ``side`` about the vertical, unwrapped."""
     return leg_column(side, THIGH_HEADING)
+
+
+def thigh_inclination(side: str) -> str:
+    """The angle between the thigh's long axis of leg ``side`` and the vertical."""
+    return leg_column(side, THIGH_INCLINATION)
 
 
 def angle_columns(sides: Iterable[str], shanks: Iterable[str], pelvis: bool) -> list[str]:

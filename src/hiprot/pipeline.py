@@ -15,10 +15,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from hiprot.analysis.verdict import UNUSABLE_LABEL, leg_figures, verdict
+from hiprot.analysis.verdict import leg_figures, verdict
 from hiprot.calibration import Calibration, calibrate
 from hiprot.chip_catalogue import gyro_bias_bound_dps
-from hiprot.columns import THIGH_HEADING, split_column
+from hiprot.columns import SATURATED, THIGH_HEADING, THIGH_INCLINATION
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
@@ -26,7 +26,8 @@ from hiprot.kinematics.angles import Anchors, SessionKinematics
 from hiprot.kinematics.rotation_test import ROTATION_TESTS
 from hiprot.live_angles import Angles
 from hiprot.resample import Grid, to_grid
-from hiprot.samples import Chunk
+from hiprot.samples import Chunk, ImuSamples
+from hiprot.saturation import DRIVER_FULL_SCALE, saturated_on
 
 LIVE_MIN_MOVING_S = 5.0  # of movement after standing before calibrating live
 STALE_S = 1.0  # a sensor whose newest sample is this much older than the others' is left out
@@ -110,7 +111,9 @@ class Pipeline:
     @property
     def verdicts(self) -> dict[str, dict]:
         """Per calibrated leg, the calibration verdict (:mod:`hiprot.analysis.verdict`) from
-        the calibration's figures and the walking corrections seen so far."""
+        the calibration's figures and the walking corrections seen so far. Live it is at most
+        doubtful: the one figure that refuses a leg, the knee axis' tilt, needs the robust
+        fits the recorder's loop cannot afford; the batch analysis refuses."""
         if self.calibration is None:
             return {}
         out = {}
@@ -211,12 +214,22 @@ class Pipeline:
         rotation tests' fits are carried over the seam between them."""
         return self._emitted_until, newest - self._lag()
 
+    def _saturated(self, side: str, time_s: np.ndarray) -> np.ndarray:
+        """True at ``time_s`` next to a sample at full scale of the leg's sensors or the pelvis
+        sensor, as the batch analysis marks strides; the ranges are those hiprot's drivers set
+        (a replay of data recorded elsewhere is judged by its flat maxima)."""
+        out = np.zeros(len(time_s), bool)
+        for sensor in self.rig.sensors:
+            if sensor.side in (side, None) and self.buffers[sensor.name].parts:
+                t, _, acc, gyr = self.buffers[sensor.name].arrays()
+                out |= saturated_on(time_s, ImuSamples(t, acc, gyr), DRIVER_FULL_SCALE)
+        return out
+
     def _emit(self, result, newest: float) -> Angles:
         for side, corrections in result.walk_corrections_deg.items():
             if corrections:
                 largest = round(max(abs(c) for c in corrections), 1)
                 self._agreement[side] = max(self._agreement.get(side, 0.0), largest)
-        refused = [s for s, v in self.verdicts.items() if v["verdict"] == UNUSABLE_LABEL]
         time_s = result.time_s
         final = (time_s > self._emitted_until) & (time_s <= newest - self._lag())
         if not final.any():
@@ -230,13 +243,14 @@ class Pipeline:
                     (heading[0] - self._last_heading[side]) / 360.0
                 )
             self._last_heading[side] = float(heading[-1])
-            legs[side] = {THIGH_HEADING: heading, **leg.test_inputs(final)}
+            legs[side] = {
+                THIGH_HEADING: heading,
+                THIGH_INCLINATION: leg.thigh_inclination_deg[final],
+                SATURATED: self._saturated(side, time_s[final]),
+                **leg.test_inputs(final),
+            }
             if leg.sagittal_rate is not None:
                 legs[side]["sagittal_rate"] = leg.sagittal_rate[final]
                 legs[side]["shank_acc"] = leg.shank_acc[final]
-        columns = {
-            name: values[final]
-            for name, values in result.columns.items()
-            if split_column(name)[0] not in refused
-        }
+        columns = {name: values[final] for name, values in result.columns.items()}
         return Angles(time_s[final], columns, legs)

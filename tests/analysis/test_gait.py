@@ -12,7 +12,13 @@ import pytest
 from hiprot.analysis.live import LiveAnalysis
 from hiprot.analysis.report import build_report, tables, write_table
 from hiprot.analysis.session import analysis_inputs, analyze_session
-from hiprot.analysis.strides import CURVE_POINTS, StrideSegmenter, gait_summary, stance_warnings
+from hiprot.analysis.strides import (
+    CURVE_POINTS,
+    INCLINATION,
+    StrideSegmenter,
+    gait_summary,
+    stance_warnings,
+)
 from hiprot.evaluation.analysis import match_events, stride_peak_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
@@ -135,6 +141,18 @@ def test_gait_summary_over_straight_strides_with_asymmetry(walk_with_pelvis):
     assert asym["symmetry_index_percent"] == pytest.approx(
         100 * (rv - lv) / ((rv + lv) / 2), abs=0.1
     )
+
+
+def test_leg_cycles_with_the_thigh_flexed_throughout_are_not_strides():
+    """Pedalling seated swings the shank once a cycle like a stride, but the thigh stays
+    40-100° from the vertical; walking passes it within 30° every stride."""
+    t, ir, heel, toe = synthetic_walk()
+    phase = 2 * np.pi * t
+    for low, strides in ((40.0, 0), (0.0, 5)):
+        segmenter = StrideSegmenter("right")
+        inclination = low + 30.0 * (1 - np.cos(phase))  # low ... low + 60°
+        found = segmenter.update(t, {"hip_ir_deg": ir, INCLINATION: inclination}, heel, toe)
+        assert len(found) == strides and segmenter.not_walking == 5 - strides
 
 
 def synthetic_walk(stride_s=1.0, strides=6, rate=100.0):

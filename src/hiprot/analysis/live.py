@@ -28,7 +28,7 @@ import numpy as np
 
 from hiprot.analysis.reps import Rep, RepCounter
 from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
-from hiprot.analysis.strides import HEADING, Stride, StrideSegmenter
+from hiprot.analysis.strides import HEADING, INCLINATION, Stride, StrideSegmenter
 from hiprot.anatomy import SIDE_SIGN
 from hiprot.columns import (
     ACTIVITIES,
@@ -43,11 +43,13 @@ from hiprot.columns import (
     TEST_KNEE_FLEXION,
     TEST_POSTURE,
     THIGH_HEADING,
+    THIGH_INCLINATION,
     hip_ir,
     knee_flexion,
     leg_column,
     measured_names,
     thigh_heading,
+    thigh_inclination,
 )
 from hiprot.kinematics.gait_events import StreamingGaitEvents
 from hiprot.kinematics.shank_events import ShankEventDetector
@@ -56,6 +58,7 @@ LEG_INPUTS = {
     HIP_IR: HIP_IR,
     KNEE_FLEXION: KNEE_FLEXION,
     THIGH_HEADING: HEADING,
+    THIGH_INCLINATION: INCLINATION,
     SATURATED: SATURATED,
 }  # column suffix → stride segmenter input
 TEST_INPUTS = (
@@ -207,6 +210,8 @@ class MetricStream:
         events = {}
         for side, leg in angles.legs.items():
             columns[thigh_heading(side)] = leg[THIGH_HEADING]
+            columns[thigh_inclination(side)] = leg[THIGH_INCLINATION]
+            columns[leg_column(side, SATURATED)] = leg[SATURATED]
             columns.update({leg_column(side, k): v for k, v in leg.items() if k in TEST_INPUTS})
             if "sagittal_rate" in leg and side in self.gait:
                 knee = angles.columns.get(knee_flexion(side))

@@ -21,8 +21,8 @@ from hiprot import quat
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial, session_mode, trial_warnings
-from hiprot.analysis.strides import Stride, StrideSegmenter, stance_warnings
-from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading
+from hiprot.analysis.strides import WALKING_THIGH_DEG, Stride, StrideSegmenter, stance_warnings
+from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading, thigh_inclination
 from hiprot.geometry import X_AXIS
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.processing import ProcessedSession
@@ -44,6 +44,7 @@ class SessionAnalysis:
     reps: list[Rep] = field(default_factory=list)
     trials: list[Trial] = field(default_factory=list)
     skipped_strides: int = 0
+    not_walking: int = 0  # leg cycles with the thigh flexed throughout: not strides
     warnings: list[str] = field(default_factory=list)
 
 
@@ -55,6 +56,7 @@ def analysis_inputs(processed: ProcessedSession) -> tuple[np.ndarray, dict, dict
     columns = dict(angles.columns)
     for side, leg in angles.legs.items():
         columns[thigh_heading(side)] = leg.thigh_heading_deg
+        columns[thigh_inclination(side)] = leg.thigh_inclination_deg
         columns[leg_column(side, SATURATED)] = leg_saturated(processed, side)
         columns.update({leg_column(side, k): v for k, v in leg.test_inputs().items()})
     events = {
@@ -107,13 +109,20 @@ def analyze_session(
     live = LiveAnalysis(sides, rate_hz, activity, mode=session_mode(processed.session.meta))
     live.update(time_s, columns, events)
     live.finish()
+    strides = live.strides
+    skipped = {side: segmenter.skipped for side, segmenter in live.segmenters.items()}
+    if activity == "walk":
+        for side in _withheld_legs(processed, columns):
+            timing, skipped[side] = _shank_strides(processed, side, span)
+            strides = sorted(strides + timing, key=lambda s: s.end_s)
     result = SessionAnalysis(
         activity,
         source,
-        live.strides,
+        strides,
         live.reps,
         live.trials,
-        sum(s.skipped for s in live.segmenters.values()),
+        sum(skipped.values()),
+        sum(s.not_walking for s in live.segmenters.values()),
     )
     result.warnings += _findings(result, sides)
     return result
@@ -134,22 +143,13 @@ def leg_saturated(processed: ProcessedSession, side: str) -> np.ndarray:
 def _timing_only(processed: ProcessedSession, activity: str | None, source: str) -> SessionAnalysis:
     """Stride timing from each shank's own signals, for a session without joint angles;
     strides across a gap in a sensor's samples are skipped (their events are guesses)."""
-    grid, strides = processed.grid, []
-    gaps = grid.time_s[~grid.valid]
+    grid, strides, skipped = processed.grid, [], 0
     shanks = [s for s in processed.rig.sensors if s.segment == "shank" and s.name in grid.tracks]
     for sensor in shanks:
-        track = grid.tracks[sensor.name]
-        _, events = shank_events(track.gyr, track.acc, grid.rate_hz, ShankEventDetector())
-        times = events.times(grid.time_s)
-        strides += StrideSegmenter(sensor.side).update(
-            grid.time_s,
-            {SATURATED: leg_saturated(processed, sensor.side)},
-            times["heel_strike"],
-            times["toe_off"],
-        )
+        found, gapped = _shank_strides(processed, sensor.side)
+        strides += found
+        skipped += gapped
     strides.sort(key=lambda s: s.end_s)
-    whole = [s for s in strides if not np.any((gaps >= s.start_s) & (gaps <= s.end_s))]
-    skipped, strides = len(strides) - len(whole), whole
     span = float(grid.time_s[-1] - grid.time_s[0]) if len(grid.time_s) else 0.0
     walking = max(
         (sum(s.stride_time_s for s in strides if s.side == x.side) for x in shanks), default=0.0
@@ -169,6 +169,39 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
             f"{result.skipped_strides} strides skipped: a sensor had a gap in its samples"
         )
     return result
+
+
+def _shank_strides(
+    processed: ProcessedSession, side: str, span: tuple[float, float] | None = None
+) -> tuple[list[Stride], int]:
+    """Stride timing of ``side`` from its shank's own signals (inside ``span``), and how many
+    strides were dropped for crossing a gap in a sensor's samples (their events are guesses)."""
+    grid = processed.grid
+    track = grid.tracks[processed.rig.find("shank", side).name]
+    _, events = shank_events(track.gyr, track.acc, grid.rate_hz, ShankEventDetector())
+    times = events.times(grid.time_s)
+    strides = StrideSegmenter(side).update(
+        grid.time_s,
+        {SATURATED: leg_saturated(processed, side)},
+        times["heel_strike"],
+        times["toe_off"],
+    )
+    if span is not None:
+        strides = [s for s in strides if span[0] <= s.start_s and s.end_s <= span[1]]
+    gaps = grid.time_s[~grid.valid]
+    whole = [s for s in strides if not np.any((gaps >= s.start_s) & (gaps <= s.end_s))]
+    return whole, len(strides) - len(whole)
+
+
+def _withheld_legs(processed: ProcessedSession, columns: dict) -> list[str]:
+    """The legs with a shank whose angles are all missing — withheld for an unusable
+    calibration: they still have stride timing from the shank's own signals."""
+    return [
+        side
+        for side in processed.angles.legs
+        if processed.rig.find("shank", side) is not None
+        and not np.isfinite(columns[hip_ir(side)]).any()
+    ]
 
 
 def _infer_activity(
@@ -219,6 +252,11 @@ def _findings(result: SessionAnalysis, sides: tuple[str, ...]) -> list[str]:
             out.append(f"{turning} turning strides are listed but left out of the gait summaries")
         if result.skipped_strides:
             out.append(f"{result.skipped_strides} strides skipped: angles missing during them")
+        if result.not_walking:
+            out.append(
+                f"{result.not_walking} leg cycles with the thigh flexed beyond "
+                f"{WALKING_THIGH_DEG:g}° throughout (pedalling or kicking seated) are not strides"
+            )
     elif result.activity == "exercise" and not result.reps:
         out.append("no repetitions found in an exercise session")
     elif result.activity in ("seated-test", "prone-test") and not result.trials:

@@ -13,6 +13,11 @@ and peak, in the leg's own convention (as Vicon's Plug-in Gait reports pelvic an
 side: that side up, that side forward positive); and whether the walker was turning
 (the thigh's heading changed by more than ``turn_deg`` over the stride), and
 whether a sensor of the leg was at full scale during it (its angles are wrong).
+A leg cycle in which the thigh never comes within :data:`WALKING_THIGH_DEG` of the
+vertical is no stride: walking swings the thigh from about 10° of extension to 30° of
+flexion (Perry & Burnfield 2010), while pedalling or kicking seated keeps it flexed
+throughout (the full-body recording of the qmt toolbox, cycling seated: 40-100°); such
+cycles are counted in ``not_walking``.
 A leg without any hip angle (its session could not be calibrated) still gets
 its strides' timing, the angle metrics left empty. Session summaries
 (:func:`gait_summary`) use the straight strides only — turns change how the hip
@@ -53,9 +58,19 @@ from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT
 
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
+INCLINATION = "inclination_deg"  # the segmenter's name of the thigh's inclination input
+WALKING_THIGH_DEG = 30.0  # gait's largest hip flexion (Perry & Burnfield 2010): a stride passes it
 # per-leg inputs, without the side; SATURATED: True where a sensor of the leg was at full scale;
 # the pelvis' obliquity and rotation in the leg's own convention (sign: that side up, forward)
-LEG_COLUMNS = (HIP_IR, KNEE_FLEXION, HEADING, SATURATED, PELVIS_OBLIQUITY, PELVIS_ROTATION)
+LEG_COLUMNS = (
+    HIP_IR,
+    KNEE_FLEXION,
+    HEADING,
+    INCLINATION,
+    SATURATED,
+    PELVIS_OBLIQUITY,
+    PELVIS_ROTATION,
+)
 METRICS = STRIDE_METRICS
 
 
@@ -124,6 +139,7 @@ class StrideSegmenter:
         self.toe_offs: list[float] = []
         self.count = 0
         self.skipped = 0  # strides with missing angles
+        self.not_walking = 0  # leg cycles with the thigh flexed throughout (pedalling, kicking)
 
     def update(
         self, time_s: np.ndarray, columns: dict[str, np.ndarray], heel_strike_s=(), toe_off_s=()
@@ -148,6 +164,9 @@ class StrideSegmenter:
             toe = [t for t in self.toe_offs if start < t < end]
             self.toe_offs = [t for t in self.toe_offs if t > start]
             if self.min_stride_s <= end - start <= self.max_stride_s and len(toe) == 1:
+                if not self._walking(start, end):
+                    self.not_walking += 1
+                    continue
                 stride = self._stride(start, end, toe[0])
                 if stride is None:
                     self.skipped += 1
@@ -257,6 +276,15 @@ class StrideSegmenter:
             return None
         inside = (self.time_s >= start) & (self.time_s <= end)
         return bool(np.nan_to_num(flags[inside]).any())
+
+    def _walking(self, start: float, end: float) -> bool:
+        """False when the thigh stayed flexed beyond :data:`WALKING_THIGH_DEG` all through."""
+        inclination = self.columns.get(INCLINATION)
+        if inclination is None:
+            return True
+        inside = inclination[(self.time_s >= start) & (self.time_s <= end)]
+        inside = inside[np.isfinite(inside)]
+        return not len(inside) or bool(inside.min() <= WALKING_THIGH_DEG)
 
     def _turning(self, start: float, end: float) -> bool | None:
         heading = self.columns.get(HEADING)

@@ -79,6 +79,12 @@ from hiprot.kinematics.rotation_test import (
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
 from hiprot.kinematics.walking import mid_stances, walking_directions
 from hiprot.resample import Grid
+from hiprot.saturation import (
+    DRIVER_FULL_SCALE,
+    SMALLEST_RANGE_ACC,
+    SMALLEST_RANGE_GYR,
+    at_full_scale,
+)
 
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
 STRAIGHT_DEG = 15.0  # strides turning less than this count as straight
@@ -93,6 +99,7 @@ class LegResult:
     sagittal_rate: np.ndarray | None = None  # the shank's rate about its swing axis (rad/s)
     shank_acc: np.ndarray | None = None  # the shank's acceleration (m/s², sensor frame)
     thigh_heading_deg: np.ndarray | None = None  # the thigh's heading about the vertical, unwrapped
+    thigh_inclination_deg: np.ndarray | None = None  # the thigh's long axis from the vertical
     test_posture: np.ndarray | None = None  # True where the rotation-test reference holds
     hip_ir_gravity: np.ndarray | None = None  # the test's gravity-referenced IR (deg), NaN outside
     test_hip_flexion: np.ndarray | None = None  # hip flexion in the test (deg), NaN outside
@@ -533,6 +540,8 @@ class SessionKinematics:
         thigh = rig.find("thigh", side).name
         leg = LegMotion(side, q_eb[thigh], LegResult(), thigh_acc_e=acceleration_e(grid, thigh))
         leg.result.thigh_heading_deg = np.degrees(np.unwrap(z_heading(leg.thigh)[0]))
+        long_axis_up = quat.rotate(leg.thigh, Y_AXIS)[:, 2]
+        leg.result.thigh_inclination_deg = np.degrees(np.arccos(np.clip(long_axis_up, -1, 1)))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
             leg.tests = test_spans(leg.thigh, None, rate, activity)
@@ -568,8 +577,10 @@ class SessionKinematics:
         q_es_aligned = quat.multiply(shank, quat.conjugate(calibration.q_sb[name]))
         long_axis = quat.rotate(shank, Y_AXIS)
         stances = mid_stances(long_axis[:, 2], events.heel_strike, events.toe_off)
+        clipped = at_full_scale(track.acc, DRIVER_FULL_SCALE.acc_m_s2, SMALLEST_RANGE_ACC)
+        clipped |= at_full_scale(track.gyr, DRIVER_FULL_SCALE.gyr_rad_s, SMALLEST_RANGE_GYR)
         centres, directions = walking_directions(
-            q_es_aligned, track.acc, track.gyr, long_axis, rate, stances
+            q_es_aligned, track.acc, track.gyr, long_axis, rate, stances, clipped
         )
         if len(centres):
             leg.stride_time_s = np.interp(centres, np.arange(len(grid.time_s)), grid.time_s)

@@ -223,13 +223,12 @@ class Dashboard {
     const entries = Object.entries(verdicts);
     const box = $("verdict");
     box.hidden = entries.length === 0;
-    const worst = entries.some(([, v]) => v.verdict === "unusable") ? "unusable"
-      : entries.some(([, v]) => v.verdict === "doubtful") ? "doubtful" : "good";
+    // live the verdict is good or doubtful (only the batch analysis refuses a leg)
     const advice = entries.map(([, v]) => v.advice).find(Boolean);
     box.textContent = "calibration: " + entries.map(([side, v]) =>
       `${side} ${v.verdict}` + (v.reasons.length ? ` (${v.reasons.join(", ")})` : "")).join(", ") +
-      (advice ? ` — ${worst === "unusable" ? "angles withheld: " : ""}${advice}` : "");
-    box.className = worst === "good" ? "ok" : "bad";
+      (advice ? ` — ${advice}` : "");
+    box.className = entries.every(([, v]) => v.verdict === "good") ? "ok" : "bad";
   }
 
   clearCard(kind) {
