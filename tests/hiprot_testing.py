@@ -4,6 +4,7 @@ Home Assistant's reading of a discovery config, ``hiprot`` commands run in this 
 from __future__ import annotations
 
 import getpass
+import itertools
 import json
 import os
 import shutil
@@ -89,10 +90,26 @@ def hiprot_in_process(*args) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(argv, done.exit_code, done.stdout, stderr)
 
 
+FIRST_PORT, LAST_PORT = 20000, 32000  # below Linux's ephemeral ports (32768-60999)
+_ports = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, from a range of this xdist worker's own: two workers never
+    hand out the same port (with ports the kernel picks, a broker of one worker could bind a
+    port the other had just been given, and the other's clients would reach the wrong broker)."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    size = (LAST_PORT - FIRST_PORT) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    first = FIRST_PORT + size * worker
+    for _ in range(size):
+        port = first + next(_ports) % size
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free port in {first}-{first + size - 1}")
 
 
 def mosquitto_binary() -> str:
