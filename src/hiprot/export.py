@@ -1,7 +1,8 @@
 """Export a session to the formats other tools read: the CSV import layout and OpenSim tables.
 
 Orientations and joint angles come from batch processing
-(:func:`hiprot.processing.process_session`), on its common time grid. This module
+(:func:`hiprot.processing.process_session`), on its common time grid; a leg whose
+calibration is judged unusable has its angles withheld, as ``hiprot analyze`` does. This module
 sits above both processing and :mod:`hiprot.recording` (which only writes and reads
 the formats, :mod:`hiprot.recording.opensim`), so storage never depends on processing.
 """
@@ -47,10 +48,12 @@ def export_sto(session: Session, out_dir: Path) -> list[Path]:
     """``<name>_orientations.sto`` (OpenSense quaternions), ``<name>_angles.mot`` (joint angles),
     each written atomically."""
     out_dir = _make(out_dir)
-    from hiprot.processing import process_session  # here: the CSV export needs no processing
+    from hiprot.analysis.verdict import judge_and_withhold  # here: the CSV export needs neither
+    from hiprot.processing import process_session
 
     name = session.path.name
     processed = process_session(session)
+    judge_and_withhold(processed)  # an unusable leg's angles are withheld, as by analyze
     grid = processed.grid
     columns = {
         imu_label(s.segment, s.side): grid.tracks[s.name].q_es

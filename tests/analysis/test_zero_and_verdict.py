@@ -152,6 +152,22 @@ def test_an_unusable_calibration_is_refused_with_what_to_do(tmp_path, monkeypatc
     assert not (session / "analysis" / "angles.csv").exists()
 
 
+def test_export_withholds_an_unusable_leg_as_analyze_does(tmp_path, monkeypatch):
+    """The OpenSim export judges the calibration too: the refused leg's angles never reach the
+    .mot table; with no leg left the command says why and exits non-zero after writing the
+    orientations."""
+    session = write_sim(
+        sim_rig("walk", 42, "right", True, 40.0, realism="realistic"), tmp_path / "s"
+    )
+    monkeypatch.setitem(UNUSABLE, "knee_axis_tilt_deg", 0.5)
+    result = hiprot_in_process("export", session, "--format", "sto", "--out", tmp_path / "out")
+    assert result.returncode != 0
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "no joint angles" in line and "calibration unusable" in line
+    assert (tmp_path / "out" / "s_orientations.sto").exists()
+    assert not (tmp_path / "out" / "s_angles.mot").exists()
+
+
 def test_a_withheld_leg_keeps_its_stride_timing():
     """One leg refused, the other not: the refused leg's strides still come from its shank's
     own signals (stride time, stance), with no angles."""

@@ -24,7 +24,7 @@ from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import SessionAnalysis, analyze_session
 from hiprot.analysis.session_files import SESSION_FILES, options
-from hiprot.analysis.verdict import judge, refused, withhold
+from hiprot.analysis.verdict import judge_and_withhold
 from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT
 from hiprot.csvio import write_angles_csv, write_rows
 from hiprot.errors import AnalysisError, HiprotError
@@ -61,15 +61,8 @@ def analyse(session, activity: str | None = None) -> Analysed:
     """Process and analyse a loaded session in memory: its processed data, analysis and report
     (a leg whose calibration is unusable has its angles withheld, as :func:`analyze_to`)."""
     processed = process_session(session, activity=activity)
-    verdicts = {}
-    if processed.angles is not None:
-        verdicts = judge(
-            processed.calibration.quality, processed.angles, tuple(processed.angles.legs)
-        )
-        processed.warnings += withhold(processed.angles, verdicts)
     check = processed.angles
-    if refused(verdicts):
-        processed.angles = None
+    verdicts = judge_and_withhold(processed)
     analysis = analyze_session(processed, activity)
     report = build_report(processed, analysis, verdicts, check)
     return Analysed(processed, analysis, report, verdicts, check)
