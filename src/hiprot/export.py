@@ -48,7 +48,7 @@ def export_sto(session: Session, out_dir: Path) -> list[Path]:
     """``<name>_orientations.sto`` (OpenSense quaternions), ``<name>_angles.mot`` (joint angles),
     each written atomically."""
     out_dir = _make(out_dir)
-    from hiprot.analysis.verdict import judge_and_withhold  # here: the CSV export needs neither
+    from hiprot.analysis.batch import judge_and_withhold  # here: the CSV export needs neither
     from hiprot.processing import process_session
 
     name = session.path.name

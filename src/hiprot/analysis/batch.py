@@ -24,7 +24,7 @@ from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import SessionAnalysis, analyze_session
 from hiprot.analysis.session_files import SESSION_FILES, options
-from hiprot.analysis.verdict import judge_and_withhold
+from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT
 from hiprot.csvio import write_angles_csv, write_rows
 from hiprot.errors import AnalysisError, HiprotError
@@ -55,6 +55,18 @@ class Analysed:
     report: dict
     verdicts: dict  # per leg, the calibration verdict
     check: object  # the joint angles as computed, before an unusable leg's were withheld
+
+
+def judge_and_withhold(processed: ProcessedSession) -> dict:
+    """Judge every leg of ``processed`` and withhold the angles of those judged unusable (its
+    warnings say so); a session left with no leg has its angles set to None. The verdicts."""
+    if processed.angles is None:
+        return {}
+    verdicts = judge(processed.calibration.quality, processed.angles, tuple(processed.angles.legs))
+    processed.warnings += withhold(processed.angles, verdicts)
+    if refused(verdicts):
+        processed.angles = None
+    return verdicts
 
 
 def analyse(session, activity: str | None = None) -> Analysed:

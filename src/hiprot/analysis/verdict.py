@@ -52,7 +52,6 @@ import numpy as np
 from hiprot.analysis.return_to_zero import WARN_DEG
 from hiprot.columns import hip_ir, split_column
 from hiprot.kinematics.angles import SessionAngles
-from hiprot.processing import ProcessedSession
 
 GOOD, DOUBTFUL_LABEL, UNUSABLE_LABEL = "good", "doubtful", "unusable"
 # Strictly beyond every leg the sweep measured within 5° (``scripts/calibration_sweep.py
@@ -132,18 +131,6 @@ def withhold(angles: SessionAngles, verdicts: dict) -> list[str]:
                 f"{side} leg: calibration doubtful ({why}): angles may be off by several degrees; {ADVICE}"
             )
     return out
-
-
-def judge_and_withhold(processed: ProcessedSession) -> dict:
-    """Judge every leg of ``processed`` and withhold the angles of those judged unusable (its
-    warnings say so); a session left with no leg has its angles set to None. The verdicts."""
-    if processed.angles is None:
-        return {}
-    verdicts = judge(processed.calibration.quality, processed.angles, tuple(processed.angles.legs))
-    processed.warnings += withhold(processed.angles, verdicts)
-    if refused(verdicts):
-        processed.angles = None
-    return verdicts
 
 
 def refused(verdicts: dict) -> bool:
