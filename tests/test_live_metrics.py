@@ -11,7 +11,9 @@ from hiprot.processing import process_session
 from hiprot.recording import load_session
 
 
-def test_replayed_walk_publishes_every_stride_batch_analysis_finds_saturation_marked(broker, subscribe, tmp_path):
+def test_replayed_walk_publishes_every_stride_batch_analysis_finds_saturation_marked(
+    broker, subscribe, tmp_path
+):
     session = tmp_path / "walk"
     subprocess.run(
         [
