@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hiprot_testing import hiprot_in_process
 
-from hiprot.analysis import return_to_zero
+from hiprot.analysis import return_to_zero, strides
 from hiprot.analysis.session import analyze_session
 from hiprot.analysis.verdict import ADVICE, BEYOND_SWEEP, DOUBTFUL, UNUSABLE, verdict, withhold
 from hiprot.evaluation.analysis import run
@@ -182,6 +182,25 @@ def test_a_withheld_leg_keeps_its_stride_timing():
     assert 50 < np.median([s.stance_percent for s in left]) < 70
     kept = [(s.end_s, s.hip_ir_max_deg) for s in after.strides if s.side == "right"]
     assert kept == [(s.end_s, s.hip_ir_max_deg) for s in before.strides if s.side == "right"]
+    turns = {round(s.end_s, 1): s.turning for s in before.strides if s.side == "left"}
+    same = [s for s in left if round(s.end_s, 1) in turns]
+    assert len(same) > 10 and all(s.turning == turns[round(s.end_s, 1)] for s in same)
+    assert any(s.turning for s in same) and not all(s.turning for s in same)
+
+
+def test_a_withheld_leg_judges_walking_by_its_thigh(monkeypatch):
+    """The withheld leg's cycles pass the same thigh-inclination rule as a leg with angles:
+    with the rule made impossible to meet, neither leg has strides and every cycle is
+    counted once as not walking (seated pedalling gave a refused leg strides)."""
+    rig = sim_rig("walk", 44, "both", False, 40.0)
+    processed = process_session(Session(Path("s"), rig, {}, simulate(rig).samples))
+    walked = analyze_session(processed, "walk")
+    withhold(processed.angles, {"left": {"verdict": "unusable", "reasons": ["test"]}})
+    monkeypatch.setattr(strides, "WALKING_THIGH_DEG", -90.0)
+    after = analyze_session(processed, "walk")
+    assert after.strides == []
+    assert after.not_walking >= len(walked.strides) - 2
+    assert after.not_walking <= len(walked.strides) + walked.skipped_strides + 2
 
 
 def test_a_session_without_joint_angles_exits_non_zero_after_writing_what_it_could(tmp_path):

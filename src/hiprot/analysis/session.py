@@ -21,7 +21,14 @@ from hiprot import quat
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial, session_mode, trial_warnings
-from hiprot.analysis.strides import WALKING_THIGH_DEG, Stride, StrideSegmenter, stance_warnings
+from hiprot.analysis.strides import (
+    HEADING,
+    INCLINATION,
+    WALKING_THIGH_DEG,
+    Stride,
+    StrideSegmenter,
+    stance_warnings,
+)
 from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading, thigh_inclination
 from hiprot.geometry import X_AXIS
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
@@ -111,9 +118,16 @@ def analyze_session(
     live.finish()
     strides = live.strides
     skipped = {side: segmenter.skipped for side, segmenter in live.segmenters.items()}
+    not_walking = {side: segmenter.not_walking for side, segmenter in live.segmenters.items()}
     if activity == "walk":
         for side in _withheld_legs(processed, columns):
-            timing, skipped[side] = _shank_strides(processed, side, span)
+            leg = processed.angles.legs[side]
+            timing, skipped[side], not_walking[side] = _shank_strides(
+                processed,
+                side,
+                span,
+                {INCLINATION: leg.thigh_inclination_deg, HEADING: leg.thigh_heading_deg},
+            )
             strides = sorted(strides + timing, key=lambda s: s.end_s)
     result = SessionAnalysis(
         activity,
@@ -122,7 +136,7 @@ def analyze_session(
         live.reps,
         live.trials,
         sum(skipped.values()),
-        sum(s.not_walking for s in live.segmenters.values()),
+        sum(not_walking.values()),
     )
     result.warnings += _findings(result, sides)
     return result
@@ -146,7 +160,7 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
     grid, strides, skipped = processed.grid, [], 0
     shanks = [s for s in processed.rig.sensors if s.segment == "shank" and s.name in grid.tracks]
     for sensor in shanks:
-        found, gapped = _shank_strides(processed, sensor.side)
+        found, gapped, _ = _shank_strides(processed, sensor.side)
         strides += found
         skipped += gapped
     strides.sort(key=lambda s: s.end_s)
@@ -172,25 +186,31 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
 
 
 def _shank_strides(
-    processed: ProcessedSession, side: str, span: tuple[float, float] | None = None
-) -> tuple[list[Stride], int]:
-    """Stride timing of ``side`` from its shank's own signals (inside ``span``), and how many
-    strides were dropped for crossing a gap in a sensor's samples (their events are guesses)."""
+    processed: ProcessedSession,
+    side: str,
+    span: tuple[float, float] | None = None,
+    thigh: dict[str, np.ndarray] | None = None,
+) -> tuple[list[Stride], int, int]:
+    """Stride timing of ``side`` from its shank's own signals (inside ``span``): the strides,
+    how many were dropped for crossing a gap in a sensor's samples (their events are guesses)
+    and how many leg cycles were no strides. ``thigh``: the thigh's inclination and heading on
+    the grid (:data:`INCLINATION`, :data:`HEADING`), where known, so that cycles with the
+    thigh flexed throughout are no strides and turns are marked, as for a leg with angles."""
     grid = processed.grid
     track = grid.tracks[processed.rig.find("shank", side).name]
     _, events = shank_events(track.gyr, track.acc, grid.rate_hz, ShankEventDetector())
     times = events.times(grid.time_s)
-    strides = StrideSegmenter(side).update(
+    low, high = span if span is not None else (-np.inf, np.inf)
+    segmenter = StrideSegmenter(side)
+    strides = segmenter.update(
         grid.time_s,
-        {SATURATED: leg_saturated(processed, side)},
-        times["heel_strike"],
-        times["toe_off"],
+        {SATURATED: leg_saturated(processed, side), **(thigh or {})},
+        [t for t in times["heel_strike"] if low <= t <= high],
+        [t for t in times["toe_off"] if low <= t <= high],
     )
-    if span is not None:
-        strides = [s for s in strides if span[0] <= s.start_s and s.end_s <= span[1]]
     gaps = grid.time_s[~grid.valid]
     whole = [s for s in strides if not np.any((gaps >= s.start_s) & (gaps <= s.end_s))]
-    return whole, len(strides) - len(whole)
+    return whole, len(strides) - len(whole), segmenter.not_walking
 
 
 def _withheld_legs(processed: ProcessedSession, columns: dict) -> list[str]:
