@@ -1,7 +1,8 @@
 """Every real recording given, through hiprot's batch analysis: what it makes of real people.
 
-Takes directories (or files) holding recordings: hiprot session directories, and
-HuGaDB walking files (Chereshnev & Kertész-Farkas, "HuGaDB: Human Gait Database for
+Takes directories (or files) holding recordings: hiprot session directories, the
+full-body example recording of the qmt toolbox (a ``.mat`` file; Laidig et al., TU Berlin),
+and HuGaDB walking files (Chereshnev & Kertész-Farkas, "HuGaDB: Human Gait Database for
 Activity Recognition from Wearable Inertial Sensor Networks", AIST 2017: tab-separated
 int16 counts at about 58.8 Hz, accelerometer ±2 g (count / 16384 × g), gyroscope
 ±2000 °/s (count / 16.4), thigh, shank and foot modules on both legs). HuGaDB's thigh
@@ -102,6 +103,11 @@ def read_qmt_full_body(path: Path) -> tuple[Session, dict[str, ImuSamples]]:
     from scipy.io import loadmat
 
     data = loadmat(path, simplify_cells=True)
+    wanted = ["t", "hip", "foot_left", "foot_right"] + [
+        f"{code}_{side}" for code in QMT_SEGMENTS for side in SIDES.values()
+    ]
+    if missing := [key for key in wanted if key not in data]:
+        raise HiprotError(f"not the qmt full-body recording (no {', '.join(missing)})")
     time_s = np.asarray(data["t"], float) - float(data["t"][0])
     rate_hz = 1 / float(np.median(np.diff(time_s)))
 

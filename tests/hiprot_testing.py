@@ -7,6 +7,7 @@ import getpass
 import itertools
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -91,13 +92,14 @@ def hiprot_in_process(*args) -> subprocess.CompletedProcess:
 
 
 FIRST_PORT, LAST_PORT = 20000, 32000  # below Linux's ephemeral ports (32768-60999)
-_ports = itertools.count()
+_ports = itertools.count(random.randrange(1 << 16))  # another pytest run starts elsewhere
 
 
 def free_port() -> int:
     """A port nothing listens on now, from a range of this xdist worker's own: two workers never
     hand out the same port (with ports the kernel picks, a broker of one worker could bind a
-    port the other had just been given, and the other's clients would reach the wrong broker)."""
+    port the other had just been given, and the other's clients would reach the wrong broker).
+    Each run starts at a random place in its range, so two runs at once rarely meet."""
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     size = (LAST_PORT - FIRST_PORT) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     first = FIRST_PORT + size * worker

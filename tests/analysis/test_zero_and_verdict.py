@@ -14,7 +14,15 @@ from hiprot_testing import hiprot_in_process
 
 from hiprot.analysis import return_to_zero, strides
 from hiprot.analysis.session import analyze_session
-from hiprot.analysis.verdict import ADVICE, BEYOND_SWEEP, DOUBTFUL, UNUSABLE, verdict, withhold
+from hiprot.analysis.verdict import (
+    ADVICE,
+    BEYOND_SWEEP,
+    DOUBTFUL,
+    UNUSABLE,
+    leg_figures,
+    verdict,
+    withhold,
+)
 from hiprot.evaluation.analysis import run
 from hiprot.processing import process_session
 from hiprot.recording import Session
@@ -97,9 +105,27 @@ def test_the_verdict_takes_the_worst_figure():
 def test_a_leg_at_the_largest_usable_value_is_not_refused():
     """The refusal limit is the largest tilt of a leg measured within 5°: such a leg is not
     refused (doubtful, for the tilt predicts the error), a leg beyond it is."""
-    for name, limit in UNUSABLE.items():
-        assert verdict({name: limit})["verdict"] == "doubtful"
-        assert verdict({name: limit + 0.1})["verdict"] == "unusable"
+    limit = UNUSABLE["knee_axis_tilt_deg"]
+    assert verdict({"knee_axis_tilt_deg": limit})["verdict"] == "doubtful"
+    assert verdict({"knee_axis_tilt_deg": limit + 0.1})["verdict"] == "unusable"
+
+
+def test_a_hip_ir_beyond_the_passive_range_for_most_of_a_session_is_refused():
+    """A hip-IR reference that is wrong — a walking direction taken backwards, a reference
+    held through turns, as on real walks without a standing phase — puts most of a session
+    beyond the hip's passive range (45° each way): that leg is refused; a walk whose
+    reference is right is not, and its figure is far inside the range."""
+    rig = sim_rig("walk", 44, "both", False, 30.0)
+    processed = process_session(Session(Path("s"), rig, {}, simulate(rig).samples))
+    angles, quality = processed.angles, processed.calibration.quality
+    right = leg_figures(quality, angles, "right")
+    assert right["hip_ir_median_deg"] < 15.0
+    assert verdict(right)["verdict"] != "unusable"
+    column = angles.columns["left_hip_ir_deg"]
+    angles.columns["left_hip_ir_deg"] = (column + 170.0 + 180.0) % 360.0 - 180.0  # 170° off
+    judged = verdict(leg_figures(quality, angles, "left"))
+    assert judged["verdict"] == "unusable"
+    assert any(r.startswith("hip_ir_median_deg") for r in judged["reasons"])
 
 
 def test_figures_that_do_not_predict_the_error_never_refuse_a_leg():

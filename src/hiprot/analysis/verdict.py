@@ -18,16 +18,24 @@ The figures (per leg; a figure that cannot be computed is left out):
   estimate of the hip reference sat from the standing zero
   (:mod:`hiprot.kinematics.anchoring`);
 - ``return_to_zero_deg``: the largest hip-IR discrepancy of a later still standing
-  rest against the first standing (:mod:`hiprot.analysis.return_to_zero`).
+  rest against the first standing (:mod:`hiprot.analysis.return_to_zero`);
+- ``hip_ir_median_deg``: the median of the session's hip IR magnitude (internal or
+  external; a reference spinning through ±180° reads large too). Beyond the end of
+  the hip's passive range — 45° of internal and of external rotation, the American
+  Academy of Orthopaedic Surgeons' norm (Joint Motion: Method of Measuring and
+  Recording, 1965; Roach & Miles, Phys Ther 71:656-665, 1991, measured means of 32-35°)
+  — no one spends half a session: the hip-IR reference is wrong (a walking direction
+  taken backwards, a reference held through turns), whatever the other figures say.
 
 Thresholds: ``scripts/calibration_sweep.py`` simulates walks with standing pauses whose
 skin twist, attenuation and wobble, screw-home, varus and mountings are drawn up to the
 largest values the simulator accepts, and prints each figure's AUC between legs beyond
 5° hip-IR RMSE and legs within 3° (the bounds of McGinley et al.'s "reasonable" class for
 gait kinematics, Gait Posture 29:360-369, 2009, and issue #16's targets). The knee axis'
-tilt separates them best (AUC 0.80; the others 0.42-0.75; docs/calibration.md, where the
+tilt separates them best (AUC 0.80; the others 0.42-0.70, two candidates 0.70-0.75;
+docs/calibration.md, where the
 targets are shown not met: a thigh module that follows only part of the femur's rotation
-moves no knee-axis figure): it alone makes a leg doubtful, at
+moves no knee-axis figure): it makes a leg doubtful at
 ``DOUBTFUL`` — between the largest tilt of a leg within 3° and the smallest of a leg
 beyond 5° on sessions 1-16 of that sweep, checked on the rest. Return to zero beyond
 ``return_to_zero.WARN_DEG`` (3°, the requirement) also makes a leg doubtful: soft tissue
@@ -41,8 +49,9 @@ hinge residuals the simulator does not reach (18-26 % on the clean HuGaDB walks,
 30 % on the full-body recording of Laidig et al.'s qmt toolbox, 34-37 % on a walk whose
 knee flexion agreed with optical markers within 5°), and a figure that does not predict
 the error cannot justify withholding a real person's angles. ``UNUSABLE`` refuses a leg
-only on the figure that does predict it, the knee axis' tilt strictly beyond every leg
-within 5° of that sweep (or when its calibration failed).
+on the figure that does predict it, the knee axis' tilt strictly beyond every leg
+within 5° of that sweep, and on a median hip IR beyond the hip's passive range (or when
+its calibration failed).
 """
 
 from __future__ import annotations
@@ -59,7 +68,9 @@ GOOD, DOUBTFUL_LABEL, UNUSABLE_LABEL = "good", "doubtful", "unusable"
 # estimate), or a refusal (the tilt).
 BEYOND_SWEEP = {"hinge_residual_pct": 24.9, "method_agreement_deg": 25.8}
 DOUBTFUL = {"knee_axis_tilt_deg": 24.0, "return_to_zero_deg": WARN_DEG}  # at or beyond
-UNUSABLE = {"knee_axis_tilt_deg": 45.2}
+# Refusals: the tilt beyond every leg within 5° of the sweep; a median hip IR beyond the
+# hip's passive range (AAOS 1965: 45° each way).
+UNUSABLE = {"knee_axis_tilt_deg": 45.2, "hip_ir_median_deg": 45.0}
 ADVICE = (
     "re-strap the sensors firmly (thigh sensor on the side of the mid-thigh, shank sensor "
     "on the side of the upper third of the shin), stand still with feet forward for 3 s, "
@@ -83,6 +94,9 @@ def leg_figures(quality: dict, angles: SessionAngles | None, side: str) -> dict[
         readings = [r.angles_deg[column] for r in angles.rests if column in r.angles_deg]
         if readings:
             out["return_to_zero_deg"] = round(max(abs(v) for v in readings), 1)
+        values = angles.columns.get(column)
+        if values is not None and np.isfinite(values).any():
+            out["hip_ir_median_deg"] = round(float(np.nanmedian(np.abs(values))), 1)
     return out
 
 
