@@ -14,8 +14,10 @@ class Angles:
 
     ``legs`` carries per side what the live analysis needs besides:
     ``sagittal_rate`` (the shank's rate about its swing axis, rad/s), ``shank_acc`` (its
-    acceleration, m/s²) and
-    ``thigh_heading_deg`` (continuous from one emission to the next).
+    acceleration, m/s²),
+    ``thigh_heading_deg`` (continuous from one emission to the next),
+    ``thigh_inclination_deg`` (the thigh's long axis from the vertical), ``saturated``
+    (True where a sensor of the leg was at full scale) and the rotation tests' inputs.
     """
 
     time_s: np.ndarray

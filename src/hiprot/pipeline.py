@@ -214,15 +214,23 @@ class Pipeline:
         rotation tests' fits are carried over the seam between them."""
         return self._emitted_until, newest - self._lag()
 
-    def _saturated(self, side: str, time_s: np.ndarray) -> np.ndarray:
-        """True at ``time_s`` next to a sample at full scale of the leg's sensors or the pelvis
-        sensor, as the batch analysis marks strides; the ranges are those hiprot's drivers set
-        (a replay of data recorded elsewhere is judged by its flat maxima)."""
-        out = np.zeros(len(time_s), bool)
+    def _saturated(self, time_s: np.ndarray) -> dict[str, np.ndarray]:
+        """Per side, True at ``time_s`` next to a sample at full scale of the leg's sensors or
+        the pelvis sensor, as the batch analysis marks strides; the ranges are those hiprot's
+        drivers set (a replay of data recorded elsewhere is judged by its flat maxima). Each
+        sensor is judged once, the pelvis sensor for both legs."""
+        per_sensor = []
         for sensor in self.rig.sensors:
-            if sensor.side in (side, None) and self.buffers[sensor.name].parts:
+            if self.buffers[sensor.name].parts:
                 t, _, acc, gyr = self.buffers[sensor.name].arrays()
-                out |= saturated_on(time_s, ImuSamples(t, acc, gyr), DRIVER_FULL_SCALE)
+                samples = ImuSamples(t, acc, gyr)
+                per_sensor.append((sensor.side, saturated_on(time_s, samples, DRIVER_FULL_SCALE)))
+        out = {}
+        for side in self.rig.sides:
+            out[side] = np.zeros(len(time_s), bool)
+            for owner, flags in per_sensor:
+                if owner in (side, None):
+                    out[side] |= flags
         return out
 
     def _emit(self, result, newest: float) -> Angles:
@@ -235,7 +243,7 @@ class Pipeline:
         if not final.any():
             return Angles(np.empty(0))
         self._emitted_until = float(time_s[final][-1])
-        legs = {}
+        legs, saturated = {}, self._saturated(time_s[final])
         for side, leg in result.legs.items():
             heading = leg.thigh_heading_deg[final]
             if side in self._last_heading:  # keep the unwrapped heading continuous across windows
@@ -246,7 +254,7 @@ class Pipeline:
             legs[side] = {
                 THIGH_HEADING: heading,
                 THIGH_INCLINATION: leg.thigh_inclination_deg[final],
-                SATURATED: self._saturated(side, time_s[final]),
+                SATURATED: saturated[side],
                 **leg.test_inputs(final),
             }
             if leg.sagittal_rate is not None:

@@ -54,7 +54,7 @@ class Analysed:
     analysis: SessionAnalysis
     report: dict
     verdicts: dict  # per leg, the calibration verdict
-    check: object  # the joint angles as computed, before an unusable leg's were withheld
+    check: object  # the joint angles, kept where every leg was refused (their rests' check)
 
 
 def judge_and_withhold(processed: ProcessedSession) -> dict:

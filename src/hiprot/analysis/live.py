@@ -10,8 +10,9 @@ Inputs per call, all on the session's sample clock:
 - ``time_s`` (n,) and ``columns``: the joint-angle columns of ``angles.csv``
   (``<side>_hip_ir_deg``, ``<side>_knee_flexion_deg``) and, when known,
   ``<side>_thigh_heading_deg`` (the thigh's heading about the vertical, used to
-  mark turning strides) and ``<side>_saturated`` (a sensor of the leg at full
-  scale, to mark its strides);
+  mark turning strides), ``<side>_thigh_inclination_deg`` (its long axis from the
+  vertical: leg cycles with the thigh flexed throughout are no strides) and
+  ``<side>_saturated`` (a sensor of the leg at full scale, to mark its strides);
 - ``events``: newly known gait events per side, ``{"right": {"heel_strike":
   [t, ...], "toe_off": [t, ...]}}`` — from :class:`~hiprot.kinematics.gait_events.StreamingGaitEvents`
   live, from the batch detector in batch. Events may arrive before or after

@@ -47,8 +47,8 @@ def build_report(
     computed: SessionAngles | None = None,
 ) -> dict:
     """The ``report.json`` content of one analysed session; ``verdicts``: the calibration
-    verdict per leg (:mod:`hiprot.analysis.verdict`); ``computed``: the angles as computed,
-    when they were withheld since (their return-to-zero check is still reported)."""
+    verdict per leg (:mod:`hiprot.analysis.verdict`); ``computed``: the angles, when every
+    leg was refused since (the return-to-zero check of their rests is still reported)."""
     angles = processed.angles
     sides = tuple(angles.legs) if angles is not None else processed.rig.sides
     reference = rig_reference(processed.rig.find("pelvis") is not None)

@@ -59,7 +59,9 @@ from hiprot.kinematics.gait_events import STANCE_PLAUSIBLE_PERCENT
 CURVE_POINTS = 101  # 0, 1, ..., 100 % of the gait cycle
 HEADING = "heading_deg"  # the segmenter's name of the thigh heading input
 INCLINATION = "inclination_deg"  # the segmenter's name of the thigh's inclination input
-WALKING_THIGH_DEG = 30.0  # gait's largest hip flexion (Perry & Burnfield 2010): a stride passes it
+# A stride's thigh comes within this of the vertical (its long axis' inclination from the
+# calibrated standing): gait's largest hip flexion, 30° (Perry & Burnfield 2010)
+WALKING_THIGH_DEG = 30.0
 # per-leg inputs, without the side; SATURATED: True where a sensor of the leg was at full scale;
 # the pelvis' obliquity and rotation in the leg's own convention (sign: that side up, forward)
 LEG_COLUMNS = (
