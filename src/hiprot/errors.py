@@ -32,5 +32,9 @@ class CalibrationError(HiprotError):
     """The data cannot define the sensor-to-segment alignment."""
 
 
+class NoStandingError(CalibrationError):
+    """The session has no still standing phase to calibrate from."""
+
+
 class AnalysisError(HiprotError):
     """A session yields no joint angles to analyse."""

@@ -13,11 +13,14 @@ import numpy as np
 
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
+from hiprot.calibration.result import WALKING_ONLY
 from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
-from hiprot.errors import CalibrationError, RecordingError
+from hiprot.errors import CalibrationError, NoStandingError, RecordingError
 from hiprot.fusion import make_filter
+from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
+from hiprot.kinematics.walk_window import STRIDES, walk_window
 from hiprot.recording import Session
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
@@ -59,6 +62,30 @@ def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
     return out
 
 
+WALKING_ONLY_NOTE = (
+    "no still standing phase: calibrated from {strides} steady strides of walking; hip IR "
+    "zero is assumed (the thigh's mean rotation over those strides) and flexion is zeroed in "
+    "late stance (knee flexion reads about 10° low), so absolute angles are not measured "
+    "— their excursions are; stand still with feet forward for 3 s at the start of a session "
+    "to measure them"
+)
+
+
+def _calibrate(rig: Rig, grid: Grid) -> Calibration:
+    """Calibrate from standing; without a standing phase, from steady walking
+    (:mod:`hiprot.kinematics.walk_window`), or say that neither was found."""
+    try:
+        return calibrate(rig, grid)
+    except NoStandingError as exc:
+        window = walk_window(rig, grid)
+        if window is None:
+            raise NoStandingError(
+                f"{exc}; nor {INITIATION_STRIDES + STRIDES} steady strides of straight walking "
+                "with every leg's shank sensor to calibrate from"
+            ) from None
+        return calibrate(rig, grid, walking=window)
+
+
 def process_session(
     session: Session, kinematics: SessionKinematics | None = None, activity: str | None = None
 ) -> ProcessedSession:
@@ -93,10 +120,12 @@ def process_session(
         result.warnings.append("no thigh sensor: only orientations are available")
         return result
     try:
-        result.calibration = calibrate(rig, result.grid)
+        result.calibration = _calibrate(rig, result.grid)
     except CalibrationError as exc:
         result.warnings.append(f"calibration failed: {exc}")
         return result
+    if result.calibration.method == WALKING_ONLY:
+        result.warnings.append(WALKING_ONLY_NOTE.format(**result.calibration.quality["standing"]))
     activity = activity or session.meta.get("activity")
     result.angles = (kinematics or SessionKinematics()).compute(
         rig, result.grid, result.calibration, activity=activity

@@ -230,14 +230,17 @@ def test_a_withheld_leg_judges_walking_by_its_thigh(monkeypatch):
 
 
 def test_a_session_without_joint_angles_exits_non_zero_after_writing_what_it_could(tmp_path):
+    """No standing phase and too few strides to calibrate from walking instead (5 s of a
+    walk: gait initiation and five steady strides need more)."""
     session = write_sim(sim_rig("walk", 43, "right", False, 20.0), tmp_path / "s")
     imu = session / "imu.csv"
     lines = imu.read_text().splitlines(keepends=True)
-    imu.write_text(lines[0] + "".join(r for r in lines[1:] if float(r.split(",")[0]) > 6.0))
+    imu.write_text(lines[0] + "".join(r for r in lines[1:] if float(r.split(",")[0]) > 15.0))
     result = hiprot(session)
     assert result.returncode == 2
     (line,) = [line for line in result.stderr.splitlines() if line.strip()]
     assert "no joint angles" in line and "no still standing phase" in line
+    assert "steady strides" in line
     assert "orientations.csv" in line and "report.json" in line
     assert (session / "analysis" / "orientations.csv").exists()
     report = json.loads((session / "analysis" / "report.json").read_text())

@@ -144,8 +144,8 @@ def _from_report(facts: SessionFacts, report: dict) -> None:
         facts.reference = angles.get(HIP_IR_REFERENCE) or facts.reference
     calibration = report.get("calibration") or {}
     standing = (calibration.get("quality") or {}).get("standing") or {}
-    if calibration:
-        facts.calibration_method = (
+    if calibration:  # reports before the method was written: from the standing's length
+        facts.calibration_method = calibration.get("method") or (
             "standing" if (standing.get("duration_s") or 0) > 0 else "walking-only"
         )
     verdicts = calibration.get("verdict") or {}

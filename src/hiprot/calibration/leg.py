@@ -101,6 +101,16 @@ def _axis_halves(
     return round(max(angles), 1)
 
 
+def gait_sign_score(flexion: np.ndarray) -> float:
+    """How well a walk's knee angle under one choice of the axes' signs looks like a knee's
+    (higher is better), when its zero is no standing: the knee angle is the difference of the
+    thigh's and shank's sagittal angles, which in gait spans about 60° (Perry & Burnfield
+    2010), while their sum — an axis of the wrong relative sign — spans far more; and the knee
+    flexes (its swing peak lies further above the median than its least value below it)."""
+    low, median, high = np.percentile(flexion, [2, 50, 98])
+    return -(high - low) + (1e-3 if high - median > median - low else 0.0)
+
+
 def _horizontal(axis: np.ndarray, up: np.ndarray) -> np.ndarray:
     """``axis`` made perpendicular to ``up`` (unit); unchanged when nearly parallel to it, for
     :func:`~hiprot.calibration.segments.frame_from_axes` to refuse."""
@@ -125,9 +135,12 @@ def calibrate_leg(
     stop: int,
     method: str = "seel",
     judge: bool = True,
+    walking: bool = False,
 ) -> tuple[dict, dict]:
     """Mounting of one leg's thigh (and shank) sensors (knee axis by ``method``), with quality
-    figures (the verdict's from the robust fit, whatever ``method``; none with ``judge=False``)."""
+    figures (the verdict's from the robust fit, whatever ``method``; none with ``judge=False``).
+    ``walking``: "up" came from mid-stance, not standing (:func:`gait_sign_score` decides the
+    axes' signs)."""
     t_gyr = grid.tracks[thigh].gyr - bias[thigh]
     s_gyr = grid.tracks[shank].gyr - bias[shank] if shank is not None else None
     moving = _movement([r for r in (t_gyr, s_gyr) if r is not None], stop, grid.rate_hz)
@@ -169,7 +182,9 @@ def calibrate_leg(
         flexion = sagittal_angle(grid.tracks[thigh].q_es[first], frames[thigh])
         if shank is not None:
             flexion = wrap(flexion - sagittal_angle(grid.tracks[shank].q_es[first], frames[shank]))
-        score = float(np.mean(flexion))
+        score = (
+            gait_sign_score(flexion) if walking and shank is not None else float(np.mean(flexion))
+        )
         if best is None or score > best[0]:
             best = (score, frames, flexion)
     _, frames, flexion = best

@@ -8,7 +8,7 @@ import numpy as np
 from hiprot.calibration.rest import first_rest_phase, rest_mask
 from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
-from hiprot.errors import CalibrationError
+from hiprot.errors import NoStandingError
 from hiprot.resample import Grid
 
 MIN_STANDING_S = 2.5  # of the 3 s asked for: rest detection trims the window edges
@@ -27,7 +27,7 @@ def standing_phase(rig: Rig, grid: Grid) -> tuple[int, int]:
     """(start, stop) grid indices of the first still standing phase, or a clear refusal."""
     phase = first_rest_phase(still_mask(rig, grid), grid.rate_hz, MIN_STANDING_S)
     if phase is None:
-        raise CalibrationError(
+        raise NoStandingError(
             "no still standing phase found: stand still with feet forward for at least 3 s "
             "at the start of the session"
         )

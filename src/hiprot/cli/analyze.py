@@ -17,6 +17,7 @@ from hiprot.analysis.compare import compare, not_comparable
 from hiprot.analysis.history import history, repeat_differences, summary_lines, write_history_csv
 from hiprot.analysis.outputs import code_hash, read_report
 from hiprot.analysis.session_files import cached, session_dirs
+from hiprot.calibration.result import WALKING_ONLY
 from hiprot.cli.console import Progress
 from hiprot.columns import (
     ACTIVITIES,
@@ -57,10 +58,14 @@ def _summary_lines(report: dict) -> list[str]:
     """A few lines for the terminal: what was found, per leg."""
     info, summaries = report["session"], report["summaries"]
     lines = [f"  activity: {info['activity'] or 'unknown'} ({info['activity_source']})"]
-    verdicts = (report.get("calibration") or {}).get("verdict") or {}
+    calibration = report.get("calibration") or {}
+    verdicts = calibration.get("verdict") or {}
     if verdicts:
+        walking = calibration.get("method") == WALKING_ONLY
         lines.append(
-            "  calibration: "
+            "  calibration"
+            + (" (from walking: zeros assumed)" if walking else "")
+            + ": "
             + ", ".join(
                 f"{side} {v['verdict']}" + (f" ({', '.join(v['reasons'])})" if v["reasons"] else "")
                 for side, v in verdicts.items()

@@ -33,6 +33,7 @@ from scipy.ndimage import median_filter
 from hiprot import quat
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
+from hiprot.calibration.result import STANDING
 from hiprot.columns import (
     HIP_IR_GRAVITY,
     PELVIS_UP,
@@ -426,7 +427,9 @@ class SessionKinematics:
             {leg.side: leg.result for leg in legs},
             notes,
             carried,
-            _return_to_zero(grid, legs, columns, rests, tracks, q_pelvis) if batch else [],
+            _return_to_zero(grid, legs, columns, rests, tracks, q_pelvis)
+            if batch and calibration.method == STANDING  # walking sets no zero to return to
+            else [],
             {side: np.degrees(t.corrections).round(2).tolist() for side, t in tracks.items()},
         )
 
