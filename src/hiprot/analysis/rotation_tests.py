@@ -6,7 +6,9 @@ and back. Trials are found by posture, not by amplitude (so a stiff hip's 0°
 trial is a trial): in the test posture (thigh horizontal, knee bent:
 :mod:`hiprot.kinematics.rotation_test`) a trial starts when the leg leaves a
 still start — the shank within ``START_TOL_DEG`` of vertical and the gravity
-angle and the knee still for ``STILL_S`` — and ends when it has been back there
+angle and the knee still for ``STILL_S`` — by ``ENTER_DEG`` (a swing before it that
+stayed under that, beyond the ±1° of a still leg and within ``MAX_WAIT_S``, belongs to
+it: a 3° hip's inward swing can stay under 2°, and its IR read 0°) — and ends when it has been back there
 for ``END_STILL_S`` after swinging both ways (IR and ER, either order), or for
 ``END_ALONE_S`` after one way only (a stiff hip's, or a pause between the two) —
 or when, back for ``END_STILL_S``, it leaves again the way it already swung (the
@@ -84,6 +86,7 @@ END_STILL_S = 1.0  # back this long ends a trial that swung both ways...
 END_ALONE_S = 4.0  # ... and this long one that swung one way only (its other swing may follow)
 STILL_DEG = 3.0  # still: the gravity angle's range over STILL_S within this (noise reaches ±1°)
 ENTER_DEG = 2.0  # leaving the start by this much starts a trial
+MAX_WAIT_S = 30.0  # a swing too small to start a trial counts this long before the one that does
 MIN_SWING_DEG = 3.0  # a trial's shank swings at least this far from its start
 BOTH_WAYS_SHARE = 0.25  # swung both ways: the smaller swing this share of the larger at least
 KNEE_RANGE_DEG = 10.0  # ... with the knee held: a wider knee range is fidgeting
@@ -147,6 +150,10 @@ class TrialDetector:
         self._still: deque[_Sample] = deque(maxlen=max(2, round(STILL_S * rate_hz)))
         self._knee: deque[tuple[float, float]] = deque(maxlen=max(2, round(0.25 * rate_hz) + 1))
         self._start: list[_Sample] | None = None  # the still start of the coming trial
+        # since the leg came to rest at that start: a stiff hip's swing too small to start the
+        # trial (under ENTER_DEG) is part of it
+        self._waiting: deque[_Sample] = deque(maxlen=max(2, round(MAX_WAIT_S * rate_hz)))
+        self._lead: list[_Sample] = []
         self._active: list[_Sample] | None = None
         self._back_since: float | None = None
         self._rest = self._anchor = 0.0  # the start's gravity angle, and where it first was
@@ -198,7 +205,7 @@ class TrialDetector:
         trial = None
         if self._active is not None and self._back_since is not None:
             swing = max(self._high, -self._low)
-            trial = self._trial(self._start, self._active, swing, self._back_since)
+            trial = self._trial(self._start, self._lead, self._active, swing, self._back_since)
         self._reset()
         return [] if trial is None else [trial]
 
@@ -211,6 +218,7 @@ class TrialDetector:
 
     def _reset(self) -> None:
         self._still.clear()
+        self._waiting.clear()
         self._start = self._active = None
         self._back_since = None
 
@@ -228,12 +236,18 @@ class TrialDetector:
             if self._is_still() and abs(here) <= START_TOL_DEG and near:
                 if self._start is None:
                     self._anchor = here  # where the leg came to rest: a slow swing is no new one
+                    self._waiting.clear()
+                    self._waiting.extend(self._still)
                 self._start = list(self._still)
                 self._rest = here
             elif self._start is not None and abs(x.gravity - self._rest) > ENTER_DEG:
+                self._lead = list(self._waiting)
                 self._active = [*self._start[-1:], x]
                 self._back_since = None
                 self._low = self._high = x.gravity - self._rest
+                return None
+            if self._start is not None and self._waiting and self._waiting[-1] is not x:
+                self._waiting.append(x)
             return None
         departure = x.gravity - self._rest
         swing = max(self._high, -self._low)
@@ -242,8 +256,9 @@ class TrialDetector:
             back = self._back_since
             if back is not None and x.t - back >= END_STILL_S and swung >= MIN_SWING_DEG:
                 # back at the start, then off again the way it already swung: the next trial
-                trial = self._trial(self._start, self._active, swing, back)
-                self._active, self._back_since = [self._start[-1], x], None
+                trial = self._trial(self._start, self._lead, self._active, swing, back)
+                self._lead = []  # it starts where the last one ended: no small swing before
+                self._active, self._back_since = [self._active[-1], x], None
                 self._low = self._high = departure
                 return trial
             self._active.append(x)
@@ -258,30 +273,49 @@ class TrialDetector:
             return None
         if not self._is_still():
             return None
-        trial = self._trial(self._start, self._active, swing, self._back_since)
+        trial = self._trial(self._start, self._lead, self._active, swing, self._back_since)
         self._start, self._active, self._back_since = list(self._still), None, None
+        self._waiting.clear()
+        self._waiting.extend(self._still)
         self._rest = self._anchor = float(np.median([s.gravity for s in self._start]))
         return trial
 
     def _trial(
-        self, start: list[_Sample], active: list[_Sample], swing: float, end_s: float
+        self,
+        start: list[_Sample],
+        lead: list[_Sample],
+        active: list[_Sample],
+        swing: float,
+        end_s: float,
     ) -> Trial | None:
+        """The trial of the samples ``active`` (from its departure) after ``lead`` (at rest
+        since ``start``, with any swing too small to start it), or None (too small a swing, a
+        fidgeting knee). It begins at the departure, or where the leg last left the start
+        before a peak that lies in ``lead``."""
         knee = np.array([s.knee for s in active])
         moved = np.ptp(knee[np.isfinite(knee)]) if np.isfinite(knee).any() else 0.0
         if swing < MIN_SWING_DEG or moved > KNEE_RANGE_DEG:
             return None
         zero_g = float(np.median([s.gravity for s in start]))
         beyond = math.copysign(max(abs(zero_g) - ZERO_BAND_DEG, 0.0), zero_g)
-        times = np.array([s.t for s in active])
-        primary = np.array([s.ir for s in active]) - np.median([s.ir for s in start]) + beyond
-        gravity = np.array([s.gravity for s in active]) - zero_g + beyond
+        samples = lead + active
+        times = np.array([s.t for s in samples])
+        primary = np.array([s.ir for s in samples]) - np.median([s.ir for s in start]) + beyond
+        gravity = np.array([s.gravity for s in samples]) - zero_g + beyond
+        first = len(lead)
+        noise = np.abs(gravity[:first] - beyond) <= ENTER_DEG / 2  # still: no swing (±1°)
+        primary[:first][noise] = gravity[:first][noise] = np.nan
+        ir_at, er_at = int(np.nanargmax(primary)), int(np.nanargmin(primary))
+        if min(ir_at, er_at) < first:  # a small swing before the departure: the trial's start
+            at_rest = np.flatnonzero(noise[: min(ir_at, er_at)])
+            first = int(at_rest[-1]) if len(at_rest) else 0
         hip = np.array([s.hip for s in active])
         with_pelvis = active[0].up is not None
         compensation = None
         if with_pelvis:
             up0 = np.mean([s.up for s in start], axis=0)
             up0 /= np.linalg.norm(up0)
-            ups = np.array([s.up for s in active])
+            ups = np.array([s.up for s in samples[first:]])
             cos = np.clip(ups @ up0 / np.linalg.norm(ups, axis=1), -1.0, 1.0)
             compensation = float(np.degrees(np.arccos(cos)).max())
         hip_flexion = float(np.nanmedian(hip)) if np.isfinite(hip).any() else None
@@ -297,15 +331,15 @@ class TrialDetector:
             self.test,
             self.side,
             len(self.trials) + 1,
-            float(times[0]),
+            float(times[first]),
             end_s,
-            float(primary.max()),
-            float(-primary.min()),
-            float(times[int(np.argmax(primary))]),
-            float(times[int(np.argmin(primary))]),
+            float(primary[ir_at]),
+            float(-primary[er_at]),
+            float(times[ir_at]),
+            float(times[er_at]),
             REFERENCE_PELVIS if with_pelvis else REFERENCE_GRAVITY,
-            float(gravity.max()),
-            float(-gravity.min()),
+            float(np.nanmax(gravity)),
+            float(-np.nanmin(gravity)),
             compensation,
             None if compensation is None else compensation > COMPENSATION_LIMIT_DEG,
             hip_flexion,
