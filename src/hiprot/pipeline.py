@@ -111,9 +111,10 @@ class Pipeline:
     @property
     def verdicts(self) -> dict[str, dict]:
         """Per calibrated leg, the calibration verdict (:mod:`hiprot.analysis.verdict`) from
-        the calibration's figures and the walking corrections seen so far. Live it is at most
-        doubtful: the one figure that refuses a leg, the knee axis' tilt, needs the robust
-        fits the recorder's loop cannot afford; the batch analysis refuses."""
+        the calibration's figures and the walking corrections seen so far, marked
+        ``provisional``. Live it is at most doubtful: the figure that predicts the error and
+        refuses a leg, the knee axis' tilt, needs the robust fits the recorder's loop cannot
+        afford; the batch analysis judges it (and may refuse)."""
         if self.calibration is None:
             return {}
         out = {}
@@ -121,7 +122,7 @@ class Pipeline:
             figures = leg_figures(self.calibration.quality, None, side)
             if side in self._agreement:
                 figures["method_agreement_deg"] = self._agreement[side]
-            out[side] = verdict(figures)
+            out[side] = verdict(figures) | {"provisional": True}  # batch judges the tilt too
         return out
 
     def process(self, chunk: Chunk) -> Angles:

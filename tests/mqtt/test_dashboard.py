@@ -243,7 +243,7 @@ def test_browser_shows_live_angle_and_completed_stride(
     assert browser.find_element(By.ID, "ir-right").text == _rotation(last["right_hip_ir_deg"])
     assert "ended" in browser.find_element(By.ID, "session").text
     verdict = sub.received.json("/session")[-1]["calibration_verdict"]["right"]["verdict"]
-    assert f"calibration: right {verdict}" in browser.find_element(By.ID, "verdict").text
+    assert f"calibration so far: right {verdict}" in browser.find_element(By.ID, "verdict").text
 
 
 def _publisher(broker, outbox_dir: Path, session: str, client_id: str | None = None) -> Publisher:

@@ -223,9 +223,11 @@ class Dashboard {
     const entries = Object.entries(verdicts);
     const box = $("verdict");
     box.hidden = entries.length === 0;
-    // live the verdict is good or doubtful (only the batch analysis refuses a leg)
+    // live the verdict is good or doubtful and provisional: the batch analysis also judges
+    // the knee axis' tilt, and only it refuses a leg
     const advice = entries.map(([, v]) => v.advice).find(Boolean);
-    box.textContent = "calibration: " + entries.map(([side, v]) =>
+    const provisional = entries.some(([, v]) => v.provisional);
+    box.textContent = (provisional ? "calibration so far: " : "calibration: ") + entries.map(([side, v]) =>
       `${side} ${v.verdict}` + (v.reasons.length ? ` (${v.reasons.join(", ")})` : "")).join(", ") +
       (advice ? ` — ${advice}` : "");
     box.className = entries.every(([, v]) => v.verdict === "good") ? "ok" : "bad";
