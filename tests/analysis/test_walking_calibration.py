@@ -60,6 +60,14 @@ def test_a_walk_without_standing_is_calibrated_from_its_strides(tmp_path):
     compared = hiprot_in_process("analyze", "--no-charts", "--compare", standing, walking)
     assert compared.returncode == 0, compared.stderr
     assert "not comparable" in compared.stdout and "walking-only" in compared.stdout
+    over = hiprot_in_process("analyze", "--no-charts", "--history", tmp_path, "--out", tmp_path)
+    assert over.returncode == 0, over.stderr
+    series = json.loads((tmp_path / "history.json").read_text())["series"]
+    by_reference = {}
+    for one in series:
+        by_reference.setdefault(one["reference"], []).extend(p["session"] for p in one["points"])
+    assert set(by_reference) == {"pelvis sensor", "pelvis sensor, calibrated from walking"}
+    assert {tuple(set(v)) for v in by_reference.values()} == {("standing",), ("walking",)}
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.calibration.result import STANDING, WALKING_ONLY
 from hiprot.columns import (
     CADENCE,
     HIP_IR_REFERENCE,
@@ -146,7 +147,7 @@ def _from_report(facts: SessionFacts, report: dict) -> None:
     standing = (calibration.get("quality") or {}).get("standing") or {}
     if calibration:  # reports before the method was written: from the standing's length
         facts.calibration_method = calibration.get("method") or (
-            "standing" if (standing.get("duration_s") or 0) > 0 else "walking-only"
+            STANDING if (standing.get("duration_s") or 0) > 0 else WALKING_ONLY
         )
     verdicts = calibration.get("verdict") or {}
     facts.unusable = tuple(s for s, v in verdicts.items() if v.get("verdict") == "unusable")

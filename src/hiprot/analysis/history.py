@@ -32,6 +32,7 @@ from hiprot.analysis.change_threshold import (
 from hiprot.analysis.comparability import SessionFacts, check
 from hiprot.analysis.compare import MEASURES, judge, leg_values
 from hiprot.analysis.formatting import rounded
+from hiprot.calibration.result import WALKING_ONLY
 from hiprot.columns import COUNT, HISTORY_COLUMNS, SD, VALUE, current_names
 
 REPEAT_WITHIN_S = 3600.0  # a repeat is re-strapped, re-calibrated and re-tested within the hour
@@ -100,6 +101,14 @@ def trend(weeks: np.ndarray, values: np.ndarray) -> dict | None:
     }
 
 
+def _series_reference(facts: SessionFacts) -> str | None:
+    """The reference a session's series is kept under: a session calibrated from walking
+    (its zeros assumed) is not comparable with standing-calibrated ones — a series of its own."""
+    if facts.calibration_method == WALKING_ONLY and facts.reference is not None:
+        return f"{facts.reference}, calibrated from walking"
+    return facts.reference
+
+
 def history(entries: list[tuple[dict, SessionFacts]]) -> dict:
     """The sessions (oldest first) with each leg's measures, and every series with its trend and
     first → latest verdict. ``entries``: (report, facts) per session."""
@@ -109,7 +118,8 @@ def history(entries: list[tuple[dict, SessionFacts]]) -> dict:
     by_name = {facts.name: facts for _, facts in entries}
     sessions, series, earlier = [], {}, {}
     for report, facts in entries:
-        group = (facts.subject, facts.kind, facts.reference)
+        reference = _series_reference(facts)
+        group = (facts.subject, facts.kind, reference)
         warnings = check(earlier[group], facts).warnings if group in earlier else []
         earlier[group] = facts
         legs: dict = {}
@@ -123,7 +133,7 @@ def history(entries: list[tuple[dict, SessionFacts]]) -> dict:
                 repeat = first is not None and is_repeat(first, facts)
                 if repeat or side in facts.unusable or facts.posture_failed:
                     continue
-                name = (facts.subject, facts.kind, facts.reference, side, key)
+                name = (facts.subject, facts.kind, reference, side, key)
                 series.setdefault(name, []).append((facts, leg, measure))
         sessions.append(
             {
