@@ -125,3 +125,45 @@ def test_a_swing_while_the_knee_bends_is_getting_into_position():
     trials = detector.update(t, angle, knee) + detector.finish()
     assert len(trials) == 1
     assert round(trials[0].hip_ir_max_deg) == 30 and round(trials[0].hip_er_max_deg) == 30
+
+
+def _stiff_trial(rate=100.0):
+    """A still start, an inward swing of 1.8° (under the 2° that starts a trial) and back,
+    then a 30° outward swing and back; gravity angle = hip IR, in degrees."""
+    t = np.arange(0, 30, 1 / rate)
+    ir = np.zeros_like(t)
+    ir += 1.8 * np.clip(1 - np.abs(t - 6.0) / 1.5, 0, None)  # 4.5-7.5 s
+    ir -= 30.0 * np.clip(1 - np.abs(t - 12.0) / 2.0, 0, None)  # 10-14 s
+    return t, ir
+
+
+def test_a_swing_too_small_to_start_a_trial_counts_in_it():
+    """The stiff hip's 1.8° of IR before the trial's departure is its IR, and the trial starts
+    where the leg left the start; in any chunking."""
+    t, ir = _stiff_trial()
+    whole = TrialDetector("seated-ir", "right", 100.0)
+    found = whole.update(t, ir) + whole.finish()
+    assert len(found) == 1
+    assert found[0].hip_ir_max_deg == pytest.approx(1.8, abs=0.05)
+    assert found[0].hip_er_max_deg == pytest.approx(30.0, abs=0.05)
+    assert 4.5 <= found[0].start_s <= 5.5
+    chunked, parts = TrialDetector("seated-ir", "right", 100.0), []
+    for k in range(0, len(t), 7):
+        parts += chunked.update(t[k : k + 7], ir[k : k + 7])
+    parts += chunked.finish()
+    assert [(p.start_s, p.hip_ir_max_deg) for p in parts] == [
+        (f.start_s, f.hip_ir_max_deg) for f in found
+    ]
+
+
+def test_a_trial_s_own_return_is_no_swing_of_the_next():
+    """Two trials one after the other: the second's figures and start come from its own
+    samples, not from the first's return to the start."""
+    t, ir = _stiff_trial()
+    second = ir.copy()
+    second -= 20.0 * np.clip(1 - np.abs(t - 22.0) / 2.0, 0, None)  # a second ER swing
+    detector = TrialDetector("seated-ir", "right", 100.0)
+    found = detector.update(t, second) + detector.finish()
+    assert len(found) == 2
+    assert found[1].hip_ir_max_deg == pytest.approx(0.0, abs=0.2)
+    assert found[1].start_s > found[0].end_s

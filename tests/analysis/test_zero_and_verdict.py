@@ -108,6 +108,9 @@ def test_a_leg_at_the_largest_usable_value_is_not_refused():
     limit = UNUSABLE["knee_axis_tilt_deg"]
     assert verdict({"knee_axis_tilt_deg": limit})["verdict"] == "doubtful"
     assert verdict({"knee_axis_tilt_deg": limit + 0.1})["verdict"] == "unusable"
+    limit = UNUSABLE["hip_ir_median_deg"]  # the passive range: at it, no figure of the sweep
+    assert verdict({"hip_ir_median_deg": limit})["verdict"] == "good"
+    assert verdict({"hip_ir_median_deg": limit + 0.1})["verdict"] == "unusable"
 
 
 def test_a_hip_ir_beyond_the_passive_range_for_most_of_a_session_is_refused():
@@ -115,7 +118,7 @@ def test_a_hip_ir_beyond_the_passive_range_for_most_of_a_session_is_refused():
     held through turns, as on real walks without a standing phase — puts most of a session
     beyond the hip's passive range (45° each way): that leg is refused; a walk whose
     reference is right is not, and its figure is far inside the range."""
-    rig = sim_rig("walk", 44, "both", False, 30.0)
+    rig = sim_rig("walk", 44, "both", False, 40.0)
     processed = process_session(Session(Path("s"), rig, {}, simulate(rig).samples))
     angles, quality = processed.angles, processed.calibration.quality
     right = leg_figures(quality, angles, "right")

@@ -104,8 +104,8 @@ def trend(weeks: np.ndarray, values: np.ndarray) -> dict | None:
 def _series_reference(facts: SessionFacts) -> str | None:
     """The reference a session's series is kept under: a session calibrated from walking
     (its zeros assumed) is not comparable with standing-calibrated ones — a series of its own."""
-    if facts.calibration_method == WALKING_ONLY and facts.reference is not None:
-        return f"{facts.reference}, calibrated from walking"
+    if facts.calibration_method == WALKING_ONLY:
+        return f"{facts.reference or 'reference unknown'}, calibrated from walking"
     return facts.reference
 
 
@@ -141,7 +141,7 @@ def history(entries: list[tuple[dict, SessionFacts]]) -> dict:
                 "start_utc": facts.start_utc,
                 "activity": facts.kind,
                 "subject": facts.subject,
-                "reference": facts.reference,
+                "reference": reference,
                 "repeat_of": facts.repeat_of,
                 "warnings": warnings,  # against the previous session of its kind: moved strap...
                 "legs": legs,

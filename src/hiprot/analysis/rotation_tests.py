@@ -7,7 +7,8 @@ trial is a trial): in the test posture (thigh horizontal, knee bent:
 :mod:`hiprot.kinematics.rotation_test`) a trial starts when the leg leaves a
 still start — the shank within ``START_TOL_DEG`` of vertical and the gravity
 angle and the knee still for ``STILL_S`` — by ``ENTER_DEG`` (a swing before it that
-stayed under that, beyond the ±1° of a still leg and within ``MAX_WAIT_S``, belongs to
+stayed under that, beyond the ±1° of a still leg (or 3 robust SD of its start) and within
+``MAX_WAIT_S`` of the departure, belongs to
 it: a 3° hip's inward swing can stay under 2°, and its IR read 0°) — and ends when it has been back there
 for ``END_STILL_S`` after swinging both ways (IR and ER, either order), or for
 ``END_ALONE_S`` after one way only (a stiff hip's, or a pause between the two) —
@@ -86,7 +87,7 @@ END_STILL_S = 1.0  # back this long ends a trial that swung both ways...
 END_ALONE_S = 4.0  # ... and this long one that swung one way only (its other swing may follow)
 STILL_DEG = 3.0  # still: the gravity angle's range over STILL_S within this (noise reaches ±1°)
 ENTER_DEG = 2.0  # leaving the start by this much starts a trial
-MAX_WAIT_S = 30.0  # a swing too small to start a trial counts this long before the one that does
+MAX_WAIT_S = 10.0  # a swing too small to start a trial counts this long before the one that does
 MIN_SWING_DEG = 3.0  # a trial's shank swings at least this far from its start
 BOTH_WAYS_SHARE = 0.25  # swung both ways: the smaller swing this share of the larger at least
 KNEE_RANGE_DEG = 10.0  # ... with the knee held: a wider knee range is fidgeting
@@ -275,8 +276,8 @@ class TrialDetector:
             return None
         trial = self._trial(self._start, self._lead, self._active, swing, self._back_since)
         self._start, self._active, self._back_since = list(self._still), None, None
-        self._waiting.clear()
-        self._waiting.extend(self._still)
+        self._waiting.clear()  # its own return is no swing of the next trial
+        self._waiting.append(x)
         self._rest = self._anchor = float(np.median([s.gravity for s in self._start]))
         return trial
 
@@ -303,7 +304,12 @@ class TrialDetector:
         primary = np.array([s.ir for s in samples]) - np.median([s.ir for s in start]) + beyond
         gravity = np.array([s.gravity for s in samples]) - zero_g + beyond
         first = len(lead)
-        noise = np.abs(gravity[:first] - beyond) <= ENTER_DEG / 2  # still: no swing (±1°)
+        # still, no swing: within ±1° (a still leg's noise) or 3 SD of the start's (from its
+        # median absolute deviation: the start's last samples may already be leaving)
+        still = np.array([s.gravity for s in start])
+        spread = 1.4826 * float(np.median(np.abs(still - np.median(still))))
+        cut = max(ENTER_DEG / 2, 3.0 * spread)
+        noise = np.abs(gravity[:first] - beyond) <= cut
         primary[:first][noise] = gravity[:first][noise] = np.nan
         ir_at, er_at = int(np.nanargmax(primary)), int(np.nanargmin(primary))
         if min(ir_at, er_at) < first:  # a small swing before the departure: the trial's start

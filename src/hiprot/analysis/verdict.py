@@ -71,6 +71,7 @@ DOUBTFUL = {"knee_axis_tilt_deg": 24.0, "return_to_zero_deg": WARN_DEG}  # at or
 # Refusals: the tilt beyond every leg within 5° of the sweep; a median hip IR beyond the
 # hip's passive range (AAOS 1965: 45° each way).
 UNUSABLE = {"knee_axis_tilt_deg": 45.2, "hip_ir_median_deg": 45.0}
+MEDIAN_MIN_S = 30.0  # the median hip IR is judged over at least this much of the session
 ADVICE = (
     "re-strap the sensors firmly (thigh sensor on the side of the mid-thigh, shank sensor "
     "on the side of the upper third of the shin), stand still with feet forward for 3 s, "
@@ -95,7 +96,8 @@ def leg_figures(quality: dict, angles: SessionAngles | None, side: str) -> dict[
         if readings:
             out["return_to_zero_deg"] = round(max(abs(v) for v in readings), 1)
         values = angles.columns.get(column)
-        if values is not None and np.isfinite(values).any():
+        rate = (len(angles.time_s) - 1) / max(float(np.ptp(angles.time_s)), 1e-9)
+        if values is not None and np.isfinite(values).sum() >= MEDIAN_MIN_S * rate:
             out["hip_ir_median_deg"] = round(float(np.nanmedian(np.abs(values))), 1)
     return out
 
