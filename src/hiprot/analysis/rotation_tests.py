@@ -238,7 +238,7 @@ class TrialDetector:
                 if self._start is None:
                     self._anchor = here  # where the leg came to rest: a slow swing is no new one
                     self._waiting.clear()
-                    self._waiting.extend(self._still)
+                    self._waiting.extend(list(self._still)[:-1])  # x follows below
                 self._start = list(self._still)
                 self._rest = here
             elif self._start is not None and abs(x.gravity - self._rest) > ENTER_DEG:
@@ -247,7 +247,7 @@ class TrialDetector:
                 self._back_since = None
                 self._low = self._high = x.gravity - self._rest
                 return None
-            if self._start is not None and self._waiting and self._waiting[-1] is not x:
+            if self._start is not None:
                 self._waiting.append(x)
             return None
         departure = x.gravity - self._rest
