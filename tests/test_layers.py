@@ -5,7 +5,8 @@ Layers, lowest first (a module may import its own layer and those below):
 0. foundation — errors, units, geometry, quat, columns, chip catalogue, config,
    samples, anatomy (ISB frame definitions), files (safe reads, atomic private
    writes), state (the device's state directory), saturation (samples at full scale),
-   live_angles (what the live pipeline emits), the package itself (its version);
+   live_angles (what the live pipeline emits), activities (what the person did when), the
+   package itself (its version);
 1. measurement and algorithms — sensors, sim, fusion, calibration, kinematics,
    resample;
 2. analysis — gait, exercise and rotation-test metrics, reports;
@@ -36,6 +37,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "hiprot", "hiprot.errors", "hiprot.units", "hiprot.geometry", "hiprot.quat",
         "hiprot.columns", "hiprot.chip_catalogue", "hiprot.config", "hiprot.samples",
         "hiprot.anatomy", "hiprot.files", "hiprot.state", "hiprot.saturation", "hiprot.live_angles",
+        "hiprot.activities",
     )),
     ("measurement and algorithms", (
         "hiprot.sensors", "hiprot.sim", "hiprot.fusion", "hiprot.calibration",

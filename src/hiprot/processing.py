@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hiprot.activities import ActivityTimeline
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
 from hiprot.calibration.result import WALKING_ONLY
@@ -22,6 +23,7 @@ from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.kinematics.walk_window import STRIDES, walk_window
 from hiprot.recording import Session
+from hiprot.recording.segments import Timeline, read_timeline
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
 
@@ -71,6 +73,23 @@ WALKING_ONLY_NOTE = (
 )
 
 
+def activities(session: Session, activity: str | None = None) -> ActivityTimeline:
+    """``activity`` (default: ``session.json``'s) for the session, and each labelled segment's
+    own in its stretch (``segments.jsonl``), as the recorder switches the live pipeline when a
+    segment starts: a guided session's exercises are measured as exercises."""
+    return activity_timeline(read_timeline(session.path), activity or session.meta.get("activity"))
+
+
+def activity_timeline(timeline: Timeline, default: str | None) -> ActivityTimeline:
+    """``default``, and each segment of ``timeline`` labelled with an activity in its stretch."""
+    spans = tuple(
+        (s.start_s, np.inf if s.end_s is None else s.end_s, s.labels["activity"])
+        for s in timeline.segments
+        if "activity" in s.labels
+    )
+    return ActivityTimeline(default, spans)
+
+
 def _calibrate(rig: Rig, grid: Grid) -> Calibration:
     """Calibrate from standing; without a standing phase, from steady walking
     (:mod:`hiprot.kinematics.walk_window`), or say that neither was found."""
@@ -87,11 +106,13 @@ def _calibrate(rig: Rig, grid: Grid) -> Calibration:
 
 
 def process_session(
-    session: Session, kinematics: SessionKinematics | None = None, activity: str | None = None
+    session: Session,
+    kinematics: SessionKinematics | None = None,
+    activity: ActivityTimeline | str | None = None,
 ) -> ProcessedSession:
     """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
-    orientations and says why in ``warnings``. ``activity`` (default: ``session.json``'s)
-    decides where the rotation-test reference holds."""
+    orientations and says why in ``warnings``. ``activity`` decides where the rotation-test
+    reference holds: a timeline as given, else :func:`activities` of the session."""
     rig = session.rig
     delivered = {name: s for name, s in session.samples.items() if len(s) >= 2}
     if not delivered:
@@ -126,7 +147,8 @@ def process_session(
         return result
     if result.calibration.method == WALKING_ONLY:
         result.warnings.append(WALKING_ONLY_NOTE.format(**result.calibration.quality["standing"]))
-    activity = activity or session.meta.get("activity")
+    if not isinstance(activity, ActivityTimeline):
+        activity = activities(session, activity)
     result.angles = (kinematics or SessionKinematics()).compute(
         rig, result.grid, result.calibration, activity=activity
     )

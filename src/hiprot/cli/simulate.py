@@ -27,8 +27,10 @@ from hiprot.config import (
     parse_rig,
     rig_to_toml,
 )
+from hiprot.errors import RecordingError
+from hiprot.recording.segments import SegmentLog
 from hiprot.sim import simulate as run_simulation
-from hiprot.sim.session import write_session
+from hiprot.sim.session import scenario_commands, write_session
 
 LEGS = {"right": ("right",), "left": ("left",), "both": ("left", "right")}
 
@@ -199,6 +201,7 @@ def simulate(
     simulation = run_simulation(rig)
     path = write_session(rig, simulation, out_dir, start, repeat_of, mode)
     sim = rig.simulation
+    _write_segments(path, scenario_commands(sim.scenario, simulation.events))
     click.echo(
         f"simulated {simulation.duration_s:g} s of '{sim.scenario}' (seed {sim.seed}) with "
         f"{len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz: {', '.join(s.name for s in rig.sensors)}"
@@ -210,3 +213,17 @@ def simulate(
         counts[event.event] = counts.get(event.event, 0) + 1
     click.echo("true events: " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items())))
     click.echo(f"session: {path}")
+
+
+def _write_segments(path: Path, commands: list[tuple[float, dict]]) -> None:
+    """The segments the person's phone would have labelled (``segments.jsonl``), each command
+    applied at its time on the session clock."""
+    if not commands:
+        return
+    clock = {"time_s": 0.0}
+    try:
+        with SegmentLog(path, lambda: clock["time_s"]) as log:
+            for clock["time_s"], command in commands:
+                log.apply(command)
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot write the segments: {exc.strerror}") from exc

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from hiprot import quat
+from hiprot.activities import ActivityTimeline
 from hiprot.anatomy import heading_rotation, joint_angles
 from hiprot.calibration import Calibration
 from hiprot.calibration.result import STANDING
@@ -306,12 +307,13 @@ class SessionKinematics:
         grid: Grid,
         calibration: Calibration,
         anchors: Anchors | None = None,
-        activity: str | None = None,
+        activity: ActivityTimeline | str | None = None,
         emitted: tuple[float, float] | None = None,
     ) -> SessionAngles:
         """Angles of every leg; ``anchors`` from an earlier call (live windows), else found
-        in the grid's standing phase. ``activity``: the session's (the rotation-test
-        reference holds only in rotation tests; None: where one is detected). ``emitted``
+        in the grid's standing phase. ``activity``: the session's, or a timeline of labelled
+        segments' (the rotation-test reference holds only in rotation tests; None: where one
+        is detected). ``emitted``
         (live): the last sample time a window before emitted and the last this one will; the
         rotation tests' fits are carried over that seam and returned as of the second."""
         q_eb = {
@@ -532,7 +534,7 @@ class SessionKinematics:
         q_eb: dict,
         calibration: Calibration,
         side: str,
-        activity: str | None,
+        activity: ActivityTimeline | str | None,
         seam: int | None,
         anchors: Anchors,
     ) -> LegMotion:
@@ -547,10 +549,10 @@ class SessionKinematics:
         leg.result.thigh_inclination_deg = np.degrees(np.arccos(np.clip(long_axis_up, -1, 1)))
         shank_sensor = rig.find("shank", side)
         if shank_sensor is None:
-            leg.tests = test_spans(leg.thigh, None, rate, activity)
+            leg.tests = test_spans(leg.thigh, None, rate, activity, grid.time_s)
             return leg
         name = shank_sensor.name
-        leg.tests = test_spans(leg.thigh, q_eb[name], rate, activity)
+        leg.tests = test_spans(leg.thigh, q_eb[name], rate, activity, grid.time_s)
         handed = handover(leg.tests, q_eb[name], seam)
         offset = leg.test_offset = test_heading_offset(
             hinge_heading_offset(leg.thigh, q_eb[name], rate),

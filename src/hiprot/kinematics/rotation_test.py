@@ -26,8 +26,8 @@ later. Seated that is the obliquity, prone the roll about the body's long axis;
 turning about the vertical (and heading drift) does not enter, and neither does
 the pelvis' anatomical calibration.
 
-The test posture counts only inside rotation tests: when the session's activity
-is a rotation test, or — activity unknown — where the posture (thigh horizontal,
+The test posture counts only inside rotation tests: when the session's activity (or a
+labelled segment's, :mod:`hiprot.activities`) is a rotation test, or — activity unknown — where the posture (thigh horizontal,
 shank hanging) lasts at least ``DETECT_S`` and the shank is held more than
 ``DETECT_DEG`` out of the vertical in it for ``DETECT_S`` (an end-range hold; a
 fidgeting leg moves on, and a knee bending tilts the shank too) (the criterion of :mod:`hiprot.analysis.session` for telling a rotation
@@ -45,6 +45,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from hiprot import quat
+from hiprot.activities import ActivityTimeline
 from hiprot.anatomy import joint_angles
 from hiprot.geometry import UP, X_AXIS, Y_AXIS, wrap
 
@@ -426,23 +427,48 @@ def pelvis_up(q_pelvis: np.ndarray) -> np.ndarray:
 
 
 def test_spans(
-    q_thigh: np.ndarray, q_shank: np.ndarray | None, rate_hz: float, activity: str | None
+    q_thigh: np.ndarray,
+    q_shank: np.ndarray | None,
+    rate_hz: float,
+    activity: ActivityTimeline | str | None,
+    time_s: np.ndarray,
 ) -> np.ndarray:
     """Where the rotation-test reference may hold: the thigh horizontal and the shank within
-    ``HANGING_SHANK_DEG`` of vertical (hanging seated, foot up prone) — in a rotation-test session; activity unknown,
-    in spans of that posture at least DETECT_S long in which the shank is held more than
-    DETECT_DEG out of the vertical for DETECT_S (without a shank sensor: every such span);
-    in an exercise, spans of that posture at least DETECT_S long in which the shank swings
-    through more than DETECT_DEG of tilt (the working leg of a standing IR activation;
-    only the tilt's size enters); in any other activity nowhere. Only gravity enters (no
-    heading: the two sensors' headings are not aligned yet), so this comes before the
-    shank's heading is fitted."""
+    ``HANGING_SHANK_DEG`` of vertical (hanging seated, foot up prone), each stretch of one
+    activity (a labelled segment's, else the session's) judged by its own rule
+    (:func:`_activity_spans`). A posture span the reference holds in keeps it into the
+    unlabelled stretch beside it (a test segment stopped while the person still sits: the
+    same posture, the same reference). Only gravity enters (no heading: the two sensors'
+    headings are not aligned yet), so this comes before the shank's heading is fitted."""
     posture = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
     tilt = None
     if q_shank is not None:
         up = np.clip(np.abs(quat.rotate(q_shank, Y_AXIS)[:, 2]), 0.0, 1.0)  # prone: foot up
         tilt = np.degrees(np.arccos(up))
         posture &= tilt < HANGING_SHANK_DEG
+    timeline = ActivityTimeline.of(activity)
+    blocks = timeline.blocks(time_s)
+    out = np.zeros(len(posture), bool)
+    for a, b, name in blocks:
+        out[a:b] = _activity_spans(posture[a:b], None if tilt is None else tilt[a:b], rate_hz, name)
+    if len(blocks) > 1:
+        open_ = np.array([a is None or a in ROTATION_TESTS for a in timeline.at(time_s)], bool)
+        for a, b in _runs(posture):
+            if out[a:b].any():
+                out[a:b] |= open_[a:b]
+    return out
+
+
+def _activity_spans(
+    posture: np.ndarray, tilt: np.ndarray | None, rate_hz: float, activity: str | None
+) -> np.ndarray:
+    """Where in ``posture`` the rotation-test reference holds for ``activity``: everywhere in a
+    rotation test; activity unknown, in spans of the posture at least DETECT_S long in which
+    the shank (its ``tilt`` from the vertical) is held more than DETECT_DEG out of the vertical
+    for DETECT_S (without a shank sensor: every such span); in an exercise, spans of the
+    posture at least DETECT_S long in which the shank swings through more than DETECT_DEG of
+    tilt (the working leg of a standing IR activation; only the tilt's size enters); in any
+    other activity nowhere."""
     if activity in ROTATION_TESTS:
         return posture
     out = np.zeros(len(posture), bool)
@@ -456,7 +482,7 @@ def test_spans(
         return out
     held = posture
     if tilt is not None:
-        rate = np.abs(np.gradient(tilt)) * rate_hz
+        rate = np.abs(np.gradient(tilt)) * rate_hz if len(tilt) > 1 else np.zeros(len(tilt))
         still = uniform_filter1d(rate, max(1, need // 4)) < HELD_RATE_DEG_S
         held = posture & still & (tilt > DETECT_DEG)
     for a, b in _runs(posture):

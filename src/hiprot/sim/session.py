@@ -19,6 +19,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from hiprot import __version__
 from hiprot.columns import SUBJECT
 from hiprot.config import Rig, rig_to_toml
@@ -39,6 +41,30 @@ SCENARIO_ACTIVITY = {
     "walk-pauses": "walk",
     "guided": None,  # a test, exercises and a re-test in one: no single activity
 }
+GUIDED_BLOCKS = (  # what the dashboard's guided session labels after each prompt, and its end
+    ({"activity": "seated-test", "phase": "before", "mode": "active"}, "trial_end"),
+    ({"activity": "exercise"}, "set_end"),
+    ({"activity": "seated-test", "phase": "after", "mode": "active"}, "trial_end"),
+)
+
+
+def scenario_commands(scenario: str, events) -> list[tuple[float, dict]]:
+    """The segment commands (``segments.jsonl``) a session of ``scenario`` gets from the person's
+    phone, with their times: in ``guided``, those of the dashboard's guided session
+    (docs/dashboard.md) — after each of the first three prompts a segment starts (the test, the
+    exercises, the re-test), stopped at its last trial or set; other scenarios, none."""
+    if scenario != "guided":
+        return []
+    prompts = [e.time_s for e in events if e.event == "prompt"]
+    commands = []
+    for i, ((labels, last), start) in enumerate(zip(GUIDED_BLOCKS, prompts)):
+        end = prompts[i + 1] if i + 1 < len(prompts) else np.inf
+        stop = max(e.time_s for e in events if e.event == last and start < e.time_s < end)
+        commands.append((start, {"id": f"guided-{i}-start", "op": "start", "labels": labels}))
+        commands.append((stop, {"id": f"guided-{i}-stop", "op": "stop"}))
+    return commands
+
+
 FILES = (
     "rig.toml",
     "imu.csv",
