@@ -179,6 +179,7 @@ PELVIC_COMPENSATION = "pelvic_compensation_deg"  # seated: obliquity; prone: rol
 COMPENSATED = "compensated"  # True/False with a pelvis sensor; None: cannot be excluded
 PROTOCOL_OK = "protocol_ok"  # hip and knee flexion within the protocol's band
 MODE = "mode"  # one of MODES from the trial's label; None when unlabelled
+PHASE = "phase"  # a segment's label: "before" or "after" the exercises
 MODES = ("active", "passive")  # active and passive range differ: never mixed in a comparison
 # A leg's rotation-test inputs of the trial detector (live and batch, not in angles.csv).
 TEST_POSTURE = "test_posture"  # True where the rotation-test reference holds

@@ -72,25 +72,39 @@ def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
     assert [t["hip_ir_max_deg"] for t in found] == pytest.approx(
         [t["hip_ir_max_deg"] for t in trials], abs=0.5
     )
-    assert read_report(session / "analysis")["segments"] == index["segments"]
+    whole_report = read_report(session / "analysis")
+    assert whole_report["segments"] == index["segments"]
+    assert not any("each segment's own analysis" in w for w in whole_report["warnings"])
 
 
-def test_a_guided_sessions_exercise_segment_is_measured_as_an_exercise(tmp_path):
-    """`hiprot simulate --scenario guided` labels the test, the exercises and the re-test as the
-    dashboard does; the batch analysis measures each labelled stretch as its activity, as the
-    recorder's live pipeline does: the working leg of the standing activations (hip and knee at
-    90°) on the test reference. Unlabelled, the hinge's thigh frame read the reps about 10° off
-    on this person (seed 2, the simulator's realistic defaults)."""
-    session = tmp_path / "guided"
+def _simulate_guided(path, *options) -> None:
     made = subprocess.run(
         [sys.executable, "-m", "hiprot", "simulate", "--scenario", "guided", "--seed", "2"]
-        + ["--out", str(session)],
+        + ["--out", str(path), *options],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert made.returncode == 0, made.stderr
+
+
+@pytest.fixture(scope="module")
+def guided(tmp_path_factory):
+    """Two guided sessions of one person a week apart (`hiprot simulate --scenario guided`)."""
+    directory = tmp_path_factory.mktemp("guided")
+    _simulate_guided(directory / "week1", "--start-utc", "2026-11-02T09:00:00")
+    _simulate_guided(directory / "week2", "--start-utc", "2026-11-09T09:00:00", "--session", "2")
+    return directory
+
+
+def test_a_guided_sessions_exercise_segment_is_measured_as_an_exercise(guided, tmp_path):
+    """`hiprot simulate --scenario guided` labels the test, the exercises and the re-test as the
+    dashboard does; the batch analysis measures each labelled stretch as its activity, as the
+    recorder's live pipeline does: the working leg of the standing activations (hip and knee at
+    90°) on the test reference. Unlabelled, the hinge's thigh frame read the reps about 10° off
+    on this person (seed 2, the simulator's realistic defaults)."""
+    session = guided / "week1"
     result = _analyze(session, tmp_path)
     assert result.returncode == 0, result.stderr
     index = json.loads((session / "analysis" / "segments.json").read_text())
@@ -103,5 +117,33 @@ def test_a_guided_sessions_exercise_segment_is_measured_as_an_exercise(tmp_path)
     true = np.interp(time_s[inside], true_time_s, truth["right_hip_ir_deg"])
     error = angles["right_hip_ir_deg"][inside] - true
     assert np.sqrt(np.mean(error**2)) < 3.0
-    spans = read_report(session / "analysis")["angles"]["test_reference_s"]["right"]
+    report = read_report(session / "analysis")
+    spans = report["angles"]["test_reference_s"]["right"]
     assert any(a < exercise["end_s"] and b > exercise["start_s"] for a, b in spans)
+    assert any("each segment's own analysis is the one to read" in w for w in report["warnings"])
+
+
+def test_the_history_of_guided_sessions_follows_their_test_segments(guided, tmp_path):
+    """Each guided session enters the history as its labelled segments, not as one activity
+    (analysed whole it is inferred a seated test and its exercises' reps count as trials):
+    the tests before and after the exercises are series of their own."""
+    result = subprocess.run(
+        [sys.executable, "-m", "hiprot", "analyze", "--history", str(guided), "--no-charts"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    history = json.loads((guided / "history" / "history.json").read_text())
+    names = [s["name"] for s in history["sessions"]]
+    parts = ["01-seated-test-before-active", "02-exercise", "03-seated-test-after-active"]
+    assert names == [f"{week}/{part}" for week in ("week1", "week2") for part in parts]
+    tests = [s for s in history["series"] if s["activity"] == "seated-test"]
+    for phase, part in (("before", parts[0]), ("after", parts[2])):
+        series = [s for s in tests if s["reference"].endswith(f"{phase} the exercises")]
+        assert {s["key"] for s in series} == {"hip_ir_max_deg", "hip_er_max_deg"}
+        for s in series:
+            assert [p["session"] for p in s["points"]] == [f"week1/{part}", f"week2/{part}"]
+            assert all(p["n"] == 3 for p in s["points"]), "the test's three trials, no reps"

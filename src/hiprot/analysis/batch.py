@@ -113,6 +113,7 @@ def analyze_to(
             with outputs.file(SEGMENTS_INDEX) as path:
                 path.write_text(json.dumps(index, indent=2) + "\n")
             report["segments"], report["segment_pairs"] = index["segments"], index["pairs"]
+            report["warnings"] += _mixed_warning(report["session"], index["segments"])
         outputs.finish(report, write_report)
     except OSError as exc:
         raise HiprotError(f"{out_dir}: cannot write the analysis: {exc.strerror or exc}") from exc
@@ -164,6 +165,20 @@ def _analyze_segments(
         ],
         "skipped_lines": timeline.skipped,
     }
+
+
+def _mixed_warning(session: dict, segments: list[dict]) -> list[str]:
+    """A warning when the whole session was analysed as one activity that its labelled segments
+    contradict (a guided session: test, exercises, re-test): its trials or reps then mix them."""
+    labelled = sorted({s["labels"]["activity"] for s in segments if "activity" in s["labels"]})
+    others = [a for a in labelled if a != session["activity"]]
+    if not others:
+        return []
+    return [
+        f"the whole session was analysed as {session['activity']} ({session['activity_source']}),"
+        f" but it holds segments labelled {', '.join(labelled)}: each segment's own analysis is"
+        " the one to read"
+    ]
 
 
 def _span(segment: Segment, last_s: float) -> tuple[float, float]:

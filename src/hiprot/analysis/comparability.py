@@ -76,6 +76,7 @@ class SessionFacts:
     posture_failed: bool = False
     mountings: dict = field(default_factory=dict)  # sensor → its segment's (long, hinge) axes
     cadence: dict = field(default_factory=dict)  # side → mean steps/min
+    phase: str | None = None  # a segment's "before"/"after" the exercises (history's series)
 
 
 def _json(path: Path) -> dict:

@@ -10,13 +10,15 @@ latest session of the series. Same-day repeats (``repeat_of`` in ``session.json`
 are not points of a series: their difference from the session they repeat is the
 person's own test–retest error (:func:`repeat_differences`), which updates the
 published prior (:func:`hiprot.analysis.change_threshold.pooled_sem`).
-Sessions are grouped per ``subject`` (absent: one unnamed subject).
+Sessions are grouped per ``subject`` (absent: one unnamed subject). A session with segments
+labelled with an activity (the guided session: test, exercises, re-test in one recording)
+enters as those segments, each dated by its start (:func:`session_entries`).
 """
 
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +31,17 @@ from hiprot.analysis.change_threshold import (
     standard_error,
     within_session_bound,
 )
-from hiprot.analysis.comparability import SessionFacts, check
+from hiprot.analysis.comparability import SessionFacts, check, session_facts
 from hiprot.analysis.compare import MEASURES, judge, leg_values
 from hiprot.analysis.formatting import rounded
+from hiprot.analysis.outputs import read_report
 from hiprot.calibration.result import WALKING_ONLY
-from hiprot.columns import COUNT, HISTORY_COLUMNS, SD, VALUE, current_names
+from hiprot.columns import COUNT, HISTORY_COLUMNS, PHASE, SD, VALUE, current_names
 
 REPEAT_WITHIN_S = 3600.0  # a repeat is re-strapped, re-calibrated and re-tested within the hour
 SECONDS_PER_WEEK = 7 * 86400.0
 TREND_LEVEL = 0.90
+REPEAT_NOTE = "same-day repeat"  # the guided page's note on a repeated test (docs/dashboard.md)
 
 
 def _time(start_utc: str | None) -> datetime | None:
@@ -45,6 +49,35 @@ def _time(start_utc: str | None) -> datetime | None:
         return datetime.fromisoformat(start_utc) if start_utc else None
     except ValueError:
         return None
+
+
+def session_entries(
+    session: Path, analysis_dir: Path, report: dict
+) -> list[tuple[dict, SessionFacts]]:
+    """(report, facts) of a session for :func:`history`: the session's own, or — when it holds
+    segments labelled with an activity — one per such segment (its report in ``analysis_dir``,
+    named ``<session>/<segment>`` and dated by its start), a segment noted as a same-day repeat
+    marked as the repeat of the latest segment of its activity before it; a test's ``before``
+    or ``after`` label puts it in a series of its own. Analysed whole, a
+    guided session is one activity and mixes the exercises' reps into the test's trials."""
+    facts = session_facts(session, report)
+    labelled = [s for s in report.get("segments") or [] if (s.get("labels") or {}).get("activity")]
+    if not labelled:
+        return [(report, facts)]
+    start, entries, latest = _time(facts.start_utc), [], {}
+    for segment in labelled:
+        part = read_report(analysis_dir / segment["dir"])
+        entry = session_facts(session, part)
+        entry.name = f"{facts.name}/{segment['name']}"
+        entry.start_utc = (
+            (start + timedelta(seconds=segment["start_s"])).isoformat() if start else None
+        )
+        entry.phase = segment["labels"].get(PHASE)
+        noted = segment["labels"].get("note") == REPEAT_NOTE
+        entry.repeat_of = latest.get(entry.kind) if noted else None
+        latest[entry.kind] = entry.name
+        entries.append((part, entry))
+    return entries
 
 
 def is_repeat(first: SessionFacts, facts: SessionFacts) -> bool:
@@ -103,10 +136,15 @@ def trend(weeks: np.ndarray, values: np.ndarray) -> dict | None:
 
 def _series_reference(facts: SessionFacts) -> str | None:
     """The reference a session's series is kept under: a session calibrated from walking
-    (its zeros assumed) is not comparable with standing-calibrated ones — a series of its own."""
+    (its zeros assumed) is not comparable with standing-calibrated ones — a series of its own;
+    tests before and after the exercises each have their own (the day's acute effect is not
+    the weeks' change)."""
+    reference = facts.reference
     if facts.calibration_method == WALKING_ONLY:
-        return f"{facts.reference or 'reference unknown'}, calibrated from walking"
-    return facts.reference
+        reference = f"{reference or 'reference unknown'}, calibrated from walking"
+    if facts.phase is not None:
+        reference = f"{reference or 'reference unknown'}, {facts.phase} the exercises"
+    return reference
 
 
 def history(entries: list[tuple[dict, SessionFacts]]) -> dict:

@@ -14,7 +14,13 @@ import click
 from hiprot.analysis.batch_summary import summary_rows, write_summary_csv
 from hiprot.analysis.comparability import check, refuse_kinds, session_facts
 from hiprot.analysis.compare import compare, not_comparable
-from hiprot.analysis.history import history, repeat_differences, summary_lines, write_history_csv
+from hiprot.analysis.history import (
+    history,
+    repeat_differences,
+    session_entries,
+    summary_lines,
+    write_history_csv,
+)
 from hiprot.analysis.outputs import code_hash, read_report
 from hiprot.analysis.session_files import cached, session_dirs
 from hiprot.calibration.result import WALKING_ONLY
@@ -401,9 +407,8 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
     found = session_dirs([directory])
     if found == [directory]:
         raise HiprotError(f"{directory}: no session directories in it")
-    reports, failed, skipped = _analyze_all(
-        _targets(found, out_dir), activity, jobs, charts, reuse=True
-    )
+    pairs = _targets(found, out_dir)
+    reports, failed, skipped = _analyze_all(pairs, activity, jobs, charts, reuse=True)
     if reports:
         target = out_dir or directory / "history"
         inputs = {
@@ -412,7 +417,10 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
         }
         result = _previous_history(target, inputs, charts)
         if result is None:
-            result = history([(r, session_facts(s, r)) for s, r in reports.items()])
+            where = dict(pairs)
+            result = history(
+                [e for s, r in reports.items() for e in session_entries(s, where[s], r)]
+            )
             result["inputs"] = inputs
             _write_history(target, result, charts)
         for line in summary_lines(result):

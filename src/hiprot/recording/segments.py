@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hiprot.columns import ACTIVITIES, MODE, SUBJECT
+from hiprot.columns import ACTIVITIES, MODE, PHASE, SUBJECT
 from hiprot.errors import RecordingError
 from hiprot.files import PRIVATE_FILE, fsync_directory, read_regular
 
@@ -37,7 +37,6 @@ SEGMENTS_FILE = "segments.jsonl"
 MAX_FILE_BYTES = 16 * 1024 * 1024  # about 100 000 commands; a day of use is a few hundred
 MAX_TEXT = 200  # characters of a note, subject or id
 OPS = ("start", "stop", "label", "mark")
-PHASE = "phase"
 LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "activity": ACTIVITIES,
     "side": ("left", "right"),
