@@ -35,14 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from hiprot.activities import ActivityTimeline
 from hiprot.config import SCENARIOS, FusionConfig, SimulationConfig, load_rig
+from hiprot.evaluation.analysis import simulated_timeline
 from hiprot.evaluation.angles import angle_errors, peak_errors, rest_errors
-from hiprot.processing import activity_timeline, process_session
+from hiprot.processing import process_session
 from hiprot.recording import Session
-from hiprot.recording.segments import Timeline, validate
 from hiprot.sim import simulate
-from hiprot.sim.session import SCENARIO_ACTIVITY, scenario_commands
+from hiprot.sim.session import SCENARIO_ACTIVITY
 
 ROOT = Path(__file__).resolve().parents[1]
 WALKS = ("walk", "walk-pauses")
@@ -84,15 +83,6 @@ def rig_for(
     )
 
 
-def recorded_activity(scenario: str, simulation) -> ActivityTimeline:
-    """The activity as `hiprot simulate` records it: session.json's, and in the guided session
-    the segments the phone labels (test, exercises, re-test)."""
-    timeline = Timeline()
-    for time_s, command in scenario_commands(scenario, simulation.events):
-        timeline.apply({**validate(command), "time_s": time_s})
-    return activity_timeline(timeline, SCENARIO_ACTIVITY[scenario])
-
-
 def _cell(values: list[float]) -> str:
     return f"{np.sqrt(np.mean(np.square(values))):5.1f}" if values else "    —"
 
@@ -115,8 +105,10 @@ def evaluate(scenario: str, pelvis: bool, filter_name: str, realism: str, args) 
     for seed in range(1, args.seeds + 1):
         rig = rig_for(scenario, seed, pelvis, filter_name, args.walk_s, realism, args.pauses)
         simulation = simulate(rig)
-        session = Session(Path(f"sim-{seed}"), rig, {}, simulation.samples)
-        processed = process_session(session, activity=recorded_activity(scenario, simulation))
+        meta = {"activity": SCENARIO_ACTIVITY[scenario]}  # as `hiprot simulate` records it
+        session = Session(Path(f"sim-{seed}"), rig, meta, simulation.samples)
+        session.timeline = simulated_timeline(scenario, simulation)  # and its segments
+        processed = process_session(session)
         if processed.angles is None:
             failures += 1
             continue

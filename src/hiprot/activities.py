@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+SEGMENTS_FILE = "segments.jsonl"  # a session's labelled segments (hiprot.recording.segments)
+INFERRED = "inferred from the data"  # an analysed activity's source when nobody gave it
+
 
 @dataclass(frozen=True)
 class ActivityTimeline:

@@ -23,7 +23,7 @@ from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.kinematics.walk_window import STRIDES, walk_window
 from hiprot.recording import Session
-from hiprot.recording.segments import Timeline, read_timeline
+from hiprot.recording.segments import Timeline
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
 
@@ -73,11 +73,11 @@ WALKING_ONLY_NOTE = (
 )
 
 
-def activities(session: Session, activity: str | None = None) -> ActivityTimeline:
+def session_activity(session: Session, activity: str | None = None) -> ActivityTimeline:
     """``activity`` (default: ``session.json``'s) for the session, and each labelled segment's
     own in its stretch (``segments.jsonl``), as the recorder switches the live pipeline when a
     segment starts: a guided session's exercises are measured as exercises."""
-    return activity_timeline(read_timeline(session.path), activity or session.meta.get("activity"))
+    return activity_timeline(session.timeline, activity or session.meta.get("activity"))
 
 
 def activity_timeline(timeline: Timeline, default: str | None) -> ActivityTimeline:
@@ -112,7 +112,7 @@ def process_session(
 ) -> ProcessedSession:
     """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
     orientations and says why in ``warnings``. ``activity`` decides where the rotation-test
-    reference holds: a timeline as given, else :func:`activities` of the session."""
+    reference holds: a timeline as given, else :func:`session_activity`."""
     rig = session.rig
     delivered = {name: s for name, s in session.samples.items() if len(s) >= 2}
     if not delivered:
@@ -148,7 +148,7 @@ def process_session(
     if result.calibration.method == WALKING_ONLY:
         result.warnings.append(WALKING_ONLY_NOTE.format(**result.calibration.quality["standing"]))
     if not isinstance(activity, ActivityTimeline):
-        activity = activities(session, activity)
+        activity = session_activity(session, activity)
     result.angles = (kinematics or SessionKinematics()).compute(
         rig, result.grid, result.calibration, activity=activity
     )

@@ -4,6 +4,7 @@ activity in ``analysis/segments/<name>/``, and the before/after pairs are found 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -74,7 +75,11 @@ def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
     )
     whole_report = read_report(session / "analysis")
     assert whole_report["segments"] == index["segments"]
-    assert not any("each segment's own analysis" in w for w in whole_report["warnings"])
+    mixed = [w for w in whole_report["warnings"] if "each segment's own analysis" in w]
+    assert mixed == [
+        "the whole session was analysed as seated-test (session.json), but its segments are "
+        "labelled seated-test before and after: each segment's own analysis is the one to read"
+    ]
 
 
 def _simulate_guided(path, *options) -> None:
@@ -147,3 +152,35 @@ def test_the_history_of_guided_sessions_follows_their_test_segments(guided, tmp_
         for s in series:
             assert [p["session"] for p in s["points"]] == [f"week1/{part}", f"week2/{part}"]
             assert all(p["n"] == 3 for p in s["points"]), "the test's three trials, no reps"
+
+
+def test_a_history_never_reuses_results_its_segments_no_longer_match(guided, tmp_path):
+    """A session whose segment results were removed, or whose segments file changed, is
+    analysed again, not taken from the cache: its entries follow what is on disk now."""
+    sessions, history_dir = tmp_path / "sessions", tmp_path / "history"
+    shutil.copytree(guided, sessions, ignore=shutil.ignore_patterns("analysis", "history"))
+
+    def run_history() -> tuple[subprocess.CompletedProcess, list[str]]:
+        result = subprocess.run(
+            [sys.executable, "-m", "hiprot", "analyze", "--history", str(sessions)]
+            + ["--no-charts", "--out", str(history_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        names = [
+            s["name"] for s in json.loads((history_dir / "history.json").read_text())["sessions"]
+        ]
+        return result, names
+
+    run_history()
+    shutil.rmtree(history_dir / "week2" / "segments" / "02-exercise")
+    result, names = run_history()
+    assert "reused the results of 1 unchanged sessions" in result.stdout
+    assert "week2/02-exercise" in names
+    (sessions / "week2" / "segments.jsonl").unlink()
+    result, names = run_history()
+    assert "reused the results of 1 unchanged sessions" in result.stdout
+    assert [n for n in names if n.startswith("week2")] == ["week2"], "no labels: the whole session"

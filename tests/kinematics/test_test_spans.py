@@ -35,17 +35,20 @@ def test_a_timeline_gives_each_sample_its_activity_and_runs_of_one():
     assert ActivityTimeline.of("walk").blocks(time_s) == [(0, 7, "walk")]
 
 
-def test_the_test_reference_holds_in_a_test_segment_and_the_sitting_after_it_only():
-    """Seated throughout (thigh horizontal, shank hanging still): a segment labelled a seated
-    test has the reference, and so does the unlabelled sitting after it until the thigh leaves
-    the posture; a stretch labelled otherwise never does, and unlabelled sitting with no held
-    swing (nothing says it is a test) neither."""
+def test_the_test_reference_holds_through_the_sitting_a_test_segment_lies_in():
+    """Seated (thigh horizontal, shank hanging still) until standing up at 18 s: a segment
+    labelled a seated test has the reference, and so has the rest of that sitting — before the
+    segment started, after it stopped, in an exercise segment started while still seated — but
+    a stretch labelled walking never; sitting down again is no test, and unlabelled sitting
+    with no held swing (nothing says it is a test) neither."""
     time_s = np.arange(0.0, 30.0, 1 / RATE_HZ)
-    thigh_deg = np.where((time_s >= 18.0) & (time_s < 19.0), 0.0, 90.0)  # stands up at 18 s
+    thigh_deg = np.where((time_s >= 18.0) & (time_s < 19.0), 0.0, 90.0)
     thigh, shank = _tilted(thigh_deg), _tilted(np.zeros_like(time_s))
-    timeline = ActivityTimeline(None, ((0.0, 10.0, "seated-test"), (25.0, 30.0, "walk")))
-    held = spans_of(thigh, shank, RATE_HZ, timeline, time_s)
-    assert held[time_s <= 10.0].all(), "the labelled test"
-    assert held[(time_s > 10.0) & (time_s < 18.0)].all(), "still sitting after the segment stopped"
-    assert not held[time_s >= 18.0].any(), "sitting down again is no test, nor a walk segment"
+    labels = ((5.0, 10.0, "seated-test"), (10.01, 14.0, "exercise"), (14.01, 16.0, "walk"))
+    held = spans_of(thigh, shank, RATE_HZ, ActivityTimeline(None, labels), time_s)
+    assert held[time_s < 5.0].all(), "sitting before the segment started"
+    assert held[(time_s >= 5.0) & (time_s <= 14.0)].all(), "the test, the exercise sitting"
+    assert not held[(time_s > 14.005) & (time_s <= 16.0)].any(), "a labelled walk"
+    assert held[(time_s > 16.005) & (time_s < 18.0)].all(), "still the same sitting"
+    assert not held[time_s >= 18.0].any(), "standing up, then sitting down again"
     assert not spans_of(thigh, shank, RATE_HZ, None, time_s).any()

@@ -23,13 +23,13 @@ import numpy as np
 from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import SessionAnalysis, analyze_session
-from hiprot.analysis.session_files import SESSION_FILES, options
+from hiprot.analysis.session_files import INPUT_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
-from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT
+from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT, PHASE
 from hiprot.csvio import write_angles_csv, write_rows
 from hiprot.errors import AnalysisError, HiprotError
 from hiprot.processing import ProcessedSession, process_session
-from hiprot.recording import Segment, before_after_pairs, load_session, read_timeline
+from hiprot.recording import Segment, before_after_pairs, load_session
 
 CHARTS = ("hip_ir.png", "pelvis.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
 SEGMENTS_DIR = "segments"  # one analysis directory per labelled segment, under the session's
@@ -89,7 +89,7 @@ def analyze_to(
     A leg whose calibration is unusable has its angles withheld; a session left without
     joint angles raises :class:`AnalysisError` after writing what it could (orientations,
     stride timing, the report)."""
-    fingerprint = input_fingerprint(session_dir, SESSION_FILES)  # before reading: as it was read
+    fingerprint = input_fingerprint(session_dir, INPUT_FILES)  # before reading: as it was read
     done = analyse(load_session(session_dir), activity)
     processed, analysis, report = done.processed, done.analysis, done.report
     verdicts, check = done.verdicts, done.check
@@ -106,7 +106,7 @@ def analyze_to(
                 write_table(path, name, items, report["angles"][HIP_IR_REFERENCE])
         if charts:
             _charts(processed, report, outputs)
-        segments = read_timeline(session_dir)
+        segments = processed.session.timeline
         shutil.rmtree(out_dir / SEGMENTS_DIR, ignore_errors=True)  # an earlier run's
         if segments.segments:
             index = _analyze_segments(segments, processed, verdicts, check, activity, out_dir)
@@ -136,6 +136,7 @@ def _analyze_segments(
     for segment in timeline.segments:
         entry = {**segment.as_dict(), "dir": f"{SEGMENTS_DIR}/{segment.name}"}
         if processed.angles is None:
+            entry["dir"] = None
             entry["warnings"] = ["no joint angles: the segment was not analysed"]
             entries.append(entry)
             continue
@@ -168,16 +169,20 @@ def _analyze_segments(
 
 
 def _mixed_warning(session: dict, segments: list[dict]) -> list[str]:
-    """A warning when the whole session was analysed as one activity that its labelled segments
-    contradict (a guided session: test, exercises, re-test): its trials or reps then mix them."""
-    labelled = sorted({s["labels"]["activity"] for s in segments if "activity" in s["labels"]})
-    others = [a for a in labelled if a != session["activity"]]
-    if not others:
+    """A warning when the whole session's analysis mixes what its labelled segments keep apart:
+    another activity (a guided session: test, exercises, re-test, analysed as one activity) or
+    tests before and after the exercises in one summary."""
+    labels = [s["labels"] for s in segments]
+    activities = sorted({x["activity"] for x in labels if "activity" in x})
+    phases = {x[PHASE] for x in labels if PHASE in x}
+    if not [a for a in activities if a != session["activity"]] and len(phases) < 2:
         return []
+    what = ", ".join(activities) or "no activity"
     return [
-        f"the whole session was analysed as {session['activity']} ({session['activity_source']}),"
-        f" but it holds segments labelled {', '.join(labelled)}: each segment's own analysis is"
-        " the one to read"
+        f"the whole session was analysed as {session['activity'] or 'no activity'} "
+        f"({session['activity_source']}), but its segments are labelled {what}"
+        + (" before and after" if len(phases) > 1 else "")
+        + ": each segment's own analysis is the one to read"
     ]
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import stdtrit
 
+from hiprot.activities import INFERRED
 from hiprot.analysis.change_threshold import (
     PRIORS,
     clusters,
@@ -34,14 +35,13 @@ from hiprot.analysis.change_threshold import (
 from hiprot.analysis.comparability import SessionFacts, check, session_facts
 from hiprot.analysis.compare import MEASURES, judge, leg_values
 from hiprot.analysis.formatting import rounded
-from hiprot.analysis.outputs import read_report
+from hiprot.analysis.outputs import AnalysisOutputError, read_report
 from hiprot.calibration.result import WALKING_ONLY
-from hiprot.columns import COUNT, HISTORY_COLUMNS, PHASE, SD, VALUE, current_names
+from hiprot.columns import COUNT, HISTORY_COLUMNS, PHASE, SD, SUBJECT, VALUE, current_names
 
 REPEAT_WITHIN_S = 3600.0  # a repeat is re-strapped, re-calibrated and re-tested within the hour
 SECONDS_PER_WEEK = 7 * 86400.0
 TREND_LEVEL = 0.90
-REPEAT_NOTE = "same-day repeat"  # the guided page's note on a repeated test (docs/dashboard.md)
 
 
 def _time(start_utc: str | None) -> datetime | None:
@@ -53,31 +53,46 @@ def _time(start_utc: str | None) -> datetime | None:
 
 def session_entries(
     session: Path, analysis_dir: Path, report: dict
-) -> list[tuple[dict, SessionFacts]]:
-    """(report, facts) of a session for :func:`history`: the session's own, or — when it holds
-    segments labelled with an activity — one per such segment (its report in ``analysis_dir``,
-    named ``<session>/<segment>`` and dated by its start), a segment noted as a same-day repeat
-    marked as the repeat of the latest segment of its activity before it; a test's ``before``
-    or ``after`` label puts it in a series of its own. Analysed whole, a
-    guided session is one activity and mixes the exercises' reps into the test's trials."""
+) -> tuple[list[tuple[dict, SessionFacts]], list[str]]:
+    """(report, facts) of a session for :func:`history`, and warnings. A session with segments
+    labelled with an activity enters as those segments (each its report in ``analysis_dir``,
+    named ``<session>/<segment>``, dated by its start, a ``before``/``after`` test in a series
+    of its own; the session's ``repeat_of`` maps to the same segment of the repeated session),
+    and as a whole only when its activity was given and no segment is labelled with it (a
+    walk with a labelled test keeps its strides). Analysed whole, a guided session (test,
+    exercises, re-test) is one inferred activity with the exercises' reps counted as trials.
+    A labelled segment without its report (no joint angles in it, or removed) is left out."""
     facts = session_facts(session, report)
-    labelled = [s for s in report.get("segments") or [] if (s.get("labels") or {}).get("activity")]
+    labelled = [
+        s
+        for s in report.get("segments") or []
+        if (s.get("labels") or {}).get("activity") and s.get("dir")
+    ]
     if not labelled:
-        return [(report, facts)]
-    start, entries, latest = _time(facts.start_utc), [], {}
+        return [(report, facts)], []
+    given = (report.get("session") or {}).get("activity_source") != INFERRED
+    kinds = {s["labels"]["activity"] for s in labelled}
+    entries = [(report, facts)] if given and facts.kind not in kinds else []
+    start, warnings = _time(facts.start_utc), []
     for segment in labelled:
-        part = read_report(analysis_dir / segment["dir"])
+        try:
+            part = read_report(analysis_dir / segment["dir"])
+        except AnalysisOutputError as exc:
+            warnings.append(f"{facts.name}: segment {segment['name']} left out: {exc}")
+            continue
+        labels = segment["labels"]
         entry = session_facts(session, part)
         entry.name = f"{facts.name}/{segment['name']}"
         entry.start_utc = (
-            (start + timedelta(seconds=segment["start_s"])).isoformat() if start else None
+            (start + timedelta(seconds=segment["start_s"])).isoformat(timespec="milliseconds")
+            if start is not None
+            else None
         )
-        entry.phase = segment["labels"].get(PHASE)
-        noted = segment["labels"].get("note") == REPEAT_NOTE
-        entry.repeat_of = latest.get(entry.kind) if noted else None
-        latest[entry.kind] = entry.name
+        entry.phase = labels.get(PHASE)
+        entry.subject = labels.get(SUBJECT) or entry.subject
+        entry.repeat_of = f"{facts.repeat_of}/{segment['name']}" if facts.repeat_of else None
         entries.append((part, entry))
-    return entries
+    return entries, warnings
 
 
 def is_repeat(first: SessionFacts, facts: SessionFacts) -> bool:

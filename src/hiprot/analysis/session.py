@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hiprot import quat
+from hiprot.activities import INFERRED
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial, session_mode, trial_warnings
@@ -99,7 +100,7 @@ def analyze_session(
         if activity is None:
             activity, source = (
                 _infer_activity(processed, time_s, columns, events, inside),
-                "inferred from the data",
+                INFERRED,
             )
         time_s, columns = time_s[inside], {k: v[inside] for k, v in columns.items()}
         events = {
@@ -111,7 +112,7 @@ def analyze_session(
     if activity is None:
         activity, source = (
             _infer_activity(processed, time_s, columns, events, inside),
-            "inferred from the data",
+            INFERRED,
         )
     live = LiveAnalysis(sides, rate_hz, activity, mode=session_mode(processed.session.meta))
     live.update(time_s, columns, events)
@@ -169,7 +170,7 @@ def _timing_only(processed: ProcessedSession, activity: str | None, source: str)
         (sum(s.stride_time_s for s in strides if s.side == x.side) for x in shanks), default=0.0
     )
     if activity is None and strides and walking >= WALK_SHARE * span:
-        activity, source = "walk", "inferred from the data"
+        activity, source = "walk", INFERRED
     walk = activity == "walk"
     result = SessionAnalysis(activity, source, strides if walk else [], [], [], skipped * walk)
     result.warnings.append(

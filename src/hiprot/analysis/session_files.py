@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hiprot.analysis.outputs import input_fingerprint, reusable_report
+from hiprot.activities import SEGMENTS_FILE
+from hiprot.analysis.outputs import REPORT_FILE, input_fingerprint, reusable_report
 from hiprot.files import TEMP_PREFIX
 
 SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
+INPUT_FILES = (*SESSION_FILES, SEGMENTS_FILE)  # what an analysis reads: its fingerprint
 
 
 def is_session(path: Path) -> bool:
@@ -44,4 +46,10 @@ def cached(
     files, software and activity (with charts, unless none are wanted), or None (see
     :func:`hiprot.analysis.outputs.reusable_report`)."""
     accepted = [options(activity, True)] + ([] if charts else [options(activity, False)])
-    return reusable_report(out_dir, input_fingerprint(session_dir, SESSION_FILES), accepted)
+    report = reusable_report(out_dir, input_fingerprint(session_dir, INPUT_FILES), accepted)
+    segments = (report or {}).get("segments") or []
+    if any(
+        s.get("dir") and not (Path(out_dir) / s["dir"] / REPORT_FILE).exists() for s in segments
+    ):
+        return None  # a segment's results removed: analyse again
+    return report

@@ -122,7 +122,11 @@ def _summary_lines(report: dict) -> list[str]:
         )
         lines.append(
             f"  segment {segment['name']} ({segment.get('activity') or 'not analysed'}): "
-            f"{found or 'nothing found'}, in {segment['dir']}"
+            + (
+                f"{found or 'nothing found'}, in {segment['dir']}"
+                if segment.get("dir")
+                else "not analysed"
+            )
         )
     for pair in report.get("segment_pairs") or []:
         lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
@@ -417,13 +421,23 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
         }
         result = _previous_history(target, inputs, charts)
         if result is None:
-            where = dict(pairs)
-            result = history(
-                [e for s, r in reports.items() for e in session_entries(s, where[s], r)]
-            )
+            where, entries, left_out = dict(pairs), [], []
+            for session, report in reports.items():
+                found, warnings = session_entries(session, where[session], report)
+                entries += found
+                left_out += warnings
+            result = history(entries)
+            result["left_out"] = left_out
             result["inputs"] = inputs
             _write_history(target, result, charts)
         for line in summary_lines(result):
             click.echo(f"  {line}")
-        click.echo(f"history of {len(reports)} sessions in {target}")
+        for warning in result.get("left_out", []):
+            click.echo(f"  warning: {warning}")
+        parts = len(result["sessions"])
+        click.echo(
+            f"history of {len(reports)} sessions"
+            + (f" ({parts} entries: labelled segments)" if parts != len(reports) else "")
+            + f" in {target}"
+        )
     _exit_if_failed(failed, skipped, len(found))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -17,12 +18,13 @@ from hiprot.cli.common import (
     rig_option,
     subject_option,
 )
+from hiprot.cli.simulate import write_segments
 from hiprot.evaluation.angles import angle_errors
 from hiprot.mqtt import Publisher
 from hiprot.processing import process_session
 from hiprot.recording import SessionWriter, load_session
 from hiprot.sensors.acquisition import health_lines
-from hiprot.sim.session import SCENARIO_ACTIVITY
+from hiprot.sim.session import SCENARIO_ACTIVITY, scenario_commands
 from hiprot.sources import open_source
 from hiprot.state import DeviceLock
 
@@ -94,7 +96,14 @@ def _demo(rig, out_dir, host, port, publishing) -> None:
         true = source.simulation.truth_deg.get(name)
         truth = f" (true {np.min(true):.1f} to {np.max(true):.1f})" if true is not None else ""
         click.echo(f"live {name}: {lo:.1f} to {hi:.1f} deg{truth}")
-    processed = process_session(load_session(summary.session))
+    recorded = load_session(summary.session)
+    commands = scenario_commands(rig.simulation.scenario, source.simulation.events)
+    if commands:  # the segments the phone labels (the guided session), then read with it
+        write_segments(
+            summary.session, commands, datetime.fromisoformat(recorded.meta["start_utc"])
+        )
+        recorded = load_session(summary.session)
+    processed = process_session(recorded)
     if processed.angles is None:
         click.echo("batch analysis: " + "; ".join(processed.warnings))
     else:

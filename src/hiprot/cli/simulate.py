@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -197,11 +197,11 @@ def simulate(
         session,
     )
     repeat_of = repeated_session(out_dir.parent, repeat_of)
-    start = start_utc.replace(tzinfo=UTC) if start_utc is not None else None
+    start = start_utc.replace(tzinfo=UTC) if start_utc is not None else datetime.now(UTC)
     simulation = run_simulation(rig)
     path = write_session(rig, simulation, out_dir, start, repeat_of, mode)
     sim = rig.simulation
-    _write_segments(path, scenario_commands(sim.scenario, simulation.events))
+    write_segments(path, scenario_commands(sim.scenario, simulation.events), start)
     click.echo(
         f"simulated {simulation.duration_s:g} s of '{sim.scenario}' (seed {sim.seed}) with "
         f"{len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz: {', '.join(s.name for s in rig.sensors)}"
@@ -215,15 +215,19 @@ def simulate(
     click.echo(f"session: {path}")
 
 
-def _write_segments(path: Path, commands: list[tuple[float, dict]]) -> None:
+def write_segments(path: Path, commands: list[tuple[float, dict]], start: datetime) -> None:
     """The segments the person's phone would have labelled (``segments.jsonl``), each command
-    applied at its time on the session clock."""
+    applied at its time on the session clock (and ``start`` + that time on the wall clock)."""
     if not commands:
         return
     clock = {"time_s": 0.0}
     try:
-        with SegmentLog(path, lambda: clock["time_s"]) as log:
+        with SegmentLog(
+            path, lambda: clock["time_s"], lambda: start + timedelta(seconds=clock["time_s"])
+        ) as log:
             for clock["time_s"], command in commands:
-                log.apply(command)
+                outcome = log.apply(command)
+                if outcome["status"] != "ok":
+                    raise RecordingError(f"{path}: segment command {command['id']}: {outcome}")
     except OSError as exc:
         raise RecordingError(f"{path}: cannot write the segments: {exc.strerror}") from exc

@@ -19,8 +19,9 @@ from hiprot.columns import hip_ir, knee_flexion
 from hiprot.config import Rig
 from hiprot.processing import ProcessedSession, process_session
 from hiprot.recording import Session
+from hiprot.recording.segments import Timeline, validate
 from hiprot.sim import Simulation, simulate
-from hiprot.sim.session import SCENARIO_ACTIVITY
+from hiprot.sim.session import SCENARIO_ACTIVITY, scenario_commands
 
 FALSE_EVENT_S = 0.1  # a detected event further than this from every true one is false
 
@@ -48,13 +49,21 @@ class Scored:
 def run(rig: Rig) -> Scored:
     """Simulate ``rig`` and analyse it in memory, with the activity its scenario records."""
     sim = simulate(rig)
-    meta = {"activity": SCENARIO_ACTIVITY[rig.simulation.scenario], "complete": True}
-    processed = process_session(
-        Session(
-            Path(f"sim-{rig.simulation.scenario}-{rig.simulation.seed}"), rig, meta, sim.samples
-        )
-    )
+    scenario = rig.simulation.scenario
+    meta = {"activity": SCENARIO_ACTIVITY[scenario], "complete": True}
+    session = Session(Path(f"sim-{scenario}-{rig.simulation.seed}"), rig, meta, sim.samples)
+    session.timeline = simulated_timeline(scenario, sim)
+    processed = process_session(session)
     return Scored(sim, processed, analyze_session(processed))
+
+
+def simulated_timeline(scenario: str, simulation: Simulation) -> Timeline:
+    """The segments `hiprot simulate` writes for ``scenario`` (those the dashboard's guided
+    session labels), in memory."""
+    timeline = Timeline()
+    for time_s, command in scenario_commands(scenario, simulation.events):
+        timeline.apply({**validate(command), "time_s": time_s})
+    return timeline
 
 
 def straight_strides(scored: Scored) -> tuple[int, int]:

@@ -73,6 +73,7 @@ NEUTRAL_DEG = 15.0  # the clinical zero: the gravity angle within this of vertic
 NEUTRAL_S = 0.5  # ... for at least this long in a span (design choice: half the trials' 1 s
 # still start, so that a live window sees it before the first swing)
 ROTATION_TESTS = ("seated-test", "prone-test")
+WALK = "walk"  # a labelled walk never takes the test reference
 SWINGING_EXERCISE = "exercise"  # standing IR activations: the working leg in the test posture
 
 
@@ -436,9 +437,10 @@ def test_spans(
     """Where the rotation-test reference may hold: the thigh horizontal and the shank within
     ``HANGING_SHANK_DEG`` of vertical (hanging seated, foot up prone), each stretch of one
     activity (a labelled segment's, else the session's) judged by its own rule
-    (:func:`_activity_spans`). A posture span the reference holds in keeps it into the
-    unlabelled stretch beside it (a test segment stopped while the person still sits: the
-    same posture, the same reference). Only gravity enters (no heading: the two sensors'
+    (:func:`_activity_spans`). Where labels split a session, a posture span the reference
+    holds in keeps it throughout, in stretches labelled otherwise too (but walking): the
+    person sat down before the test segment started, sits on after it stopped, or the
+    exercises began while seated — one sitting, one reference. Only gravity enters (no heading: the two sensors'
     headings are not aligned yet), so this comes before the shank's heading is fitted."""
     posture = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
     tilt = None
@@ -452,10 +454,10 @@ def test_spans(
     for a, b, name in blocks:
         out[a:b] = _activity_spans(posture[a:b], None if tilt is None else tilt[a:b], rate_hz, name)
     if len(blocks) > 1:
-        open_ = np.array([a is None or a in ROTATION_TESTS for a in timeline.at(time_s)], bool)
+        walking = timeline.at(time_s) == WALK
         for a, b in _runs(posture):
             if out[a:b].any():
-                out[a:b] |= open_[a:b]
+                out[a:b] |= ~walking[a:b]
     return out
 
 

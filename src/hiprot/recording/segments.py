@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hiprot.activities import SEGMENTS_FILE
 from hiprot.columns import ACTIVITIES, MODE, PHASE, SUBJECT
 from hiprot.errors import RecordingError
 from hiprot.files import PRIVATE_FILE, fsync_directory, read_regular
 
-SEGMENTS_FILE = "segments.jsonl"
 MAX_FILE_BYTES = 16 * 1024 * 1024  # about 100 000 commands; a day of use is a few hundred
 MAX_TEXT = 200  # characters of a note, subject or id
 OPS = ("start", "stop", "label", "mark")
@@ -212,13 +212,19 @@ def read_timeline(session_dir: Path) -> Timeline:
 class SegmentLog:
     """Applies commands to a session's ``segments.jsonl``: durable first, idempotent by id.
 
-    ``clock`` gives the session time (the samples' clock) at which a command applies. Safe to
-    call from any thread: commands apply one at a time, in the order they arrive.
+    ``clock`` gives the session time (the samples' clock) at which a command applies, ``utc``
+    its wall-clock time (default now). Safe to call from any thread: commands apply one at a
+    time, in the order they arrive.
     """
 
-    def __init__(self, session_dir: Path, clock: Callable[[], float]):
+    def __init__(
+        self,
+        session_dir: Path,
+        clock: Callable[[], float],
+        utc: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.path = Path(session_dir) / SEGMENTS_FILE
-        self.clock = clock
+        self.clock, self.utc = clock, utc
         self.timeline = read_timeline(session_dir)
         self._lock = threading.Lock()
         existed = self.path.exists()
@@ -251,7 +257,7 @@ class SegmentLog:
             if self._fd is None:
                 raise OSError("the segments file is closed")
             line["time_s"] = round(float(self.clock()), 4)
-            line["utc"] = datetime.now(UTC).isoformat(timespec="milliseconds")
+            line["utc"] = self.utc().isoformat(timespec="milliseconds")
             data = json.dumps(line, separators=(",", ":")).encode() + b"\n"
             if self._torn:  # end the torn line first, so this one stays whole
                 os.write(self._fd, b"\n")

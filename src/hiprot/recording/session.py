@@ -22,6 +22,7 @@ from hiprot.csvio import read_imu_csv
 from hiprot.errors import ConfigError, EmptySessionError, RecordingError
 from hiprot.recording.metadata import FORMAT_VERSION, META_FILE, read_meta
 from hiprot.recording.raw import Block, Damage, HeaderError, RawFileReader, writer_alive
+from hiprot.recording.segments import Timeline, read_timeline
 from hiprot.recording.writer import RAW_FILE
 from hiprot.samples import Chunk, ImuSamples
 
@@ -90,7 +91,8 @@ class Session:
     """A recorded, simulated or imported session.
 
     ``kind`` is ``recorded``, ``simulated`` or ``imported``; ``recovery``
-    says whether everything was read (always complete for CSV sessions).
+    says whether everything was read (always complete for CSV sessions); ``timeline``: its
+    labelled segments and markers (``segments.jsonl``; none in memory), read once.
     """
 
     path: Path
@@ -99,6 +101,7 @@ class Session:
     samples: Chunk
     recovery: Recovery = field(default_factory=lambda: Recovery(closed=True))
     kind: str = "recorded"
+    timeline: Timeline = field(default_factory=Timeline)
 
 
 def load_session(path: str | Path) -> Session:
@@ -111,6 +114,15 @@ def load_session(path: str | Path) -> Session:
     path = Path(path)
     if not path.is_dir():
         raise RecordingError(f"{path}: not a session directory")
+    session = _load(path)
+    try:
+        session.timeline = read_timeline(path)
+    except RecordingError as exc:  # the samples stand without their labels: said, not fatal
+        session.recovery.warnings.append(f"segments not read: {exc}")
+    return session
+
+
+def _load(path: Path) -> Session:
     meta, warnings = _read_meta(path)
     named = meta.get("raw_file")
     if named is not None and named not in (RAW_FILE, CSV_FILE):  # never a path to follow

@@ -34,8 +34,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hiprot.analysis.batch import OUTPUT_FILES, SESSION_FILES
+from hiprot.analysis.batch import OUTPUT_FILES
 from hiprot.analysis.outputs import MAX_REPORT_BYTES, REPORT_FILE
+from hiprot.analysis.session_files import SESSION_FILES
 from hiprot.columns import SUBJECT
 from hiprot.config import load_rig
 from hiprot.errors import ConfigError, HiprotError

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from hiprot import __version__
-from hiprot.columns import SUBJECT
+from hiprot.columns import MODE, PHASE, SUBJECT
 from hiprot.config import Rig, rig_to_toml
 from hiprot.csvio import write_angles_csv, write_imu_csv
 from hiprot.errors import RecordingError
@@ -42,9 +42,9 @@ SCENARIO_ACTIVITY = {
     "guided": None,  # a test, exercises and a re-test in one: no single activity
 }
 GUIDED_BLOCKS = (  # what the dashboard's guided session labels after each prompt, and its end
-    ({"activity": "seated-test", "phase": "before", "mode": "active"}, "trial_end"),
+    ({"activity": "seated-test", PHASE: "before", MODE: "active"}, "trial_end"),
     ({"activity": "exercise"}, "set_end"),
-    ({"activity": "seated-test", "phase": "after", "mode": "active"}, "trial_end"),
+    ({"activity": "seated-test", PHASE: "after", MODE: "active"}, "trial_end"),
 )
 
 
@@ -59,9 +59,10 @@ def scenario_commands(scenario: str, events) -> list[tuple[float, dict]]:
     commands = []
     for i, ((labels, last), start) in enumerate(zip(GUIDED_BLOCKS, prompts)):
         end = prompts[i + 1] if i + 1 < len(prompts) else np.inf
-        stop = max(e.time_s for e in events if e.event == last and start < e.time_s < end)
+        ends = [e.time_s for e in events if e.event == last and start < e.time_s < end]
         commands.append((start, {"id": f"guided-{i}-start", "op": "start", "labels": labels}))
-        commands.append((stop, {"id": f"guided-{i}-stop", "op": "stop"}))
+        if ends:  # else left open: the next start closes it
+            commands.append((max(ends), {"id": f"guided-{i}-stop", "op": "stop"}))
     return commands
 
 
