@@ -5,6 +5,8 @@ A session has one activity (``session.json``, the command line) or none; labelle
 stretches their own. The kinematics needs it per sample, because the rotation-test reference
 holds only inside rotation tests and the working leg of standing IR activations — live, the
 recorder switches the pipeline's activity as segments start; batch, this timeline does the same.
+The segments file's name and the source of an activity nobody gave live here too, below the
+recording and analysis layers that both name them.
 """
 
 from __future__ import annotations

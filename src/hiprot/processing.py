@@ -23,7 +23,6 @@ from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.kinematics.walk_window import STRIDES, walk_window
 from hiprot.recording import Session
-from hiprot.recording.segments import Timeline
 from hiprot.resample import Grid, to_grid
 from hiprot.samples import Chunk
 
@@ -74,20 +73,15 @@ WALKING_ONLY_NOTE = (
 
 
 def session_activity(session: Session, activity: str | None = None) -> ActivityTimeline:
-    """``activity`` (default: ``session.json``'s) for the session, and each labelled segment's
-    own in its stretch (``segments.jsonl``), as the recorder switches the live pipeline when a
-    segment starts: a guided session's exercises are measured as exercises."""
-    return activity_timeline(session.timeline, activity or session.meta.get("activity"))
-
-
-def activity_timeline(timeline: Timeline, default: str | None) -> ActivityTimeline:
-    """``default``, and each segment of ``timeline`` labelled with an activity in its stretch."""
+    """``activity`` (default: ``session.json``'s) for the session, and each segment labelled with
+    an activity (``segments.jsonl``) in its stretch, as the recorder switches the live pipeline
+    when a segment starts: a guided session's exercises are measured as exercises."""
     spans = tuple(
         (s.start_s, np.inf if s.end_s is None else s.end_s, s.labels["activity"])
-        for s in timeline.segments
+        for s in session.timeline.segments
         if "activity" in s.labels
     )
-    return ActivityTimeline(default, spans)
+    return ActivityTimeline(activity or session.meta.get("activity"), spans)
 
 
 def _calibrate(rig: Rig, grid: Grid) -> Calibration:
@@ -108,11 +102,11 @@ def _calibrate(rig: Rig, grid: Grid) -> Calibration:
 def process_session(
     session: Session,
     kinematics: SessionKinematics | None = None,
-    activity: ActivityTimeline | str | None = None,
+    activity: str | None = None,
 ) -> ProcessedSession:
     """Fuse, calibrate and compute joint angles; a session that cannot be calibrated keeps its
-    orientations and says why in ``warnings``. ``activity`` decides where the rotation-test
-    reference holds: a timeline as given, else :func:`session_activity`."""
+    orientations and says why in ``warnings``. ``activity`` (with the session's segments,
+    :func:`session_activity`) decides where the rotation-test reference holds."""
     rig = session.rig
     delivered = {name: s for name, s in session.samples.items() if len(s) >= 2}
     if not delivered:
@@ -137,6 +131,8 @@ def process_session(
     )
     if silent:
         result.warnings.append(f"no samples from {', '.join(silent)}: analysed without them")
+    if session.timeline_error:
+        result.warnings.append(f"{session.timeline_error}: analysed without its segments")
     if not rig.sides:
         result.warnings.append("no thigh sensor: only orientations are available")
         return result
@@ -147,10 +143,8 @@ def process_session(
         return result
     if result.calibration.method == WALKING_ONLY:
         result.warnings.append(WALKING_ONLY_NOTE.format(**result.calibration.quality["standing"]))
-    if not isinstance(activity, ActivityTimeline):
-        activity = session_activity(session, activity)
     result.angles = (kinematics or SessionKinematics()).compute(
-        rig, result.grid, result.calibration, activity=activity
+        rig, result.grid, result.calibration, activity=session_activity(session, activity)
     )
     result.warnings += result.angles.notes
     return result

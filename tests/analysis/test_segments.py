@@ -57,7 +57,12 @@ def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
     index = json.loads((session / "analysis" / "segments.json").read_text())
     names = [s["name"] for s in index["segments"]]
     assert names == ["01-seated-test-right-before", "02-seated-test-right-after"]
-    assert index["pairs"] == [{"before": names[0], "after": names[1]}]
+    [pair] = index["pairs"]
+    assert (pair["before"], pair["after"]) == (names[0], names[1])
+    # the same hip before and after: compared as --compare compares two sessions
+    assert {c["key"] for c in pair["changes"]} == {"hip_ir_max_deg", "hip_er_max_deg"}
+    assert all(c["verdict"] == "within measurement error" for c in pair["changes"])
+    assert all(c["mdc95_deg"] == 5.4 and c["before"]["n"] == 2 for c in pair["changes"])
     found = []
     for entry, (lo, hi) in zip(
         index["segments"], [(trials[0]["start_s"] - 1.0, split), (split, float("inf"))], strict=True
@@ -103,13 +108,20 @@ def guided(tmp_path_factory):
     return directory
 
 
+def _copy(guided, tmp_path):
+    """The guided sessions, as simulated, in a directory of this test's own."""
+    sessions = tmp_path / "sessions"
+    shutil.copytree(guided, sessions, ignore=shutil.ignore_patterns("analysis", "history"))
+    return sessions
+
+
 def test_a_guided_sessions_exercise_segment_is_measured_as_an_exercise(guided, tmp_path):
     """`hiprot simulate --scenario guided` labels the test, the exercises and the re-test as the
     dashboard does; the batch analysis measures each labelled stretch as its activity, as the
     recorder's live pipeline does: the working leg of the standing activations (hip and knee at
     90°) on the test reference. Unlabelled, the hinge's thigh frame read the reps about 10° off
     on this person (seed 2, the simulator's realistic defaults)."""
-    session = guided / "week1"
+    session = _copy(guided, tmp_path) / "week1"
     result = _analyze(session, tmp_path)
     assert result.returncode == 0, result.stderr
     index = json.loads((session / "analysis" / "segments.json").read_text())
@@ -131,9 +143,13 @@ def test_a_guided_sessions_exercise_segment_is_measured_as_an_exercise(guided, t
 def test_the_history_of_guided_sessions_follows_their_test_segments(guided, tmp_path):
     """Each guided session enters the history as its labelled segments, not as one activity
     (analysed whole it is inferred a seated test and its exercises' reps count as trials):
-    the tests before and after the exercises are series of their own."""
+    the tests before and after the exercises are series of their own. A session with no
+    samples beside them is skipped and counted as one session."""
+    sessions = _copy(guided, tmp_path)
+    (sessions / "empty").mkdir()
+    (sessions / "empty" / "session.json").write_text("{}")
     result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "analyze", "--history", str(guided), "--no-charts"],
+        [sys.executable, "-m", "hiprot", "analyze", "--history", str(sessions), "--no-charts"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -141,7 +157,8 @@ def test_the_history_of_guided_sessions_follows_their_test_segments(guided, tmp_
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    history = json.loads((guided / "history" / "history.json").read_text())
+    assert "1 of 3 sessions skipped" in result.stderr
+    history = json.loads((sessions / "history" / "history.json").read_text())
     names = [s["name"] for s in history["sessions"]]
     parts = ["01-seated-test-before-active", "02-exercise", "03-seated-test-after-active"]
     assert names == [f"{week}/{part}" for week in ("week1", "week2") for part in parts]
@@ -157,8 +174,7 @@ def test_the_history_of_guided_sessions_follows_their_test_segments(guided, tmp_
 def test_a_history_never_reuses_results_its_segments_no_longer_match(guided, tmp_path):
     """A session whose segment results were removed, or whose segments file changed, is
     analysed again, not taken from the cache: its entries follow what is on disk now."""
-    sessions, history_dir = tmp_path / "sessions", tmp_path / "history"
-    shutil.copytree(guided, sessions, ignore=shutil.ignore_patterns("analysis", "history"))
+    sessions, history_dir = _copy(guided, tmp_path), tmp_path / "history"
 
     def run_history() -> tuple[subprocess.CompletedProcess, list[str]]:
         result = subprocess.run(
@@ -180,7 +196,25 @@ def test_a_history_never_reuses_results_its_segments_no_longer_match(guided, tmp
     result, names = run_history()
     assert "reused the results of 1 unchanged sessions" in result.stdout
     assert "week2/02-exercise" in names
+    (history_dir / "week1" / "segments" / "01-seated-test-before-active" / "tests.csv").unlink()
+    result, names = run_history()
+    assert "reused the results of 1 unchanged sessions" in result.stdout, "a damaged result"
+    assert "week1/01-seated-test-before-active" in names
     (sessions / "week2" / "segments.jsonl").unlink()
     result, names = run_history()
     assert "reused the results of 1 unchanged sessions" in result.stdout
     assert [n for n in names if n.startswith("week2")] == ["week2"], "no labels: the whole session"
+
+
+def test_an_unreadable_segments_file_leaves_the_session_analysed_without_its_segments(
+    guided, tmp_path
+):
+    session = _copy(guided, tmp_path) / "week1"
+    (session / "segments.jsonl").unlink()
+    (session / "segments.jsonl").mkdir()  # not a file: cannot be read
+    result = _analyze(session, tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = read_report(session / "analysis")
+    assert "segments" not in report
+    assert any("analysed without its segments" in w for w in report["warnings"])
+    assert report["recording"]["recovery"]["complete"], "the samples were all read"

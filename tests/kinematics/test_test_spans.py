@@ -52,3 +52,6 @@ def test_the_test_reference_holds_through_the_sitting_a_test_segment_lies_in():
     assert held[(time_s > 16.005) & (time_s < 18.0)].all(), "still the same sitting"
     assert not held[time_s >= 18.0].any(), "standing up, then sitting down again"
     assert not spans_of(thigh, shank, RATE_HZ, None, time_s).any()
+    in_a_walk = ActivityTimeline("walk", ((5.0, 10.0, "seated-test"),))
+    held = spans_of(thigh, shank, RATE_HZ, in_a_walk, time_s)
+    assert np.array_equal(held, (time_s >= 5.0) & (time_s <= 10.0)), "a walking session's test"

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.activities import INFERRED
+from hiprot.analysis.comparability import ComparisonError
+from hiprot.analysis.compare import compare
 from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
 from hiprot.analysis.session import SessionAnalysis, analyze_session
@@ -130,9 +133,10 @@ def _analyze_segments(
 ) -> dict:
     """Each labelled segment analysed as its own activity (its label, else ``activity``, else
     inferred) into ``out_dir/segments/<name>/`` (report.json and tables); the index: every
-    segment, what was found in it, and the before/after pairs its labels make."""
+    segment, what was found in it, and the before/after pairs its labels make with their
+    comparison (:func:`_pair`)."""
     last_s = float(processed.grid.time_s[-1]) if len(processed.grid.time_s) else 0.0
-    entries = []
+    entries, reports = [], {}
     for segment in timeline.segments:
         entry = {**segment.as_dict(), "dir": f"{SEGMENTS_DIR}/{segment.name}"}
         if processed.angles is None:
@@ -150,6 +154,7 @@ def _analyze_segments(
             with target.file(name) as path:
                 write_table(path, name, items, report["angles"][HIP_IR_REFERENCE])
         target.finish(report, write_report)
+        reports[segment.name] = report
         entry.update(
             activity=analysis.activity,
             activity_source=analysis.activity_source,
@@ -161,22 +166,39 @@ def _analyze_segments(
         entries.append(entry)
     return {
         "segments": entries,
-        "pairs": [
-            {"before": b.name, "after": a.name} for b, a in before_after_pairs(timeline.segments)
-        ],
+        "pairs": [_pair(b.name, a.name, reports) for b, a in before_after_pairs(timeline.segments)],
         "skipped_lines": timeline.skipped,
     }
 
 
+def _pair(before: str, after: str, reports: dict) -> dict:
+    """A before/after pair of segments with the comparison ``--compare`` makes of two sessions
+    (:func:`hiprot.analysis.compare.compare`: change per leg and measure, threshold, verdict),
+    the person's same-day repeats aside (one recording has no re-strapped repeat); or why
+    there is none."""
+    pair: dict = {"before": before, "after": after}
+    if before not in reports or after not in reports:
+        pair["error"] = "not analysed (no joint angles)"
+        return pair
+    try:
+        result = compare(reports[before], reports[after])
+    except ComparisonError as exc:
+        pair["error"] = str(exc)
+        return pair
+    pair.update({k: result[k] for k in ("verdict", "reasons", "warnings", "changes")})
+    return pair
+
+
 def _mixed_warning(session: dict, segments: list[dict]) -> list[str]:
     """A warning when the whole session's analysis mixes what its labelled segments keep apart:
-    another activity (a guided session: test, exercises, re-test, analysed as one activity) or
+    another activity (a guided session: test, exercises, re-test, inferred as one activity) or
     tests before and after the exercises in one summary."""
     labels = [s["labels"] for s in segments]
     activities = sorted({x["activity"] for x in labels if "activity" in x})
     phases = {x[PHASE] for x in labels if PHASE in x}
-    if not [a for a in activities if a != session["activity"]] and len(phases) < 2:
-        return []
+    given = session["activity_source"] != INFERRED and session["activity"] not in activities
+    if given or (set(activities) <= {session["activity"]} and len(phases) < 2):
+        return []  # a given activity the labels leave alone (a walk with a labelled test) stands
     what = ", ".join(activities) or "no activity"
     return [
         f"the whole session was analysed as {session['activity'] or 'no activity'} "

@@ -37,7 +37,7 @@ from hiprot.analysis.compare import MEASURES, judge, leg_values
 from hiprot.analysis.formatting import rounded
 from hiprot.analysis.outputs import AnalysisOutputError, read_report
 from hiprot.calibration.result import WALKING_ONLY
-from hiprot.columns import COUNT, HISTORY_COLUMNS, PHASE, SD, SUBJECT, VALUE, current_names
+from hiprot.columns import COUNT, HISTORY_COLUMNS, PHASE, SD, VALUE, current_names
 
 REPEAT_WITHIN_S = 3600.0  # a repeat is re-strapped, re-calibrated and re-tested within the hour
 SECONDS_PER_WEEK = 7 * 86400.0
@@ -57,30 +57,35 @@ def session_entries(
     """(report, facts) of a session for :func:`history`, and warnings. A session with segments
     labelled with an activity enters as those segments (each its report in ``analysis_dir``,
     named ``<session>/<segment>``, dated by its start, a ``before``/``after`` test in a series
-    of its own; the session's ``repeat_of`` maps to the same segment of the repeated session),
-    and as a whole only when its activity was given and no segment is labelled with it (a
-    walk with a labelled test keeps its strides). Analysed whole, a guided session (test,
-    exercises, re-test) is one inferred activity with the exercises' reps counted as trials.
-    A labelled segment without its report (no joint angles in it, or removed) is left out."""
+    of its own, none a repeat: a repeat inside one recording shares its strapping and
+    calibration), and as a whole only when its activity was given and no segment is labelled
+    with it (a walk with a labelled test keeps its strides). Analysed whole, a guided session
+    (test, exercises, re-test) is one inferred activity with the exercises' reps counted as
+    trials. A labelled segment without results is left out, said in the warnings."""
     facts = session_facts(session, report)
-    labelled = [
-        s
-        for s in report.get("segments") or []
-        if (s.get("labels") or {}).get("activity") and s.get("dir")
-    ]
+    labelled = [s for s in report.get("segments") or [] if (s.get("labels") or {}).get("activity")]
     if not labelled:
         return [(report, facts)], []
     given = (report.get("session") or {}).get("activity_source") != INFERRED
     kinds = {s["labels"]["activity"] for s in labelled}
     entries = [(report, facts)] if given and facts.kind not in kinds else []
-    start, warnings = _time(facts.start_utc), []
+    warnings = (
+        [
+            f"{facts.name}: only its labelled segments are in the history; the rest, inferred "
+            f"{facts.kind}, is not (give the session's activity to keep it)"
+        ]
+        if not given and facts.kind and facts.kind not in kinds
+        else []
+    )
+    start = _time(facts.start_utc)
     for segment in labelled:
         try:
+            if not segment.get("dir"):
+                raise AnalysisOutputError("not analysed (no joint angles)")
             part = read_report(analysis_dir / segment["dir"])
         except AnalysisOutputError as exc:
             warnings.append(f"{facts.name}: segment {segment['name']} left out: {exc}")
             continue
-        labels = segment["labels"]
         entry = session_facts(session, part)
         entry.name = f"{facts.name}/{segment['name']}"
         entry.start_utc = (
@@ -88,9 +93,8 @@ def session_entries(
             if start is not None
             else None
         )
-        entry.phase = labels.get(PHASE)
-        entry.subject = labels.get(SUBJECT) or entry.subject
-        entry.repeat_of = f"{facts.repeat_of}/{segment['name']}" if facts.repeat_of else None
+        entry.phase = segment["labels"].get(PHASE)
+        entry.repeat_of = None
         entries.append((part, entry))
     return entries, warnings
 

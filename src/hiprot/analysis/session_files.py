@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from hiprot.activities import SEGMENTS_FILE
-from hiprot.analysis.outputs import REPORT_FILE, input_fingerprint, reusable_report
+from hiprot.analysis.outputs import (
+    AnalysisOutputError,
+    input_fingerprint,
+    read_report,
+    reusable_report,
+)
 from hiprot.files import TEMP_PREFIX
 
 SESSION_FILES = ("rig.toml", "session.json", "imu.csv", "imu.bin")
@@ -47,9 +52,10 @@ def cached(
     :func:`hiprot.analysis.outputs.reusable_report`)."""
     accepted = [options(activity, True)] + ([] if charts else [options(activity, False)])
     report = reusable_report(out_dir, input_fingerprint(session_dir, INPUT_FILES), accepted)
-    segments = (report or {}).get("segments") or []
-    if any(
-        s.get("dir") and not (Path(out_dir) / s["dir"] / REPORT_FILE).exists() for s in segments
-    ):
-        return None  # a segment's results removed: analyse again
+    for segment in (report or {}).get("segments") or []:
+        if segment.get("dir"):
+            try:
+                read_report(Path(out_dir) / segment["dir"])
+            except AnalysisOutputError:
+                return None  # a segment's results removed or damaged: analyse again
     return report

@@ -121,7 +121,8 @@ def _summary_lines(report: dict) -> list[str]:
             f"{segment[k]} {k}" for k in ("strides", "reps", "trials") if segment.get(k)
         )
         lines.append(
-            f"  segment {segment['name']} ({segment.get('activity') or 'not analysed'}): "
+            f"  segment {segment['name']}"
+            + (f" ({segment.get('activity')}): " if segment.get("dir") else ": ")
             + (
                 f"{found or 'nothing found'}, in {segment['dir']}"
                 if segment.get("dir")
@@ -130,6 +131,11 @@ def _summary_lines(report: dict) -> list[str]:
         )
     for pair in report.get("segment_pairs") or []:
         lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
+        if pair.get("error"):
+            lines.append(f"    no comparison: {pair['error']}")
+        if pair.get("verdict"):
+            lines.append(f"    {pair['verdict']}: {'; '.join(pair['reasons'])}")
+        lines += [f"    {change['line']}" for change in pair.get("changes", [])]
     return lines + [f"  note: {w}" for w in report["warnings"]]
 
 
@@ -423,8 +429,8 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
         if result is None:
             where, entries, left_out = dict(pairs), [], []
             for session, report in reports.items():
-                found, warnings = session_entries(session, where[session], report)
-                entries += found
+                parts, warnings = session_entries(session, where[session], report)
+                entries += parts
                 left_out += warnings
             result = history(entries)
             result["left_out"] = left_out
@@ -434,10 +440,10 @@ def _history(directory: Path, out_dir: Path | None, activity, jobs, charts: bool
             click.echo(f"  {line}")
         for warning in result.get("left_out", []):
             click.echo(f"  warning: {warning}")
-        parts = len(result["sessions"])
+        count = len(result["sessions"])
         click.echo(
             f"history of {len(reports)} sessions"
-            + (f" ({parts} entries: labelled segments)" if parts != len(reports) else "")
+            + (f" ({count} entries, labelled segments apart)" if count != len(reports) else "")
             + f" in {target}"
         )
     _exit_if_failed(failed, skipped, len(found))

@@ -18,11 +18,11 @@ from hiprot.cli.common import (
     rig_option,
     subject_option,
 )
-from hiprot.cli.simulate import write_segments
 from hiprot.evaluation.angles import angle_errors
 from hiprot.mqtt import Publisher
 from hiprot.processing import process_session
 from hiprot.recording import SessionWriter, load_session
+from hiprot.recording.segments import write_commands
 from hiprot.sensors.acquisition import health_lines
 from hiprot.sim.session import SCENARIO_ACTIVITY, scenario_commands
 from hiprot.sources import open_source
@@ -99,7 +99,7 @@ def _demo(rig, out_dir, host, port, publishing) -> None:
     recorded = load_session(summary.session)
     commands = scenario_commands(rig.simulation.scenario, source.simulation.events)
     if commands:  # the segments the phone labels (the guided session), then read with it
-        write_segments(
+        write_commands(
             summary.session, commands, datetime.fromisoformat(recorded.meta["start_utc"])
         )
         recorded = load_session(summary.session)

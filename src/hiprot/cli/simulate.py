@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -27,8 +27,7 @@ from hiprot.config import (
     parse_rig,
     rig_to_toml,
 )
-from hiprot.errors import RecordingError
-from hiprot.recording.segments import SegmentLog
+from hiprot.recording.segments import write_commands
 from hiprot.sim import simulate as run_simulation
 from hiprot.sim.session import scenario_commands, write_session
 
@@ -201,7 +200,7 @@ def simulate(
     simulation = run_simulation(rig)
     path = write_session(rig, simulation, out_dir, start, repeat_of, mode)
     sim = rig.simulation
-    write_segments(path, scenario_commands(sim.scenario, simulation.events), start)
+    write_commands(path, scenario_commands(sim.scenario, simulation.events), start)
     click.echo(
         f"simulated {simulation.duration_s:g} s of '{sim.scenario}' (seed {sim.seed}) with "
         f"{len(rig.sensors)} sensors at {rig.sample_rate_hz:g} Hz: {', '.join(s.name for s in rig.sensors)}"
@@ -213,21 +212,3 @@ def simulate(
         counts[event.event] = counts.get(event.event, 0) + 1
     click.echo("true events: " + ", ".join(f"{n} {name}" for name, n in sorted(counts.items())))
     click.echo(f"session: {path}")
-
-
-def write_segments(path: Path, commands: list[tuple[float, dict]], start: datetime) -> None:
-    """The segments the person's phone would have labelled (``segments.jsonl``), each command
-    applied at its time on the session clock (and ``start`` + that time on the wall clock)."""
-    if not commands:
-        return
-    clock = {"time_s": 0.0}
-    try:
-        with SegmentLog(
-            path, lambda: clock["time_s"], lambda: start + timedelta(seconds=clock["time_s"])
-        ) as log:
-            for clock["time_s"], command in commands:
-                outcome = log.apply(command)
-                if outcome["status"] != "ok":
-                    raise RecordingError(f"{path}: segment command {command['id']}: {outcome}")
-    except OSError as exc:
-        raise RecordingError(f"{path}: cannot write the segments: {exc.strerror}") from exc

@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hiprot.activities import SEGMENTS_FILE
@@ -293,6 +293,25 @@ class SegmentLog:
             fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)
+
+
+def write_commands(session_dir: Path, commands: list[tuple[float, dict]], start: datetime) -> None:
+    """Apply ``commands`` — (session time, command) — to a session written afterwards (a
+    simulated one: the segments the person's phone would have labelled), each on the wall clock
+    at ``start`` + its time; :class:`RecordingError` if one does not apply or cannot be written."""
+    clock = {"time_s": 0.0}
+    try:
+        with SegmentLog(
+            session_dir, lambda: clock["time_s"], lambda: start + timedelta(seconds=clock["time_s"])
+        ) as log:
+            for clock["time_s"], command in commands:
+                outcome = log.apply(command)
+                if outcome["status"] != "ok":
+                    raise RecordingError(
+                        f"{session_dir}: segment command {command['id']}: {outcome}"
+                    )
+    except OSError as exc:
+        raise RecordingError(f"{session_dir}: cannot write the segments: {exc.strerror}") from exc
 
 
 def before_after_pairs(segments: list[Segment]) -> list[tuple[Segment, Segment]]:

@@ -92,7 +92,8 @@ class Session:
 
     ``kind`` is ``recorded``, ``simulated`` or ``imported``; ``recovery``
     says whether everything was read (always complete for CSV sessions); ``timeline``: its
-    labelled segments and markers (``segments.jsonl``; none in memory), read once.
+    labelled segments and markers (``segments.jsonl``; none in memory), read once, or why
+    they could not be (``timeline_error``: the samples stand without them).
     """
 
     path: Path
@@ -102,6 +103,7 @@ class Session:
     recovery: Recovery = field(default_factory=lambda: Recovery(closed=True))
     kind: str = "recorded"
     timeline: Timeline = field(default_factory=Timeline)
+    timeline_error: str | None = None
 
 
 def load_session(path: str | Path) -> Session:
@@ -118,7 +120,7 @@ def load_session(path: str | Path) -> Session:
     try:
         session.timeline = read_timeline(path)
     except RecordingError as exc:  # the samples stand without their labels: said, not fatal
-        session.recovery.warnings.append(f"segments not read: {exc}")
+        session.timeline_error = str(exc)
     return session
 
 
