@@ -49,10 +49,12 @@ def export_sto(session: Session, out_dir: Path) -> list[Path]:
     each written atomically."""
     out_dir = _make(out_dir)
     from hiprot.analysis.batch import judge_and_withhold  # here: the CSV export needs neither
+    from hiprot.analysis.session import remeasure_inferred_exercise
     from hiprot.processing import process_session
 
     name = session.path.name
     processed = process_session(session)
+    remeasure_inferred_exercise(processed)  # the angles `hiprot analyze` writes
     judge_and_withhold(processed)  # an unusable leg's angles are withheld, as by analyze
     grid = processed.grid
     columns = {

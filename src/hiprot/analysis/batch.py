@@ -25,7 +25,7 @@ from hiprot.analysis.comparability import ComparisonError
 from hiprot.analysis.compare import compare
 from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
-from hiprot.analysis.session import SessionAnalysis, analyze_session
+from hiprot.analysis.session import SessionAnalysis, analyze_session, remeasure_inferred_exercise
 from hiprot.analysis.session_files import INPUT_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
 from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT, PHASE
@@ -76,6 +76,7 @@ def analyse(session, activity: str | None = None) -> Analysed:
     """Process and analyse a loaded session in memory: its processed data, analysis and report
     (a leg whose calibration is unusable has its angles withheld, as :func:`analyze_to`)."""
     processed = process_session(session, activity=activity)
+    remeasure_inferred_exercise(processed)
     check = processed.angles
     verdicts = judge_and_withhold(processed)
     analysis = analyze_session(processed, activity)

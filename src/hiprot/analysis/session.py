@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hiprot import quat
-from hiprot.activities import INFERRED
+from hiprot.activities import INFERRED, ActivityTimeline
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial, session_mode, trial_warnings
@@ -32,8 +32,10 @@ from hiprot.analysis.strides import (
 )
 from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading, thigh_inclination
 from hiprot.geometry import X_AXIS
+from hiprot.kinematics.angles import SessionKinematics
+from hiprot.kinematics.rotation_test import SWINGING_EXERCISE
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
-from hiprot.processing import ProcessedSession
+from hiprot.processing import ProcessedSession, session_activity
 from hiprot.saturation import recorded_full_scale, saturated_on
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
@@ -141,6 +143,30 @@ def analyze_session(
     )
     result.warnings += _findings(result, sides)
     return result
+
+
+def remeasure_inferred_exercise(processed: ProcessedSession) -> None:
+    """Angles computed again as an exercise's when nobody named the session's activity (nor a
+    segment's) and the data say exercise (:func:`_infer_activity`: no walk, no rotation test's
+    end-range hold). Not knowing the activity, the kinematics holds the rotation-test
+    reference only where such a hold shows; the working leg of a standing IR activation (hip
+    and knee at 90°) never holds still and was read on the hinge's thigh frame, 8-9° RMSE off
+    on the simulator's realistic people (`scripts/return_to_zero_sweep.py`, which names no
+    activity) against 0.5-1.3° as an exercise. A rotation test inferred needs nothing: its
+    holds already set the reference."""
+    angles = processed.angles
+    if angles is None or session_activity(processed.session) != ActivityTimeline():
+        return
+    time_s, columns, events = analysis_inputs(processed)
+    inside = np.ones(len(time_s), bool)
+    if _infer_activity(processed, time_s, columns, events, inside) != SWINGING_EXERCISE:
+        return
+    processed.angles = SessionKinematics().compute(
+        processed.rig, processed.grid, processed.calibration, activity=SWINGING_EXERCISE
+    )
+    notes = set(angles.notes)
+    processed.warnings = [w for w in processed.warnings if w not in notes]
+    processed.warnings += processed.angles.notes
 
 
 def leg_saturated(processed: ProcessedSession, side: str) -> np.ndarray:
