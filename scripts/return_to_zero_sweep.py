@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from accuracy import rig_for
 
-from hiprot.analysis.session import remeasure_inferred_exercise
+from hiprot.analysis.batch import remeasure_inferred_exercise
 from hiprot.evaluation.angles import angle_errors
 from hiprot.processing import process_session
 from hiprot.recording import Session
@@ -40,7 +40,7 @@ def run(scenario: str, seed: int, pelvis: bool, pauses: int, walk_s: float) -> d
     rig = rig_for(scenario, seed, pelvis, "vqf", walk_s, "realistic", pauses)
     simulation = simulate(rig)
     processed = process_session(Session(Path(f"rtz-{seed}"), rig, {}, simulation.samples))
-    remeasure_inferred_exercise(processed)  # no activity named: as `hiprot analyze` does
+    remeasure_inferred_exercise(processed, None)  # no activity named: as `hiprot analyze` does
     row = {"scenario": scenario, "seed": seed, "pelvis": pelvis, "checks": [], "rmse": []}
     angles = processed.angles
     if angles is None:

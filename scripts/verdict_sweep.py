@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hiprot.analysis.batch import remeasure_inferred_exercise
 from hiprot.analysis.verdict import leg_figures, verdict
 from hiprot.cli.simulate import build_rig
 from hiprot.config import load_rig
@@ -84,6 +85,7 @@ def run(case: str, seed: int, soft: float, mounting: float, realism: str) -> lis
     )
     truth = simulate(rig)
     processed = process_session(Session(Path(f"{case}-{seed}"), rig, {}, truth.samples))
+    remeasure_inferred_exercise(processed, None)  # no activity named: as `hiprot analyze` does
     if processed.angles is None:
         return [
             {

@@ -48,14 +48,12 @@ def export_sto(session: Session, out_dir: Path) -> list[Path]:
     """``<name>_orientations.sto`` (OpenSense quaternions), ``<name>_angles.mot`` (joint angles),
     each written atomically."""
     out_dir = _make(out_dir)
-    from hiprot.analysis.batch import judge_and_withhold  # here: the CSV export needs neither
-    from hiprot.analysis.session import remeasure_inferred_exercise
-    from hiprot.processing import process_session
+    from hiprot.analysis.batch import analyse  # here: the CSV export needs none of it
 
     name = session.path.name
-    processed = process_session(session)
-    remeasure_inferred_exercise(processed)  # the angles `hiprot analyze` writes
-    judge_and_withhold(processed)  # an unusable leg's angles are withheld, as by analyze
+    processed = analyse(
+        session
+    ).processed  # the angles `hiprot analyze` writes, unusable legs withheld
     grid = processed.grid
     columns = {
         imu_label(s.segment, s.side): grid.tracks[s.name].q_es

@@ -377,3 +377,16 @@ def test_standing_activations_nobody_named_are_measured_as_an_exercise(tmp_path)
     true_time_s, truth = read_angles_csv(session / "truth.csv")
     error = angles["right_hip_ir_deg"] - np.interp(time_s, true_time_s, truth["right_hip_ir_deg"])
     assert np.sqrt(np.nanmean(error**2)) < 2.0
+    # an activity given is never second-guessed: a walk keeps the walking reference
+    named = subprocess.run(
+        [sys.executable, "-m", "hiprot", "analyze", str(session), "--no-charts"]
+        + ["--activity", "walk", "--out", str(tmp_path / "as-walk")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert named.returncode == 0, named.stderr
+    report = read_report(tmp_path / "as-walk")
+    assert report["session"]["activity_source"] == "command line"
+    assert report["angles"]["test_reference_s"]["right"] == []

@@ -25,13 +25,20 @@ from hiprot.analysis.comparability import ComparisonError
 from hiprot.analysis.compare import compare
 from hiprot.analysis.outputs import OutputSet, input_fingerprint
 from hiprot.analysis.report import TABLES, build_report, tables, write_report, write_table
-from hiprot.analysis.session import SessionAnalysis, analyze_session, remeasure_inferred_exercise
+from hiprot.analysis.session import (
+    SessionAnalysis,
+    analysis_inputs,
+    analyze_session,
+    infer_activity,
+)
 from hiprot.analysis.session_files import INPUT_FILES, options
 from hiprot.analysis.verdict import judge, refused, withhold
-from hiprot.columns import HIP_IR_REFERENCE, PELVIS_TILT, PHASE
+from hiprot.columns import ACTIVITIES, HIP_IR_REFERENCE, PELVIS_TILT, PHASE
 from hiprot.csvio import write_angles_csv, write_rows
 from hiprot.errors import AnalysisError, HiprotError
-from hiprot.processing import ProcessedSession, process_session
+from hiprot.kinematics.angles import SessionKinematics
+from hiprot.kinematics.rotation_test import SWINGING_EXERCISE
+from hiprot.processing import ProcessedSession, process_session, session_activity
 from hiprot.recording import Segment, before_after_pairs, load_session
 
 CHARTS = ("hip_ir.png", "pelvis.png", "gait_cycle.png", "strides.png", "reps.png", "tests.png")
@@ -72,14 +79,44 @@ def judge_and_withhold(processed: ProcessedSession) -> dict:
     return verdicts
 
 
+def remeasure_inferred_exercise(processed: ProcessedSession, activity: str | None) -> str | None:
+    """Angles computed again as an exercise's when nobody named the activity (``activity``,
+    ``session.json``, a segment label) and the data say exercise
+    (:func:`~hiprot.analysis.session.infer_activity`: no walk, no rotation test's end-range
+    hold); returns that activity (None: nothing done). Not knowing the activity, the
+    kinematics holds the rotation-test reference only where such a hold shows; the working
+    leg of a standing IR activation (hip and knee at 90°) never holds still and was read on
+    the hinge's thigh frame, 8-9° RMSE off on the simulator's realistic people
+    (`scripts/return_to_zero_sweep.py`, which names no activity) against 0.8° as an exercise.
+    A rotation test inferred needs nothing: its holds already set the reference. Live, with
+    no activity, the angles stay the first kind (docs/methods.md)."""
+    named = activity or processed.session.meta.get("activity") in ACTIVITIES
+    if processed.angles is None or named or session_activity(processed.session).spans:
+        return None
+    time_s, columns, events = analysis_inputs(processed)
+    inferred = infer_activity(processed, time_s, columns, events, np.ones(len(time_s), bool))
+    if inferred != SWINGING_EXERCISE:
+        return None
+    notes = set(processed.angles.notes)
+    processed.angles = SessionKinematics().compute(
+        processed.rig, processed.grid, processed.calibration, activity=SWINGING_EXERCISE
+    )
+    processed.warnings = [w for w in processed.warnings if w not in notes]
+    processed.warnings += processed.angles.notes
+    return inferred
+
+
 def analyse(session, activity: str | None = None) -> Analysed:
     """Process and analyse a loaded session in memory: its processed data, analysis and report
     (a leg whose calibration is unusable has its angles withheld, as :func:`analyze_to`)."""
     processed = process_session(session, activity=activity)
-    remeasure_inferred_exercise(processed)
+    inferred = remeasure_inferred_exercise(processed, activity)
     check = processed.angles
     verdicts = judge_and_withhold(processed)
-    analysis = analyze_session(processed, activity)
+    if inferred is not None:
+        analysis = analyze_session(processed, inferred, source=INFERRED)
+    else:
+        analysis = analyze_session(processed, activity)
     report = build_report(processed, analysis, verdicts, check)
     return Analysed(processed, analysis, report, verdicts, check)
 
@@ -167,27 +204,35 @@ def _analyze_segments(
         entries.append(entry)
     return {
         "segments": entries,
-        "pairs": [_pair(b.name, a.name, reports) for b, a in before_after_pairs(timeline.segments)],
+        "pairs": [_pair(b, a, reports) for b, a in before_after_pairs(timeline.segments)],
         "skipped_lines": timeline.skipped,
     }
 
 
-def _pair(before: str, after: str, reports: dict) -> dict:
+def _pair(before: Segment, after: Segment, reports: dict) -> dict:
     """A before/after pair of segments with the comparison ``--compare`` makes of two sessions
     (:func:`hiprot.analysis.compare.compare`: change per leg and measure, threshold, verdict),
-    the person's same-day repeats aside (one recording has no re-strapped repeat); or why
-    there is none."""
-    pair: dict = {"before": before, "after": after}
-    if before not in reports or after not in reports:
+    of the pair's ``side`` when labelled, the person's same-day repeats aside (one recording
+    has no re-strapped repeat); or why there is none."""
+    pair: dict = {"before": before.name, "after": after.name}
+    if before.name not in reports or after.name not in reports:
         pair["error"] = "not analysed (no joint angles)"
         return pair
     try:
-        result = compare(reports[before], reports[after])
+        result = compare(*(_named(reports[s.name], s) for s in (before, after)))
     except ComparisonError as exc:
         pair["error"] = str(exc)
         return pair
-    pair.update({k: result[k] for k in ("verdict", "reasons", "warnings", "changes")})
+    side = before.labels.get("side")
+    changes = [c for c in result["changes"] if side is None or c["side"] == side]
+    pair.update({k: result[k] for k in ("verdict", "reasons", "warnings")}, changes=changes)
     return pair
+
+
+def _named(report: dict, segment: Segment) -> dict:
+    """``report`` named after its segment (``<session>/<segment>``), for the comparison's words."""
+    name = f"{report['session']['name']}/{segment.name}"
+    return {**report, "session": {**report["session"], "name": name}}
 
 
 def _mixed_warning(session: dict, segments: list[dict]) -> list[str]:

@@ -6,7 +6,8 @@ the time after the standing phase → ``walk``; the hip going into external
 rotation (below −10° for 2 s or more) → a rotation test, ``seated-test`` when
 the thigh's front faces up then, ``prone-test`` when it faces down; anything
 else → ``exercise``. The metrics come from :class:`~hiprot.analysis.live.LiveAnalysis`
-fed the whole session at once, so batch and live agree. A session without joint
+fed the whole session at once, so batch and live agree (but for an exercise nobody named,
+whose angles batch computes again as an exercise's: :func:`hiprot.analysis.batch.analyse`). A session without joint
 angles (it could not be calibrated) still gets each shank's stride timing, from
 its own gyroscope and accelerometer.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hiprot import quat
-from hiprot.activities import INFERRED, ActivityTimeline
+from hiprot.activities import INFERRED
 from hiprot.analysis.live import ACTIVITIES, LiveAnalysis
 from hiprot.analysis.reps import Rep
 from hiprot.analysis.rotation_tests import Trial, session_mode, trial_warnings
@@ -32,10 +33,8 @@ from hiprot.analysis.strides import (
 )
 from hiprot.columns import SATURATED, hip_ir, leg_column, thigh_heading, thigh_inclination
 from hiprot.geometry import X_AXIS
-from hiprot.kinematics.angles import SessionKinematics
-from hiprot.kinematics.rotation_test import SWINGING_EXERCISE
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
-from hiprot.processing import ProcessedSession, session_activity
+from hiprot.processing import ProcessedSession
 from hiprot.saturation import recorded_full_scale, saturated_on
 
 TEST_ER_DEG = 10.0  # external rotation beyond this (for TEST_ER_S) marks a rotation test
@@ -101,7 +100,7 @@ def analyze_session(
             return SessionAnalysis(activity, source, warnings=["no joint angles in this segment"])
         if activity is None:
             activity, source = (
-                _infer_activity(processed, time_s, columns, events, inside),
+                infer_activity(processed, time_s, columns, events, inside),
                 INFERRED,
             )
         time_s, columns = time_s[inside], {k: v[inside] for k, v in columns.items()}
@@ -113,7 +112,7 @@ def analyze_session(
     rate_hz = processed.grid.rate_hz
     if activity is None:
         activity, source = (
-            _infer_activity(processed, time_s, columns, events, inside),
+            infer_activity(processed, time_s, columns, events, inside),
             INFERRED,
         )
     live = LiveAnalysis(sides, rate_hz, activity, mode=session_mode(processed.session.meta))
@@ -143,30 +142,6 @@ def analyze_session(
     )
     result.warnings += _findings(result, sides)
     return result
-
-
-def remeasure_inferred_exercise(processed: ProcessedSession) -> None:
-    """Angles computed again as an exercise's when nobody named the session's activity (nor a
-    segment's) and the data say exercise (:func:`_infer_activity`: no walk, no rotation test's
-    end-range hold). Not knowing the activity, the kinematics holds the rotation-test
-    reference only where such a hold shows; the working leg of a standing IR activation (hip
-    and knee at 90°) never holds still and was read on the hinge's thigh frame, 8-9° RMSE off
-    on the simulator's realistic people (`scripts/return_to_zero_sweep.py`, which names no
-    activity) against 0.5-1.3° as an exercise. A rotation test inferred needs nothing: its
-    holds already set the reference."""
-    angles = processed.angles
-    if angles is None or session_activity(processed.session) != ActivityTimeline():
-        return
-    time_s, columns, events = analysis_inputs(processed)
-    inside = np.ones(len(time_s), bool)
-    if _infer_activity(processed, time_s, columns, events, inside) != SWINGING_EXERCISE:
-        return
-    processed.angles = SessionKinematics().compute(
-        processed.rig, processed.grid, processed.calibration, activity=SWINGING_EXERCISE
-    )
-    notes = set(angles.notes)
-    processed.warnings = [w for w in processed.warnings if w not in notes]
-    processed.warnings += processed.angles.notes
 
 
 def leg_saturated(processed: ProcessedSession, side: str) -> np.ndarray:
@@ -251,7 +226,7 @@ def _withheld_legs(processed: ProcessedSession, columns: dict) -> list[str]:
     ]
 
 
-def _infer_activity(
+def infer_activity(
     processed: ProcessedSession,
     time_s: np.ndarray,
     columns: dict,

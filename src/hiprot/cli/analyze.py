@@ -122,7 +122,7 @@ def _summary_lines(report: dict) -> list[str]:
         )
         lines.append(
             f"  segment {segment['name']}"
-            + (f" ({segment.get('activity')}): " if segment.get("dir") else ": ")
+            + (f" ({segment.get('activity') or 'no activity'}): " if segment.get("dir") else ": ")
             + (
                 f"{found or 'nothing found'}, in {segment['dir']}"
                 if segment.get("dir")
@@ -133,9 +133,10 @@ def _summary_lines(report: dict) -> list[str]:
         lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
         if pair.get("error"):
             lines.append(f"    no comparison: {pair['error']}")
-        if pair.get("verdict"):
+        if pair.get("verdict") and not pair.get("changes"):  # the change lines carry the reasons
             lines.append(f"    {pair['verdict']}: {'; '.join(pair['reasons'])}")
         lines += [f"    {change['line']}" for change in pair.get("changes", [])]
+        lines += [f"    warning: {warning}" for warning in pair.get("warnings", [])]
     return lines + [f"  note: {w}" for w in report["warnings"]]
 
 

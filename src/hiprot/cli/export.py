@@ -32,6 +32,8 @@ def export(session_dir, fmt, out_dir) -> None:
     session = load_session(session_dir)
     if not session.recovery.complete:
         click.echo(f"warning: {session.path}: {session.recovery.summary()}", err=True)
+    if session.timeline_error:
+        click.echo(f"warning: {session.timeline_error}: exported without its segments", err=True)
     out_dir = out_dir if out_dir is not None else session.path / "export"
     paths = (export_csv if fmt == "csv" else export_sto)(session, out_dir)
     for path in paths:

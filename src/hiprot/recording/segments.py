@@ -298,7 +298,10 @@ class SegmentLog:
 def write_commands(session_dir: Path, commands: list[tuple[float, dict]], start: datetime) -> None:
     """Apply ``commands`` — (session time, command) — to a session written afterwards (a
     simulated one: the segments the person's phone would have labelled), each on the wall clock
-    at ``start`` + its time; :class:`RecordingError` if one does not apply or cannot be written."""
+    at ``start`` + its time; :class:`RecordingError` if one does not apply or cannot be written.
+    No commands, no file."""
+    if not commands:
+        return
     clock = {"time_s": 0.0}
     try:
         with SegmentLog(
