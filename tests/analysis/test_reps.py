@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hiprot.analysis import reps
 from hiprot.analysis.reps import RepCounter, rep_summary
 
 
@@ -65,6 +66,24 @@ def test_counter_counts_excursions_above_its_minimum_in_any_chunking():
     chunked = RepCounter("right", 100.0)
     pieces = [r for i in range(0, len(t), 3) for r in chunked.update(t[i : i + 3], ir[i : i + 3])]
     assert [r.payload() for r in pieces + chunked.finish()] == [r.payload() for r in reps]
+
+
+def test_a_knee_bend_whose_ir_only_follows_the_knee_is_no_lunge(monkeypatch):
+    """The thigh module's skin twists with knee flexion: a knee bend reads a little IR in step
+    with it (r = 1), which is no rotation; a lunge's turn at the bottom is one."""
+    t = np.arange(0.0, 10.0, 0.01)
+    bend = np.interp(t, [0, 2, 3.5, 5, 10], [0, 0, 70, 0, 0])
+    counter = RepCounter("right", 100.0)
+    assert counter.update(t, 0.1 * bend, bend) + counter.finish() == []
+    monkeypatch.setattr(reps, "SKIN_COUPLING_R", 1.01)  # the rule is what refuses it
+    counter = RepCounter("right", 100.0)
+    assert [r.exercise for r in counter.update(t, 0.1 * bend, bend) + counter.finish()] == ["lunge"]
+    monkeypatch.undo()
+    lunge = np.interp(t, [0, 2, 3, 6, 7, 10], [0, 0, 80, 80, 0, 0])
+    turn = np.interp(t, [0, 3.5, 4.5, 5.0, 5.8, 10], [0, 0, 20, 20, 0, 0])
+    counter = RepCounter("right", 100.0)
+    (rep,) = counter.update(t, 0.1 * lunge + turn, lunge) + counter.finish()
+    assert rep.exercise == "lunge"
 
 
 def test_counter_recognises_a_lunge_by_the_knee():
