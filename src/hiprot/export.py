@@ -51,9 +51,8 @@ def export_sto(session: Session, out_dir: Path) -> list[Path]:
     from hiprot.analysis.batch import analyse  # here: the CSV export needs none of it
 
     name = session.path.name
-    processed = analyse(
-        session
-    ).processed  # the angles `hiprot analyze` writes, unusable legs withheld
+    # the angles `hiprot analyze` writes, an unusable leg's withheld
+    processed = analyse(session).processed
     grid = processed.grid
     columns = {
         imu_label(s.segment, s.side): grid.tracks[s.name].q_es

@@ -26,15 +26,20 @@ class Clock:
         return self.now
 
 
-def _analyze(session, tmp_path) -> subprocess.CompletedProcess:
+def _hiprot(*args, cwd=None) -> subprocess.CompletedProcess:
+    """``hiprot ARGS`` as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "hiprot", "analyze", str(session), "--no-charts"],
+        [sys.executable, "-m", "hiprot", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
-        cwd=tmp_path,
+        cwd=cwd,
     )
+
+
+def _analyze(session, tmp_path) -> subprocess.CompletedProcess:
+    return _hiprot("analyze", session, "--no-charts", cwd=tmp_path)
 
 
 def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
@@ -88,14 +93,7 @@ def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
 
 
 def _simulate_guided(path, *options) -> None:
-    made = subprocess.run(
-        [sys.executable, "-m", "hiprot", "simulate", "--scenario", "guided", "--seed", "2"]
-        + ["--out", str(path), *options],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    made = _hiprot("simulate", "--scenario", "guided", "--seed", "2", "--out", path, *options)
     assert made.returncode == 0, made.stderr
 
 
@@ -148,14 +146,7 @@ def test_the_history_of_guided_sessions_follows_their_test_segments(guided, tmp_
     sessions = _copy(guided, tmp_path)
     (sessions / "empty").mkdir()
     (sessions / "empty" / "session.json").write_text("{}")
-    result = subprocess.run(
-        [sys.executable, "-m", "hiprot", "analyze", "--history", str(sessions), "--no-charts"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=tmp_path,
-    )
+    result = _hiprot("analyze", "--history", sessions, "--no-charts", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "1 of 3 sessions skipped" in result.stderr
     history = json.loads((sessions / "history" / "history.json").read_text())
@@ -177,14 +168,7 @@ def test_a_history_never_reuses_results_its_segments_no_longer_match(guided, tmp
     sessions, history_dir = _copy(guided, tmp_path), tmp_path / "history"
 
     def run_history() -> tuple[subprocess.CompletedProcess, list[str]]:
-        result = subprocess.run(
-            [sys.executable, "-m", "hiprot", "analyze", "--history", str(sessions)]
-            + ["--no-charts", "--out", str(history_dir)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        result = _hiprot("analyze", "--history", sessions, "--no-charts", "--out", history_dir)
         assert result.returncode == 0, result.stderr
         names = [
             s["name"] for s in json.loads((history_dir / "history.json").read_text())["sessions"]

@@ -113,10 +113,9 @@ def analyse(session, activity: str | None = None) -> Analysed:
     inferred = remeasure_inferred_exercise(processed, activity)
     check = processed.angles
     verdicts = judge_and_withhold(processed)
-    if inferred is not None:
-        analysis = analyze_session(processed, inferred, source=INFERRED)
-    else:
-        analysis = analyze_session(processed, activity)
+    analysis = analyze_session(
+        processed, inferred or activity, source=INFERRED if inferred else None
+    )
     report = build_report(processed, analysis, verdicts, check)
     return Analysed(processed, analysis, report, verdicts, check)
 

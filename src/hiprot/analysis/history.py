@@ -80,11 +80,13 @@ def session_entries(
     start = _time(facts.start_utc)
     for segment in labelled:
         try:
-            if not segment.get("dir"):
-                raise AnalysisOutputError("not analysed (no joint angles)")
-            part = read_report(analysis_dir / segment["dir"])
+            part = read_report(analysis_dir / segment["dir"]) if segment.get("dir") else None
         except AnalysisOutputError as exc:
-            warnings.append(f"{facts.name}: segment {segment['name']} left out: {exc}")
+            part, why = None, str(exc)
+        else:
+            why = "not analysed (no joint angles)"
+        if part is None:
+            warnings.append(f"{facts.name}: segment {segment['name']} left out: {why}")
             continue
         entry = session_facts(session, part)
         entry.name = f"{facts.name}/{segment['name']}"

@@ -6,10 +6,11 @@ the time after the standing phase → ``walk``; the hip going into external
 rotation (below −10° for 2 s or more) → a rotation test, ``seated-test`` when
 the thigh's front faces up then, ``prone-test`` when it faces down; anything
 else → ``exercise``. The metrics come from :class:`~hiprot.analysis.live.LiveAnalysis`
-fed the whole session at once, so batch and live agree (but for an exercise nobody named,
-whose angles batch computes again as an exercise's: :func:`hiprot.analysis.batch.analyse`). A session without joint
-angles (it could not be calibrated) still gets each shank's stride timing, from
-its own gyroscope and accelerometer.
+fed the whole session at once, so batch and live agree (but for an exercise nobody
+named, whose angles batch computes again as an exercise's:
+:func:`hiprot.analysis.batch.remeasure_inferred_exercise`). A session without joint
+angles (it could not be calibrated) still gets each shank's stride timing, from its own
+gyroscope and accelerometer.
 """
 
 from __future__ import annotations

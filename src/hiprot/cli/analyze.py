@@ -120,15 +120,14 @@ def _summary_lines(report: dict) -> list[str]:
         found = ", ".join(
             f"{segment[k]} {k}" for k in ("strides", "reps", "trials") if segment.get(k)
         )
-        lines.append(
-            f"  segment {segment['name']}"
-            + (f" ({segment.get('activity') or 'no activity'}): " if segment.get("dir") else ": ")
-            + (
-                f"{found or 'nothing found'}, in {segment['dir']}"
-                if segment.get("dir")
-                else "not analysed"
+        if segment.get("dir"):
+            what = segment.get("activity") or "no activity"
+            lines.append(
+                f"  segment {segment['name']} ({what}): {found or 'nothing found'}, in "
+                f"{segment['dir']}"
             )
-        )
+        else:
+            lines.append(f"  segment {segment['name']}: not analysed")
     for pair in report.get("segment_pairs") or []:
         lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
         if pair.get("error"):

@@ -27,7 +27,8 @@ turning about the vertical (and heading drift) does not enter, and neither does
 the pelvis' anatomical calibration.
 
 The test posture counts only inside rotation tests: when the session's activity (or a
-labelled segment's, :mod:`hiprot.activities`) is a rotation test, or — activity unknown — where the posture (thigh horizontal,
+labelled segment's, :mod:`hiprot.activities`) is a rotation test, or — activity
+unknown — where the posture (thigh horizontal,
 shank hanging) lasts at least ``DETECT_S`` and the shank is held more than
 ``DETECT_DEG`` out of the vertical in it for ``DETECT_S`` (an end-range hold; a
 fidgeting leg moves on, and a knee bending tilts the shank too) (the criterion of :mod:`hiprot.analysis.session` for telling a rotation
@@ -440,8 +441,9 @@ def test_spans(
     (:func:`_activity_spans`). Where labels split a session, a posture span the reference
     holds in keeps it throughout, in stretches labelled otherwise too (but walking): the
     person sat down before the test segment started, sits on after it stopped, or the
-    exercises began while seated — one sitting, one reference. Only gravity enters (no heading: the two sensors'
-    headings are not aligned yet), so this comes before the shank's heading is fitted."""
+    exercises began while seated — one sitting, one reference. Only gravity enters (no
+    heading: the two sensors' headings are not aligned yet), so this comes before the
+    shank's heading is fitted."""
     posture = np.abs(quat.rotate(q_thigh, Y_AXIS)[:, 2]) < HORIZONTAL_THIGH
     tilt = None
     if q_shank is not None:
