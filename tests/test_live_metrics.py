@@ -111,7 +111,10 @@ def test_replayed_seated_test_of_a_realistic_person_publishes_the_batch_trials(
     live = sub.received.json("/test")
     assert len(live) == len(batch)
     for message, trial in zip(live, batch):
-        assert abs(message["start_s"] - trial.start_s) < 0.1
+        # batch fuses with the bias smoothed both ways (VQF's offline variant), live with the
+        # bias known so far: a slow departure crosses the start threshold up to 0.23 s apart
+        # (seed 3's third trial: truth 2° at 62.90 s, batch 62.79 s, live 63.02 s)
+        assert abs(message["start_s"] - trial.start_s) < 0.25
         # live calibrates from the first seconds of movement, batch from the whole session
         for key in ("hip_ir_max_deg", "hip_er_max_deg"):
             assert abs(message[key] - getattr(trial, key)) < 1.5, key

@@ -2,7 +2,7 @@
 calibration → joint angles.
 
 The same stages run live in :mod:`hiprot.pipeline`; here they see the whole
-session at once, so smoothing and heading corrections look both ways.
+session at once, so the gyroscope bias, smoothing and heading corrections look both ways.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from hiprot.calibration.result import WALKING_ONLY
 from hiprot.chip_catalogue import gyro_bias_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError, NoStandingError, RecordingError
-from hiprot.fusion import make_filter
+from hiprot.fusion import VqfFilter, make_filter
+from hiprot.fusion.offline import offline_orientation
 from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.kinematics.walk_window import STRIDES, walk_window
@@ -50,16 +51,21 @@ class ProcessedSession:
 
 
 def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
-    """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the magnetometer)."""
+    """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the
+    magnetometer); VQF, the default, in its offline variant, which smooths the gyroscope bias
+    over the whole recording (:mod:`hiprot.fusion.offline`)."""
     out = {}
     for name, s in samples.items():
-        fusion = make_filter(
-            rig.fusion,
-            rig.sample_rate_hz,
-            magnetometer=s.mag is not None,
-            max_bias_dps=gyro_bias_bound_dps(rig.sensor(name).chip),
-        )
-        out[name] = Orientation(s.time_s, fusion.update(s))
+        bound = gyro_bias_bound_dps(rig.sensor(name).chip)
+        if rig.fusion.filter == VqfFilter.name:
+            magnetometer = rig.fusion.use_magnetometer and s.mag is not None
+            q = offline_orientation(s, rig.sample_rate_hz, magnetometer, bound)
+        else:
+            fusion = make_filter(
+                rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None, max_bias_dps=bound
+            )
+            q = fusion.update(s)
+        out[name] = Orientation(s.time_s, q)
     return out
 
 

@@ -1,0 +1,61 @@
+"""Batch fusion with VQF's offline variant: the rest after a movement corrects the bias during it."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+from synthetic import samples_for, still
+
+from hiprot.fusion import make_filter
+from hiprot.fusion.offline import offline_orientation
+from hiprot.samples import ImuSamples
+
+RATE = 200.0
+TILT = Rotation.from_euler("XY", [80, 10], degrees=True)  # a thigh module on its side
+
+
+def _heading_deg(q: np.ndarray) -> np.ndarray:
+    return np.degrees(Rotation.from_quat(q, scalar_first=True).as_euler("ZYX")[..., 0])
+
+
+def _turned(q: np.ndarray, at: np.ndarray, since: np.ndarray) -> float:
+    """Mean heading over ``at`` less the mean over ``since`` (degrees)."""
+    h = np.unwrap(np.radians(_heading_deg(q)))
+    return float(np.degrees(h[at].mean() - h[since].mean()))
+
+
+def _rest_move_rest() -> tuple[ImuSamples, np.ndarray, np.ndarray]:
+    """Still 15 s, 40 s of swinging (about the vertical and tilting) that ends where it
+    began, still 15 s; the gyroscope bias drifts by 0.5 °/s per axis during the swinging,
+    as a strapped sensor's does while it warms."""
+    t = np.arange(0.0, 70.0, 1.0 / RATE)
+    moving = (t >= 15.0) & (t < 55.0)
+    phase = np.where(moving, 2.0 * np.pi * (t - 15.0) / 4.0, 0.0)
+    yaw = 40.0 * np.sin(phase)
+    pitch = 20.0 * np.sin(2.0 * phase)
+    q = Rotation.from_euler("ZY", np.column_stack([yaw, pitch]), degrees=True) * TILT
+    samples = samples_for(t, q, noise=0.001, seed=3)
+    ramp = np.clip((t - 15.0) / 40.0, 0.0, 1.0)
+    samples.gyr[:] += np.radians(0.5) * ramp[:, None]
+    return samples, t < 15.0, t >= 57.0
+
+
+def test_a_bias_that_moved_while_moving_turns_no_heading_offline():
+    samples, before, after = _rest_move_rest()
+    live = make_filter("vqf", RATE).update(samples)
+    batch = offline_orientation(samples, RATE)
+    live_turn, batch_turn = _turned(live, after, before), _turned(batch, after, before)
+    assert abs(live_turn) > 2.0, live_turn  # the live filter cannot know the bias moved
+    assert abs(batch_turn) < 0.5 * abs(live_turn) and abs(batch_turn) < 1.5, batch_turn
+
+
+def test_a_long_gap_keeps_the_heading():
+    """A gap beyond the bridged 0.25 s splits the stream for the offline variant; the part
+    after it starts from the heading the part before ended with."""
+    t = np.concatenate([np.arange(0.0, 5.0, 1.0 / RATE), np.arange(6.0, 11.0, 1.0 / RATE)])
+    samples = samples_for(t, still(t, TILT), gyr_bias=np.radians([0.3, -0.2, 0.4]), noise=0.001)
+    q = offline_orientation(samples, RATE)
+    assert q.shape == (len(t), 4)
+    assert abs(_turned(q, t > 8.0, t < 3.0)) < 0.3
+    tilt = Rotation.from_quat(q, scalar_first=True).apply([0.0, 0.0, 1.0], inverse=True)
+    np.testing.assert_allclose(tilt[-1], TILT.apply([0.0, 0.0, 1.0], inverse=True), atol=0.01)
