@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from hiprot import quat
 from hiprot.activities import ActivityTimeline
@@ -217,22 +216,37 @@ def _stride_mean(
 
 def _offset_track(
     time_s: np.ndarray,
-    at: np.ndarray,
+    stride_s: np.ndarray,
+    straight: np.ndarray,
     offsets: np.ndarray,
     fallback: float,
     rests: list[tuple[int, int]],
 ) -> np.ndarray:
-    """A slowly varying heading offset: a running median of per-stride offsets, interpolated
-    — per walk between still standing rests, for each rest re-anchors the reference and a
-    walk's estimate must not lean towards the strides of the next one."""
+    """A slowly varying heading offset (rad) from the per-stride ``offsets`` of the
+    ``straight`` strides among all strides (centres ``stride_s``): per straight bout — a run
+    of straight strides between turns, inside one walk between still standing rests — the
+    running median of the bout's own strides over ``OFFSET_WINDOW_S``, the window cut short
+    at the bout's ends (never padded with an end stride, which would make the end stride's
+    own noise the estimate there), interpolated across turns. A rest re-anchors the
+    reference, so a walk's estimate must not lean towards the next walk's strides; a turn
+    may change the offset itself, for the two sensors turn by their own gyroscope scale
+    errors (2 % of a 180° turn: 3.6°), so a bout's estimate must not lean towards the next
+    bout's strides either."""
     out = np.full(len(time_s), fallback)
+    bout = np.cumsum(~straight)[straight]
+    at = stride_s[straight]
+    half = OFFSET_WINDOW_S / 2.0
     for begin, stop in walks_between(len(time_s), rests):
         inside = (at >= time_s[begin]) & (at <= time_s[stop - 1])
         if not inside.any():
             continue
-        here, values = at[inside], np.unwrap(offsets[inside])
-        count = max(1, int(np.searchsorted(here, here[0] + OFFSET_WINDOW_S)))
-        smooth = median_filter(values, size=min(len(values), count | 1), mode="nearest")
+        here, values, runs = at[inside], np.unwrap(offsets[inside]), bout[inside]
+        low = np.maximum(np.searchsorted(here, here - half), np.searchsorted(runs, runs))
+        high = np.minimum(
+            np.searchsorted(here, here + half, side="right"),
+            np.searchsorted(runs, runs, side="right"),
+        )
+        smooth = np.array([np.median(values[a:b]) for a, b in zip(low, high)])
         out[begin:stop] = np.interp(time_s[begin:stop], here, smooth)
     return out
 
@@ -617,7 +631,7 @@ class SessionKinematics:
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
-        walk = mean - _offset_track(grid.time_s, at, offsets, 0.0, rests)
+        walk = mean - _offset_track(grid.time_s, leg.stride_time_s, straight, offsets, 0.0, rests)
         rest_values = [_rest_track(heading[a:b], weight[a:b]) for a, b in rests]
         track = anchored(
             grid.time_s,
@@ -653,7 +667,7 @@ class SessionKinematics:
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
         raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
-        walk = _offset_track(grid.time_s, at, raw[straight], still, rests)
+        walk = _offset_track(grid.time_s, leg.stride_time_s, straight, raw[straight], still, rests)
         heading_t, weight_t = z_heading(leg.femur())
         rest_values = [
             _rest_track(heading_t[a:b] - heading_p[a:b], weight_t[a:b] * weight_p[a:b])
