@@ -9,11 +9,15 @@ from hiprot.analysis.compare import ComparisonError, compare
 from hiprot.analysis.report import build_report
 from hiprot.analysis.rotation_tests import (
     MIN_DETECTABLE_DEG,
+    Trial,
     TrialDetector,
+    arc_deg,
+    carried,
     detectable_change,
     trial_summary,
 )
 from hiprot.evaluation.analysis import run, true_test_peaks
+from hiprot.evaluation.rotation_tests import true_trial_count
 
 from .conftest import sim_rig
 
@@ -167,3 +171,26 @@ def test_a_trial_s_own_return_is_no_swing_of_the_next():
     assert len(found) == 2
     assert found[1].hip_ir_max_deg == pytest.approx(0.0, abs=0.2)
     assert found[1].start_s > found[0].end_s
+
+
+def test_the_resting_leg_carried_along_by_the_tested_one_has_no_trials():
+    """Each leg tested in turn with both legs worn, on people (realistic): the pelvis moves
+    with the tested hip and carries the resting leg's shank a few degrees (a 9-10° arc beside
+    the tested leg's 85-90°) — no trial of that leg, whose own trials are numbered from 1."""
+    scored = run(sim_rig("seated-ir", 1, "both", False, realism="realistic", trials=2))
+    for side in ("left", "right"):
+        found = [t for t in scored.analysis.trials if t.side == side]
+        assert len(found) == true_trial_count(scored, side) == 2, [arc_deg(t) for t in found]
+        assert [t.trial for t in found] == [1, 2]
+        assert all(arc_deg(t) > 60 for t in found)
+
+
+def test_both_legs_tested_together_keep_both_a_stiff_hips_too():
+    def trial(side: str, start: float, ir: float, er: float) -> Trial:
+        return Trial("prone-ir", side, 1, start, start + 15.0, ir, er, None, None)
+
+    right = trial("right", 10.0, 40.0, 40.0)
+    assert not carried(trial("left", 10.5, 5.0, 15.0), [right])  # a stiff hip: 20° of 80°
+    assert carried(trial("left", 10.5, 4.5, 5.0), [right])  # carried along: 9.5° of 80°
+    assert not carried(trial("left", 30.0, 4.5, 5.0), [right])  # at another time: its own
+    assert not carried(trial("right", 10.5, 4.5, 5.0), [right])  # the same leg: not this rule

@@ -25,10 +25,12 @@ when the activity is unknown), ``exercise`` → repetitions, ``seated-test`` /
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from hiprot.analysis.reps import Rep, RepCounter
-from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector
+from hiprot.analysis.rotation_tests import TESTS, Trial, TrialDetector, carried
 from hiprot.analysis.strides import HEADING, INCLINATION, Stride, StrideSegmenter
 from hiprot.anatomy import SIDE_SIGN
 from hiprot.columns import (
@@ -105,6 +107,9 @@ class LiveAnalysis:
             if activity in TESTS
             else {}
         )
+        self._held: list[Trial] = []  # trials waiting for the other legs' (see _released)
+        self._recent: list[Trial] = []  # the latest trials given out, one per leg
+        self._numbers = dict.fromkeys(sides, 0)
 
     def update(
         self,
@@ -139,8 +144,8 @@ class LiveAnalysis:
                 for rep in self.counters[side].update(time_s, ir, columns.get(knee_flexion(side))):
                     out.append((rep.end_s, "rep", rep))
             if side in self.testers:
-                for trial in self._test(side, time_s, ir, columns):
-                    out.append((trial.end_s, "test", trial))
+                self._held += self._test(side, time_s, ir, columns)
+        out += [(trial.end_s, "test", trial) for trial in self._released(final=False)]
         return self._kept(out)
 
     def _test(self, side: str, time_s: np.ndarray, ir: np.ndarray, columns: dict) -> list[Trial]:
@@ -163,8 +168,32 @@ class LiveAnalysis:
         for counter in self.counters.values():
             out += [(rep.end_s, "rep", rep) for rep in counter.finish()]
         for tester in self.testers.values():
-            out += [(trial.end_s, "test", trial) for trial in tester.finish()]
+            self._held += tester.finish()
+        out += [(trial.end_s, "test", trial) for trial in self._released(final=True)]
         return self._kept(out)
+
+    def _released(self, final: bool) -> list[Trial]:
+        """The held trials that are decided: a trial waits while another leg's trial that
+        began before it ended is under way, then is dropped if that leg carried it along
+        (:func:`~hiprot.analysis.rotation_tests.carried`), else given out, numbered per leg."""
+        out, waiting = [], []
+        for trial in sorted(self._held, key=lambda t: t.end_s):
+            if carried(trial, self._held + self._recent):
+                continue
+            busy = [
+                tester.active_since
+                for side, tester in self.testers.items()
+                if side != trial.side and tester.active_since is not None
+            ]
+            if not final and any(since < trial.end_s for since in busy):
+                waiting.append(trial)
+                continue
+            self._numbers[trial.side] += 1
+            trial = replace(trial, trial=self._numbers[trial.side])
+            self._recent = [t for t in self._recent if t.side != trial.side] + [trial]
+            out.append(trial)
+        self._held = waiting
+        return out
 
     def _kept(self, found: list[tuple[float, str, object]]) -> list[tuple[str, dict]]:
         """Keep the completed objects (when asked) and return their payloads in time order."""

@@ -18,6 +18,9 @@ or in which the knee angle ranged over more than ``KNEE_RANGE_DEG`` (a fidgeting
 leg: in a test the knee is held) is none, and while the knee bends or straightens
 faster than 20°/s (getting into position) there is no trial.
 
+A trial of one leg during another leg's trial with under ``CARRIED_SHARE`` of its arc is
+that resting leg carried along (:func:`carried`), no trial.
+
 Per trial, IR and ER are the extremes of hip IR in it (ER positive), both zeroed
 at the still start, the shank vertical, as a goniometer is. A start the gravity
 angle finds within ``ZERO_BAND_DEG`` of vertical is the vertical: a knee bent
@@ -92,6 +95,7 @@ MIN_SWING_DEG = 3.0  # a trial's shank swings at least this far from its start
 BOTH_WAYS_SHARE = 0.25  # swung both ways: the smaller swing this share of the larger at least
 KNEE_RANGE_DEG = 10.0  # ... with the knee held: a wider knee range is fidgeting
 POSTURE_RATE_DEG_S = 20.0  # the knee moving faster than this: getting into position
+CARRIED_SHARE = 0.2  # a trial with under this share of the other leg's concurrent arc: carried
 
 
 def session_mode(meta: dict) -> str | None:
@@ -199,6 +203,11 @@ class TrialDetector:
             if trial is not None:
                 done.append(trial)
         return done
+
+    @property
+    def active_since(self) -> float | None:
+        """When the trial under way left its start (None: none under way)."""
+        return None if self._active is None else self._active[0].t
 
     def finish(self) -> list[Trial]:
         """The trial under way at the end of the stream if its leg is back at the start (a
@@ -355,6 +364,29 @@ class TrialDetector:
         )
         self.trials.append(trial)
         return trial
+
+
+def arc_deg(trial: Trial) -> float:
+    """A trial's arc of rotation: its IR and ER peaks added (either may be missing)."""
+    return (trial.hip_ir_max_deg or 0.0) + (trial.hip_er_max_deg or 0.0)
+
+
+def carried(trial: Trial, others: list[Trial]) -> bool:
+    """Whether ``trial`` is the resting leg carried along by another leg's trial: the two
+    overlap for more than half of the shorter and its arc is under ``CARRIED_SHARE`` of that
+    trial's. The protocol tests one hip at a time (Norkin & White 2016), and a test leg's
+    swing moves the pelvis and with it the other leg (on the simulator's people the resting
+    leg reads a 9-10° arc beside the tested leg's 85-90°: 0.10-0.12); both legs tested
+    together (a bilateral prone screen) keep both, a stiff hip's too — a 20° arc beside
+    80° is 0.25 (the share is a design choice between those, not a published figure)."""
+    for other in others:
+        if other.side == trial.side:
+            continue
+        overlap = min(trial.end_s, other.end_s) - max(trial.start_s, other.start_s)
+        shorter = min(trial.end_s - trial.start_s, other.end_s - other.start_s)
+        if overlap > 0.5 * shorter and arc_deg(trial) < CARRIED_SHARE * arc_deg(other):
+            return True
+    return False
 
 
 def trial_warnings(trials: list[Trial]) -> list[str]:
