@@ -153,3 +153,25 @@ def test_a_flight_of_stairs_keeps_the_standing_zero():
     readings = [r.angles_deg["right_hip_ir_deg"] for r in result.angles.rests]
     assert len(readings) == 2
     assert np.abs(readings).max() <= 2.0, readings
+
+
+def test_a_turn_then_a_stop_within_a_stride_carries_the_turn_into_the_rest():
+    """The walking estimate turns 90° after the walk's last stride (the person turns and
+    stops): the reference follows it up to the rest instead of being held from the last
+    stride, which carried the rest of the turn into the rest; without that turn it is held."""
+    time_s = np.arange(0, 40, 0.01)
+    rests = [(0, 500), (2500, 3000)]
+    walking = np.ones(len(time_s), bool)
+    for a, b in rests:
+        walking[a:b] = False
+    strides = np.arange(5.5, 22.0, 1.1)
+    straight = np.ones(len(strides), bool)
+    turn = np.radians(90.0) * np.clip((time_s - 22.5) / 2.0, 0.0, 1.0)  # 22.5-24.5 s
+    rest_values = [np.zeros(500), np.full(500, turn[-1])]
+    ref = anchored(time_s, turn, walking, strides, straight, rests, rest_values, 0.0)
+    assert abs(np.degrees(ref.carried[1] - turn[2499])) < 0.01
+    still = anchored(
+        time_s, np.zeros(len(time_s)), walking, strides, straight, rests, [np.zeros(500)] * 2, 0.0
+    )
+    last = np.searchsorted(time_s, strides[-1], side="right") - 1
+    assert np.all(still.values[last:2500] == still.values[last])

@@ -34,7 +34,8 @@ pelvis faces (thigh + shank only) — comes from two sources:
 The walking estimate is measured at strides: after a rest it is followed from the walk's
 first stride, and before a rest up to its last; in starting and stopping, where a
 stride-long window mixes walking with standing, the rest's value or the last stride's
-is held.
+is held — unless the estimate turned by more than ``STRAIGHT_DEG`` after the last stride
+(a turn, then a stop within a stride): then it is followed up to the rest.
 
 Without a pelvis sensor a walk that starts more than ``MAX_START_TURN_DEG`` away
 from the direction stood in is taken to start with a turn: its walking estimate
@@ -73,6 +74,7 @@ RAMP_DEG_S = 1.0
 ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
 INITIATION_STRIDES = 2  # a leg's first two strides span the three steps of gait initiation
 MIN_STRIDES = 3  # design choice: the fewest straight strides a robust line is fitted through
+STRAIGHT_DEG = 15.0  # a stride turning less than this over ±1 s walks straight
 
 
 @dataclass
@@ -161,6 +163,8 @@ def anchored(
                 result.correction = value
         if result.correction is None:
             moving = np.zeros_like(moving)
+        elif stop < n and moving.any() and _turned_after_last(walk[begin:stop], moving):
+            moving[int(np.flatnonzero(moving)[-1]) :] = True
         values = walk[begin:stop] - (result.correction or 0.0)
         index = np.maximum.accumulate(np.where(moving, piece - begin, -1))
         out[begin:stop] = np.where(index >= 0, values[np.maximum(index, 0)], current)
@@ -184,6 +188,16 @@ def _between_strides(
     if before_rest:
         out &= time_s <= strides_s.max()
     return out
+
+
+def _turned_after_last(walk: np.ndarray, moving: np.ndarray) -> bool:
+    """Whether the walking estimate turned by more than ``STRAIGHT_DEG`` between the walk's
+    last stride and the rest after it: a person who turns and stops within a stride. Then the
+    reference follows the estimate up to the rest (held from the last stride it would carry
+    the rest of the turn into the rest: 15-17° on the simulator); otherwise it is held, for
+    stopping mixes walking and standing."""
+    last = int(np.flatnonzero(moving)[-1])
+    return bool(abs(walk[-1] - walk[last]) > np.radians(STRAIGHT_DEG))
 
 
 def walks_between(n: int, rests: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -48,7 +48,13 @@ from hiprot.columns import (
 from hiprot.columns import angle_columns as rig_columns
 from hiprot.config import Rig
 from hiprot.geometry import X_AXIS, Y_AXIS, circular_mean, wrap, yaw
-from hiprot.kinematics.anchoring import MAX_START_TURN_DEG, Reference, anchored, walks_between
+from hiprot.kinematics.anchoring import (
+    MAX_START_TURN_DEG,
+    STRAIGHT_DEG,
+    Reference,
+    anchored,
+    walks_between,
+)
 from hiprot.kinematics.gait_events import GaitEvents
 from hiprot.kinematics.heading import hinge_heading_offset, smooth_angle, z_heading
 from hiprot.kinematics.pelvis_frame import (
@@ -88,7 +94,6 @@ from hiprot.saturation import (
 )
 
 OFFSET_WINDOW_S = 30.0  # heading offsets are medians over this many seconds of straight strides
-STRAIGHT_DEG = 15.0  # strides turning less than this count as straight
 
 
 @dataclass
