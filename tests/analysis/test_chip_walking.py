@@ -1,6 +1,6 @@
 """Every supported chip measures while walking: the issue's case, ``hiprot simulate --scenario
 walk --chip CHIP --seed 3 --duration 40`` on people (realistic), analysed as ``hiprot analyze``
-does. The per-chip table over several seeds is scripts/chip_accuracy.py's (docs/accuracy.md)."""
+does. The per-chip table over several seeds is scripts/chip_accuracy.py's (docs/methods.md)."""
 
 from __future__ import annotations
 
