@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from hiprot.analysis.compare import ComparisonError, compare
+from hiprot.analysis.live import MAX_HOLD_S, LiveAnalysis
 from hiprot.analysis.report import build_report
 from hiprot.analysis.rotation_tests import (
     MIN_DETECTABLE_DEG,
@@ -194,3 +197,17 @@ def test_both_legs_tested_together_keep_both_a_stiff_hips_too():
     assert carried(trial("left", 10.5, 4.5, 5.0), [right])  # carried along: 9.5° of 80°
     assert not carried(trial("left", 30.0, 4.5, 5.0), [right])  # at another time: its own
     assert not carried(trial("right", 10.5, 4.5, 5.0), [right])  # the same leg: not this rule
+
+
+def test_a_trial_waits_for_the_other_legs_at_most_max_hold_s():
+    """Live, a trial waits while the other leg's trial under way began before it ended — but
+    not for good: a resting leg that never settles (or whose columns stop) holds it
+    ``MAX_HOLD_S`` at most."""
+    live = LiveAnalysis(("left", "right"), 100.0, activity="seated-test")
+    live.testers["left"]._active = [SimpleNamespace(t=5.0)]  # under way since 5 s, never ends
+    trial = Trial("seated-ir", "right", 1, 10.0, 25.0, 40.0, 40.0, None, None)
+    live._held = [trial]
+    live._now = 25.0 + MAX_HOLD_S - 1.0
+    assert live._released(final=False) == [] and live._held == [trial]
+    live._now = 25.0 + MAX_HOLD_S + 1.0
+    assert [t.side for t in live._released(final=False)] == ["right"] and live._held == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial.transform import Rotation
-from synthetic import samples_for, still
+from synthetic import samples_for
 
 from hiprot.fusion import make_filter
 from hiprot.fusion.offline import offline_orientation
@@ -49,13 +49,22 @@ def test_a_bias_that_moved_while_moving_turns_no_heading_offline():
     assert abs(batch_turn) < 0.5 * abs(live_turn) and abs(batch_turn) < 1.5, batch_turn
 
 
-def test_a_long_gap_keeps_the_heading():
+def test_a_long_gap_keeps_the_heading_and_the_bias():
     """A gap beyond the bridged 0.25 s splits the stream for the offline variant; the part
-    after it starts from the heading the part before ended with."""
-    t = np.concatenate([np.arange(0.0, 5.0, 1.0 / RATE), np.arange(6.0, 11.0, 1.0 / RATE)])
-    samples = samples_for(t, still(t, TILT), gyr_bias=np.radians([0.3, -0.2, 0.4]), noise=0.001)
-    q = offline_orientation(samples, RATE)
-    assert q.shape == (len(t), 4)
-    assert abs(_turned(q, t > 8.0, t < 3.0)) < 0.3
-    tilt = Rotation.from_quat(q, scalar_first=True).apply([0.0, 0.0, 1.0], inverse=True)
-    np.testing.assert_allclose(tilt[-1], TILT.apply([0.0, 0.0, 1.0], inverse=True), atol=0.01)
+    after it starts from the heading the part before ended with (the sensor turned 90° in
+    the first part: a part starting afresh would be 90° off) and with its gyroscope bias
+    (the part after the gap swings without a rest: a bias it had to find afresh, 1 °/s,
+    would turn it by degrees)."""
+    rate = 1.0 / RATE
+    t = np.concatenate([np.arange(0.0, 12.0, rate), np.arange(13.0, 25.0, rate)])
+    turning = np.clip((t - 5.0) / 3.0, 0.0, 1.0) * 90.0  # 5-8 s: a 90° turn about the vertical
+    after = t >= 13.0
+    swing = np.where(after, 20.0 * np.sin(2.0 * np.pi * (t - 13.0) / 3.0), 0.0)
+    q = Rotation.from_euler("ZY", np.column_stack([turning, swing]), degrees=True) * TILT
+    samples = samples_for(t, q, gyr_bias=np.radians([1.0, -0.8, 1.0]), noise=0.001, seed=5)
+    est = offline_orientation(samples, RATE)
+    assert est.shape == (len(t), 4)
+    truth = _heading_deg(q.as_quat(scalar_first=True))
+    error = np.unwrap(np.radians(_heading_deg(est) - truth))
+    error = np.degrees(error - error[t < 3.0].mean())
+    assert np.abs(error[after]).max() < 1.5, np.abs(error[after]).max()

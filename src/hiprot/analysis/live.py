@@ -73,6 +73,9 @@ TEST_INPUTS = (
 )  # rotation tests
 
 
+MAX_HOLD_S = 30.0  # a trial waits at most this long for another leg's: longer than a trial lasts
+
+
 class LiveAnalysis:
     """Emit ``(kind, payload)`` pairs — kind ``stride``, ``rep`` or ``test`` — as each completes.
 
@@ -108,6 +111,7 @@ class LiveAnalysis:
             else {}
         )
         self._held: list[Trial] = []  # trials waiting for the other legs' (see _released)
+        self._now = -np.inf  # the stream's latest time
         self._recent: list[Trial] = []  # the latest trials given out, one per leg
         self._numbers = dict.fromkeys(sides, 0)
 
@@ -120,6 +124,8 @@ class LiveAnalysis:
         """Feed one chunk; returns the metrics completed by it, in time order."""
         out: list[tuple[float, str, object]] = []
         events = events or {}
+        if len(time_s):
+            self._now = float(time_s[-1])
         for side in self.sides:
             ir = columns.get(hip_ir(side))
             if ir is None:
@@ -174,8 +180,10 @@ class LiveAnalysis:
 
     def _released(self, final: bool) -> list[Trial]:
         """The held trials that are decided: a trial waits while another leg's trial that
-        began before it ended is under way, then is dropped if that leg carried it along
-        (:func:`~hiprot.analysis.rotation_tests.carried`), else given out, numbered per leg."""
+        began before it ended is under way (at most ``MAX_HOLD_S``: a leg that never settles,
+        or whose columns stop coming, holds nothing for good), then is dropped if that leg
+        carried it along (:func:`~hiprot.analysis.rotation_tests.carried`), else given out,
+        numbered per leg."""
         out, waiting = [], []
         for trial in sorted(self._held, key=lambda t: t.end_s):
             if carried(trial, self._held + self._recent):
@@ -185,7 +193,8 @@ class LiveAnalysis:
                 for side, tester in self.testers.items()
                 if side != trial.side and tester.active_since is not None
             ]
-            if not final and any(since < trial.end_s for since in busy):
+            waited = self._now - trial.end_s
+            if not final and waited < MAX_HOLD_S and any(since < trial.end_s for since in busy):
                 waiting.append(trial)
                 continue
             self._numbers[trial.side] += 1

@@ -32,8 +32,9 @@ skin twist, attenuation and wobble, screw-home, varus and mountings are drawn up
 largest values the simulator accepts, and prints each figure's AUC between legs beyond
 5° hip-IR RMSE and legs within 3° (the bounds of McGinley et al.'s "reasonable" class for
 gait kinematics, Gait Posture 29:360-369, 2009, and issue #16's targets). The knee axis'
-tilt separates them best (AUC 0.80; the others 0.42-0.70, two candidates 0.70-0.75;
-docs/calibration.md, where the
+tilt separates them best of the figures used (AUC 0.74 on the sweep's latest run, 0.80 on
+the run that set the limits; the others 0.50-0.73, the candidates 0.70-0.82 — an unused
+one, the knee-axis wander, scores higher there; docs/calibration.md, where the
 targets are shown not met: a thigh module that follows only part of the femur's rotation
 moves no knee-axis figure): it makes a leg doubtful at
 ``DOUBTFUL`` — between the largest tilt of a leg within 3° and the smallest of a leg
@@ -41,7 +42,7 @@ beyond 5° on sessions 1-16 of that sweep, checked on the rest. Return to zero b
 ``return_to_zero.WARN_DEG`` (3°, the requirement) also makes a leg doubtful: soft tissue
 does not move a sensor while standing, so the sweep cannot tie it to the error, but a
 rest that reads off is itself a failed self-check. The hinge residual, the axis' halves
-and the walking estimate do not predict the error (AUC 0.42-0.70, with overlap): they
+and the walking estimate do not predict the error (AUC 0.56-0.73, with overlap): they
 are reported, and the hinge residual and the walking estimate make a leg doubtful only
 strictly beyond the largest value the sweep showed in a leg within 5° — there the
 simulator no longer vouches for the angles. They refuse nothing: real people walk with

@@ -12,9 +12,11 @@ bias during it. Same rest criteria and bias bounds as the live filter
 
 The steps are the live filter's (:class:`~hiprot.fusion.timeline.StepPlanner`: gaps up to
 ``max_gap_s`` bridged; the bias of a still start, :mod:`~hiprot.fusion.still_start`, left out
-of the scaling by each sample's true interval). The offline variant needs contiguous data, so a longer gap splits
-the stream; each part after it starts from the heading the part before ended with, as the
-live filter carries its heading across such a gap (and re-levels).
+of the scaling by each sample's true interval). The offline variant needs contiguous data,
+so a longer gap splits
+the stream; each part after it starts from the heading and the gyroscope bias the part before
+ended with (that bias taken off its rates), as the live filter carries both across such a gap
+(and re-levels).
 """
 
 from __future__ import annotations
@@ -42,11 +44,12 @@ def offline_orientation(
     :func:`~hiprot.fusion.make_filter`'s VQF gives it live but with the bias smoothed both
     ways; ``magnetometer``: 9-axis where the samples carry magnetometer data."""
     planner = StepPlanner(1.0 / rate_hz, max_gap_s)
-    start = StillStart(np.radians(max_bias_dps))
-    start.take(samples)
-    if start.bias is not None:  # left out of the timing's scaling, as live
-        planner.bias = start.bias
+    still = StillStart(np.radians(max_bias_dps))
+    still.take(samples)
+    if still.bias is not None:  # left out of the timing's scaling, as live
+        planner.bias = still.bias
     steps = planner.plan(samples)
+    bias = np.zeros(3)  # the first part finds its own, forwards and backwards
     use_mag = magnetometer and steps.mag is not None
     params = VqfFilter.bias_params(max_bias_dps) or None
     bounds = [0, *np.flatnonzero(steps.restart), len(steps)]
@@ -56,7 +59,9 @@ def offline_orientation(
             continue
         part = slice(start, stop)
         mag = steps.mag[part] if use_mag else None
-        out = offlineVQF(steps.gyr[part], steps.acc[part], mag, 1.0 / rate_hz, params)
+        gyr = np.ascontiguousarray(steps.gyr[part] - bias)
+        out = offlineVQF(gyr, steps.acc[part], mag, 1.0 / rate_hz, params)
+        bias = bias + out["bias"][-1]  # carried across a gap, as live
         q = out["quat9D"] if use_mag else out["quat6D"]
         if parts and not use_mag:
             q = quat.multiply(_yaw_between(q[0], parts[-1][-1]), q)

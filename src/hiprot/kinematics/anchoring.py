@@ -74,7 +74,7 @@ RAMP_DEG_S = 1.0
 ANCHOR_WINDOW_S = 10.0  # about ten strides, and inside a live window (20 s) after the rest
 INITIATION_STRIDES = 2  # a leg's first two strides span the three steps of gait initiation
 MIN_STRIDES = 3  # design choice: the fewest straight strides a robust line is fitted through
-STRAIGHT_DEG = 15.0  # a stride turning less than this over ±1 s walks straight
+STRAIGHT_DEG = 15.0  # design choice: a stride turning less than this over ±1 s walks straight
 
 
 @dataclass
