@@ -38,6 +38,11 @@ def samples_for(
     return ImuSamples(time_s, acc, gyr, mag)
 
 
+def heading_deg(q: np.ndarray) -> np.ndarray:
+    """The heading (yaw about the earth's vertical, degrees) of scalar-first ``q_ES``."""
+    return np.degrees(Rotation.from_quat(q, scalar_first=True).as_euler("ZYX")[..., 0])
+
+
 def still(time_s: np.ndarray, q_es: Rotation) -> Rotation:
     """A sensor held at ``q_es``."""
     return Rotation.from_quat(np.tile(q_es.as_quat(), (len(time_s), 1)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial.transform import Rotation
-from synthetic import samples_for
+from synthetic import heading_deg, samples_for
 
 from hiprot.fusion import make_filter
 from hiprot.fusion.offline import offline_orientation
@@ -14,13 +14,9 @@ RATE = 200.0
 TILT = Rotation.from_euler("XY", [80, 10], degrees=True)  # a thigh module on its side
 
 
-def _heading_deg(q: np.ndarray) -> np.ndarray:
-    return np.degrees(Rotation.from_quat(q, scalar_first=True).as_euler("ZYX")[..., 0])
-
-
 def _turned(q: np.ndarray, at: np.ndarray, since: np.ndarray) -> float:
     """Mean heading over ``at`` less the mean over ``since`` (degrees)."""
-    h = np.unwrap(np.radians(_heading_deg(q)))
+    h = np.unwrap(np.radians(heading_deg(q)))
     return float(np.degrees(h[at].mean() - h[since].mean()))
 
 
@@ -64,7 +60,7 @@ def test_a_long_gap_keeps_the_heading_and_the_bias():
     samples = samples_for(t, q, gyr_bias=np.radians([1.0, -0.8, 1.0]), noise=0.001, seed=5)
     est = offline_orientation(samples, RATE)
     assert est.shape == (len(t), 4)
-    truth = _heading_deg(q.as_quat(scalar_first=True))
-    error = np.unwrap(np.radians(_heading_deg(est) - truth))
+    truth = heading_deg(q.as_quat(scalar_first=True))
+    error = np.unwrap(np.radians(heading_deg(est) - truth))
     error = np.degrees(error - error[t < 3.0].mean())
     assert np.abs(error[after]).max() < 1.5, np.abs(error[after]).max()

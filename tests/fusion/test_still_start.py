@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-from synthetic import samples_for, still
+from synthetic import heading_deg, samples_for, still
 
 from hiprot.fusion import FILTER_CLASSES, make_filter
 from hiprot.fusion.still_start import StillStart
@@ -16,10 +16,6 @@ RATE = 200.0
 TILT = Rotation.from_euler("XY", [80, 10], degrees=True)  # a thigh module on its side
 BIAS_DPS = np.array([18.0, -15.0, 12.0])  # within the MPU-6050's ±20 °/s
 MPU6050_BOUND_DPS = 30.0
-
-
-def _heading_deg(q: np.ndarray) -> np.ndarray:
-    return np.degrees(Rotation.from_quat(q, scalar_first=True).as_euler("ZYX")[..., 0])
 
 
 def _standing(duration_s: float, seed: int) -> ImuSamples:
@@ -33,7 +29,7 @@ def test_a_large_bias_turns_no_heading_while_standing(name):
     starting bias would turn it by the bias until the first rest is confirmed, 1.5 s: 20°)."""
     orientation = make_filter(name, RATE, max_bias_dps=MPU6050_BOUND_DPS)
     q = orientation.update(_standing(3.0, seed=1))
-    turned = (_heading_deg(q) - _heading_deg(q[0]) + 180.0) % 360.0 - 180.0
+    turned = (heading_deg(q) - heading_deg(q[0]) + 180.0) % 360.0 - 180.0
     assert np.abs(turned).max() < 0.5
     np.testing.assert_allclose(np.degrees(orientation.bias_), BIAS_DPS, atol=0.2)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
-from synthetic import samples_for
+from synthetic import heading_deg, samples_for
 
 from hiprot import quat
 from hiprot.fusion import FILTER_CLASSES, make_filter
@@ -27,10 +27,6 @@ def _irregular_times(duration_s: float, seed: int) -> np.ndarray:
     return np.sort(t[keep])
 
 
-def _heading_deg(q: np.ndarray) -> np.ndarray:
-    return np.degrees(Rotation.from_quat(q, scalar_first=True).as_euler("ZYX")[..., 0])
-
-
 @pytest.mark.parametrize("name", list(FILTER_CLASSES))
 def test_a_turn_on_an_irregular_clock_integrates_over_the_true_time(name):
     """Turning 90°/s about the vertical for 2 s on a jittery, dropping clock turns exactly 180°."""
@@ -39,7 +35,7 @@ def test_a_turn_on_an_irregular_clock_integrates_over_the_true_time(name):
     path = Rotation.from_rotvec(np.outer(angle, [0, 0, 1])) * TILT
     samples = samples_for(t, path, noise=0.0005, seed=2)
     q = make_filter(name, RATE).update(samples)
-    turned = (_heading_deg(q[-1]) - _heading_deg(q[0]) + 360.0) % 360.0
+    turned = (heading_deg(q[-1]) - heading_deg(q[0]) + 360.0) % 360.0
     assert turned == pytest.approx(180.0, abs=1.0)
 
 
@@ -51,7 +47,7 @@ def test_nominal_rate_alone_would_get_that_turn_wrong():
     samples = samples_for(t, path, noise=0.0005, seed=2)
     by_count = ImuSamples(np.arange(len(t)) / RATE, samples.acc, samples.gyr)
     q = make_filter("vqf", RATE).update(by_count)
-    turned = (_heading_deg(q[-1]) - _heading_deg(q[0]) + 360.0) % 360.0
+    turned = (heading_deg(q[-1]) - heading_deg(q[0]) + 360.0) % 360.0
     assert abs(turned - 180.0) > 20.0
 
 

@@ -378,7 +378,8 @@ def carried(trial: Trial, others: list[Trial]) -> bool:
     swing moves the pelvis and with it the other leg (on the simulator's people the resting
     leg reads a 9-10° arc beside the tested leg's 85-90°: 0.10-0.12); both legs tested
     together (a bilateral prone screen) keep both, a stiff hip's too — a 20° arc beside
-    80° is 0.25 (the share is a design choice between those, not a published figure)."""
+    80° is 0.25 (the share, between those, and the half are design choices, not published
+    figures)."""
     for other in others:
         if other.side == trial.side:
             continue

@@ -13,10 +13,9 @@ bias during it. Same rest criteria and bias bounds as the live filter
 The steps are the live filter's (:class:`~hiprot.fusion.timeline.StepPlanner`: gaps up to
 ``max_gap_s`` bridged; the bias of a still start, :mod:`~hiprot.fusion.still_start`, left out
 of the scaling by each sample's true interval). The offline variant needs contiguous data,
-so a longer gap splits
-the stream; each part after it starts from the heading and the gyroscope bias the part before
-ended with (that bias taken off its rates), as the live filter carries both across such a gap
-(and re-levels).
+so a longer gap splits the stream; each part after it starts from the heading and the
+gyroscope bias the part before ended with (that bias taken off its rates), as the live filter
+carries both across such a gap (and re-levels).
 """
 
 from __future__ import annotations
