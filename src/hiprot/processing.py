@@ -15,11 +15,11 @@ from hiprot.activities import ActivityTimeline
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
 from hiprot.calibration.result import WALKING_ONLY
-from hiprot.chip_catalogue import gyro_bias_bound_dps
+from hiprot.chip_catalogue import gyro_bias_bound_dps, gyro_drift_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError, NoStandingError, RecordingError
 from hiprot.fusion import VqfFilter, make_filter
-from hiprot.fusion.offline import offline_orientation
+from hiprot.fusion.offline import OfflineFusion, whole_body_rest
 from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.kinematics.walk_window import STRIDES, walk_window
@@ -53,19 +53,33 @@ class ProcessedSession:
 def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
     """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the
     magnetometer); VQF, the default, in its offline variant, which smooths the gyroscope bias
-    over the whole recording (:mod:`hiprot.fusion.offline`)."""
+    over the whole recording and anchors it at the still standing
+    (:mod:`hiprot.fusion.offline`)."""
+    if rig.fusion.filter == VqfFilter.name:
+        fusions = {
+            name: OfflineFusion(
+                s,
+                rig.sample_rate_hz,
+                rig.fusion.use_magnetometer and s.mag is not None,
+                gyro_bias_bound_dps(rig.sensor(name).chip),
+            )
+            for name, s in samples.items()
+        }
+        still = whole_body_rest(fusions.values())
+        return {
+            name: Orientation(
+                samples[name].time_s,
+                f.orientation(still, gyro_drift_bound_dps(rig.sensor(name).chip)),
+            )
+            for name, f in fusions.items()
+        }
     out = {}
     for name, s in samples.items():
         bound = gyro_bias_bound_dps(rig.sensor(name).chip)
-        if rig.fusion.filter == VqfFilter.name:
-            magnetometer = rig.fusion.use_magnetometer and s.mag is not None
-            q = offline_orientation(s, rig.sample_rate_hz, magnetometer, bound)
-        else:
-            fusion = make_filter(
-                rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None, max_bias_dps=bound
-            )
-            q = fusion.update(s)
-        out[name] = Orientation(s.time_s, q)
+        fusion = make_filter(
+            rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None, max_bias_dps=bound
+        )
+        out[name] = Orientation(s.time_s, fusion.update(s))
     return out
 
 

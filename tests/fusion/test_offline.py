@@ -6,8 +6,9 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 from synthetic import heading_deg, samples_for
 
+from hiprot.chip_catalogue import gyro_drift_bound_dps
 from hiprot.fusion import make_filter
-from hiprot.fusion.offline import offline_orientation
+from hiprot.fusion.offline import OfflineFusion, offline_orientation, whole_body_rest
 from hiprot.samples import ImuSamples
 
 RATE = 200.0
@@ -64,3 +65,31 @@ def test_a_long_gap_keeps_the_heading_and_the_bias():
     error = np.unwrap(np.radians(heading_deg(est) - truth))
     error = np.degrees(error - error[t < 3.0].mean())
     assert np.abs(error[after]).max() < 1.5, np.abs(error[after]).max()
+
+
+def test_a_slow_turn_while_another_sensor_moves_is_not_taken_for_a_bias():
+    """Still 10 s; then for 20 s one sensor swings (as a tested leg) while the other turns
+    slowly about the vertical by 10° (0.5 °/s, under the chip's bias bound: a compensating
+    pelvis, rest to VQF, whose first pass learns the rate as bias and loses the turn); still
+    10 s. The whole body rested only while both were still: the second pass, anchored there
+    and accepting as rest only what stays within the chip's drift bound, keeps the turn."""
+    t = np.arange(0.0, 40.0, 1.0 / RATE)
+    moving = (t >= 10.0) & (t < 30.0)
+    yaw = np.clip((t - 10.0) * 0.5, 0.0, 10.0)
+    pelvis = Rotation.from_euler("Z", yaw[:, None], degrees=True) * TILT
+    swing = np.where(moving, 30.0 * np.sin(2.0 * np.pi * (t - 10.0) / 2.0), 0.0)
+    leg = Rotation.from_euler("X", swing[:, None], degrees=True) * TILT
+    bias = np.radians([0.3, -0.2, 0.4])
+    fusions = [
+        OfflineFusion(samples_for(t, q, gyr_bias=bias, noise=0.001, seed=seed), RATE)
+        for seed, q in ((7, pelvis), (8, leg))
+    ]
+    still = whole_body_rest(fusions)
+    assert still is not None and still[1] <= 10.0, still
+    before, after = t < 9.0, t >= 32.0
+    first_pass = _turned(fusions[0].orientation(), after, before)
+    anchored = _turned(
+        fusions[0].orientation(still, gyro_drift_bound_dps("icm42688")), after, before
+    )
+    assert abs(first_pass - 10.0) > 3.0, first_pass  # the slow turn read as bias
+    assert abs(anchored - 10.0) < 0.5, anchored

@@ -48,6 +48,7 @@ GYRO_RANGE_DPS = 2000.0
 ACC_RANGE_G = 16.0
 
 ZRO_DPS = {key: c.gyro_offset_dps for key, c in CATALOGUE.items() if c.kind == "imu"}
+ZRO_TEMPCO = {key: c.gyro_tempco_dps_c for key, c in CATALOGUE.items() if c.kind == "imu"}
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,12 @@ class MagSpec:
 
 
 CHIPS = {
-    "icm42688": ChipSpec(0.0028, ZRO_DPS["icm42688"], 0.005, 0.5, 70, 20, 0.15, 0.5),
-    "lsm6dsox": ChipSpec(0.0038, ZRO_DPS["lsm6dsox"], 0.01, 1.0, 70, 20, 0.1, 1.0),
-    "lsm6ds3": ChipSpec(0.007, ZRO_DPS["lsm6ds3"], 0.05, 1.0, 90, 40, 0.5, 1.0),
-    "icm20948": ChipSpec(0.015, ZRO_DPS["icm20948"], 0.05, 1.5, 230, 50, 0.8, 0.5),
-    "mpu6050": ChipSpec(0.005, ZRO_DPS["mpu6050"], 0.16, 3.0, 400, 50, 0.28, 3.0),
-}
+    "icm42688": ChipSpec(0.0028, ZRO_DPS["icm42688"], ZRO_TEMPCO["icm42688"], 0.5, 70, 20, 0.15, 0.5),
+    "lsm6dsox": ChipSpec(0.0038, ZRO_DPS["lsm6dsox"], ZRO_TEMPCO["lsm6dsox"], 1.0, 70, 20, 0.1, 1.0),
+    "lsm6ds3": ChipSpec(0.007, ZRO_DPS["lsm6ds3"], ZRO_TEMPCO["lsm6ds3"], 1.0, 90, 40, 0.5, 1.0),
+    "icm20948": ChipSpec(0.015, ZRO_DPS["icm20948"], ZRO_TEMPCO["icm20948"], 1.5, 230, 50, 0.8, 0.5),
+    "mpu6050": ChipSpec(0.005, ZRO_DPS["mpu6050"], ZRO_TEMPCO["mpu6050"], 3.0, 400, 50, 0.28, 3.0),
+}  # fmt: skip
 MAGNETOMETERS = {"lis3mdl": MagSpec(0.32, 400.0), "ak09916": MagSpec(0.15, 4900.0)}
 
 
