@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from hiprot.chip_catalogue import CHIPS, IMU_CHIPS, MAG_CHIPS, gyro_bias_bound_dps
+from hiprot.chip_catalogue import (
+    CHIPS,
+    IMU_CHIPS,
+    MAG_CHIPS,
+    gyro_bias_bound_dps,
+    gyro_drift_bound_dps,
+)
 from hiprot.config import ConfigError, parse_rig
 from hiprot.sensors.drivers import IMU_DRIVERS, MAG_DRIVERS
 from hiprot.sensors.emulated import EMULATED_CHIPS
@@ -32,6 +38,15 @@ def test_gyro_bias_bound_follows_the_datasheet_offset_with_a_margin_and_a_floor(
     assert gyro_bias_bound_dps("mpu6050") == 30.0  # ±20 °/s × 1.5
     with pytest.raises(ValueError, match="no gyroscope"):
         gyro_bias_bound_dps("lis3mdl")
+
+
+def test_gyro_drift_bound_is_the_temperature_coefficient_over_the_warm_up_with_the_margin():
+    assert gyro_drift_bound_dps("icm42688") == pytest.approx(1.5 * 0.005 * 15.0)  # 0.11 °/s
+    assert gyro_drift_bound_dps("mpu6050") == pytest.approx(1.5 * 0.16 * 15.0)  # 3.6 °/s
+    for key in IMU_CHIPS:  # a still chip's drift stays well inside its bias bound
+        assert 0.0 < gyro_drift_bound_dps(key) < gyro_bias_bound_dps(key), key
+    with pytest.raises(ValueError, match="no gyroscope"):
+        gyro_drift_bound_dps("lis3mdl")
 
 
 def _rig(chip: str, **mag: str):

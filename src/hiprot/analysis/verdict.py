@@ -33,7 +33,7 @@ largest values the simulator accepts, and prints each figure's AUC between legs 
 5° hip-IR RMSE and legs within 3° (the bounds of McGinley et al.'s "reasonable" class for
 gait kinematics, Gait Posture 29:360-369, 2009, and issue #16's targets). The knee axis'
 tilt separates them best of the figures used (AUC 0.74 on the sweep's latest run, 0.80 on
-the run that set the limits; the others 0.50-0.73, the candidates 0.70-0.82 — an unused
+the run that set the limits; the others 0.48-0.73, the candidates 0.69-0.82 — an unused
 one, the knee-axis wander, scores higher there; docs/calibration.md, where the
 targets are shown not met: a thigh module that follows only part of the femur's rotation
 moves no knee-axis figure): it makes a leg doubtful at
