@@ -18,7 +18,10 @@ modules re-strapped, another sitting posture and effort
 4. ``hiprot analyze --history`` of ten one-minute walks: from scratch, then again with
    every result cached; the ratio (target ≤ 0.1).
 
-    python scripts/change_sweep.py [--seeds 20] [--jobs 2] [--skip 4]
+``--pelvis`` wears a pelvis sensor in the seated and prone tests too (parts 1-3), whose
+pelvis-referenced IR leaves out the pelvis' compensation that a thigh-only rig counts.
+
+    python scripts/change_sweep.py [--seeds 20] [--jobs 2] [--skip 4] [--pelvis]
 """
 
 from __future__ import annotations
@@ -110,9 +113,13 @@ def strap_move_deg(a: dict, b: dict) -> float | None:
     return max(moves) if moves else None
 
 
-def null_pair(case: str, seed: int) -> tuple[str, float | None, float | None]:
-    """The outcome, the largest strap move and the largest |change| of a re-strapped pair."""
+def null_pair(
+    case: str, seed: int, tests_pelvis: bool = False
+) -> tuple[str, float | None, float | None]:
+    """The outcome, the largest strap move and the largest |change| of a re-strapped pair
+    (``tests_pelvis``: the rotation tests with a pelvis sensor)."""
     scenario, pelvis, duration = NULL_CASES[case]
+    pelvis = pelvis or (tests_pelvis and scenario != "walk")
     (a, _), (b, _) = (report(scenario, seed, s, pelvis, duration) for s in (1, 2))
     verdict, _ = outcome(a, b)
     try:
@@ -122,9 +129,9 @@ def null_pair(case: str, seed: int) -> tuple[str, float | None, float | None]:
     return verdict, strap_move_deg(a, b), max(changes) if changes else None
 
 
-def gain_pair(gain: float, seed: int) -> tuple:
+def gain_pair(gain: float, seed: int, pelvis: bool = False) -> tuple:
     (a, ta), (b, tb) = (
-        report("seated-ir", seed, s, ir_max=ir) for s, ir in ((1, 30.0), (2, 30.0 + gain))
+        report("seated-ir", seed, s, pelvis, ir_max=ir) for s, ir in ((1, 30.0), (2, 30.0 + gain))
     )
     verdict, change = outcome(a, b, "hip_ir_max_deg")
     if change is None:
@@ -132,10 +139,10 @@ def gain_pair(gain: float, seed: int) -> tuple:
     return verdict, change["change_deg"], tb - ta, change["sem_deg"]
 
 
-def weekly(seed: int) -> dict | None:
+def weekly(seed: int, pelvis: bool = False) -> dict | None:
     entries = []
     for week in range(8):
-        r, _ = report("seated-ir", seed, week + 1, ir_max=30.0 + week, day=7 * week)
+        r, _ = report("seated-ir", seed, week + 1, pelvis, ir_max=30.0 + week, day=7 * week)
         entries.append((r, session_facts(None, r)))
     series = [s for s in history(entries)["series"] if s["key"] == "hip_ir_max_deg"]
     return series[0]["trend"] if series else None
@@ -163,10 +170,10 @@ def _counts(outcomes) -> str:
     return "; ".join(f"{n} {o}" for o, n in sorted(counts.items(), key=lambda x: -x[1]))
 
 
-def part_null(pool, seeds) -> None:
+def part_null(pool, seeds, pelvis: bool) -> None:
     print("1. re-strapped, same true IR: share within measurement error (of pairs with a verdict)")
     for case in NULL_CASES:
-        results = list(pool.map(null_pair, [case] * len(seeds), seeds))
+        results = list(pool.map(null_pair, [case] * len(seeds), seeds, [pelvis] * len(seeds)))
         rows = [r[0] for r in results]
         judged = [r for r in rows if r in ("within measurement error", "probable change")]
         print(
@@ -184,10 +191,10 @@ def part_null(pool, seeds) -> None:
             )
 
 
-def part_gain(pool, seeds) -> None:
+def part_gain(pool, seeds, pelvis: bool) -> None:
     print("2. seated IR gain, re-strapped (passive 30° → 30° + gain)")
     for gain, target in ((10.0, 90), (8.0, 75)):
-        rows = list(pool.map(gain_pair, [gain] * len(seeds), seeds))
+        rows = list(pool.map(gain_pair, [gain] * len(seeds), seeds, [pelvis] * len(seeds)))
         judged = [r for r in rows if r[1] is not None]
         others = [r[0] for r in rows if r[1] is None]
         if not judged:
@@ -206,8 +213,8 @@ def part_gain(pool, seeds) -> None:
         )
 
 
-def part_trend(pool, seeds) -> None:
-    trends = [t for t in pool.map(weekly, seeds) if t]
+def part_trend(pool, seeds, pelvis: bool) -> None:
+    trends = [t for t in pool.map(weekly, seeds, [pelvis] * len(seeds)) if t]
     inside = [t["ci90_deg_per_week"][0] <= 1.0 <= t["ci90_deg_per_week"][1] for t in trends]
     above = [t["ci90_deg_per_week"][0] > 0 for t in trends]
     slopes = np.array([t["slope_deg_per_week"] for t in trends])
@@ -253,13 +260,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip", type=int, nargs="*", default=[], help="parts to skip (1-4)")
+    parser.add_argument(
+        "--pelvis", action="store_true", help="the rotation tests with a pelvis sensor"
+    )
     args = parser.parse_args()
     seeds = list(range(1, args.seeds + 1))
     with ProcessPoolExecutor(args.jobs) as pool:
         for part, run in ((1, part_null), (2, part_gain), (3, part_trend)):
             if part not in args.skip:
                 began = time.perf_counter()
-                run(pool, seeds)
+                run(pool, seeds, args.pelvis)
                 print(f"   ({time.perf_counter() - began:.0f} s)", flush=True)
     if 4 not in args.skip:
         part_speed(args.jobs)
