@@ -65,7 +65,8 @@ def main() -> None:
             }
             seconds["one pass"] += time.perf_counter() - start
             start = time.perf_counter()
-            anchored = {name: o.q_es for name, o in fuse(rig, simulation.samples).items()}
+            fused, _ = fuse(rig, simulation.samples)
+            anchored = {name: o.q_es for name, o in fused.items()}
             seconds["anchored"] += time.perf_counter() - start
             for name in simulation.samples:
                 truth = simulation.q_ES(name)[:n]

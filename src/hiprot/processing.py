@@ -19,7 +19,7 @@ from hiprot.chip_catalogue import gyro_bias_bound_dps, gyro_drift_bound_dps
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError, NoStandingError, RecordingError
 from hiprot.fusion import VqfFilter, make_filter
-from hiprot.fusion.offline import OfflineFusion, whole_body_rest
+from hiprot.fusion.offline import ANCHOR_MIN_S, OfflineFusion, whole_body_rest
 from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
 from hiprot.kinematics.walk_window import STRIDES, walk_window
@@ -50,11 +50,17 @@ class ProcessedSession:
     accelerometer: dict[str, AccelerometerCorrection] = field(default_factory=dict)
 
 
-def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
+NOT_ANCHORED = (
+    "no still rest of {min_s:g} s or more shared by every sensor: batch fusion is not anchored "
+    "at the still standing, and a slow movement may have been taken for gyroscope bias"
+)
+
+
+def fuse(rig: Rig, samples: Chunk) -> tuple[dict[str, Orientation], str | None]:
     """Each sensor's orientation with the rig's filter (9-axis where the rig trusts the
-    magnetometer); VQF, the default, in its offline variant, which smooths the gyroscope bias
-    over the whole recording and anchors it at the still standing
-    (:mod:`hiprot.fusion.offline`)."""
+    magnetometer), and a warning or None; VQF, the default, in its offline variant, which
+    smooths the gyroscope bias over the whole recording and anchors it at the whole body's
+    longest still rest (:mod:`hiprot.fusion.offline`) — the warning says when there is none."""
     if rig.fusion.filter == VqfFilter.name:
         fusions = {
             name: OfflineFusion(
@@ -66,13 +72,14 @@ def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
             for name, s in samples.items()
         }
         still = whole_body_rest(fusions.values())
-        return {
+        orientations = {
             name: Orientation(
                 samples[name].time_s,
                 f.orientation(still, gyro_drift_bound_dps(rig.sensor(name).chip)),
             )
             for name, f in fusions.items()
         }
+        return orientations, None if still else NOT_ANCHORED.format(min_s=ANCHOR_MIN_S)
     out = {}
     for name, s in samples.items():
         bound = gyro_bias_bound_dps(rig.sensor(name).chip)
@@ -80,7 +87,7 @@ def fuse(rig: Rig, samples: Chunk) -> dict[str, Orientation]:
             rig.fusion, rig.sample_rate_hz, magnetometer=s.mag is not None, max_bias_dps=bound
         )
         out[name] = Orientation(s.time_s, fusion.update(s))
-    return out
+    return out, None
 
 
 WALKING_ONLY_NOTE = (
@@ -141,7 +148,7 @@ def process_session(
         for name, s in delivered.items()
     }
     samples = {name: corrections[name].apply(s) for name, s in delivered.items()}
-    orientations = fuse(rig, samples)
+    orientations, fusion_note = fuse(rig, samples)
     streams = {
         name: (o.time_s, o.q_es, samples[name].acc, samples[name].gyr)
         for name, o in orientations.items()
@@ -151,6 +158,8 @@ def process_session(
     )
     if silent:
         result.warnings.append(f"no samples from {', '.join(silent)}: analysed without them")
+    if fusion_note:
+        result.warnings.append(fusion_note)
     if session.timeline_error:
         result.warnings.append(f"{session.timeline_error}: analysed without its segments")
     if not rig.sides:

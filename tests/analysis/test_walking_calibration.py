@@ -37,7 +37,8 @@ def _analyse(session) -> tuple[dict, str]:
 def test_a_walk_without_standing_is_calibrated_from_its_strides(tmp_path):
     """The same realistic walk with a pelvis sensor, analysed with its standing phase and
     without it: the second is calibrated from walking, says its zero is assumed, keeps no
-    return-to-zero check, and measures each stride's hip-IR range as the first does."""
+    return-to-zero check, says its batch fusion had no still rest to anchor at, and measures
+    each stride's hip-IR range as the first does."""
     rig = sim_rig("walk", 2, "both", True, 40.0, realism="realistic")
     standing = write_sim(rig, tmp_path / "standing")
     walking = tmp_path / "walking"
@@ -49,6 +50,8 @@ def test_a_walk_without_standing_is_calibrated_from_its_strides(tmp_path):
     assert second["calibration"]["method"] == "walking-only"
     assert second["calibration"]["quality"]["standing"]["duration_s"] == 0.0
     assert any("no still standing phase" in w and "assumed" in w for w in second["warnings"])
+    anchored = [any("fusion is not anchored" in w for w in r["warnings"]) for r in (first, second)]
+    assert anchored == [False, True]  # no still rest to anchor the batch fusion's bias at
     assert second["return_to_zero"]["rests"] == []
     for side in ("right", "left"):
         ranges = [

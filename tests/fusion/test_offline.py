@@ -71,9 +71,9 @@ def test_a_slow_turn_while_another_sensor_moves_is_not_taken_for_a_bias():
     """Still 10 s; then for 20 s one sensor swings (as a tested leg) while the other turns
     slowly about the vertical by 10° (0.5 °/s, under the chip's bias bound: a compensating
     pelvis, rest to VQF, whose first pass learns the rate as bias and loses the turn); still
-    10 s. The whole body rested only while both were still: the second pass, anchored there
+    8 s. The whole body rested only while both were still: the second pass, anchored there
     and accepting as rest only what stays within the chip's drift bound, keeps the turn."""
-    t = np.arange(0.0, 40.0, 1.0 / RATE)
+    t = np.arange(0.0, 38.0, 1.0 / RATE)  # the still after it shorter: the one before anchors
     moving = (t >= 10.0) & (t < 30.0)
     yaw = np.clip((t - 10.0) * 0.5, 0.0, 10.0)
     pelvis = Rotation.from_euler("Z", yaw[:, None], degrees=True) * TILT
@@ -93,3 +93,32 @@ def test_a_slow_turn_while_another_sensor_moves_is_not_taken_for_a_bias():
     )
     assert abs(first_pass - 10.0) > 3.0, first_pass  # the slow turn read as bias
     assert abs(anchored - 10.0) < 0.5, anchored
+
+
+def test_a_rest_is_not_counted_across_a_gap():
+    """A still sensor whose stream has a 1-s gap: its rests end at the gap, so the longest
+    rest, and with it the anchor, lies after it (a span across the gap would count time in
+    which nothing was measured)."""
+    rate = 1.0 / RATE
+    t = np.concatenate([np.arange(0.0, 5.0, rate), np.arange(6.0, 20.0, rate)])
+    q = Rotation.from_euler("Z", np.zeros((len(t), 1)), degrees=True) * TILT
+    fusion = OfflineFusion(samples_for(t, q, gyr_bias=np.radians([0.3, -0.2, 0.4]), seed=9), RATE)
+    assert len(fusion.parts) == 2
+    assert all(end < 5.0 or start >= 6.0 for start, end in fusion.rests()), fusion.rests()
+    still = whole_body_rest([fusion])
+    assert still is not None and still[0] >= 6.0, still
+
+
+def test_without_a_shared_rest_the_first_pass_stands():
+    """One sensor swings throughout: no span in which every sensor rested, no anchor, and the
+    orientation is the first pass's."""
+    t = np.arange(0.0, 20.0, 1.0 / RATE)
+    swing = 30.0 * np.sin(2.0 * np.pi * t / 2.0)
+    swinging = Rotation.from_euler("X", swing[:, None], degrees=True) * TILT
+    still = Rotation.from_euler("Z", np.zeros((len(t), 1)), degrees=True) * TILT
+    fusions = [
+        OfflineFusion(samples_for(t, q, seed=seed), RATE) for seed, q in ((1, still), (2, swinging))
+    ]
+    assert whole_body_rest(fusions) is None
+    drift = gyro_drift_bound_dps("icm42688")
+    np.testing.assert_array_equal(fusions[0].orientation(None, drift), fusions[0].orientation())

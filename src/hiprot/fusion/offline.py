@@ -18,14 +18,14 @@ degrees. But once the sensor has been still, its bias can only move as far as it
 temperature coefficient allows (:func:`~hiprot.chip_catalogue.gyro_drift_bound_dps`). So a
 second pass is anchored: the longest span in which every sensor of the session rested at
 once in the first pass (:func:`whole_body_rest`: the still standing; a pelvis turning
-slowly while the tested leg moves is no rest of the body) gives each sensor's bias as its mean rate there (sway
-averages out over the span); with that bias taken off its rates, the second pass accepts
-as rest only what stays within the drift bound of it (``biasClip`` set to the bound). The
-heading errors before and after, on the simulator's people, are in docs/methods.md
-(``scripts/fusion_anchor.py``). Limits: a slow movement of the whole body adjoining the
-still standing merges into its rest and into the anchor; a sensor swaying while standing stays
-above the narrowed bound, so later standing rests refine little and the anchor's own error
-stays.
+slowly while the tested leg moves is no rest of the body) gives each sensor's bias as its
+mean rate there (sway averages out over the span); with that bias taken off its rates, the
+second pass accepts as rest only what stays within the drift bound of it (``biasClip`` set
+to the bound). The heading errors before and after, on the simulator's people, are in
+docs/methods.md (``scripts/fusion_anchor.py``). Limits: a slow movement of the whole body
+adjoining the still standing merges into its rest and into the anchor (so does any slow
+movement of a sensor worn alone); a sensor swaying while standing stays above the narrowed
+bound, so later standing rests refine little and the anchor's own error stays.
 
 The steps are the live filter's (:class:`~hiprot.fusion.timeline.StepPlanner`: gaps up to
 ``max_gap_s`` bridged; the bias of a still start, :mod:`~hiprot.fusion.still_start`, left out
@@ -84,8 +84,10 @@ class OfflineFusion:
         self.first_q, self.first_rest = self._run(None, None)
 
     def rests(self) -> list[Span]:
-        """The first pass's rests, as time spans."""
-        edges = np.diff(np.r_[0, self.first_rest.astype(np.int8), 0])
+        """The first pass's rests, as time spans, each inside one part (none across a gap)."""
+        flags = self.first_rest.astype(np.int8)
+        flags[[p.start for p in self.parts[1:]]] = 0
+        edges = np.diff(np.r_[0, flags, 0])
         starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         times = self.step_time
         return [(times[a], times[b - 1]) for a, b in zip(starts, ends, strict=True)]
@@ -100,7 +102,9 @@ class OfflineFusion:
             q, _ = self._run(still, max_drift_dps)
         return q[self.steps.sample_end - 1]
 
-    def _run(self, still: Span | None, max_drift_dps: float | None) -> tuple[np.ndarray, ...]:
+    def _run(
+        self, still: Span | None, max_drift_dps: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """offlineVQF over each part, heading and bias carried across gaps; from the part
         holding ``still`` on, its mean rate there taken off and the rests narrowed."""
         steps, bias, anchored = self.steps, np.zeros(3), False

@@ -15,7 +15,9 @@ its temperature coefficient (±mg/°C), accelerometer sensitivity tolerance::
 
 a: at ±2 g in high-performance mode. b: not stated in the datasheet; a value of
 the chip family assumed. c: derived from the datasheet's change over −40…+85 °C
-(±20 °/s, ±35 mg) divided by that 125 °C span.
+(±20 °/s, ±35 mg) divided by that 125 °C span. The gyro ZRO and its temperature
+coefficient are read from :mod:`hiprot.chip_catalogue` (batch fusion bounds the bias's
+drift with the same coefficient); the table repeats them for reading.
 
 Full-scale: every chip is modelled at its widest range, ±2000 °/s and ±16 g, and
 saturates there. Noise is white with the datasheet density over a bandwidth of
