@@ -158,22 +158,30 @@ def process_session(
     )
     if silent:
         result.warnings.append(f"no samples from {', '.join(silent)}: analysed without them")
-    if fusion_note:
-        result.warnings.append(fusion_note)
     if session.timeline_error:
         result.warnings.append(f"{session.timeline_error}: analysed without its segments")
+    _calibrate_and_measure(result, kinematics, activity)
+    if fusion_note:  # after the calibration's: why a session has no angles comes first
+        result.warnings.append(fusion_note)
+    return result
+
+
+def _calibrate_and_measure(
+    result: ProcessedSession, kinematics: SessionKinematics | None, activity: str | None
+) -> None:
+    """Calibration and joint angles into ``result``, or the warning why there are none."""
+    rig, session = result.rig, result.session
     if not rig.sides:
         result.warnings.append("no thigh sensor: only orientations are available")
-        return result
+        return
     try:
         result.calibration = _calibrate(rig, result.grid)
     except CalibrationError as exc:
         result.warnings.append(f"calibration failed: {exc}")
-        return result
+        return
     if result.calibration.method == WALKING_ONLY:
         result.warnings.append(WALKING_ONLY_NOTE.format(**result.calibration.quality["standing"]))
     result.angles = (kinematics or SessionKinematics()).compute(
         rig, result.grid, result.calibration, activity=session_activity(session, activity)
     )
     result.warnings += result.angles.notes
-    return result
