@@ -48,6 +48,7 @@ class ProcessedSession:
     angles: SessionAngles | None = None
     warnings: list[str] = field(default_factory=list)
     accelerometer: dict[str, AccelerometerCorrection] = field(default_factory=dict)
+    no_angles: str | None = None  # why ``angles`` is None (one of ``warnings``)
 
 
 NOT_ANCHORED = (
@@ -172,12 +173,14 @@ def _calibrate_and_measure(
     """Calibration and joint angles into ``result``, or the warning why there are none."""
     rig, session = result.rig, result.session
     if not rig.sides:
-        result.warnings.append("no thigh sensor: only orientations are available")
-        return
-    try:
-        result.calibration = _calibrate(rig, result.grid)
-    except CalibrationError as exc:
-        result.warnings.append(f"calibration failed: {exc}")
+        result.no_angles = "no thigh sensor: only orientations are available"
+    else:
+        try:
+            result.calibration = _calibrate(rig, result.grid)
+        except CalibrationError as exc:
+            result.no_angles = f"calibration failed: {exc}"
+    if result.no_angles:
+        result.warnings.append(result.no_angles)
         return
     if result.calibration.method == WALKING_ONLY:
         result.warnings.append(WALKING_ONLY_NOTE.format(**result.calibration.quality["standing"]))

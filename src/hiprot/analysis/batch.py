@@ -158,7 +158,7 @@ def analyze_to(
     except OSError as exc:
         raise HiprotError(f"{out_dir}: cannot write the analysis: {exc.strerror or exc}") from exc
     if processed.angles is None:
-        why = processed.warnings[-1] if processed.warnings else "no joint angles"
+        why = processed.no_angles or "no joint angles"
         raise AnalysisError(
             f"no joint angles: {why} (wrote {', '.join(report['files'])} to {out_dir})"
         )
