@@ -73,9 +73,11 @@ def judge_and_withhold(processed: ProcessedSession) -> dict:
     if processed.angles is None:
         return {}
     verdicts = judge(processed.calibration.quality, processed.angles, tuple(processed.angles.legs))
-    processed.warnings += withhold(processed.angles, verdicts)
+    lines = withhold(processed.angles, verdicts)
+    processed.warnings += lines
     if refused(verdicts):
         processed.angles = None
+        processed.no_angles = "; ".join(line for line in lines if "calibration unusable" in line)
     return verdicts
 
 
