@@ -84,7 +84,7 @@ from hiprot.kinematics.rotation_test import (
     test_spans,
 )
 from hiprot.kinematics.shank_events import ShankEventDetector, shank_events
-from hiprot.kinematics.walking import mid_stances, walking_directions
+from hiprot.kinematics.walking import mid_stances, straight_path, walking_directions
 from hiprot.resample import Grid
 from hiprot.saturation import (
     DRIVER_FULL_SCALE,
@@ -636,7 +636,14 @@ class SessionKinematics:
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
-        walk = mean - _offset_track(grid.time_s, leg.stride_time_s, straight, offsets, 0.0, rests)
+        walk = straight_path(
+            grid.time_s,
+            mean - _offset_track(grid.time_s, leg.stride_time_s, straight, offsets, 0.0, rests),
+            leg.stride_time_s,
+            straight,
+            rests,
+            OFFSET_WINDOW_S,
+        )
         rest_values = [_rest_track(heading[a:b], weight[a:b]) for a, b in rests]
         track = anchored(
             grid.time_s,
