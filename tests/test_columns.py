@@ -36,7 +36,7 @@ def test_names_are_those_of_the_files_users_have():
     )
     assert ",".join(columns.HISTORY_COLUMNS) == (
         "subject,session,start_utc,activity,reference,side,measure,value_deg,sd_deg,n,"
-        "compensated_left_out,repeat_of"
+        "compensated,repeat_of"
     )
 
 

@@ -208,7 +208,7 @@ HISTORY_COLUMNS = (
     VALUE,
     SD,
     COUNT,
-    "compensated_left_out",
+    COMPENSATED,  # how many of the trials were compensated (None without a pelvis sensor)
     "repeat_of",
 )  # history.csv: one row per session, leg and measure
 TEST_DIRECTIONS = {

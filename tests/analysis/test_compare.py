@@ -70,11 +70,32 @@ def test_trials_alike_within_a_session_do_not_make_a_small_change_real():
     assert found["within_session_deg"] < 1.5 and found["verdict"] == "within measurement error"
 
 
-def test_compensated_trials_are_left_out_and_counted():
-    after = seated("b", [36.0, 60.0, 36.0], compensated=[False, True, None])
-    found = ir_change(compare(seated("a", [30.0, 30.0, 30.0]), after))
-    assert found["after"]["n"] == 2 and found["after"]["compensated_left_out"] == 1
+def test_compensated_trials_count_and_the_pelvis_tilt_is_compared():
+    """With a pelvis sensor a trial's figure is pelvis → femur, which the pelvis' tilt does not
+    enter: a compensated trial counts, and the change says what the pelvis did instead."""
+    before = seated(
+        "a",
+        [30.0, 30.0, 30.0],
+        compensated=[True, True, False],
+        pelvic_compensation_deg=[4.0, 4.4, 2.0],
+    )
+    after = seated(
+        "b",
+        [36.0, 37.0, 35.0],
+        compensated=[False, True, False],
+        pelvic_compensation_deg=[1.0, 3.0, 1.1],
+    )
+    found = ir_change(compare(before, after))
+    assert found["before"]["n"] == 3 and found["after"]["n"] == 3
     assert found["change_deg"] == pytest.approx(6.0)
+    assert found["before"]["compensated"] == 2 and found["after"]["compensated"] == 1
+    assert found["before"]["pelvic_compensation_deg"] == pytest.approx(3.47, abs=0.01)
+    assert (
+        "pelvis tilted 3.5° → 1.7° a trial, compensated in 2 of 3 → 1 of 3 trials"
+        in (found["line"])
+    )
+    plain = ir_change(compare(seated("a", [30.0] * 3), seated("b", [36.0] * 3)))
+    assert plain["before"]["compensated"] is None and "pelvis" not in plain["line"]
 
 
 def test_walks_compare_excursions_not_peaks():

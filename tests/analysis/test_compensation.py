@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hiprot_testing import hiprot_in_process
 
-from hiprot.analysis.compare import NOT_COMPARABLE, ComparisonError, compare
+from hiprot.analysis.compare import NOT_COMPARABLE, compare
 from hiprot.analysis.reps import RepCounter
 from hiprot.analysis.rotation_tests import COMPENSATION_LIMIT_DEG, TrialDetector
 from hiprot.columns import (
@@ -102,6 +103,20 @@ def test_six_degrees_of_obliquity_are_reported_and_flagged(compensating):
         assert abs(trial[HIP_ER_MAX] - er) < abs(trial[HIP_ER_MAX_GRAVITY] - er)
     assert all(r[COMPENSATED] == "True" for r in rows)
     assert any("compensated" in w for w in report["warnings"])
+
+
+def test_compare_keeps_compensated_trials_and_says_what_the_pelvis_did(
+    compensating, slight, tmp_path
+):
+    """The same hip tested with the pelvis tilting about 6°, then about 2°: through
+    ``hiprot analyze --compare`` every trial counts (the pelvis → femur figure does not
+    contain the tilt), the verdict is the hip's, and the line says the pelvis tilted less."""
+    result = hiprot("analyze", "--no-charts", "--compare", compensating[0], slight[0])
+    (line,) = [x for x in result.splitlines() if "right internal rotation" in x]
+    assert "within measurement error" in line, line
+    assert "compensated in 3 of 3 → 0 of 3 trials" in line, line
+    tilts = re.search(r"pelvis tilted ([0-9.]+)° → ([0-9.]+)° a trial", line)
+    assert tilts and float(tilts[1]) > COMPENSATION_LIMIT_DEG > float(tilts[2]), line
 
 
 def test_two_degrees_of_obliquity_are_not_flagged(slight):
@@ -198,19 +213,15 @@ def test_mode_is_carried_and_active_never_compared_with_passive(tmp_path):
     assert refused["verdict"] == NOT_COMPARABLE
     assert any("active and passive range differ" in r for r in refused["reasons"])
     assert all(t[COMPENSATED] is not None for t in active["tests"])  # a pelvis sensor was worn
-    steady = json.loads(json.dumps(active))
-    for trial in steady["tests"]:
-        trial[COMPENSATED] = False
-    steady["tests"][0][COMPENSATED] = True
-    found = compare(steady, steady)["changes"]
-    assert found
-    for change in found:
-        assert change["before"]["compensated_left_out"] == 1
-        assert change["before"]["n"] == len(steady["tests"]) - 1
-    for trial in steady["tests"]:
+    compensating = json.loads(json.dumps(active))
+    for trial in compensating["tests"]:
         trial[COMPENSATED] = True
-    with pytest.raises(ComparisonError, match="compensated trial values left out"):
-        compare(steady, steady)
+    found = compare(compensating, compensating)["changes"]
+    assert found  # with a pelvis sensor every trial counts, compensated or not
+    for change in found:
+        assert change["before"]["n"] == change["before"]["compensated"]
+        assert change["before"]["n"] == sum(t["side"] == change["side"] for t in active["tests"])
+        assert "pelvis tilted" in change["line"]
 
 
 def swing_trial(hip_flexion: float, knee_flexion: float, rate: float = 100.0):

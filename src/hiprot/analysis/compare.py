@@ -5,8 +5,12 @@ names since changed are read under their current names). What is compared depend
 the kind of session both share (:data:`MEASURES`):
 
 - rotation tests: per leg, the trial mean of peak internal and of peak external
-  rotation; trials marked compensated (``columns.COMPENSATED`` True) are left out
-  and counted;
+  rotation. With a pelvis sensor these are pelvis → femur figures, which the pelvis'
+  tilt does not enter (the compensation limit is derived for the gravity figure, which
+  reads it one to one: :mod:`hiprot.analysis.rotation_tests`), so every trial counts,
+  and each change reports in both sessions the pelvis' mean tilt a trial and how many
+  trials were compensated (``columns.COMPENSATED`` True) — what the pelvis did instead;
+  without one compensation cannot be excluded;
 - walks: per leg, excursions of the straight strides — the IR range and the IR range
   in stance — not peaks, which depend on each session's zero; without a pelvis sensor the
   same excursions of the thigh's rotation relative to the walking direction, under that
@@ -22,7 +26,7 @@ of the within-session bound and the between-session MDC95
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +55,7 @@ from hiprot.columns import (
     HIP_IR_MAX,
     HIP_IR_ROM,
     HIP_IR_ROM_STANCE,
+    PELVIC_COMPENSATION,
     SD,
     VALUE,
     WALKING_RENAMES,
@@ -90,26 +95,31 @@ MEASURES = {
 
 @dataclass
 class LegValues:
-    """One leg's values of a measure in one session, their clusters and what was left out."""
+    """One leg's values of a measure in one session, their clusters, and the pelvis' tilt in
+    its trials (``compensation``: per trial where a pelvis sensor measured it; ``compensated``:
+    how many were beyond the limit)."""
 
     values: np.ndarray
     bouts: np.ndarray | None  # walking bout of each stride; None: each value its own cluster
+    compensation: np.ndarray = field(default_factory=lambda: np.empty(0))
     compensated: int = 0
 
     def stats(self) -> dict:
         se = standard_error(clusters(self.values, self.bouts))
+        measured = len(self.compensation) > 0
         return {
             VALUE: float(self.values.mean()),
             SD: sample_sd(self.values),
             COUNT: len(self.values),
             "se_deg": None if se is None else se[0],
-            "compensated_left_out": self.compensated,
+            PELVIC_COMPENSATION: float(self.compensation.mean()) if measured else None,
+            COMPENSATED: self.compensated if measured else None,
         }
 
 
 def leg_values(report: dict, side: str, listing: str, key: str) -> LegValues:
     """One leg's values of ``key`` in the report's straight ``strides`` (with their bout: the
-    strides between two turns), ``reps`` or uncompensated ``tests``."""
+    strides between two turns), ``reps`` or ``tests`` (with the pelvis' tilt in each)."""
     if listing == "strides":
         values, bouts, bout, turning = [], [], 0, False
         for s in report["strides"].get(side, []):
@@ -123,8 +133,13 @@ def leg_values(report: dict, side: str, listing: str, key: str) -> LegValues:
                 bouts.append(bout)
         return LegValues(np.array(values, float), np.array(bouts))
     rows = [r for r in report[listing] if r.get("side") == side and r.get(key) is not None]
-    kept = [r for r in rows if r.get(COMPENSATED) is not True]
-    return LegValues(np.array([r[key] for r in kept], float), None, len(rows) - len(kept))
+    tilts = [r[PELVIC_COMPENSATION] for r in rows if r.get(PELVIC_COMPENSATION) is not None]
+    return LegValues(
+        np.array([r[key] for r in rows], float),
+        None,
+        np.array(tilts, float),
+        sum(r.get(COMPENSATED) is True for r in rows),
+    )
 
 
 def compare(
@@ -149,25 +164,18 @@ def compare(
             f"cannot compare {facts[0].name} with {facts[1].name}: {kind or 'unknown'} sessions "
             "have no measures to compare"
         )
-    changes, compensated = [], 0
+    changes = []
     for side in verdict.sides:
         for measure, listing, key in MEASURES[kind]:
             b = leg_values(before, side, listing, key)
             a = leg_values(after, side, listing, key)
-            compensated += b.compensated + a.compensated
             if len(b.values) and len(a.values):
                 error = pooled_sem(PRIORS[(kind, key)], (repeats or {}).get((side, key), []))
                 changes.append(_change(side, measure, key, b, a, error, verdict))
     if not changes and verdict.comparable:
-        why = (
-            f" ({compensated} compensated trial values left out: repeat the test with the "
-            "pelvis kept still)"
-            if compensated
-            else ""
-        )
         raise ComparisonError(
             f"nothing to compare: no leg has {kind} results in both "
-            f"{facts[0].name} and {facts[1].name}{why}"
+            f"{facts[0].name} and {facts[1].name}"
         )
     return rounded(_result(before, after, verdict, changes))
 
@@ -240,9 +248,12 @@ def _change(
     if verdict == NOT_COMPARABLE:
         line += f" ({'; '.join(comparability.reasons)})"
     line += f" [{error.source()}]"
-    left_out = b.compensated + a.compensated
-    if left_out:
-        line += f"; {left_out} compensated trial{'s' if left_out > 1 else ''} left out"
+    if len(b.compensation) and len(a.compensation):
+        line += (
+            f"; pelvis tilted {b.compensation.mean():.1f}° → {a.compensation.mean():.1f}° a "
+            f"trial, compensated in {b.compensated} of {len(b.values)} → {a.compensated} of "
+            f"{len(a.values)} trials"
+        )
     return {
         "side": side,
         "measure": measure,

@@ -37,7 +37,7 @@ from hiprot.analysis.compare import MEASURES, judge, leg_values
 from hiprot.analysis.formatting import rounded
 from hiprot.analysis.outputs import AnalysisOutputError, read_report
 from hiprot.calibration.result import WALKING_ONLY
-from hiprot.columns import COUNT, HISTORY_COLUMNS, PHASE, SD, VALUE, current_names
+from hiprot.columns import COMPENSATED, COUNT, HISTORY_COLUMNS, PHASE, SD, VALUE, current_names
 
 REPEAT_WITHIN_S = 3600.0  # a repeat is re-strapped, re-calibrated and re-tested within the hour
 SECONDS_PER_WEEK = 7 * 86400.0
@@ -305,7 +305,7 @@ def write_history_csv(path: Path, result: dict) -> None:
                             v[VALUE],
                             v[SD],
                             v[COUNT],
-                            v["compensated_left_out"],
+                            "" if v[COMPENSATED] is None else v[COMPENSATED],
                             s["repeat_of"] or "",
                         ]
                     )

@@ -43,7 +43,8 @@ pelvic tilt one to one, and Krause et al., Knee Surg Sports Traumatol Arthrosc
 standard error of a between-session difference of 5.4 / 1.96 = 2.76°. A
 compensation beyond that, coming or going between sessions, alone makes a
 change of one standard error — a probable change (84 % one-sided) that is not
-the hip's.
+the hip's. The pelvis → femur figure does not contain the tilt, so a comparison counts
+compensated trials and reports the tilt beside them (:mod:`hiprot.analysis.compare`).
 
 The protocol (Norkin & White, *Measurement of Joint Motion*, 5th ed. 2016):
 seated hip and knee at 90°, prone hip at 0° and knee at 90°; a trial whose

@@ -39,11 +39,11 @@ function trialFlags(t) {
 }
 const unmeasured = (t) => t.compensated === null || t.compensated === undefined;
 
-// Per leg: IR and ER over one test's trials (compensated trials left out of best and mean,
-// as compare does); null values (a hip that did not get there) are left out too.
+// Per leg: IR and ER over one test's trials; null values (a hip that did not get there) are
+// left out. A compensated trial counts, as in compare: its figure is pelvis → femur, which the
+// pelvis' tilt does not enter (the trial table flags it).
 function legSummary(trials) {
-  const kept = trials.filter((t) => t.compensated !== true);
-  const values = (key) => kept.map((t) => t[key]).filter((v) => typeof v === "number");
+  const values = (key) => trials.map((t) => t[key]).filter((v) => typeof v === "number");
   const out = {};
   for (const [name, key] of [["ir", "hip_ir_max_deg"], ["er", "hip_er_max_deg"]]) {
     const xs = values(key);
