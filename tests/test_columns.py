@@ -36,7 +36,7 @@ def test_names_are_those_of_the_files_users_have():
     )
     assert ",".join(columns.HISTORY_COLUMNS) == (
         "subject,session,start_utc,activity,reference,side,measure,value_deg,sd_deg,n,"
-        "compensated,repeat_of"
+        "compensated_trials,repeat_of"
     )
 
 

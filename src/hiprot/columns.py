@@ -177,6 +177,7 @@ HIP_IR_MAX_GRAVITY = "hip_ir_max_gravity_deg"  # the gravity-referenced second f
 HIP_ER_MAX_GRAVITY = "hip_er_max_gravity_deg"
 PELVIC_COMPENSATION = "pelvic_compensation_deg"  # seated: obliquity; prone: roll (pelvis only)
 COMPENSATED = "compensated"  # True/False with a pelvis sensor; None: cannot be excluded
+COMPENSATED_TRIALS = "compensated_trials"  # how many of a test's trials were (compare, history)
 PROTOCOL_OK = "protocol_ok"  # hip and knee flexion within the protocol's band
 MODE = "mode"  # one of MODES from the trial's label; None when unlabelled
 PHASE = "phase"  # a segment's label: "before" or "after" the exercises
@@ -208,7 +209,7 @@ HISTORY_COLUMNS = (
     VALUE,
     SD,
     COUNT,
-    COMPENSATED,  # how many of the trials were compensated (None without a pelvis sensor)
+    COMPENSATED_TRIALS,  # empty without a pelvis sensor, and for walks and exercises
     "repeat_of",
 )  # history.csv: one row per session, leg and measure
 TEST_DIRECTIONS = {

@@ -88,14 +88,14 @@ def test_compensated_trials_count_and_the_pelvis_tilt_is_compared():
     found = ir_change(compare(before, after))
     assert found["before"]["n"] == 3 and found["after"]["n"] == 3
     assert found["change_deg"] == pytest.approx(6.0)
-    assert found["before"]["compensated"] == 2 and found["after"]["compensated"] == 1
+    assert found["before"]["compensated_trials"] == 2 and found["after"]["compensated_trials"] == 1
     assert found["before"]["pelvic_compensation_deg"] == pytest.approx(3.47, abs=0.01)
     assert (
         "pelvis tilted 3.5° → 1.7° a trial, compensated in 2 of 3 → 1 of 3 trials"
         in (found["line"])
     )
     plain = ir_change(compare(seated("a", [30.0] * 3), seated("b", [36.0] * 3)))
-    assert plain["before"]["compensated"] is None and "pelvis" not in plain["line"]
+    assert plain["before"]["compensated_trials"] is None and "pelvis" not in plain["line"]
 
 
 def test_walks_compare_excursions_not_peaks():

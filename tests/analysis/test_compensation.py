@@ -219,7 +219,7 @@ def test_mode_is_carried_and_active_never_compared_with_passive(tmp_path):
     found = compare(compensating, compensating)["changes"]
     assert found  # with a pelvis sensor every trial counts, compensated or not
     for change in found:
-        assert change["before"]["n"] == change["before"]["compensated"]
+        assert change["before"]["n"] == change["before"]["compensated_trials"]
         assert change["before"]["n"] == sum(t["side"] == change["side"] for t in active["tests"])
         assert "pelvis tilted" in change["line"]
 

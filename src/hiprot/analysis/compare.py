@@ -9,8 +9,8 @@ the kind of session both share (:data:`MEASURES`):
   tilt does not enter (the compensation limit is derived for the gravity figure, which
   reads it one to one: :mod:`hiprot.analysis.rotation_tests`), so every trial counts,
   and each change reports in both sessions the pelvis' mean tilt a trial and how many
-  trials were compensated (``columns.COMPENSATED`` True) — what the pelvis did instead;
-  without one compensation cannot be excluded;
+  trials were compensated (``columns.COMPENSATED`` True: ``COMPENSATED_TRIALS``) — what the
+  pelvis did instead; without one compensation cannot be excluded;
 - walks: per leg, excursions of the straight strides — the IR range and the IR range
   in stance — not peaks, which depend on each session's zero; without a pelvis sensor the
   same excursions of the thigh's rotation relative to the walking direction, under that
@@ -49,6 +49,7 @@ from hiprot.analysis.formatting import rounded, sample_sd
 from hiprot.columns import (
     CHANGE,
     COMPENSATED,
+    COMPENSATED_TRIALS,
     COUNT,
     DETECTABLE_CHANGE,
     HIP_ER_MAX,
@@ -113,7 +114,7 @@ class LegValues:
             COUNT: len(self.values),
             "se_deg": None if se is None else se[0],
             PELVIC_COMPENSATION: float(self.compensation.mean()) if measured else None,
-            COMPENSATED: self.compensated if measured else None,
+            COMPENSATED_TRIALS: self.compensated if measured else None,
         }
 
 

@@ -37,7 +37,15 @@ from hiprot.analysis.compare import MEASURES, judge, leg_values
 from hiprot.analysis.formatting import rounded
 from hiprot.analysis.outputs import AnalysisOutputError, read_report
 from hiprot.calibration.result import WALKING_ONLY
-from hiprot.columns import COMPENSATED, COUNT, HISTORY_COLUMNS, PHASE, SD, VALUE, current_names
+from hiprot.columns import (
+    COMPENSATED_TRIALS,
+    COUNT,
+    HISTORY_COLUMNS,
+    PHASE,
+    SD,
+    VALUE,
+    current_names,
+)
 
 REPEAT_WITHIN_S = 3600.0  # a repeat is re-strapped, re-calibrated and re-tested within the hour
 SECONDS_PER_WEEK = 7 * 86400.0
@@ -305,7 +313,7 @@ def write_history_csv(path: Path, result: dict) -> None:
                             v[VALUE],
                             v[SD],
                             v[COUNT],
-                            "" if v[COMPENSATED] is None else v[COMPENSATED],
+                            "" if v[COMPENSATED_TRIALS] is None else v[COMPENSATED_TRIALS],
                             s["repeat_of"] or "",
                         ]
                     )

@@ -1,4 +1,5 @@
-"""The direction of walking, stride by stride, from the shank's own motion.
+"""The direction of walking, stride by stride, from the shank's own motion, and straight
+along a straight bout (:func:`straight_path`).
 
 Between two mid-stances of the same leg the shank travels one stride along
 the walking direction. At mid-stance the foot is flat and the ankle still, so
@@ -28,6 +29,7 @@ from hiprot.kinematics.anchoring import MIN_STRIDES, walks_between
 from hiprot.units import STANDARD_GRAVITY
 
 ANKLE_LEVER_M = 0.25
+LINE_STRIDES = 8  # design choice: fewer strides in a window give their median, not a line
 
 
 def stride_direction(
@@ -98,11 +100,12 @@ def straight_path(
     rests: list[tuple[int, int]],
     window_s: float,
 ) -> np.ndarray:
-    """The walking direction ``walk`` (rad per sample, measured at strides centred at
-    ``strides_s``) taken as straight along each straight bout — a run of ``straight`` strides
-    between turns, inside one walk between ``rests``: at each straight stride, a robust line
-    (Theil-Sen, :mod:`hiprot.kinematics.anchoring`) through the bout's strides within
-    ``window_s`` around it; the difference carried between strides and through turns.
+    """The walking direction ``walk`` (rad per sample, continuous — unwrapped — within a
+    walk; measured at strides centred at ``strides_s``) taken as straight along each
+    straight bout — a run of ``straight`` strides between turns, inside one walk between
+    ``rests``: at each straight stride, a robust line (Theil-Sen, as in
+    :mod:`hiprot.kinematics.anchoring`) through the bout's strides within ``window_s``
+    around it; the difference to ``walk`` is carried between strides and through turns.
 
     Without a pelvis sensor the walking direction is the thigh's stride-mean heading less
     its offset from the strides' travel: it wobbles from stride to stride by the hip's
@@ -110,7 +113,11 @@ def straight_path(
     a rest inherits would be one stride's (on the simulator's straight walks with pauses,
     realistic, seeds 1-10: the return-to-zero check's RMS 1.05° → 0.69°,
     ``scripts/return_to_zero_sweep.py``). A line follows heading drift and a path of
-    constant curvature; a bout of fewer than ``MIN_STRIDES`` is left as it is."""
+    constant curvature. It needs strides to pin its slope: at a window's end its value
+    varies about 4/n times one stride's, a median's π/2n, so a window of fewer than
+    ``LINE_STRIDES`` strides gives their median (heading drift over so few strides is
+    smaller than either), and one of fewer than ``MIN_STRIDES`` leaves ``walk`` as it is.
+    """
     out = walk.copy()
     bout = np.cumsum(~straight)
     for begin, stop in walks_between(len(time_s), rests):
@@ -128,14 +135,16 @@ def straight_path(
 def _local_lines(
     at: np.ndarray, time_s: np.ndarray, walk: np.ndarray, window_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per stride of one straight bout (centres ``at``): the robust line's value there less
-    ``walk``'s (0 for a stride with fewer than ``MIN_STRIDES`` of the bout within
-    ``window_s`` around it)."""
+    """Per stride of one straight bout (centres ``at``): the robust line's value there (a
+    median's with fewer than ``LINE_STRIDES`` of the bout within ``window_s`` around it) less
+    ``walk``'s, 0 with fewer than ``MIN_STRIDES``."""
     values = np.interp(at, time_s, walk)
     delta = np.zeros(len(at))
     for k, t in enumerate(at):
         near = np.abs(at - t) <= window_s / 2.0
-        if near.sum() >= MIN_STRIDES:
+        if near.sum() >= LINE_STRIDES:
             slope, intercept, *_ = theilslopes(values[near], at[near])
             delta[k] = intercept + slope * t - values[k]
+        elif near.sum() >= MIN_STRIDES:
+            delta[k] = np.median(values[near]) - values[k]
     return at, delta
