@@ -2,8 +2,9 @@
 session chart with nothing to draw says so instead).
 
 Drawn from report content (the dicts of ``report.json``, a comparison, a
-history), so any of them can be redrawn later from saved reports. Matplotlib
-runs headless (Agg); each function writes one file and closes its figure.
+history), so any of them can be redrawn later from saved reports. Each function draws
+on a :class:`~matplotlib.figure.Figure` of its own and writes one file: no pyplot, so no
+GUI backend, no global figure state, and half a second less to start a command.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: before pyplot is imported
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from hiprot.columns import (
     DETECTABLE_CHANGE,
@@ -43,6 +41,13 @@ IR_AXIS = "Hip rotation (°)\n+ internal / − external"
 DPI = 110
 
 
+def _figure(width: float, height: float, rows: int | None = None):
+    """A figure of ``width`` × ``height`` inches and its axes (a column of ``rows``, as a
+    2-D array, when given)."""
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots(rows, 1, squeeze=False) if rows else fig.subplots()
+
+
 def _legend(ax, nothing: str, **style) -> None:
     """The legend of what was drawn; on a chart with nothing drawn, ``nothing`` says why in its
     middle instead (matplotlib warns about a legend without labelled artists)."""
@@ -57,7 +62,6 @@ def _finish(fig, ax, path: Path, title: str) -> Path:
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
     return path
 
 
@@ -85,7 +89,7 @@ def _hip_names(data):
 
 def pelvis_timeline(time_s: np.ndarray, columns: dict[str, np.ndarray], session: str, path: Path):
     """The pelvis' tilt, obliquity and rotation to the walking direction over the session."""
-    fig, ax = plt.subplots(figsize=(10, 4.2))
+    fig, ax = _figure(10, 4.2)
     for name, label in (
         (PELVIS_TILT, "tilt (anterior +)"),
         (PELVIS_OBLIQUITY, "obliquity (right side up +)"),
@@ -102,7 +106,7 @@ def pelvis_timeline(time_s: np.ndarray, columns: dict[str, np.ndarray], session:
 def gait_cycle(summary: dict, path: Path, session: str) -> Path:
     """Hip rotation over the gait cycle (0-100 % from heel strike): mean ± SD per leg, toe off."""
     summary, what, axis = _hip_names(summary)
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = _figure(8, 4.8)
     for side, leg in summary["legs"].items():
         curves = leg.get("curves")
         if not curves or mean_key(HIP_IR) not in curves:
@@ -145,7 +149,7 @@ def gait_cycle(summary: dict, path: Path, session: str) -> Path:
 def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Path:
     """Per stride: peak IR and peak ER over time; turning strides drawn hollow."""
     strides, what, axis = _hip_names(strides)
-    fig, ax = plt.subplots(figsize=(9, 5.5))
+    fig, ax = _figure(9, 5.5)
     for side, rows in strides.items():
         if not rows:
             continue
@@ -193,7 +197,7 @@ def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
     """One bar per repetition: IR range in the leg's colour, sets told apart by hatching, one
     panel per leg; peak IR marked."""
     sides = sorted({r["side"] for r in reps}) or ["right"]
-    fig, axes = plt.subplots(len(sides), 1, figsize=(9, 3.2 * len(sides)), squeeze=False)
+    fig, axes = _figure(9, 3.2 * len(sides), rows=len(sides))
     hatches = ("", "//", "..", "xx", "\\\\", "++")
     for ax, side in zip(axes[:, 0], sides):
         mine = [r for r in reps if r["side"] == side]
@@ -226,14 +230,13 @@ def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
     fig.suptitle(f"Exercise repetitions — {session}")
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
     return path
 
 
 def trial_bars(trials: list[dict], summary: dict, path: Path, session: str) -> Path:
     """Peak IR and peak ER of each trial per leg, best trial and mean ± SD."""
     sides = sorted({t["side"] for t in trials})
-    fig, ax = plt.subplots(figsize=(8, 4.8))
+    fig, ax = _figure(8, 4.8)
     fig.set_size_inches(8, 5.4)
     width = 0.8 / max(1, max(len([t for t in trials if t["side"] == s]) for s in sides))
     labelled: set[str] = set()
@@ -302,7 +305,7 @@ def hip_ir_timeline(
     time_s: np.ndarray, columns: dict[str, np.ndarray], report: dict, path: Path
 ) -> Path:
     """Hip rotation of each leg over the session, with the repetitions and trials found shaded."""
-    fig, ax = plt.subplots(figsize=(10, 4.2))
+    fig, ax = _figure(10, 4.2)
     for name, values in columns.items():
         side, angle = split_column(name)
         if angle == HIP_IR:
@@ -334,7 +337,7 @@ def hip_ir_timeline(
 def comparison(result: dict, path: Path) -> Path:
     """Before/after bars per leg and measure (mean ± SD), the change, its threshold and verdict."""
     rows = result["changes"]
-    fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(rows)), 4.8))
+    fig, ax = _figure(max(6, 2.2 * len(rows)), 4.8)
     x = np.arange(len(rows))
     for offset, when, alpha in ((-0.2, "before", 0.45), (0.2, "after", 0.9)):
         values = [r[when][VALUE] for r in rows]
@@ -392,7 +395,7 @@ def history(result: dict, path: Path) -> Path:
     )
     if not panels:
         panels = [(None, None, None, "no measures")]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 3.2 * len(panels)), squeeze=False)
+    fig, axes = _figure(9, 3.2 * len(panels), rows=len(panels))
     for ax, (kind, reference, key, measure) in zip(axes[:, 0], panels):
         for s in (
             s for s in series if (s["activity"], s["reference"], s["key"]) == (kind, reference, key)
@@ -437,5 +440,4 @@ def history(result: dict, path: Path) -> Path:
     fig.suptitle("Hip rotation over the weeks (session mean ± SD)")
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
     return path
