@@ -10,6 +10,7 @@ GUI backend, no global figure state, and half a second less to start a command.
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ from hiprot.columns import (
 COLOURS = {"right": "#d9480f", "left": "#1c7ed6"}
 IR_AXIS = "Hip rotation (°)\n+ internal / − external"
 DPI = 110
+TICK_CHARS = 28  # a bar's label is wrapped at this width, so that neighbours never overlap
 
 
 def _figure(width: float, height: float, rows: int | None = None):
@@ -85,6 +87,11 @@ def _hip_names(data):
         return value
 
     return renamed(data), "Thigh rotation (to the walking direction, not hip IR)", THIGH_AXIS
+
+
+def _mid_sentence(title: str) -> str:
+    """``title`` inside a sentence: its first letter small, the rest (e.g. "IR") kept."""
+    return title[:1].lower() + title[1:]
 
 
 def pelvis_timeline(time_s: np.ndarray, columns: dict[str, np.ndarray], session: str, path: Path):
@@ -137,7 +144,7 @@ def gait_cycle(summary: dict, path: Path, session: str) -> Path:
     ax.set_xlim(0, 100)
     ax.set_xlabel("Gait cycle (% of the stride, from heel strike)")
     ax.set_ylabel(axis)
-    _legend(ax, f"no straight stride with {what.lower()}", fontsize=8, loc="best")
+    _legend(ax, f"no straight stride with {_mid_sentence(what)}", fontsize=8, loc="best")
     return _finish(
         fig,
         ax,
@@ -184,13 +191,13 @@ def stride_peaks(strides: dict[str, list[dict]], path: Path, session: str) -> Pa
     ax.set_ylabel(axis)
     _legend(
         ax,
-        f"no stride with {what.lower()}",
+        f"no stride with {_mid_sentence(what)}",
         fontsize=7,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.16),
         ncol=2,
     )
-    return _finish(fig, ax, path, f"Peaks of {what.lower()}, every stride — {session}")
+    return _finish(fig, ax, path, f"Peaks of {_mid_sentence(what)}, every stride — {session}")
 
 
 def rep_bars(reps: list[dict], path: Path, session: str) -> Path:
@@ -353,7 +360,7 @@ def comparison(result: dict, path: Path) -> Path:
             label=f"{when}: {result[when]['name']} (mean ± SD)",
         )
     for k, r in enumerate(rows):
-        top = max(r["before"][VALUE], r["after"][VALUE])
+        top = max(r[when][VALUE] + (r[when].get(SD) or 0.0) for when in ("before", "after"))
         ax.annotate(
             f"{r['change_deg']:+.1f}° vs {r[DETECTABLE_CHANGE]:.1f}°\n{r['verdict']}",
             (k, top),
@@ -362,10 +369,11 @@ def comparison(result: dict, path: Path) -> Path:
             ha="center",
             fontsize=8,
         )
-    ax.set_xticks(x, [f"{r['side']} {r['measure']}" for r in rows], fontsize=8)
+    names = [textwrap.fill(f"{r['side']} {r['measure']}", TICK_CHARS) for r in rows]
+    ax.set_xticks(x, names, fontsize=8)
     ax.set_ylabel("Hip rotation (°)")
     ax.margins(y=0.25)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)  # off the bars
     return _finish(
         fig, ax, path, f"Before and after: {result['before']['name']} → {result['after']['name']}"
     )
