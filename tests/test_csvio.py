@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hiprot.csvio import IMU_COLUMNS, read_imu_csv, write_imu_csv
+from hiprot.csvio import IMU_COLUMNS, _plain_rows, _read_rows, read_imu_csv, write_imu_csv
 from hiprot.errors import RecordingError
 from hiprot.samples import ImuSamples
 
@@ -138,3 +138,37 @@ def test_written_files_read_back_within_the_printed_precision(tmp_path):
         np.testing.assert_allclose(chunk[name].time_s, s.time_s, atol=1e-6)
         np.testing.assert_allclose(chunk[name].gyr, s.gyr, rtol=1e-5, atol=1e-9)
         assert (chunk[name].mag is None) == (s.mag is None)
+
+
+def _line_reader(text: str) -> tuple[dict, dict]:
+    """The rows :func:`hiprot.csvio._read_rows` reads from ``text`` (header included)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)
+    return _read_rows("t.csv", reader, SENSORS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_the_fast_reader_reads_what_the_line_reader_reads_or_leaves_the_file_to_it(
+    data, tmp_path_factory
+):
+    text, _ = data.draw(damaged_csv(tmp_path_factory.getbasetemp()))
+    fast = _plain_rows(text, SENSORS)
+    if fast is None:
+        return
+    rows, has_mag = _line_reader(text)  # it accepts every file the fast reader accepts
+    assert fast[1] == has_mag and list(fast[0]) == list(rows)
+    for name, values in rows.items():
+        assert fast[0][name].tolist() == values
+
+
+def test_a_written_file_takes_the_fast_reader_with_and_without_magnetometer(tmp_path):
+    for with_mag in (False, True):
+        samples = _samples(300, with_mag, 2)
+        write_imu_csv(tmp_path / "imu.csv", samples)
+        text = (tmp_path / "imu.csv").read_text()
+        fast = _plain_rows(text, SENSORS)
+        assert fast is not None
+        rows, has_mag = _line_reader(text)
+        assert fast[1] == has_mag == {n: with_mag and n == SENSORS[0] for n in SENSORS}
+        assert {n: v.tolist() for n, v in fast[0].items()} == rows
