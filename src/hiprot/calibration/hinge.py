@@ -43,6 +43,19 @@ class HingeFit:
     rms_rate: float  # rad/s, the scale of the motion used
 
 
+def off_axis_rate(gyr: np.ndarray, squared: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """``‖gyr × axis‖`` for a unit ``axis``: the rate about every axis but it, from the rates
+    (n, 3) and their squared norms ``squared`` (n,) as √(|ω|² − (ω·j)²) — the fits' residual,
+    evaluated thousands of times, a few times cheaper than through the cross product."""
+    along = gyr @ axis
+    return np.sqrt(np.maximum(squared - along**2, 0.0))
+
+
+def squared_norms(gyr: np.ndarray) -> np.ndarray:
+    """Each row's squared norm, for :func:`off_axis_rate`."""
+    return np.einsum("ij,ij->i", gyr, gyr)
+
+
 def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.ndarray) -> HingeFit:
     """Hinge axes from simultaneous angular rates (n, 3) of both sensors.
 
@@ -69,13 +82,11 @@ def fit_hinge(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.n
         )
 
     weight = np.ones(len(gyr_1))
+    sq_1, sq_2 = squared_norms(gyr_1), squared_norms(gyr_2)
 
     def residual(p: np.ndarray) -> np.ndarray:
         j1, j2 = axes(p)
-        return weight * (
-            np.linalg.norm(np.cross(gyr_1, j1), axis=1)
-            - np.linalg.norm(np.cross(gyr_2, j2), axis=1)
-        )
+        return weight * (off_axis_rate(gyr_1, sq_1, j1) - off_axis_rate(gyr_2, sq_2, j2))
 
     grid = np.linspace(0, np.pi, 12, endpoint=False)
     start = min(

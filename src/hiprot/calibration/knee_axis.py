@@ -38,7 +38,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-from hiprot.calibration.hinge import REWEIGHTINGS, HingeFit, fit_hinge
+from hiprot.calibration.hinge import (
+    REWEIGHTINGS,
+    HingeFit,
+    fit_hinge,
+    off_axis_rate,
+    squared_norms,
+)
 
 FAST_SHARE = 0.5  # the share of samples kept: those with the fastest knee flexion
 MIN_FAST_SAMPLES = 20
@@ -81,11 +87,11 @@ def knee_axes(gyr_1: np.ndarray, gyr_2: np.ndarray, up_1: np.ndarray, up_2: np.n
         b = start.axis_2 + p[2] * bases[1][0] + p[3] * bases[1][1]
         return a / np.linalg.norm(a), b / np.linalg.norm(b)
 
+    sq_1, sq_2 = squared_norms(g1), squared_norms(g2)
+
     def residual(p: np.ndarray) -> np.ndarray:
         a, b = axes(p)
-        return weight * (
-            np.linalg.norm(np.cross(g1, a), axis=1) - np.linalg.norm(np.cross(g2, b), axis=1)
-        )
+        return weight * (off_axis_rate(g1, sq_1, a) - off_axis_rate(g2, sq_2, b))
 
     p = np.zeros(4)
     for _ in range(REWEIGHTINGS):  # towards samples turning about the axes, as fit_hinge does
