@@ -122,19 +122,17 @@ def straight_path(
     bout = np.cumsum(~straight)
     for begin, stop in walks_between(len(time_s), rests):
         inside = (strides_s >= time_s[begin]) & (strides_s <= time_s[stop - 1]) & straight
-        fitted = [
-            _local_lines(strides_s[inside & (bout == run)], time_s, walk, window_s)
-            for run in np.unique(bout[inside])
-        ]
-        at, delta = (np.concatenate(a) for a in zip(*fitted, strict=True)) if fitted else ((), ())
-        if len(at):
+        runs = [strides_s[inside & (bout == run)] for run in np.unique(bout[inside])]
+        if runs:
+            at = np.concatenate(runs)
+            delta = np.concatenate([_local_lines(r, time_s, walk, window_s) for r in runs])
             out[begin:stop] += np.interp(time_s[begin:stop], at, delta)
     return out
 
 
 def _local_lines(
     at: np.ndarray, time_s: np.ndarray, walk: np.ndarray, window_s: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> np.ndarray:
     """Per stride of one straight bout (centres ``at``): the robust line's value there (a
     median's with fewer than ``LINE_STRIDES`` of the bout within ``window_s`` around it) less
     ``walk``'s, 0 with fewer than ``MIN_STRIDES``."""
@@ -147,4 +145,4 @@ def _local_lines(
             delta[k] = intercept + slope * t - values[k]
         elif near.sum() >= MIN_STRIDES:
             delta[k] = np.median(values[near]) - values[k]
-    return at, delta
+    return delta
