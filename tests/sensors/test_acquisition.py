@@ -268,6 +268,45 @@ def test_a_read_later_than_the_fifo_lasts_is_an_overflow_gap_attributed_to_the_l
     assert f"(the FIFO holds {fifo_s:.2f} s)" in text
 
 
+def test_an_overflow_found_by_the_last_read_is_a_gap_to_the_end():
+    """The loop is late for the last read: the FIFO overflowed and was flushed, and no sample
+    follows to bound the loss; it is counted all the same, so the counts add up to 3 s."""
+    acq, _, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
+    shank = next(s for s in acq.sensors if s.config.name == "shank")
+    fifo_s = shank.imu.configuration.fifo_samples / 220
+    got = collect(acq, stall_once(acq, clock, 2.88, 1.5 * fifo_s))
+    h = acq.health()["shank"]
+    ((start, end),) = h["gaps"]
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "late read" and cause["at_end"] and h["overflows"] == 1
+    assert start == pytest.approx(got["shank"][0][-1], abs=1e-4) and start < 3.0 <= end
+    assert cause["lost"] == h["dropped"] == h["overflow_dropped"] == round((end - start) * 220) - 1
+    assert h["samples"] + h["dropped"] == pytest.approx(3 * 220, abs=1)
+    assert "(to the end): the logger read" in "\n".join(health_lines(acq.health()))
+    thigh = acq.health()["thigh"]  # read in the same cycles, its FIFO outlasts the stall
+    assert thigh["gaps"] == [] and thigh["samples"] == 600
+
+
+def test_a_sensor_unavailable_to_the_end_has_its_loss_counted_when_iteration_stops():
+    """Unplugged for good, then the consumer stops iterating early (a signal): the loss from
+    its last sample to the last reads is a gap, once, though nothing was read after it."""
+    acq, bus, clock, _, _ = acquisition(TWO, 10.0)
+    for _ in acq:
+        now = clock.now() - acq.start_s
+        if now >= 1.0:
+            bus.unplug(0x69)
+        if now >= 2.0:
+            break
+    acq.close()
+    health = acq.health()
+    h = health["shank"]
+    ((start, end),) = h["gaps"]
+    ((cause),) = h["gap_causes"]
+    assert cause["cause"] == "unavailable" and cause["at_end"] and not h["available"]
+    assert 0.95 <= start <= 1.05 and end == pytest.approx(2.0, abs=0.06)
+    assert h["samples"] + h["dropped"] == pytest.approx(health["thigh"]["samples"], abs=2)
+
+
 def test_a_read_within_what_the_fifo_holds_loses_nothing():
     acq, _, clock, _, _ = acquisition(SMALL_FIFO, 3.0)
     shank = next(s for s in acq.sensors if s.config.name == "shank")

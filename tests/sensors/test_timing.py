@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hiprot.sensors.timing import SampleTimer
 
@@ -55,3 +56,21 @@ def test_restart_anchors_afresh_after_lost_samples():
     timer.restart()
     later = timer.stamp(5, 1.05, 1.05)
     assert np.isclose(first[-1], 0.045) and np.isclose(later[0], 1.005)
+
+
+def test_a_descheduled_first_read_after_a_restart_leaves_no_phantom_gap():
+    """The first read after a restart took 15 ms (its bracket is wide, its middle a period early);
+    the next, narrow reads move the phase, but no sample was lost: no step reaches 1.5 periods."""
+    period = 1 / 220
+    truth = 0.0013 + np.arange(2000) * period
+    timer = SampleTimer(period)
+    timer.restart()  # the FIFO was just flushed at 1.0 s: the samples from then on are kept
+    taken = int(np.searchsorted(truth, 1.0, side="right"))
+    stamped = []
+    for start, end, seen_at in [(1.05, 1.065, 1.062)] + [(1.05 + 0.05 * k,) * 3 for k in (1, 2, 3)]:
+        available = int(np.searchsorted(truth, seen_at, side="right"))
+        stamped.append(timer.stamp(available - taken, start, end))
+        taken = available
+    times = np.concatenate(stamped)
+    assert times[-1] == pytest.approx(truth[taken - 1], abs=period / 2)
+    assert np.all(np.diff(times) < 1.5 * period) and np.all(np.diff(times) > 0.5 * period)

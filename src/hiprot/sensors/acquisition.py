@@ -11,6 +11,10 @@ interval since the previous read (from its start to the end of this FIFO
 access, the longest the FIFO can have been filling) exceeded what the FIFO
 holds: a FIFO of n samples fills in just over n - 1 periods, never in less. An
 overflow after a timely read is an "overflow" (a fault, not lateness).
+A loss that no later sample bounds (the last read found the FIFO overflowed and
+flushed it, or the sensor was unavailable to the end) is a gap too when the
+acquisition ends: up to where the first sample after the end would have been,
+so that the counts add up to rate × duration.
 A sensor that stops answering is marked unavailable and retried every
 ``retry_s``; when it answers again it is reconfigured and resumes, and
 the other sensors never wait for it. Two faults give no I2C error, so they are
@@ -31,6 +35,7 @@ angles computed from them are wrong.
 from __future__ import annotations
 
 import errno
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -177,6 +182,8 @@ class Acquisition:
             for s in rig.sensors
         ]
         self.start_s: float | None = None
+        self._read_s: float | None = None  # when the latest cycle's reads began (acquisition time)
+        self._ended = False  # the losses at the end were counted
         self.start_utc: datetime | None = None  # wall-clock UTC of sample time 0
         self._closed = False
         self._released = False
@@ -227,20 +234,24 @@ class Acquisition:
         if self.start_s is None:
             self.open()
         next_read = self.start_s + self.read_period_s
-        while not self._closed:
-            sleep_until(self.clock, next_read)
-            now = self.clock.now()
-            next_read = max(next_read + self.read_period_s, now)
-            chunk = {}
-            self._stuck_buses.clear()
-            for sensor in self.sensors:
-                samples = self._poll(sensor, now)
-                if samples is not None and len(samples):
-                    chunk[sensor.config.name] = samples
-            self._retry_one(now)
-            yield chunk
-            if self.duration_s is not None and now - self.start_s >= self.duration_s:
-                break
+        try:
+            while not self._closed:
+                sleep_until(self.clock, next_read)
+                now = self.clock.now()
+                next_read = max(next_read + self.read_period_s, now)
+                self._read_s = now - self.start_s
+                chunk = {}
+                self._stuck_buses.clear()
+                for sensor in self.sensors:
+                    samples = self._poll(sensor, now)
+                    if samples is not None and len(samples):
+                        chunk[sensor.config.name] = samples
+                self._retry_one(now)
+                yield chunk
+                if self.duration_s is not None and now - self.start_s >= self.duration_s:
+                    break
+        finally:  # the duration passed, or whoever iterated stopped (a closed generator)
+            self._count_losses_at_end()
 
     def _poll(self, sensor: _Sensor, now: float) -> ImuSamples | None:
         stuck = self._stuck_buses.get(sensor.config.bus)
@@ -390,15 +401,34 @@ class Acquisition:
         for i in np.flatnonzero(steps > GAP_PERIODS * period):
             lost = max(0, round(steps[i] / period) - 1)
             joins = i == 0 and health.last_s is not None and cause is not None
-            health.gaps.append((float(joined[i]), float(joined[i + 1])))
-            health.gap_causes.append({**(cause if joins else {"cause": "unknown"}), "lost": lost})
-            health.dropped += lost
-            if health.gap_causes[-1]["cause"] in ("late read", "overflow"):
-                health.overflow_dropped += lost
+            gap = (float(joined[i]), float(joined[i + 1]))
+            _add_gap(health, gap, cause if joins else {"cause": "unknown"}, lost)
         health.samples += len(times)
         health.late += int(np.count_nonzero(read_end_s - times > self.late_after_s))
         health.first_s = float(times[0]) if health.first_s is None else health.first_s
         health.last_s = float(times[-1])
+
+    def _count_losses_at_end(self) -> None:
+        """Each loss no later sample bounds, as a gap from the sensor's last sample to the slot
+        of the first sample after the end (the end of ``duration_s``, else the last reads).
+
+        Only a known loss (a FIFO flushed, a sensor unavailable: a cause still waiting for the
+        samples after it) counts: it would otherwise vanish from the counts.
+        """
+        if self._ended or self._read_s is None:
+            return
+        self._ended = True
+        end_s = self._read_s if self.duration_s is None else min(self._read_s, self.duration_s)
+        for sensor in self.sensors:
+            health, cause = sensor.health, sensor.cause
+            if cause is None or health.last_s is None or sensor.timer is None:
+                continue
+            period = sensor.timer.period_s
+            lost = math.ceil((end_s - health.last_s) / period - 1e-9) - 1  # slots before end_s
+            if lost > 0:
+                sensor.cause = None
+                gap = (health.last_s, health.last_s + (lost + 1) * period)
+                _add_gap(health, gap, {**cause, "at_end": True}, lost)
 
     def elapsed_s(self) -> float:
         """Seconds since acquisition started (the clock of the sample times)."""
@@ -419,14 +449,25 @@ class Acquisition:
         """Stop iterating and release the buses; again does nothing."""
         if self._released:
             return
+        self._count_losses_at_end()
         self._closed = self._released = True
         for bus in self.buses.values():
             bus.close()
 
 
+def _add_gap(health: SensorHealth, gap: tuple[float, float], cause: dict, lost: int) -> None:
+    """Count ``lost`` samples in ``gap`` with their cause."""
+    health.gaps.append(gap)
+    health.gap_causes.append({**cause, "lost": lost})
+    health.dropped += lost
+    if cause["cause"] in ("late read", "overflow"):
+        health.overflow_dropped += lost
+
+
 def gap_text(gap: list[float], cause: dict) -> str:
     """One gap in words: how long, how many samples and why."""
-    text = f"lost {gap[1] - gap[0]:.2f} s ({cause['lost']} samples) at {gap[0]:.2f} s: "
+    at = " (to the end)" if cause.get("at_end") else ""
+    text = f"lost {gap[1] - gap[0]:.2f} s ({cause['lost']} samples) at {gap[0]:.2f} s{at}: "
     if cause["cause"] == "late read" and "previous_read_after_s" in cause:
         return text + (
             f"the logger's previous read ended {cause['previous_read_after_s']:.2f} s after the "

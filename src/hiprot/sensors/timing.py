@@ -12,6 +12,15 @@ fast or slow) the interval starts afresh and, once reads span a few seconds,
 the period is re-estimated from the ratio of read time to samples since the
 first read. A chip on time never contradicts its brackets and keeps its
 nominal period, so its samples stay exactly evenly spaced.
+
+While the brackets intersect, the new samples are consistent with following the
+previous ones without a loss, so a change of the estimated phase (a first read
+after a restart that was descheduled has a wide bracket, and a later narrow one
+moves the middle by a period or more) is spread over the new samples, each step
+within ``MAX_SLEW`` of a period, and what is left is caught up at the next
+reads: a step of two periods would be a lost sample that never was. Only
+brackets that contradict each other (a loss, or a drifting oscillator) may leave
+a longer step.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import numpy as np
 
 MIN_SPAN_S = 5.0  # read-time span before the period estimate replaces the nominal period
 MAX_DRIFT = 0.05  # chip oscillators are within a few percent of nominal
+MAX_SLEW = 0.25  # a phase correction changes each step between contiguous samples by at most this
 
 
 class SampleTimer:
@@ -40,6 +50,7 @@ class SampleTimer:
         """Times of ``n`` new samples found by a read from ``read_start_s`` to ``read_end_s``."""
         period = self.period_s
         fresh = (read_start_s - period, read_end_s)
+        contiguous = False  # the brackets agree: no sample was lost since the previous read
         if self._bounds is None:
             if n == 0:
                 return np.empty(0)
@@ -47,7 +58,8 @@ class SampleTimer:
         else:
             low = max(self._bounds[0] + n * period, fresh[0])
             high = min(self._bounds[1] + n * period, fresh[1])
-            if low > high:
+            contiguous = low <= high
+            if not contiguous:
                 low, high = fresh
                 self._estimate_period(read_end_s)
         self._bounds = (low, high)
@@ -55,11 +67,19 @@ class SampleTimer:
             return np.empty(0)
         newest = (low + high) / 2
         steps = np.arange(1, n + 1)
-        if self.last_s is not None and newest <= self.last_s:
-            newest = self.last_s + n * period
-        times = newest - period * (n - steps)
-        if self.last_s is not None and times[0] <= self.last_s + period / 2:
+        if self.last_s is not None and contiguous:  # a phase correction, spread (see above)
+            span = n * period
+            newest = min(
+                max(newest, self.last_s + span * (1 - MAX_SLEW)),
+                self.last_s + span * (1 + MAX_SLEW),
+            )
             times = self.last_s + (newest - self.last_s) * steps / n
+        else:
+            if self.last_s is not None and newest <= self.last_s:
+                newest = self.last_s + n * period
+            times = newest - period * (n - steps)
+            if self.last_s is not None and times[0] <= self.last_s + period / 2:
+                times = self.last_s + (newest - self.last_s) * steps / n
         self._count += n
         self.last_s = float(times[-1])
         if self._anchor is None:
