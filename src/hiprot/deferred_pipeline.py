@@ -83,12 +83,14 @@ class DeferredPipeline:
 
     def _catch_up(self, pipeline: Pipeline, limit: int) -> Angles:
         """The oldest kept chunks, up to ``limit`` and until one of them brings angles, through
-        the pipeline: its emission (or an empty one)."""
+        the pipeline: its emission (or the last chunk's, which has none but the causal
+        estimate's of that chunk)."""
+        angles = Angles(np.empty(0))
         for _ in range(min(limit, len(self._backlog))):
             angles = pipeline.process(self._backlog.pop(0))
             if len(angles):
                 return angles
-        return Angles(np.empty(0))
+        return angles
 
     def process(self, chunk: Chunk) -> Angles:
         """Like :meth:`Pipeline.process`, a pass behind while chunks are kept: the angles of

@@ -18,11 +18,14 @@ class Angles:
     ``thigh_heading_deg`` (continuous from one emission to the next),
     ``thigh_inclination_deg`` (the thigh's long axis from the vertical), ``saturated``
     (True where a sensor of the leg was at full scale) and the rotation tests' inputs.
+    ``causal``: the newest samples' angles, emitted at once (:mod:`hiprot.kinematics.causal`),
+    once calibrated; these (refined, seconds later) feed the live metrics.
     """
 
     time_s: np.ndarray
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     legs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    causal: Angles | None = None
 
     def __len__(self) -> int:
         return len(self.time_s)

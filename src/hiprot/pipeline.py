@@ -2,11 +2,13 @@
 
 Orientation runs on every chunk as it arrives (the filters are stateful, so
 live equals batch). Calibration is tried once a second until the standing
-phase and enough movement are in the buffer. After that, joint angles are
+phase and enough movement are in the buffer. After that, every chunk's angles are
+emitted at once by the causal estimate (:mod:`hiprot.kinematics.causal`: the
+refined fits held as last found, no future samples), and the refined angles are
 computed by the same :class:`~hiprot.kinematics.angles.SessionKinematics` as
-in batch, over a sliding window, and emitted ``delay_s`` behind the newest
-sample: the heading corrections need a little of the future (half a stride
-of smoothing, the stride in progress).
+in batch, over a sliding window every ``step_s``, and emitted ``delay_s`` behind the
+newest sample: the heading corrections need a little of the future (half a stride
+of smoothing, the stride in progress). The refined ones feed the live metrics.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from hiprot import quat
 from hiprot.analysis.verdict import leg_figures, verdict
 from hiprot.calibration import Calibration, calibrate
 from hiprot.chip_catalogue import gyro_bias_bound_dps
@@ -23,6 +26,7 @@ from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
 from hiprot.kinematics.angles import Anchors, SessionKinematics
+from hiprot.kinematics.causal import REFINE_STEP_S, Held, StrideMean, causal_angles, held_at
 from hiprot.kinematics.rotation_test import ROTATION_TESTS
 from hiprot.live_angles import Angles
 from hiprot.resample import Grid, to_grid
@@ -77,7 +81,7 @@ class Pipeline:
         rig: Rig,
         window_s: float = 20.0,
         delay_s: float = 1.5,
-        step_s: float = 0.5,
+        step_s: float = REFINE_STEP_S,
         activity: str | None = None,
     ):
         self.rig, self.activity = rig, activity  # activity: where the rotation-test reference holds
@@ -102,6 +106,10 @@ class Pipeline:
         self._last_heading: dict[str, float] = {}
         self._origin_s: float | None = None
         self._agreement: dict[str, float] = {}
+        self.held: Held | None = None  # the refined fits the causal estimate holds
+        self._pending: dict[str, tuple[np.ndarray, ...]] = {}  # fused, from the last estimated
+        self._causal_until = -np.inf
+        self._follow = {side: StrideMean(rig.sample_rate_hz) for side in rig.sides}
 
     @property
     def calibrated(self) -> dict[str, bool]:
@@ -126,23 +134,77 @@ class Pipeline:
         return out
 
     def process(self, chunk: Chunk) -> Angles:
-        """Fuse ``chunk``; return the joint angles that became final (possibly none)."""
+        """Fuse ``chunk``; return the joint angles that became final (possibly none), with
+        the causal estimate of ``chunk``'s samples once calibrated (:attr:`Angles.causal`; the
+        call that calibrates gives all samples so far, as its computation has them)."""
         for name, samples in chunk.items():
             q_es = self.filters[name].update(samples)
             self.buffers[name].append(samples.time_s, q_es, samples.acc, samples.gyr)
+            if len(samples):
+                arrays = (samples.time_s, q_es, samples.acc, samples.gyr)
+                if name in self._pending:
+                    arrays = tuple(map(np.concatenate, zip(self._pending[name], arrays)))
+                self._pending[name] = arrays
             if self._origin_s is None and len(samples):
                 self._origin_s = float(samples.time_s[0])
         if not self.rig.sides or any(not b.parts for b in self.buffers.values()):
             return Angles(np.empty(0))
         if self.calibration is None:
-            return self._try_calibration(min(b.last_time for b in self.buffers.values()))
-        newest = max(b.last_time for b in self.buffers.values())
+            angles = self._try_calibration(min(b.last_time for b in self.buffers.values()))
+        else:
+            angles = self._refine(max(b.last_time for b in self.buffers.values()))
+        if angles.causal is None:
+            angles.causal = self._causal()
+        return angles
+
+    def _refine(self, newest: float) -> Angles:
+        """The refined angles, every ``step_s``."""
         if newest < self._next_try:
             return Angles(np.empty(0))
         self._next_try = newest + self.step_s
         for buffer in self.buffers.values():
             buffer.drop_before(newest - self.window_s)
         return self._angles(newest)
+
+    def _causal(self) -> Angles | None:
+        """The causal estimate of the samples all fresh sensors delivered since the last one
+        (None before the first refined fits, or while the pelvis sensor is silent: its legs'
+        held headings are the pelvis')."""
+        newest = max(b.last_time for b in self.buffers.values())
+        fresh = [s for s in self.rig.sensors if self.buffers[s.name].last_time >= newest - STALE_S]
+        if self.held is None or (self.rig.find("pelvis") not in (None, *fresh)):
+            self._trim(min(self._pending[s.name][0][-1] for s in fresh))
+            return None
+        grid = to_grid(
+            {s.name: self._pending[s.name] for s in fresh},
+            self.rig.sample_rate_hz,
+            origin_s=self._origin_s,
+        )
+        new = grid.time_s > self._causal_until
+        if not new.any():
+            return None
+        rig = (
+            self.rig
+            if len(fresh) == len(self.rig.sensors)
+            else replace(self.rig, sensors=tuple(fresh))
+        )
+        q_eb = {
+            name: quat.multiply(track.q_es[new], self.calibration.q_sb[name])
+            for name, track in grid.tracks.items()
+        }
+        columns = causal_angles(rig, q_eb, self.held, self._follow)
+        for values in columns.values():
+            values[~grid.valid[new]] = np.nan
+        self._causal_until = float(grid.time_s[new][-1])
+        self._trim(self._causal_until)
+        return Angles(grid.time_s[new], columns)
+
+    def _trim(self, cut: float) -> None:
+        """Keep of each sensor's pending samples the last at or before ``cut`` and those after:
+        what the next causal estimate interpolates from."""
+        for name, arrays in self._pending.items():
+            first = max(0, int(np.searchsorted(arrays[0], cut, side="right")) - 1)
+            self._pending[name] = tuple(a[first:] for a in arrays)
 
     def finish(self) -> Angles:
         """At the end of the session: the angles still held back by the delay."""
@@ -176,7 +238,13 @@ class Pipeline:
             self.rig, grid, calibration, activity=self.activity, emitted=self._seam(newest)
         )
         self.anchors = result.anchors
-        return self._emit(result, newest)
+        self._hold(result)
+        angles = self._emit(result, newest)
+        # the samples so far, at once: the calibration's computation has them all
+        angles.causal = Angles(result.time_s, result.columns)
+        self._causal_until = float(result.time_s[-1])
+        self._trim(self._causal_until)
+        return angles
 
     def _angles(self, newest: float) -> Angles:
         """Angles of the legs whose sensors are all delivering; a sensor silent for
@@ -202,7 +270,14 @@ class Pipeline:
             self._seam(newest),
         )
         self.anchors = result.anchors.merged_into(self.anchors)
+        self._hold(result)
         return self._emit(result, newest)
+
+    def _hold(self, result) -> None:
+        """Hold the fits of ``result`` as they stand at its newest sample, for the causal
+        estimate."""
+        held = held_at(result, -1)
+        self.held = held if self.held is None else self.held.updated(held)
 
     def _lag(self) -> float:
         """How far behind the newest sample angles are emitted now (none once finished)."""

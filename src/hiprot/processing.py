@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hiprot import quat
 from hiprot.activities import ActivityTimeline
 from hiprot.calibration import Calibration, accelerometer, calibrate
 from hiprot.calibration.accelerometer import AccelerometerCorrection
@@ -22,6 +23,7 @@ from hiprot.fusion import VqfFilter, make_filter
 from hiprot.fusion.offline import ANCHOR_MIN_S, OfflineFusion, whole_body_rest
 from hiprot.kinematics.anchoring import INITIATION_STRIDES
 from hiprot.kinematics.angles import SessionAngles, SessionKinematics
+from hiprot.kinematics.causal import REFINE_STEP_S, causal_rms
 from hiprot.kinematics.walk_window import STRIDES, walk_window
 from hiprot.recording import Session
 from hiprot.resample import Grid, to_grid
@@ -49,6 +51,8 @@ class ProcessedSession:
     warnings: list[str] = field(default_factory=list)
     accelerometer: dict[str, AccelerometerCorrection] = field(default_factory=dict)
     no_angles: str | None = None  # why ``angles`` is None (one of ``warnings``)
+    # per angle column, how far (RMS, degrees) live's causal estimate is from ``angles``:
+    causal_rms: dict[str, float] = field(default_factory=dict)
 
 
 NOT_ANCHORED = (
@@ -188,3 +192,9 @@ def _calibrate_and_measure(
         rig, result.grid, result.calibration, activity=session_activity(session, activity)
     )
     result.warnings += result.angles.notes
+    q_eb = {
+        name: quat.multiply(track.q_es, result.calibration.q_sb[name])
+        for name, track in result.grid.tracks.items()
+        if name in result.calibration.q_sb
+    }
+    result.causal_rms = causal_rms(result.angles, q_eb, rig, REFINE_STEP_S)

@@ -69,6 +69,7 @@ def build_report(
             HIP_IR_REFERENCE: reference,
             "notes": list(angles.notes) if angles is not None else [],
             "test_reference_s": _test_spans(angles) if angles is not None else {},
+            "causal_rms_deg": processed.causal_rms,
         },
         "strides": {
             side: [

@@ -111,6 +111,15 @@ class LegResult:
     test_hip_flexion: np.ndarray | None = None  # hip flexion in the test (deg), NaN outside
     test_knee_flexion: np.ndarray | None = None  # knee flexion between long axes, NaN outside
     pelvis_up: np.ndarray | None = None  # the vertical in the pelvis frame (n, 3), pelvis only
+    # what the causal estimate holds (:mod:`hiprot.kinematics.causal`), per sample:
+    hip_heading: np.ndarray | None = None  # the hip reference's turn about the vertical (rad)
+    shank_yaw: np.ndarray | None = None  # the shank's heading offset to the thigh (rad)
+    test_zero: np.ndarray | None = None  # a rotation test's IR offset to the clinical zero (deg)
+    test_spans: np.ndarray | None = None  # where the rotation-test reference may hold
+    front: float = 0.0  # the femur's front turned from the thigh frame's (rad)
+    stride_mean_heading: np.ndarray | None = None  # no pelvis: the thigh's stride mean (rad)
+    walking: np.ndarray | None = None  # no pelvis: where the reference follows the walking
+    stride_s: float = 1.1  # the median stride's duration
 
     def test_inputs(self, keep: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
         """The trial detector's inputs by column suffix (:mod:`hiprot.columns`), at ``keep``."""
@@ -399,6 +408,7 @@ class SessionKinematics:
                 carried.walk_correction[leg.side] = track.correction
             tracks[leg.side] = track
             turn, zero = self._hip(leg, reference, q_pelvis is not None, seam, before, grid.rate_hz)
+            _keep_fits(leg, track, turn, zero)
             if last is not None and last >= 0 and leg.result.test_posture[last]:
                 carried.pelvis_test_yaw[leg.side] = float(turn[last])
                 if np.isfinite(zero[last]):  # none found yet: the next window looks again
@@ -635,6 +645,8 @@ class SessionKinematics:
         mean = np.unwrap(_stride_mean(heading, weight, grid.rate_hz, leg.stride_s))
         straight = self._straight(grid, leg, mean)
         at = leg.stride_time_s[straight]
+        leg.result.stride_mean_heading = mean
+        leg.result.walking = leg.walking(grid.time_s) & (len(at) > 0)
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
         walk = straight_path(
             grid.time_s,
@@ -764,6 +776,19 @@ class SessionKinematics:
             result.columns[hip_flexion(side)] = hip[:, 0]
             result.columns[hip_adduction(side)] = hip[:, 1]
         return turn, zero
+
+
+def _keep_fits(leg: LegMotion, track: Reference, turn: np.ndarray, zero: np.ndarray) -> None:
+    """Keep in ``leg.result`` what the causal estimate holds of this computation's fits: the
+    hip reference's turn about the vertical (a rotation test's pelvis turn included), the
+    shank's heading offset, the test's zero, where tests may hold."""
+    result = leg.result
+    result.hip_heading = track.values + turn
+    result.shank_yaw = leg.test_offset
+    result.test_zero = np.nan_to_num(zero)
+    result.test_spans = leg.tests
+    result.front = leg.front
+    result.stride_s = leg.stride_s
 
 
 def _rest_track(angle: np.ndarray, weight: np.ndarray) -> np.ndarray:

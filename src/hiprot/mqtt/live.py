@@ -1,7 +1,8 @@
 """What a running logger publishes: session, decimated angles, health, state and optional raw samples.
 
 The logger hands every chunk and its angles to :class:`LiveFeed`; the feed
-decides what goes out and when (angles at ``angles_rate_hz`` of sample time,
+decides what goes out and when (the causal angles, :attr:`Angles.causal`, at
+``angles_rate_hz`` of sample time,
 health and the ``state`` once a second), so the logger loop stays about recording.
 Metrics (strides, reps, tests) go straight through :meth:`Publisher.publish_metric`;
 each leg's last test trial is also kept retained on ``test/<side>`` (:meth:`LiveFeed.last_test`).
@@ -158,14 +159,16 @@ class LiveFeed:
             self.session["calibration"] = calibration
             self.session["calibration_verdict"] = verdicts
             self._publish_session()
-        for i in self.decimator.indices(angles.time_s):
-            values = {
-                k: round(float(v[i]), 2) for k, v in angles.columns.items() if math.isfinite(v[i])
-            }
-            time_s = round(float(angles.time_s[i]), 4)
-            self.publisher.publish("angles", {TIME: time_s, **values})
-        for side, mean in self.hip_ir.items():
-            mean.add(angles.time_s, angles.columns.get(hip_ir(side)))
+        live = angles.causal  # the refined angles come seconds later: the metrics' business
+        if live is not None:
+            for i in self.decimator.indices(live.time_s):
+                values = {
+                    k: round(float(v[i]), 2) for k, v in live.columns.items() if math.isfinite(v[i])
+                }
+                time_s = round(float(live.time_s[i]), 4)
+                self.publisher.publish("angles", {TIME: time_s, **values})
+            for side, mean in self.hip_ir.items():
+                mean.add(live.time_s, live.columns.get(hip_ir(side)))
         if not chunk:
             return
         self.health.add(chunk)
