@@ -4,7 +4,9 @@
    real logger loop (pipeline, recording, live feed, publisher); a subscriber on
    localhost stamps each ``angles`` message on arrival. Reported per message:
    sample time → received (includes waiting for the 50 ms chunk to fill), and
-   chunk handed to the pipeline → received (processing + MQTT only).
+   chunk handed to the pipeline → received (processing + MQTT only), separately for
+   the steady state (samples taken after the first angles arrived: calibrated) and
+   the calibration backlog (the samples before, published at once when the rig calibrates).
 2. Sustained rate: how many messages per second the publisher delivers to the
    subscriber — metrics (QoS 1 through the SQLite outbox), live angles (QoS 0) —
    against plain paho QoS 1 publishing measured in the same run.
@@ -92,14 +94,20 @@ def latency(port: int, workdir: Path, seconds: float) -> dict[str, np.ndarray]:
     stamper.close()
     ends = np.array([e for e, _ in handed])
     handed_at = np.array([h for _, h in handed])
-    sample_lat, chunk_lat = [], []
+    sample_lat, chunk_lat, sampled = [], [], []
     for arrived, _, payload in stamper.arrivals:
         t = json.loads(payload)["time_s"]
+        sampled.append(t0 + t)
         sample_lat.append(arrived - (t0 + t))
         chunk_lat.append(arrived - handed_at[np.searchsorted(ends, t - 1e-9)])
     if not sample_lat:
         raise SystemExit(f"no angles were published in a {seconds:g} s session: make it longer")
-    return {"sample": np.array(sample_lat), "chunk": np.array(chunk_lat)}
+    steady = np.array(sampled) >= stamper.arrivals[0][0]  # sampled once angles were flowing
+    return {
+        "sample": np.array(sample_lat),
+        "chunk": np.array(chunk_lat),
+        "steady": steady,
+    }
 
 
 def publisher_rate(port: int, workdir: Path, n: int, kind: str) -> float:
@@ -161,17 +169,21 @@ def main() -> None:
             angles = publisher_rate(port, workdir, args.messages, "angles")
         finally:
             broker.stop()
-    print(
-        f"end-to-end latency over {len(lat['sample'])} angles messages "
-        f"({args.seconds:g} s live session):"
-    )
-    print(
-        f"  sample time -> received:  {percentiles(lat['sample'])}"
-        f"  (includes up to {1000 * CHUNK_S:.0f} ms waiting for the chunk to fill)"
-    )
-    print(
-        f"  chunk handed -> received: {percentiles(lat['chunk'])}  (pipeline + publisher + broker)"
-    )
+    for label, part in (("steady state", lat["steady"]), ("calibration backlog", ~lat["steady"])):
+        print(
+            f"end-to-end latency, {label}: {part.sum()} of {len(part)} angles messages "
+            f"({args.seconds:g} s live session):"
+        )
+        if not part.any():
+            continue
+        print(
+            f"  sample time -> received:  {percentiles(lat['sample'][part])}"
+            f"  (includes up to {1000 * CHUNK_S:.0f} ms waiting for the chunk to fill)"
+        )
+        print(
+            f"  chunk handed -> received: {percentiles(lat['chunk'][part])}"
+            "  (pipeline + publisher + broker)"
+        )
     print(f"sustained rate, {args.messages} messages each:")
     print(f"  plain paho QoS 1 (baseline):       {baseline:8.0f} msg/s")
     print(

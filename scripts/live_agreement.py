@@ -8,13 +8,14 @@ after the first 30 s, as issue #21 states the bound), and how many samples behin
 newest its causal angles end (0: the chunk's own samples are in the same call's answer). Batch's
 own figure (``causal_rms``: its refined fits held as live holds them) is printed beside.
 
-    python scripts/live_agreement.py [--seeds 1 2] [--jobs 2]
+    python scripts/live_agreement.py [--seeds 1 2] [--jobs 2] [--realism technical]
 """
 
 from __future__ import annotations
 
 import argparse
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +45,10 @@ STRAIGHT_DEG = 10.0  # the refined hip reference turns less than this within ±1
 
 
 def run(args) -> str:
-    name, seed = args
+    name, seed, realism = args
     scenario, pelvis = CASES[name]
     base = load_rig(ROOT / "config" / "sim.toml")
+    base = replace(base, simulation=replace(base.simulation, realism=realism))
     duration = WALK_S if scenario == "walk" else None  # the rig file's walk is 20 s
     rig = build_rig(base, scenario, seed, duration, "right", pelvis, None, None, None)
     sim = simulate(rig)
@@ -95,7 +97,7 @@ def run(args) -> str:
         )
     own = batch.causal_rms.get(hip_ir("right"), float("nan"))
     return (
-        f"{name:18s} seed {seed}: live causal - batch RMS {', '.join(figures)} "
+        f"{name:18s} {realism} seed {seed}: live causal - batch RMS {', '.join(figures)} "
         f"over {keep.sum() / rig.sample_rate_hz:5.1f} s; samples behind the chunk: "
         f"max {max(behind)}; batch's own causal_rms hip IR {own:4.2f}°"
     )
@@ -105,8 +107,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--realism", default="realistic", help="the simulator's preset")
     args = parser.parse_args()
-    jobs = [(name, seed) for name in CASES for seed in args.seeds]
+    jobs = [(name, seed, args.realism) for name in CASES for seed in args.seeds]
     with ProcessPoolExecutor(args.jobs) as pool:
         for line in pool.map(run, jobs):
             print(line, flush=True)

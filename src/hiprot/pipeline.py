@@ -29,7 +29,7 @@ from hiprot.kinematics.angles import Anchors, SessionKinematics
 from hiprot.kinematics.causal import REFINE_STEP_S, Held, StrideMean, causal_angles, held_at
 from hiprot.kinematics.rotation_test import ROTATION_TESTS
 from hiprot.live_angles import Angles
-from hiprot.resample import Grid, to_grid
+from hiprot.resample import Grid, orientations_on_grid, to_grid
 from hiprot.samples import Chunk, ImuSamples
 from hiprot.saturation import DRIVER_FULL_SCALE, saturated_on
 
@@ -141,7 +141,7 @@ class Pipeline:
             q_es = self.filters[name].update(samples)
             self.buffers[name].append(samples.time_s, q_es, samples.acc, samples.gyr)
             if len(samples):
-                arrays = (samples.time_s, q_es, samples.acc, samples.gyr)
+                arrays = (samples.time_s, q_es)
                 if name in self._pending:
                     arrays = tuple(map(np.concatenate, zip(self._pending[name], arrays)))
                 self._pending[name] = arrays
@@ -175,12 +175,12 @@ class Pipeline:
         if self.held is None or (self.rig.find("pelvis") not in (None, *fresh)):
             self._trim(min(self._pending[s.name][0][-1] for s in fresh))
             return None
-        grid = to_grid(
+        time_s, q_es, valid = orientations_on_grid(
             {s.name: self._pending[s.name] for s in fresh},
             self.rig.sample_rate_hz,
             origin_s=self._origin_s,
         )
-        new = grid.time_s > self._causal_until
+        new = time_s > self._causal_until
         if not new.any():
             return None
         rig = (
@@ -189,15 +189,14 @@ class Pipeline:
             else replace(self.rig, sensors=tuple(fresh))
         )
         q_eb = {
-            name: quat.multiply(track.q_es[new], self.calibration.q_sb[name])
-            for name, track in grid.tracks.items()
+            name: quat.multiply(q[new], self.calibration.q_sb[name]) for name, q in q_es.items()
         }
         columns = causal_angles(rig, q_eb, self.held, self._follow)
         for values in columns.values():
-            values[~grid.valid[new]] = np.nan
-        self._causal_until = float(grid.time_s[new][-1])
+            values[~valid[new]] = np.nan
+        self._causal_until = float(time_s[new][-1])
         self._trim(self._causal_until)
-        return Angles(grid.time_s[new], columns)
+        return Angles(time_s[new], columns)
 
     def _trim(self, cut: float) -> None:
         """Keep of each sensor's pending samples the last at or before ``cut`` and those after:

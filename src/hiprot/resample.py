@@ -55,6 +55,25 @@ def to_grid(
     """``streams``: name → (time_s, q_es, acc, gyr). The grid spans the time all sensors share,
     on instants ``origin_s + k / rate_hz`` (default origin: where the shared span starts), so
     successive grids of a live stream line up."""
+    time_s, q_es, valid = orientations_on_grid(
+        {name: s[:2] for name, s in streams.items()}, rate_hz, max_gap_s, origin_s
+    )
+    tracks = {
+        name: Track(q_es[name], _interp(time_s, t, acc), _interp(time_s, t, gyr))
+        for name, (t, _, acc, gyr) in streams.items()
+    }
+    return Grid(time_s, rate_hz, tracks, valid)
+
+
+def orientations_on_grid(
+    streams: dict[str, tuple[np.ndarray, np.ndarray]],
+    rate_hz: float,
+    max_gap_s: float | None = None,
+    origin_s: float | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """The orientations alone of :func:`to_grid` (``streams``: name → (time_s, q_es)): its
+    instants, each sensor's quaternions there and where none had a gap — all the live causal
+    estimate needs of a chunk, at less than half the cost."""
     start = max(s[0][0] for s in streams.values())
     stop = min(s[0][-1] for s in streams.values())
     origin_s = start if origin_s is None else origin_s
@@ -65,10 +84,10 @@ def to_grid(
     time_s = origin_s + np.arange(first, last + 1) / rate_hz
     max_gap_s = max_gap_s if max_gap_s is not None else 2.5 / rate_hz
     valid = np.ones(len(time_s), dtype=bool)
-    tracks = {}
-    for name, (t, q, acc, gyr) in streams.items():
-        tracks[name] = Track(_nlerp(time_s, t, q), _interp(time_s, t, acc), _interp(time_s, t, gyr))
+    q_es = {}
+    for name, (t, q) in streams.items():
+        q_es[name] = _nlerp(time_s, t, q)
         gaps = np.flatnonzero(np.diff(t) > max_gap_s)
         for g in gaps:
             valid &= ~((time_s > t[g]) & (time_s < t[g + 1]))
-    return Grid(time_s, rate_hz, tracks, valid)
+    return time_s, q_es, valid

@@ -164,19 +164,19 @@ def causal_angles(
         reference = quat.multiply(turned, HEADING_TO_WORLD if q_pelvis is None else q_pelvis)
         hip = joint_angles(quat.multiply(quat.conjugate(reference), femur), side, "hip")
         in_test = np.broadcast_to(held.in_test[side], n)
-        shank_sensor = rig.find("shank", side)
-        if shank_sensor is None:
-            test = in_test & test_posture(thigh, None)
-            lever = thigh[test]
-        else:
+        shank_sensor, shank = rig.find("shank", side), None
+        if shank_sensor is not None:
             shank = quat.multiply(
                 yaw(np.broadcast_to(held.shank_yaw[side], n)), q_eb[shank_sensor.name]
             )
             knee = joint_angles(quat.multiply(quat.conjugate(thigh), shank), side, "knee")
             columns[knee_flexion(side)] = knee[:, 0]
-            test = in_test & test_posture(thigh, long_axis_knee(thigh, shank))
-            lever = femur_from_shank(thigh[test], shank[test])
+        test = np.zeros(n, bool)
+        if in_test.any():
+            knee_deg = None if shank is None else long_axis_knee(thigh, shank)
+            test = in_test & test_posture(thigh, knee_deg)
         if test.any():
+            lever = thigh[test] if shank is None else femur_from_shank(thigh[test], shank[test])
             if q_pelvis is None:
                 figure = gravity_hip(lever, side)[:, 2]
             else:
