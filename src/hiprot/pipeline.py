@@ -25,7 +25,7 @@ from hiprot.columns import SATURATED, THIGH_HEADING, THIGH_INCLINATION
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
-from hiprot.kinematics.angles import Anchors, SessionKinematics
+from hiprot.kinematics.angles import Anchors, SessionAngles, SessionKinematics
 from hiprot.kinematics.causal import REFINE_STEP_S, Held, StrideMean, causal_angles, held_at
 from hiprot.kinematics.rotation_test import ROTATION_TESTS
 from hiprot.live_angles import Angles
@@ -69,11 +69,12 @@ class _Buffer:
 
 
 class Pipeline:
-    """Fuse every sensor, calibrate as soon as possible, then emit joint angles.
+    """Fuse every sensor, calibrate as soon as possible, then emit joint angles: each chunk's
+    causal ones at once, the refined ones behind.
 
-    ``window_s``: data each angle computation sees; ``delay_s``: how far behind
-    the newest sample angles are emitted (at least ``TEST_DELAY_S`` in a rotation test);
-    ``step_s``: how often they are computed.
+    ``window_s``: data each refined computation sees; ``delay_s``: how far behind
+    the newest sample refined angles are emitted (at least ``TEST_DELAY_S`` in a rotation
+    test); ``step_s``: how often they are computed (the causal estimate holds their fits).
     """
 
     def __init__(
@@ -272,7 +273,7 @@ class Pipeline:
         self._hold(result)
         return self._emit(result, newest)
 
-    def _hold(self, result) -> None:
+    def _hold(self, result: SessionAngles) -> None:
         """Hold the fits of ``result`` as they stand at its newest sample, for the causal
         estimate."""
         held = held_at(result, -1)

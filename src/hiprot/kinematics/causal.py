@@ -28,6 +28,7 @@ from hiprot.columns import (
 )
 from hiprot.config import Rig
 from hiprot.geometry import wrap, yaw
+from hiprot.kinematics.angles import LegResult, SessionAngles
 from hiprot.kinematics.heading import z_heading
 from hiprot.kinematics.pelvis_frame import about_y
 from hiprot.kinematics.rotation_test import (
@@ -47,9 +48,8 @@ class Held:
 
     ``heading``: the hip reference's turn about the vertical (rad): of the pelvis sensor's frame
     turned by ``pelvis_turn`` with a pelvis sensor, else of the upright heading frame;
-    ``shank_yaw``: the shank's
-    heading offset to the thigh (rad); ``test_zero``: a rotation test's IR offset to the clinical
-    zero (degrees); ``in_test``: where the rotation-test reference may hold; ``front``: the
+    ``shank_yaw``: the shank's heading offset to the thigh (rad); ``test_zero``: a rotation
+    test's IR offset to the clinical zero (degrees); ``in_test``: where the rotation-test reference may hold; ``front``: the
     femur's front turned from the thigh frame's (rad). Without a pelvis sensor, while walking
     the reference turns as the walking direction does: ``walk_offset`` is the reference's
     heading less the thigh's stride-mean heading (NaN: not walking, the heading holds), which
@@ -78,9 +78,8 @@ class Held:
         )
 
 
-def held_at(angles, index: int | np.ndarray) -> Held:
-    """The refined fits of ``angles`` (:class:`~hiprot.kinematics.angles.SessionAngles`) at
-    ``index`` (a sample, or one per sample)."""
+def held_at(angles: SessionAngles, index: int | np.ndarray) -> Held:
+    """The refined fits of ``angles`` at ``index`` (a sample, or one per sample)."""
     legs = angles.legs.items()
     rate = 1.0 / (angles.time_s[1] - angles.time_s[0]) if len(angles.time_s) > 1 else 1.0
     return Held(
@@ -95,18 +94,18 @@ def held_at(angles, index: int | np.ndarray) -> Held:
     )
 
 
-def _walk_offset(leg, index: int | np.ndarray, rate_hz: float) -> np.ndarray:
+def _walk_offset(leg: LegResult, index: int | np.ndarray, rate_hz: float) -> np.ndarray:
     """The reference's heading less the thigh's stride mean at the last sample at or before
     ``index`` where the reference followed the walking, if that lies within two strides
     (the refined strides end a stride or so before the data); NaN elsewhere."""
-    n = len(leg.walking)
-    last = np.maximum.accumulate(np.where(leg.walking, np.arange(n), -1))[index]
-    recent = (last >= 0) & (np.asarray(index) - last <= 2 * leg.stride_s * rate_hz)
+    samples = np.arange(len(leg.walking))
+    last = np.maximum.accumulate(np.where(leg.walking, samples, -1))[index]
+    recent = (last >= 0) & (samples[index] - last <= 2 * leg.stride_s * rate_hz)
     at = np.maximum(last, 0)
     return np.where(recent, leg.hip_heading[at] - leg.stride_mean_heading[at], np.nan)
 
 
-def held_series(angles, step_s: float) -> tuple[Held, np.ndarray]:
+def held_series(angles: SessionAngles, step_s: float) -> tuple[Held, np.ndarray]:
     """Batch: the refined fits of ``angles`` held as live holds them — each sample takes those
     of the last refinement, every ``step_s``, at or before it — and which samples have one."""
     n, rate = len(angles.time_s), 1.0 / np.median(np.diff(angles.time_s))
@@ -196,7 +195,9 @@ def causal_angles(
     return columns
 
 
-def causal_rms(angles, q_eb: dict[str, np.ndarray], rig: Rig, step_s: float) -> dict[str, float]:
+def causal_rms(
+    angles: SessionAngles, q_eb: dict[str, np.ndarray], rig: Rig, step_s: float
+) -> dict[str, float]:
     """Batch: per angle column, the RMS (degrees) of the causal estimate — the refined fits
     held as live holds them (:func:`held_series`) — against the refined angles."""
     held, has = held_series(angles, step_s)
