@@ -100,7 +100,7 @@ def main() -> None:
     live_s = time.process_time() - start
     print(
         f"live, 5 sensors at 200 Hz, {args.seconds:g} s in 50 ms chunks: {live_s:.2f} s CPU "
-        f"= {100 * live_s / args.seconds:.1f} % of one core (target < 10 %); {emitted} angle samples; "
+        f"= {100 * live_s / args.seconds:.1f} % of one core (target ≤ 5 %); {emitted} angle samples; "
         f"calibrated: {pipeline.calibration is not None}"
     )
 

@@ -7,6 +7,7 @@ import io
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,15 @@ def test_a_written_file_takes_the_fast_reader_with_and_without_magnetometer(tmp_
         rows, has_mag = _line_reader(text)
         assert fast[1] == has_mag == {n: with_mag and n == SENSORS[0] for n in SENSORS}
         assert {n: v.tolist() for n, v in fast[0].items()} == rows
+
+
+def test_a_sensor_name_with_a_trailing_nul_is_refused_as_the_line_reader_refuses_it(tmp_path):
+    samples = _samples(5, False, 3)
+    write_imu_csv(tmp_path / "imu.csv", samples)
+    text = (tmp_path / "imu.csv").read_text().replace(",right_thigh,", ",right_thigh\0,", 1)
+    assert _plain_rows(text, SENSORS) is None  # not a sensor of the rig: the line reader says so
+    (tmp_path / "imu.csv").write_text(text)
+    with pytest.raises(RecordingError, match="not in the rig"):
+        read_imu_csv(tmp_path / "imu.csv", SENSORS)
+    rows, _ = _plain_rows(text, None)  # without a rig, the name is kept as written
+    assert "right_thigh\0" in rows and "right_thigh" in rows

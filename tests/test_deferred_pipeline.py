@@ -10,6 +10,7 @@ from simulated import processed, target_rig
 
 from hiprot.deferred_pipeline import CHUNKS_PER_PASS, DeferredPipeline
 from hiprot.live_angles import Angles
+from hiprot.live_angles import joined as one
 from hiprot.pipeline import Pipeline
 from hiprot.samples import split_chunk
 
@@ -80,3 +81,9 @@ def test_chunks_kept_while_the_pipeline_is_built_give_the_same_angles(monkeypatc
     for side, leg in expected.legs.items():
         for name, values in leg.items():
             np.testing.assert_array_equal(got.legs[side][name], values, err_msg=name)
+    # and every causal estimate, the kept chunks' ones too, once and in order
+    expected_causal = one([a.causal for a in first if a.causal is not None])
+    got_causal = one([a.causal for a in late if a.causal is not None])
+    np.testing.assert_array_equal(got_causal.time_s, expected_causal.time_s)
+    for name, values in expected_causal.columns.items():
+        np.testing.assert_array_equal(got_causal.columns[name], values, err_msg=name)

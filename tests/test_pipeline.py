@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from simulated import processed, target_rig
 
-from hiprot.columns import HIP_IR_GRAVITY, TEST_KNEE_FLEXION, TEST_POSTURE
+from hiprot.columns import HIP_IR_GRAVITY, TEST_KNEE_FLEXION, TEST_POSTURE, hip_ir
 from hiprot.pipeline import Pipeline
 from hiprot.samples import split_chunk
 from hiprot.sim import simulate
@@ -148,3 +148,24 @@ def test_causal_angles_agree_with_batch(scenario, pelvis):
         difference = live - np.interp(time_s, batch.angles.time_s, batch.angles.columns[name])
         assert np.sqrt(np.nanmean(difference[keep] ** 2)) < 2.0, name
         assert batch.causal_rms[name] < 2.0, name
+
+
+def test_while_the_pelvis_sensor_is_silent_the_leg_is_still_estimated():
+    """A pelvis sensor silent for ten seconds: once the refined fits are of the thigh + shank
+    reference, the leg's causal angles go on with them (before, none came until it was back)."""
+    truth, _ = processed("walk", 1, True, duration_s=60.0)
+    rig = target_rig("walk", 1, True, duration_s=60.0)
+    pipeline = Pipeline(rig)
+    silent, back = (30.0, 40.0)
+    causal = []
+    for chunk in split_chunk(truth.samples, 0.05):
+        if silent <= chunk["right_thigh"].time_s[-1] < back:
+            chunk = {name: s for name, s in chunk.items() if name != "pelvis"}
+        angles = pipeline.process(chunk)
+        causal += [angles.causal] if angles.causal is not None else []
+    time_s = np.concatenate([c.time_s for c in causal])
+    during = (time_s > silent + 3.0) & (time_s < back)
+    assert during.sum() > 0.9 * (back - silent - 3.0) * rig.sample_rate_hz
+    for name in ("right_knee_flexion_deg", hip_ir("right")):
+        values = np.concatenate([c.columns[name] for c in causal])
+        assert np.isfinite(values[during]).mean() > 0.9, name

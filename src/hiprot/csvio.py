@@ -202,7 +202,7 @@ def _plain_block(block: list[str]) -> dict[str, tuple[np.ndarray, bool | None]]:
     if not block:
         return {}
     table = np.loadtxt(block, delimiter=",", usecols=NUMERIC, ndmin=2)
-    names = np.loadtxt(block, delimiter=",", usecols=1, dtype=str, ndmin=1)
+    names = np.array([line.split(",", 2)[1] for line in block], dtype=object)  # as written
     mag = np.array([not line.endswith(",,,") for line in block])
     if mag.any():
         values = np.full((len(block), 3), np.nan)
@@ -210,7 +210,7 @@ def _plain_block(block: list[str]) -> dict[str, tuple[np.ndarray, bool | None]]:
         values[mag] = np.loadtxt(rows, delimiter=",", usecols=(8, 9, 10), ndmin=2)
         table = np.hstack([table, values])
     out = {}
-    for name in dict.fromkeys(names.tolist()):
+    for name in dict.fromkeys(names):
         mine = names == name
         some, every = bool(mag[mine].any()), bool(mag[mine].all())
         out[name] = (table[mine, : 10 if every else 7], every if some == every else None)

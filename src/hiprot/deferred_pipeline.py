@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hiprot.config import Rig
-from hiprot.live_angles import Angles
+from hiprot.live_angles import Angles, joined
 from hiprot.samples import Chunk
 
 if TYPE_CHECKING:
@@ -83,13 +83,15 @@ class DeferredPipeline:
 
     def _catch_up(self, pipeline: Pipeline, limit: int) -> Angles:
         """The oldest kept chunks, up to ``limit`` and until one of them brings angles, through
-        the pipeline: its emission (or the last chunk's, which has none but the causal
-        estimate's of that chunk)."""
-        angles = Angles(np.empty(0))
+        the pipeline: its emission (or an empty one), with the causal estimates of every chunk
+        processed joined."""
+        angles, causal = Angles(np.empty(0)), []
         for _ in range(min(limit, len(self._backlog))):
             angles = pipeline.process(self._backlog.pop(0))
+            causal += [angles.causal] if angles.causal is not None else []
             if len(angles):
-                return angles
+                break
+        angles.causal = joined(causal)
         return angles
 
     def process(self, chunk: Chunk) -> Angles:
@@ -111,7 +113,7 @@ class DeferredPipeline:
         emitted = []
         while self._backlog:
             angles = self._catch_up(pipeline, len(self._backlog))
-            if len(angles):
+            if len(angles) or angles.causal is not None:
                 emitted.append(angles)
         return [*emitted, pipeline.finish()]
 

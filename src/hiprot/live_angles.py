@@ -29,3 +29,18 @@ class Angles:
 
     def __len__(self) -> int:
         return len(self.time_s)
+
+
+def joined(parts: list[Angles]) -> Angles | None:
+    """Consecutive angles as one (a column missing from a part is NaN there); None for none."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return None
+    names = list(dict.fromkeys(name for p in parts for name in p.columns))
+    return Angles(
+        np.concatenate([p.time_s for p in parts]),
+        {
+            name: np.concatenate([p.columns.get(name, np.full(len(p), np.nan)) for p in parts])
+            for name in names
+        },
+    )

@@ -148,7 +148,10 @@ class Pipeline:
                 self._pending[name] = arrays
             if self._origin_s is None and len(samples):
                 self._origin_s = float(samples.time_s[0])
-        if not self.rig.sides or any(not b.parts for b in self.buffers.values()):
+        if not self.rig.sides or (
+            self.calibration is None and any(not b.parts for b in self.buffers.values())
+        ):  # calibrated, a sensor silent for a window leaves its legs out (see _angles)
+            self._trim(np.inf)  # nothing to estimate: keep each sensor's last sample only
             return Angles(np.empty(0))
         if self.calibration is None:
             angles = self._try_calibration(min(b.last_time for b in self.buffers.values()))
@@ -169,11 +172,13 @@ class Pipeline:
 
     def _causal(self) -> Angles | None:
         """The causal estimate of the samples all fresh sensors delivered since the last one
-        (None before the first refined fits, or while the pelvis sensor is silent: its legs'
-        held headings are the pelvis')."""
+        (None before the first refined fits, and while those fits are of the other reference:
+        held with the pelvis sensor it is now silent, or the other way round)."""
         newest = max(b.last_time for b in self.buffers.values())
         fresh = [s for s in self.rig.sensors if self.buffers[s.name].last_time >= newest - STALE_S]
-        if self.held is None or (self.rig.find("pelvis") not in (None, *fresh)):
+        pelvis = self.rig.find("pelvis")
+        with_pelvis = pelvis is not None and pelvis in fresh
+        if self.held is None or self.held.pelvis != with_pelvis:  # fits of the other reference
             self._trim(min(self._pending[s.name][0][-1] for s in fresh))
             return None
         time_s, q_es, valid = orientations_on_grid(
@@ -208,7 +213,7 @@ class Pipeline:
 
     def finish(self) -> Angles:
         """At the end of the session: the angles still held back by the delay."""
-        if self.calibration is None or any(not b.parts for b in self.buffers.values()):
+        if self.calibration is None or not any(b.parts for b in self.buffers.values()):
             return Angles(np.empty(0))
         self._finished = True
         return self._angles(max(b.last_time for b in self.buffers.values()))

@@ -360,7 +360,9 @@ def comparison(result: dict, path: Path) -> Path:
             label=f"{when}: {result[when]['name']} (mean ± SD)",
         )
     for k, r in enumerate(rows):
-        top = max(r[when][VALUE] + (r[when].get(SD) or 0.0) for when in ("before", "after"))
+        top = np.nanmax(
+            [r[w][VALUE] + np.nan_to_num(r[w].get(SD) or 0.0) for w in ("before", "after")]
+        )
         ax.annotate(
             f"{r['change_deg']:+.1f}° vs {r[DETECTABLE_CHANGE]:.1f}°\n{r['verdict']}",
             (k, top),

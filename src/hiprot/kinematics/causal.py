@@ -62,6 +62,7 @@ class Held:
     front: dict[str, float]
     walk_offset: dict[str, np.ndarray]
     stride: dict[str, float]
+    pelvis: bool  # fitted with the pelvis sensor: its headings are the pelvis'
     pelvis_turn: float = 0.0
 
     def updated(self, newer: Held) -> Held:
@@ -74,6 +75,7 @@ class Held:
             self.front | newer.front,
             self.walk_offset | newer.walk_offset,
             self.stride | newer.stride,
+            newer.pelvis,
             newer.pelvis_turn,
         )
 
@@ -90,6 +92,7 @@ def held_at(angles: SessionAngles, index: int | np.ndarray) -> Held:
         {side: leg.front for side, leg in legs},
         {side: _walk_offset(leg, index, rate) for side, leg in legs if leg.walking is not None},
         {side: leg.stride_s for side, leg in legs},
+        PELVIS_TILT in angles.columns,
         angles.anchors.pelvis_turn,
     )
 

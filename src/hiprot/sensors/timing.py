@@ -11,7 +11,7 @@ at its middle. When the brackets stop intersecting (the chip's oscillator runs
 fast or slow) the interval starts afresh and, once reads span a few seconds,
 the period is re-estimated from the ratio of read time to samples since the
 first read. A chip on time never contradicts its brackets and keeps its
-nominal period, so its samples stay exactly evenly spaced.
+nominal period, so its samples stay evenly spaced (a phase correction slewed over them, below).
 
 While the brackets intersect, the new samples are consistent with following the
 previous ones without a loss, so a change of the estimated phase (a first read
