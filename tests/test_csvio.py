@@ -154,6 +154,8 @@ def test_the_fast_reader_reads_what_the_line_reader_reads_or_leaves_the_file_to_
     data, tmp_path_factory
 ):
     text, _ = data.draw(damaged_csv(tmp_path_factory.getbasetemp()))
+    if text.split("\n", 1)[0] != ",".join(IMU_COLUMNS):
+        return  # read_imu_csv refuses the file at its header, before either reader
     fast = _plain_rows(text, SENSORS)
     if fast is None:
         return
