@@ -60,7 +60,9 @@ def _run_twice_on_nearly_full_disk(tmp_path):
 def test_nearly_full_disk_stops_cleanly_then_refuses_to_start(tmp_path):
     (first, second), sessions = _run_twice_on_nearly_full_disk(tmp_path)
     assert first["rc"].strip() == "0", first["err"]
-    warned, stopped = first["err"].splitlines()
+    lines = first["err"].splitlines()
+    assert len(lines) == 2, first["err"]
+    warned, stopped = lines
     assert "disk space low" in warned and "stops by itself in about" in warned
     assert stopped.endswith("; stopping the recording (minimum 50 MB, --min-free-mb)")
     assert "stopped early: disk space low" in first["out"]

@@ -14,6 +14,7 @@ import sys
 from hiprot_testing import FAST_RIG
 
 from hiprot.recording import load_session
+from hiprot.recording.disk import DiskGuard, DiskPolicy
 
 
 def _record_on_small_disk(tmp_path, size_kb: int, *options: str):
@@ -100,3 +101,12 @@ def test_a_full_disk_still_closes_the_metadata(tmp_path):
     session = load_session(meta["_path"])
     assert session.recovery.complete and sum(session.recovery.samples.values()) > 1000
     assert session.recovery.samples == meta["samples"]
+
+
+def test_the_stop_is_said_once_however_often_the_writer_checks_before_it_stops(tmp_path):
+    """The writer checks at every sync until the recording loop has stopped; on a loaded
+    machine that is several checks, and the user was told once."""
+    said = []
+    guard = DiskGuard(tmp_path, DiskPolicy(stop_free_bytes=10**18), 1000.0, said.append)
+    assert [guard.must_stop() for _ in range(4)] == [True] * 4
+    assert len(said) == 1 and "stopping the recording" in said[0]

@@ -53,6 +53,7 @@ class DiskGuard:
         self.directory, self.policy = Path(directory), policy
         self.bytes_per_s, self.warn = bytes_per_s, warn
         self.warned = False
+        self.stopping = False  # said once: the writer checks again until the recording has stopped
 
     def free_bytes(self) -> int:
         """Free space available to this user on the session's filesystem."""
@@ -69,9 +70,13 @@ class DiskGuard:
         self._maybe_warn(free)
 
     def must_stop(self) -> bool:
-        """True when free space is below the stop threshold (warns once below the warning one)."""
+        """True when free space is below the stop threshold (said once; warns once below the
+        warning one)."""
+        if self.stopping:
+            return True
         free = self.free_bytes()
         if free < self.policy.stop_free_bytes:
+            self.stopping = True
             self.warn(
                 f"{self.directory}: only {free / MB:.1f} MB free; stopping the recording "
                 f"(minimum {self.policy.stop_free_bytes / MB:g} MB, --min-free-mb)"
