@@ -169,3 +169,28 @@ def test_while_the_pelvis_sensor_is_silent_the_leg_is_still_estimated():
     for name in ("right_knee_flexion_deg", hip_ir("right")):
         values = np.concatenate([c.columns[name] for c in causal])
         assert np.isfinite(values[during]).mean() > 0.9, name
+
+
+def test_when_the_pelvis_sensor_is_back_hip_ir_is_unknown_until_measured_never_wrong():
+    """The pelvis sensor back after ten silent seconds of walking turned by an unknown yaw:
+    its hip IR is withheld until a stride measures the reference again (live it read 130° off
+    for four seconds), then follows the batch analysis of the whole recording."""
+    truth, batch = processed("walk", 1, True, duration_s=60.0)
+    rig = target_rig("walk", 1, True, duration_s=60.0)
+    pipeline = Pipeline(rig)
+    silent, back = (30.0, 40.0)
+    causal, refined = [], []
+    for chunk in split_chunk(truth.samples, 0.05):
+        if silent <= chunk["right_thigh"].time_s[-1] < back:
+            chunk = {name: s for name, s in chunk.items() if name != "pelvis"}
+        angles = pipeline.process(chunk)
+        causal += [angles.causal] if angles.causal is not None else []
+        refined += [angles] if len(angles) else []
+    name = hip_ir("right")
+    for emitted in (causal, refined):
+        time_s = np.concatenate([c.time_s for c in emitted])
+        values = np.concatenate([c.columns[name] for c in emitted])
+        error = values - np.interp(time_s, batch.angles.time_s, batch.angles.columns[name])
+        after = time_s >= back
+        assert np.nanmax(np.abs(error[after])) < 3.0
+        assert np.isfinite(values[time_s >= back + 6.0]).all()

@@ -50,8 +50,14 @@ def joint_rotation(
 
 
 def joint_angles(q_pd: np.ndarray, side: str, joint: str = "hip") -> np.ndarray:
-    """ISB angles (n, 3) in degrees — flexion, adduction, internal rotation — from ``q_PD``."""
-    euler = quat.to_rotation(np.atleast_2d(q_pd)).as_euler("ZXY", degrees=True)
+    """ISB angles (n, 3) in degrees — flexion, adduction, internal rotation — from ``q_PD``;
+    NaN where ``q_PD`` is (a reference not known there)."""
+    q_pd = np.atleast_2d(q_pd)
+    unknown = ~np.isfinite(q_pd).all(axis=1)
+    if unknown.any():
+        q_pd = np.where(unknown[:, None], quat.IDENTITY, q_pd)
+    euler = quat.to_rotation(q_pd).as_euler("ZXY", degrees=True)
+    euler[unknown] = np.nan
     return euler * _signs(side, joint)
 
 

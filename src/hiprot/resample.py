@@ -33,6 +33,11 @@ class Grid:
     tracks: dict[str, Track]
     valid: np.ndarray
 
+    def gaps(self) -> list[tuple[int, int]]:
+        """(start, stop) index ranges where ``valid`` is False, in time order."""
+        edges = np.diff(np.r_[0, (~self.valid).astype(np.int8), 0])
+        return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
 
 def _interp(t_new: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.column_stack([np.interp(t_new, t, values[:, k]) for k in range(values.shape[1])])

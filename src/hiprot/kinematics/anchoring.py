@@ -200,6 +200,43 @@ def _turned_after_last(walk: np.ndarray, moving: np.ndarray) -> bool:
     return bool(abs(walk[-1] - walk[last]) > np.radians(STRAIGHT_DEG))
 
 
+def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Index ranges joined where they overlap or touch, in time order."""
+    out: list[tuple[int, int]] = []
+    for begin, stop in sorted(spans):
+        if out and begin <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], stop))
+        else:
+            out.append((begin, stop))
+    return out
+
+
+def unknown_after_gaps(
+    time_s: np.ndarray,
+    values: np.ndarray,
+    gaps: list[tuple[int, int]],
+    strides_s: np.ndarray,
+    rests: list[tuple[int, int]],
+    stride_s: float,
+) -> None:
+    """Set ``values`` (a heading reference, rad) to NaN from each gap's start until it is
+    measured again: the first of the strides ``strides_s`` (usable ones) after the gap —
+    from where that stride begins, half ``stride_s`` before its centre — or the next rest.
+    A sensor that delivered nothing for a while turned by an unknown yaw meanwhile (six-axis
+    fusion integrates the gyroscope, and there was none), so what was held before the gap no
+    longer applies to it."""
+    rest_starts = np.array([begin for begin, _ in rests], dtype=int)
+    for begin, stop in gaps:
+        after = strides_s[strides_s >= time_s[min(stop, len(time_s) - 1)]]
+        end = len(time_s)
+        if len(after):
+            end = int(np.searchsorted(time_s, after[0] - stride_s / 2.0))
+        later = rest_starts[rest_starts >= stop]
+        if len(later):
+            end = min(end, int(later[0]))
+        values[begin : max(end, stop)] = np.nan
+
+
 def walks_between(n: int, rests: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """(start, stop) index ranges of ``n`` samples outside the ``rests``, in time order."""
     edges = _edges(n, rests)

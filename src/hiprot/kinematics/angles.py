@@ -54,6 +54,8 @@ from hiprot.kinematics.anchoring import (
     STRAIGHT_DEG,
     Reference,
     anchored,
+    merged,
+    unknown_after_gaps,
     walks_between,
 )
 from hiprot.kinematics.gait_events import GaitEvents
@@ -246,13 +248,15 @@ def _offset_track(
     fallback: float,
     rests: list[tuple[int, int]],
     trend: bool = False,
+    gaps: list[tuple[int, int]] = (),
 ) -> np.ndarray:
     """A slowly varying heading offset (rad) from the per-stride ``offsets`` of the
     ``straight`` strides among all strides (centres ``stride_s``): per straight bout — a run
     of straight strides between turns, inside one walk between still standing rests — the
     running median of the bout's own strides over ``OFFSET_WINDOW_S``, the window cut short
     at the bout's ends (never padded with an end stride, which would make the end stride's
-    own noise the estimate there), interpolated across turns. With ``trend``, a window whose
+    own noise the estimate there), interpolated across turns, never across a sensor's
+    ``gaps`` (index ranges): the offset may step there. With ``trend``, a window whose
     offsets drift significantly gives its line's value instead (:func:`_window_offset`). A rest re-anchors the
     reference, so a walk's estimate must not lean towards the next walk's strides; a turn
     may change the offset itself, for the two sensors turn by their own gyroscope scale
@@ -262,7 +266,7 @@ def _offset_track(
     bout = np.cumsum(~straight)[straight]
     at = stride_s[straight]
     half = OFFSET_WINDOW_S / 2.0
-    for begin, stop in walks_between(len(time_s), rests):
+    for begin, stop in walks_between(len(time_s), merged(list(rests) + list(gaps))):
         inside = (at >= time_s[begin]) & (at <= time_s[stop - 1])
         if not inside.any():
             continue
@@ -512,7 +516,7 @@ class SessionKinematics:
         if q_pelvis is not None:
             thighs = [leg.motion() for leg in legs]
             anchors.pelvis_turn, anchors.pelvis_settled = pelvis_turn(
-                q_pelvis, pelvis_acc_e, pelvis_rate_b, thighs, standing, grid.rate_hz
+                q_pelvis, pelvis_acc_e, pelvis_rate_b, thighs, standing, grid.rate_hz, grid.valid
             )
             turned = quat.multiply(q_pelvis, about_y(anchors.pelvis_turn))
             for leg in legs:
@@ -649,12 +653,18 @@ class SessionKinematics:
         return leg
 
     def _straight(self, grid: Grid, leg: LegMotion, mean_heading: np.ndarray) -> np.ndarray:
-        """Which strides walk straight: the heading barely changes around them."""
+        """Which strides walk straight, measured whole: the heading barely changes around
+        them, and no sensor had a gap within a stride of their centre (the stride-long
+        heading means and the stride's direction would mix the two sides of the gap)."""
         at, unwrapped = leg.stride_time_s, np.unwrap(mean_heading)
         change = np.interp(at + 1.0, grid.time_s, unwrapped) - np.interp(
             at - 1.0, grid.time_s, unwrapped
         )
-        return np.abs(np.degrees(change)) < STRAIGHT_DEG
+        straight = np.abs(np.degrees(change)) < STRAIGHT_DEG
+        for begin, stop in grid.gaps():
+            near_s = (grid.time_s[begin] - leg.stride_s, grid.time_s[stop - 1] + leg.stride_s)
+            straight &= (at < near_s[0]) | (at > near_s[1])
+        return straight
 
     def _walking_reference(
         self,
@@ -675,12 +685,16 @@ class SessionKinematics:
         leg.result.stride_mean_heading = mean
         leg.result.walking = leg.walking(grid.time_s) & (len(at) > 0)
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
+        gaps = grid.gaps()
+        offset = _offset_track(
+            grid.time_s, leg.stride_time_s, straight, offsets, 0.0, rests, gaps=gaps
+        )
         walk = straight_path(
             grid.time_s,
-            mean - _offset_track(grid.time_s, leg.stride_time_s, straight, offsets, 0.0, rests),
+            mean - offset,
             leg.stride_time_s,
             straight,
-            rests,
+            merged(rests + gaps),
             OFFSET_WINDOW_S,
         )
         rest_values = [_rest_track(heading[a:b], weight[a:b]) for a, b in rests]
@@ -696,6 +710,7 @@ class SessionKinematics:
             correction,
             np.radians(MAX_START_TURN_DEG),
         )
+        _unknown_after_gaps(grid, leg, straight, rests, track)
         return heading_rotation(np.degrees(track.values)), track
 
     def _pelvis_reference(
@@ -719,7 +734,14 @@ class SessionKinematics:
         at = leg.stride_time_s[straight]
         raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
         walk = _offset_track(
-            grid.time_s, leg.stride_time_s, straight, raw[straight], still, rests, trend=True
+            grid.time_s,
+            leg.stride_time_s,
+            straight,
+            raw[straight],
+            still,
+            rests,
+            trend=True,
+            gaps=grid.gaps(),
         )
         heading_t, weight_t = z_heading(leg.femur())
         rest_values = [
@@ -737,6 +759,7 @@ class SessionKinematics:
             still,
             correction,
         )
+        _unknown_after_gaps(grid, leg, straight, rests, track)
         return quat.multiply(yaw(track.values), q_pelvis), track
 
     def _hip(
@@ -807,6 +830,22 @@ class SessionKinematics:
         return turn, zero
 
 
+def _unknown_after_gaps(
+    grid: Grid, leg: LegMotion, straight: np.ndarray, rests: list[tuple[int, int]], track: Reference
+) -> None:
+    """The reference unknown after each sensor gap until a stride or rest measures it again
+    (:func:`~hiprot.kinematics.anchoring.unknown_after_gaps`), and so is what a rest after
+    such a gap was carried into."""
+    gaps = grid.gaps()
+    if not gaps:
+        return
+    usable = leg.stride_time_s[straight]
+    unknown_after_gaps(grid.time_s, track.values, gaps, usable, rests, leg.stride_s)
+    for k, (begin, _) in enumerate(rests):
+        if begin > 0 and np.isnan(track.values[begin - 1]):
+            track.carried[k] = np.nan
+
+
 def _keep_fits(leg: LegMotion, track: Reference, turn: np.ndarray, zero: np.ndarray) -> None:
     """Keep in ``leg.result`` what the causal estimate holds of this computation's fits: the
     hip reference's turn about the vertical (a rotation test's pelvis turn included), the
@@ -848,6 +887,10 @@ def _return_to_zero(
         values = {name: float(np.nanmedian(v[a:b])) for name, v in columns.items()}
         for leg in legs:
             carried = tracks[leg.side].carried[k]
+            if not np.isfinite(carried):  # a gap since, unmeasured: nothing to check against
+                for column in (hip_ir, hip_flexion, hip_adduction):
+                    values.pop(column(leg.side), None)
+                continue
             if q_pelvis is None:
                 reference = heading_rotation(np.full(b - a, np.degrees(carried)))
             else:
@@ -864,7 +907,7 @@ def _return_to_zero(
             RestReading(
                 float(grid.time_s[a]),
                 float(grid.time_s[b - 1]),
-                {name: round(values[name] - first[name], 2) for name in columns},
+                {name: round(values[name] - first[name], 2) for name in values},
             )
         )
     return out

@@ -91,6 +91,7 @@ def pelvis_turn(
     thighs: list[ThighMotion],
     standing: np.ndarray,
     rate_hz: float,
+    valid: np.ndarray | None = None,
 ) -> tuple[float, bool]:
     """How far to turn the pelvis frame about its vertical so that its X faces forward (rad),
     and whether that is settled (from walking or posture, not the least leak).
@@ -101,8 +102,14 @@ def pelvis_turn(
     into adduction. Of its two directions the one a lying posture says
     (:func:`lying_front`); without lying, the one under which pelvis and thighs accelerate the
     same way — the hips carry them together (:func:`acceleration_agreement`).
+
+    ``valid``: False where a sensor had a gap. Strides across one are left out; the
+    accelerations are compared only before the first, for after it the pelvis' and the
+    thighs' earth frames are no longer linked as standing linked them (each sensor turned
+    by an unknown yaw while it delivered nothing).
     """
-    best = stride_rhythm_turn(pelvis_rate_b, thighs, rate_hz)
+    valid = np.ones(len(q_pelvis), bool) if valid is None else valid
+    best = stride_rhythm_turn(pelvis_rate_b, thighs, rate_hz, valid)
     if best is None:
         best = posture_axis(q_pelvis, rate_hz)
     settled = best is not None
@@ -115,7 +122,8 @@ def pelvis_turn(
     else:
         turned = quat.multiply(q_pelvis, about_y(best))
         offsets = [standing_offset(thigh.q, turned, standing) for thigh in thighs]
-        if acceleration_agreement(pelvis_acc_e, thighs, offsets) < 0:
+        linked = int(np.argmin(valid)) if not valid.all() else len(valid)
+        if acceleration_agreement(pelvis_acc_e, thighs, offsets, linked) < 0:
             best += np.pi
     return float(best), settled
 
@@ -155,7 +163,7 @@ def settled_turn(
 
 
 def stride_rhythm_turn(
-    rate_b: np.ndarray, thighs: list[ThighMotion], rate_hz: float
+    rate_b: np.ndarray, thighs: list[ThighMotion], rate_hz: float, valid: np.ndarray | None = None
 ) -> float | None:
     """The pelvis frame's turn about its vertical (rad, up to a half turn) that makes its X
     the axis of pelvic obliquity, from walking; None with fewer than MIN_RHYTHM_STRIDES.
@@ -176,6 +184,8 @@ def stride_rhythm_turn(
             if not 0.6 * rate_hz <= b - a <= 2.5 * rate_hz or len(toe) != 1:
                 continue
             if not low <= (toe[0] - a) / (b - a) <= high:  # not a walking stride
+                continue
+            if valid is not None and not valid[a:b].all():  # a sensor's gap: not measured
                 continue
             phase = np.exp(-2j * np.pi * np.arange(b - a) / (b - a))
             c = rate_b[a:b][:, [0, 2]].T @ phase
@@ -272,15 +282,16 @@ def _least_leak(q_pelvis: np.ndarray, thighs: list[ThighMotion], standing: np.nd
 
 
 def acceleration_agreement(
-    pelvis_acc_e: np.ndarray, thighs: list[ThighMotion], offsets: list[float]
+    pelvis_acc_e: np.ndarray, thighs: list[ThighMotion], offsets: list[float], until: int = -1
 ) -> float:
     """Positive when, the pelvis' earth frame turned into each thigh's by its ``offsets``
     (:func:`standing_offset`), the pelvis' horizontal acceleration points where the thighs'
-    does: the hips carry them together."""
+    does: the hips carry them together. Over the samples before ``until`` (-1: all)."""
     total = 0.0
+    span = slice(None) if until < 0 else slice(0, until)
     for thigh, offset in zip(thighs, offsets):
-        pelvis = (pelvis_acc_e[:, 0] + 1j * pelvis_acc_e[:, 1]) * np.exp(1j * offset)
-        acc = thigh.acc_e[:, 0] + 1j * thigh.acc_e[:, 1]
+        pelvis = (pelvis_acc_e[span, 0] + 1j * pelvis_acc_e[span, 1]) * np.exp(1j * offset)
+        acc = thigh.acc_e[span, 0] + 1j * thigh.acc_e[span, 1]
         total += float(np.sum(np.real(np.conj(pelvis) * acc)))
     return total
 
