@@ -33,10 +33,12 @@ class Grid:
     tracks: dict[str, Track]
     valid: np.ndarray
 
-    def gaps(self) -> list[tuple[int, int]]:
-        """(start, stop) index ranges where ``valid`` is False, in time order."""
+    def gaps(self, longer_than_s: float = 0.0) -> list[tuple[int, int]]:
+        """(start, stop) index ranges where ``valid`` is False, in time order: gaps whose
+        samples lie more than ``longer_than_s`` apart."""
         edges = np.diff(np.r_[0, (~self.valid).astype(np.int8), 0])
-        return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+        spans = zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist())
+        return [(a, b) for a, b in spans if (b - a + 1) / self.rate_hz > longer_than_s]
 
 
 def _interp(t_new: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -48,6 +48,7 @@ from hiprot.columns import (
 )
 from hiprot.columns import angle_columns as rig_columns
 from hiprot.config import Rig
+from hiprot.fusion.timeline import MAX_GAP_S
 from hiprot.geometry import X_AXIS, Y_AXIS, circular_mean, wrap, yaw
 from hiprot.kinematics.anchoring import (
     MAX_START_TURN_DEG,
@@ -516,7 +517,7 @@ class SessionKinematics:
         if q_pelvis is not None:
             thighs = [leg.motion() for leg in legs]
             anchors.pelvis_turn, anchors.pelvis_settled = pelvis_turn(
-                q_pelvis, pelvis_acc_e, pelvis_rate_b, thighs, standing, grid.rate_hz, grid.valid
+                q_pelvis, pelvis_acc_e, pelvis_rate_b, thighs, standing, grid.rate_hz, _linked(grid)
             )
             turned = quat.multiply(q_pelvis, about_y(anchors.pelvis_turn))
             for leg in legs:
@@ -661,7 +662,7 @@ class SessionKinematics:
             at - 1.0, grid.time_s, unwrapped
         )
         straight = np.abs(np.degrees(change)) < STRAIGHT_DEG
-        for begin, stop in grid.gaps():
+        for begin, stop in _heading_breaks(grid):
             near_s = (grid.time_s[begin] - leg.stride_s, grid.time_s[stop - 1] + leg.stride_s)
             straight &= (at < near_s[0]) | (at > near_s[1])
         return straight
@@ -685,7 +686,7 @@ class SessionKinematics:
         leg.result.stride_mean_heading = mean
         leg.result.walking = leg.walking(grid.time_s) & (len(at) > 0)
         offsets = wrap(np.interp(at, grid.time_s, mean) - leg.stride_direction[straight])
-        gaps = grid.gaps()
+        gaps = _heading_breaks(grid)
         offset = _offset_track(
             grid.time_s, leg.stride_time_s, straight, offsets, 0.0, rests, gaps=gaps
         )
@@ -741,7 +742,7 @@ class SessionKinematics:
             still,
             rests,
             trend=True,
-            gaps=grid.gaps(),
+            gaps=_heading_breaks(grid),
         )
         heading_t, weight_t = z_heading(leg.femur())
         rest_values = [
@@ -830,13 +831,28 @@ class SessionKinematics:
         return turn, zero
 
 
+def _heading_breaks(grid: Grid) -> list[tuple[int, int]]:
+    """The sensor gaps after which a sensor's heading is no longer linked to the others':
+    longer than the fusion bridges by interpolating the samples either side (shorter ones
+    it integrates through, :data:`~hiprot.fusion.timeline.MAX_GAP_S`)."""
+    return grid.gaps(MAX_GAP_S)
+
+
+def _linked(grid: Grid) -> np.ndarray:
+    """False inside the :func:`_heading_breaks`."""
+    out = np.ones(len(grid.time_s), bool)
+    for begin, stop in _heading_breaks(grid):
+        out[begin:stop] = False
+    return out
+
+
 def _unknown_after_gaps(
     grid: Grid, leg: LegMotion, straight: np.ndarray, rests: list[tuple[int, int]], track: Reference
 ) -> None:
     """The reference unknown after each sensor gap until a stride or rest measures it again
     (:func:`~hiprot.kinematics.anchoring.unknown_after_gaps`), and so is what a rest after
     such a gap was carried into."""
-    gaps = grid.gaps()
+    gaps = _heading_breaks(grid)
     if not gaps:
         return
     usable = leg.stride_time_s[straight]
