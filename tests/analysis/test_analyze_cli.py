@@ -138,6 +138,9 @@ def test_walk_report_tables_and_charts(analysed):
     warnings = " | ".join(report["warnings"])
     assert "right_shank" in warnings and "dropped" in warnings and "angles missing" in warnings
     assert report["recording"]["angles_missing_s"] > 0.3
+    # 0.4 s of the shank lost: the hip reference is measured again within a few strides
+    assert 0 < report["recording"]["hip_ir_withheld_after_gaps_s"]["right"] < 5.0
+    assert "right hip IR withheld for" in warnings
     with open(out / "walk" / "strides.csv") as f:
         rows = list(csv.DictReader(f))
     assert (

@@ -208,6 +208,7 @@ def _recording(processed: ProcessedSession) -> dict:
         "dropped_chunks": meta.get("dropped_chunks"),
         "sensors": sensors,
         "angles_missing_s": missing,
+        "hip_ir_withheld_after_gaps_s": _unknown_after_gaps(processed),
         "recovery": _recovery(processed.session),
     }
 
@@ -267,7 +268,20 @@ def _recording_warnings(processed: ProcessedSession) -> list[str]:
             f"angles missing for {(~grid.valid).sum() / grid.rate_hz:.2f} s where a sensor "
             "had a gap in its samples"
         )
+    for side, seconds in _unknown_after_gaps(processed).items():
+        out.append(
+            f"{side} hip IR withheld for {seconds:.1f} s after sensor gaps: a sensor silent "
+            "that long turned by an unknown amount, until a stride or a rest measured it again"
+        )
     return out
+
+
+def _unknown_after_gaps(processed: ProcessedSession) -> dict[str, float]:
+    """Per leg, how long its hip reference was unknown after sensor gaps (beyond them)."""
+    angles = processed.angles
+    if angles is None:
+        return {}
+    return {side: leg.unknown_s for side, leg in angles.legs.items() if leg.unknown_s > 0}
 
 
 def _plain(value):

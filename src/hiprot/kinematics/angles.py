@@ -133,6 +133,7 @@ class LegResult:
     stride_mean_heading: np.ndarray | None = None  # no pelvis: the thigh's stride mean (rad)
     walking: np.ndarray | None = None  # no pelvis: where the reference follows the walking
     stride_s: float = 1.1  # the median stride's duration
+    unknown_s: float = 0.0  # the hip reference unknown after sensor gaps, beyond the gaps (s)
 
     def test_inputs(self, keep: np.ndarray | slice = slice(None)) -> dict[str, np.ndarray]:
         """The trial detector's inputs by column suffix (:mod:`hiprot.columns`), at ``keep``."""
@@ -857,6 +858,7 @@ def _unknown_after_gaps(
         return
     usable = leg.stride_time_s[straight]
     unknown_after_gaps(grid.time_s, track.values, gaps, usable, rests, leg.stride_s)
+    leg.result.unknown_s = float((np.isnan(track.values) & grid.valid).sum() / grid.rate_hz)
     for k, (begin, _) in enumerate(rests):
         if begin > 0 and np.isnan(track.values[begin - 1]):
             track.carried[k] = np.nan
