@@ -194,3 +194,28 @@ def test_when_the_pelvis_sensor_is_back_hip_ir_is_unknown_until_measured_never_w
         after = time_s >= back
         assert np.nanmax(np.abs(error[after])) < 3.0
         assert np.isfinite(values[time_s >= back + 6.0]).all()
+
+
+def test_a_pelvis_silent_longer_than_the_window_comes_back_unknown_not_wrong():
+    """Silent 25 s, longer than the live window: nothing in the window shows the gap, and the
+    pelvis came back into a rest reading 178° off until the rest ended; now the headings it
+    took part in are forgotten when it returns, and the rest sets them again."""
+    options = {"duration_s": 120.0, "pauses": 2}
+    truth, _ = processed("walk", 1, True, **options)
+    pipeline = Pipeline(target_rig("walk", 1, True, **options))
+    silent, back = (30.0, 55.0)
+    causal, refined = [], []
+    for chunk in split_chunk(truth.samples, 0.05):
+        if silent <= chunk["right_thigh"].time_s[-1] < back:
+            chunk = {name: s for name, s in chunk.items() if name != "pelvis"}
+        angles = pipeline.process(chunk)
+        causal += [angles.causal] if angles.causal is not None else []
+        refined += [angles] if len(angles) else []
+    name = hip_ir("right")
+    for emitted in (causal, refined):
+        time_s = np.concatenate([c.time_s for c in emitted])
+        values = np.concatenate([c.columns[name] for c in emitted])
+        error = values - np.interp(time_s, truth.time_s, truth.truth_deg[name])
+        after = time_s >= back
+        assert np.nanmax(np.abs(error[after])) < 3.0
+        assert np.isfinite(values[time_s >= back + 6.0]).all()

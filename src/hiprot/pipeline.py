@@ -25,6 +25,7 @@ from hiprot.columns import SATURATED, THIGH_HEADING, THIGH_INCLINATION
 from hiprot.config import Rig
 from hiprot.errors import CalibrationError
 from hiprot.fusion import make_filter
+from hiprot.fusion.timeline import MAX_GAP_S
 from hiprot.kinematics.angles import Anchors, SessionAngles, SessionKinematics
 from hiprot.kinematics.causal import REFINE_STEP_S, Held, StrideMean, causal_angles, held_at
 from hiprot.kinematics.rotation_test import ROTATION_TESTS
@@ -139,6 +140,8 @@ class Pipeline:
         the causal estimate of ``chunk``'s samples once calibrated (:attr:`Angles.causal`; the
         call that calibrates gives all samples so far, as its computation has them)."""
         for name, samples in chunk.items():
+            if len(samples) and samples.time_s[0] - self.buffers[name].last_time > MAX_GAP_S:
+                self._forget(name)
             q_es = self.filters[name].update(samples)
             self.buffers[name].append(samples.time_s, q_es, samples.acc, samples.gyr)
             if len(samples):
@@ -160,6 +163,20 @@ class Pipeline:
         if angles.causal is None:
             angles.causal = self._causal()
         return angles
+
+    def _forget(self, name: str) -> None:
+        """Sensor ``name`` is back after a gap the fusion does not bridge: the headings
+        carried from before it no longer apply (:meth:`Anchors.forget`), nor the held ones
+        (the causal estimate withholds its legs' hip angles until the next refinement)."""
+        sensor = next(s for s in self.rig.sensors if s.name == name)
+        pelvis = sensor.segment == "pelvis"
+        sides = list(self.rig.sides) if pelvis else [sensor.side]
+        if self.anchors is not None:
+            self.anchors.forget(sides, pelvis)
+        if self.held is not None:
+            for side in sides:
+                if side in self.held.heading:
+                    self.held.heading[side] = np.full_like(self.held.heading[side], np.nan)
 
     def _refine(self, newest: float) -> Angles:
         """The refined angles, every ``step_s``."""

@@ -104,6 +104,8 @@ def anchored(
     start: float,
     correction: float | None = None,
     max_start_turn: float | None = None,
+    gaps: list[tuple[int, int]] = (),
+    stride_s: float = 1.1,
 ) -> Reference:
     """The reference on ``time_s``: ``rest_values[k]`` (per sample) in rest ``k`` (index
     ranges), the
@@ -118,6 +120,15 @@ def anchored(
     ``max_start_turn`` (rad; for a walking direction, which turns with the walk): only the
     straight strides before the first turn count, and a larger correction means the walk
     started with a turn: the walking estimate is then used uncorrected.
+
+    ``gaps`` (index ranges where a sensor delivered nothing for longer than the fusion
+    bridges): the sensor came back turned by an unknown yaw, so the reference is unknown
+    (NaN) from the gap until the first straight stride after it — from where that stride
+    (``stride_s`` long) begins — or the next rest, which then sets it at once, not by a ramp.
+    The walking estimate steps at the gap with the sensor (it is measured in its frame), the
+    correction does not (it is the estimate's error, whatever the frame): one in force is
+    kept; one still to be fixed comes from the strides before the gap only, and with none
+    there the walking estimate is used uncorrected. So is it after an unknown ``start``.
     """
     n = len(time_s)
     out = np.empty(n)
@@ -130,8 +141,9 @@ def anchored(
             rest_begin, rest_end = edges[k]
             result.carried.append(current)
             values = rest_values[k - 1]
+            step = wrap(current - float(values[0])) if np.isfinite(current) else 0.0
             out[rest_begin:rest_end] = values + _ramp(
-                wrap(current - float(values[0])), time_s[rest_begin:rest_end] - time_s[rest_begin]
+                step, time_s[rest_begin:rest_end] - time_s[rest_begin]
             )
             current = float(values[-1])
             span = time_s[rest_end - 1] - time_s[rest_begin]
@@ -144,10 +156,14 @@ def anchored(
         moving = walking[begin:stop] & _between_strides(
             time_s[begin:stop], strides_s[inside], after_rest=k > 0, before_rest=stop < n
         )
-        if result.correction is None:
-            use = _first_straight(strides_s[inside], straight[inside], max_start_turn is not None)
-            if use.any() and straight[inside].sum() >= MIN_STRIDES:
-                at = strides_s[inside][use]
+        breaks = [(a, b) for a, b in gaps if begin <= a < stop]
+        linked = inside & (strides_s < (time_s[breaks[0][0]] if breaks else np.inf))
+        if result.correction is None and straight[inside].sum() >= MIN_STRIDES:
+            use = _first_straight(strides_s[linked], straight[linked], max_start_turn is not None)
+            if not np.isfinite(current) or (breaks and not use.any()):
+                result.correction = 0.0  # nothing links these strides to the value held
+            elif use.any():
+                at = strides_s[linked][use]
                 first = np.interp(at, time_s, walk)
                 first = first[0] + np.angle(np.exp(1j * (first - first[0])))
                 if len(first) >= MIN_STRIDES:
@@ -168,6 +184,12 @@ def anchored(
         values = walk[begin:stop] - (result.correction or 0.0)
         index = np.maximum.accumulate(np.where(moving, piece - begin, -1))
         out[begin:stop] = np.where(index >= 0, values[np.maximum(index, 0)], current)
+        for a, b in breaks:
+            after = strides_s[straight & (strides_s >= time_s[min(b, n - 1)])]
+            end = stop
+            if len(after):
+                end = min(stop, int(np.searchsorted(time_s, after[0] - stride_s / 2.0)))
+            out[a : max(end, b)] = np.nan
         current = float(out[stop - 1])
     return result
 
@@ -209,32 +231,6 @@ def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             out.append((begin, stop))
     return out
-
-
-def unknown_after_gaps(
-    time_s: np.ndarray,
-    values: np.ndarray,
-    gaps: list[tuple[int, int]],
-    strides_s: np.ndarray,
-    rests: list[tuple[int, int]],
-    stride_s: float,
-) -> None:
-    """Set ``values`` (a heading reference, rad) to NaN from each gap's start until it is
-    measured again: the first of the strides ``strides_s`` (usable ones) after the gap —
-    from where that stride begins, half ``stride_s`` before its centre — or the next rest.
-    A sensor that delivered nothing for a while turned by an unknown yaw meanwhile (six-axis
-    fusion integrates the gyroscope, and there was none), so what was held before the gap no
-    longer applies to it."""
-    rest_starts = np.array([begin for begin, _ in rests], dtype=int)
-    for begin, stop in gaps:
-        after = strides_s[strides_s >= time_s[min(stop, len(time_s) - 1)]]
-        end = len(time_s)
-        if len(after):
-            end = int(np.searchsorted(time_s, after[0] - stride_s / 2.0))
-        later = rest_starts[rest_starts >= stop]
-        if len(later):
-            end = min(end, int(later[0]))
-        values[begin : max(end, stop)] = np.nan
 
 
 def walks_between(n: int, rests: list[tuple[int, int]]) -> list[tuple[int, int]]:

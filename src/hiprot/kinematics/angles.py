@@ -56,7 +56,6 @@ from hiprot.kinematics.anchoring import (
     Reference,
     anchored,
     merged,
-    unknown_after_gaps,
     walks_between,
 )
 from hiprot.kinematics.gait_events import GaitEvents
@@ -180,6 +179,17 @@ class Anchors:
     test_zero: dict[str, float] = field(default_factory=dict)
     thigh_front_turn: dict[str, float] = field(default_factory=dict)
     pelvis_settled: bool = False
+
+    def forget(self, sides: list[str], pelvis: bool) -> None:
+        """A sensor of ``sides`` (the pelvis sensor: of every side) came back after a gap the
+        fusion does not bridge, turned by an unknown yaw: the heading links it took part in
+        are unknown (NaN) until a stride or rest measures them again."""
+        for side in sides:
+            self.pelvis_offset[side] = np.nan
+            if not pelvis:
+                self.thigh_heading[side] = np.nan
+            self.pelvis_test_yaw.pop(side, None)
+            self.test_yaw.pop(side, None)
 
     def merged_into(self, earlier: Anchors | None) -> Anchors:
         """These headings, and ``earlier``'s for legs not computed this time."""
@@ -393,6 +403,7 @@ class SessionKinematics:
         ]
         pelvis = rig.find("pelvis")
         batch = anchors is None
+        rests = standing_rests(rig, grid, q_eb, calibration)
         if anchors is None:
             anchors = self.anchor(
                 grid,
@@ -401,6 +412,7 @@ class SessionKinematics:
                 q_eb[pelvis.name] if pelvis else None,
                 acceleration_e(grid, pelvis.name) if pelvis else None,
                 rate_b(grid, calibration, pelvis.name) if pelvis else None,
+                rests,
             )
         elif pelvis is not None:
             settled = self._settle(
@@ -410,7 +422,6 @@ class SessionKinematics:
                 anchors = before = settled
                 for leg in legs:
                     leg.reframed = True
-        rests = standing_rests(rig, grid, q_eb, calibration)
         carried = Anchors(
             dict(anchors.thigh_heading),
             dict(anchors.pelvis_offset),
@@ -505,6 +516,7 @@ class SessionKinematics:
         q_pelvis: np.ndarray | None,
         pelvis_acc_e: np.ndarray | None,
         pelvis_rate_b: np.ndarray | None = None,
+        rests: list[tuple[int, int]] = (),
     ) -> Anchors:
         """Headings while standing (and the pelvis frame's turn about its vertical, with the
         pelvis' angular velocity in its body frame, ``pelvis_rate_b``)."""
@@ -518,7 +530,14 @@ class SessionKinematics:
         if q_pelvis is not None:
             thighs = [leg.motion() for leg in legs]
             anchors.pelvis_turn, anchors.pelvis_settled = pelvis_turn(
-                q_pelvis, pelvis_acc_e, pelvis_rate_b, thighs, standing, grid.rate_hz, _linked(grid)
+                q_pelvis,
+                pelvis_acc_e,
+                pelvis_rate_b,
+                thighs,
+                standing,
+                grid.rate_hz,
+                _linked(grid),
+                rests,
             )
             turned = quat.multiply(q_pelvis, about_y(anchors.pelvis_turn))
             for leg in legs:
@@ -711,8 +730,10 @@ class SessionKinematics:
             still,
             correction,
             np.radians(MAX_START_TURN_DEG),
+            gaps,
+            leg.stride_s,
         )
-        _unknown_after_gaps(grid, leg, straight, rests, track)
+        leg.result.unknown_s = _unknown_s(grid, track)
         return heading_rotation(np.degrees(track.values)), track
 
     def _pelvis_reference(
@@ -735,6 +756,7 @@ class SessionKinematics:
         straight = self._straight(grid, leg, mean_p)
         at = leg.stride_time_s[straight]
         raw = wrap(leg.stride_direction - np.interp(leg.stride_time_s, grid.time_s, mean_p))
+        gaps = _heading_breaks(grid)
         walk = _offset_track(
             grid.time_s,
             leg.stride_time_s,
@@ -743,7 +765,7 @@ class SessionKinematics:
             still,
             rests,
             trend=True,
-            gaps=_heading_breaks(grid),
+            gaps=gaps,
         )
         heading_t, weight_t = z_heading(leg.femur())
         rest_values = [
@@ -760,8 +782,10 @@ class SessionKinematics:
             rest_values,
             still,
             correction,
+            gaps=gaps,
+            stride_s=leg.stride_s,
         )
-        _unknown_after_gaps(grid, leg, straight, rests, track)
+        leg.result.unknown_s = _unknown_s(grid, track)
         return quat.multiply(yaw(track.values), q_pelvis), track
 
     def _hip(
@@ -847,21 +871,9 @@ def _linked(grid: Grid) -> np.ndarray:
     return out
 
 
-def _unknown_after_gaps(
-    grid: Grid, leg: LegMotion, straight: np.ndarray, rests: list[tuple[int, int]], track: Reference
-) -> None:
-    """The reference unknown after each sensor gap until a stride or rest measures it again
-    (:func:`~hiprot.kinematics.anchoring.unknown_after_gaps`), and so is what a rest after
-    such a gap was carried into."""
-    gaps = _heading_breaks(grid)
-    if not gaps:
-        return
-    usable = leg.stride_time_s[straight]
-    unknown_after_gaps(grid.time_s, track.values, gaps, usable, rests, leg.stride_s)
-    leg.result.unknown_s = float((np.isnan(track.values) & grid.valid).sum() / grid.rate_hz)
-    for k, (begin, _) in enumerate(rests):
-        if begin > 0 and np.isnan(track.values[begin - 1]):
-            track.carried[k] = np.nan
+def _unknown_s(grid: Grid, track: Reference) -> float:
+    """How long (s) the reference was unknown after sensor gaps, beyond the gaps."""
+    return float((np.isnan(track.values) & grid.valid).sum() / grid.rate_hz)
 
 
 def _keep_fits(leg: LegMotion, track: Reference, turn: np.ndarray, zero: np.ndarray) -> None:

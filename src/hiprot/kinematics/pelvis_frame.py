@@ -92,6 +92,7 @@ def pelvis_turn(
     standing: np.ndarray,
     rate_hz: float,
     valid: np.ndarray | None = None,
+    rests: list[tuple[int, int]] = (),
 ) -> tuple[float, bool]:
     """How far to turn the pelvis frame about its vertical so that its X faces forward (rad),
     and whether that is settled (from walking or posture, not the least leak).
@@ -103,10 +104,12 @@ def pelvis_turn(
     (:func:`lying_front`); without lying, the one under which pelvis and thighs accelerate the
     same way — the hips carry them together (:func:`acceleration_agreement`).
 
-    ``valid``: False where a sensor had a gap. Strides across one are left out; the
-    accelerations are compared only before the first, for after it the pelvis' and the
-    thighs' earth frames are no longer linked as standing linked them (each sensor turned
-    by an unknown yaw while it delivered nothing).
+    ``valid``: False where a sensor had a gap the fusion does not bridge. Strides across
+    one are left out, and the accelerations are compared per stretch between gaps, under
+    the offsets standing found in that stretch (the calibration's standing, else its first
+    still standing rest of ``rests``): across a gap the pelvis' and the thighs' earth frames
+    are no longer linked as standing linked them (each sensor turned by an unknown yaw while
+    it delivered nothing); a stretch without standing says nothing.
     """
     valid = np.ones(len(q_pelvis), bool) if valid is None else valid
     best = stride_rhythm_turn(pelvis_rate_b, thighs, rate_hz, valid)
@@ -121,11 +124,35 @@ def pelvis_turn(
             best += np.pi
     else:
         turned = quat.multiply(q_pelvis, about_y(best))
-        offsets = [standing_offset(thigh.q, turned, standing) for thigh in thighs]
-        linked = int(np.argmin(valid)) if not valid.all() else len(valid)
-        if acceleration_agreement(pelvis_acc_e, thighs, offsets, linked) < 0:
+        agreement = 0.0
+        for span, link in _linked_stretches(valid, standing, rests):
+            offsets = [standing_offset(thigh.q, turned, link) for thigh in thighs]
+            agreement += acceleration_agreement(pelvis_acc_e, thighs, offsets, span)
+        if agreement < 0:
             best += np.pi
     return float(best), settled
+
+
+def _linked_stretches(
+    valid: np.ndarray, standing: np.ndarray, rests: list[tuple[int, int]]
+) -> list[tuple[slice, np.ndarray]]:
+    """The stretches between gaps (``valid`` False) that hold standing, each with the samples
+    of standing that link its frames: the calibration's ``standing`` (indices) there, else
+    the stretch's first rest."""
+    edges = np.diff(np.r_[0, (~valid).astype(np.int8), 0])
+    starts = np.r_[0, np.flatnonzero(edges == -1)]
+    stops = np.r_[np.flatnonzero(edges == 1), len(valid)]
+    out = []
+    for begin, stop in zip(starts, stops):
+        if stop <= begin:
+            continue
+        link = standing[(standing >= begin) & (standing < stop)]
+        if not len(link):
+            first = [(a, b) for a, b in rests if a >= begin and b <= stop]
+            link = np.arange(*first[0]) if first else link
+        if len(link):
+            out.append((slice(int(begin), int(stop)), link))
+    return out
 
 
 def settled_turn(
@@ -282,13 +309,15 @@ def _least_leak(q_pelvis: np.ndarray, thighs: list[ThighMotion], standing: np.nd
 
 
 def acceleration_agreement(
-    pelvis_acc_e: np.ndarray, thighs: list[ThighMotion], offsets: list[float], until: int = -1
+    pelvis_acc_e: np.ndarray,
+    thighs: list[ThighMotion],
+    offsets: list[float],
+    span: slice = slice(None),
 ) -> float:
     """Positive when, the pelvis' earth frame turned into each thigh's by its ``offsets``
     (:func:`standing_offset`), the pelvis' horizontal acceleration points where the thighs'
-    does: the hips carry them together. Over the samples before ``until`` (-1: all)."""
+    does: the hips carry them together. Over the samples of ``span``."""
     total = 0.0
-    span = slice(None) if until < 0 else slice(0, until)
     for thigh, offset in zip(thighs, offsets):
         pelvis = (pelvis_acc_e[span, 0] + 1j * pelvis_acc_e[span, 1]) * np.exp(1j * offset)
         acc = thigh.acc_e[span, 0] + 1j * thigh.acc_e[span, 1]
