@@ -186,10 +186,10 @@ class Anchors:
         are unknown (NaN) until a stride or rest measures them again."""
         for side in sides:
             self.pelvis_offset[side] = np.nan
-            if not pelvis:
-                self.thigh_heading[side] = np.nan
             self.pelvis_test_yaw.pop(side, None)
-            self.test_yaw.pop(side, None)
+            if not pelvis:  # a leg's sensor: its heading and the test's shank offset too
+                self.thigh_heading[side] = np.nan
+                self.test_yaw.pop(side, None)
 
     def merged_into(self, earlier: Anchors | None) -> Anchors:
         """These headings, and ``earlier``'s for legs not computed this time."""
@@ -269,8 +269,8 @@ def _offset_track(
     at the bout's ends (never padded with an end stride, which would make the end stride's
     own noise the estimate there), interpolated across turns, never across a sensor's
     ``gaps`` (index ranges): the offset may step there. With ``trend``, a window whose
-    offsets drift significantly gives its line's value instead (:func:`_window_offset`). A rest re-anchors the
-    reference, so a walk's estimate must not lean towards the next walk's strides; a turn
+    offsets drift significantly gives its line's value instead (:func:`_window_offset`).
+    A rest re-anchors the reference, so a walk's estimate must not lean towards the next walk's strides; a turn
     may change the offset itself, for the two sensors turn by their own gyroscope scale
     errors (2 % of a 180° turn: 3.6°), so a bout's estimate must not lean towards the next
     bout's strides either."""
