@@ -536,7 +536,7 @@ class SessionKinematics:
                 thighs,
                 standing,
                 grid.rate_hz,
-                _linked(grid),
+                _heading_breaks(grid),
                 rests,
             )
             turned = quat.multiply(q_pelvis, about_y(anchors.pelvis_turn))
@@ -861,14 +861,6 @@ def _heading_breaks(grid: Grid) -> list[tuple[int, int]]:
     longer than the fusion bridges by interpolating the samples either side (shorter ones
     it integrates through, :data:`~hiprot.fusion.timeline.MAX_GAP_S`)."""
     return grid.gaps(MAX_GAP_S)
-
-
-def _linked(grid: Grid) -> np.ndarray:
-    """False inside the :func:`_heading_breaks`."""
-    out = np.ones(len(grid.time_s), bool)
-    for begin, stop in _heading_breaks(grid):
-        out[begin:stop] = False
-    return out
 
 
 def _unknown_s(grid: Grid, track: Reference) -> float:

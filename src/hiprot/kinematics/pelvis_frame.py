@@ -91,7 +91,7 @@ def pelvis_turn(
     thighs: list[ThighMotion],
     standing: np.ndarray,
     rate_hz: float,
-    valid: np.ndarray | None = None,
+    gaps: list[tuple[int, int]] = (),
     rests: list[tuple[int, int]] = (),
 ) -> tuple[float, bool]:
     """How far to turn the pelvis frame about its vertical so that its X faces forward (rad),
@@ -104,15 +104,14 @@ def pelvis_turn(
     (:func:`lying_front`); without lying, the one under which pelvis and thighs accelerate the
     same way — the hips carry them together (:func:`acceleration_agreement`).
 
-    ``valid``: False where a sensor had a gap the fusion does not bridge. Strides across
+    ``gaps``: index ranges where a sensor had a gap the fusion does not bridge. Strides across
     one are left out, and the accelerations are compared per stretch between gaps, under
     the offsets standing found in that stretch (the calibration's standing, else its first
     still standing rest of ``rests``): across a gap the pelvis' and the thighs' earth frames
     are no longer linked as standing linked them (each sensor turned by an unknown yaw while
     it delivered nothing); a stretch without standing says nothing.
     """
-    valid = np.ones(len(q_pelvis), bool) if valid is None else valid
-    best = stride_rhythm_turn(pelvis_rate_b, thighs, rate_hz, valid)
+    best = stride_rhythm_turn(pelvis_rate_b, thighs, rate_hz, gaps)
     if best is None:
         best = posture_axis(q_pelvis, rate_hz)
     settled = best is not None
@@ -125,7 +124,7 @@ def pelvis_turn(
     else:
         turned = quat.multiply(q_pelvis, about_y(best))
         agreement = 0.0
-        for span, link in _linked_stretches(valid, standing, rests):
+        for span, link in _linked_stretches(len(q_pelvis), gaps, standing, rests):
             offsets = [standing_offset(thigh.q, turned, link) for thigh in thighs]
             agreement += acceleration_agreement(pelvis_acc_e, thighs, offsets, span)
         if agreement < 0:
@@ -134,14 +133,13 @@ def pelvis_turn(
 
 
 def _linked_stretches(
-    valid: np.ndarray, standing: np.ndarray, rests: list[tuple[int, int]]
+    n: int, gaps: list[tuple[int, int]], standing: np.ndarray, rests: list[tuple[int, int]]
 ) -> list[tuple[slice, np.ndarray]]:
-    """The stretches between gaps (``valid`` False) that hold standing, each with the samples
-    of standing that link its frames: the calibration's ``standing`` (indices) there, else
-    the stretch's first rest."""
-    edges = np.diff(np.r_[0, (~valid).astype(np.int8), 0])
-    starts = np.r_[0, np.flatnonzero(edges == -1)]
-    stops = np.r_[np.flatnonzero(edges == 1), len(valid)]
+    """The stretches of ``n`` samples between ``gaps`` that hold standing, each with the
+    samples of standing that link its frames: the calibration's ``standing`` (indices) there,
+    else the stretch's first rest."""
+    starts = [0] + [b for _, b in gaps]
+    stops = [a for a, _ in gaps] + [n]
     out = []
     for begin, stop in zip(starts, stops):
         if stop <= begin:
@@ -190,7 +188,7 @@ def settled_turn(
 
 
 def stride_rhythm_turn(
-    rate_b: np.ndarray, thighs: list[ThighMotion], rate_hz: float, valid: np.ndarray | None = None
+    rate_b: np.ndarray, thighs: list[ThighMotion], rate_hz: float, gaps: list[tuple[int, int]] = ()
 ) -> float | None:
     """The pelvis frame's turn about its vertical (rad, up to a half turn) that makes its X
     the axis of pelvic obliquity, from walking; None with fewer than MIN_RHYTHM_STRIDES.
@@ -212,7 +210,7 @@ def stride_rhythm_turn(
                 continue
             if not low <= (toe[0] - a) / (b - a) <= high:  # not a walking stride
                 continue
-            if valid is not None and not valid[a:b].all():  # a sensor's gap: not measured
+            if any(g < b and a < h for g, h in gaps):  # a sensor's gap: not measured
                 continue
             phase = np.exp(-2j * np.pi * np.arange(b - a) / (b - a))
             c = rate_b[a:b][:, [0, 2]].T @ phase
