@@ -157,7 +157,9 @@ def _in_read_only(directory: Path, *args) -> subprocess.CompletedProcess:
         check=False,
     )
     if result.returncode == 99 or "unshare" in result.stderr:
-        pytest.skip(f"mount namespaces are not permitted here: {result.stderr.strip()}")
+        pytest.fail(
+            f"mount namespaces are not permitted here (.ci/run needs them): {result.stderr}"
+        )
     return result
 
 
