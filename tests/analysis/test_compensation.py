@@ -102,7 +102,12 @@ def test_six_degrees_of_obliquity_are_reported_and_flagged(compensating):
         assert abs(trial[HIP_IR_MAX] - ir) < abs(trial[HIP_IR_MAX_GRAVITY] - ir)
         assert abs(trial[HIP_ER_MAX] - er) < abs(trial[HIP_ER_MAX_GRAVITY] - er)
     assert all(r[COMPENSATED] == "True" for r in rows)
-    assert any("compensated" in w for w in report["warnings"])
+    # one line for the leg, naming its trials and how far the pelvis tilted
+    (line,) = [w for w in report["warnings"] if "compensated" in w]
+    tilts = [t[PELVIC_COMPENSATION] for t in report["tests"]]
+    assert line.startswith("right trials 1, 2, 3: compensated — the pelvis tilted ")
+    low, high = line.split("tilted ")[1].split("°")[0].split("-")
+    assert (float(low), float(high)) == pytest.approx((min(tilts), max(tilts)), abs=0.06)
 
 
 def test_compare_keeps_compensated_trials_and_says_what_the_pelvis_did(

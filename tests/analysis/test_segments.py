@@ -90,6 +90,11 @@ def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
         "the whole session was analysed as seated-test (session.json), but its segments are "
         "labelled seated-test before and after: each segment's own analysis is the one to read"
     ]
+    # the terminal summary gives the segments' figures, not the whole session's mixed ones
+    assert whole_report["segments_mixed"] is True
+    assert "right: 4 trials, peak IR best" in whole.stdout
+    assert " trials, peak IR best" not in result.stdout
+    assert "whole session: mixes what its segments keep apart" in result.stdout
 
 
 def _simulate_guided(path, *options) -> None:

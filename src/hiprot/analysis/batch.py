@@ -155,7 +155,9 @@ def analyze_to(
             with outputs.file(SEGMENTS_INDEX) as path:
                 path.write_text(json.dumps(index, indent=2) + "\n")
             report["segments"], report["segment_pairs"] = index["segments"], index["pairs"]
-            report["warnings"] += _mixed_warning(report["session"], index["segments"])
+            mixed = _mixed_warning(report["session"], index["segments"])
+            report["warnings"] += mixed
+            report["segments_mixed"] = bool(mixed)
         outputs.finish(report, write_report)
     except OSError as exc:
         raise HiprotError(f"{out_dir}: cannot write the analysis: {exc.strerror or exc}") from exc

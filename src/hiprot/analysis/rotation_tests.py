@@ -392,26 +392,46 @@ def carried(trial: Trial, others: list[Trial]) -> bool:
 
 
 def trial_warnings(trials: list[Trial]) -> list[str]:
-    """What the trials' compensation, protocol and reference say about them."""
+    """What the trials' compensation, protocol and reference say about them: one line per leg,
+    test and finding, naming its trials (a guided session's six compensated trials are two lines,
+    not six)."""
     out = []
     if any(t.compensated is None for t in trials):
         out.append(
             "rotation test without a pelvis sensor: pelvic compensation cannot be excluded "
             "(the IR and ER figures include any pelvic obliquity or roll)"
         )
-    for t in trials:
-        if t.compensated:
+    for side, test in dict.fromkeys((t.side, t.test) for t in trials):
+        leg = [t for t in trials if (t.side, t.test) == (side, test)]
+        tilted = [t for t in leg if t.compensated]
+        if tilted:
             out.append(
-                f"{t.side} trial {t.trial}: compensated — the pelvis tilted "
-                f"{t.pelvic_compensation_deg:.1f}° (over {COMPENSATION_LIMIT_DEG:.1f}°)"
+                f"{_named(side, tilted)}: compensated — the pelvis tilted "
+                f"{_span([t.pelvic_compensation_deg for t in tilted], '.1f')}° "
+                f"(over {COMPENSATION_LIMIT_DEG:.1f}°)"
             )
-        if t.protocol_ok is False:
+        off = [t for t in leg if t.protocol_ok is False]
+        if off:
+            hip, knee = PROTOCOL[test]
             out.append(
-                f"{t.side} trial {t.trial}: off the protocol — hip {t.hip_flexion_deg:.0f}°, "
-                f"knee {t.knee_flexion_deg:.0f}° (protocol: hip {PROTOCOL[t.test][0]:.0f}°, "
-                f"knee {PROTOCOL[t.test][1]:.0f}°, ±{PROTOCOL_TOL_DEG:.0f}°)"
+                f"{_named(side, off)}: off the protocol — hip "
+                f"{_span([t.hip_flexion_deg for t in off], '.0f')}°, knee "
+                f"{_span([t.knee_flexion_deg for t in off], '.0f')}° (protocol: hip {hip:.0f}°, "
+                f"knee {knee:.0f}°, ±{PROTOCOL_TOL_DEG:.0f}°)"
             )
     return out
+
+
+def _named(side: str, trials: list[Trial]) -> str:
+    """Trials named: "left trial 2", "left trials 1, 2, 3"."""
+    numbers = ", ".join(str(t.trial) for t in trials)
+    return f"{side} trial{'s' if len(trials) > 1 else ''} {numbers}"
+
+
+def _span(values: list[float], spec: str) -> str:
+    """A value, or the range of several as printed ("3.6-3.7")."""
+    low, high = format(min(values), spec), format(max(values), spec)
+    return low if low == high else f"{low}-{high}"
 
 
 def detectable_change(

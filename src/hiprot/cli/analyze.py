@@ -85,6 +85,9 @@ def _summary_lines(report: dict) -> list[str]:
         lines.append(
             f"  return to zero, standing at {rest['start_s']:.0f}-{rest['end_s']:.0f} s: {readings}"
         )
+    if report.get("segments_mixed"):  # its per-leg figures mix test, exercises and re-test
+        lines.append("  whole session: mixes what its segments keep apart; per segment below")
+        summaries = {"gait": None, "reps": None, "tests": None}
     gait = summaries["gait"]
     for side, leg in (gait or {}).get("legs", {}).items():
         ir = leg.get(HIP_IR_MAX)
