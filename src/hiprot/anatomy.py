@@ -61,6 +61,19 @@ def joint_angles(q_pd: np.ndarray, side: str, joint: str = "hip") -> np.ndarray:
     return euler * _signs(side, joint)
 
 
+def joint_angles_each(parts: list[tuple[np.ndarray, str, str]]) -> list[np.ndarray]:
+    """:func:`joint_angles` of each ``(q_PD, side, joint)`` in ``parts``, through one conversion:
+    on a live chunk's few samples scipy's per-call cost is most of the work. The same numbers:
+    each row converts on its own, and the side's and joint's signs are exactly ±1."""
+    q_pd = [np.atleast_2d(q) for q, _, _ in parts]
+    euler = joint_angles(np.concatenate(q_pd), "right", "hip")  # signs +1: the Cardan angles
+    ends = np.cumsum([len(q) for q in q_pd])
+    return [
+        part * _signs(side, joint)
+        for part, (_, side, joint) in zip(np.split(euler, ends[:-1]), parts)
+    ]
+
+
 def heading_rotation(heading_deg) -> np.ndarray:
     """``q_E_H`` for a body facing ``heading_deg`` (counter-clockwise from world +x, seen from above)."""
     yaw = quat.from_rotation(

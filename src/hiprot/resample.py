@@ -42,7 +42,10 @@ class Grid:
 
 
 def _interp(t_new: np.ndarray, t: np.ndarray, values: np.ndarray) -> np.ndarray:
-    return np.column_stack([np.interp(t_new, t, values[:, k]) for k in range(values.shape[1])])
+    out = np.empty((len(t_new), values.shape[1]))
+    for k in range(values.shape[1]):
+        out[:, k] = np.interp(t_new, t, values[:, k])
+    return out
 
 
 def _nlerp(t_new: np.ndarray, t: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -50,7 +53,7 @@ def _nlerp(t_new: np.ndarray, t: np.ndarray, q: np.ndarray) -> np.ndarray:
     signs = np.cumprod(np.where(np.sum(q[1:] * q[:-1], axis=1) < 0, -1.0, 1.0))
     continuous = q * np.concatenate([[1.0], signs])[:, None]
     out = _interp(t_new, t, continuous)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.sqrt(np.add.reduce(out * out, axis=1, keepdims=True))  # np.linalg.norm's sum
 
 
 def to_grid(

@@ -86,10 +86,13 @@ class StepPlanner:
         scale = np.ones(n)
         scale[bridged] = dt[bridged] / (repeats[bridged] * self.step_s)
 
-        owner = np.repeat(np.arange(n), repeats)
-        ends = np.cumsum(repeats)
-        position = np.arange(len(owner)) - np.repeat(ends - repeats, repeats) + 1
-        remaining = 1.0 - position / np.repeat(repeats, repeats)
+        if (repeats == 1).all():  # one step per sample, as nearly always: the same, cheaper
+            owner, ends, remaining = slice(None), np.arange(1, n + 1), np.zeros(n)
+        else:
+            owner = np.repeat(np.arange(n), repeats)
+            ends = np.cumsum(repeats)
+            position = np.arange(len(owner)) - np.repeat(ends - repeats, repeats) + 1
+            remaining = 1.0 - position / np.repeat(repeats, repeats)
 
         def interpolate(now: np.ndarray, last: np.ndarray) -> np.ndarray:
             prev = np.concatenate([last[-1:], now[:-1]])
@@ -102,7 +105,7 @@ class StepPlanner:
         if samples.mag is not None:
             last_mag = previous.mag if previous.mag is not None else samples.mag[:1]
             mag = interpolate(samples.mag, last_mag)
-        step_restart = np.zeros(len(owner), dtype=bool)
+        step_restart = np.zeros(ends[-1], dtype=bool)
         step_restart[ends[restart] - 1] = True
         self._last_time = float(latest[-1])
         self._last = samples[n - 1 : n]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hiprot import quat
-from hiprot.anatomy import HEADING_TO_WORLD, joint_angles, pelvis_angles
+from hiprot.anatomy import HEADING_TO_WORLD, joint_angles, joint_angles_each, pelvis_angles
 from hiprot.columns import (
     PELVIS_OBLIQUITY,
     PELVIS_TILT,
@@ -149,7 +149,7 @@ def causal_angles(
     q_pelvis = None
     if pelvis is not None:
         q_pelvis = quat.multiply(q_eb[pelvis.name], about_y(held.pelvis_turn))
-    columns: dict[str, np.ndarray] = {}
+    legs, joints = [], []  # per leg its segments; the joint rotations, converted at once
     for side in rig.sides:
         if side not in held.heading:
             continue  # no refined computation had this leg yet
@@ -164,15 +164,22 @@ def causal_angles(
             heading = np.where(np.isfinite(walking), np.unwrap(mean) + walking, heading)
         turned = yaw(heading)
         reference = quat.multiply(turned, HEADING_TO_WORLD if q_pelvis is None else q_pelvis)
-        hip = joint_angles(quat.multiply(quat.conjugate(reference), femur), side, "hip")
-        in_test = np.broadcast_to(held.in_test[side], n)
+        joints.append((quat.multiply(quat.conjugate(reference), femur), side, "hip"))
         shank_sensor, shank = rig.find("shank", side), None
         if shank_sensor is not None:
             shank = quat.multiply(
                 yaw(np.broadcast_to(held.shank_yaw[side], n)), q_eb[shank_sensor.name]
             )
-            knee = joint_angles(quat.multiply(quat.conjugate(thigh), shank), side, "knee")
-            columns[knee_flexion(side)] = knee[:, 0]
+            joints.append((quat.multiply(quat.conjugate(thigh), shank), side, "knee"))
+        legs.append((side, thigh, reference, shank))
+    angles = iter(joint_angles_each(joints) if joints else [])
+    columns: dict[str, np.ndarray] = {}
+    for side, thigh, reference, shank in legs:
+        n = len(thigh)
+        hip = next(angles)
+        if shank is not None:
+            columns[knee_flexion(side)] = next(angles)[:, 0]
+        in_test = np.broadcast_to(held.in_test[side], n)
         test = np.zeros(n, bool)
         if in_test.any():
             knee_deg = None if shank is None else long_axis_knee(thigh, shank)
@@ -186,7 +193,7 @@ def causal_angles(
                 figure = joint_angles(against, side, "hip")[:, 2]
             zero = np.broadcast_to(held.test_zero[side], n)[test]
             hip[test, 2] = np.degrees(wrap(np.radians(figure - zero)))
-        if shank_sensor is None and q_pelvis is None:
+        if shank is None and q_pelvis is None:
             hip[~test] = np.nan  # no strides, no walking direction: only rotation tests
         columns[hip_ir(side)] = hip[:, 2]
         if q_pelvis is not None:

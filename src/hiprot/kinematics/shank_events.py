@@ -32,6 +32,8 @@ events whether they are analysed whole or in overlapping windows
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.signal import butter, find_peaks, sosfiltfilt
 
@@ -54,6 +56,14 @@ def swing_axis(gyr: np.ndarray, fast_rad_s: float = 1.5) -> np.ndarray | None:
     axis = vectors[:, -1]
     low, high = np.percentile(gyr @ axis, [1.0, 99.0])
     return axis if high >= -low else -axis
+
+
+@lru_cache(maxsize=16)
+def _low_pass(cutoff_hz: float, rate_hz: float) -> np.ndarray:
+    """The 4th-order Butterworth low-pass (second-order sections) that
+    :meth:`ShankEventDetector.smooth` runs: designed once per cutoff, not in every live
+    window (scipy's design costs more than the filtering). Shared: not to be modified."""
+    return butter(4, cutoff_hz, fs=rate_hz, output="sos")
 
 
 class ShankEventDetector:
@@ -104,7 +114,7 @@ class ShankEventDetector:
         if len(values) <= 30:
             return values
         cutoff = min(cutoff_hz or self.cutoff_hz, 0.45 * rate_hz)
-        return sosfiltfilt(butter(4, cutoff, fs=rate_hz, output="sos"), values, axis=0)
+        return sosfiltfilt(_low_pass(cutoff, rate_hz), values, axis=0)
 
     def jerk(self, acc: np.ndarray, rate_hz: float, smooth: bool = True) -> np.ndarray:
         """Magnitude of the rate of change of the (low-passed) acceleration (m/s³), from each
