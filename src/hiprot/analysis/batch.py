@@ -32,7 +32,7 @@ from hiprot.analysis.session import (
     infer_activity,
 )
 from hiprot.analysis.session_files import INPUT_FILES, options
-from hiprot.analysis.verdict import judge, refused, withhold
+from hiprot.analysis.verdict import judge, refused, withheld, withhold
 from hiprot.columns import ACTIVITIES, HIP_IR_REFERENCE, PELVIS_TILT, PHASE
 from hiprot.csvio import write_angles_csv, write_rows
 from hiprot.errors import AnalysisError, HiprotError
@@ -85,7 +85,8 @@ def remeasure_inferred_exercise(processed: ProcessedSession, activity: str | Non
     """Angles computed again as an exercise's when nobody named the activity (``activity``,
     ``session.json``, a segment label) and the data say exercise
     (:func:`~hiprot.analysis.session.infer_activity`: no walk, no rotation test's end-range
-    hold); returns that activity (None: nothing done). Not knowing the activity, the
+    hold); returns the activity inferred (None: named, or no angles to infer it from), so that
+    the analysis need not infer it again. Not knowing the activity, the
     kinematics holds the rotation-test reference only where such a hold shows; the working
     leg of a standing IR activation (hip and knee at 90°) never holds still and was read on
     the hinge's thigh frame, 8-9° RMSE off on the simulator's realistic people
@@ -98,7 +99,7 @@ def remeasure_inferred_exercise(processed: ProcessedSession, activity: str | Non
     time_s, columns, events = analysis_inputs(processed)
     inferred = infer_activity(processed, time_s, columns, events, np.ones(len(time_s), bool))
     if inferred != SWINGING_EXERCISE:
-        return None
+        return inferred
     notes = set(processed.angles.notes)
     processed.angles = SessionKinematics().compute(
         processed.rig, processed.grid, processed.calibration, activity=SWINGING_EXERCISE
@@ -115,6 +116,8 @@ def analyse(session, activity: str | None = None) -> Analysed:
     inferred = remeasure_inferred_exercise(processed, activity)
     check = processed.angles
     verdicts = judge_and_withhold(processed)
+    if inferred != SWINGING_EXERCISE and withheld(verdicts):
+        inferred = None  # inferred from angles withheld since: the analysis infers it without them
     analysis = analyze_session(
         processed, inferred or activity, source=INFERRED if inferred else None
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from hiprot.analysis.envelope import envelope
 from hiprot.columns import (
     DETECTABLE_CHANGE,
     HIP_ER_MAX,
@@ -41,6 +42,7 @@ COLOURS = {"right": "#d9480f", "left": "#1c7ed6"}
 IR_AXIS = "Hip rotation (°)\n+ internal / − external"
 DPI = 110
 TICK_CHARS = 28  # a bar's label is wrapped at this width, so that neighbours never overlap
+SLICES_PER_PIXEL = 4  # a session-long line keeps its envelope in slices finer than a pixel
 
 
 def _figure(width: float, height: float, rows: int | None = None):
@@ -48,6 +50,13 @@ def _figure(width: float, height: float, rows: int | None = None):
     2-D array, when given)."""
     fig = Figure(figsize=(width, height))
     return fig, fig.subplots(rows, 1, squeeze=False) if rows else fig.subplots()
+
+
+def _timeline(fig, ax, time_s: np.ndarray, values: np.ndarray, **style) -> None:
+    """A session-long line, drawn from the samples the figure's width can show
+    (:func:`~hiprot.analysis.envelope.envelope`): the same pixels for a fraction of the work."""
+    slices = SLICES_PER_PIXEL * round(fig.get_figwidth() * DPI)
+    ax.plot(*envelope(time_s, values, slices), **style)
 
 
 def _legend(ax, nothing: str, **style) -> None:
@@ -102,7 +111,7 @@ def pelvis_timeline(time_s: np.ndarray, columns: dict[str, np.ndarray], session:
         (PELVIS_OBLIQUITY, "obliquity (right side up +)"),
         (PELVIS_ROTATION, "rotation to the walking direction (right side forward +)"),
     ):
-        ax.plot(time_s, columns[name], lw=1, label=label)
+        _timeline(fig, ax, time_s, columns[name], lw=1, label=label)
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("Time since the start of the session (s)")
     ax.set_ylabel("Pelvis (°), zero standing")
@@ -316,8 +325,14 @@ def hip_ir_timeline(
     for name, values in columns.items():
         side, angle = split_column(name)
         if angle == HIP_IR:
-            ax.plot(
-                time_s, values, color=COLOURS.get(side, "grey"), lw=1, label=f"{side} hip rotation"
+            _timeline(
+                fig,
+                ax,
+                time_s,
+                values,
+                color=COLOURS.get(side, "grey"),
+                lw=1,
+                label=f"{side} hip rotation",
             )
     shaded = [
         (r["start_s"], r["end_s"], COLOURS.get(r["side"], "grey"), "repetition")

@@ -31,7 +31,7 @@ heel strikes and all its samples are in, so live and batch strides are the same.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -108,10 +108,9 @@ class Stride:
     curves: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def payload(self) -> dict:
-        """JSON-ready metrics (rounded), without the normalised curves."""
-        values = asdict(self)
-        del values["curves"]
-        return rounded(values)
+        """JSON-ready metrics (rounded), without the normalised curves (never copied: a
+        session has thousands of strides)."""
+        return rounded({f.name: getattr(self, f.name) for f in fields(self) if f.name != "curves"})
 
 
 class StrideSegmenter:
@@ -146,8 +145,9 @@ class StrideSegmenter:
     def update(
         self, time_s: np.ndarray, columns: dict[str, np.ndarray], heel_strike_s=(), toe_off_s=()
     ) -> list[Stride]:
-        """Add samples (``columns`` keyed by :data:`LEG_COLUMNS`; ``hip_ir_deg`` required) and
-        newly known events (times on the same clock); returns the strides now complete."""
+        """Add samples (times ascending; ``columns`` keyed by :data:`LEG_COLUMNS`; ``hip_ir_deg``
+        required) and newly known events (times on the same clock); returns the strides now
+        complete."""
         self.time_s = np.concatenate([self.time_s, np.asarray(time_s, float)])
         for name in LEG_COLUMNS:  # a column missing now or before (a sensor dropped out): NaN
             if name in columns or name in self.columns:
@@ -189,8 +189,7 @@ class StrideSegmenter:
             self.columns = {k: v[first:] for k, v in self.columns.items()}
 
     def _stride(self, start: float, end: float, toe: float) -> Stride | None:
-        t = self.time_s
-        inside = (t > start) & (t < end)
+        inside = self._between(start, end, closed=False)
         if HIP_IR not in self.columns:
             return self._timing(start, end, toe)
         ir = self._extended(HIP_IR, start, end, inside)
@@ -231,7 +230,7 @@ class StrideSegmenter:
             curves=curves,
         )
 
-    def _pelvis(self, start: float, end: float, inside: np.ndarray) -> dict:
+    def _pelvis(self, start: float, end: float, inside: slice) -> dict:
         """The pelvis' obliquity range and mean and rotation range and peak over the stride."""
         out = {}
         for name, rom, extra, how in (
@@ -261,7 +260,14 @@ class StrideSegmenter:
             self._saturated(start, end),
         )
 
-    def _extended(self, name: str, start: float, end: float, inside: np.ndarray):
+    def _between(self, start: float, end: float, closed: bool) -> slice:
+        """The samples from ``start`` to ``end`` (their ends included when ``closed``), found by
+        bisection in the ascending sample times: a stride never scans the whole session."""
+        lo, hi = ("left", "right") if closed else ("right", "left")
+        t = self.time_s
+        return slice(int(np.searchsorted(t, start, lo)), int(np.searchsorted(t, end, hi)))
+
+    def _extended(self, name: str, start: float, end: float, inside: slice):
         """(times, values) of column ``name`` over the stride, its ends interpolated."""
         values = self.columns.get(name)
         if values is None:
@@ -276,15 +282,14 @@ class StrideSegmenter:
         flags = self.columns.get(SATURATED)
         if flags is None:
             return None
-        inside = (self.time_s >= start) & (self.time_s <= end)
-        return bool(np.nan_to_num(flags[inside]).any())
+        return bool(np.nan_to_num(flags[self._between(start, end, closed=True)]).any())
 
     def _walking(self, start: float, end: float) -> bool:
         """False when the thigh stayed flexed beyond :data:`WALKING_THIGH_DEG` all through."""
         inclination = self.columns.get(INCLINATION)
         if inclination is None:
             return True
-        inside = inclination[(self.time_s >= start) & (self.time_s <= end)]
+        inside = inclination[self._between(start, end, closed=True)]
         inside = inside[np.isfinite(inside)]
         return not len(inside) or bool(inside.min() <= WALKING_THIGH_DEG)
 

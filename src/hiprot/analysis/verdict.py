@@ -150,6 +150,11 @@ def withhold(angles: SessionAngles, verdicts: dict) -> list[str]:
     return out
 
 
+def withheld(verdicts: dict) -> bool:
+    """True when any leg was judged unusable (:func:`withhold` empties its angles)."""
+    return any(v["verdict"] == UNUSABLE_LABEL for v in verdicts.values())
+
+
 def refused(verdicts: dict) -> bool:
     """True when every leg was judged unusable."""
     return bool(verdicts) and all(v["verdict"] == UNUSABLE_LABEL for v in verdicts.values())

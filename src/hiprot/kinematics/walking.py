@@ -33,19 +33,19 @@ LINE_STRIDES = 8  # design choice: fewer strides in a window give their median, 
 
 
 def stride_direction(
-    q_es: np.ndarray,
-    acc: np.ndarray,
-    gyr: np.ndarray,
+    a_e: np.ndarray,
+    rate_e: np.ndarray,
     long_axis_e: np.ndarray,
     dt: float,
     lever_m: float = ANKLE_LEVER_M,
 ) -> tuple[float, float]:
     """Horizontal direction (rad) and length (m) of one stride's displacement.
 
-    ``long_axis_e``: the shank's long axis (segment Y) in the earth frame per sample.
+    ``a_e``: the shank sensor's acceleration in the earth frame, gravity removed, per sample;
+    ``rate_e`` and ``long_axis_e``: its angular rate and the shank's long axis (segment Y) in
+    the earth frame at the stride's first and last sample.
     """
-    a_e = quat.rotate(q_es, acc) - STANDARD_GRAVITY * UP
-    pivot = np.cross(quat.rotate(q_es[[0, -1]], gyr[[0, -1]]), lever_m * long_axis_e[[0, -1]])
+    pivot = np.cross(rate_e, lever_m * long_axis_e)
     v = pivot[0] + cumulative_trapezoid(a_e, dx=dt, axis=0, initial=0)
     v -= np.outer(np.linspace(0.0, 1.0, len(v)), v[-1] - pivot[1])
     d = np.trapezoid(v, dx=dt, axis=0)
@@ -78,13 +78,16 @@ def walking_directions(
     max_stride_s: float = 2.5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(time index of each stride's centre, walking direction in rad) between consecutive
-    stances; strides with a ``clipped`` sample (at full scale) are left out."""
+    stances; strides with a ``clipped`` sample (at full scale) are left out. The acceleration
+    is taken to the earth frame once for the whole track, not stride by stride."""
     centres, directions = [], []
+    a_e = quat.rotate(q_es, acc) - STANDARD_GRAVITY * UP
     for a, b in zip(stances[:-1], stances[1:]):
         if (b - a) / rate_hz > max_stride_s or clipped[a : b + 1].any():
             continue
+        ends = [a, b]
         direction, length = stride_direction(
-            q_es[a : b + 1], acc[a : b + 1], gyr[a : b + 1], long_axis_e[a : b + 1], 1.0 / rate_hz
+            a_e[a : b + 1], quat.rotate(q_es[ends], gyr[ends]), long_axis_e[ends], 1.0 / rate_hz
         )
         if length > 0.2:
             centres.append((a + b) / 2)
