@@ -93,8 +93,11 @@ def test_each_segment_is_analysed_as_its_own_activity(tmp_path):
     # the terminal summary gives the segments' figures, not the whole session's mixed ones
     assert whole_report["segments_mixed"] is True
     assert "right: 4 trials, peak IR best" in whole.stdout
-    assert " trials, peak IR best" not in result.stdout
+    assert "  right: 4 trials" not in result.stdout
     assert "whole session: mixes what its segments keep apart" in result.stdout
+    # each segment's own figures, under its line
+    assert result.stdout.count("    right: 2 trials, peak IR best ") == 2
+    assert all(entry["summaries"]["tests"]["right"]["trials"] == 2 for entry in index["segments"])
 
 
 def _simulate_guided(path, *options) -> None:

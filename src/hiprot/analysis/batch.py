@@ -205,6 +205,7 @@ def _analyze_segments(
             strides=len(analysis.strides),
             reps=len(analysis.reps),
             trials=len(analysis.trials),
+            summaries=report["summaries"],
             warnings=analysis.warnings,
         )
         entries.append(entry)

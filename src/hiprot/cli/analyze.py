@@ -87,9 +87,36 @@ def _summary_lines(report: dict) -> list[str]:
         )
     if report.get("segments_mixed"):  # its per-leg figures mix test, exercises and re-test
         lines.append("  whole session: mixes what its segments keep apart; per segment below")
-        summaries = {"gait": None, "reps": None, "tests": None}
-    gait = summaries["gait"]
-    for side, leg in (gait or {}).get("legs", {}).items():
+    else:
+        lines += _leg_lines(summaries, "  ")
+    for segment in report.get("segments") or []:
+        found = ", ".join(
+            f"{segment[k]} {k}" for k in ("strides", "reps", "trials") if segment.get(k)
+        )
+        if segment.get("dir"):
+            what = segment.get("activity") or "no activity"
+            lines.append(
+                f"  segment {segment['name']} ({what}): {found or 'nothing found'}, in "
+                f"{segment['dir']}"
+            )
+            lines += _leg_lines(segment.get("summaries") or {}, "    ")
+        else:
+            lines.append(f"  segment {segment['name']}: not analysed")
+    for pair in report.get("segment_pairs") or []:
+        lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
+        if pair.get("error"):
+            lines.append(f"    no comparison: {pair['error']}")
+        if pair.get("verdict") and not pair.get("changes"):  # the change lines carry the reasons
+            lines.append(f"    {pair['verdict']}: {'; '.join(pair['reasons'])}")
+        lines += [f"    {change['line']}" for change in pair.get("changes", [])]
+        lines += [f"    warning: {warning}" for warning in pair.get("warnings", [])]
+    return lines + [f"  note: {w}" for w in report["warnings"]]
+
+
+def _leg_lines(summaries: dict, indent: str) -> list[str]:
+    """Per leg, what an analysis found: strides, reps or test trials and their figures."""
+    lines = []
+    for side, leg in (summaries.get("gait") or {}).get("legs", {}).items():
         ir = leg.get(HIP_IR_MAX)
         rom = leg.get(HIP_IR_ROM)
         what, short = "IR", "IR"
@@ -103,43 +130,23 @@ def _summary_lines(report: dict) -> list[str]:
             else ""
         )
         lines.append(
-            f"  {side}: {leg['strides']} strides ({leg['turning_strides']} turning), cadence "
-            f"{leg.get(CADENCE, {}).get('mean', float('nan')):.0f} steps/min, "
+            f"{indent}{side}: {leg['strides']} strides ({leg['turning_strides']} turning), "
+            f"cadence {leg.get(CADENCE, {}).get('mean', float('nan')):.0f} steps/min, "
             f"{angles}stance {leg[STANCE_MEDIAN]:.0f} %"
             + ("" if leg[STANCE_PLAUSIBLE] else " (implausible: events doubtful)")
         )
-    for side, leg in (summaries["reps"] or {}).items():
+    for side, leg in (summaries.get("reps") or {}).items():
         lines.append(
-            f"  {side}: {leg['reps']} reps in {leg['sets']} sets, IR range "
+            f"{indent}{side}: {leg['reps']} reps in {leg['sets']} sets, IR range "
             f"{leg[mean_key(HIP_IR_ROM)]:.1f} ± {leg[sd_key(HIP_IR_ROM)] or 0:.1f}°"
         )
-    for side, leg in (summaries["tests"] or {}).items():
+    for side, leg in (summaries.get("tests") or {}).items():
         lines.append(
-            f"  {side}: {leg['trials']} trials, peak IR best {_deg(leg[IR_BEST])} "
+            f"{indent}{side}: {leg['trials']} trials, peak IR best {_deg(leg[IR_BEST])} "
             f"(mean {_deg(leg[IR_MEAN])} ± {_deg(leg[IR_SD])}), peak ER best "
             f"{_deg(leg[ER_BEST])}"
         )
-    for segment in report.get("segments") or []:
-        found = ", ".join(
-            f"{segment[k]} {k}" for k in ("strides", "reps", "trials") if segment.get(k)
-        )
-        if segment.get("dir"):
-            what = segment.get("activity") or "no activity"
-            lines.append(
-                f"  segment {segment['name']} ({what}): {found or 'nothing found'}, in "
-                f"{segment['dir']}"
-            )
-        else:
-            lines.append(f"  segment {segment['name']}: not analysed")
-    for pair in report.get("segment_pairs") or []:
-        lines.append(f"  before/after: {pair['before']} -> {pair['after']}")
-        if pair.get("error"):
-            lines.append(f"    no comparison: {pair['error']}")
-        if pair.get("verdict") and not pair.get("changes"):  # the change lines carry the reasons
-            lines.append(f"    {pair['verdict']}: {'; '.join(pair['reasons'])}")
-        lines += [f"    {change['line']}" for change in pair.get("changes", [])]
-        lines += [f"    warning: {warning}" for warning in pair.get("warnings", [])]
-    return lines + [f"  note: {w}" for w in report["warnings"]]
+    return lines
 
 
 def _deg(value) -> str:
