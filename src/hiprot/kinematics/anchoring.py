@@ -34,14 +34,8 @@ pelvis faces (thigh + shank only) — comes from two sources:
 The walking estimate is measured at strides: after a rest it is followed from the walk's
 first stride, and before a rest up to its last; in starting and stopping, where a
 stride-long window mixes walking with standing, the rest's value or the last stride's
-is held — unless the walk ends in a turn (its last stride turning, or the estimate turning
-by more than ``STRAIGHT_DEG`` after it: a turn, then a stop): then it is followed for a
-stride after the last one — the rest of the turn — and held from there. Held from the last
-stride, the reference kept the turn's middle into the rest; followed up to the rest, it
-took in the stop's mixed window (without a pelvis sensor, walks of 90 s whose two rests
-each came right after a 180° turn: the self-check read up to 14.9° on the technical
-simulator and 13.2° on its realistic people, seeds 1-10; followed for a stride, 5.7° and
-3.1°).
+is held — unless the estimate turned by more than ``STRAIGHT_DEG`` after the last stride
+(a turn, then a stop within a stride): then it is followed up to the rest.
 
 Without a pelvis sensor a walk that starts more than ``MAX_START_TURN_DEG`` away
 from the direction stood in is taken to start with a turn: its walking estimate
@@ -185,11 +179,8 @@ def anchored(
                 result.correction = value
         if result.correction is None:
             moving = np.zeros_like(moving)
-        elif (
-            stop < n and moving.any() and _ends_turning(walk[begin:stop], moving, straight[inside])
-        ):
-            last = int(np.flatnonzero(moving)[-1])
-            moving[last:] = walking[begin:stop][last:]
+        elif stop < n and moving.any() and _turned_after_last(walk[begin:stop], moving):
+            moving[int(np.flatnonzero(moving)[-1]) :] = True
         values = walk[begin:stop] - (result.correction or 0.0)
         index = np.maximum.accumulate(np.where(moving, piece - begin, -1))
         out[begin:stop] = np.where(index >= 0, values[np.maximum(index, 0)], current)
@@ -221,17 +212,14 @@ def _between_strides(
     return out
 
 
-def _ends_turning(walk: np.ndarray, moving: np.ndarray, straight: np.ndarray) -> bool:
-    """Whether a walk ends in a turn before the rest after it: its last stride is turning, or
-    the walking estimate turned by more than ``STRAIGHT_DEG`` after that stride (a person who
-    turns and stops within a stride). Then the reference follows the estimate for a stride
-    after the last one, through the rest of the turn; otherwise it is held from the last
-    stride, for stopping mixes walking and standing."""
+def _turned_after_last(walk: np.ndarray, moving: np.ndarray) -> bool:
+    """Whether the walking estimate turned by more than ``STRAIGHT_DEG`` between the walk's
+    last stride and the rest after it: a person who turns and stops within a stride. Then the
+    reference follows the estimate up to the rest (held from the last stride it would carry
+    the rest of the turn into the rest: 15-17° on the simulator); otherwise it is held, for
+    stopping mixes walking and standing."""
     last = int(np.flatnonzero(moving)[-1])
-    return bool(
-        (len(straight) and not straight[-1])
-        or abs(walk[-1] - walk[last]) > np.radians(STRAIGHT_DEG)
-    )
+    return bool(abs(walk[-1] - walk[last]) > np.radians(STRAIGHT_DEG))
 
 
 def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
