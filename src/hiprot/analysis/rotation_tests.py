@@ -429,9 +429,10 @@ def _named(side: str, trials: list[Trial]) -> str:
 
 
 def _span(values: list[float], spec: str) -> str:
-    """A value, or the range of several as printed ("3.6-3.7")."""
+    """A value, or the range of several as printed ("3.6 to 3.7"; a hyphen would read
+    "-5--2" for a prone test's negative hip flexion)."""
     low, high = format(min(values), spec), format(max(values), spec)
-    return low if low == high else f"{low}-{high}"
+    return low if low == high else f"{low} to {high}"
 
 
 def detectable_change(
