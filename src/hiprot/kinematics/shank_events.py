@@ -62,10 +62,8 @@ def swing_axis(gyr: np.ndarray, fast_rad_s: float = 1.5) -> np.ndarray | None:
 def _low_pass(cutoff_hz: float, rate_hz: float) -> np.ndarray:
     """The 4th-order Butterworth low-pass (second-order sections) that
     :meth:`ShankEventDetector.smooth` runs: designed once per cutoff, not in every live
-    window (scipy's design costs more than the filtering). Shared, so read-only."""
-    sos = butter(4, cutoff_hz, fs=rate_hz, output="sos")
-    sos.setflags(write=False)
-    return sos
+    window (scipy's design costs more than the filtering). Shared: never modified (scipy's filter needs it writable)."""
+    return butter(4, cutoff_hz, fs=rate_hz, output="sos")
 
 
 class ShankEventDetector:
